@@ -103,8 +103,22 @@ export interface LoadBalancerStatus {
   readonly ingress: readonly IngressStatus[];
 }
 
+/** A load balancer this controller made before it (re)started, as recorded in the Service. */
+export interface ExistingLoadBalancer {
+  readonly id: LoadBalancerId;
+  readonly ports: readonly PortSpec[];
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly status: LoadBalancerStatus;
+}
+
 export interface LoadBalancerProvider {
   readonly name: string;
+  /**
+   * Optional. Called once after the caches sync and before the first ensure/delete, with every Service this
+   * controller owns that already has an address, so a provider that keeps state in memory (the bare-metal
+   * address allocator) rebuilds it and never hands an address out twice. Cloud providers need not implement it.
+   */
+  restore?(existing: readonly ExistingLoadBalancer[]): Promise<void>;
   /**
    * Creates or converges the load balancer for `spec`. Idempotent: a second call with the same spec makes no
    * mutating call. `spec` is read-only. Throws InvalidSpecError, RetryAfterError, or anything else (backoff).

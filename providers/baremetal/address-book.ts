@@ -1,0 +1,102 @@
+/**
+ * Who holds which address: the allocator's bookkeeping, with no rules. The allocator decides whether an
+ * assignment is allowed; this class records it and answers "who else is on this address" and "which
+ * addresses are shared under this key" without scanning every Service.
+ */
+import { formatIP, type IPAddress } from "./ip-address.js";
+import type { SharingParty } from "./sharing.js";
+
+export interface Holder {
+  readonly uid: string | undefined;
+  readonly addrs: readonly IPAddress[];
+  readonly party: SharingParty;
+}
+
+export class AddressBook {
+  private readonly holders = new Map<string, Holder>();
+  /** ip -> keys of the Services using it (more than one only when shared, or after a conflicting restore). */
+  private readonly users = new Map<string, Set<string>>();
+  /** sharing key -> addresses with at least one user under that key. */
+  private readonly shared = new Map<string, Map<string, IPAddress>>();
+
+  get(key: string): Holder | undefined {
+    return this.holders.get(key);
+  }
+
+  /** Keys in code-unit order, so reports built from them are stable. */
+  keys(): string[] {
+    return [...this.holders.keys()].sort();
+  }
+
+  /** Every held address, once per holder. */
+  *addresses(): Iterable<IPAddress> {
+    for (const holder of this.holders.values()) yield* holder.addrs;
+  }
+
+  /** The other Services on `addr`, besides `exceptKey`. */
+  others(addr: IPAddress, exceptKey: string): SharingParty[] {
+    const parties: SharingParty[] = [];
+    for (const key of this.users.get(formatIP(addr)) ?? []) {
+      const holder = this.holders.get(key);
+      if (key !== exceptKey && holder !== undefined) parties.push(holder.party);
+    }
+    return parties;
+  }
+
+  /** Addresses with at least one user under sharing key `sk`. */
+  sharedUnder(sk: string): Iterable<IPAddress> {
+    return this.shared.get(sk)?.values() ?? [];
+  }
+
+  /**
+   * Records `key`'s holding; `key` must hold nothing (unassign first). Returns the addresses nobody used
+   * before, so the caller can mark them used in the pool index.
+   */
+  add(key: string, holder: Holder): IPAddress[] {
+    if (this.holders.has(key)) throw new Error(`${key} already holds addresses; unassign first`);
+    this.holders.set(key, holder);
+    const newlyUsed: IPAddress[] = [];
+    const sk = holder.party.sharingKey;
+    for (const addr of holder.addrs) {
+      const ip = formatIP(addr);
+      let keys = this.users.get(ip);
+      if (keys === undefined) {
+        keys = new Set();
+        this.users.set(ip, keys);
+        newlyUsed.push(addr);
+      }
+      keys.add(key);
+      if (sk !== undefined) {
+        const byIP = this.shared.get(sk) ?? new Map<string, IPAddress>();
+        byIP.set(ip, addr);
+        this.shared.set(sk, byIP);
+      }
+    }
+    return newlyUsed;
+  }
+
+  /** Drops `key`'s holding. Returns the addresses nobody uses any more. */
+  unassign(key: string): IPAddress[] {
+    const holder = this.holders.get(key);
+    if (holder === undefined) return [];
+    this.holders.delete(key);
+    const freed: IPAddress[] = [];
+    const sk = holder.party.sharingKey;
+    for (const addr of holder.addrs) {
+      const ip = formatIP(addr);
+      const keys = this.users.get(ip);
+      keys?.delete(key);
+      if (keys === undefined || keys.size === 0) {
+        this.users.delete(ip);
+        freed.push(addr);
+      }
+      const stillShared = [...(keys ?? [])].some((k) => this.holders.get(k)?.party.sharingKey === sk);
+      if (sk !== undefined && !stillShared) {
+        const byIP = this.shared.get(sk);
+        byIP?.delete(ip);
+        if (byIP?.size === 0) this.shared.delete(sk);
+      }
+    }
+    return freed;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The bare-metal provider's Service annotations. MetalLB's keys are read as aliases so Services migrate
+ * without edits: `metallb.io/*`, and the older `metallb.universe.tf/*` that MetalLB itself still reads
+ * (MLB controller/service.go). Our key wins whenever it is present, even if an alias says otherwise.
+ */
+import { InvalidSpecError } from "../../src/errors.js";
+import { poolNameSchema } from "./address-pool.js";
+
+/** Services with the same value may share an address if their ports are disjoint (MetalLB's allow-shared-ip). */
+export const ANNOTATION_ALLOW_SHARED_IP = "lb-operator.io/allow-shared-ip";
+/** Take the address from this pool, even one with autoAssign false. */
+export const ANNOTATION_ADDRESS_POOL = "lb-operator.io/address-pool";
+
+/** Aliases in precedence order, after our own key. */
+export const ANNOTATION_ALIASES: Readonly<Record<string, readonly string[]>> = {
+  [ANNOTATION_ALLOW_SHARED_IP]: ["metallb.io/allow-shared-ip", "metallb.universe.tf/allow-shared-ip"],
+  [ANNOTATION_ADDRESS_POOL]: ["metallb.io/address-pool", "metallb.universe.tf/address-pool"],
+};
+
+/** The field path InvalidSpecError names for an annotation, as the core's model does. */
+export function annotationField(key: string): string {
+  return `metadata.annotations[${key}]`;
+}
+
+export interface BaremetalAnnotations {
+  readonly sharingKey: string | undefined;
+  readonly pool: string | undefined;
+}
+
+export interface AnnotationValue {
+  /** The key the value came from (ours or an alias), for error messages. */
+  readonly key: string;
+  readonly value: string;
+}
+
+const MAX_SHARING_KEY = 253;
+
+/** Throws InvalidSpecError naming the annotation and the bad value. */
+export function parseBaremetalAnnotations(annotations: Readonly<Record<string, string>>): BaremetalAnnotations {
+  return { sharingKey: parseSharingKey(annotations), pool: parsePoolName(annotations) };
+}
+
+/** Our key if present, else the first alias present. */
+export function annotationValue(annotations: Readonly<Record<string, string>>, key: string): AnnotationValue | undefined {
+  for (const candidate of [key, ...(ANNOTATION_ALIASES[key] ?? [])]) {
+    const value = annotations[candidate];
+    if (value !== undefined) return { key: candidate, value };
+  }
+  return undefined;
+}
+
+function parseSharingKey(annotations: Readonly<Record<string, string>>): string | undefined {
+  const found = annotationValue(annotations, ANNOTATION_ALLOW_SHARED_IP);
+  if (found === undefined) return undefined;
+  const value = found.value.trim();
+  // MetalLB compares keys as opaque strings. We refuse only what is surely a mistake: an empty key (MetalLB
+  // would treat it as "no sharing", silently) and whitespace or control characters inside the key.
+  if (value === "" || value.length > MAX_SHARING_KEY || /[\s\p{Cc}]/u.test(value)) {
+    throw new InvalidSpecError(
+      annotationField(found.key),
+      `invalid sharing key ${JSON.stringify(found.value)}: must be 1-${MAX_SHARING_KEY} characters without spaces or control characters; remove the annotation to not share the address`,
+    );
+  }
+  return value;
+}
+
+function parsePoolName(annotations: Readonly<Record<string, string>>): string | undefined {
+  const found = annotationValue(annotations, ANNOTATION_ADDRESS_POOL);
+  if (found === undefined) return undefined;
+  const value = found.value.trim();
+  const result = poolNameSchema.safeParse(value);
+  if (!result.success) {
+    const reason = result.error.issues.map((i) => i.message).join("; ");
+    throw new InvalidSpecError(annotationField(found.key), `invalid pool name ${JSON.stringify(found.value)}: ${reason}`);
+  }
+  return value;
+}

@@ -1,0 +1,128 @@
+/**
+ * The bare-metal provider, controller side: it allocates addresses from pools and reports them as status.
+ * Announcing and forwarding (the speaker) come later, so every address is reported with ipMode "VIP":
+ * kube-proxy handles traffic to it, as with MetalLB.
+ *
+ * Allocation state lives in memory only; restore() rebuilds it from Service status after a restart
+ * (MetalLB has no store either). The allocator is synchronous, so no two calls interleave inside it.
+ */
+import type {
+  ExistingLoadBalancer,
+  LoadBalancerId,
+  LoadBalancerProvider,
+  LoadBalancerSpec,
+  LoadBalancerStatus,
+  PortSpec,
+} from "../../src/provider.js";
+import type { AddressPool } from "./address-pool.js";
+import type { AllocationIssue, PoolUsage, PortKey } from "./allocation-types.js";
+import { AddressAllocator } from "./allocator.js";
+import { REQUESTED_IPS_ANNOTATION } from "../../src/model/annotations.js";
+import { ANNOTATION_ALLOW_SHARED_IP, annotationField, annotationValue, parseBaremetalAnnotations } from "./annotations.js";
+
+export const BAREMETAL_PROVIDER_NAME = "baremetal";
+
+export interface BaremetalProviderOptions {
+  readonly pools: readonly AddressPool[];
+  /** Delay for errors caused by other Services (address in use, pool exhausted). Default 30 s. */
+  readonly retryAfterMs?: number;
+  /** Receives what restore() and setPools() kept although it is wrong (conflicts, addresses outside pools). */
+  readonly onIssue?: (issue: AllocationIssue) => void;
+}
+
+export class BaremetalProvider implements LoadBalancerProvider {
+  readonly name = BAREMETAL_PROVIDER_NAME;
+  private readonly allocator: AddressAllocator;
+  private readonly onIssue: (issue: AllocationIssue) => void;
+
+  /** Throws InvalidPoolError for invalid or overlapping pools. */
+  constructor(options: BaremetalProviderOptions) {
+    this.allocator = new AddressAllocator({ pools: options.pools, retryAfterMs: options.retryAfterMs });
+    this.onIssue = options.onIssue ?? (() => undefined);
+  }
+
+  /**
+   * New pools (an AddressPool object changed). Throws InvalidPoolError and keeps the old pools if the new
+   * ones are invalid. Addresses now outside every pool stay with their Services and are reported. The
+   * controller should requeue every bare-metal Service afterwards: "unknown pool" and "no pool" errors may
+   * be gone, and they are not retried on their own.
+   */
+  setPools(pools: readonly AddressPool[]): AllocationIssue[] {
+    const issues = this.allocator.setPools(pools);
+    for (const issue of issues) this.onIssue(issue);
+    return issues;
+  }
+
+  usage(pool: string): PoolUsage | undefined {
+    return this.allocator.usage(pool);
+  }
+
+  // Not async work, but the contract is promise-based; keep it async so throws become rejections.
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async restore(existing: readonly ExistingLoadBalancer[]): Promise<void> {
+    for (const lb of existing) {
+      const ips = lb.status.ingress.flatMap((ingress) => (ingress.ip === undefined || ingress.ip === "" ? [] : [ingress.ip]));
+      if (ips.length === 0) continue;
+      // Lenient on purpose: restore records what the status says; ensure() validates the annotation later.
+      const sharingKey = annotationValue(lb.annotations, ANNOTATION_ALLOW_SHARED_IP)?.value.trim() || undefined;
+      // No backend key: ExistingLoadBalancer does not carry externalTrafficPolicy. The allocator accepts any
+      // backend key for restored allocations until the Service's first ensure() sets it.
+      const issues = this.allocator.restore(allocationKey(lb.id), ips, { ports: portKeys(lb.ports), sharingKey, uid: lb.id.uid });
+      for (const issue of issues) this.onIssue(issue);
+    }
+  }
+
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
+    signal.throwIfAborted();
+    const { sharingKey, pool } = parseBaremetalAnnotations(spec.annotations);
+    const ips = this.allocator.allocate(allocationKey(spec.id), {
+      requestedIPs: spec.requestedIPs,
+      pool,
+      sharingKey,
+      ports: portKeys(spec.ports),
+      ipFamilies: spec.ipFamilies,
+      backendKey: backendKeyFor(spec),
+      uid: spec.id.uid,
+      requestedBy: requestedBy(spec.annotations),
+    });
+    const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
+    return { ingress: ips.map((ip) => ({ ip, ipMode: "VIP" as const, ports })) };
+  }
+
+  /** Idempotent. Releases only the allocation of this uid: a recreated namesake keeps its own. */
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    this.allocator.release(allocationKey(id), id.uid);
+  }
+}
+
+/**
+ * "namespace/name", the controller's work-queue key. The uid is stored with the allocation rather than in
+ * the key: a Service deleted and recreated under the same name does not inherit the old address (allocate
+ * drops an allocation made for another uid), and a late delete() for the old uid frees nothing.
+ */
+export function allocationKey(id: Pick<LoadBalancerId, "namespace" | "name">): string {
+  return `${id.namespace}/${id.name}`;
+}
+
+/**
+ * MetalLB lets Local Services share an address only with an identical selector (MLB
+ * internal/allocator/k8salloc/k8salloc.go BackendKey). LoadBalancerSpec does not carry the selector, so
+ * until it does, a Local Service's key is unique to it: Local Services never share an address with
+ * anyone. That is stricter than MetalLB but never wrong; Cluster Services share freely.
+ */
+export function backendKeyFor(spec: Pick<LoadBalancerSpec, "externalTrafficPolicy" | "id">): string | undefined {
+  return spec.externalTrafficPolicy === "Local" ? `local:${spec.id.namespace}/${spec.id.name}` : undefined;
+}
+
+/** Where the core took requestedIPs from (src/model/requested-ips.ts): the annotation, else spec.loadBalancerIP. */
+function requestedBy(annotations: Readonly<Record<string, string>>): string {
+  const value = annotations[REQUESTED_IPS_ANNOTATION];
+  return value !== undefined && value.trim() !== "" ? annotationField(REQUESTED_IPS_ANNOTATION) : "spec.loadBalancerIP";
+}
+
+function portKeys(ports: readonly PortSpec[]): PortKey[] {
+  return ports.map(({ protocol, port }) => ({ protocol, port }));
+}

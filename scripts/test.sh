@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test command (`npm test`): type check, lint, then every vitest project (unit beside the
+# code, integration against the real control plane). Ends with one "N passed, N failed, N skipped" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+echo "== node $(node --version)"
+echo "== control plane binaries"
+bash scripts/install-control-plane.sh
+echo "== typecheck"
+tsc -p tsconfig.json --noEmit
+echo "== lint"
+eslint .
+echo "== vitest"
+report="$(mktemp -t lb-operator-vitest-XXXXXX.json)"
+trap 'rm -f "$report"' EXIT
+status=0
+vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' "$report" || true
+exit "$status"

@@ -1,0 +1,136 @@
+import { hostname } from "node:os";
+import { KubeConfig } from "@kubernetes/client-node";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { startHttpServer } from "./http-server.js";
+import { createLogger } from "./logger.js";
+import { ControllerMetrics } from "./metrics.js";
+import { PROVIDER_NAMES, createProvider } from "./providers.js";
+import { type ControllerConfig, ControllerState, runController } from "./run-controller.js";
+import { systemClock } from "./util/clock.js";
+import { parseDuration } from "./util/duration.js";
+
+interface RunFlags {
+  provider: string;
+  kubeconfig?: string;
+  loadBalancerClass?: string;
+  defaultClass: boolean;
+  clusterId: string;
+  workers: number;
+  driftPeriod: number;
+  metricsBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaseDuration: number;
+  renewDeadline: number;
+  retryPeriod: number;
+  identity: string;
+  addressPool: string[];
+  addressPoolFile?: string;
+  logLevel: string;
+}
+
+const duration = (value: string): number => {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+};
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** The `lb-operator` command line. Building it does nothing; `parseAsync` runs the chosen command. */
+export function buildCli(): Command {
+  const program = new Command("lb-operator").description("Kubernetes LoadBalancer operator").showHelpAfterError();
+  program
+    .command("run")
+    .description("run the controller that reconciles type: LoadBalancer Services")
+    .addOption(new Option("--provider <name>", "load balancer provider").choices(PROVIDER_NAMES).makeOptionMandatory())
+    .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
+    .option("--load-balancer-class <class>", "spec.loadBalancerClass handled (default: lb-operator.io/<provider>)")
+    .option("--default-class", "also handle Services without spec.loadBalancerClass", false)
+    .option("--cluster-id <id>", "cluster id recorded on every resource a provider creates", "default")
+    .option("--workers <n>", "Services reconciled concurrently", positiveInt, 5)
+    .option("--drift-period <duration>", "re-ensure unchanged Services this often", duration, 600_000)
+    .option("--metrics-bind-address <host:port>", "address for /metrics, /healthz and /readyz", "0.0.0.0:8080")
+    .option("--no-leader-elect", "run without leader election (a single replica)")
+    .option("--leader-election-namespace <ns>", "namespace of the leader Lease", "default")
+    .option("--leader-election-id <name>", "name of the leader Lease", "lb-operator")
+    .option("--lease-duration <duration>", "leader lease duration", duration, 15_000)
+    .option("--renew-deadline <duration>", "leader gives up after failing to renew this long", duration, 10_000)
+    .option("--retry-period <duration>", "leader election retry period", duration, 2_000)
+    .option("--identity <id>", "leader election identity", `${hostname()}_${process.pid}`)
+    .option("--address-pool <name=range>", "bare metal: an address pool, repeatable (e.g. lab=192.0.2.100-192.0.2.120)", collect, [])
+    .option("--address-pool-file <path>", "bare metal: a YAML file with address pools")
+    .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
+    .action(async (flags: RunFlags) => runCommand(flags));
+  return program;
+}
+
+async function runCommand(flags: RunFlags): Promise<void> {
+  const logger = createLogger(flags.logLevel);
+  const kubeConfig = new KubeConfig();
+  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const metrics = new ControllerMetrics();
+  const abort = new AbortController();
+  const onSignal = (sig: string): void => {
+    if (abort.signal.aborted) process.exit(130);
+    logger.info({ signal: sig }, "shutting down");
+    abort.abort(new Error(`received ${sig}`));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+
+  const provider = await createProvider(flags.provider, {
+    kubeConfig,
+    logger,
+    addressPools: flags.addressPool,
+    addressPoolFile: flags.addressPoolFile,
+    signal: abort.signal,
+  });
+  const config: ControllerConfig = {
+    clusterId: flags.clusterId,
+    classOptions: {
+      loadBalancerClass: flags.loadBalancerClass ?? `lb-operator.io/${flags.provider}`,
+      isDefaultClass: flags.defaultClass,
+    },
+    workers: flags.workers,
+    driftPeriodMs: flags.driftPeriod,
+    instance: flags.identity,
+    leaderElection: flags.leaderElect
+      ? {
+          namespace: flags.leaderElectionNamespace,
+          name: flags.leaderElectionId,
+          identity: flags.identity,
+          leaseDurationMs: flags.leaseDuration,
+          renewDeadlineMs: flags.renewDeadline,
+          retryPeriodMs: flags.retryPeriod,
+        }
+      : undefined,
+  };
+  const state = new ControllerState();
+  const [host, port] = splitHostPort(flags.metricsBindAddress);
+  const server = await startHttpServer({ host, port, registry: metrics.registry, health: { live: () => true, ready: () => state.ready() } });
+  logger.info({ provider: flags.provider, class: config.classOptions, metrics: flags.metricsBindAddress }, "starting");
+  const outcome = await runController(config, { kubeConfig, provider, logger, clock: systemClock, metrics }, abort.signal, state);
+  server.close();
+  if (outcome === "lost") process.exitCode = 1;
+  logger.info({ outcome }, "stopped");
+}
+
+function splitHostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(":");
+  const port = Number(address.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError(`invalid bind address "${address}": expected host:port`);
+  }
+  return [address.slice(0, i).replace(/^\[|\]$/g, "") || "0.0.0.0", port];
+}

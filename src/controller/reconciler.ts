@@ -1,0 +1,196 @@
+import { createHash } from "node:crypto";
+import type { V1EndpointSlice, V1LoadBalancerStatus, V1Node, V1Service } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { InvalidSpecError, RetryAfterError, errorMessage } from "../errors.js";
+import type { EventRecorder } from "../kube/event-recorder.js";
+import type { ServiceWriter } from "../kube/service-writer.js";
+import type { ControllerMetrics } from "../metrics.js";
+import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
+import { deriveSpec } from "../model/derive-spec.js";
+import { loadBalancerId } from "../model/load-balancer-id.js";
+import { type ClassOptions, hasFinalizer, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
+import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec } from "../provider.js";
+import { type SyncVerdict, success, verdictFor } from "./sync-verdict.js";
+import { currentStatus, statusEqual, toApiStatus } from "./status.js";
+
+/** Read access to the informer caches, narrowed to what a reconcile needs. */
+export interface ClusterView {
+  service(namespace: string, name: string): V1Service | undefined;
+  endpointSlices(namespace: string, serviceName: string): readonly V1EndpointSlice[];
+  nodes(): readonly V1Node[];
+}
+
+export interface ReconcilerDeps {
+  view: ClusterView;
+  writer: ServiceWriter;
+  events: EventRecorder;
+  provider: LoadBalancerProvider;
+  metrics: ControllerMetrics;
+  logger: Logger;
+  clusterId: string;
+  classOptions: ClassOptions;
+}
+
+interface Ensured {
+  uid: string;
+  specHash: string;
+  /** Hash of everything but the backends: a change here is a new load balancer shape, not new hosts. */
+  shapeHash: string;
+  status: V1LoadBalancerStatus;
+}
+
+/**
+ * One reconcile of one Service, following the upstream service controller's `syncLoadBalancerIfNeeded`
+ * (../shared/reference/upstream.md section 1): finalizer before the first provider call, delete before the
+ * finalizer goes, status patched only when it changed. Unlike upstream, an unchanged spec skips the provider
+ * call entirely until drift repair forces one (`force`).
+ */
+export class ServiceReconciler {
+  private readonly ensured = new Map<string, Ensured>();
+  /** Last invalid-spec message per key, so an unchanged invalid Service yields one Warning event, not one per sync. */
+  private readonly lastInvalid = new Map<string, string>();
+  /** Load balancers we made, so one whose Service vanished without our finalizer is still deleted. */
+  private readonly knownIds = new Map<string, LoadBalancerId>();
+  private readonly forced = new Set<string>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** The next reconcile of `key` calls the provider even if the spec is unchanged (drift repair). */
+  force(key: string): void {
+    this.forced.add(key);
+  }
+
+  async reconcile(key: string, signal: AbortSignal): Promise<SyncVerdict> {
+    const [namespace, name] = splitKey(key);
+    const svc = this.deps.view.service(namespace, name);
+    if (!svc) return this.forgetVanished(key, signal);
+    if (needsCleanup(svc, this.deps.classOptions)) return this.cleanUp(key, svc, signal);
+    if (!wantsLoadBalancer(svc, this.deps.classOptions)) {
+      this.forget(key);
+      return success;
+    }
+    return this.ensure(key, svc, signal);
+  }
+
+  private async ensure(key: string, svc: V1Service, signal: AbortSignal): Promise<SyncVerdict> {
+    let spec: LoadBalancerSpec;
+    try {
+      spec = deriveSpec(
+        svc,
+        this.deps.view.endpointSlices(svc.metadata?.namespace ?? "default", svc.metadata?.name ?? ""),
+        this.deps.view.nodes(),
+        { clusterId: this.deps.clusterId },
+      );
+    } catch (err) {
+      if (err instanceof InvalidSpecError) return this.invalid(key, svc, err);
+      throw err;
+    }
+    const uid = svc.metadata?.uid ?? "";
+    const specHash = hashOf(spec);
+    const shapeHash = hashOf({ ...spec, backends: null });
+    const previous = this.ensured.get(key);
+    const forced = this.forced.delete(key);
+    if (!forced && previous?.uid === uid && previous.specHash === specHash && hasFinalizer(svc)) {
+      // Nothing the provider sees changed: no provider call. Repair the status if someone else changed it.
+      if (!statusEqual(currentStatus(svc), previous.status)) {
+        await this.deps.writer.patchLoadBalancerStatus(svc, previous.status);
+      }
+      return success;
+    }
+
+    // Always add the finalizer before the first provider call, so the Service cannot disappear while a
+    // load balancer exists for it (upstream: "Always add a finalizer prior to creating load balancers").
+    if (!hasFinalizer(svc)) svc = await this.deps.writer.addFinalizer(svc, LOAD_BALANCER_CLEANUP_FINALIZER);
+    this.knownIds.set(key, spec.id);
+
+    const firstOrSpecChange = previous?.uid !== uid || previous.shapeHash !== shapeHash;
+    if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer");
+    let status;
+    try {
+      status = await this.deps.provider.ensure(spec, signal);
+      this.countProviderCall("ensure", "success");
+    } catch (err) {
+      this.countProviderCall("ensure", err instanceof RetryAfterError ? "retryAfter" : "error");
+      this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", `Error syncing load balancer: ${errorMessage(err)}`);
+      this.ensured.delete(key);
+      return verdictFor(err);
+    }
+    this.deps.metrics.loadBalancerSyncTotal.inc();
+    this.lastInvalid.delete(key);
+
+    const apiStatus = toApiStatus(status);
+    if (!statusEqual(currentStatus(svc), apiStatus)) await this.deps.writer.patchLoadBalancerStatus(svc, apiStatus);
+    this.ensured.set(key, { uid, specHash, shapeHash, status: apiStatus });
+    if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
+    else if (!forced) this.deps.events.record(svc, "Normal", "UpdatedLoadBalancer", "Updated load balancer with new backends");
+    return success;
+  }
+
+  private invalid(key: string, svc: V1Service, err: InvalidSpecError): SyncVerdict {
+    const message = `Error syncing load balancer: ${err.message}`;
+    if (this.lastInvalid.get(key) !== message) {
+      this.lastInvalid.set(key, message);
+      this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", message);
+      this.deps.logger.warn({ key, field: err.field, reason: err.message }, "invalid load balancer spec");
+    }
+    this.ensured.delete(key);
+    return verdictFor(err);
+  }
+
+  private async cleanUp(key: string, svc: V1Service, signal: AbortSignal): Promise<SyncVerdict> {
+    const id = loadBalancerId(svc, this.deps.clusterId);
+    this.deps.events.record(svc, "Normal", "DeletingLoadBalancer", "Deleting load balancer");
+    try {
+      await this.deps.provider.delete(id, signal);
+      this.countProviderCall("delete", "success");
+    } catch (err) {
+      this.countProviderCall("delete", "error");
+      this.deps.events.record(svc, "Warning", "DeleteLoadBalancerFailed", `Error deleting load balancer: ${errorMessage(err)}`);
+      return verdictFor(err);
+    }
+    this.deps.events.record(svc, "Normal", "DeletedLoadBalancer", "Deleted load balancer");
+    await this.deps.writer.removeFinalizer(svc, LOAD_BALANCER_CLEANUP_FINALIZER);
+    // A Service that stays (type changed away from LoadBalancer) must not keep advertising an address.
+    if (!svc.metadata?.deletionTimestamp && currentStatus(svc)?.ingress?.length) {
+      await this.deps.writer.patchLoadBalancerStatus(svc, { ingress: [] });
+    }
+    this.forget(key);
+    return success;
+  }
+
+  /** The Service is gone. If it went without our finalizer (force-removed), still delete what we made. */
+  private async forgetVanished(key: string, signal: AbortSignal): Promise<SyncVerdict> {
+    const id = this.knownIds.get(key);
+    if (id) {
+      try {
+        await this.deps.provider.delete(id, signal);
+        this.countProviderCall("delete", "success");
+      } catch (err) {
+        this.countProviderCall("delete", "error");
+        return verdictFor(err);
+      }
+    }
+    this.forget(key);
+    return success;
+  }
+
+  private forget(key: string): void {
+    this.ensured.delete(key);
+    this.lastInvalid.delete(key);
+    this.knownIds.delete(key);
+    this.forced.delete(key);
+  }
+
+  private countProviderCall(operation: string, outcome: string): void {
+    this.deps.metrics.providerCallsTotal.inc({ provider: this.deps.provider.name, operation, outcome });
+  }
+}
+
+export function splitKey(key: string): [string, string] {
+  const slash = key.indexOf("/");
+  return slash < 0 ? ["", key] : [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function hashOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("base64url");
+}

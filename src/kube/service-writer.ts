@@ -1,0 +1,76 @@
+import { type CoreV1Api, PatchStrategy, type V1LoadBalancerStatus, type V1Service } from "@kubernetes/client-node";
+import { isNotFound, kubeApiError } from "./api-error.js";
+import { callOptions } from "./request-options.js";
+
+/**
+ * The narrow port through which the controller changes Services (MetalLB's `service` interface,
+ * ../shared/reference/style-anchors.md section 2): finalizers and status, nothing else.
+ */
+export interface ServiceWriter {
+  /** Adds `finalizer` unless present; returns the updated object. */
+  addFinalizer(svc: V1Service, finalizer: string): Promise<V1Service>;
+  /** Removes `finalizer`; a Service that is already gone is success. */
+  removeFinalizer(svc: V1Service, finalizer: string): Promise<void>;
+  /** Replaces status.loadBalancer; a Service that is already gone is success. */
+  patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void>;
+}
+
+
+export class KubeServiceWriter implements ServiceWriter {
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly fieldManager = "lb-operator",
+    private readonly timeoutMs?: number,
+  ) {}
+
+  async addFinalizer(svc: V1Service, finalizer: string): Promise<V1Service> {
+    // A strategic-merge patch merges into `finalizers` (patchStrategy=merge), so it cannot drop a finalizer
+    // another controller added concurrently, and needs no resourceVersion.
+    const { name, namespace } = nameOf(svc);
+    try {
+      return await this.core.patchNamespacedService(
+        { name, namespace, body: { metadata: { finalizers: [finalizer] } }, fieldManager: this.fieldManager },
+        callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
+      );
+    } catch (err) {
+      throw kubeApiError(`adding finalizer to ${namespace}/${name}`, err);
+    }
+  }
+
+  async removeFinalizer(svc: V1Service, finalizer: string): Promise<void> {
+    const { name, namespace } = nameOf(svc);
+    try {
+      await this.core.patchNamespacedService(
+        {
+          name,
+          namespace,
+          body: { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [finalizer] } },
+          fieldManager: this.fieldManager,
+        },
+        callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw kubeApiError(`removing finalizer from ${namespace}/${name}`, err);
+    }
+  }
+
+  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void> {
+    const { name, namespace } = nameOf(svc);
+    // A merge patch replaces `ingress` as a whole; null removes it (upstream writes an empty status on cleanup).
+    const body = { status: { loadBalancer: status.ingress?.length ? { ingress: status.ingress } : { ingress: null } } };
+    try {
+      await this.core.patchNamespacedServiceStatus(
+        { name, namespace, body, fieldManager: this.fieldManager },
+        callOptions(this.timeoutMs, PatchStrategy.MergePatch),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw kubeApiError(`patching status of ${namespace}/${name}`, err);
+    }
+  }
+}
+
+function nameOf(svc: V1Service): { name: string; namespace: string } {
+  return { name: svc.metadata?.name ?? "", namespace: svc.metadata?.namespace ?? "default" };
+}

@@ -1,0 +1,38 @@
+import type { V1Service } from "@kubernetes/client-node";
+import type { ExistingLoadBalancer, PortSpec, Protocol } from "../provider.js";
+import { loadBalancerId } from "./load-balancer-id.js";
+import { type ClassOptions, hasFinalizer, isOurs } from "./service-predicates.js";
+
+/**
+ * What a Service records about the load balancer this controller made for it: the addresses in its status
+ * and the ports and annotations it had. Lenient on purpose: a Service that has since become invalid still
+ * holds its address, and a restarted controller must not hand that address to anyone else.
+ * Returns undefined for Services that are not ours or hold no address.
+ */
+export function existingLoadBalancer(
+  svc: V1Service,
+  clusterId: string,
+  classOptions: ClassOptions,
+): ExistingLoadBalancer | undefined {
+  const ingress = svc.status?.loadBalancer?.ingress ?? [];
+  if (!hasFinalizer(svc) || !isOurs(svc, classOptions) || ingress.length === 0) return undefined;
+  const ports: PortSpec[] = (svc.spec?.ports ?? []).map((p) => ({
+    name: p.name ?? "",
+    protocol: (p.protocol ?? "TCP") as Protocol,
+    port: p.port,
+    nodePort: p.nodePort,
+    appProtocol: p.appProtocol,
+  }));
+  return {
+    id: loadBalancerId(svc, clusterId),
+    ports,
+    annotations: { ...(svc.metadata?.annotations ?? {}) },
+    status: {
+      ingress: ingress.map((ing) => ({
+        ...(ing.ip ? { ip: ing.ip } : {}),
+        ...(ing.hostname ? { hostname: ing.hostname } : {}),
+        ...(ing.ipMode === "VIP" || ing.ipMode === "Proxy" ? { ipMode: ing.ipMode } : {}),
+      })),
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { LoadBalancerProvider } from "./provider.js";
+
+export const PROVIDER_NAMES = ["baremetal"] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+/** Everything a provider factory may need from the command line and the process. */
+export interface ProviderInputs {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  /** Bare metal: `--address-pool` values. */
+  addressPools: readonly string[];
+  /** Bare metal: `--address-pool-file`. */
+  addressPoolFile: string | undefined;
+  /** Aborts when the process shuts down; providers stop their own watches with it. */
+  signal: AbortSignal;
+}
+
+/**
+ * Builds the named provider. Each provider is imported only when chosen, so running one never loads
+ * another's SDK (the plug-in registry of k8s.io/cloud-provider's plugins.go, without global state).
+ */
+export async function createProvider(name: string, inputs: ProviderInputs): Promise<LoadBalancerProvider> {
+  switch (name) {
+    case "baremetal": {
+      const { createBaremetalProvider } = await import("../providers/baremetal/create-baremetal-provider.js");
+      return createBaremetalProvider(inputs);
+    }
+    default:
+      throw new RangeError(`unknown provider "${name}"; known providers: ${PROVIDER_NAMES.join(", ")}`);
+  }
+}

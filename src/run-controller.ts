@@ -1,0 +1,120 @@
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { ServiceController } from "./controller/service-controller.js";
+import { KubeEventRecorder } from "./kube/event-recorder.js";
+import { kubeCacheFactory } from "./kube/kube-caches.js";
+import { LeaderElector } from "./kube/leader-election.js";
+import { KubeServiceWriter } from "./kube/service-writer.js";
+import type { ControllerMetrics } from "./metrics.js";
+import type { ClassOptions } from "./model/service-predicates.js";
+import type { LoadBalancerProvider } from "./provider.js";
+import type { Clock } from "./util/clock.js";
+
+export interface LeaderElectionConfig {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export interface ControllerConfig {
+  clusterId: string;
+  classOptions: ClassOptions;
+  workers: number;
+  driftPeriodMs: number;
+  /** Undefined: run without leader election (one replica, tests). */
+  leaderElection: LeaderElectionConfig | undefined;
+  /** Identity written into Events. */
+  instance: string;
+  watchdogMs?: number;
+  watchInactivityMs?: number;
+}
+
+export interface ControllerRuntime {
+  kubeConfig: KubeConfig;
+  provider: LoadBalancerProvider;
+  logger: Logger;
+  clock: Clock;
+  metrics: ControllerMetrics;
+}
+
+/** What /healthz and /readyz report, updated as the controller goes through its life. */
+export class ControllerState {
+  leading = false;
+  standingBy = false;
+  synced = false;
+  ready(): boolean {
+    return this.synced || this.standingBy;
+  }
+}
+
+/**
+ * Wires the controller to a cluster and runs it until `signal` aborts: as leader when leader election is
+ * configured (a standby only campaigns; caches start once it leads), or directly otherwise.
+ * Resolves "lost" when leadership was lost: the caller should exit so the process restarts clean.
+ */
+export async function runController(
+  config: ControllerConfig,
+  runtime: ControllerRuntime,
+  signal: AbortSignal,
+  state = new ControllerState(),
+): Promise<"stopped" | "lost"> {
+  const { kubeConfig, logger, clock, metrics } = runtime;
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const events = new KubeEventRecorder({ core, clock, logger, component: "lb-operator", instance: config.instance });
+  const lead = async (leading: AbortSignal): Promise<void> => {
+    state.leading = true;
+    state.standingBy = false;
+    metrics.isLeader.set(1);
+    const controller = new ServiceController({
+      caches: kubeCacheFactory({
+        kubeConfig,
+        logger,
+        clock,
+        metrics,
+        watchdogMs: config.watchdogMs,
+        watchInactivityMs: config.watchInactivityMs,
+      }),
+      writer: new KubeServiceWriter(core),
+      events,
+      provider: runtime.provider,
+      metrics,
+      logger,
+      clock,
+      clusterId: config.clusterId,
+      classOptions: config.classOptions,
+      workers: config.workers,
+      driftPeriodMs: config.driftPeriodMs,
+      onSynced: () => (state.synced = true),
+    });
+    try {
+      await controller.run(leading);
+      await events.flush();
+    } finally {
+      state.leading = false;
+      state.synced = false;
+      metrics.isLeader.set(0);
+    }
+  };
+
+  const le = config.leaderElection;
+  if (!le) {
+    await lead(signal);
+    return "stopped";
+  }
+  state.standingBy = true;
+  const elector = new LeaderElector({
+    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
+    namespace: le.namespace,
+    name: le.name,
+    identity: le.identity,
+    clock,
+    logger,
+    leaseDurationMs: le.leaseDurationMs,
+    renewDeadlineMs: le.renewDeadlineMs,
+    retryPeriodMs: le.retryPeriodMs,
+  });
+  return elector.run(signal, lead);
+}

@@ -1,0 +1,312 @@
+/**
+ * A real kube-apiserver + etcd for integration tests and the lab, started the way envtest starts them
+ * (../shared/reference/upstream.md section 4), but with token auth and a CA we generate, so clients verify TLS.
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { request } from "node:https";
+import { createServer, isIPv6 } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { LbOperatorError } from "../../src/errors.js";
+
+export class ControlPlaneError extends LbOperatorError {}
+
+export interface ExtraToken { token: string; user: string; uid: string; groups: string[] }
+
+export interface ControlPlaneOptions {
+  /** Address the apiserver listens on; a lab binds it to a bridge address so network namespaces reach it. */
+  bindAddress?: string;
+  serviceNodePortRange?: string;
+  extraApiServerArgs?: string[];
+  extraTokens?: ExtraToken[];
+}
+
+export interface ExtraApiServer { server: string; kubeconfigPath: string; stop(): Promise<void> }
+
+export interface ControlPlane {
+  readonly server: string;
+  readonly adminToken: string;
+  readonly kubeconfigPath: string;
+  readonly dir: string;
+  kubeConfig(token?: string): KubeConfig;
+  /** Writes a kubeconfig for another token (an extraTokens user), for RBAC tests. */
+  writeKubeconfig(token: string, name: string): string;
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
+  startExtraApiServer(): Promise<ExtraApiServer>;
+  /** Pids of every process this control plane started that has not exited. */
+  processIds(): number[];
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 90_000;
+const exec = promisify(execFile);
+
+// Module-wide so the exit and signal handlers can reach children of every control plane.
+const liveChildren = new Set<ChildProcess>();
+const liveDirs = new Set<string>();
+let handlersInstalled = false;
+
+function installCleanupHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  // 'exit' handlers must be synchronous: SIGKILL cannot be ignored, so nothing is left to wait for.
+  const killAll = (): void => {
+    for (const child of liveChildren) child.kill("SIGKILL");
+    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  };
+  process.on("exit", killAll);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const onSignal = (): void => {
+      killAll();
+      process.off(signal, onSignal);
+      // Our listener suppressed the default action; restore it unless someone else handles the signal.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+let binaries: Promise<string> | undefined;
+
+/** Runs scripts/install-control-plane.sh once per process (it builds on first use, then reuses its cache). */
+export function resolveControlPlaneBinaries(): Promise<string> {
+  binaries ??= new Promise<string>((resolve, reject) => {
+    const script = fileURLToPath(new URL("../../scripts/install-control-plane.sh", import.meta.url));
+    process.stderr.write("control-plane: resolving kube-apiserver and etcd (a first build takes several minutes)\n");
+    const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
+    child.on("error", (err) => reject(new ControlPlaneError("cannot run install-control-plane.sh", { cause: err })));
+    child.on("close", (code) => {
+      const dir = out.trim().split("\n").at(-1) ?? "";
+      if (code !== 0) reject(new ControlPlaneError(`install-control-plane.sh exited with ${code}`));
+      else if (!existsSync(join(dir, "kube-apiserver")) || !existsSync(join(dir, "etcd")))
+        reject(new ControlPlaneError(`install-control-plane.sh printed ${JSON.stringify(dir)}, which lacks the binaries`));
+      else resolve(dir);
+    });
+  });
+  binaries.catch(() => { binaries = undefined; });
+  return binaries;
+}
+
+interface Proc { name: string; child: ChildProcess; logPath: string; exited: Promise<void>; done: boolean }
+
+// setpriv makes the kernel SIGKILL the child when this process dies, even by SIGKILL, where no handler runs.
+const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+
+function launch(name: string, bin: string, args: string[], logPath: string): Proc {
+  installCleanupHandlers();
+  const fd = openSync(logPath, "a");
+  const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, args];
+  const child = spawn(cmd, argv, { stdio: ["ignore", fd, fd] });
+  closeSync(fd);
+  liveChildren.add(child);
+  const proc: Proc = { name, child, logPath, done: false, exited: Promise.resolve() };
+  proc.exited = new Promise<void>((resolve) => {
+    const finish = (): void => { proc.done = true; liveChildren.delete(child); resolve(); };
+    child.once("exit", finish);
+    child.once("error", (err) => { writeFileSync(logPath, `spawn failed: ${err.message}\n`, { flag: "a" }); finish(); });
+  });
+  return proc;
+}
+
+function logTail(proc: Proc, lines = 40): string {
+  try {
+    return readFileSync(proc.logPath, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+async function terminate(proc: Proc, graceMs: number): Promise<void> {
+  if (proc.done) return;
+  proc.child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+  const timer = new Promise<"timeout">((r) => setTimeout(r, graceMs, "timeout").unref());
+  if ((await Promise.race([proc.exited, timer])) === "timeout") proc.child.kill("SIGKILL");
+  await proc.exited;
+}
+
+async function waitReady(proc: Proc, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (proc.done) {
+      const code = proc.child.exitCode ?? proc.child.signalCode;
+      throw new ControlPlaneError(`${proc.name} exited (${code}) before it was ready; log ${proc.logPath}:\n${logTail(proc)}`);
+    }
+    if (await probe()) return;
+    if (Date.now() > deadline) {
+      await terminate(proc, 0);
+      throw new ControlPlaneError(`${proc.name} not ready after ${READY_TIMEOUT_MS / 1000}s; log ${proc.logPath}:\n${logTail(proc)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function get(url: string, ca: string, token?: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    const req = request(url, { ca, headers, timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode); });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(undefined));
+    req.end();
+  });
+}
+
+/** A free port: listen on port 0 and give it back. The port can in principle be taken before use. */
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new ControlPlaneError("no port"))));
+    });
+  });
+}
+
+const hostPort = (host: string, port: number): string => (isIPv6(host) ? `[${host}]:${port}` : `${host}:${port}`);
+
+async function makeCerts(dir: string, bindAddress: string): Promise<void> {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await exec("openssl", ["req", "-x509", ...ec, "-keyout", join(dir, "ca.key"), "-out", join(dir, "ca.crt"), "-days", "7",
+    "-subj", "/CN=lb-operator-test-ca", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  await exec("openssl", ["req", ...ec, "-keyout", join(dir, "server.key"), "-out", join(dir, "server.csr"), "-subj", "/CN=kube-apiserver"]);
+  const sans = new Set(["IP:127.0.0.1", "IP:::1", "DNS:localhost", "DNS:kubernetes.default.svc"]);
+  if (bindAddress !== "0.0.0.0" && bindAddress !== "::") sans.add(`IP:${bindAddress}`);
+  writeFileSync(join(dir, "server.ext"), `subjectAltName=${[...sans].join(",")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
+  await exec("openssl", ["x509", "-req", "-in", join(dir, "server.csr"), "-CA", join(dir, "ca.crt"), "-CAkey", join(dir, "ca.key"),
+    "-CAcreateserial", "-out", join(dir, "server.crt"), "-days", "7", "-extfile", join(dir, "server.ext")]);
+  const sa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  writeFileSync(join(dir, "sa.key"), sa.privateKey.export({ type: "pkcs8", format: "pem" }));
+  writeFileSync(join(dir, "sa.pub"), sa.publicKey.export({ type: "spki", format: "pem" }));
+}
+
+function kubeconfigYaml(server: string, ca: string, token: string): string {
+  // JSON is valid YAML; no serializer needed.
+  return JSON.stringify({
+    apiVersion: "v1", kind: "Config", "current-context": "lb-operator-test",
+    clusters: [{ name: "lb-operator-test", cluster: { server, "certificate-authority-data": Buffer.from(ca).toString("base64") } }],
+    users: [{ name: "user", user: { token } }],
+    contexts: [{ name: "lb-operator-test", context: { cluster: "lb-operator-test", user: "user" } }],
+  }, null, 2);
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const bindAddress = options.bindAddress ?? "127.0.0.1";
+  const clientHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
+  const bin = await resolveControlPlaneBinaries();
+  const dir = mkdtempSync(join(tmpdir(), "lb-operator-cp-"));
+  liveDirs.add(dir);
+  const procs = new Set<Proc>();
+  let apiServer: Proc | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (): Promise<void> => (stopping ??= (async () => {
+    // Everything is thrown away, so no graceful shutdown.
+    await Promise.all([...procs].map((p) => terminate(p, 0)));
+    rmSync(dir, { recursive: true, force: true });
+    liveDirs.delete(dir);
+  })());
+
+  try {
+    const started = Date.now();
+    await makeCerts(dir, bindAddress);
+    const ca = readFileSync(join(dir, "ca.crt"), "utf8");
+    const adminToken = randomBytes(24).toString("hex");
+    const quote = (groups: string[]): string => `"${groups.join(",")}"`;
+    writeFileSync(join(dir, "tokens.csv"), [
+      `${adminToken},admin,admin-uid,${quote(["system:masters"])}`,
+      ...(options.extraTokens ?? []).map((t) => `${t.token},${t.user},${t.uid},${quote(t.groups)}`),
+    ].join("\n") + "\n");
+
+    const [clientPort, peerPort, apiPort] = await Promise.all([freePort("127.0.0.1"), freePort("127.0.0.1"), freePort(bindAddress)]);
+    const etcdUrl = `http://127.0.0.1:${clientPort}`;
+    const peerUrl = `http://127.0.0.1:${peerPort}`;
+    const etcd = launch("etcd", join(bin, "etcd"), [
+      "--name=lb-operator-test", `--data-dir=${join(dir, "etcd-data")}`,
+      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=lb-operator-test=${peerUrl}`, "--unsafe-no-fsync=true",
+    ], join(dir, "etcd.log"));
+    procs.add(etcd);
+    await waitReady(etcd, async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)));
+
+    const server = `https://${hostPort(clientHost, apiPort)}`;
+    const apiServerArgs = (port: number, certDir: string): string[] => [
+      `--etcd-servers=${etcdUrl}`, `--cert-dir=${certDir}`,
+      `--tls-cert-file=${join(dir, "server.crt")}`, `--tls-private-key-file=${join(dir, "server.key")}`,
+      `--bind-address=${bindAddress}`, `--secure-port=${port}`,
+      // One issuer for every apiserver on this etcd, so tokens minted by one are accepted by the others.
+      `--service-account-issuer=${server}`,
+      `--service-account-key-file=${join(dir, "sa.pub")}`, `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+      // /16 holds the 20,000 Services of the scale tests; the range only feeds the allocator, never traffic.
+      "--service-cluster-ip-range=10.96.0.0/16",
+      `--service-node-port-range=${options.serviceNodePortRange ?? "30000-32767"}`,
+      "--disable-admission-plugins=ServiceAccount", "--authorization-mode=RBAC",
+      `--token-auth-file=${join(dir, "tokens.csv")}`, "--allow-privileged=true",
+      // The default reconciler writes a loopback Endpoints for `kubernetes` (rejected) and fights between apiservers.
+      "--endpoint-reconciler-type=none", "--profiling=false",
+      ...(options.extraApiServerArgs ?? []),
+    ];
+
+    const launchApiServer = async (name: string, port: number, url: string): Promise<Proc> => {
+      const certDir = join(dir, name);
+      mkdirSync(certDir, { recursive: true });
+      const proc = launch(name, join(bin, "kube-apiserver"), apiServerArgs(port, certDir), join(dir, `${name}.log`));
+      procs.add(proc);
+      void proc.exited.then(() => procs.delete(proc));
+      await waitReady(proc, async () => (await get(`${url}/readyz`, ca, adminToken)) === 200);
+      return proc;
+    };
+
+    apiServer = await launchApiServer("kube-apiserver", apiPort, server);
+    const kubeconfigPath = join(dir, "admin.kubeconfig");
+    writeFileSync(kubeconfigPath, kubeconfigYaml(server, ca, adminToken));
+    if (process.env["LB_OPERATOR_DEBUG"]) process.stderr.write(`control-plane: ready at ${server} in ${Date.now() - started} ms\n`);
+
+    let extraCount = 0;
+    return {
+      server, adminToken, kubeconfigPath, dir,
+      kubeConfig(token?: string): KubeConfig {
+        const kc = new KubeConfig();
+        if (token === undefined) kc.loadFromFile(kubeconfigPath);
+        else kc.loadFromString(kubeconfigYaml(server, ca, token));
+        return kc;
+      },
+      writeKubeconfig(token: string, name: string): string {
+        const path = join(dir, `${name}.kubeconfig`);
+        writeFileSync(path, kubeconfigYaml(server, ca, token));
+        return path;
+      },
+      async stopApiServer(): Promise<void> {
+        if (apiServer) await terminate(apiServer, 10_000);
+      },
+      async startApiServer(): Promise<void> {
+        if (stopping) throw new ControlPlaneError("control plane is stopped");
+        if (apiServer && !apiServer.done) return;
+        apiServer = await launchApiServer("kube-apiserver", apiPort, server);
+      },
+      async startExtraApiServer(): Promise<ExtraApiServer> {
+        if (stopping) throw new ControlPlaneError("control plane is stopped");
+        const name = `kube-apiserver-extra-${++extraCount}`;
+        const port = await freePort(bindAddress);
+        const url = `https://${hostPort(clientHost, port)}`;
+        const proc = await launchApiServer(name, port, url);
+        const path = join(dir, `${name}.kubeconfig`);
+        writeFileSync(path, kubeconfigYaml(url, ca, adminToken));
+        return { server: url, kubeconfigPath: path, stop: () => terminate(proc, 10_000) };
+      },
+      processIds: () => [...procs].filter((p) => !p.done).flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
