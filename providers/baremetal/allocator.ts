@@ -67,14 +67,24 @@ export class AddressAllocator {
     const previous = this.book.get(key);
     if (previous?.uid !== undefined && request.uid !== undefined && previous.uid !== request.uid) this.unassign(key);
     const current = this.book.get(key);
-    const party: SharingParty = { key, sharingKey: request.sharingKey, backendKey: request.backendKey, backendKnown: true, ports: [...request.ports] };
+    const party: SharingParty = {
+      key,
+      sharingKey: request.sharingKey,
+      backendKey: request.backendKey,
+      backendKnown: true,
+      ports: [...request.ports],
+    };
     const field = request.requestedBy ?? "spec.loadBalancerIP";
     const requested = parseRequestedAddresses(request.requestedIPs, families, field);
 
     let addrs: IPAddress[];
-    if (requested.length > 0) addrs = this.checkRequested(requested, request.pool, party, field);
-    else if (current !== undefined && this.keepable(current, families, request.pool)) addrs = this.keep(current, families, party);
-    else addrs = this.pick(families, request.pool, party);
+    if (requested.length > 0) {
+      addrs = this.checkRequested(requested, request.pool, party, field);
+    } else if (current !== undefined && this.keepable(current, families, request.pool)) {
+      addrs = this.keep(current, families, party);
+    } else {
+      addrs = this.pick(families, request.pool, party);
+    }
 
     this.assign(key, { uid: request.uid ?? current?.uid, addrs, party });
     return addrs.map(formatIP);
@@ -102,16 +112,26 @@ export class AddressAllocator {
     const addrs: IPAddress[] = [];
     for (const text of ips) {
       const addr = parseIP(text.trim());
-      if (addr === undefined) issues.push({ kind: "invalid-address", key, ip: text, message: `${key}: status address ${JSON.stringify(text)} is not an IP address; ignored` });
-      else if (!addrs.some((a) => a.value === addr.value && a.family === addr.family)) addrs.push(addr);
+      if (addr === undefined) {
+        const message = `${key}: status address ${JSON.stringify(text)} is not an IP address; ignored`;
+        issues.push({ kind: "invalid-address", key, ip: text, message });
+      } else if (!addrs.some((a) => a.value === addr.value && a.family === addr.family)) addrs.push(addr);
     }
     if (addrs.length === 0) return issues;
-    const party: SharingParty = { key, sharingKey: request.sharingKey, backendKey: request.backendKey, backendKnown: request.backendKey !== undefined, ports: [...request.ports] };
+    const party: SharingParty = {
+      key,
+      sharingKey: request.sharingKey,
+      backendKey: request.backendKey,
+      backendKnown: request.backendKey !== undefined,
+      ports: [...request.ports],
+    };
     for (const addr of addrs) {
       const outside = this.outsideReason(key, addr);
       if (outside !== undefined) issues.push(outside);
       const conflict = this.conflict(addr, party);
-      if (conflict !== undefined) issues.push({ kind: "conflict", key, ip: formatIP(addr), message: `${key}: ${conflict.message}` });
+      if (conflict !== undefined) {
+        issues.push({ kind: "conflict", key, ip: formatIP(addr), message: `${key}: ${conflict.message}` });
+      }
     }
     this.assign(key, { uid: request.uid, addrs, party });
     return issues;
@@ -140,7 +160,8 @@ export class AddressAllocator {
     if (holder === undefined) return undefined;
     const addresses = holder.addrs.map((addr) => {
       const loc = this.index.locate(addr);
-      return { ip: formatIP(addr), family: addr.family, pool: loc === undefined || loc.excluded ? undefined : loc.pool.name };
+      const pool = loc === undefined || loc.excluded ? undefined : loc.pool.name;
+      return { ip: formatIP(addr), family: addr.family, pool };
     });
     const { sharingKey, backendKey, ports } = holder.party;
     return { key, uid: holder.uid, addresses, sharingKey, backendKey, ports };
@@ -149,18 +170,21 @@ export class AddressAllocator {
   usage(pool: string): PoolUsage | undefined {
     if (this.index.pool(pool) === undefined) return undefined;
     const capacity = { IPv4: this.index.capacity(pool, "IPv4"), IPv6: this.index.capacity(pool, "IPv6") };
-    return { pool, capacity, used: { IPv4: this.index.usedCount(pool, "IPv4"), IPv6: this.index.usedCount(pool, "IPv6") } };
+    const used = { IPv4: this.index.usedCount(pool, "IPv4"), IPv6: this.index.usedCount(pool, "IPv6") };
+    return { pool, capacity, used };
   }
 
   private checkRequested(requested: IPAddress[], pool: string | undefined, party: SharingParty, field: string): IPAddress[] {
     for (const addr of requested) {
       const ip = formatIP(addr);
       const loc = this.index.locate(addr);
-      if (loc === undefined) throw new AddressNotInPoolError(field, ip, `address ${ip} is in no address pool (pools: ${this.index.describe()})`);
-      if (loc.excluded) throw new AddressNotInPoolError(field, ip, `address ${ip} ends in .0 or .255, which pool ${loc.pool.name} excludes (avoidBuggyIPs)`);
-      if (pool !== undefined && loc.pool.name !== pool) {
-        throw new AddressNotInPoolError(field, ip, `address ${ip} is in pool ${loc.pool.name}, not in pool ${pool} named by ${ANNOTATION_ADDRESS_POOL}`);
+      let problem: string | undefined;
+      if (loc === undefined) problem = `address ${ip} is in no address pool (pools: ${this.index.describe()})`;
+      else if (loc.excluded) problem = `address ${ip} ends in .0 or .255, which pool ${loc.pool.name} excludes (avoidBuggyIPs)`;
+      else if (pool !== undefined && loc.pool.name !== pool) {
+        problem = `address ${ip} is in pool ${loc.pool.name}, not in pool ${pool} named by ${ANNOTATION_ADDRESS_POOL}`;
       }
+      if (problem !== undefined) throw new AddressNotInPoolError(field, ip, problem);
       this.throwIfConflict(addr, party);
     }
     return requested;
@@ -179,18 +203,21 @@ export class AddressAllocator {
       const ip = formatIP(addr);
       const loc = this.index.locate(addr);
       if (loc === undefined || loc.excluded) {
-        const message = `address ${ip} held by this Service is no longer in any address pool (pools: ${this.index.describe()}); add it back to a pool, or move the Service by requesting an address or naming a pool (${ANNOTATION_ADDRESS_POOL})`;
+        const message =
+          `address ${ip} held by this Service is no longer in any address pool (pools: ${this.index.describe()}); ` +
+          `add it back to a pool, or move the Service by requesting an address or naming a pool (${ANNOTATION_ADDRESS_POOL})`;
         throw new AddressNotInPoolError("status.loadBalancer.ingress", ip, message);
       }
       poolName = loc.pool.name;
       this.throwIfConflict(addr, party);
     }
-    return families.map((family) => current.addrs.find((a) => a.family === family) ?? this.pickFamily(poolName, family, party));
+    return families.map((f) => current.addrs.find((a) => a.family === f) ?? this.pickFamily(poolName, f, party));
   }
 
   private pickFamily(poolName: string, family: IPFamily, party: SharingParty): IPAddress {
     if (!this.index.hasFamily(poolName, family)) {
-      throw new NoSuitablePoolError("spec.ipFamilies", `pool ${poolName}, which holds this Service's other address, has no ${family} addresses`);
+      const message = `pool ${poolName}, which holds this Service's other address, has no ${family} addresses`;
+      throw new NoSuitablePoolError("spec.ipFamilies", message);
     }
     const addr = this.pickInPool(poolName, family, party);
     if (addr === undefined) throw this.exhausted([poolName], [family], `pool ${poolName}`);
@@ -200,13 +227,18 @@ export class AddressAllocator {
   private pick(families: readonly IPFamily[], pool: string | undefined, party: SharingParty): IPAddress[] {
     const candidates = pool !== undefined ? [pool] : this.index.names.filter((n) => this.index.pool(n)?.autoAssign === true);
     if (candidates.length === 0) {
-      const message = this.index.names.length === 0 ? "no address pools are configured" : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
+      const message =
+        this.index.names.length === 0
+          ? "no address pools are configured"
+          : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); ` +
+            `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
       throw new NoSuitablePoolError(annotationField(ANNOTATION_ADDRESS_POOL), message);
     }
     const eligible = candidates.filter((n) => families.every((f) => this.index.hasFamily(n, f)));
     if (eligible.length === 0) {
       const where = pool !== undefined ? `pool ${pool} has` : "no auto-assign address pool has";
-      throw new NoSuitablePoolError("spec.ipFamilies", `${where} ${families.join(" and ")} addresses (pools: ${this.index.describe()})`);
+      const message = `${where} ${families.join(" and ")} addresses (pools: ${this.index.describe()})`;
+      throw new NoSuitablePoolError("spec.ipFamilies", message);
     }
     for (const name of eligible) {
       const found = families.map((f) => this.pickInPool(name, f, party));
@@ -215,7 +247,7 @@ export class AddressAllocator {
     throw this.exhausted(eligible, families, pool !== undefined ? `pool ${pool}` : "any auto-assign pool");
   }
 
-  /** Lowest of: the pool's lowest free address, and the lowest address this Service may share (MetalLB's getIPFromCIDR order). */
+  /** The lower of the pool's lowest free address and the lowest one this Service may share (MetalLB's getIPFromCIDR order). */
   private pickInPool(poolName: string, family: IPFamily, party: SharingParty): IPAddress | undefined {
     let best = this.index.lowestFree(poolName, family);
     if (party.sharingKey === undefined) return best;
@@ -229,7 +261,9 @@ export class AddressAllocator {
 
   private exhausted(pools: readonly string[], families: readonly IPFamily[], where: string): PoolExhaustedError {
     const counts = pools.flatMap((p) => families.map((f) => `${p} ${f} ${this.index.usedCount(p, f)}/${this.index.capacity(p, f)}`));
-    const message = `no free ${families.join(" and ")} address in ${where} (in use: ${counts.join(", ")}); retrying until another Service releases one`;
+    const message =
+      `no free ${families.join(" and ")} address in ${where} (in use: ${counts.join(", ")}); ` +
+      "retrying until another Service releases one";
     return new PoolExhaustedError(pools, message, this.retryAfterMs);
   }
 
@@ -245,9 +279,9 @@ export class AddressAllocator {
   private outsideReason(key: string, addr: IPAddress): AllocationIssue | undefined {
     const ip = formatIP(addr);
     const loc = this.index.locate(addr);
-    if (loc === undefined) return { kind: "outside-pools", key, ip, message: `${key}: address ${ip} is in no address pool (pools: ${this.index.describe()}); kept, not moved` };
-    if (!loc.excluded) return undefined;
-    return { kind: "outside-pools", key, ip, message: `${key}: address ${ip} is excluded by avoidBuggyIPs of pool ${loc.pool.name}; kept, not moved` };
+    if (loc !== undefined && !loc.excluded) return undefined;
+    const why = loc === undefined ? `is in no address pool (pools: ${this.index.describe()})` : `is excluded by avoidBuggyIPs of pool ${loc.pool.name}`;
+    return { kind: "outside-pools", key, ip, message: `${key}: address ${ip} ${why}; kept, not moved` };
   }
 
   /** Unconditional: callers have checked what needs checking. */
