@@ -15,14 +15,13 @@
  */
 import type { IPFamily } from "../../src/provider.js";
 import { AddressBook, type Holder } from "./address-book.js";
+import { AddressPicker } from "./address-picker.js";
 import { validatePools, type AddressPool } from "./address-pool.js";
 import type { Allocation, AllocationIssue, AllocationRequest, PoolUsage, RestoreRequest } from "./allocation-types.js";
 import { ANNOTATION_ADDRESS_POOL, annotationField } from "./annotations.js";
 import {
   ALLOCATION_RETRY_AFTER_MS,
   AddressNotInPoolError,
-  NoSuitablePoolError,
-  PoolExhaustedError,
   UnknownPoolError,
   type AddressInUseError,
 } from "./baremetal-errors.js";
@@ -83,7 +82,7 @@ export class AddressAllocator {
     } else if (current !== undefined && this.keepable(current, families, request.pool)) {
       addrs = this.keep(current, families, party);
     } else {
-      addrs = this.pick(families, request.pool, party);
+      addrs = this.picker().pick(families, request.pool, party);
     }
 
     this.assign(key, { uid: request.uid ?? current?.uid, addrs, party });
@@ -174,14 +173,20 @@ export class AddressAllocator {
     return { pool, capacity, used };
   }
 
-  private checkRequested(requested: IPAddress[], pool: string | undefined, party: SharingParty, field: string): IPAddress[] {
+  private checkRequested(
+    requested: IPAddress[],
+    pool: string | undefined,
+    party: SharingParty,
+    field: string,
+  ): IPAddress[] {
     for (const addr of requested) {
       const ip = formatIP(addr);
       const loc = this.index.locate(addr);
       let problem: string | undefined;
       if (loc === undefined) problem = `address ${ip} is in no address pool (pools: ${this.index.describe()})`;
-      else if (loc.excluded) problem = `address ${ip} ends in .0 or .255, which pool ${loc.pool.name} excludes (avoidBuggyIPs)`;
-      else if (pool !== undefined && loc.pool.name !== pool) {
+      else if (loc.excluded) {
+        problem = `address ${ip} ends in .0 or .255, which pool ${loc.pool.name} excludes (avoidBuggyIPs)`;
+      } else if (pool !== undefined && loc.pool.name !== pool) {
         problem = `address ${ip} is in pool ${loc.pool.name}, not in pool ${pool} named by ${ANNOTATION_ADDRESS_POOL}`;
       }
       if (problem !== undefined) throw new AddressNotInPoolError(field, ip, problem);
@@ -196,7 +201,7 @@ export class AddressAllocator {
     return kept.length > 0 && (pool === undefined || kept.every((a) => this.index.locate(a)?.pool.name === pool));
   }
 
-  /** Keeps what is held, drops families no longer wanted, adds a missing family from the same pool (single -> dual stack). */
+  /** Keeps what is held, drops families no longer wanted, adds a missing one from the same pool (single -> dual stack). */
   private keep(current: Holder, families: readonly IPFamily[], party: SharingParty): IPAddress[] {
     let poolName = "";
     for (const addr of current.addrs.filter((a) => families.includes(a.family))) {
@@ -205,66 +210,19 @@ export class AddressAllocator {
       if (loc === undefined || loc.excluded) {
         const message =
           `address ${ip} held by this Service is no longer in any address pool (pools: ${this.index.describe()}); ` +
-          `add it back to a pool, or move the Service by requesting an address or naming a pool (${ANNOTATION_ADDRESS_POOL})`;
+          "add it back to a pool, or move the Service by requesting an address or naming a pool " +
+          `(${ANNOTATION_ADDRESS_POOL})`;
         throw new AddressNotInPoolError("status.loadBalancer.ingress", ip, message);
       }
       poolName = loc.pool.name;
       this.throwIfConflict(addr, party);
     }
-    return families.map((f) => current.addrs.find((a) => a.family === f) ?? this.pickFamily(poolName, f, party));
+    const picker = this.picker();
+    return families.map((f) => current.addrs.find((a) => a.family === f) ?? picker.pickFamily(poolName, f, party));
   }
 
-  private pickFamily(poolName: string, family: IPFamily, party: SharingParty): IPAddress {
-    if (!this.index.hasFamily(poolName, family)) {
-      const message = `pool ${poolName}, which holds this Service's other address, has no ${family} addresses`;
-      throw new NoSuitablePoolError("spec.ipFamilies", message);
-    }
-    const addr = this.pickInPool(poolName, family, party);
-    if (addr === undefined) throw this.exhausted([poolName], [family], `pool ${poolName}`);
-    return addr;
-  }
-
-  private pick(families: readonly IPFamily[], pool: string | undefined, party: SharingParty): IPAddress[] {
-    const candidates = pool !== undefined ? [pool] : this.index.names.filter((n) => this.index.pool(n)?.autoAssign === true);
-    if (candidates.length === 0) {
-      const message =
-        this.index.names.length === 0
-          ? "no address pools are configured"
-          : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); ` +
-            `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
-      throw new NoSuitablePoolError(annotationField(ANNOTATION_ADDRESS_POOL), message);
-    }
-    const eligible = candidates.filter((n) => families.every((f) => this.index.hasFamily(n, f)));
-    if (eligible.length === 0) {
-      const where = pool !== undefined ? `pool ${pool} has` : "no auto-assign address pool has";
-      const message = `${where} ${families.join(" and ")} addresses (pools: ${this.index.describe()})`;
-      throw new NoSuitablePoolError("spec.ipFamilies", message);
-    }
-    for (const name of eligible) {
-      const found = families.map((f) => this.pickInPool(name, f, party));
-      if (found.every((a) => a !== undefined)) return found;
-    }
-    throw this.exhausted(eligible, families, pool !== undefined ? `pool ${pool}` : "any auto-assign pool");
-  }
-
-  /** The lower of the pool's lowest free address and the lowest one this Service may share (MetalLB's getIPFromCIDR order). */
-  private pickInPool(poolName: string, family: IPFamily, party: SharingParty): IPAddress | undefined {
-    let best = this.index.lowestFree(poolName, family);
-    if (party.sharingKey === undefined) return best;
-    for (const addr of this.book.sharedUnder(party.sharingKey)) {
-      if (addr.family !== family || (best !== undefined && addr.value >= best.value)) continue;
-      const loc = this.index.locate(addr);
-      if (loc?.pool.name === poolName && !loc.excluded && this.conflict(addr, party) === undefined) best = addr;
-    }
-    return best;
-  }
-
-  private exhausted(pools: readonly string[], families: readonly IPFamily[], where: string): PoolExhaustedError {
-    const counts = pools.flatMap((p) => families.map((f) => `${p} ${f} ${this.index.usedCount(p, f)}/${this.index.capacity(p, f)}`));
-    const message =
-      `no free ${families.join(" and ")} address in ${where} (in use: ${counts.join(", ")}); ` +
-      "retrying until another Service releases one";
-    return new PoolExhaustedError(pools, message, this.retryAfterMs);
+  private picker(): AddressPicker {
+    return new AddressPicker(this.index, this.book, this.retryAfterMs);
   }
 
   private conflict(addr: IPAddress, party: SharingParty): AddressInUseError | undefined {
@@ -280,7 +238,10 @@ export class AddressAllocator {
     const ip = formatIP(addr);
     const loc = this.index.locate(addr);
     if (loc !== undefined && !loc.excluded) return undefined;
-    const why = loc === undefined ? `is in no address pool (pools: ${this.index.describe()})` : `is excluded by avoidBuggyIPs of pool ${loc.pool.name}`;
+    const why =
+      loc === undefined
+        ? `is in no address pool (pools: ${this.index.describe()})`
+        : `is excluded by avoidBuggyIPs of pool ${loc.pool.name}`;
     return { kind: "outside-pools", key, ip, message: `${key}: address ${ip} ${why}; kept, not moved` };
   }
 

@@ -1,5 +1,6 @@
 import { DiscoveryV1Api, type KubeConfig, type V1Service } from "@kubernetes/client-node";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { RetryAfterError } from "../../src/errors.js";
 import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../../src/model/annotations.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
@@ -184,5 +185,35 @@ describe("controller lifecycle against a real apiserver", () => {
     const svc = await kube.service(ns, "loc");
     expect(spec.healthCheck).toEqual({ kind: "http", source: "healthCheckNodePort", port: svc?.spec?.healthCheckNodePort, path: "/healthz" });
     expect(spec.sourceRanges).toEqual(["198.51.100.0/24", "2001:db8::/32"]);
+  });
+
+  it("a provider error gives SyncLoadBalancerFailed and backs off from 5 s; the next attempt converges", async () => {
+    const ns = await kube.createNamespace("fail");
+    let failures = 1;
+    provider.fault = (op, key) => (op === "ensure" && key === `${ns}/flaky` && failures-- > 0 ? new Error("cloud is down") : undefined);
+    await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "flaky", TEST_CLASS) });
+    const warning = await eventually("a Warning event", async () => (await kube.events(ns, "flaky")).find((e) => e.type === "Warning"));
+    expect(warning.reason).toBe("SyncLoadBalancerFailed");
+    expect(warning.message).toContain("cloud is down");
+    await eventually("ingress after the retry", async () => (await kube.service(ns, "flaky"))?.status?.loadBalancer?.ingress?.length, {
+      timeoutMs: 15_000,
+    });
+    const [first, second] = ensures(ns, "flaky");
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(4_900);
+  });
+
+  it("a RetryAfterError retries after exactly its delay, not the backoff", async () => {
+    const ns = await kube.createNamespace("throttle");
+    let throttled = 1;
+    provider.fault = (op, key) =>
+      op === "ensure" && key === `${ns}/slow` && throttled-- > 0 ? new RetryAfterError("Throttling: rate exceeded", 1_500) : undefined;
+    await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "slow", TEST_CLASS) });
+    await eventually("ingress after the retry", async () => (await kube.service(ns, "slow"))?.status?.loadBalancer?.ingress?.length);
+    const [first, second] = ensures(ns, "slow");
+    const gap = second!.at - first!.at;
+    expect(gap).toBeGreaterThanOrEqual(1_450);
+    expect(gap).toBeLessThan(4_000);
+    const reasons = (await kube.events(ns, "slow")).map((e) => e.reason);
+    expect(reasons).toContain("SyncLoadBalancerFailed");
   });
 });

@@ -1,0 +1,160 @@
+/**
+ * One measured phase: create N LoadBalancer Services of a class at a fixed client concurrency and record,
+ * per Service, when its create call returned and when a watch in this process first saw an address in its
+ * status. Times are performance.now() of this process, so both ends of each latency use one clock.
+ */
+import { performance } from "node:perf_hooks";
+import { type KubeHttp, KubeHttpError, type ServiceLike, hasIngress } from "./kube-http.js";
+import { ServiceWatch } from "./service-watch.js";
+
+export interface LoadOptions {
+  http: KubeHttp;
+  namespace: string;
+  loadBalancerClass: string;
+  n: number;
+  concurrency: number;
+  /** From the first create: fail the phase if not every Service has an address by then. */
+  timeoutMs: number;
+  /** Progress lines (stderr) are prefixed with this. */
+  label: string;
+  log: (line: string) => void;
+  /** Checked every second while waiting; throw to abort the phase (e.g. the controller died). */
+  check?: () => void;
+}
+
+export interface LoadTimings {
+  n: number;
+  /** performance.now() when the first create was sent. */
+  firstCreateStart: number;
+  /** When the last create returned. */
+  lastCreateEnd: number;
+  /** When the last address was seen. */
+  lastStatus: number;
+  createdAt: Float64Array;
+  statusAt: Float64Array;
+  /** Creates that needed a retry (429/5xx/timeouts). */
+  createRetries: number;
+}
+
+export class PhaseTimeoutError extends Error {}
+
+export const serviceName = (i: number): string => `svc-${String(i).padStart(5, "0")}`;
+
+function serviceBody(namespace: string, name: string, loadBalancerClass: string): object {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace, labels: { "app.kubernetes.io/part-of": "lb-operator-bench" } },
+    spec: {
+      type: "LoadBalancer",
+      loadBalancerClass,
+      selector: { app: name },
+      ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
+    },
+  };
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
+  const { http, namespace, n } = options;
+  const createdAt = new Float64Array(n).fill(Number.NaN);
+  const statusAt = new Float64Array(n).fill(Number.NaN);
+  let created = 0;
+  let withStatus = 0;
+  let createRetries = 0;
+  let firstCreateStart = Number.NaN;
+  let lastCreateEnd = 0;
+  let lastStatus = 0;
+  let lastDecile = { created: -1, status: -1 };
+  const allDone = Promise.withResolvers<void>();
+
+  const progress = (): void => {
+    const d = { created: Math.floor((created * 10) / n), status: Math.floor((withStatus * 10) / n) };
+    if (d.created === lastDecile.created && d.status === lastDecile.status) return;
+    lastDecile = d;
+    const t = Number.isNaN(firstCreateStart) ? 0 : (performance.now() - firstCreateStart) / 1000;
+    options.log(`${options.label} ${t.toFixed(1).padStart(6)} s  created ${created}/${n}  with address ${withStatus}/${n}`);
+  };
+
+  const observer = new ServiceWatch(
+    http,
+    `/api/v1/namespaces/${namespace}/services`,
+    (type, svc: ServiceLike) => {
+      if (type === "DELETED" || !hasIngress(svc)) return;
+      const m = /^svc-(\d+)$/.exec(svc.metadata?.name ?? "");
+      const i = m ? Number(m[1]) : -1;
+      if (i < 0 || i >= n || !Number.isNaN(statusAt[i]!)) return;
+      const now = performance.now();
+      statusAt[i] = now;
+      lastStatus = Math.max(lastStatus, now);
+      withStatus++;
+      progress();
+      if (withStatus === n) allDone.resolve();
+    },
+    (message) => options.log(`${options.label} observer: ${message}`),
+  );
+  await observer.start();
+
+  let next = 0;
+  let failure: unknown;
+  const create = async (i: number): Promise<void> => {
+    const name = serviceName(i);
+    const body = serviceBody(namespace, name, options.loadBalancerClass);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await http.call("POST", `/api/v1/namespaces/${namespace}/services`, body);
+        return;
+      } catch (err) {
+        // A create that timed out may have happened: 409 on a retry means it did.
+        if (attempt > 0 && err instanceof KubeHttpError && err.status === 409) return;
+        const retriable = !(err instanceof KubeHttpError) || err.status === undefined || err.status === 429 || err.status >= 500;
+        if (!retriable || attempt >= 5) throw err;
+        createRetries++;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+  };
+  const creator = async (): Promise<void> => {
+    while (failure === undefined && next < n) {
+      const i = next++;
+      try {
+        await create(i);
+      } catch (err) {
+        failure ??= err;
+        allDone.resolve();
+        return;
+      }
+      const now = performance.now();
+      createdAt[i] = now;
+      lastCreateEnd = Math.max(lastCreateEnd, now);
+      created++;
+      progress();
+    }
+  };
+
+  firstCreateStart = performance.now();
+  const creators = Promise.all(Array.from({ length: Math.min(options.concurrency, n) }, creator));
+  const ticker = setInterval(() => {
+    try {
+      options.check?.();
+      if (performance.now() - firstCreateStart > options.timeoutMs) {
+        throw new PhaseTimeoutError(
+          `${options.label}: no convergence within ${options.timeoutMs / 1000} s of the first create ` +
+            `(created ${created}/${n}, with address ${withStatus}/${n})`,
+        );
+      }
+    } catch (err) {
+      failure ??= err;
+      allDone.resolve();
+    }
+  }, 1_000);
+  try {
+    await allDone.promise;
+    if (failure !== undefined) throw failure;
+    await creators;
+    if (failure !== undefined) throw failure;
+  } finally {
+    clearInterval(ticker);
+    await observer.stop();
+  }
+  return { n, firstCreateStart, lastCreateEnd, lastStatus, createdAt, statusAt, createRetries };
+}

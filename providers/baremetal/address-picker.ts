@@ -1,0 +1,84 @@
+/**
+ * Where a Service's new addresses come from: the lowest free (or shareable) address of a pool, and the
+ * errors for when there is none. A short-lived view over the allocator's state, made per allocation.
+ */
+import type { IPFamily } from "../../src/provider.js";
+import type { AddressBook } from "./address-book.js";
+import { ANNOTATION_ADDRESS_POOL, annotationField } from "./annotations.js";
+import { NoSuitablePoolError, PoolExhaustedError } from "./baremetal-errors.js";
+import { formatIP, type IPAddress } from "./ip-address.js";
+import type { PoolIndex } from "./pool-index.js";
+import { sharingConflict, type SharingParty } from "./sharing.js";
+
+export class AddressPicker {
+  constructor(
+    private readonly index: PoolIndex,
+    private readonly book: AddressBook,
+    private readonly retryAfterMs: number,
+  ) {}
+
+  /** An address of `family` from `poolName`: the family a single-stack Service lacks when it turns dual-stack. */
+  pickFamily(poolName: string, family: IPFamily, party: SharingParty): IPAddress {
+    if (!this.index.hasFamily(poolName, family)) {
+      const message = `pool ${poolName}, which holds this Service's other address, has no ${family} addresses`;
+      throw new NoSuitablePoolError("spec.ipFamilies", message);
+    }
+    const addr = this.pickInPool(poolName, family, party);
+    if (addr === undefined) throw this.exhausted([poolName], [family], `pool ${poolName}`);
+    return addr;
+  }
+
+  /**
+   * Fresh addresses, one per family, all from one pool: the named pool, else the first autoAssign pool in
+   * name order that has every family and room for all of them.
+   */
+  pick(families: readonly IPFamily[], pool: string | undefined, party: SharingParty): IPAddress[] {
+    const autoAssign = (name: string): boolean => this.index.pool(name)?.autoAssign === true;
+    const candidates = pool !== undefined ? [pool] : this.index.names.filter(autoAssign);
+    if (candidates.length === 0) {
+      const message =
+        this.index.names.length === 0
+          ? "no address pools are configured"
+          : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); ` +
+            `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
+      throw new NoSuitablePoolError(annotationField(ANNOTATION_ADDRESS_POOL), message);
+    }
+    const eligible = candidates.filter((n) => families.every((f) => this.index.hasFamily(n, f)));
+    if (eligible.length === 0) {
+      const where = pool !== undefined ? `pool ${pool} has` : "no auto-assign address pool has";
+      const message = `${where} ${families.join(" and ")} addresses (pools: ${this.index.describe()})`;
+      throw new NoSuitablePoolError("spec.ipFamilies", message);
+    }
+    for (const name of eligible) {
+      const found = families.map((f) => this.pickInPool(name, f, party));
+      if (found.every((a) => a !== undefined)) return found;
+    }
+    throw this.exhausted(eligible, families, pool !== undefined ? `pool ${pool}` : "any auto-assign pool");
+  }
+
+  /** The lower of the pool's lowest free address and the lowest one this Service may share (MetalLB getIPFromCIDR). */
+  private pickInPool(poolName: string, family: IPFamily, party: SharingParty): IPAddress | undefined {
+    let best = this.index.lowestFree(poolName, family);
+    if (party.sharingKey === undefined) return best;
+    for (const addr of this.book.sharedUnder(party.sharingKey)) {
+      if (addr.family !== family || (best !== undefined && addr.value >= best.value)) continue;
+      const loc = this.index.locate(addr);
+      if (loc?.pool.name === poolName && !loc.excluded && this.shareable(addr, party)) best = addr;
+    }
+    return best;
+  }
+
+  private shareable(addr: IPAddress, party: SharingParty): boolean {
+    return sharingConflict(formatIP(addr), party, this.book.others(addr, party.key), this.retryAfterMs) === undefined;
+  }
+
+  private exhausted(pools: readonly string[], families: readonly IPFamily[], where: string): PoolExhaustedError {
+    const count = (p: string, f: IPFamily): string =>
+      `${p} ${f} ${this.index.usedCount(p, f)}/${this.index.capacity(p, f)}`;
+    const counts = pools.flatMap((p) => families.map((f) => count(p, f)));
+    const message =
+      `no free ${families.join(" and ")} address in ${where} (in use: ${counts.join(", ")}); ` +
+      "retrying until another Service releases one";
+    return new PoolExhaustedError(pools, message, this.retryAfterMs);
+  }
+}
