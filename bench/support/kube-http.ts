@@ -76,9 +76,19 @@ export class KubeHttp {
   }
 
   /** One call; resolves with the parsed JSON body for 2xx, rejects with KubeHttpError otherwise. */
-  call<T = unknown>(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 30_000): Promise<T> {
+  async call<T = unknown>(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 30_000): Promise<T> {
+    const text = await this.text(method, path, body, contentType, timeoutMs);
+    try {
+      return (text === "" ? undefined : JSON.parse(text)) as T;
+    } catch (err) {
+      throw new KubeHttpError(method, path, 200, text, { cause: err });
+    }
+  }
+
+  /** One call; resolves with the body text for 2xx (e.g. /metrics), rejects with KubeHttpError otherwise. */
+  text(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 30_000): Promise<string> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       const req = request(
         {
           host: this.base.hostname.replace(/^\[|\]$/g, ""),
@@ -100,12 +110,8 @@ export class KubeHttp {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             const status = res.statusCode ?? 0;
-            if (status < 200 || status >= 300) return reject(new KubeHttpError(method, path, status, text));
-            try {
-              resolve((text === "" ? undefined : JSON.parse(text)) as T);
-            } catch (err) {
-              reject(new KubeHttpError(method, path, status, text, { cause: err }));
-            }
+            if (status < 200 || status >= 300) reject(new KubeHttpError(method, path, status, text));
+            else resolve(text);
           });
         },
       );

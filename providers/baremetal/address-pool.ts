@@ -124,18 +124,23 @@ interface OwnedRange {
 /** Sweep over all ranges sorted by start: a range overlaps an earlier one iff it starts before the furthest end so far. */
 function overlaps(pools: readonly AddressPool[]): string[] {
   const all: OwnedRange[] = pools.flatMap((pool) => poolRanges(pool).map((range) => ({ pool: pool.name, range })));
-  all.sort((a, b) => (a.range.family !== b.range.family ? (a.range.family < b.range.family ? -1 : 1) : compare(a.range.first, b.range.first)));
+  all.sort((a, b) =>
+    a.range.family !== b.range.family ? (a.range.family < b.range.family ? -1 : 1) : compare(a.range.first, b.range.first),
+  );
   const problems: string[] = [];
   let furthest: OwnedRange | undefined;
   for (const cur of all) {
     if (furthest !== undefined && rangesOverlap(furthest.range, cur.range)) {
+      const [a, b] = [furthest, cur];
       problems.push(
-        furthest.pool === cur.pool
-          ? `pool ${JSON.stringify(cur.pool)}: ${furthest.range.text} and ${cur.range.text} overlap`
-          : `pools ${JSON.stringify(furthest.pool)} (${furthest.range.text}) and ${JSON.stringify(cur.pool)} (${cur.range.text}) overlap`,
+        a.pool === b.pool
+          ? `pool ${JSON.stringify(b.pool)}: ${a.range.text} and ${b.range.text} overlap`
+          : `pools ${JSON.stringify(a.pool)} (${a.range.text}) and ${JSON.stringify(b.pool)} (${b.range.text}) overlap`,
       );
     }
-    if (furthest === undefined || furthest.range.family !== cur.range.family || cur.range.last > furthest.range.last) furthest = cur;
+    if (furthest === undefined || furthest.range.family !== cur.range.family || cur.range.last > furthest.range.last) {
+      furthest = cur;
+    }
   }
   return problems;
 }

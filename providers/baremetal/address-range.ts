@@ -15,7 +15,9 @@ export interface AddressRange {
   readonly text: string;
 }
 
-export type RangeParseResult = { readonly ok: true; readonly range: AddressRange } | { readonly ok: false; readonly error: string };
+export type RangeParseResult =
+  | { readonly ok: true; readonly range: AddressRange }
+  | { readonly ok: false; readonly error: string };
 
 const EXAMPLES = "a CIDR (192.0.2.0/24) or a range (192.0.2.100-192.0.2.120)";
 
@@ -51,7 +53,9 @@ function parseCidr(text: string): RangeParseResult {
     return fail(`${JSON.stringify(text)} is not a valid CIDR: expected one "/"`);
   }
   const addr = parseIP(ipText);
-  if (addr === undefined) return fail(`${JSON.stringify(text)} is not a valid CIDR: ${JSON.stringify(ipText)} is not an IP address`);
+  if (addr === undefined) {
+    return fail(`${JSON.stringify(text)} is not a valid CIDR: ${JSON.stringify(ipText)} is not an IP address`);
+  }
   const bits = FAMILY_BITS[addr.family];
   if (!/^(0|[1-9][0-9]{0,2})$/.test(lengthText) || Number(lengthText) > bits) {
     return fail(`${JSON.stringify(text)} is not a valid CIDR: prefix length must be 0-${bits}`);

@@ -1,7 +1,7 @@
 /** The allocator's public data types. */
 import type { IPFamily, Protocol } from "../../src/provider.js";
 
-/** One (protocol, port) pair a Service uses on its address; two Services may share an address only if theirs are disjoint. */
+/** A (protocol, port) pair a Service uses on its address; Services may share an address only if theirs are disjoint. */
 export interface PortKey {
   readonly protocol: Protocol;
   readonly port: number;

@@ -58,7 +58,8 @@ function parseSharingKey(annotations: Readonly<Record<string, string>>): string 
   if (value === "" || value.length > MAX_SHARING_KEY || /[\s\p{Cc}]/u.test(value)) {
     throw new InvalidSpecError(
       annotationField(found.key),
-      `invalid sharing key ${JSON.stringify(found.value)}: must be 1-${MAX_SHARING_KEY} characters without spaces or control characters; remove the annotation to not share the address`,
+      `invalid sharing key ${JSON.stringify(found.value)}: must be 1-${MAX_SHARING_KEY} characters without spaces or ` +
+        "control characters; remove the annotation to not share the address",
     );
   }
   return value;

@@ -57,22 +57,21 @@ export class BaremetalProvider implements LoadBalancerProvider {
     return this.allocator.usage(pool);
   }
 
-  // Not async work, but the contract is promise-based; keep it async so throws become rejections.
-  // eslint-disable-next-line @typescript-eslint/require-await
+  // The work is synchronous, but async makes every throw a rejection, as the contract expects.
   async restore(existing: readonly ExistingLoadBalancer[]): Promise<void> {
     for (const lb of existing) {
-      const ips = lb.status.ingress.flatMap((ingress) => (ingress.ip === undefined || ingress.ip === "" ? [] : [ingress.ip]));
+      const ips = lb.status.ingress.flatMap((ingress) => (ingress.ip ? [ingress.ip] : []));
       if (ips.length === 0) continue;
       // Lenient on purpose: restore records what the status says; ensure() validates the annotation later.
       const sharingKey = annotationValue(lb.annotations, ANNOTATION_ALLOW_SHARED_IP)?.value.trim() || undefined;
       // No backend key: ExistingLoadBalancer does not carry externalTrafficPolicy. The allocator accepts any
       // backend key for restored allocations until the Service's first ensure() sets it.
-      const issues = this.allocator.restore(allocationKey(lb.id), ips, { ports: portKeys(lb.ports), sharingKey, uid: lb.id.uid });
+      const request = { ports: portKeys(lb.ports), sharingKey, uid: lb.id.uid };
+      const issues = this.allocator.restore(allocationKey(lb.id), ips, request);
       for (const issue of issues) this.onIssue(issue);
     }
   }
 
-  // eslint-disable-next-line @typescript-eslint/require-await
   async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
     signal.throwIfAborted();
     const { sharingKey, pool } = parseBaremetalAnnotations(spec.annotations);
@@ -91,7 +90,6 @@ export class BaremetalProvider implements LoadBalancerProvider {
   }
 
   /** Idempotent. Releases only the allocation of this uid: a recreated namesake keeps its own. */
-  // eslint-disable-next-line @typescript-eslint/require-await
   async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     this.allocator.release(allocationKey(id), id.uid);

@@ -39,7 +39,8 @@ export class PoolIndex {
       all.push(...ranges);
     }
     all.sort((a, b) => compare(a.range.first, b.range.first));
-    this.byFamily = { IPv4: all.filter((r) => r.range.family === "IPv4"), IPv6: all.filter((r) => r.range.family === "IPv6") };
+    const ofFamily = (family: IPFamily): IndexedRange[] => all.filter((r) => r.range.family === family);
+    this.byFamily = { IPv4: ofFamily("IPv4"), IPv6: ofFamily("IPv6") };
     this.names = [...this.byName.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 

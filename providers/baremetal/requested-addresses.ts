@@ -12,7 +12,8 @@ export function checkFamilies(families: readonly IPFamily[]): void {
   const distinct = new Set(families);
   const known = families.every((f) => f === "IPv4" || f === "IPv6");
   if (families.length === 0 || distinct.size !== families.length || !known) {
-    throw new InvalidSpecError("spec.ipFamilies", `must be one or two distinct families out of IPv4 and IPv6, got [${families.join(", ")}]`);
+    const message = `must be one or two distinct families out of IPv4 and IPv6, got [${families.join(", ")}]`;
+    throw new InvalidSpecError("spec.ipFamilies", message);
   }
 }
 
@@ -20,7 +21,12 @@ export function checkFamilies(families: readonly IPFamily[]): void {
  * The requested addresses in `families` order, or [] when none were requested. `field` is where they came
  * from (spec.loadBalancerIP or the annotation), so the event points at what to edit.
  */
-export function parseRequestedAddresses(requested: readonly string[], families: readonly IPFamily[], field: string): IPAddress[] {
+export function parseRequestedAddresses(
+  requested: readonly string[],
+  families: readonly IPFamily[],
+  field: string,
+): IPAddress[] {
+  const wanted = families.join(", ");
   if (requested.length === 0) return [];
   const byFamily = new Map<IPFamily, IPAddress>();
   for (const text of requested) {
@@ -28,10 +34,13 @@ export function parseRequestedAddresses(requested: readonly string[], families: 
     if (addr === undefined) throw new InvalidSpecError(field, `${JSON.stringify(text)} is not an IP address`);
     const previous = byFamily.get(addr.family);
     if (previous !== undefined) {
-      throw new InvalidSpecError(field, `requests two ${addr.family} addresses (${formatIP(previous)}, ${formatIP(addr)}); request at most one per IP family`);
+      const both = `${formatIP(previous)}, ${formatIP(addr)}`;
+      const message = `requests two ${addr.family} addresses (${both}); request at most one per IP family`;
+      throw new InvalidSpecError(field, message);
     }
     if (!families.includes(addr.family)) {
-      throw new InvalidSpecError(field, `address ${formatIP(addr)} is ${addr.family}, but the Service's ipFamilies are ${families.join(", ")}`);
+      const message = `address ${formatIP(addr)} is ${addr.family}, but the Service's ipFamilies are ${wanted}`;
+      throw new InvalidSpecError(field, message);
     }
     byFamily.set(addr.family, addr);
   }
@@ -40,7 +49,7 @@ export function parseRequestedAddresses(requested: readonly string[], families: 
     if (addr === undefined) {
       throw new InvalidSpecError(
         field,
-        `requests no ${family} address, but the Service's ipFamilies are ${families.join(", ")}; request one address per family`,
+        `requests no ${family} address, but the Service's ipFamilies are ${wanted}; request one address per family`,
       );
     }
     return addr;

@@ -31,8 +31,10 @@ export function sharingConflict(
     if (reason !== undefined) return new AddressInUseError(ip, [other.key], reason, retryAfterMs);
     const colliding = collidingPorts(self.ports, other.ports);
     if (colliding.length > 0) {
-      const list = colliding.join(", ");
-      const message = `${colliding.length === 1 ? "port" : "ports"} ${list} on shared address ${ip} ${colliding.length === 1 ? "is" : "are"} already used by ${other.key}; shared Services need distinct ports`;
+      const [noun, verb] = colliding.length === 1 ? ["port", "is"] : ["ports", "are"];
+      const message =
+        `${noun} ${colliding.join(", ")} on shared address ${ip} ${verb} already used by ${other.key}; ` +
+        "shared Services need distinct ports";
       return new PortCollisionError(ip, [other.key], colliding, message, retryAfterMs);
     }
   }
@@ -57,7 +59,10 @@ function keyMismatch(ip: string, self: SharingParty, other: SharingParty): strin
     return `${used} under ${ann}=${JSON.stringify(other.sharingKey)}, not ${JSON.stringify(self.sharingKey)}`;
   }
   if (self.backendKnown && other.backendKnown && self.backendKey !== other.backendKey) {
-    return `${used}; Services sharing an address must have the same externalTrafficPolicy, and with Local they must select the same pods`;
+    return (
+      `${used}; Services sharing an address must have the same externalTrafficPolicy, ` +
+      "and with Local they must select the same pods"
+    );
   }
   return undefined;
 }

@@ -31,7 +31,6 @@ interface Seen {
   name: string;
   namespace: string;
   count: number;
-  firstTimestamp: Date;
   at: number;
 }
 
@@ -98,17 +97,24 @@ export class KubeEventRecorder implements EventRecorder {
         }, callOptions(undefined, PatchStrategy.MergePatch));
         return;
       }
-      const event = this.newEvent(svc, type, reason, message, now);
-      await this.options.core.createNamespacedEvent({ namespace, body: event }, callOptions());
-      this.seen.set(key, { name: event.metadata!.name!, namespace, count: 1, firstTimestamp: new Date(now), at: now });
+      const name = `${svc.metadata?.name ?? "service"}.${now.toString(16)}${(++this.seq).toString(16)}`;
+      await this.options.core.createNamespacedEvent(
+        { namespace, body: this.newEvent(name, svc, { type, reason, message }, now) },
+        callOptions(),
+      );
+      this.seen.set(key, { name, namespace, count: 1, at: now });
     } catch (err) {
       this.seen.delete(key);
       this.options.logger.warn({ err: kubeApiError("recording event", err), reason }, "could not record event");
     }
   }
 
-  private newEvent(svc: V1Service, type: EventType, reason: string, message: string, now: number): CoreV1Event {
-    const name = `${svc.metadata?.name ?? "service"}.${now.toString(16)}${(++this.seq).toString(16)}`;
+  private newEvent(
+    name: string,
+    svc: V1Service,
+    { type, reason, message }: { type: EventType; reason: string; message: string },
+    now: number,
+  ): CoreV1Event {
     return {
       metadata: { name, namespace: svc.metadata?.namespace ?? "default" },
       involvedObject: {

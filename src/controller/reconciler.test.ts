@@ -1,0 +1,489 @@
+import type { V1EndpointSlice, V1LoadBalancerStatus, V1Node, V1Service } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { FakeCache } from "../../test/fakes/fake-caches.js";
+import { Journal } from "../../test/fakes/journal.js";
+import { RecordingEvents } from "../../test/fakes/recording-events.js";
+import { RecordingProvider } from "../../test/fakes/recording-provider.js";
+import { RecordingWriter } from "../../test/fakes/recording-writer.js";
+import {
+  newNode,
+  newService,
+  type ServiceTweak,
+  tweakClass,
+  tweakFinalizer,
+  tweakPorts,
+} from "../../test/fixtures/services.js";
+import { InvalidSpecError, RetryAfterError } from "../errors.js";
+import { ControllerMetrics } from "../metrics.js";
+import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
+import { loadBalancerId } from "../model/load-balancer-id.js";
+import type { ClassOptions } from "../model/service-predicates.js";
+import { ServiceReconciler, splitKey } from "./reconciler.js";
+
+const CLUSTER = "test-cluster";
+const OURS = "lb-operator.io/test";
+const AS_DEFAULT: ClassOptions = { loadBalancerClass: OURS, isDefaultClass: true };
+const KEY = "default/web";
+
+/** What RecordingProvider answers for the first Service it sees with one TCP/80 port. */
+const FIRST_STATUS: V1LoadBalancerStatus = {
+  ingress: [{ ip: "198.51.100.10", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }],
+};
+
+interface HarnessOptions {
+  classOptions?: ClassOptions;
+  /** false: writes are recorded but the view never sees them (an informer cache that lags behind). */
+  applyWrites?: boolean;
+}
+
+function harness(services: V1Service[], options: HarnessOptions = {}) {
+  const journal = new Journal();
+  const cache = new FakeCache<V1Service>(services);
+  const nodes: V1Node[] = [newNode("n1", "192.0.2.1"), newNode("n2", "192.0.2.2")];
+  const slices: V1EndpointSlice[] = [];
+  const writer = new RecordingWriter(options.applyWrites === false ? undefined : cache, journal);
+  const events = new RecordingEvents();
+  const provider = new RecordingProvider();
+  provider.beforeEnsure = async (spec) => journal.note(`ensure ${spec.id.namespace}/${spec.id.name}`);
+  provider.beforeDelete = async (id) => journal.note(`delete ${id.namespace}/${id.name}`);
+  const metrics = new ControllerMetrics({ processMetrics: false });
+  const reconciler = new ServiceReconciler({
+    view: {
+      service: (namespace, name) => cache.get(name, namespace),
+      endpointSlices: (namespace, name) =>
+        slices.filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.["kubernetes.io/service-name"] === name),
+      nodes: () => nodes,
+    },
+    writer,
+    events,
+    provider,
+    metrics,
+    logger: pino({ level: "silent" }),
+    clusterId: CLUSTER,
+    classOptions: options.classOptions ?? AS_DEFAULT,
+  });
+  const signal = new AbortController().signal;
+  return {
+    journal,
+    cache,
+    nodes,
+    writer,
+    events,
+    provider,
+    metrics,
+    reconciler,
+    reconcile: (key = KEY) => reconciler.reconcile(key, signal),
+    svc: (name = "web"): V1Service | undefined => cache.get(name, "default"),
+    edit: (change: (svc: V1Service) => void, name = "web") => cache.edit(name, "default", change),
+    /** Forget what was recorded so far, so a test can assert exactly what one reconcile did. */
+    clear: () => {
+      journal.take();
+      writer.clear();
+      events.clear();
+      provider.calls.splice(0);
+    },
+  };
+}
+
+/** A Service that already went through one successful reconcile; records cleared. */
+async function ensured(options: HarnessOptions = {}, ...tweaks: ServiceTweak[]) {
+  const h = harness([newService("web", ...tweaks)], options);
+  expect(await h.reconcile()).toEqual({ kind: "success" });
+  h.clear();
+  return h;
+}
+
+describe("ServiceReconciler: ensure", () => {
+  it("adds the finalizer before the first provider call, then patches the status", async () => {
+    const h = harness([newService("web")]);
+    let finalizerSeenByProvider: boolean | undefined;
+    const journalEnsure = h.provider.beforeEnsure;
+    h.provider.beforeEnsure = async (spec) => {
+      finalizerSeenByProvider = h.svc()?.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER);
+      await journalEnsure(spec);
+    };
+
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+
+    expect(h.journal.entries).toEqual([`addFinalizer ${KEY}`, `ensure ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
+    expect(finalizerSeenByProvider).toBe(true);
+    expect(h.writer.calls[0]).toMatchObject({ finalizer: LOAD_BALANCER_CLEANUP_FINALIZER });
+    expect(h.writer.calls[1]?.status).toStrictEqual(FIRST_STATUS);
+    expect(h.svc()?.status?.loadBalancer).toStrictEqual(FIRST_STATUS);
+    expect(h.events.events).toEqual([
+      { key: KEY, type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" },
+      { key: KEY, type: "Normal", reason: "EnsuredLoadBalancer", message: "Ensured load balancer" },
+    ]);
+    const spec = h.provider.lastSpec(KEY);
+    expect(spec?.id).toEqual(loadBalancerId(newService("web"), CLUSTER));
+    expect(spec?.backends).toMatchObject({ mode: "nodePort", nodes: [{ name: "n1" }, { name: "n2" }] });
+  });
+
+  it("a second reconcile with the same spec and the status in place makes no writer and no provider call", async () => {
+    const h = await ensured();
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([]);
+    expect(h.events.events).toEqual([]);
+  });
+
+  it("after a restart, a Service with finalizer and matching status gets one ensure and no write", async () => {
+    const h = harness([
+      newService("web", tweakFinalizer(), (s) => {
+        s.status = { loadBalancer: structuredClone(FIRST_STATUS) };
+      }),
+    ]);
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`ensure ${KEY}`]);
+  });
+
+  it("does not patch a status that differs only by the defaulted ipMode or key order", async () => {
+    const h = harness([
+      newService("web", tweakFinalizer(), (s) => {
+        // what the apiserver hands back: ipMode omitted (pre-KEP-1860 server) and keys in another order
+        s.status = { loadBalancer: { ingress: [{ ports: [{ protocol: "TCP", port: 80 }], ip: "198.51.100.10" }] } };
+      }),
+    ]);
+    await h.reconcile();
+    expect(h.writer.calls).toEqual([]);
+  });
+
+  it("a forced (drift) reconcile calls the provider but writes nothing when the status is unchanged", async () => {
+    const h = await ensured();
+    h.reconciler.force(KEY);
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.take()).toEqual([`ensure ${KEY}`]);
+    expect(h.events.events).toEqual([]);
+    // the force is spent: the next reconcile skips the provider again
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([]);
+  });
+
+  it("a forced reconcile writes the status when the provider's answer drifted", async () => {
+    const h = await ensured();
+    h.provider.live.delete(KEY); // the load balancer vanished behind our back; ensure recreates it elsewhere
+    h.reconciler.force(KEY);
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([`ensure ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
+    expect(h.svc()?.status?.loadBalancer?.ingress?.[0]?.ip).toBe("198.51.100.11");
+  });
+
+  it("a backend-only change (new node) calls the provider and emits UpdatedLoadBalancer only", async () => {
+    const h = await ensured();
+    h.nodes.push(newNode("n3", "192.0.2.3"));
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`ensure ${KEY}`]);
+    expect(h.events.reasons()).toEqual(["UpdatedLoadBalancer"]);
+    expect(h.provider.lastSpec(KEY)?.backends).toMatchObject({ nodes: [{ name: "n1" }, { name: "n2" }, { name: "n3" }] });
+  });
+
+  it("a node that becomes ineligible is a backend change too", async () => {
+    const h = await ensured();
+    const n2 = h.nodes[1]!;
+    n2.spec = { ...n2.spec, taints: [{ key: "ToBeDeletedByClusterAutoscaler", effect: "NoSchedule" }] };
+    await h.reconcile();
+    expect(h.events.reasons()).toEqual(["UpdatedLoadBalancer"]);
+    expect(h.provider.lastSpec(KEY)?.backends).toMatchObject({ nodes: [{ name: "n1" }] });
+  });
+
+  it("a shape change (new port) emits EnsuringLoadBalancer + EnsuredLoadBalancer and patches the new status", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.spec!.ports = [...s.spec!.ports!, { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: 30443 }];
+    });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+    expect(h.journal.entries).toEqual([`ensure ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
+    expect(h.writer.calls[0]?.status?.ingress?.[0]?.ports).toEqual([
+      { port: 80, protocol: "TCP" },
+      { port: 443, protocol: "TCP" },
+    ]);
+  });
+
+  it("an annotation change is a shape change", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.metadata!.annotations = { "example.com/tier": "gold" };
+    });
+    await h.reconcile();
+    expect(h.events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+    expect(h.provider.lastSpec(KEY)?.annotations).toEqual({ "example.com/tier": "gold" });
+  });
+
+  it("a Service re-created under the same name (new uid) is ensured anew", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.metadata!.uid = "uid-web-2";
+    });
+    await h.reconcile();
+    expect(h.events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+    expect(h.provider.lastSpec(KEY)?.id.uid).toBe("uid-web-2");
+  });
+
+  it("repairs a status someone else erased, without a provider call", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.status = { loadBalancer: {} };
+    });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`patchLoadBalancerStatus ${KEY}`]);
+    expect(h.writer.calls[0]?.status).toStrictEqual(FIRST_STATUS);
+    expect(h.svc()?.status?.loadBalancer).toStrictEqual(FIRST_STATUS);
+    expect(h.events.events).toEqual([]);
+  });
+
+  it("re-adds a finalizer someone removed before calling the provider again", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.metadata!.finalizers = [];
+    });
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([`addFinalizer ${KEY}`, `ensure ${KEY}`]);
+    expect(h.svc()?.metadata?.finalizers).toEqual([LOAD_BALANCER_CLEANUP_FINALIZER]);
+  });
+
+  // BUG (src/controller/reconciler.ts, ensure(): `else if (!forced) ... "UpdatedLoadBalancer"`): the event is emitted
+  // whenever the shape is unchanged and the reconcile was not forced, even when the spec hash is identical. With an
+  // informer cache that has not yet caught up with our own addFinalizer patch (any non-forced reconcile right after the
+  // first one, e.g. an EndpointSlice change of a Local Service), the skip path is not taken (hasFinalizer is false in the
+  // stale object), the provider is called again with the very same spec and the Service gets a Normal
+  // "Updated load balancer with new backends" event although no backend changed. Fix: emit UpdatedLoadBalancer only when
+  // `previous.specHash !== specHash`.
+  it.fails("does not claim new backends when only a stale cache made it call the provider again", async () => {
+    const h = harness([newService("web")], { applyWrites: false });
+    await h.reconcile();
+    h.clear();
+    await h.reconcile();
+    expect(h.events.reasons()).not.toContain("UpdatedLoadBalancer");
+  });
+});
+
+describe("ServiceReconciler: invalid specs", () => {
+  const noNodePort = tweakPorts({ name: "http", protocol: "TCP", port: 80, targetPort: 8080 });
+
+  it("records one Warning for repeated reconciles with the same problem, never retries, adds no finalizer", async () => {
+    const h = harness([newService("web", noNodePort)]);
+    for (let i = 0; i < 3; i++) {
+      const verdict = await h.reconcile();
+      expect(verdict.kind).toBe("noRetry");
+      expect(verdict.kind === "noRetry" && verdict.cause).toBeInstanceOf(InvalidSpecError);
+    }
+    expect(h.events.events).toHaveLength(1);
+    expect(h.events.events[0]).toMatchObject({ key: KEY, type: "Warning", reason: "SyncLoadBalancerFailed" });
+    expect(h.events.events[0]?.message).toMatch(/^Error syncing load balancer: spec\.ports\[0\]\.nodePort: /);
+    expect(h.provider.calls).toEqual([]);
+    expect(h.writer.calls).toEqual([]);
+    expect(h.svc()?.metadata?.finalizers).toBeUndefined();
+  });
+
+  it("records a new Warning for a different problem, and again once a fix was followed by the old problem", async () => {
+    const h = harness([newService("web", noNodePort)]);
+    await h.reconcile();
+    h.edit((s) => {
+      s.spec!.ports = [{ name: "http", protocol: "ICMP", port: 80, nodePort: 30080 }];
+    });
+    await h.reconcile();
+    await h.reconcile();
+    expect(h.events.events.map((e) => e.message)).toEqual([
+      expect.stringContaining("spec.ports[0].nodePort"),
+      expect.stringContaining("spec.ports[0].protocol"),
+    ]);
+    h.edit((s) => {
+      s.spec!.ports = [{ name: "http", protocol: "TCP", port: 80, nodePort: 30080 }];
+    });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    h.edit((s) => {
+      s.spec!.ports = [{ name: "http", protocol: "ICMP", port: 80, nodePort: 30080 }];
+    });
+    await h.reconcile();
+    expect(h.events.reasons()).toEqual([
+      "SyncLoadBalancerFailed",
+      "SyncLoadBalancerFailed",
+      "EnsuringLoadBalancer",
+      "EnsuredLoadBalancer",
+      "SyncLoadBalancerFailed",
+    ]);
+  });
+
+  it("an ensured Service that turns invalid keeps its load balancer, finalizer and status", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.spec!.ports = [{ name: "http", protocol: "TCP", port: 80 }];
+    });
+    expect((await h.reconcile()).kind).toBe("noRetry");
+    expect(h.journal.entries).toEqual([]);
+    expect(h.provider.live.has(KEY)).toBe(true);
+    expect(h.svc()?.status?.loadBalancer).toStrictEqual(FIRST_STATUS);
+    expect(h.svc()?.metadata?.finalizers).toEqual([LOAD_BALANCER_CLEANUP_FINALIZER]);
+  });
+});
+
+describe("ServiceReconciler: provider failures", () => {
+  it("RetryAfterError -> retryAfter verdict with its delay and a SyncLoadBalancerFailed Warning, no status write", async () => {
+    const h = harness([newService("web")]);
+    const err = new RetryAfterError("throttled by the cloud", 7_000);
+    h.provider.fault = (op) => (op === "ensure" ? err : undefined);
+    expect(await h.reconcile()).toEqual({ kind: "retryAfter", delayMs: 7_000, cause: err });
+    expect(h.journal.entries).toEqual([`addFinalizer ${KEY}`, `ensure ${KEY}`]);
+    expect(h.events.events).toEqual([
+      { key: KEY, type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" },
+      { key: KEY, type: "Warning", reason: "SyncLoadBalancerFailed", message: "Error syncing load balancer: throttled by the cloud" },
+    ]);
+  });
+
+  it("a generic Error -> backoff verdict; the next reconcile calls the provider again even with the same spec", async () => {
+    const h = harness([newService("web")]);
+    const err = new Error("cloud on fire");
+    h.provider.fault = () => err;
+    expect(await h.reconcile()).toEqual({ kind: "backoff", cause: err });
+    expect(h.events.reasons()).toEqual(["EnsuringLoadBalancer", "SyncLoadBalancerFailed"]);
+    h.clear();
+    h.provider.fault = () => undefined;
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`ensure ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
+    expect(h.events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+  });
+
+  it("a failing finalizer patch is a backoff with no provider call", async () => {
+    const h = harness([newService("web")]);
+    h.writer.fault = (op) => (op === "addFinalizer" ? new Error("apiserver away") : undefined);
+    await expect(h.reconcile()).rejects.toThrow("apiserver away");
+    expect(h.provider.calls).toEqual([]);
+  });
+});
+
+describe("ServiceReconciler: cleanup", () => {
+  it("on a type change: provider.delete, then finalizer removal, then status cleared", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.spec!.type = "ClusterIP";
+    });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`delete ${KEY}`, `removeFinalizer ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
+    expect(h.writer.calls[0]?.finalizer).toBe(LOAD_BALANCER_CLEANUP_FINALIZER);
+    expect(h.writer.calls[1]?.status).toEqual({ ingress: [] });
+    expect(h.events.reasons()).toEqual(["DeletingLoadBalancer", "DeletedLoadBalancer"]);
+    expect(h.provider.live.size).toBe(0);
+    expect(h.provider.calls[0]?.op).toBe("delete");
+    expect(h.svc()?.metadata?.finalizers).toEqual([]);
+    expect(h.svc()?.status?.loadBalancer).toEqual({});
+    // afterwards the ClusterIP Service is left alone
+    h.clear();
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([]);
+  });
+
+  it("on a type change of a Service that never got an address: no status patch", async () => {
+    const h = harness([newService("web", tweakFinalizer(), (s) => (s.spec!.type = "NodePort"))]);
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([`delete ${KEY}`, `removeFinalizer ${KEY}`]);
+  });
+
+  it("on deletionTimestamp: provider.delete then finalizer removal, no status patch, one delete only", async () => {
+    const h = await ensured();
+    h.edit((s) => {
+      s.metadata!.deletionTimestamp = new Date("2026-01-01T00:00:00Z");
+    });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`delete ${KEY}`, `removeFinalizer ${KEY}`]);
+    expect(h.svc()).toBeUndefined(); // the last finalizer went, so the apiserver deleted it
+    // the delete event's reconcile finds nothing more to do
+    h.clear();
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([]);
+  });
+
+  it("a failing provider.delete keeps the finalizer and backs off", async () => {
+    const h = await ensured();
+    const err = new Error("cannot delete yet");
+    h.provider.fault = (op) => (op === "delete" ? err : undefined);
+    h.edit((s) => {
+      s.metadata!.deletionTimestamp = new Date("2026-01-01T00:00:00Z");
+    });
+    expect(await h.reconcile()).toEqual({ kind: "backoff", cause: err });
+    expect(h.journal.entries).toEqual([`delete ${KEY}`]);
+    expect(h.events.events.map((e) => `${e.type} ${e.reason}`)).toEqual([
+      "Normal DeletingLoadBalancer",
+      "Warning DeleteLoadBalancerFailed",
+    ]);
+    expect(h.svc()?.metadata?.finalizers).toEqual([LOAD_BALANCER_CLEANUP_FINALIZER]);
+  });
+
+  it("a Service that vanished without our finalizer after we ensured it: provider.delete with its id", async () => {
+    const h = await ensured();
+    h.cache.remove(newService("web"));
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.journal.entries).toEqual([`delete ${KEY}`]);
+    expect(h.provider.live.size).toBe(0);
+    h.clear();
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([]);
+  });
+
+  it("a vanished Service whose delete fails is retried with backoff, then deleted", async () => {
+    const h = await ensured();
+    h.cache.remove(newService("web"));
+    h.provider.fault = () => new Error("throttled");
+    expect((await h.reconcile()).kind).toBe("backoff");
+    h.provider.fault = () => undefined;
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([`delete ${KEY}`, `delete ${KEY}`]);
+    expect(h.provider.live.size).toBe(0);
+  });
+
+  it("a vanished Service we never made a load balancer for needs no provider call", async () => {
+    const h = harness([newService("web", tweakPorts({ name: "http", port: 80 }))]); // invalid: no nodePort
+    await h.reconcile();
+    h.cache.remove(newService("web"));
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.provider.calls).toEqual([]);
+  });
+});
+
+describe("ServiceReconciler: Services that are not ours", () => {
+  it.each([
+    { name: "another class", svc: newService("web", tweakClass("other.io/lb")), opts: AS_DEFAULT },
+    { name: "no class while we are not the default", svc: newService("web"), opts: { ...AS_DEFAULT, isDefaultClass: false } },
+    { name: "not a LoadBalancer", svc: newService("web", (s) => (s.spec!.type = "ClusterIP")), opts: AS_DEFAULT },
+  ])("$name: untouched", async ({ svc, opts }) => {
+    const h = harness([svc], { classOptions: opts });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.provider.calls).toEqual([]);
+    expect(h.writer.calls).toEqual([]);
+    expect(h.events.events).toEqual([]);
+  });
+
+  it("our class while we are not the default is ensured", async () => {
+    const h = harness([newService("web", tweakClass(OURS))], { classOptions: { ...AS_DEFAULT, isDefaultClass: false } });
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([`addFinalizer ${KEY}`, `ensure ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
+  });
+
+  // BUG (src/model/service-predicates.ts needsCleanup: `... || !isOurs(svc, opts)`, used by reconciler.ts reconcile()
+  // and service-controller.ts relevant()): the finalizer we use is the *upstream* one,
+  // service.kubernetes.io/load-balancer-cleanup, which every k8s.io/cloud-provider based controller (in-tree CCMs,
+  // cloud-provider-kind, ...) also puts on the Services it serves. A Service of another class, or a class-less one
+  // when we are not the default, that carries it is therefore treated as "needs cleanup": we call provider.delete for
+  // it, strip the other controller's finalizer (its load balancer then leaks when the Service is deleted) and clear
+  // its status.loadBalancer (its address disappears). DESIGN.md: "Others are never touched." Fix: only clean up a
+  // not-ours Service when we know we made its load balancer (e.g. a finalizer name of our own, or evidence recorded
+  // by us), never on the shared finalizer alone.
+  it.fails("leaves alone a Service of another class carrying the shared upstream cleanup finalizer", async () => {
+    const foreign = newService("web", tweakClass("other.io/lb"), tweakFinalizer(), (s) => {
+      s.status = { loadBalancer: { ingress: [{ ip: "203.0.113.9", ipMode: "VIP" }] } };
+    });
+    const h = harness([foreign]);
+    await h.reconcile();
+    expect(h.journal.entries).toEqual([]);
+    expect(h.svc()?.metadata?.finalizers).toEqual([LOAD_BALANCER_CLEANUP_FINALIZER]);
+    expect(h.svc()?.status?.loadBalancer?.ingress).toHaveLength(1);
+  });
+});
+
+describe("splitKey", () => {
+  it("splits namespace/name and treats a key without a slash as cluster-scoped", () => {
+    expect(splitKey("ns/web")).toEqual(["ns", "web"]);
+    expect(splitKey("node-1")).toEqual(["", "node-1"]);
+  });
+});

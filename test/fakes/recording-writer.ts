@@ -1,0 +1,99 @@
+import type { V1LoadBalancerStatus, V1Service } from "@kubernetes/client-node";
+import { KubeApiError } from "../../src/errors.js";
+import type { ServiceWriter } from "../../src/kube/service-writer.js";
+import type { Journal } from "./journal.js";
+
+export type WriterOp = "addFinalizer" | "removeFinalizer" | "patchLoadBalancerStatus";
+
+export interface WriterCall {
+  readonly op: WriterOp;
+  /** namespace/name */
+  readonly key: string;
+  readonly finalizer?: string;
+  readonly status?: V1LoadBalancerStatus;
+}
+
+/** Where the writer applies its changes, standing in for the apiserver (FakeCache implements it). */
+export interface ServiceStore {
+  get(name: string, namespace?: string): V1Service | undefined;
+  upsert(svc: V1Service): void;
+  remove(svc: V1Service): void;
+}
+
+/**
+ * A ServiceWriter that records every call (MetalLB testK8S style) and, given a store, applies it the way the
+ * apiserver would: finalizers merged or removed, status.loadBalancer replaced (an empty ingress list clears it,
+ * as KubeServiceWriter's merge patch does), and a deleting Service whose last finalizer goes is deleted.
+ * Without a store, nothing is applied (a cache that never catches up) and addFinalizer returns a patched copy.
+ */
+export class RecordingWriter implements ServiceWriter {
+  readonly calls: WriterCall[] = [];
+  /** Return an error to make that call throw (before anything is applied). */
+  fault: (op: WriterOp, key: string) => Error | undefined = () => undefined;
+
+  constructor(
+    private readonly store?: ServiceStore,
+    private readonly journal?: Journal,
+  ) {}
+
+  async addFinalizer(svc: V1Service, finalizer: string): Promise<V1Service> {
+    const key = this.record({ op: "addFinalizer", key: keyOf(svc), finalizer });
+    const next = structuredClone(this.current(svc, key));
+    next.metadata ??= {};
+    const finalizers = next.metadata.finalizers ?? [];
+    if (!finalizers.includes(finalizer)) next.metadata.finalizers = [...finalizers, finalizer];
+    this.store?.upsert(next);
+    return structuredClone(next);
+  }
+
+  async removeFinalizer(svc: V1Service, finalizer: string): Promise<void> {
+    this.record({ op: "removeFinalizer", key: keyOf(svc), finalizer });
+    const stored = this.store?.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
+    if (!this.store || !stored) return; // gone is success
+    const next = structuredClone(stored);
+    next.metadata ??= {};
+    next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    if (next.metadata.deletionTimestamp != null && next.metadata.finalizers.length === 0) this.store.remove(next);
+    else this.store.upsert(next);
+  }
+
+  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void> {
+    this.record({ op: "patchLoadBalancerStatus", key: keyOf(svc), status: structuredClone(status) });
+    const stored = this.store?.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
+    if (!this.store || !stored) return; // gone is success
+    const next = structuredClone(stored);
+    next.status = {
+      ...next.status,
+      loadBalancer: status.ingress?.length ? { ingress: structuredClone(status.ingress) } : {},
+    };
+    this.store.upsert(next);
+  }
+
+  /** Calls of one Service, as "op" strings, in order. */
+  opsFor(key: string): WriterOp[] {
+    return this.calls.filter((c) => c.key === key).map((c) => c.op);
+  }
+
+  clear(): void {
+    this.calls.splice(0);
+  }
+
+  private record(call: WriterCall): string {
+    this.calls.push(call);
+    this.journal?.note(`${call.op} ${call.key}`);
+    const err = this.fault(call.op, call.key);
+    if (err) throw err;
+    return call.key;
+  }
+
+  private current(svc: V1Service, key: string): V1Service {
+    if (!this.store) return svc;
+    const stored = this.store.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
+    if (!stored) throw new KubeApiError(`adding finalizer to ${key}: services "${svc.metadata?.name ?? ""}" not found`, 404);
+    return stored;
+  }
+}
+
+function keyOf(svc: V1Service): string {
+  return `${svc.metadata?.namespace ?? "default"}/${svc.metadata?.name ?? ""}`;
+}
