@@ -244,7 +244,8 @@ async function countEvents(http: KubeHttp, namespace: string): Promise<{ total: 
  * The controller writes Events asynchronously, after the status: wait until `expected` exist, or the count
  * stops moving for 6 s, or `waitMs` passes.
  */
-async function waitForEvents(http: KubeHttp, namespace: string, expected: number, since: number, waitMs: number, label: string) {
+async function waitForEvents(http: KubeHttp, namespace: string, expected: number, o: { since: number; waitMs: number; label: string }) {
+  const { since, waitMs, label } = o;
   let last = await countEvents(http, namespace);
   let lastChange = performance.now();
   const deadline = performance.now() + waitMs;
@@ -307,7 +308,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
       timeoutMs: opts.timeoutMs, label, log, check: diedCheck(controller),
     });
     const cpuAfterConvergence = cpu();
-    const events = await waitForEvents(http, namespace, 2 * n, timings.lastStatus, opts.eventWaitMs, label);
+    const events = await waitForEvents(http, namespace, 2 * n, { since: timings.lastStatus, waitMs: opts.eventWaitMs, label });
     const cpuAfterEvents = cpu();
     const requests = requestDelta(requestsBefore, await requestSnapshot(http));
     const reconciles = await controllerMetrics(`http://127.0.0.1:${port}/metrics`);

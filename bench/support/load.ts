@@ -95,7 +95,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
   await observer.start();
 
   let next = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
   const create = async (i: number): Promise<void> => {
     const name = serviceName(i);
     const body = serviceBody(namespace, name, options.loadBalancerClass);
@@ -119,7 +119,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
       try {
         await create(i);
       } catch (err) {
-        failure ??= err;
+        failure ??= asError(err);
         allDone.resolve();
         return;
       }
@@ -143,7 +143,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
         );
       }
     } catch (err) {
-      failure ??= err;
+      failure ??= asError(err);
       allDone.resolve();
     }
   }, 1_000);
@@ -158,3 +158,5 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
   }
   return { n, firstCreateStart, lastCreateEnd, lastStatus, createdAt, statusAt, createRetries };
 }
+
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));

@@ -60,7 +60,7 @@ export class ServiceWatch {
     const ended = opened.handle.ended.then(async () => {
       if (gone && !this.stopped) await this.relist();
     });
-    return { connected: opened.connected, handle: { ended, stop: opened.handle.stop } };
+    return { connected: opened.connected, handle: { ended, stop: () => opened.handle.stop() } };
   }
 
   private async run(first: WatchHandle): Promise<void> {
