@@ -49,18 +49,27 @@ const HELP = `usage: tsx bench/reconcile.ts [options]
   --sizes LIST         Service counts, run in order (default 1000,5000)
   --concurrency N      concurrent creates of the bench's creating client (default 20)
   --workers N          controller --workers, and the baseline patcher's concurrency (default 5)
-  --timeout S          per phase: seconds from the first create until every Service must have an address (default 180)
+  --timeout S          per phase: seconds from the first create until every Service must have an address
+                       (default 60 + N/20, e.g. 310 at 5,000)
+  --budget S           the whole run: no phase may run past this many seconds after the start (default 570)
   --event-wait S       seconds to wait for the controller's Events to stop trailing (default 60)
   --keep-logs          keep the log directory even when everything passed
+  --profile            write a V8 CPU profile of the controller into the log directory (implies --keep-logs);
+                       summarize it with: tsx bench/cpuprofile-top.ts <file.cpuprofile>
   -h, --help`;
 
 interface Options {
   sizes: number[];
   concurrency: number;
   workers: number;
-  timeoutMs: number;
+  /** Undefined: 60 s + 50 ms per Service. */
+  timeoutMs: number | undefined;
   eventWaitMs: number;
+  /** performance.now() after which no phase may still run. */
+  deadline: number;
+  budgetS: number;
   keepLogs: boolean;
+  profile: boolean;
 }
 
 function parseOptions(): Options {
@@ -69,9 +78,11 @@ function parseOptions(): Options {
       sizes: { type: "string", default: "1000,5000" },
       concurrency: { type: "string", default: "20" },
       workers: { type: "string", default: "5" },
-      timeout: { type: "string", default: "180" },
+      timeout: { type: "string" },
+      budget: { type: "string", default: "570" },
       "event-wait": { type: "string", default: "60" },
       "keep-logs": { type: "boolean", default: false },
+      profile: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -89,15 +100,30 @@ function parseOptions(): Options {
     sizes: values.sizes.split(",").map((s) => int("sizes", s.trim(), 10_000)),
     concurrency: int("concurrency", values.concurrency, 500),
     workers: int("workers", values.workers, 200),
-    timeoutMs: int("timeout", values.timeout, 3_600) * 1000,
+    timeoutMs: values.timeout === undefined ? undefined : int("timeout", values.timeout, 3_600) * 1000,
+    budgetS: int("budget", values.budget, 86_400),
+    deadline: performance.now() + int("budget", values.budget, 86_400) * 1000,
     eventWaitMs: int("event-wait", values["event-wait"], 600) * 1000,
-    keepLogs: values["keep-logs"],
+    keepLogs: values["keep-logs"] || values.profile,
+    profile: values.profile,
   };
 }
 
 function usage(message: string): never {
   process.stderr.write(`${message}\n${HELP}\n`);
   process.exit(2);
+}
+
+/** Kept free at the end of the budget for stopping the controller and the control plane. */
+const TEARDOWN_RESERVE_MS = 15_000;
+
+/** The phase's convergence timeout, cut to what is left of the budget. */
+function phaseTimeout(n: number, opts: Options, label: string): number {
+  const wanted = opts.timeoutMs ?? 60_000 + 50 * n;
+  const left = opts.deadline - performance.now() - TEARDOWN_RESERVE_MS;
+  if (left < 10_000) throw new Error(`${label}: the bench budget of ${opts.budgetS} s (--budget) is used up; not starting this phase`);
+  if (left < wanted) log(`${label}: only ${(left / 1000).toFixed(0)} s of the --budget ${opts.budgetS} s left; that is this phase's timeout`);
+  return Math.min(wanted, left);
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -215,7 +241,7 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
     const cpuBefore = cpu();
     const timings = await runLoad({
       http, namespace, loadBalancerClass: BASELINE_CLASS, n, concurrency: opts.concurrency,
-      timeoutMs: opts.timeoutMs, label, log, check: diedCheck(patcher),
+      timeoutMs: phaseTimeout(n, opts, label), label, log, check: diedCheck(patcher),
     });
     const cpuAfter = cpu();
     const requests = requestDelta(requestsBefore, await requestSnapshot(http));
@@ -283,6 +309,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
   const controller = spawnNode(
     "controller",
     [
+      ...(opts.profile ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${n}.cpuprofile`] : []),
       "--import", "tsx", "src/main.ts", "run",
       "--provider", "baremetal",
       "--kubeconfig", cp.kubeconfigPath,
@@ -305,10 +332,10 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     const cpuBefore = cpu();
     const timings = await runLoad({
       http, namespace, loadBalancerClass: CONTROLLER_CLASS, n, concurrency: opts.concurrency,
-      timeoutMs: opts.timeoutMs, label, log, check: diedCheck(controller),
+      timeoutMs: phaseTimeout(n, opts, label), label, log, check: diedCheck(controller),
     });
     const cpuAfterConvergence = cpu();
-    const events = await waitForEvents(http, namespace, 2 * n, { since: timings.lastStatus, waitMs: opts.eventWaitMs, label });
+    const events = await waitForEvents(http, namespace, 2 * n, { since: timings.lastStatus, waitMs: Math.min(opts.eventWaitMs, Math.max(0, opts.deadline - performance.now() - TEARDOWN_RESERVE_MS)), label });
     const cpuAfterEvents = cpu();
     const requests = requestDelta(requestsBefore, await requestSnapshot(http));
     const reconciles = await controllerMetrics(`http://127.0.0.1:${port}/metrics`);

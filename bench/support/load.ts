@@ -148,10 +148,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
     }
   }, 1_000);
   try {
+    // A function, so the check after `await creators` is not narrowed away by the one before it.
+    const throwIfFailed = (): void => {
+      if (failure !== undefined) throw failure;
+    };
     await allDone.promise;
-    if (failure !== undefined) throw failure;
+    throwIfFailed();
     await creators;
-    if (failure !== undefined) throw failure;
+    throwIfFailed();
   } finally {
     clearInterval(ticker);
     await observer.stop();

@@ -3,8 +3,10 @@
  * assignment is allowed; this class records it and answers "who else is on this address" and "which
  * addresses are shared under this key" without scanning every Service.
  */
+import type { IPFamily } from "../../src/provider.js";
 import { formatIP, type IPAddress } from "./ip-address.js";
 import type { SharingParty } from "./sharing.js";
+import { SharingIndex } from "./sharing-index.js";
 
 export interface Holder {
   readonly uid: string | undefined;
@@ -16,8 +18,7 @@ export class AddressBook {
   private readonly holders = new Map<string, Holder>();
   /** ip -> keys of the Services using it (more than one only when shared, or after a conflicting restore). */
   private readonly users = new Map<string, Set<string>>();
-  /** sharing key -> addresses with at least one user under that key. */
-  private readonly shared = new Map<string, Map<string, IPAddress>>();
+  private readonly sharing = new SharingIndex();
 
   get(key: string): Holder | undefined {
     return this.holders.get(key);
@@ -43,9 +44,15 @@ export class AddressBook {
     return parties;
   }
 
-  /** Addresses with at least one user under sharing key `sk`. */
-  sharedUnder(sk: string): Iterable<IPAddress> {
-    return this.shared.get(sk)?.values() ?? [];
+  /** The lowest address in [from, to] that `party` may join under its sharing key; see SharingIndex.lowest. */
+  lowestShareable(
+    party: SharingParty,
+    family: IPFamily,
+    from: bigint,
+    to: bigint,
+    accept: (value: bigint) => boolean,
+  ): bigint | undefined {
+    return this.sharing.lowest(party, family, from, to, accept);
   }
 
   /**
@@ -56,7 +63,6 @@ export class AddressBook {
     if (this.holders.has(key)) throw new Error(`${key} already holds addresses; unassign first`);
     this.holders.set(key, holder);
     const newlyUsed: IPAddress[] = [];
-    const sk = holder.party.sharingKey;
     for (const addr of holder.addrs) {
       const ip = formatIP(addr);
       let keys = this.users.get(ip);
@@ -66,11 +72,7 @@ export class AddressBook {
         newlyUsed.push(addr);
       }
       keys.add(key);
-      if (sk !== undefined) {
-        const byIP = this.shared.get(sk) ?? new Map<string, IPAddress>();
-        byIP.set(ip, addr);
-        this.shared.set(sk, byIP);
-      }
+      this.sharing.add(holder.party, addr);
     }
     return newlyUsed;
   }
@@ -81,7 +83,6 @@ export class AddressBook {
     if (holder === undefined) return [];
     this.holders.delete(key);
     const freed: IPAddress[] = [];
-    const sk = holder.party.sharingKey;
     for (const addr of holder.addrs) {
       const ip = formatIP(addr);
       const keys = this.users.get(ip);
@@ -90,12 +91,7 @@ export class AddressBook {
         this.users.delete(ip);
         freed.push(addr);
       }
-      const stillShared = [...(keys ?? [])].some((k) => this.holders.get(k)?.party.sharingKey === sk);
-      if (sk !== undefined && !stillShared) {
-        const byIP = this.shared.get(sk);
-        byIP?.delete(ip);
-        if (byIP?.size === 0) this.shared.delete(sk);
-      }
+      this.sharing.remove(holder.party, addr);
     }
     return freed;
   }

@@ -56,16 +56,25 @@ export class AddressPicker {
     throw this.exhausted(eligible, families, pool !== undefined ? `pool ${pool}` : "any auto-assign pool");
   }
 
-  /** The lower of the pool's lowest free address and the lowest one this Service may share (MetalLB getIPFromCIDR). */
+  /**
+   * The lower of the pool's lowest free address and the lowest address this Service may share: the first
+   * address that MetalLB's walk over the pool would accept (MLB internal/allocator/allocator.go getIPFromCIDR).
+   */
   private pickInPool(poolName: string, family: IPFamily, party: SharingParty): IPAddress | undefined {
-    let best = this.index.lowestFree(poolName, family);
-    if (party.sharingKey === undefined) return best;
-    for (const addr of this.book.sharedUnder(party.sharingKey)) {
-      if (addr.family !== family || (best !== undefined && addr.value >= best.value)) continue;
+    const free = this.index.lowestFree(poolName, family);
+    if (party.sharingKey === undefined) return free;
+    const accept = (value: bigint): boolean => {
+      const addr = { family, value };
       const loc = this.index.locate(addr);
-      if (loc?.pool.name === poolName && !loc.excluded && this.shareable(addr, party)) best = addr;
+      return loc?.pool.name === poolName && !loc.excluded && this.shareable(addr, party);
+    };
+    for (const range of this.index.ranges(poolName, family)) {
+      const to = free !== undefined && free.value <= range.last ? free.value - 1n : range.last;
+      if (to < range.first) break;
+      const value = this.book.lowestShareable(party, family, range.first, to, accept);
+      if (value !== undefined) return { family, value };
     }
-    return best;
+    return free;
   }
 
   private shareable(addr: IPAddress, party: SharingParty): boolean {

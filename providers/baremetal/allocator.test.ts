@@ -283,6 +283,22 @@ describe("scale", () => {
   });
 });
 
+describe("scale with sharing", () => {
+  it("stays fast when thousands of Services use one sharing key and the same ports", () => {
+    const a = new AddressAllocator({ pools: [pool("big", ["10.0.0.0/16"])] });
+    const ports = [{ protocol: "TCP" as const, port: 80 }, { protocol: "TCP" as const, port: 443 }];
+    const started = performance.now();
+    const ips = new Set<string>();
+    for (let i = 0; i < 3000; i++) ips.add(a.allocate(`ns/web-${i}`, req({ sharingKey: "true", ports }))[0]!);
+    // A Service with other ports joins the lowest shared address; one with the same ports gets a new one.
+    expect(a.allocate("ns/dns", req({ sharingKey: "true", ports: [{ protocol: "UDP", port: 53 }] }))).toEqual(["10.0.0.0"]);
+    expect(a.allocate("ns/dns2", req({ sharingKey: "true", ports: [{ protocol: "UDP", port: 53 }] }))).toEqual(["10.0.0.1"]);
+    expect(a.allocate("ns/web-x", req({ sharingKey: "true", ports }))).toEqual(["10.0.11.184"]);
+    expect(ips.size).toBe(3000);
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
 describe("restore", () => {
   const ports = [{ protocol: "TCP" as const, port: 80 }];
 

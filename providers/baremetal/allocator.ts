@@ -183,8 +183,9 @@ export class AddressAllocator {
       const ip = formatIP(addr);
       const loc = this.index.locate(addr);
       let problem: string | undefined;
-      if (loc === undefined) problem = `address ${ip} is in no address pool (pools: ${this.index.describe()})`;
-      else if (loc.excluded) {
+      if (loc === undefined) {
+        problem = `address ${ip} is in no address pool (pools: ${this.index.describe()})`;
+      } else if (loc.excluded) {
         problem = `address ${ip} ends in .0 or .255, which pool ${loc.pool.name} excludes (avoidBuggyIPs)`;
       } else if (pool !== undefined && loc.pool.name !== pool) {
         problem = `address ${ip} is in pool ${loc.pool.name}, not in pool ${pool} named by ${ANNOTATION_ADDRESS_POOL}`;
@@ -201,7 +202,7 @@ export class AddressAllocator {
     return kept.length > 0 && (pool === undefined || kept.every((a) => this.index.locate(a)?.pool.name === pool));
   }
 
-  /** Keeps what is held, drops families no longer wanted, adds a missing one from the same pool (single -> dual stack). */
+  /** Keeps what is held, drops unwanted families, adds a missing one from the same pool (single -> dual stack). */
   private keep(current: Holder, families: readonly IPFamily[], party: SharingParty): IPAddress[] {
     let poolName = "";
     for (const addr of current.addrs.filter((a) => families.includes(a.family))) {
@@ -247,8 +248,12 @@ export class AddressAllocator {
 
   /** Unconditional: callers have checked what needs checking. */
   private assign(key: string, holder: Holder): void {
-    this.unassign(key);
-    for (const addr of this.book.add(key, holder)) this.index.markUsed(addr);
+    // Re-ensuring a Service re-assigns the same addresses: skip the index updates that would cancel out.
+    const freed = new Map(this.book.unassign(key).map((a) => [formatIP(a), a]));
+    for (const addr of this.book.add(key, holder)) {
+      if (!freed.delete(formatIP(addr))) this.index.markUsed(addr);
+    }
+    for (const addr of freed.values()) this.index.markFree(addr);
   }
 
   private unassign(key: string): void {

@@ -83,6 +83,11 @@ export class PoolIndex {
     return undefined;
   }
 
+  /** The pool's ranges of `family`, lowest first. */
+  ranges(poolName: string, family: IPFamily): AddressRange[] {
+    return this.rangesOf(poolName, family).map((r) => r.range);
+  }
+
   hasFamily(poolName: string, family: IPFamily): boolean {
     return this.rangesOf(poolName, family).length > 0;
   }

@@ -37,3 +37,25 @@ describe("SortedBigints", () => {
     }
   });
 });
+
+describe("SortedBigints.firstNotIn", () => {
+  it("finds the first element missing from a subset, like a linear scan would", () => {
+    let seed = 9;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let round = 0; round < 50; round++) {
+      const all = new SortedBigints();
+      const sub = new SortedBigints();
+      const values: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const v = random(100);
+        if (all.insert(BigInt(v))) values.push(v);
+        if (random(10) < 8) sub.insert(BigInt(v));
+      }
+      values.sort((a, b) => a - b);
+      for (let x = 0; x < 105; x++) {
+        const expected = values.find((v) => v >= x && !sub.has(BigInt(v)));
+        expect(all.firstNotIn(sub, BigInt(x))).toBe(expected === undefined ? undefined : BigInt(expected));
+      }
+    }
+  });
+});

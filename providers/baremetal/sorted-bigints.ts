@@ -50,6 +50,29 @@ export class SortedBigints {
     return x + BigInt(lo - p);
   }
 
+  /** The smallest element >= x, if any. */
+  firstAtOrAfter(x: bigint): bigint | undefined {
+    return this.items[this.lowerBound(x)];
+  }
+
+  /**
+   * The smallest element >= x that is not in `subset`, which must hold only elements of this set. Past x,
+   * the two sorted arrays agree index by index until the first element `subset` lacks, and disagree from
+   * there on (subset has fallen behind for good), so that element is found by binary search as well.
+   */
+  firstNotIn(subset: SortedBigints, x: bigint): bigint | undefined {
+    const i0 = this.lowerBound(x);
+    const j0 = subset.lowerBound(x);
+    let lo = i0;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (subset.items[j0 + (mid - i0)] !== this.at(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.items[lo];
+  }
+
   /** Index of the first element >= value (items.length when none). */
   private lowerBound(value: bigint): number {
     let lo = 0;

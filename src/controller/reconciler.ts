@@ -5,10 +5,10 @@ import { InvalidSpecError, RetryAfterError, errorMessage } from "../errors.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
 import type { ServiceWriter } from "../kube/service-writer.js";
 import type { ControllerMetrics } from "../metrics.js";
-import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
+import { LOAD_BALANCER_FINALIZERS } from "../model/annotations.js";
 import { deriveSpec } from "../model/derive-spec.js";
 import { loadBalancerId } from "../model/load-balancer-id.js";
-import { type ClassOptions, hasFinalizer, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
+import { type ClassOptions, hasAllFinalizers, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
 import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec } from "../provider.js";
 import { type SyncVerdict, success, verdictFor } from "./sync-verdict.js";
 import { currentStatus, statusEqual, toApiStatus } from "./status.js";
@@ -90,7 +90,7 @@ export class ServiceReconciler {
     const shapeHash = hashOf({ ...spec, backends: null });
     const previous = this.ensured.get(key);
     const forced = this.forced.delete(key);
-    if (!forced && previous?.uid === uid && previous.specHash === specHash && hasFinalizer(svc)) {
+    if (!forced && previous?.uid === uid && previous.specHash === specHash && hasAllFinalizers(svc)) {
       // Nothing the provider sees changed: no provider call. Repair the status if someone else changed it.
       if (!statusEqual(currentStatus(svc), previous.status)) {
         await this.deps.writer.patchLoadBalancerStatus(svc, previous.status);
@@ -100,7 +100,7 @@ export class ServiceReconciler {
 
     // Always add the finalizer before the first provider call, so the Service cannot disappear while a
     // load balancer exists for it (upstream: "Always add a finalizer prior to creating load balancers").
-    if (!hasFinalizer(svc)) svc = await this.deps.writer.addFinalizer(svc, LOAD_BALANCER_CLEANUP_FINALIZER);
+    if (!hasAllFinalizers(svc)) svc = await this.deps.writer.addFinalizers(svc, LOAD_BALANCER_FINALIZERS);
     this.knownIds.set(key, spec.id);
 
     const firstOrSpecChange = previous?.uid !== uid || previous.shapeHash !== shapeHash;
@@ -122,7 +122,9 @@ export class ServiceReconciler {
     if (!statusEqual(currentStatus(svc), apiStatus)) await this.deps.writer.patchLoadBalancerStatus(svc, apiStatus);
     this.ensured.set(key, { uid, specHash, shapeHash, status: apiStatus });
     if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
-    else if (!forced) this.deps.events.record(svc, "Normal", "UpdatedLoadBalancer", "Updated load balancer with new backends");
+    else if (previous.specHash !== specHash) {
+      this.deps.events.record(svc, "Normal", "UpdatedLoadBalancer", "Updated load balancer with new backends");
+    }
     return success;
   }
 
@@ -149,7 +151,7 @@ export class ServiceReconciler {
       return verdictFor(err);
     }
     this.deps.events.record(svc, "Normal", "DeletedLoadBalancer", "Deleted load balancer");
-    await this.deps.writer.removeFinalizer(svc, LOAD_BALANCER_CLEANUP_FINALIZER);
+    await this.deps.writer.removeFinalizers(svc, LOAD_BALANCER_FINALIZERS);
     // A Service that stays (type changed away from LoadBalancer) must not keep advertising an address.
     if (!svc.metadata?.deletionTimestamp && currentStatus(svc)?.ingress?.length) {
       await this.deps.writer.patchLoadBalancerStatus(svc, { ingress: [] });

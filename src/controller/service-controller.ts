@@ -69,6 +69,7 @@ export class ServiceController {
   private readonly sliceCache: Cache<V1EndpointSlice>;
   private readonly nodeCache: Cache<V1Node>;
   private driftTimer: TimerHandle | undefined;
+  private stopping: Promise<void> | undefined;
   private synced = false;
 
   constructor(private readonly options: ServiceControllerOptions) {
@@ -88,7 +89,13 @@ export class ServiceController {
     });
     this.sliceCache = options.caches.endpointSlices({
       onAdd: (slice) => this.onSliceChange(this.slices.upsert(slice)),
-      onUpdate: (_old, slice) => this.onSliceChange(this.slices.upsert(slice)),
+      onUpdate: (oldSlice, slice) => {
+        // A relabelled slice must leave its old Service's backends, and both Services need a reconcile.
+        const oldKey = this.slices.remove(oldSlice);
+        const newKey = this.slices.upsert(slice);
+        if (oldKey !== newKey) this.onSliceChange(oldKey);
+        this.onSliceChange(newKey);
+      },
       onDelete: (slice) => this.onSliceChange(this.slices.remove(slice)),
     });
     this.nodeCache = options.caches.nodes({
@@ -124,18 +131,26 @@ export class ServiceController {
    */
   async run(signal: AbortSignal): Promise<void> {
     const log = this.options.logger;
-    await Promise.all([this.serviceCache.start(), this.sliceCache.start(), this.nodeCache.start()]);
-    if (signal.aborted) return this.stopCaches();
-    const existing = this.existingLoadBalancers();
-    await this.options.provider.restore?.(existing);
-    this.synced = true;
-    this.options.onSynced?.();
-    log.info({ services: this.serviceCache.list().length, restored: existing.length }, "caches synced; starting workers");
-    for (const svc of this.serviceCache.list()) this.onServiceAdd(svc);
-    this.armDriftRepair();
     const depth = setInterval(() => this.options.metrics.queueDepth.set(this.queue.length), 5_000);
     depth.unref();
+    // A first list can wait for an apiserver that is away; stopping the caches ends that wait on shutdown.
+    const onAbort = (): void => void this.stopCaches();
+    signal.addEventListener("abort", onAbort, { once: true });
     try {
+      try {
+        await Promise.all([this.serviceCache.start(), this.sliceCache.start(), this.nodeCache.start()]);
+      } catch (err) {
+        if (signal.aborted) return;
+        throw err;
+      }
+      if (signal.aborted) return;
+      const existing = this.existingLoadBalancers();
+      await this.options.provider.restore?.(existing);
+      this.synced = true;
+      this.options.onSynced?.();
+      log.info({ services: this.serviceCache.list().length, restored: existing.length }, "caches synced; starting workers");
+      for (const svc of this.serviceCache.list()) this.onServiceAdd(svc);
+      this.armDriftRepair();
       await this.queue.run(
         this.options.workers,
         async (key, workerSignal) => {
@@ -149,14 +164,18 @@ export class ServiceController {
         signal,
       );
     } finally {
+      signal.removeEventListener("abort", onAbort);
       clearInterval(depth);
       if (this.driftTimer) this.options.clock.clearTimeout(this.driftTimer);
       await this.stopCaches();
     }
   }
 
-  private async stopCaches(): Promise<void> {
-    await Promise.all([this.serviceCache.stop(), this.sliceCache.stop(), this.nodeCache.stop()]);
+  private stopCaches(): Promise<void> {
+    this.stopping ??= Promise.all([this.serviceCache.stop(), this.sliceCache.stop(), this.nodeCache.stop()]).then(
+      () => undefined,
+    );
+    return this.stopping;
   }
 
   private relevant(svc: V1Service): boolean {

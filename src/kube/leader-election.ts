@@ -56,7 +56,13 @@ export class LeaderElector {
     const leading = new AbortController();
     const onStop = (): void => leading.abort(new Error("shutting down"));
     signal.addEventListener("abort", onStop, { once: true });
-    const work = lead(leading.signal);
+    // A failing `lead` ends leadership like a lost Lease: the caller exits and the process restarts clean.
+    let failure: unknown;
+    const work = lead(leading.signal).catch((err: unknown) => {
+      failure = err;
+      logger.error({ err, identity }, "leading failed; giving up leadership");
+      leading.abort(new Error("leading failed", { cause: err }));
+    });
     const outcome = await this.renewUntilLost(leading.signal);
     if (outcome === "lost") {
       logger.error({ identity }, "lost leadership");
@@ -64,7 +70,8 @@ export class LeaderElector {
     }
     signal.removeEventListener("abort", onStop);
     await work;
-    if (outcome === "stopped") await this.release();
+    if (outcome === "stopped" || failure !== undefined) await this.release();
+    if (failure !== undefined) throw failure;
     return outcome;
   }
 

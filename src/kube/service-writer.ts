@@ -7,10 +7,10 @@ import { callOptions } from "./request-options.js";
  * ../shared/reference/style-anchors.md section 2): finalizers and status, nothing else.
  */
 export interface ServiceWriter {
-  /** Adds `finalizer` unless present; returns the updated object. */
-  addFinalizer(svc: V1Service, finalizer: string): Promise<V1Service>;
-  /** Removes `finalizer`; a Service that is already gone is success. */
-  removeFinalizer(svc: V1Service, finalizer: string): Promise<void>;
+  /** Adds `finalizers` (those not present) in one write; returns the updated object. */
+  addFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<V1Service>;
+  /** Removes `finalizers` in one write; a Service that is already gone is success. */
+  removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void>;
   /** Replaces status.loadBalancer; a Service that is already gone is success. */
   patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void>;
 }
@@ -23,13 +23,13 @@ export class KubeServiceWriter implements ServiceWriter {
     private readonly timeoutMs?: number,
   ) {}
 
-  async addFinalizer(svc: V1Service, finalizer: string): Promise<V1Service> {
+  async addFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<V1Service> {
     // A strategic-merge patch merges into `finalizers` (patchStrategy=merge), so it cannot drop a finalizer
     // another controller added concurrently, and needs no resourceVersion.
     const { name, namespace } = nameOf(svc);
     try {
       return await this.core.patchNamespacedService(
-        { name, namespace, body: { metadata: { finalizers: [finalizer] } }, fieldManager: this.fieldManager },
+        { name, namespace, body: { metadata: { finalizers: [...finalizers] } }, fieldManager: this.fieldManager },
         callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
       );
     } catch (err) {
@@ -37,14 +37,14 @@ export class KubeServiceWriter implements ServiceWriter {
     }
   }
 
-  async removeFinalizer(svc: V1Service, finalizer: string): Promise<void> {
+  async removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void> {
     const { name, namespace } = nameOf(svc);
     try {
       await this.core.patchNamespacedService(
         {
           name,
           namespace,
-          body: { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [finalizer] } },
+          body: { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [...finalizers] } },
           fieldManager: this.fieldManager,
         },
         callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),

@@ -22,6 +22,16 @@ export const REQUESTED_IPS_ANNOTATION = "lb-operator.io/load-balancer-ips";
  */
 export const LOAD_BALANCER_CLEANUP_FINALIZER = "service.kubernetes.io/load-balancer-cleanup";
 
+/**
+ * Ours, next to the upstream one. The upstream finalizer is shared by every cloud-provider based controller, so
+ * on its own it cannot tell whose load balancer a Service has once `loadBalancerClass` is wiped (a type change
+ * wipes it). This one marks the Services whose load balancer *we* made: only they are ever cleaned up by us.
+ */
+export const OWNER_FINALIZER = "lb-operator.io/load-balancer-cleanup";
+
+/** Added together (one patch) before the first provider call, removed together after a successful delete. */
+export const LOAD_BALANCER_FINALIZERS: readonly string[] = [LOAD_BALANCER_CLEANUP_FINALIZER, OWNER_FINALIZER];
+
 /** Node label that removes a node from every load balancer's targets (k8s.io/api core/v1 LabelNodeExcludeBalancers). */
 export const EXCLUDE_FROM_LOAD_BALANCERS_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";
 

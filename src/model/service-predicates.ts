@@ -4,7 +4,7 @@
  * loadBalancerClass support (KEP-1959) added, since upstream ignores every Service that sets a class.
  */
 import type { V1Service, V1ServicePort } from "@kubernetes/client-node";
-import { LOAD_BALANCER_CLEANUP_FINALIZER } from "./annotations.js";
+import { LOAD_BALANCER_FINALIZERS, OWNER_FINALIZER } from "./annotations.js";
 
 export interface ClassOptions {
   /** The `spec.loadBalancerClass` this controller implements. */
@@ -33,13 +33,21 @@ export function wantsLoadBalancer(svc: V1Service, opts: ClassOptions): boolean {
   return isLoadBalancerType(svc) && isOurs(svc, opts) && !isDeleting(svc);
 }
 
+/** True when we made a load balancer for this Service: it carries our owner finalizer. */
 export function hasFinalizer(svc: V1Service): boolean {
-  return svc.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER) ?? false;
+  return svc.metadata?.finalizers?.includes(OWNER_FINALIZER) ?? false;
+}
+
+/** True when every finalizer we add is present (someone may have removed one by hand). */
+export function hasAllFinalizers(svc: V1Service): boolean {
+  const present = svc.metadata?.finalizers ?? [];
+  return LOAD_BALANCER_FINALIZERS.every((f) => present.includes(f));
 }
 
 /**
  * Upstream needsCleanup (finalizer AND (deleting OR type != LoadBalancer)), plus "no longer ours": the class is
  * immutable, but the default-class setting can change and a class can be set when switching back to LoadBalancer.
+ * Keyed on our owner finalizer, never on the upstream one alone, which other controllers add too.
  */
 export function needsCleanup(svc: V1Service, opts: ClassOptions): boolean {
   return hasFinalizer(svc) && (isDeleting(svc) || !isLoadBalancerType(svc) || !isOurs(svc, opts));

@@ -3,13 +3,13 @@ import { KubeApiError } from "../../src/errors.js";
 import type { ServiceWriter } from "../../src/kube/service-writer.js";
 import type { Journal } from "./journal.js";
 
-export type WriterOp = "addFinalizer" | "removeFinalizer" | "patchLoadBalancerStatus";
+export type WriterOp = "addFinalizers" | "removeFinalizers" | "patchLoadBalancerStatus";
 
 export interface WriterCall {
   readonly op: WriterOp;
   /** namespace/name */
   readonly key: string;
-  readonly finalizer?: string;
+  readonly finalizers?: readonly string[];
   readonly status?: V1LoadBalancerStatus;
 }
 
@@ -24,7 +24,7 @@ export interface ServiceStore {
  * A ServiceWriter that records every call (MetalLB testK8S style) and, given a store, applies it the way the
  * apiserver would: finalizers merged or removed, status.loadBalancer replaced (an empty ingress list clears it,
  * as KubeServiceWriter's merge patch does), and a deleting Service whose last finalizer goes is deleted.
- * Without a store, nothing is applied (a cache that never catches up) and addFinalizer returns a patched copy.
+ * Without a store, nothing is applied (a cache that never catches up) and addFinalizers returns a patched copy.
  */
 export class RecordingWriter implements ServiceWriter {
   readonly calls: WriterCall[] = [];
@@ -36,23 +36,23 @@ export class RecordingWriter implements ServiceWriter {
     private readonly journal?: Journal,
   ) {}
 
-  async addFinalizer(svc: V1Service, finalizer: string): Promise<V1Service> {
-    const key = this.record({ op: "addFinalizer", key: keyOf(svc), finalizer });
+  async addFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<V1Service> {
+    const key = this.record({ op: "addFinalizers", key: keyOf(svc), finalizers: [...finalizers] });
     const next = structuredClone(this.current(svc, key));
     next.metadata ??= {};
-    const finalizers = next.metadata.finalizers ?? [];
-    if (!finalizers.includes(finalizer)) next.metadata.finalizers = [...finalizers, finalizer];
+    const present = next.metadata.finalizers ?? [];
+    next.metadata.finalizers = [...present, ...finalizers.filter((f) => !present.includes(f))];
     this.store?.upsert(next);
     return structuredClone(next);
   }
 
-  async removeFinalizer(svc: V1Service, finalizer: string): Promise<void> {
-    this.record({ op: "removeFinalizer", key: keyOf(svc), finalizer });
+  async removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void> {
+    this.record({ op: "removeFinalizers", key: keyOf(svc), finalizers: [...finalizers] });
     const stored = this.store?.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
     if (!this.store || !stored) return; // gone is success
     const next = structuredClone(stored);
     next.metadata ??= {};
-    next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => !finalizers.includes(f));
     if (next.metadata.deletionTimestamp != null && next.metadata.finalizers.length === 0) this.store.remove(next);
     else this.store.upsert(next);
   }
