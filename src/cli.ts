@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { ResyncHub } from "./controller/resync-hub.js";
 import { startHttpServer } from "./http-server.js";
 import { createLogger } from "./logger.js";
 import { ControllerMetrics } from "./metrics.js";
@@ -89,12 +90,14 @@ async function runCommand(flags: RunFlags): Promise<void> {
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
 
+  const resync = new ResyncHub();
   const provider = await createProvider(flags.provider, {
     kubeConfig,
     logger,
     addressPools: flags.addressPool,
     addressPoolFile: flags.addressPoolFile,
     signal: abort.signal,
+    requestResync: () => resync.request(),
   });
   const config: ControllerConfig = {
     clusterId: flags.clusterId,
@@ -120,7 +123,7 @@ async function runCommand(flags: RunFlags): Promise<void> {
   const [host, port] = splitHostPort(flags.metricsBindAddress);
   const server = await startHttpServer({ host, port, registry: metrics.registry, health: { live: () => true, ready: () => state.ready() } });
   logger.info({ provider: flags.provider, class: config.classOptions, metrics: flags.metricsBindAddress }, "starting");
-  const outcome = await runController(config, { kubeConfig, provider, logger, clock: systemClock, metrics }, abort.signal, state);
+  const outcome = await runController(config, { kubeConfig, provider, resync, logger, clock: systemClock, metrics }, abort.signal, state);
   server.close();
   if (outcome === "lost") process.exitCode = 1;
   logger.info({ outcome }, "stopped");

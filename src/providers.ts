@@ -15,6 +15,8 @@ export interface ProviderInputs {
   addressPoolFile: string | undefined;
   /** Aborts when the process shuts down; providers stop their own watches with it. */
   signal: AbortSignal;
+  /** Ask the controller to reconcile every Service again (e.g. address pools changed). */
+  requestResync: () => void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { ResyncHub } from "./controller/resync-hub.js";
 import { ServiceController } from "./controller/service-controller.js";
 import { KubeEventRecorder } from "./kube/event-recorder.js";
 import { kubeCacheFactory } from "./kube/kube-caches.js";
@@ -35,6 +36,8 @@ export interface ControllerConfig {
 export interface ControllerRuntime {
   kubeConfig: KubeConfig;
   provider: LoadBalancerProvider;
+  /** Where the provider asks for every Service to be reconciled again. */
+  resync?: ResyncHub;
   logger: Logger;
   clock: Clock;
   metrics: ControllerMetrics;
@@ -87,7 +90,10 @@ export async function runController(
       classOptions: config.classOptions,
       workers: config.workers,
       driftPeriodMs: config.driftPeriodMs,
-      onSynced: () => (state.synced = true),
+      onSynced: () => {
+        state.synced = true;
+      },
+      resync: runtime.resync,
     });
     try {
       await controller.run(leading);

@@ -1,34 +1,23 @@
+import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createBaremetalProvider } from "./create-baremetal-provider.js";
 
-const logger = pino({ level: "silent" });
-
+// Building the provider from flags against a real apiserver (with and without the AddressPool CRD) is
+// covered in test/integration/address-pools.test.ts; here only what fails before any API call.
 describe("createBaremetalProvider", () => {
-  it("builds the provider from --address-pool values", async () => {
-    const provider = await createBaremetalProvider({ logger, addressPools: ["lab=192.0.2.100-192.0.2.120"], addressPoolFile: undefined });
-    expect(provider.name).toBe("baremetal");
-    const status = await provider.ensure(
-      {
-        id: { clusterId: "c", namespace: "ns", name: "web", uid: "u", shortName: "aweb" },
-        ports: [{ name: "", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined }],
-        backends: { mode: "nodePort", nodes: [] },
-        healthCheck: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },
-        externalTrafficPolicy: "Cluster",
-        sourceRanges: [],
-        requestedIPs: [],
-        ipFamilies: ["IPv4"],
-        sessionAffinity: { type: "None" },
-        annotations: {},
-      },
-      new AbortController().signal,
-    );
-    expect(status.ingress[0]?.ip).toBe("192.0.2.100");
-  });
-
-  it("fails at start on bad pools, naming the flag", async () => {
-    await expect(createBaremetalProvider({ logger, addressPools: ["lab=192.0.2.1/24"], addressPoolFile: undefined })).rejects.toThrow(
-      "invalid address pools in --address-pool",
-    );
+  it("fails at start on bad pools, naming the flag, before touching the API", async () => {
+    let resyncs = 0;
+    await expect(
+      createBaremetalProvider({
+        kubeConfig: new KubeConfig(),
+        logger: pino({ level: "silent" }),
+        addressPools: ["lab=192.0.2.1/24"],
+        addressPoolFile: undefined,
+        signal: new AbortController().signal,
+        requestResync: () => resyncs++,
+      }),
+    ).rejects.toThrow("invalid address pools in --address-pool");
+    expect(resyncs).toBe(0);
   });
 });

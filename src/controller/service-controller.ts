@@ -16,6 +16,7 @@ import { objectKey } from "../kube/informer.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
 import type { ServiceWriter } from "../kube/service-writer.js";
 import { EndpointSliceIndex } from "./endpoint-slice-index.js";
+import type { ResyncHub } from "./resync-hub.js";
 import { ServiceReconciler } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
 
@@ -55,6 +56,8 @@ export interface ServiceControllerOptions {
   driftPeriodMs: number;
   /** Called once the caches are synced and the provider restored, before the first reconcile. */
   onSynced?: () => void;
+  /** Where the provider asks for every Service to be reconciled again. */
+  resync?: ResyncHub;
 }
 
 /**
@@ -135,6 +138,7 @@ export class ServiceController {
     depth.unref();
     // A first list can wait for an apiserver that is away; stopping the caches ends that wait on shutdown.
     const onAbort = (): void => void this.stopCaches();
+    let disconnect: (() => void) | undefined;
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       try {
@@ -151,6 +155,7 @@ export class ServiceController {
       log.info({ services: this.serviceCache.list().length, restored: existing.length }, "caches synced; starting workers");
       for (const svc of this.serviceCache.list()) this.onServiceAdd(svc);
       this.armDriftRepair();
+      disconnect = this.options.resync?.connect(() => this.reprocessAll());
       await this.queue.run(
         this.options.workers,
         async (key, workerSignal) => {
@@ -164,6 +169,7 @@ export class ServiceController {
         signal,
       );
     } finally {
+      disconnect?.();
       signal.removeEventListener("abort", onAbort);
       clearInterval(depth);
       if (this.driftTimer) this.options.clock.clearTimeout(this.driftTimer);
@@ -211,14 +217,19 @@ export class ServiceController {
     }
   }
 
+  /** Every relevant Service through the provider again, changed or not (drift repair, a provider's request). */
+  private reprocessAll(): void {
+    for (const svc of this.serviceCache.list()) {
+      if (!this.relevant(svc)) continue;
+      const key = objectKey(svc);
+      this.reconciler.force(key);
+      this.queue.add(key);
+    }
+  }
+
   private armDriftRepair(): void {
     this.driftTimer = this.options.clock.setTimeout(() => {
-      for (const svc of this.serviceCache.list()) {
-        if (!this.relevant(svc)) continue;
-        const key = objectKey(svc);
-        this.reconciler.force(key);
-        this.queue.add(key);
-      }
+      this.reprocessAll();
       this.armDriftRepair();
     }, this.options.driftPeriodMs);
     this.driftTimer.unref?.();

@@ -1,5 +1,6 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Service } from "@kubernetes/client-node";
 import { pino } from "pino";
+import type { ResyncHub } from "../../src/controller/resync-hub.js";
 import { ControllerMetrics } from "../../src/metrics.js";
 import type { LoadBalancerProvider } from "../../src/provider.js";
 import { type ControllerConfig, ControllerState, runController } from "../../src/run-controller.js";
@@ -18,6 +19,7 @@ export async function startController(
   kubeConfig: KubeConfig,
   provider: LoadBalancerProvider,
   overrides: Partial<ControllerConfig> = {},
+  resync?: ResyncHub,
 ): Promise<RunningController> {
   const config: ControllerConfig = {
     clusterId: "test-cluster",
@@ -32,7 +34,7 @@ export async function startController(
   const metrics = new ControllerMetrics({ processMetrics: false });
   const logger = pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" });
   const abort = new AbortController();
-  const done = runController(config, { kubeConfig, provider, logger, clock: systemClock, metrics }, abort.signal, state);
+  const done = runController(config, { kubeConfig, provider, resync, logger, clock: systemClock, metrics }, abort.signal, state);
   const deadline = Date.now() + 60_000;
   while (!state.synced) {
     if (Date.now() > deadline) throw new Error("controller did not sync its caches within 60 s");

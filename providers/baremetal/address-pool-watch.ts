@@ -1,0 +1,95 @@
+/**
+ * Keeps the bare-metal provider's pools in step with AddressPool objects (charts/lb-operator/crds/), merged
+ * with the pools given by flag or file. Optional by design: in the lab there is no CRD, so when the API has
+ * no AddressPool resource the watch is not started and the static pools are all there is.
+ */
+import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import pRetry from "p-retry";
+import type { Logger } from "pino";
+import { isNotFound, kubeApiError } from "../../src/kube/api-error.js";
+import { ResilientInformer } from "../../src/kube/informer.js";
+import { callOptions } from "../../src/kube/request-options.js";
+import type { Clock } from "../../src/util/clock.js";
+import { type AddressPool, validatePools } from "./address-pool.js";
+import { InvalidPoolError } from "./baremetal-errors.js";
+import { ADDRESS_POOL_GROUP, ADDRESS_POOL_PLURAL, ADDRESS_POOL_VERSION, poolsFromCustomObjects } from "./crd-pool.js";
+
+export interface AddressPoolWatchOptions {
+  kubeConfig: KubeConfig;
+  logger: Logger;
+  clock: Clock;
+  signal: AbortSignal;
+  /** Pools from flags and files; they always apply. */
+  staticPools: readonly AddressPool[];
+  /** Receives the merged pool set after each change that produced a valid one. */
+  onPools: (pools: AddressPool[]) => void;
+}
+
+/**
+ * Starts watching AddressPool objects and resolves after the first list has been delivered to `onPools`.
+ * Resolves false without watching when the CRD is not installed.
+ */
+export async function watchAddressPools(options: AddressPoolWatchOptions): Promise<boolean> {
+  const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
+  const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
+    const result: unknown = await api.listClusterCustomObject(
+      { group: ADDRESS_POOL_GROUP, version: ADDRESS_POOL_VERSION, plural: ADDRESS_POOL_PLURAL },
+      callOptions(),
+    );
+    return result as KubernetesListObject<KubernetesObject>;
+  };
+  // 404 means the CRD is not installed. Anything else (an apiserver still starting, a CRD whose storage is
+  // initialising: 429) is worth a few retries before the process gives up.
+  try {
+    await pRetry(list, {
+      retries: 6,
+      minTimeout: 500,
+      maxTimeout: 5_000,
+      signal: options.signal,
+      shouldRetry: ({ error }) => !isNotFound(error),
+      onFailedAttempt: ({ error, retriesLeft }) => {
+        if (!isNotFound(error)) options.logger.warn({ err: error, retriesLeft }, "listing AddressPool objects failed");
+      },
+    });
+  } catch (err) {
+    if (isNotFound(err)) {
+      options.logger.info("AddressPool CRD not installed; using the pools given by flag or file only");
+      return false;
+    }
+    throw kubeApiError("listing AddressPool objects", err);
+  }
+
+  let lastApplied = "";
+  const apply = (): void => {
+    const { pools, rejected } = poolsFromCustomObjects(informer.list());
+    for (const r of rejected) options.logger.warn({ pool: r.name, err: r.error }, `AddressPool ${r.name} ignored: ${r.error.message}`);
+    let merged: AddressPool[];
+    try {
+      merged = validatePools([...options.staticPools, ...pools], "flag/file pools and AddressPool objects");
+    } catch (err) {
+      if (!(err instanceof InvalidPoolError)) throw err;
+      options.logger.error({ err }, "AddressPool objects conflict with the flag/file pools; keeping the previous pools");
+      return;
+    }
+    const fingerprint = JSON.stringify(merged);
+    if (fingerprint === lastApplied) return;
+    lastApplied = fingerprint;
+    options.onPools(merged);
+  };
+  const informer = new ResilientInformer<KubernetesObject>({
+    resource: "addresspools",
+    path: `/apis/${ADDRESS_POOL_GROUP}/${ADDRESS_POOL_VERSION}/${ADDRESS_POOL_PLURAL}`,
+    list,
+    kubeConfig: options.kubeConfig,
+    logger: options.logger,
+    clock: options.clock,
+    // Handlers fire for each object of a relist too; applying is idempotent and skips unchanged pool sets.
+    handlers: { onAdd: () => started && apply(), onUpdate: () => started && apply(), onDelete: () => started && apply() },
+  });
+  let started = false;
+  await informer.start();
+  started = true;
+  apply();
+  options.signal.addEventListener("abort", () => void informer.stop(), { once: true });
+  return true;
+}

@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import { ApiextensionsV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { createBaremetalProvider } from "../../providers/baremetal/create-baremetal-provider.js";
+import { ResyncHub } from "../../src/controller/resync-hub.js";
+import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
+import { KubeTestClient, type RunningController, startController } from "../env/controller-harness.js";
+import { eventually } from "../env/eventually.js";
+import { apiService } from "../fixtures/api-services.js";
+import { tweakAnnotation } from "../fixtures/services.js";
+
+const CLASS = "lb-operator.io/baremetal";
+const CRD_FILE = new URL("../../charts/lb-operator/crds/addresspools.lb-operator.io.yaml", import.meta.url);
+
+let cp: ControlPlane;
+let kube: KubeTestClient;
+
+beforeAll(async () => {
+  cp = await startControlPlane();
+  kube = new KubeTestClient(cp.kubeConfig());
+});
+afterAll(async () => {
+  await cp?.stop();
+});
+
+async function startBaremetal(addressPools: string[]): Promise<{ controller: RunningController; stop: () => Promise<void> }> {
+  const abort = new AbortController();
+  const hub = new ResyncHub();
+  const provider = await createBaremetalProvider({
+    kubeConfig: cp.kubeConfig(),
+    logger: pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" }),
+    addressPools,
+    addressPoolFile: undefined,
+    signal: abort.signal,
+    requestResync: () => hub.request(),
+  });
+  const controller = await startController(cp.kubeConfig(), provider, { classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } }, hub);
+  return {
+    controller,
+    stop: async () => {
+      abort.abort();
+      await controller.stop();
+    },
+  };
+}
+
+const ipOf = async (ns: string, name: string) => (await kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip;
+
+describe("address pools from flags and AddressPool objects", () => {
+  it("without the CRD, serves the flag pools", async () => {
+    const run = await startBaremetal(["flags=192.0.2.0/28"]);
+    try {
+      const ns = await kube.createNamespace("flags");
+      await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "web", CLASS) });
+      expect(await eventually("an address", () => ipOf(ns, "web"))).toBe("192.0.2.0");
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it("with the chart's CRD, an AddressPool created later serves a Service that asked for it", async () => {
+    const crd = parse(readFileSync(CRD_FILE, "utf8")) as V1CustomResourceDefinition;
+    const ext = cp.kubeConfig().makeApiClient(ApiextensionsV1Api);
+    await ext.createCustomResourceDefinition({ body: crd });
+    await eventually("CRD established", async () => {
+      const got = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
+    });
+    const run = await startBaremetal(["flags=192.0.2.16/28"]);
+    try {
+      const ns = await kube.createNamespace("crd");
+      await kube.core.createNamespacedService({
+        namespace: ns,
+        body: apiService(ns, "wants-blue", CLASS, tweakAnnotation("lb-operator.io/address-pool", "blue")),
+      });
+      const warning = await eventually("unknown pool warning", async () =>
+        (await kube.events(ns, "wants-blue")).find((e) => e.type === "Warning"),
+      );
+      expect(warning.message).toMatch(/blue/);
+
+      const objects = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+      await objects.createClusterCustomObject({
+        group: "lb-operator.io",
+        version: "v1alpha1",
+        plural: "addresspools",
+        body: { apiVersion: "lb-operator.io/v1alpha1", kind: "AddressPool", metadata: { name: "blue" }, spec: { addresses: ["198.51.100.128/28"], autoAssign: false } },
+      });
+      // "Unknown pool" is not retried on its own: the pool change itself must requeue the Service.
+      expect(await eventually("an address from the new pool", () => ipOf(ns, "wants-blue"), { timeoutMs: 20_000 })).toBe("198.51.100.128");
+
+      await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "plain", CLASS) });
+      expect(await eventually("a flag-pool address", () => ipOf(ns, "plain"))).toMatch(/^192\.0\.2\.(1[6-9]|2\d|3[01])$/);
+    } finally {
+      await run.stop();
+    }
+  });
+});
