@@ -41,6 +41,8 @@ const BASELINE_CLASS = "bench.example/baseline";
 const CONTROLLER_CLASS = "lb-operator.io/baremetal";
 /** RFC 2544's benchmarking range. Addresses only ever appear in Service status; no traffic is sent. */
 const ADDRESS_POOL = "bench=198.18.0.0/15";
+/** source.component of the controller's Events (src/run-controller.ts). */
+const CONTROLLER_COMPONENT = "lb-operator";
 const CONVERGENCE_GOAL = 1.3;
 const RSS_GOAL_MB = 250;
 const RSS_GOAL_SIZE = 5_000;
@@ -148,7 +150,8 @@ interface PhaseResult {
 }
 
 interface ControllerExtras {
-  events: { total: number; byReason: Map<string, number>; settledAfterS: number; complete: boolean };
+  events: EventCount & { settledAfterS: number; complete: boolean };
+  memory: ControllerMemory;
   reconciles: { count: number; meanMs: number; verdicts: string };
 }
 
@@ -259,11 +262,35 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
 }
 
 /** Events of the namespace by reason. */
-async function countEvents(http: KubeHttp, namespace: string): Promise<{ total: number; byReason: Map<string, number> }> {
-  const { items } = await listAll<{ reason?: string; count?: number }>(http, `/api/v1/namespaces/${namespace}/events`);
+interface EventCount {
+  /** Events the controller wrote (source.component lb-operator). */
+  total: number;
+  byReason: Map<string, number>;
+  /** Events of other writers in the namespace, by "component: reason" (the apiserver's allocator repair loops). */
+  others: Map<string, number>;
+}
+
+interface EventLike {
+  reason?: string;
+  reportingComponent?: string;
+  source?: { component?: string };
+}
+
+/** The controller's Events in the namespace by reason, and everyone else's. */
+async function countEvents(http: KubeHttp, namespace: string): Promise<EventCount> {
+  const { items } = await listAll<EventLike>(http, `/api/v1/namespaces/${namespace}/events`);
   const byReason = new Map<string, number>();
-  for (const e of items) byReason.set(e.reason ?? "?", (byReason.get(e.reason ?? "?") ?? 0) + 1);
-  return { total: items.length, byReason };
+  const others = new Map<string, number>();
+  let total = 0;
+  const bump = (m: Map<string, number>, k: string): void => void m.set(k, (m.get(k) ?? 0) + 1);
+  for (const e of items) {
+    const component = e.source?.component || e.reportingComponent || "?";
+    if (component === CONTROLLER_COMPONENT) {
+      total++;
+      bump(byReason, e.reason ?? "?");
+    } else bump(others, `${component}: ${e.reason ?? "?"}`);
+  }
+  return { total, byReason, others };
 }
 
 /**

@@ -71,7 +71,7 @@ export class LeaderElector {
     signal.removeEventListener("abort", onStop);
     await work;
     if (outcome === "stopped" || failure !== undefined) await this.release();
-    if (failure !== undefined) throw failure;
+    if (failure !== undefined) throw new Error("leading failed", { cause: failure });
     return outcome;
   }
 
