@@ -314,8 +314,15 @@ async function waitForEvents(http: KubeHttp, namespace: string, expected: number
   return { ...last, settledAfterS: (lastChange - since) / 1000, complete: last.total >= expected };
 }
 
-/** Reconcile count, mean duration and verdicts from the controller's /metrics. */
-async function controllerMetrics(url: string): Promise<ControllerExtras["reconciles"]> {
+interface ControllerMemory {
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Memory outside the V8 heap that V8 knows of (Buffers, TLS and socket handles count partly). */
+  externalBytes: number;
+}
+
+/** Reconcile count, mean duration and verdicts, and V8 heap figures, from the controller's /metrics. */
+async function controllerMetrics(url: string): Promise<Pick<ControllerExtras, "reconciles" | "memory">> {
   const text = await fetch(url, { signal: AbortSignal.timeout(5_000) }).then((r) => r.text());
   const value = (re: RegExp): number => {
     let sum = 0;
@@ -325,7 +332,14 @@ async function controllerMetrics(url: string): Promise<ControllerExtras["reconci
   const count = value(/^lb_operator_reconcile_duration_seconds_count /);
   const seconds = value(/^lb_operator_reconcile_duration_seconds_sum /);
   const verdicts = [...text.matchAll(/^lb_operator_reconcile_total\{verdict="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
-  return { count, meanMs: (seconds / count) * 1000, verdicts: verdicts || "none" };
+  return {
+    reconciles: { count, meanMs: (seconds / count) * 1000, verdicts: verdicts || "none" },
+    memory: {
+      heapUsedBytes: value(/^nodejs_heap_size_used_bytes /),
+      heapTotalBytes: value(/^nodejs_heap_size_total_bytes /),
+      externalBytes: value(/^nodejs_external_memory_bytes /),
+    },
+  };
 }
 
 async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: Options, logDir: string): Promise<SizeResult["controller"]> {
@@ -365,9 +379,9 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     const events = await waitForEvents(http, namespace, 2 * n, { since: timings.lastStatus, waitMs: Math.min(opts.eventWaitMs, Math.max(0, opts.deadline - performance.now() - TEARDOWN_RESERVE_MS)), label });
     const cpuAfterEvents = cpu();
     const requests = requestDelta(requestsBefore, await requestSnapshot(http));
-    const reconciles = await controllerMetrics(`http://127.0.0.1:${port}/metrics`);
     await sleep(3_000);
     const idle = readMemory(controller.pid);
+    const { reconciles, memory } = await controllerMetrics(`http://127.0.0.1:${port}/metrics`);
     sampler.stop();
     diedCheck(controller)();
     const convergenceCpu = cpuDelta(cpuBefore, cpuAfterConvergence);
@@ -375,7 +389,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     return {
       latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
       idleRssBytes: idle?.rssBytes, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfterEvents), requests,
-      events, reconciles,
+      events, reconciles, memory,
     };
   } finally {
     sampler.stop();
@@ -388,7 +402,11 @@ function report(r: SizeResult, opts: Options): string {
   const c = r.controller;
   const row = (name: string, bv: number | undefined, cv: number | undefined, digits = 0, withRatio = true): string[] =>
     [name, fmt(bv, digits), fmt(cv, digits), withRatio ? ratio(cv, bv) : ""];
-  const keys = [...new Set([...b.requests.keys(), ...c.requests.keys()])].filter(isMutating).sort();
+  const allKeys = [...new Set([...b.requests.keys(), ...c.requests.keys()])].sort();
+  const keys = allKeys.filter(isMutating);
+  // Reads of API resources (not /metrics, /healthz and other non-resource paths, which have no resource).
+  const readKeys = allKeys.filter((k) => !isMutating(k) && !/ (\?|)$/.test(k));
+  const count = (p: PhaseResult, key: string): number => p.requests.get(key)?.count ?? 0;
   const perService = (p: PhaseResult, key: string): number | undefined => {
     const s = p.requests.get(key);
     return s === undefined ? 0 : s.count / r.n;
@@ -421,8 +439,12 @@ function report(r: SizeResult, opts: Options): string {
       `${fmt(perService(c, k), 2)} (${fmt(meanMs(c, k), 1)})`,
       "",
     ]),
+    ["apiserver reads during the phase (count)", "", "", ""],
+    ...readKeys.map((k) => [`  ${k}`, fmt(count(b, k)), fmt(count(c, k)), ""]),
   ];
   const reasons = [...c.events.byReason].map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+  const others = [...c.events.others].map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+  const m = c.memory;
   const conv = c.latency.convergenceS / b.latency.convergenceS;
   const rssMb = mb(Math.max(c.maxRssBytes, c.peakRssBytes)) ?? Number.NaN;
   const lines = [
@@ -431,7 +453,9 @@ function report(r: SizeResult, opts: Options): string {
     "(CPU windows: first create until convergence; for the controller until its Events settled.)",
     `Controller reconciles: ${fmt(c.reconciles.count)} (${c.reconciles.verdicts}), mean ${fmt(c.reconciles.meanMs, 1)} ms each`,
     `Events written by the controller in ${`bench-controller-${r.n}`}: ${fmt(c.events.total)} of ${fmt(2 * r.n)} expected` +
-      ` (${reasons || "none"}); ${c.events.complete ? "all written" : "INCOMPLETE"}, last seen ${fmt(c.events.settledAfterS, 1)} s after convergence`,
+      ` (${reasons || "none"}); ${c.events.complete ? "all written" : "INCOMPLETE"}, last one seen ${fmt(c.events.settledAfterS, 1)} s after convergence` +
+      (others ? `\n  (other Events in that namespace, not counted: ${others})` : ""),
+    `Controller memory when idle: V8 heap used ${fmt(mb(m.heapUsedBytes), 1)} MB of ${fmt(mb(m.heapTotalBytes), 1)} MB, external ${fmt(mb(m.externalBytes), 1)} MB; RSS ${fmt(mb(c.idleRssBytes), 1)} MB`,
     `Goal: controller convergence within ${CONVERGENCE_GOAL}x of baseline: ${conv <= CONVERGENCE_GOAL ? "MET" : "NOT MET"} (${conv.toFixed(2)}x)`,
     r.n >= RSS_GOAL_SIZE
       ? `Goal: controller RSS < ${RSS_GOAL_MB} MB at ${fmt(RSS_GOAL_SIZE)}: ${rssMb < RSS_GOAL_MB ? "MET" : "NOT MET"} (max ${rssMb.toFixed(1)} MB)`

@@ -32,6 +32,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** A list call that takes longer than this counts as failed. */
   listTimeoutMs?: number;
   onRestart?: (reason: string) => void;
+  /** The watch transport; tests pass a scripted one. Default: client-node's Watch on `kubeConfig`. */
+  watch?: Watch;
 }
 
 const RESTART_BASE_MS = 1_000;
@@ -58,7 +60,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private firstList: PromiseWithResolvers<void> = Promise.withResolvers<void>();
 
   constructor(private readonly options: InformerOptions<T>) {
-    const watch = new Watch(options.kubeConfig);
+    const watch = options.watch ?? new Watch(options.kubeConfig);
     if (options.watchInactivityMs !== undefined) {
       // client-node keeps the inactivity timeout in a private field with a fixed 30 s default
       // (kubernetes-client/javascript#3022); tests shorten it to exercise the silent-watch path quickly.
