@@ -144,6 +144,8 @@ interface PhaseResult {
   maxRssBytes: number;
   peakRssBytes: number;
   idleRssBytes: number | undefined;
+  /** RSS once ready (caches synced / watch connected), before the first create. */
+  readyRssBytes: number | undefined;
   maxFds: number;
   cpu: CpuWindow;
   requests: RequestSnapshot;
@@ -153,6 +155,8 @@ interface ControllerExtras {
   events: EventCount & { settledAfterS: number; complete: boolean };
   memory: ControllerMemory;
   reconciles: { count: number; meanMs: number; verdicts: string };
+  /** After convergence until the Events settled (includes the bench's own event listing). */
+  trailingCpu: CpuWindow;
 }
 
 interface SizeResult {
@@ -238,6 +242,7 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
   const sampler = new ProcSampler(patcher.pid).start();
   try {
     await waitForLine(patcher, "ready", 60_000);
+    const ready = readMemory(patcher.pid);
     log(`${label} patcher ready (pid ${patcher.pid}); creating ${n} Services in ${namespace}`);
     const cpu = cpuReader(cp, patcher.pid);
     const requestsBefore = await requestSnapshot(http);
@@ -253,7 +258,7 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
     sampler.stop();
     return {
       latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
-      idleRssBytes: idle?.rssBytes, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfter), requests,
+      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfter), requests,
     };
   } finally {
     sampler.stop();
@@ -367,6 +372,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
   const sampler = new ProcSampler(controller.pid).start();
   try {
     await waitForReadyz(controller, `http://127.0.0.1:${port}/readyz`, 60_000);
+    const ready = readMemory(controller.pid);
     log(`${label} controller ready (pid ${controller.pid}); creating ${n} Services in ${namespace}`);
     const cpu = cpuReader(cp, controller.pid);
     const requestsBefore = await requestSnapshot(http);
@@ -384,11 +390,10 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     const { reconciles, memory } = await controllerMetrics(`http://127.0.0.1:${port}/metrics`);
     sampler.stop();
     diedCheck(controller)();
-    const convergenceCpu = cpuDelta(cpuBefore, cpuAfterConvergence);
-    log(`${label} CPU to convergence: controller ${convergenceCpu.client.toFixed(1)} s, apiserver ${convergenceCpu.apiserver.toFixed(1)} s`);
     return {
       latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
-      idleRssBytes: idle?.rssBytes, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfterEvents), requests,
+      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, maxFds: sampler.maxFds,
+      cpu: cpuDelta(cpuBefore, cpuAfterConvergence), trailingCpu: cpuDelta(cpuAfterConvergence, cpuAfterEvents), requests,
       events, reconciles, memory,
     };
   } finally {
@@ -426,12 +431,14 @@ function report(r: SizeResult, opts: Options): string {
     row("create rate (Services/s)", b.latency.createRate, c.latency.createRate),
     row("max RSS, sampled every 250 ms (MB)", mb(b.maxRssBytes), mb(c.maxRssBytes), 1),
     row("peak RSS, VmHWM (MB)", mb(b.peakRssBytes), mb(c.peakRssBytes), 1),
+    row("RSS when ready, before the first create (MB)", mb(b.readyRssBytes), mb(c.readyRssBytes), 1),
     row("idle RSS, 3 s after convergence/events (MB)", mb(b.idleRssBytes), mb(c.idleRssBytes), 1),
     row("max open fds", b.maxFds, c.maxFds),
-    row("CPU s: kube-apiserver", b.cpu.apiserver, c.cpu.apiserver, 1),
-    row("CPU s: etcd", b.cpu.etcd, c.cpu.etcd, 1),
-    row("CPU s: client (patcher | controller)", b.cpu.client, c.cpu.client, 1),
-    row("CPU s: bench process (creates + watch)", b.cpu.bench, c.cpu.bench, 1),
+    ["CPU seconds, first create -> convergence", "", "", ""],
+    row("  kube-apiserver", b.cpu.apiserver, c.cpu.apiserver, 1),
+    row("  etcd", b.cpu.etcd, c.cpu.etcd, 1),
+    row("  client (patcher | controller)", b.cpu.client, c.cpu.client, 1),
+    row("  bench process (creates + watch)", b.cpu.bench, c.cpu.bench, 1),
     ["apiserver writes per Service (mean ms)", "", "", ""],
     ...keys.map((k) => [
       `  ${k}`,
@@ -439,7 +446,7 @@ function report(r: SizeResult, opts: Options): string {
       `${fmt(perService(c, k), 2)} (${fmt(meanMs(c, k), 1)})`,
       "",
     ]),
-    ["apiserver reads during the phase (count)", "", "", ""],
+    ["apiserver reads during the phase (count; LIST events is the bench counting Events)", "", "", ""],
     ...readKeys.map((k) => [`  ${k}`, fmt(count(b, k)), fmt(count(c, k)), ""]),
   ];
   const reasons = [...c.events.byReason].map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
@@ -450,7 +457,8 @@ function report(r: SizeResult, opts: Options): string {
   const lines = [
     `== N = ${fmt(r.n)} Services: ${opts.concurrency} concurrent creates; controller --workers ${opts.workers} = baseline patcher concurrency ==`,
     table(rows),
-    "(CPU windows: first create until convergence; for the controller until its Events settled.)",
+    `After convergence, until the controller's Events settled: controller ${fmt(c.trailingCpu.client, 1)} CPU s, kube-apiserver ${fmt(c.trailingCpu.apiserver, 1)} CPU s` +
+      " (writes counted above include these Events)",
     `Controller reconciles: ${fmt(c.reconciles.count)} (${c.reconciles.verdicts}), mean ${fmt(c.reconciles.meanMs, 1)} ms each`,
     `Events written by the controller in ${`bench-controller-${r.n}`}: ${fmt(c.events.total)} of ${fmt(2 * r.n)} expected` +
       ` (${reasons || "none"}); ${c.events.complete ? "all written" : "INCOMPLETE"}, last one seen ${fmt(c.events.settledAfterS, 1)} s after convergence` +

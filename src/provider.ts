@@ -81,6 +81,8 @@ export interface LoadBalancerSpec {
   readonly sessionAffinity: SessionAffinity;
   /** The Service's annotations; each provider parses its own, with typed validation errors. */
   readonly annotations: Readonly<Record<string, string>>;
+  /** The Service's pod selector ({} when it has none): Services with the same selector have the same backends. */
+  readonly selector: Readonly<Record<string, string>>;
 }
 
 export interface PortStatus {
@@ -108,6 +110,8 @@ export interface ExistingLoadBalancer {
   readonly id: LoadBalancerId;
   readonly ports: readonly PortSpec[];
   readonly annotations: Readonly<Record<string, string>>;
+  readonly externalTrafficPolicy: "Cluster" | "Local";
+  readonly selector: Readonly<Record<string, string>>;
   readonly status: LoadBalancerStatus;
 }
 

@@ -25,12 +25,13 @@ function spec(name: string, over: Partial<LoadBalancerSpec> = {}): LoadBalancerS
     ipFamilies: ["IPv4"],
     sessionAffinity: { type: "None" },
     annotations: {},
+    selector: { app: name },
     ...over,
   };
 }
 
 function existing(s: LoadBalancerSpec, ips: string[]): ExistingLoadBalancer {
-  return { id: s.id, ports: s.ports, annotations: s.annotations, status: { ingress: [...ips.map((ip) => ({ ip, ipMode: "VIP" as const })), { hostname: "ignored.example" }] } };
+  return { id: s.id, ports: s.ports, annotations: s.annotations, externalTrafficPolicy: s.externalTrafficPolicy, selector: s.selector, status: { ingress: [...ips.map((ip) => ({ ip, ipMode: "VIP" as const })), { hostname: "ignored.example" }] } };
 }
 
 describe("BaremetalProvider.ensure", () => {
@@ -73,14 +74,17 @@ describe("BaremetalProvider.ensure", () => {
     await expect(clash).rejects.toThrow("port TCP/53 on shared address 192.0.2.100 is already used by default/dns-tcp");
   });
 
-  it("never shares between externalTrafficPolicy Local Services until the spec carries their selector", async () => {
+  it("shares between externalTrafficPolicy Local Services only when they select the same pods (MetalLB)", async () => {
     const provider = new BaremetalProvider({ pools: [lab] });
     const annotations = { "lb-operator.io/allow-shared-ip": "k" };
-    await provider.ensure(spec("a", { annotations, externalTrafficPolicy: "Local" }), signal);
-    const b = provider.ensure(spec("b", { annotations, externalTrafficPolicy: "Local", ports: [port(81)], requestedIPs: ["192.0.2.100"] }), signal);
-    await expect(b).rejects.toBeInstanceOf(RetryAfterError);
+    const local = { annotations, externalTrafficPolicy: "Local" as const };
+    await provider.ensure(spec("a", { ...local, selector: { app: "dns" } }), signal);
+    const other = provider.ensure(spec("b", { ...local, ports: [port(81)], requestedIPs: ["192.0.2.100"] }), signal);
+    await expect(other).rejects.toBeInstanceOf(RetryAfterError);
+    const same = await provider.ensure(spec("c", { ...local, selector: { app: "dns" }, ports: [port(82)], requestedIPs: ["192.0.2.100"] }), signal);
+    expect(same.ingress[0]?.ip).toBe("192.0.2.100");
     expect(backendKeyFor(spec("a"))).toBeUndefined();
-    expect(backendKeyFor(spec("a", { externalTrafficPolicy: "Local" }))).toBe("local:default/a");
+    expect(backendKeyFor(spec("a", { externalTrafficPolicy: "Local", selector: {} }))).toBe("local:default/a");
   });
 
   it("refuses to run when aborted", async () => {

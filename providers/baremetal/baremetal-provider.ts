@@ -64,9 +64,7 @@ export class BaremetalProvider implements LoadBalancerProvider {
       if (ips.length === 0) continue;
       // Lenient on purpose: restore records what the status says; ensure() validates the annotation later.
       const sharingKey = annotationValue(lb.annotations, ANNOTATION_ALLOW_SHARED_IP)?.value.trim() || undefined;
-      // No backend key: ExistingLoadBalancer does not carry externalTrafficPolicy. The allocator accepts any
-      // backend key for restored allocations until the Service's first ensure() sets it.
-      const request = { ports: portKeys(lb.ports), sharingKey, uid: lb.id.uid };
+      const request = { ports: portKeys(lb.ports), sharingKey, uid: lb.id.uid, backendKey: backendKeyFor(lb) };
       const issues = this.allocator.restore(allocationKey(lb.id), ips, request);
       for (const issue of issues) this.onIssue(issue);
     }
@@ -111,8 +109,13 @@ export function allocationKey(id: Pick<LoadBalancerId, "namespace" | "name">): s
  * until it does, a Local Service's key is unique to it: Local Services never share an address with
  * anyone. That is stricter than MetalLB but never wrong; Cluster Services share freely.
  */
-export function backendKeyFor(spec: Pick<LoadBalancerSpec, "externalTrafficPolicy" | "id">): string | undefined {
-  return spec.externalTrafficPolicy === "Local" ? `local:${spec.id.namespace}/${spec.id.name}` : undefined;
+export function backendKeyFor(spec: Pick<LoadBalancerSpec, "externalTrafficPolicy" | "id" | "selector">): string | undefined {
+  if (spec.externalTrafficPolicy !== "Local") return undefined;
+  // MetalLB: Local Services may share an address only when they select the same pods, so that the node
+  // announcing it has local endpoints for all of them. Without a selector the backends are unknowable.
+  const labels = Object.entries(spec.selector);
+  if (labels.length === 0) return `local:${spec.id.namespace}/${spec.id.name}`;
+  return `local:${spec.id.namespace}:${JSON.stringify(labels.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
 }
 
 /** Where the core took requestedIPs from (src/model/requested-ips.ts): the annotation, else spec.loadBalancerIP. */

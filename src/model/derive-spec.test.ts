@@ -65,6 +65,7 @@ describe("deriveSpec", () => {
       ipFamilies: ["IPv4"],
       sessionAffinity: { type: "None" },
       annotations: { "example.com/a": "1", "example.com/b": "2" },
+      selector: { app: "web" },
     } satisfies LoadBalancerSpec);
   });
 

@@ -13,7 +13,7 @@ import { derivePorts } from "./ports.js";
 import { parseRequestedIPs } from "./requested-ips.js";
 import { isPodMode } from "./service-predicates.js";
 import {
-  copyAnnotations,
+  copyAnnotations, copySelector,
   deriveExternalTrafficPolicy,
   deriveHealthCheck,
   deriveIPFamilies,
@@ -58,5 +58,6 @@ export function deriveSpec(
     ipFamilies,
     sessionAffinity: deriveSessionAffinity(service),
     annotations: copyAnnotations(service),
+    selector: copySelector(service),
   });
 }

@@ -30,6 +30,8 @@ describe("existingLoadBalancer", () => {
       id: loadBalancerId(svc, CLUSTER),
       ports: [{ name: "http", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined }],
       annotations: { "lb-operator.io/pool": "blue" },
+      externalTrafficPolicy: "Cluster",
+      selector: { app: "web" },
       status: { ingress: [{ ip: "192.0.2.10", ipMode: "VIP" }] },
     });
   });

@@ -1,6 +1,7 @@
 import type { V1Service } from "@kubernetes/client-node";
 import type { ExistingLoadBalancer, PortSpec, Protocol } from "../provider.js";
 import { loadBalancerId } from "./load-balancer-id.js";
+import { copyAnnotations, copySelector } from "./service-settings.js";
 import { type ClassOptions, hasFinalizer, isOurs } from "./service-predicates.js";
 
 /**
@@ -26,7 +27,9 @@ export function existingLoadBalancer(
   return {
     id: loadBalancerId(svc, clusterId),
     ports,
-    annotations: { ...(svc.metadata?.annotations ?? {}) },
+    annotations: copyAnnotations(svc),
+    externalTrafficPolicy: svc.spec?.externalTrafficPolicy === "Local" ? "Local" : "Cluster",
+    selector: copySelector(svc),
     status: {
       ingress: ingress.map((ing) => ({
         ...(ing.ip ? { ip: ing.ip } : {}),

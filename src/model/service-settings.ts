@@ -69,7 +69,15 @@ export function deriveHealthCheck(svc: V1Service, podMode: boolean, policy: Exte
 
 /** A fresh, frozen copy with keys sorted, so key order never changes the controller's hash of the spec. */
 export function copyAnnotations(svc: V1Service): Readonly<Record<string, string>> {
-  const source = svc.metadata?.annotations ?? {};
+  return sortedFrozenCopy(svc.metadata?.annotations);
+}
+
+/** The pod selector, as a sorted frozen copy (deterministic for hashing). */
+export function copySelector(svc: V1Service): Readonly<Record<string, string>> {
+  return sortedFrozenCopy(svc.spec?.selector);
+}
+
+function sortedFrozenCopy(source: Readonly<Record<string, string>> = {}): Readonly<Record<string, string>> {
   const copy: Record<string, string> = {};
   for (const key of Object.keys(source).sort()) {
     const value = source[key];
