@@ -13,9 +13,12 @@
  *
  * Fairness:
  *  - A fresh control plane per size, so a size never runs on an etcd grown by the previous one. Within a size
- *    both phases share the apiserver; the baseline always runs first. Its N Services stay (deleting them
- *    would put N deletes, their watch events and IP/NodePort releases into the controller's phase); the cost
- *    left for the controller is N more objects in etcd and in its initial list, which ends before its clock starts.
+ *    both phases share the apiserver; the baseline always runs first, and its Services are deleted (and their
+ *    ClusterIPs released) before the controller starts. Keeping them would not be neutral: the apiserver's
+ *    ClusterIP allocator (IPAddress objects, default since 1.33) walks every allocated address on each
+ *    allocation (ipallocator.(*Allocator).Used -> cache.ListAll is 30-40% of apiserver CPU in a pprof of
+ *    these creates), so each create gets slower with every Service that exists, and the controller's creates
+ *    would run against 2x the addresses the baseline's ran against.
  *  - Both clients are child processes started with `node --import tsx`, so each has its own event loop and
  *    the same loader overhead; neither is running while the other is measured.
  *  - The bench's creating client and its observer watch are the same bare client in both phases.
@@ -32,7 +35,7 @@ import { parseArgs } from "node:util";
 import { type ControlPlane, freePort, startControlPlane } from "../test/env/control-plane.js";
 import { type RequestSnapshot, isMutating, requestDelta, requestSnapshot } from "./support/apiserver-metrics.js";
 import { KubeHttp, listAll, loadKubeconfig } from "./support/kube-http.js";
-import { type LoadTimings, runLoad } from "./support/load.js";
+import { type LoadTimings, deleteServices, runLoad } from "./support/load.js";
 import { type Child, ProcSampler, cpuSeconds, killAllChildren, logTail, processName, readMemory, spawnNode } from "./support/processes.js";
 import { type LatencySummary, fmt, mb, ratio, summarize, table } from "./support/stats.js";
 
@@ -481,6 +484,7 @@ async function benchSize(n: number, opts: Options, logDir: string): Promise<Size
   const http = new KubeHttp(loadKubeconfig(cp.kubeconfigPath), { maxSockets: opts.concurrency + 4 });
   try {
     const baseline = await runBaseline(cp, http, n, opts, logDir);
+    await deleteServices(http, `bench-baseline-${n}`, opts.concurrency, (line) => log(`[N=${n}] ${line}`));
     const controller = await runController(cp, http, n, opts, logDir);
     return { n, baseline, controller };
   } finally {

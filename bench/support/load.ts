@@ -4,7 +4,7 @@
  * status. Times are performance.now() of this process, so both ends of each latency use one clock.
  */
 import { performance } from "node:perf_hooks";
-import { type KubeHttp, KubeHttpError, type ServiceLike, hasIngress } from "./kube-http.js";
+import { type KubeHttp, KubeHttpError, type ServiceLike, hasIngress, listAll } from "./kube-http.js";
 import { ServiceWatch } from "./service-watch.js";
 
 export interface LoadOptions {
@@ -164,3 +164,42 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
 }
 
 const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/**
+ * Deletes every Service of the namespace, `concurrency` at a time, and waits until the apiserver has also
+ * released their ClusterIPs (IPAddress objects), so the next phase starts from the same apiserver state.
+ */
+export async function deleteServices(http: KubeHttp, namespace: string, concurrency: number, log: (line: string) => void): Promise<void> {
+  const started = performance.now();
+  const { items } = await listAll<ServiceLike>(http, `/api/v1/namespaces/${namespace}/services`);
+  const names = items.map((s) => s.metadata?.name ?? "").filter((n) => n !== "");
+  const ipsBefore = (await listAll<unknown>(http, "/apis/networking.k8s.io/v1/ipaddresses")).items.length;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const name = names[next++]!;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await http.call("DELETE", `/api/v1/namespaces/${namespace}/services/${name}`);
+          break;
+        } catch (err) {
+          if (err instanceof KubeHttpError && err.status === 404) break;
+          if (attempt >= 5) throw err;
+          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    const left = (await listAll<ServiceLike>(http, `/api/v1/namespaces/${namespace}/services`)).items.length;
+    const ips = (await listAll<unknown>(http, "/apis/networking.k8s.io/v1/ipaddresses")).items.length;
+    if (left === 0 && ips <= ipsBefore - names.length) {
+      log(`deleted ${names.length} Services of ${namespace} in ${((performance.now() - started) / 1000).toFixed(1)} s (IPAddress objects left: ${ips})`);
+      return;
+    }
+    if (performance.now() > deadline) throw new Error(`${namespace}: ${left} Services and ${ips} IPAddress objects still there 60 s after deleting`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

@@ -268,8 +268,24 @@ describe("ServiceReconciler: invalid specs", () => {
     expect(h.events.events[0]).toMatchObject({ key: KEY, type: "Warning", reason: "SyncLoadBalancerFailed" });
     expect(h.events.events[0]?.message).toMatch(/^Error syncing load balancer: spec\.ports\[0\]\.nodePort: /);
     expect(h.provider.calls).toEqual([]);
-    expect(h.writer.calls).toEqual([]);
+    // One condition write says why, and stays (the store applied it, so repeats write nothing).
+    expect(h.writer.calls.map((c) => c.op)).toEqual(["setCondition"]);
+    expect(h.svc()?.status?.conditions).toEqual([
+      expect.objectContaining({ type: "lb-operator.io/SpecValid", status: "False", reason: "InvalidSpec" }),
+    ]);
     expect(h.svc()?.metadata?.finalizers).toBeUndefined();
+  });
+
+  it("removes the InvalidSpec condition once the Service is fixed and ensured", async () => {
+    const h = harness([newService("web", noNodePort)]);
+    await h.reconcile();
+    h.edit((s) => {
+      s.spec!.ports = [{ name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 }];
+    });
+    expect((await h.reconcile()).kind).toBe("success");
+    expect(h.writer.calls.map((c) => c.op)).toEqual(["setCondition", "addFinalizers", "patchLoadBalancerStatus", "setCondition"]);
+    expect(h.writer.calls.at(-1)?.condition).toEqual({ type: "lb-operator.io/SpecValid" });
+    expect(h.svc()?.status?.conditions).toEqual([]);
   });
 
   it("records a new Warning for a different problem, and again once a fix was followed by the old problem", async () => {
@@ -307,7 +323,7 @@ describe("ServiceReconciler: invalid specs", () => {
       s.spec!.ports = [{ name: "http", protocol: "TCP", port: 80 }];
     });
     expect((await h.reconcile()).kind).toBe("noRetry");
-    expect(h.journal.entries).toEqual([]);
+    expect(h.journal.entries).toEqual([`setCondition ${KEY}`]);
     expect(h.provider.live.has(KEY)).toBe(true);
     expect(h.svc()?.status?.loadBalancer).toStrictEqual(FIRST_STATUS);
     expect(h.svc()?.metadata?.finalizers).toEqual(LOAD_BALANCER_FINALIZERS);

@@ -5,7 +5,7 @@ import { InvalidSpecError, RetryAfterError, errorMessage } from "../errors.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
 import type { ServiceWriter } from "../kube/service-writer.js";
 import type { ControllerMetrics } from "../metrics.js";
-import { LOAD_BALANCER_FINALIZERS } from "../model/annotations.js";
+import { LOAD_BALANCER_FINALIZERS, SPEC_VALID_CONDITION } from "../model/annotations.js";
 import { deriveSpec } from "../model/derive-spec.js";
 import { loadBalancerId } from "../model/load-balancer-id.js";
 import { type ClassOptions, hasAllFinalizers, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
@@ -82,7 +82,7 @@ export class ServiceReconciler {
         { clusterId: this.deps.clusterId },
       );
     } catch (err) {
-      if (err instanceof InvalidSpecError) return this.invalid(key, svc, err);
+      if (err instanceof InvalidSpecError) return await this.invalid(key, svc, err);
       throw err;
     }
     const uid = svc.metadata?.uid ?? "";
@@ -120,6 +120,7 @@ export class ServiceReconciler {
 
     const apiStatus = toApiStatus(status);
     if (!statusEqual(currentStatus(svc), apiStatus)) await this.deps.writer.patchLoadBalancerStatus(svc, apiStatus);
+    if (specCondition(svc)) await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, undefined);
     this.ensured.set(key, { uid, specHash, shapeHash, status: apiStatus });
     if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
     else if (previous.specHash !== specHash) {
@@ -128,12 +129,15 @@ export class ServiceReconciler {
     return success;
   }
 
-  private invalid(key: string, svc: V1Service, err: InvalidSpecError): SyncVerdict {
+  private async invalid(key: string, svc: V1Service, err: InvalidSpecError): Promise<SyncVerdict> {
     const message = `Error syncing load balancer: ${err.message}`;
     if (this.lastInvalid.get(key) !== message) {
       this.lastInvalid.set(key, message);
       this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", message);
       this.deps.logger.warn({ key, field: err.field, reason: err.message }, "invalid load balancer spec");
+    }
+    if (specCondition(svc)?.message !== err.message) {
+      await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, { status: "False", reason: "InvalidSpec", message: err.message });
     }
     this.ensured.delete(key);
     return verdictFor(err);
@@ -186,6 +190,10 @@ export class ServiceReconciler {
   private countProviderCall(operation: string, outcome: string): void {
     this.deps.metrics.providerCallsTotal.inc({ provider: this.deps.provider.name, operation, outcome });
   }
+}
+
+function specCondition(svc: V1Service): { message?: string } | undefined {
+  return svc.status?.conditions?.find((c) => c.type === SPEC_VALID_CONDITION);
 }
 
 export function splitKey(key: string): [string, string] {

@@ -13,6 +13,14 @@ export interface ServiceWriter {
   removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void>;
   /** Replaces status.loadBalancer; a Service that is already gone is success. */
   patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void>;
+  /** Sets (or, with `undefined`, removes) one status condition of `type`, leaving the others alone. */
+  setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void>;
+}
+
+export interface ServiceCondition {
+  status: "True" | "False";
+  reason: string;
+  message: string;
 }
 
 
@@ -67,6 +75,23 @@ export class KubeServiceWriter implements ServiceWriter {
     } catch (err) {
       if (isNotFound(err)) return;
       throw kubeApiError(`patching status of ${namespace}/${name}`, err);
+    }
+  }
+
+  async setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void> {
+    const { name, namespace } = nameOf(svc);
+    // Strategic merge on `conditions` (merge key `type`) touches only our condition, never another writer's.
+    const entry = condition
+      ? { type, ...condition, lastTransitionTime: new Date(), observedGeneration: svc.metadata?.generation }
+      : { type, $patch: "delete" };
+    try {
+      await this.core.patchNamespacedServiceStatus(
+        { name, namespace, body: { status: { conditions: [entry] } }, fieldManager: this.fieldManager },
+        callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw kubeApiError(`setting condition ${type} of ${namespace}/${name}`, err);
     }
   }
 }

@@ -29,6 +29,13 @@ export const LOAD_BALANCER_CLEANUP_FINALIZER = "service.kubernetes.io/load-balan
  */
 export const OWNER_FINALIZER = "lb-operator.io/load-balancer-cleanup";
 
+/**
+ * Status condition set to False (reason InvalidSpec) while the Service asks for something that cannot be built,
+ * so `kubectl get svc -o yaml` shows why it has no address even after the Warning event has expired.
+ * Removed once the load balancer is ensured.
+ */
+export const SPEC_VALID_CONDITION = "lb-operator.io/SpecValid";
+
 /** Added together (one patch) before the first provider call, removed together after a successful delete. */
 export const LOAD_BALANCER_FINALIZERS: readonly string[] = [LOAD_BALANCER_CLEANUP_FINALIZER, OWNER_FINALIZER];
 

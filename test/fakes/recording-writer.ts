@@ -1,9 +1,9 @@
 import type { V1LoadBalancerStatus, V1Service } from "@kubernetes/client-node";
 import { KubeApiError } from "../../src/errors.js";
-import type { ServiceWriter } from "../../src/kube/service-writer.js";
+import type { ServiceCondition, ServiceWriter } from "../../src/kube/service-writer.js";
 import type { Journal } from "./journal.js";
 
-export type WriterOp = "addFinalizers" | "removeFinalizers" | "patchLoadBalancerStatus";
+export type WriterOp = "addFinalizers" | "removeFinalizers" | "patchLoadBalancerStatus" | "setCondition";
 
 export interface WriterCall {
   readonly op: WriterOp;
@@ -11,6 +11,7 @@ export interface WriterCall {
   readonly key: string;
   readonly finalizers?: readonly string[];
   readonly status?: V1LoadBalancerStatus;
+  readonly condition?: { type: string } & Partial<ServiceCondition>;
 }
 
 /** Where the writer applies its changes, standing in for the apiserver (FakeCache implements it). */
@@ -66,6 +67,17 @@ export class RecordingWriter implements ServiceWriter {
       ...next.status,
       loadBalancer: status.ingress?.length ? { ingress: structuredClone(status.ingress) } : {},
     };
+    this.store.upsert(next);
+  }
+
+  async setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void> {
+    this.record({ op: "setCondition", key: keyOf(svc), condition: { type, ...condition } });
+    const stored = this.store?.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
+    if (!this.store || !stored) return;
+    const next = structuredClone(stored);
+    const others = (next.status?.conditions ?? []).filter((c) => c.type !== type);
+    const added = condition ? [{ type, ...condition, lastTransitionTime: new Date(0) }] : [];
+    next.status = { ...next.status, conditions: [...others, ...added] };
     this.store.upsert(next);
   }
 

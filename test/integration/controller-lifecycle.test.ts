@@ -217,4 +217,24 @@ describe("controller lifecycle against a real apiserver", () => {
     const reasons = (await kube.events(ns, "slow")).map((e) => e.reason);
     expect(reasons).toContain("SyncLoadBalancerFailed");
   });
+
+  it("an invalid spec sets the SpecValid=False condition, which goes once the Service is fixed", async () => {
+    const ns = await kube.createNamespace("cond");
+    await kube.core.createNamespacedService({
+      namespace: ns,
+      body: apiService(ns, "bad", TEST_CLASS, tweakAnnotation("lb-operator.io/load-balancer-ips", "300.1.2.3")),
+    });
+    const condition = await eventually("the condition", async () =>
+      (await kube.service(ns, "bad"))?.status?.conditions?.find((c) => c.type === "lb-operator.io/SpecValid"),
+    );
+    expect(condition).toMatchObject({ status: "False", reason: "InvalidSpec" });
+    expect(condition.message).toContain("300.1.2.3");
+    expect(ensures(ns, "bad")).toEqual([]);
+    await kube.updateService(ns, "bad", (s) => delete s.metadata!.annotations!["lb-operator.io/load-balancer-ips"]);
+    const fixed = await eventually("ingress and no condition", async () => {
+      const s = await kube.service(ns, "bad");
+      return s?.status?.loadBalancer?.ingress?.length && !s.status.conditions?.length ? s : undefined;
+    });
+    expect(fixed.status?.conditions ?? []).toEqual([]);
+  });
 });
