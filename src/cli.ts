@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { ResyncHub } from "./controller/resync-hub.js";
 import { startHttpServer } from "./http-server.js";
+import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
 import { createLogger } from "./logger.js";
 import { ControllerMetrics } from "./metrics.js";
 import { PROVIDER_NAMES, createProvider } from "./providers.js";
@@ -77,7 +77,7 @@ export function buildCli(): Command {
 
 async function runCommand(flags: RunFlags): Promise<void> {
   const logger = createLogger(flags.logLevel);
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new PooledKubeConfig();
   if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
   const metrics = new ControllerMetrics();

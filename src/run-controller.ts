@@ -5,6 +5,7 @@ import { ServiceController } from "./controller/service-controller.js";
 import { KubeEventRecorder } from "./kube/event-recorder.js";
 import { kubeCacheFactory } from "./kube/kube-caches.js";
 import { LeaderElector } from "./kube/leader-election.js";
+import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
 import { KubeServiceWriter } from "./kube/service-writer.js";
 import type { ControllerMetrics } from "./metrics.js";
 import type { ClassOptions } from "./model/service-predicates.js";
@@ -64,7 +65,8 @@ export async function runController(
   signal: AbortSignal,
   state = new ControllerState(),
 ): Promise<"stopped" | "lost"> {
-  const { kubeConfig, logger, clock, metrics } = runtime;
+  const { logger, clock, metrics } = runtime;
+  const kubeConfig = runtime.kubeConfig instanceof PooledKubeConfig ? runtime.kubeConfig : PooledKubeConfig.from(runtime.kubeConfig);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const events = new KubeEventRecorder({ core, clock, logger, component: "lb-operator", instance: config.instance });
   const lead = async (leading: AbortSignal): Promise<void> => {
