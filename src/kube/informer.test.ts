@@ -137,3 +137,16 @@ describe("ResilientInformer", () => {
     await h.informer.stop();
   });
 });
+
+describe("ResilientInformer memory", () => {
+  it("drops managedFields from cached objects", async () => {
+    const withFields = { ...cm("a", "5"), metadata: { ...cm("a", "5").metadata, managedFields: [{ manager: "kubectl", operation: "Update" }] } };
+    const h = harness([listOf("10", withFields)]);
+    await h.informer.start();
+    expect(h.informer.get("a", "ns")?.metadata?.managedFields).toBeUndefined();
+    h.watch.last.send("MODIFIED", { ...withFields, metadata: { ...withFields.metadata, resourceVersion: "11" } });
+    expect(h.informer.get("a", "ns")?.metadata?.resourceVersion).toBe("11");
+    expect(h.informer.get("a", "ns")?.metadata?.managedFields).toBeUndefined();
+    await h.informer.stop();
+  });
+});

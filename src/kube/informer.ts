@@ -142,6 +142,9 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   private handleUpsert(obj: T): void {
     this.touch();
+    // client-go's informer transform (cache.TransformStripManagedFields): managedFields are a large share of
+    // every cached object and nothing here reads them. The object is the cache's own copy, so this frees it there.
+    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
     this.restartDelayMs = 0;
     const key = objectKey(obj);
     const old = this.lastSeen.get(key);
