@@ -22,11 +22,13 @@
  *  - Both clients are child processes started with `node --import tsx`, so each has its own event loop and
  *    the same loader overhead; neither is running while the other is measured.
  *  - The bench's creating client and its observer watch are the same bare client in both phases.
- *  - API Priority and Fairness puts the admin token (system:masters) in the exempt level and client-node has
- *    no client-side rate limiter, so neither phase is throttled; the in-flight limits are raised anyway.
+ *  - API Priority and Fairness puts the admin token (system:masters) in the exempt level and neither client
+ *    rate-limits itself, so neither phase is throttled; the in-flight limits are raised anyway.
+ *  - On this kind of 2-core machine the baseline varies by up to ~25% from run to run with no other load: compare
+ *    the two columns of one run, not runs with each other. The "noise" row shows CPU used by other processes.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -36,7 +38,18 @@ import { type ControlPlane, freePort, startControlPlane } from "../test/env/cont
 import { type RequestSnapshot, isMutating, requestDelta, requestSnapshot } from "./support/apiserver-metrics.js";
 import { KubeHttp, listAll, loadKubeconfig } from "./support/kube-http.js";
 import { type LoadTimings, deleteServices, runLoad } from "./support/load.js";
-import { type Child, ProcSampler, cpuSeconds, killAllChildren, logTail, processName, readMemory, spawnNode } from "./support/processes.js";
+import {
+  type Child,
+  type ProcMemory,
+  ProcSampler,
+  cpuSeconds,
+  killAllChildren,
+  logTail,
+  machineBusySeconds,
+  processName,
+  readMemory,
+  spawnNode,
+} from "./support/processes.js";
 import { type LatencySummary, fmt, mb, ratio, summarize, table } from "./support/stats.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -59,6 +72,9 @@ const HELP = `usage: tsx bench/reconcile.ts [options]
   --budget S           the whole run: no phase may run past this many seconds after the start (default 570)
   --event-wait S       seconds to wait for the controller's Events to stop trailing (default 60)
   --keep-logs          keep the log directory even when everything passed
+  --controller-node-args="ARGS"
+                       extra node flags for the controller process only (note the "="), e.g.
+                       --controller-node-args="--max-old-space-size=192"
   --profile            write a V8 CPU profile of the controller into the log directory (implies --keep-logs);
                        summarize it with: tsx bench/cpuprofile-top.ts <file.cpuprofile>
   -h, --help`;
@@ -75,22 +91,32 @@ interface Options {
   budgetS: number;
   keepLogs: boolean;
   profile: boolean;
+  controllerNodeArgs: string[];
+}
+
+const OPTIONS = {
+  sizes: { type: "string", default: "1000,5000" },
+  concurrency: { type: "string", default: "20" },
+  workers: { type: "string", default: "5" },
+  timeout: { type: "string" },
+  budget: { type: "string", default: "570" },
+  "event-wait": { type: "string", default: "60" },
+  "keep-logs": { type: "boolean", default: false },
+  profile: { type: "boolean", default: false },
+  "controller-node-args": { type: "string", default: "" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+function parseCommandLine(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"] {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (err) {
+    usage(err instanceof Error ? err.message : String(err));
+  }
 }
 
 function parseOptions(): Options {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: "string", default: "1000,5000" },
-      concurrency: { type: "string", default: "20" },
-      workers: { type: "string", default: "5" },
-      timeout: { type: "string" },
-      budget: { type: "string", default: "570" },
-      "event-wait": { type: "string", default: "60" },
-      "keep-logs": { type: "boolean", default: false },
-      profile: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
+  const values = parseCommandLine();
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     process.exit(0);
@@ -101,7 +127,7 @@ function parseOptions(): Options {
     return v;
   };
   return {
-    // 30000-49999 holds 20,000 NodePorts; a size uses 2N (baseline + controller) on its own apiserver.
+    // 30000-49999 holds 20,000 NodePorts; a size holds at most N at a time (the baseline's are deleted first).
     sizes: values.sizes.split(",").map((s) => int("sizes", s.trim(), 10_000)),
     concurrency: int("concurrency", values.concurrency, 500),
     workers: int("workers", values.workers, 200),
@@ -111,6 +137,7 @@ function parseOptions(): Options {
     eventWaitMs: int("event-wait", values["event-wait"], 600) * 1000,
     keepLogs: values["keep-logs"] || values.profile,
     profile: values.profile,
+    controllerNodeArgs: values["controller-node-args"].split(/\s+/).filter((a) => a !== ""),
   };
 }
 
@@ -139,6 +166,8 @@ interface CpuWindow {
   etcd: number;
   client: number;
   bench: number;
+  /** Busy CPU of the whole machine; in a cpuDelta, the part the four above do not explain (other processes). */
+  machine: number;
 }
 
 interface PhaseResult {
@@ -149,6 +178,8 @@ interface PhaseResult {
   idleRssBytes: number | undefined;
   /** RSS once ready (caches synced / watch connected), before the first create. */
   readyRssBytes: number | undefined;
+  ready: ProcMemory | undefined;
+  idle: ProcMemory | undefined;
   maxFds: number;
   cpu: CpuWindow;
   requests: RequestSnapshot;
@@ -181,12 +212,14 @@ function cpuReader(cp: ControlPlane, clientPid: number): () => CpuWindow {
       etcd: etcd === undefined ? Number.NaN : (cpuSeconds(etcd) ?? Number.NaN),
       client: cpuSeconds(clientPid) ?? Number.NaN,
       bench: (usage.user + usage.system) / 1e6,
+      machine: machineBusySeconds(),
     };
   };
 }
 
 function cpuDelta(a: CpuWindow, b: CpuWindow): CpuWindow {
-  return { apiserver: b.apiserver - a.apiserver, etcd: b.etcd - a.etcd, client: b.client - a.client, bench: b.bench - a.bench };
+  const d = { apiserver: b.apiserver - a.apiserver, etcd: b.etcd - a.etcd, client: b.client - a.client, bench: b.bench - a.bench };
+  return { ...d, machine: b.machine - a.machine - d.apiserver - d.etcd - d.client - d.bench };
 }
 
 async function createNamespace(http: KubeHttp, name: string): Promise<void> {
@@ -261,7 +294,7 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
     sampler.stop();
     return {
       latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
-      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfter), requests,
+      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, ready, idle, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfter), requests,
     };
   } finally {
     sampler.stop();
@@ -358,6 +391,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
   const controller = spawnNode(
     "controller",
     [
+      ...opts.controllerNodeArgs,
       ...(opts.profile ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${n}.cpuprofile`] : []),
       "--import", "tsx", "src/main.ts", "run",
       "--provider", "baremetal",
@@ -395,7 +429,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     diedCheck(controller)();
     return {
       latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
-      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, maxFds: sampler.maxFds,
+      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, ready, idle, maxFds: sampler.maxFds,
       cpu: cpuDelta(cpuBefore, cpuAfterConvergence), trailingCpu: cpuDelta(cpuAfterConvergence, cpuAfterEvents), requests,
       events, reconciles, memory,
     };
@@ -442,6 +476,7 @@ function report(r: SizeResult, opts: Options): string {
     row("  etcd", b.cpu.etcd, c.cpu.etcd, 1),
     row("  client (patcher | controller)", b.cpu.client, c.cpu.client, 1),
     row("  bench process (creates + watch)", b.cpu.bench, c.cpu.bench, 1),
+    row("  anything else on the machine (noise)", b.cpu.machine, c.cpu.machine, 1, false),
     ["apiserver writes per Service (mean ms)", "", "", ""],
     ...keys.map((k) => [
       `  ${k}`,
@@ -458,15 +493,18 @@ function report(r: SizeResult, opts: Options): string {
   const conv = c.latency.convergenceS / b.latency.convergenceS;
   const rssMb = mb(Math.max(c.maxRssBytes, c.peakRssBytes)) ?? Number.NaN;
   const lines = [
-    `== N = ${fmt(r.n)} Services: ${opts.concurrency} concurrent creates; controller --workers ${opts.workers} = baseline patcher concurrency ==`,
+    `== N = ${fmt(r.n)} Services: ${opts.concurrency} concurrent creates; controller --workers ${opts.workers} = baseline patcher concurrency; ${availableParallelism()} CPUs` +
+      `${opts.controllerNodeArgs.length > 0 ? `; controller node flags: ${opts.controllerNodeArgs.join(" ")}` : ""} ==`,
     table(rows),
     `After convergence, until the controller's Events settled: controller ${fmt(c.trailingCpu.client, 1)} CPU s, kube-apiserver ${fmt(c.trailingCpu.apiserver, 1)} CPU s` +
       " (writes counted above include these Events)",
     `Controller reconciles: ${fmt(c.reconciles.count)} (${c.reconciles.verdicts}), mean ${fmt(c.reconciles.meanMs, 1)} ms each`,
     `Events written by the controller in ${`bench-controller-${r.n}`}: ${fmt(c.events.total)} of ${fmt(2 * r.n)} expected` +
-      ` (${reasons || "none"}); ${c.events.complete ? "all written" : "INCOMPLETE"}, last one seen ${fmt(c.events.settledAfterS, 1)} s after convergence` +
+      ` (${reasons || "none"}); ${c.events.complete ? "all written" : `INCOMPLETE: ${fmt(2 * r.n - c.events.total)} never written (dropped or failed)`}, last one seen ${fmt(c.events.settledAfterS, 1)} s after convergence` +
       (others ? `\n  (other Events in that namespace, not counted: ${others})` : ""),
-    `Controller memory when idle: V8 heap used ${fmt(mb(m.heapUsedBytes), 1)} MB of ${fmt(mb(m.heapTotalBytes), 1)} MB, external ${fmt(mb(m.externalBytes), 1)} MB; RSS ${fmt(mb(c.idleRssBytes), 1)} MB`,
+    `Controller memory when idle: RSS ${fmt(mb(c.idleRssBytes), 1)} MB = anonymous ${fmt(mb(c.idle?.anonBytes), 1)} + files ${fmt(mb(c.idle?.fileBytes), 1)}` +
+      ` (when ready: ${fmt(mb(c.ready?.anonBytes), 1)} + ${fmt(mb(c.ready?.fileBytes), 1)});` +
+      ` V8 heap used ${fmt(mb(m.heapUsedBytes), 1)} MB of ${fmt(mb(m.heapTotalBytes), 1)} MB, external ${fmt(mb(m.externalBytes), 1)} MB`,
     `Goal: controller convergence within ${CONVERGENCE_GOAL}x of baseline: ${conv <= CONVERGENCE_GOAL ? "MET" : "NOT MET"} (${conv.toFixed(2)}x)`,
     r.n >= RSS_GOAL_SIZE
       ? `Goal: controller RSS < ${RSS_GOAL_MB} MB at ${fmt(RSS_GOAL_SIZE)}: ${rssMb < RSS_GOAL_MB ? "MET" : "NOT MET"} (max ${rssMb.toFixed(1)} MB)`

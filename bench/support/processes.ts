@@ -80,13 +80,16 @@ export interface ProcMemory {
   rssBytes: number;
   /** VmHWM: the kernel's peak RSS since the process started. */
   peakRssBytes: number;
+  /** RssAnon (heaps, malloc arenas, stacks) and RssFile (mapped files: the node binary, shared libraries). */
+  anonBytes: number;
+  fileBytes: number;
 }
 
 export function readMemory(pid: number): ProcMemory | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (field: string): number => Number(/^(\S+):\s+(\d+) kB$/m.exec(status.split("\n").find((l) => l.startsWith(`${field}:`)) ?? "")?.[2] ?? 0) * 1024;
-    return { rssBytes: kb("VmRSS"), peakRssBytes: kb("VmHWM") };
+    return { rssBytes: kb("VmRSS"), peakRssBytes: kb("VmHWM"), anonBytes: kb("RssAnon"), fileBytes: kb("RssFile") };
   } catch {
     return undefined;
   }
@@ -121,6 +124,19 @@ export function cpuSeconds(pid: number): number | undefined {
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
   } catch {
     return undefined;
+  }
+}
+
+/** Busy CPU seconds of the whole machine (all cores, all processes) since boot, from /proc/stat. */
+export function machineBusySeconds(): number {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    // cpu user nice system idle iowait irq softirq steal ...
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = f.reduce((a, b) => a + b, 0);
+    return (total - (f[3] ?? 0) - (f[4] ?? 0)) / ticksPerSecond();
+  } catch {
+    return Number.NaN;
   }
 }
 
