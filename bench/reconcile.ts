@@ -34,6 +34,7 @@ import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { execFileSync } from "node:child_process";
 import { type ControlPlane, freePort, startControlPlane } from "../test/env/control-plane.js";
 import { type RequestSnapshot, isMutating, requestDelta, requestSnapshot } from "./support/apiserver-metrics.js";
 import { KubeHttp, listAll, loadKubeconfig } from "./support/kube-http.js";
@@ -72,6 +73,7 @@ const HELP = `usage: tsx bench/reconcile.ts [options]
   --budget S           the whole run: no phase may run past this many seconds after the start (default 570)
   --event-wait S       seconds to wait for the controller's Events to stop trailing (default 60)
   --keep-logs          keep the log directory even when everything passed
+  --tsx                run the controller from source through tsx (default: build and run dist/, as production does)
   --controller-node-args="ARGS"
                        extra node flags for the controller process only (note the "="), e.g.
                        --controller-node-args="--max-old-space-size=192"
@@ -92,6 +94,8 @@ interface Options {
   keepLogs: boolean;
   profile: boolean;
   controllerNodeArgs: string[];
+  /** Run the controller from source through tsx instead of the compiled dist/ that production runs. */
+  tsx: boolean;
 }
 
 const OPTIONS = {
@@ -102,6 +106,7 @@ const OPTIONS = {
   budget: { type: "string", default: "570" },
   "event-wait": { type: "string", default: "60" },
   "keep-logs": { type: "boolean", default: false },
+  tsx: { type: "boolean", default: false },
   profile: { type: "boolean", default: false },
   "controller-node-args": { type: "string", default: "" },
   help: { type: "boolean", short: "h", default: false },
@@ -138,6 +143,7 @@ function parseOptions(): Options {
     keepLogs: values["keep-logs"] || values.profile,
     profile: values.profile,
     controllerNodeArgs: values["controller-node-args"].split(/\s+/).filter((a) => a !== ""),
+    tsx: values.tsx,
   };
 }
 
@@ -393,7 +399,8 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     [
       ...opts.controllerNodeArgs,
       ...(opts.profile ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${n}.cpuprofile`] : []),
-      "--import", "tsx", "src/main.ts", "run",
+      ...(opts.tsx ? ["--import", "tsx", "src/main.ts"] : ["dist/src/main.js"]),
+      "run",
       "--provider", "baremetal",
       "--kubeconfig", cp.kubeconfigPath,
       "--address-pool", ADDRESS_POOL,
@@ -533,6 +540,10 @@ async function benchSize(n: number, opts: Options, logDir: string): Promise<Size
 
 async function main(): Promise<void> {
   const opts = parseOptions();
+  if (!opts.tsx) {
+    log("building dist/ (tsc -p tsconfig.build.json)");
+    execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: REPO, stdio: "inherit" });
+  }
   const logDir = mkdtempSync(join(tmpdir(), "lb-operator-bench-"));
   // Ctrl-C: kill our children now; process.exit runs the control plane's exit hook, which kills etcd and
   // the apiserver and removes its directory.

@@ -40,6 +40,11 @@ export class ControllerMetrics {
     labelNames: ["resource"] as const,
     registers: [this.registry],
   });
+  readonly eventsDroppedTotal = new Counter({
+    name: "lb_operator_events_dropped_total",
+    help: "Events not written because the event queue was full.",
+    registers: [this.registry],
+  });
   readonly isLeader = new Gauge({
     name: "lb_operator_leader",
     help: "1 while this process holds the leader Lease.",

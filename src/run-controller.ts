@@ -1,8 +1,9 @@
-import { CoordinationV1Api, CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { ResyncHub } from "./controller/resync-hub.js";
 import { ServiceController } from "./controller/service-controller.js";
 import { KubeEventRecorder } from "./kube/event-recorder.js";
+import { KubeRest } from "./kube/kube-rest.js";
 import { kubeCacheFactory } from "./kube/kube-caches.js";
 import { LeaderElector } from "./kube/leader-election.js";
 import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
@@ -67,8 +68,15 @@ export async function runController(
 ): Promise<"stopped" | "lost"> {
   const { logger, clock, metrics } = runtime;
   const kubeConfig = runtime.kubeConfig instanceof PooledKubeConfig ? runtime.kubeConfig : PooledKubeConfig.from(runtime.kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const events = new KubeEventRecorder({ core, clock, logger, component: "lb-operator", instance: config.instance });
+  const rest = new KubeRest(kubeConfig);
+  const events = new KubeEventRecorder({
+    rest,
+    clock,
+    logger,
+    component: "lb-operator",
+    instance: config.instance,
+    onDropped: () => metrics.eventsDroppedTotal.inc(),
+  });
   const lead = async (leading: AbortSignal): Promise<void> => {
     state.leading = true;
     state.standingBy = false;
@@ -82,7 +90,7 @@ export async function runController(
         watchdogMs: config.watchdogMs,
         watchInactivityMs: config.watchInactivityMs,
       }),
-      writer: new KubeServiceWriter(core),
+      writer: new KubeServiceWriter(rest),
       events,
       provider: runtime.provider,
       metrics,

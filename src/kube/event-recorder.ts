@@ -1,8 +1,7 @@
-import { type CoreV1Api, type CoreV1Event, PatchStrategy, type V1Service } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../util/clock.js";
-import { kubeApiError } from "./api-error.js";
-import { callOptions } from "./request-options.js";
+import type { KubeRest } from "./kube-rest.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -12,7 +11,7 @@ export interface EventRecorder {
 }
 
 export interface KubeEventRecorderOptions {
-  core: CoreV1Api;
+  rest: KubeRest;
   clock: Clock;
   logger: Logger;
   /** `source.component` and `reportingComponent`; upstream uses "service-controller". */
@@ -21,10 +20,12 @@ export interface KubeEventRecorderOptions {
   instance: string;
   /** Writes in flight at once; events are low priority next to status writes. */
   concurrency?: number;
-  /** Events waiting beyond this are dropped (counted in `dropped`), as client-go's broadcaster does. */
+  /** Events waiting beyond this are dropped and counted, as client-go's broadcaster drops on a full queue. */
   maxQueued?: number;
   /** A repeat of the same event within this window bumps `count` instead of creating a new one. */
   aggregateWindowMs?: number;
+  /** Called for every dropped event (a metric). */
+  onDropped?: () => void;
 }
 
 interface Seen {
@@ -34,23 +35,29 @@ interface Seen {
   at: number;
 }
 
+/** Remembered events for aggregation, at most this many (the oldest go first). */
+const MAX_SEEN = 20_000;
+const DROP_LOG_INTERVAL_MS = 60_000;
+
 /**
  * Writes core/v1 Events, asynchronously and with repeats aggregated into `count` (client-go's
  * EventCorrelator does the same), so a Service stuck in a failing state does not flood etcd.
  */
 export class KubeEventRecorder implements EventRecorder {
   private readonly pending: (() => Promise<void>)[] = [];
+  /** Kept in least-recently-used order (a repeat moves its entry to the end), so pruning is O(1) amortised. */
   private readonly seen = new Map<string, Seen>();
   private inFlight = 0;
   private seq = 0;
-  dropped = 0;
+  private droppedSinceLog = 0;
+  private lastDropLog = -Infinity;
   private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: KubeEventRecorderOptions) {}
 
   record(svc: V1Service, type: EventType, reason: string, message: string): void {
     if (this.pending.length >= (this.options.maxQueued ?? 5_000)) {
-      this.dropped++;
+      this.dropped();
       return;
     }
     this.pending.push(() => this.write(svc, type, reason, message));
@@ -61,6 +68,17 @@ export class KubeEventRecorder implements EventRecorder {
   async flush(): Promise<void> {
     if (this.inFlight === 0 && this.pending.length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private dropped(): void {
+    this.options.onDropped?.();
+    this.droppedSinceLog++;
+    const now = this.options.clock.now();
+    if (now - this.lastDropLog >= DROP_LOG_INTERVAL_MS) {
+      this.options.logger.warn({ dropped: this.droppedSinceLog }, "event queue full; dropping events");
+      this.lastDropLog = now;
+      this.droppedSinceLog = 0;
+    }
   }
 
   private pump(): void {
@@ -80,32 +98,28 @@ export class KubeEventRecorder implements EventRecorder {
 
   private async write(svc: V1Service, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = svc.metadata?.namespace ?? "default";
-    const uid = svc.metadata?.uid ?? "";
-    const key = `${uid}\u0000${type}\u0000${reason}\u0000${message}`;
+    const key = `${svc.metadata?.uid ?? ""}\u0000${type}\u0000${reason}\u0000${message}`;
     const now = this.options.clock.now();
-    const previous = this.seen.get(key);
     const windowMs = this.options.aggregateWindowMs ?? 10 * 60_000;
-    this.pruneSeen(now, windowMs);
+    this.prune(now, windowMs);
+    const previous = this.seen.get(key);
+    const base = `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
     try {
-      if (previous && now - previous.at < windowMs) {
+      if (previous) {
         previous.count++;
         previous.at = now;
-        await this.options.core.patchNamespacedEvent({
-          name: previous.name,
-          namespace: previous.namespace,
-          body: { count: previous.count, lastTimestamp: new Date(now) },
-        }, callOptions(undefined, PatchStrategy.MergePatch));
+        this.seen.delete(key);
+        this.seen.set(key, previous);
+        const body = { count: previous.count, lastTimestamp: new Date(now).toISOString() };
+        await this.options.rest.patch(`${base}/${encodeURIComponent(previous.name)}`, body, "application/merge-patch+json");
         return;
       }
       const name = `${svc.metadata?.name ?? "service"}.${now.toString(16)}${(++this.seq).toString(16)}`;
-      await this.options.core.createNamespacedEvent(
-        { namespace, body: this.newEvent(name, svc, { type, reason, message }, now) },
-        callOptions(),
-      );
+      await this.options.rest.post(base, this.newEvent(name, svc, { type, reason, message }, now));
       this.seen.set(key, { name, namespace, count: 1, at: now });
     } catch (err) {
       this.seen.delete(key);
-      this.options.logger.warn({ err: kubeApiError("recording event", err), reason }, "could not record event");
+      this.options.logger.warn({ err, reason }, "could not record event");
     }
   }
 
@@ -115,7 +129,10 @@ export class KubeEventRecorder implements EventRecorder {
     { type, reason, message }: { type: EventType; reason: string; message: string },
     now: number,
   ): CoreV1Event {
+    const timestamp = new Date(now); // JSON.stringify writes it as RFC 3339
     return {
+      apiVersion: "v1",
+      kind: "Event",
       metadata: { name, namespace: svc.metadata?.namespace ?? "default" },
       involvedObject: {
         apiVersion: "v1",
@@ -129,16 +146,19 @@ export class KubeEventRecorder implements EventRecorder {
       reason,
       message: message.slice(0, 1024),
       count: 1,
-      firstTimestamp: new Date(now),
-      lastTimestamp: new Date(now),
+      firstTimestamp: timestamp,
+      lastTimestamp: timestamp,
       source: { component: this.options.component, host: this.options.instance },
       reportingComponent: this.options.component,
       reportingInstance: this.options.instance,
     };
   }
 
-  private pruneSeen(now: number, windowMs: number): void {
-    if (this.seen.size < 10_000) return;
-    for (const [key, entry] of this.seen) if (now - entry.at >= windowMs) this.seen.delete(key);
+  /** Drops remembered events older than the window, and the oldest beyond MAX_SEEN. */
+  private prune(now: number, windowMs: number): void {
+    for (const [key, entry] of this.seen) {
+      if (now - entry.at < windowMs && this.seen.size <= MAX_SEEN) break;
+      this.seen.delete(key);
+    }
   }
 }

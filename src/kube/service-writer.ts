@@ -1,13 +1,14 @@
-import { type CoreV1Api, PatchStrategy, type V1LoadBalancerStatus, type V1Service } from "@kubernetes/client-node";
-import { isNotFound, kubeApiError } from "./api-error.js";
-import { callOptions } from "./request-options.js";
+import type { V1LoadBalancerStatus, V1Service } from "@kubernetes/client-node";
+import { KubeApiError } from "../errors.js";
+import { isNotFound } from "./api-error.js";
+import type { KubeRest } from "./kube-rest.js";
 
 /**
  * The narrow port through which the controller changes Services (MetalLB's `service` interface,
- * ../shared/reference/style-anchors.md section 2): finalizers and status, nothing else.
+ * ../shared/reference/style-anchors.md section 2): finalizers, status and conditions, nothing else.
  */
 export interface ServiceWriter {
-  /** Adds `finalizers` (those not present) in one write; returns the updated object. */
+  /** Adds `finalizers` (those not present) in one write; returns the Service as it now is. */
   addFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<V1Service>;
   /** Removes `finalizers` in one write; a Service that is already gone is success. */
   removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void>;
@@ -23,79 +24,75 @@ export interface ServiceCondition {
   message: string;
 }
 
+interface WriteOptions {
+  body: unknown;
+  /** For error messages: "adding finalizers to" ns/name. */
+  action: string;
+  /** Write the status subresource. */
+  status?: boolean;
+  goneIsSuccess?: boolean;
+  /** JSON merge patch instead of strategic merge. */
+  merge?: boolean;
+}
 
 export class KubeServiceWriter implements ServiceWriter {
-  constructor(
-    private readonly core: CoreV1Api,
-    private readonly fieldManager = "lb-operator",
-    private readonly timeoutMs?: number,
-  ) {}
+  constructor(private readonly rest: KubeRest) {}
 
   async addFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<V1Service> {
     // A strategic-merge patch merges into `finalizers` (patchStrategy=merge), so it cannot drop a finalizer
     // another controller added concurrently, and needs no resourceVersion.
-    const { name, namespace } = nameOf(svc);
-    try {
-      return await this.core.patchNamespacedService(
-        { name, namespace, body: { metadata: { finalizers: [...finalizers] } }, fieldManager: this.fieldManager },
-        callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
-      );
-    } catch (err) {
-      throw kubeApiError(`adding finalizer to ${namespace}/${name}`, err);
-    }
+    await this.write(svc, { body: { metadata: { finalizers } }, action: "adding finalizers to" });
+    const present = svc.metadata?.finalizers ?? [];
+    return { ...svc, metadata: { ...svc.metadata, finalizers: [...present, ...finalizers.filter((f) => !present.includes(f))] } };
   }
 
   async removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void> {
-    const { name, namespace } = nameOf(svc);
-    try {
-      await this.core.patchNamespacedService(
-        {
-          name,
-          namespace,
-          body: { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [...finalizers] } },
-          fieldManager: this.fieldManager,
-        },
-        callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
-      );
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw kubeApiError(`removing finalizer from ${namespace}/${name}`, err);
-    }
+    await this.write(svc, {
+      body: { metadata: { "$deleteFromPrimitiveList/finalizers": finalizers } },
+      action: "removing finalizers from",
+      goneIsSuccess: true,
+    });
   }
 
   async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void> {
-    const { name, namespace } = nameOf(svc);
     // A merge patch replaces `ingress` as a whole; null removes it (upstream writes an empty status on cleanup).
-    const body = { status: { loadBalancer: status.ingress?.length ? { ingress: status.ingress } : { ingress: null } } };
-    try {
-      await this.core.patchNamespacedServiceStatus(
-        { name, namespace, body, fieldManager: this.fieldManager },
-        callOptions(this.timeoutMs, PatchStrategy.MergePatch),
-      );
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw kubeApiError(`patching status of ${namespace}/${name}`, err);
-    }
+    const loadBalancer = status.ingress?.length ? { ingress: status.ingress } : { ingress: null };
+    await this.write(svc, {
+      status: true,
+      body: { status: { loadBalancer } },
+      action: "patching status of",
+      goneIsSuccess: true,
+      merge: true,
+    });
   }
 
   async setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void> {
-    const { name, namespace } = nameOf(svc);
     // Strategic merge on `conditions` (merge key `type`) touches only our condition, never another writer's.
     const entry = condition
-      ? { type, ...condition, lastTransitionTime: new Date(), observedGeneration: svc.metadata?.generation }
+      ? { type, ...condition, lastTransitionTime: new Date().toISOString(), observedGeneration: svc.metadata?.generation }
       : { type, $patch: "delete" };
+    await this.write(svc, {
+      status: true,
+      body: { status: { conditions: [entry] } },
+      action: `setting condition ${type} of`,
+      goneIsSuccess: true,
+    });
+  }
+
+  private async write(
+    svc: V1Service,
+    { body, action, status = false, goneIsSuccess = false, merge = false }: WriteOptions,
+  ): Promise<void> {
+    const name = svc.metadata?.name ?? "";
+    const namespace = svc.metadata?.namespace ?? "default";
+    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}${status ? "/status" : ""}`;
+    const type = merge ? "application/merge-patch+json" : "application/strategic-merge-patch+json";
     try {
-      await this.core.patchNamespacedServiceStatus(
-        { name, namespace, body: { status: { conditions: [entry] } }, fieldManager: this.fieldManager },
-        callOptions(this.timeoutMs, PatchStrategy.StrategicMergePatch),
-      );
+      await this.rest.patch(path, body, type);
     } catch (err) {
-      if (isNotFound(err)) return;
-      throw kubeApiError(`setting condition ${type} of ${namespace}/${name}`, err);
+      if (goneIsSuccess && isNotFound(err)) return;
+      const code = err instanceof KubeApiError ? err.statusCode : undefined;
+      throw new KubeApiError(`${action} ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`, code, { cause: err });
     }
   }
-}
-
-function nameOf(svc: V1Service): { name: string; namespace: string } {
-  return { name: svc.metadata?.name ?? "", namespace: svc.metadata?.namespace ?? "default" };
 }
