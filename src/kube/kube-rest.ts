@@ -1,7 +1,10 @@
 import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { fetch } from "undici";
 import { KubeApiError } from "../errors.js";
-import { DEFAULT_CALL_TIMEOUT_MS } from "./request-options.js";
+import { PooledKubeConfig } from "./pooled-kube-config.js";
+
+/** Writes take milliseconds; one that takes this long is stuck on a dead connection, not slow. */
+const WRITE_TIMEOUT_MS = 10_000;
 
 export type PatchType = "application/merge-patch+json" | "application/strategic-merge-patch+json";
 
@@ -14,7 +17,7 @@ export type PatchType = "application/merge-patch+json" | "application/strategic-
 export class KubeRest {
   constructor(
     private readonly kubeConfig: KubeConfig,
-    private readonly timeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+    private readonly timeoutMs = WRITE_TIMEOUT_MS,
   ) {}
 
   patch(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<void> {
@@ -41,6 +44,9 @@ export class KubeRest {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
+      if (err instanceof Error && err.name === "TimeoutError" && this.kubeConfig instanceof PooledKubeConfig) {
+        this.kubeConfig.resetConnections();
+      }
       throw new KubeApiError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
     }
     const text = await res.text();
