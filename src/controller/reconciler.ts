@@ -87,7 +87,6 @@ export class ServiceReconciler {
     }
     const uid = svc.metadata?.uid ?? "";
     const specHash = hashOf(spec);
-    const shapeHash = hashOf({ ...spec, backends: null });
     const previous = this.ensured.get(key);
     const forced = this.forced.delete(key);
     if (!forced && previous?.uid === uid && previous.specHash === specHash && hasAllFinalizers(svc)) {
@@ -103,6 +102,8 @@ export class ServiceReconciler {
     if (!hasAllFinalizers(svc)) svc = await this.deps.writer.addFinalizers(svc, LOAD_BALANCER_FINALIZERS);
     this.knownIds.set(key, spec.id);
 
+    // Hashed only past the skip above: most reconciles of a steady cluster end there.
+    const shapeHash = hashOf({ ...spec, backends: null });
     const firstOrSpecChange = previous?.uid !== uid || previous.shapeHash !== shapeHash;
     if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer");
     let status;

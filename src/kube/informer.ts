@@ -21,6 +21,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   kubeConfig: KubeConfig;
   /** The watch path, e.g. /api/v1/services. */
   path: string;
+  /** The list call; it must carry its own deadline (callOptions), which also frees a hung connection. */
   list: () => Promise<KubernetesListObject<T>>;
   handlers: InformerHandlers<T>;
   logger: Logger;
@@ -29,8 +30,6 @@ export interface InformerOptions<T extends KubernetesObject> {
   watchdogMs?: number;
   /** A watch that sends nothing for this long is aborted and resumed from its resourceVersion. */
   watchInactivityMs?: number;
-  /** A list call that takes longer than this counts as failed. */
-  listTimeoutMs?: number;
   onRestart?: (reason: string) => void;
   /** The watch transport; tests pass a scripted one. Default: client-node's Watch on `kubeConfig`. */
   watch?: Watch;
@@ -66,7 +65,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       // (kubernetes-client/javascript#3022); tests shorten it to exercise the silent-watch path quickly.
       Object.assign(watch, { requestTimeoutMs: options.watchInactivityMs });
     }
-    this.listWatch = new ListWatch<T>(options.path, watch, () => this.listWithTimeout(), false);
+    this.listWatch = new ListWatch<T>(options.path, watch, () => this.listed(), false);
     this.listWatch.on("add", (obj) => this.handleUpsert(obj));
     this.listWatch.on("update", (obj) => this.handleUpsert(obj));
     this.listWatch.on("delete", (obj) => this.handleDelete(obj));
@@ -120,24 +119,12 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.touch();
   }
 
-  private async listWithTimeout(): Promise<KubernetesListObject<T>> {
-    const timeoutMs = this.options.listTimeoutMs ?? 60_000;
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.options.clock.setTimeout(
-        () => reject(new Error(`listing ${this.options.resource} took longer than ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    try {
-      const list = await Promise.race([this.options.list(), timeout]);
-      this.touch();
-      // ListWatch applies the list synchronously after awaiting this; setImmediate runs after that.
-      setImmediate(() => this.firstList.resolve());
-      return list;
-    } finally {
-      if (timer) this.options.clock.clearTimeout(timer);
-    }
+  private async listed(): Promise<KubernetesListObject<T>> {
+    const list = await this.options.list();
+    this.touch();
+    // ListWatch applies the list synchronously after awaiting this; setImmediate runs after that.
+    setImmediate(() => this.firstList.resolve());
+    return list;
   }
 
   private handleUpsert(obj: T): void {
