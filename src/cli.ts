@@ -28,6 +28,7 @@ interface RunFlags {
   identity: string;
   addressPool: string[];
   addressPoolFile?: string;
+  announceOnly: boolean;
   logLevel: string;
 }
 
@@ -70,6 +71,7 @@ export function buildCli(): Command {
     .option("--identity <id>", "leader election identity", `${hostname()}_${process.pid}`)
     .option("--address-pool <name=range>", "bare metal: an address pool, repeatable (e.g. lab=192.0.2.100-192.0.2.120)", collect, [])
     .option("--address-pool-file <path>", "bare metal: a YAML file with address pools")
+    .option("--announce-only", "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)", false)
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (flags: RunFlags) => runCommand(flags));
   return program;
@@ -96,6 +98,7 @@ async function runCommand(flags: RunFlags): Promise<void> {
     logger,
     addressPools: flags.addressPool,
     addressPoolFile: flags.addressPoolFile,
+    announceOnly: flags.announceOnly,
     signal: abort.signal,
     requestResync: () => resync.request(),
   });

@@ -13,6 +13,8 @@ export interface ProviderInputs {
   addressPools: readonly string[];
   /** Bare metal: `--address-pool-file`. */
   addressPoolFile: string | undefined;
+  /** Bare metal: `--announce-only` (speakers only answer ARP; kube-proxy forwards; ipMode VIP). */
+  announceOnly: boolean;
   /** Aborts when the process shuts down; providers stop their own watches with it. */
   signal: AbortSignal;
   /** Ask the controller to reconcile every Service again (e.g. address pools changed). */

@@ -35,15 +35,21 @@ function existing(s: LoadBalancerSpec, ips: string[]): ExistingLoadBalancer {
 }
 
 describe("BaremetalProvider.ensure", () => {
-  it("returns one VIP ingress per family with the Service's ports, and is idempotent", async () => {
+  it("returns one ingress per family with the Service's ports, ipMode Proxy (the speaker forwards), idempotently", async () => {
     const provider = new BaremetalProvider({ pools: [lab] });
     const s = spec("web", { ipFamilies: ["IPv4", "IPv6"], ports: [port(80), port(53, "UDP")] });
     const status = await provider.ensure(s, signal);
     const ports = [{ port: 80, protocol: "TCP" }, { port: 53, protocol: "UDP" }];
-    expect(status).toEqual({ ingress: [{ ip: "192.0.2.100", ipMode: "VIP", ports }, { ip: "2001:db8::", ipMode: "VIP", ports }] });
+    expect(status).toEqual({ ingress: [{ ip: "192.0.2.100", ipMode: "Proxy", ports }, { ip: "2001:db8::", ipMode: "Proxy", ports }] });
     expect(await provider.ensure(s, signal)).toEqual(status);
     expect(provider.name).toBe("baremetal");
     expect(provider.usage("lab")?.used).toEqual({ IPv4: 1, IPv6: 1 });
+  });
+
+  it("reports ipMode VIP in announce-only mode, where kube-proxy forwards (MetalLB-compatible)", async () => {
+    const provider = new BaremetalProvider({ pools: [lab], ipMode: "VIP" });
+    const status = await provider.ensure(spec("web", {}), signal);
+    expect(status.ingress.map((i) => i.ipMode)).toEqual(["VIP"]);
   });
 
   it("honours requested addresses and the pool annotation, with MetalLB's as aliases", async () => {

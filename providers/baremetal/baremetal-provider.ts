@@ -1,7 +1,8 @@
 /**
  * The bare-metal provider, controller side: it allocates addresses from pools and reports them as status.
- * Announcing and forwarding (the speaker) come later, so every address is reported with ipMode "VIP":
- * kube-proxy handles traffic to it, as with MetalLB.
+ * The speaker (speaker/) announces the addresses and, by default, forwards traffic itself, so addresses are
+ * reported with ipMode "Proxy" (KEP-1860: kube-proxy then leaves them alone). In announce-only mode the
+ * speaker just answers ARP, kube-proxy forwards, and addresses are reported with ipMode "VIP", as MetalLB does.
  *
  * Allocation state lives in memory only; restore() rebuilds it from Service status after a restart
  * (MetalLB has no store either). The allocator is synchronous, so no two calls interleave inside it.
@@ -28,17 +29,21 @@ export interface BaremetalProviderOptions {
   readonly retryAfterMs?: number;
   /** Receives what restore() and setPools() kept although it is wrong (conflicts, addresses outside pools). */
   readonly onIssue?: (issue: AllocationIssue) => void;
+  /** "Proxy" (default) when the speaker forwards; "VIP" in announce-only mode. Must match the speakers' mode. */
+  readonly ipMode?: "Proxy" | "VIP";
 }
 
 export class BaremetalProvider implements LoadBalancerProvider {
   readonly name = BAREMETAL_PROVIDER_NAME;
   private readonly allocator: AddressAllocator;
   private readonly onIssue: (issue: AllocationIssue) => void;
+  private readonly ipMode: "Proxy" | "VIP";
 
   /** Throws InvalidPoolError for invalid or overlapping pools. */
   constructor(options: BaremetalProviderOptions) {
     this.allocator = new AddressAllocator({ pools: options.pools, retryAfterMs: options.retryAfterMs });
     this.onIssue = options.onIssue ?? (() => undefined);
+    this.ipMode = options.ipMode ?? "Proxy";
   }
 
   /**
@@ -84,7 +89,7 @@ export class BaremetalProvider implements LoadBalancerProvider {
       requestedBy: requestedBy(spec.annotations),
     });
     const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
-    return { ingress: ips.map((ip) => ({ ip, ipMode: "VIP" as const, ports })) };
+    return { ingress: ips.map((ip) => ({ ip, ipMode: this.ipMode, ports })) };
   }
 
   /** Idempotent. Releases only the allocation of this uid: a recreated namesake keeps its own. */

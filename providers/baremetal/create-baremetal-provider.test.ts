@@ -14,6 +14,7 @@ describe("createBaremetalProvider", () => {
         logger: pino({ level: "silent" }),
         addressPools: ["lab=192.0.2.1/24"],
         addressPoolFile: undefined,
+        announceOnly: false,
         signal: new AbortController().signal,
         requestResync: () => resyncs++,
       }),

@@ -18,7 +18,11 @@ export async function createBaremetalProvider(
   const log = inputs.logger.child({ provider: "baremetal" });
   if (pools.length === 0) log.warn("no address pools configured: Services will get no address until pools are added");
   else log.info({ pools: pools.map((p) => ({ name: p.name, addresses: p.addresses })) }, "address pools loaded");
-  const provider = new BaremetalProvider({ pools, onIssue: (issue) => log.warn({ issue }, issue.message) });
+  const provider = new BaremetalProvider({
+    pools,
+    ipMode: inputs.announceOnly ? "VIP" : "Proxy",
+    onIssue: (issue) => log.warn({ issue }, issue.message),
+  });
   await watchAddressPools({
     kubeConfig: inputs.kubeConfig,
     logger: log,

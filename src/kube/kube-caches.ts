@@ -21,7 +21,7 @@ export interface KubeCacheOptions {
   kubeConfig: KubeConfig;
   logger: Logger;
   clock: Clock;
-  metrics: ControllerMetrics;
+  metrics: Pick<ControllerMetrics, "watchRestartsTotal">;
   watchdogMs?: number;
   watchInactivityMs?: number;
 }

@@ -33,6 +33,7 @@ async function startBaremetal(addressPools: string[]): Promise<{ controller: Run
     logger: pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" }),
     addressPools,
     addressPoolFile: undefined,
+    announceOnly: false,
     signal: abort.signal,
     requestResync: () => hub.request(),
   });

@@ -1,0 +1,231 @@
+/**
+ * The speaker's pure core: cluster state + live speakers + probe results -> what this node announces and forwards.
+ * No I/O; the same inputs give the same plan on every node, which is what keeps exactly one announcer per address.
+ *
+ * Per address (shared addresses merge the Services on them):
+ * - candidates (MetalLB ShouldAnnounce, ../shared/reference/baremetal.md section 2): live speakers on eligible nodes
+ *   with an InternalIP; the Service must have at least one serving endpoint; with externalTrafficPolicy Local only
+ *   nodes with a local endpoint; for a shared address, the nodes every Service on it accepts;
+ * - the announcer is the first candidate by sha256(node#address) (announcer-election.ts);
+ * - on the announcer, one ForwardingRule per port:
+ *     nodePort mode, Cluster: every eligible node's NodePort whose kube-proxy `:10256/healthz` passes and whose speaker
+ *       was not seen dying (a dead speaker usually means a dead node); masqueraded, so replies come back through us;
+ *     nodePort mode, Local: this node's own NodePort while its healthCheckNodePort says it has local endpoints; no
+ *       masquerade, so the backend sees the client's address (traffic never leaves the node);
+ *     pod mode: ready endpoints' target ports that accept TCP; Local keeps this node's pods only, unmasqueraded.
+ */
+import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
+import { InvalidSpecError, errorMessage } from "../../../src/errors.js";
+import { deriveSpec } from "../../../src/model/derive-spec.js";
+import { derivePodEndpoints } from "../../../src/model/pod-endpoints.js";
+import { type ClassOptions, isOurs } from "../../../src/model/service-predicates.js";
+import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
+import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
+import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
+
+export const KUBE_PROXY_HEALTH_PORT = 10256;
+
+export interface SpeakerInputs {
+  readonly nodeName: string;
+  readonly services: readonly V1Service[];
+  readonly endpointSlices: readonly V1EndpointSlice[];
+  readonly nodes: readonly V1Node[];
+  /** Speakers heard recently, this one included. Only they may announce. */
+  readonly liveSpeakers: ReadonlySet<string>;
+  /** Speakers that were heard and then went silent: their nodes stop being nodePort destinations. */
+  readonly deadSpeakers: ReadonlySet<string>;
+  readonly classOptions: ClassOptions;
+  /** MetalLB-compatible mode: announce only, forward nothing (kube-proxy does, ipMode VIP). */
+  readonly announceOnly: boolean;
+  readonly isHealthy: (target: ProbeTarget) => boolean;
+}
+
+export interface SkippedService {
+  readonly service: string;
+  /** "invalid": the Service cannot be derived at all (the controller reports it); "forwarding": the announcer cannot forward part of it. */
+  readonly kind: "invalid" | "forwarding";
+  readonly reason: string;
+}
+
+export interface SpeakerDecision {
+  readonly plan: DataPlan;
+  /** What to keep probing: the backends of every rule this node forwards (unfiltered by health). */
+  readonly probes: readonly ProbeTarget[];
+  /** Every IPv4 address of ours -> its announcer (undefined: no candidate). */
+  readonly announcers: ReadonlyMap<string, string | undefined>;
+  readonly skipped: readonly SkippedService[];
+}
+
+interface ServiceOnAddress {
+  readonly key: string;
+  readonly spec: LoadBalancerSpec;
+  readonly endpoints: readonly PodEndpoint[];
+  readonly candidates: ReadonlySet<string>;
+}
+
+export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
+  const nodes = electionNodes(inputs.nodes);
+  const skipped: SkippedService[] = [];
+  const byAddress = new Map<string, ServiceOnAddress[]>();
+  for (const svc of [...inputs.services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)))) {
+    if (!announceable(svc, inputs.classOptions)) continue;
+    const key = serviceKey(svc);
+    let spec: LoadBalancerSpec;
+    try {
+      spec = deriveSpec(svc, inputs.endpointSlices, inputs.nodes, { clusterId: "speaker" });
+    } catch (err) {
+      if (!(err instanceof InvalidSpecError)) throw err;
+      skipped.push({ service: key, kind: "invalid", reason: errorMessage(err) });
+      continue;
+    }
+    const endpoints = derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies);
+    const candidates = candidatesFor(spec, endpoints, nodes, inputs.liveSpeakers);
+    for (const address of ingressIPv4s(svc)) {
+      const list = byAddress.get(address) ?? [];
+      list.push({ key, spec, endpoints, candidates });
+      byAddress.set(address, list);
+    }
+  }
+
+  const self = nodes.get(inputs.nodeName);
+  const announcers = new Map<string, string | undefined>();
+  const announced: string[] = [];
+  const rules: ForwardingRule[] = [];
+  const probes = new Map<string, ProbeTarget>();
+  const taken = new Map<string, string>();
+  for (const [address, services] of [...byAddress].sort(([a], [b]) => compareIPv4(a, b))) {
+    const shared = services.map((s) => s.candidates).reduce((acc, c) => new Set([...acc].filter((n) => c.has(n))));
+    const announcer = electAnnouncer(address, shared);
+    announcers.set(address, announcer);
+    if (announcer !== inputs.nodeName || self === undefined) continue;
+    announced.push(address);
+    if (inputs.announceOnly) continue;
+    for (const s of services) {
+      for (const port of s.spec.ports) {
+        if (port.protocol === "SCTP") {
+          skipped.push({ service: s.key, kind: "forwarding", reason: `port ${port.port}/SCTP: the nftables data path forwards TCP and UDP only` });
+          continue;
+        }
+        const ruleKey = `${address}/${port.protocol}/${port.port}`;
+        const owner = taken.get(ruleKey);
+        if (owner !== undefined) {
+          skipped.push({ service: s.key, kind: "forwarding", reason: `${ruleKey} is already forwarded for ${owner}` });
+          continue;
+        }
+        taken.set(ruleKey, s.key);
+        const backends = backendsFor(s, port.name, port.nodePort, self, nodes, inputs.deadSpeakers);
+        for (const b of backends) probes.set(probeKey(b.probe), b.probe);
+        rules.push({
+          vip: address,
+          protocol: port.protocol,
+          port: port.port,
+          destinations: sortDestinations(backends.filter((b) => inputs.isHealthy(b.probe)).map((b) => b.destination)),
+          clientIPAffinity: s.spec.sessionAffinity.type === "ClientIP",
+          masquerade: s.spec.externalTrafficPolicy === "Cluster",
+          sourceRanges: s.spec.sourceRanges.filter((r) => !r.includes(":")),
+          service: s.key,
+        });
+      }
+    }
+  }
+  rules.sort((a, b) => compareIPv4(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
+  return { plan: { announced, rules }, probes: [...probes.values()], announcers, skipped };
+}
+
+export function probeKey(t: ProbeTarget): string {
+  return t.kind === "http" ? `http://${t.ip}:${t.port}${t.path}` : `tcp://${t.ip}:${t.port}`;
+}
+
+function announceable(svc: V1Service, classOptions: ClassOptions): boolean {
+  return svc.spec?.type === "LoadBalancer" && svc.metadata?.deletionTimestamp == null && isOurs(svc, classOptions);
+}
+
+function serviceKey(svc: V1Service): string {
+  return `${svc.metadata?.namespace ?? ""}/${svc.metadata?.name ?? ""}`;
+}
+
+function ingressIPv4s(svc: V1Service): string[] {
+  const ips = (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip && isIPv4(i.ip) ? [i.ip] : []));
+  return [...new Set(ips)];
+}
+
+function electionNodes(list: readonly V1Node[]): Map<string, ElectionNode> {
+  const nodes = new Map<string, ElectionNode>();
+  for (const n of list) {
+    const e = toElectionNode(n);
+    if (e) nodes.set(e.name, e);
+  }
+  return nodes;
+}
+
+function candidatesFor(
+  spec: LoadBalancerSpec,
+  endpoints: readonly PodEndpoint[],
+  nodes: ReadonlyMap<string, ElectionNode>,
+  live: ReadonlySet<string>,
+): Set<string> {
+  if (endpoints.length === 0) return new Set();
+  const local = spec.externalTrafficPolicy === "Local" ? new Set(endpoints.map((e) => e.nodeName)) : undefined;
+  const out = new Set<string>();
+  for (const n of nodes.values()) {
+    if (n.eligible && n.ip !== undefined && live.has(n.name) && (local === undefined || local.has(n.name))) out.add(n.name);
+  }
+  return out;
+}
+
+interface Backend {
+  readonly destination: Destination;
+  readonly probe: ProbeTarget;
+}
+
+function backendsFor(
+  s: ServiceOnAddress,
+  portName: string,
+  nodePort: number | undefined,
+  self: ElectionNode,
+  nodes: ReadonlyMap<string, ElectionNode>,
+  dead: ReadonlySet<string>,
+): Backend[] {
+  const local = s.spec.externalTrafficPolicy === "Local";
+  if (s.spec.backends.mode === "nodePort") {
+    if (nodePort === undefined || self.ip === undefined) return [];
+    if (local) {
+      const hc = s.spec.healthCheck;
+      const probe: ProbeTarget = hc.kind === "http" ? { kind: "http", ip: self.ip, port: hc.port, path: hc.path } : { kind: "tcp", ip: self.ip, port: nodePort };
+      return [{ destination: { ip: self.ip, port: nodePort }, probe }];
+    }
+    return [...nodes.values()]
+      .filter((n): n is ElectionNode & { ip: string } => n.eligible && n.ip !== undefined && !dead.has(n.name))
+      .map((n) => ({
+        destination: { ip: n.ip, port: nodePort },
+        probe: { kind: "http", ip: n.ip, port: KUBE_PROXY_HEALTH_PORT, path: "/healthz" },
+      }));
+  }
+  return s.endpoints
+    .filter((e) => isIPv4(e.ip) && (!local || e.nodeName === self.name))
+    .flatMap((e) => {
+      const port = e.ports[portName];
+      return port === undefined ? [] : [{ destination: { ip: e.ip, port }, probe: { kind: "tcp" as const, ip: e.ip, port } }];
+    });
+}
+
+function sortDestinations(list: Destination[]): Destination[] {
+  const unique = new Map(list.map((d) => [`${d.ip}:${d.port}`, d]));
+  return [...unique.values()].sort((a, b) => compareIPv4(a.ip, b.ip) || a.port - b.port);
+}
+
+function isIPv4(ip: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+}
+
+function compareIPv4(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 4; i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+export type { L4Protocol };

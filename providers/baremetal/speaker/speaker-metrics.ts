@@ -1,0 +1,51 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+
+/**
+ * The speaker's metrics on a registry of its own. The ARP counters mirror MetalLB's
+ * metallb_layer2_{requests_received,responses_sent,gratuitous_sent} (internal/layer2/stats.go).
+ */
+export class SpeakerMetrics {
+  readonly registry = new Registry();
+  readonly announcedAddresses = new Gauge({
+    name: "lb_operator_speaker_announced_addresses",
+    help: "Addresses this node answers ARP for.",
+    registers: [this.registry],
+  });
+  readonly forwardingRules = new Gauge({
+    name: "lb_operator_speaker_forwarding_rules",
+    help: "VIP:port rules in this node's nftables table.",
+    registers: [this.registry],
+  });
+  readonly livePeers = new Gauge({
+    name: "lb_operator_speaker_live_speakers",
+    help: "Speakers heard within the peer timeout, this one included.",
+    registers: [this.registry],
+  });
+  readonly takeoversTotal = new Counter({
+    name: "lb_operator_speaker_takeovers_total",
+    help: "Addresses this node started announcing.",
+    registers: [this.registry],
+  });
+  readonly syncTotal = new Counter({
+    name: "lb_operator_speaker_sync_total",
+    help: "Data plan syncs by outcome (applied, unchanged, error).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly arpTotal = new Counter({
+    name: "lb_operator_speaker_arp_packets_total",
+    help: "ARP requests received for announced addresses, responses sent and gratuitous ARPs sent, by interface.",
+    labelNames: ["kind", "interface"] as const,
+    registers: [this.registry],
+  });
+  readonly watchRestartsTotal = new Counter({
+    name: "lb_operator_watch_restarts_total",
+    help: "Restarts of a list/watch after an error or a silent period.",
+    labelNames: ["resource"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
