@@ -11,10 +11,11 @@ COPY providers ./providers
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 nftables && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+# The controller runs as "node"; the speaker DaemonSet overrides runAsUser 0 with only NET_ADMIN + NET_RAW.
 USER node
 ENTRYPOINT ["node", "/app/dist/src/main.js"]

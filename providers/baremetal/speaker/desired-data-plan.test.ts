@@ -15,7 +15,8 @@ import {
 } from "../../../test/fixtures/services.js";
 import { electAnnouncer } from "./announcer-election.js";
 import type { ProbeTarget } from "./data-plan.js";
-import { type SpeakerInputs, decideDataPlan, probeKey } from "./desired-data-plan.js";
+import { type SpeakerInputs, decideDataPlan } from "./desired-data-plan.js";
+import { probeKey } from "./health/probe-target.js";
 
 const CLASS = "lb-operator.io/baremetal";
 const VIP = "192.0.2.100";

@@ -22,6 +22,7 @@ import { type ClassOptions, isOurs } from "../../../src/model/service-predicates
 import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
 import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
+import { probeKey } from "./health/probe-target.js";
 
 export const KUBE_PROXY_HEALTH_PORT = 10256;
 
@@ -130,10 +131,6 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
   }
   rules.sort((a, b) => compareIPv4(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
   return { plan: { announced, rules }, probes: [...probes.values()], announcers, skipped };
-}
-
-export function probeKey(t: ProbeTarget): string {
-  return t.kind === "http" ? `http://${t.ip}:${t.port}${t.path}` : `tcp://${t.ip}:${t.port}`;
 }
 
 function announceable(svc: V1Service, classOptions: ClassOptions): boolean {

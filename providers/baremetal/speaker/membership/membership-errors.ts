@@ -1,0 +1,7 @@
+import { LbOperatorError } from "../../../../src/errors.js";
+
+/** The options cannot work (e.g. a timeout not longer than the send interval): a configuration bug, not retried. */
+export class MembershipConfigError extends LbOperatorError {}
+
+/** The heartbeat socket could not be bound (address not on this node, port in use). */
+export class MembershipBindError extends LbOperatorError {}

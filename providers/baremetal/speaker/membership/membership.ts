@@ -1,0 +1,302 @@
+/**
+ * Direct speaker-to-speaker heartbeats over UDP, so a dead announcer is noticed in about `timeoutMs` instead of
+ * a Lease duration. MetalLB moved from the Kubernetes API to memberlist for the same reason (MLB #298: minutes;
+ * MLB PR #527: "failover around 3s"); we skip gossip and send to every peer directly, because the peer list is
+ * known (the Node list) and clusters that use L2 announcement are small.
+ *
+ * Contract:
+ * - Only datagrams naming a node in the peer list, sent from that peer's address, and (with a secret) correctly
+ *   signed are accepted. Anything else is dropped and logged at a limited rate; nothing on the wire can throw.
+ * - A peer is "alive" from its first accepted heartbeat until `timeoutMs` passes without one (a per-peer deadline
+ *   timer, so detection takes ~timeoutMs, not timeoutMs plus a poll period) or it says it is leaving.
+ * - Every incarnation (process start) of a peer is told apart; a new one is reported through onChange even when
+ *   the peer never looked dead, because a restarted speaker has lost its state (cf. MLB #584: a rejoining leader
+ *   that sends no GARP leaves stale ARP caches).
+ * - onChange runs in a microtask after the change, never re-entrantly, coalescing bursts.
+ */
+import { randomBytes } from "node:crypto";
+import dgram from "node:dgram";
+import { errorMessage } from "../../../../src/errors.js";
+import { systemClock, type Clock, type TimerHandle } from "../../../../src/util/clock.js";
+import { canonicalIP } from "../../ip-address.js";
+import { INCARNATION_BYTES, MAX_DATAGRAM_BYTES, decodeHeartbeat, encodeHeartbeat, seqAfter, type Heartbeat } from "./datagram.js";
+import { MembershipBindError } from "./membership-errors.js";
+import { validateMembershipOptions, type MembershipOptions, type PeerAddress, type PeerState } from "./membership-options.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
+
+export type { MembershipOptions, PeerAddress, PeerState } from "./membership-options.js";
+
+/** Drop-log period: one line per problem kind per this many ms. */
+const LOG_PERIOD_MS = 30_000;
+/** Earlier incarnations remembered per peer, so replayed datagrams of a previous life are not a "restart". */
+const RETIRED_INCARNATIONS = 4;
+
+interface PeerRecord {
+  readonly ip: string;
+  state: PeerState;
+  incarnation: string | undefined;
+  seq: number;
+  lastHeard: number;
+  deadline: TimerHandle | undefined;
+  readonly retired: string[];
+}
+
+export class SpeakerMembership {
+  private readonly clock: Clock;
+  private readonly drops: RateLimitedLog;
+  private readonly peers = new Map<string, PeerRecord>();
+  /** Random per process start; peers use it to recognise our restart. */
+  readonly incarnation = randomBytes(INCARNATION_BYTES).toString("hex");
+  private seq = 0;
+  private socket: dgram.Socket | undefined;
+  private startedAt: number | undefined;
+  private stopped = false;
+  private sendTimer: TimerHandle | undefined;
+  private settleTimer: TimerHandle | undefined;
+  private changePending = false;
+
+  constructor(private readonly opts: MembershipOptions) {
+    validateMembershipOptions(opts);
+    this.clock = opts.clock ?? systemClock;
+    this.drops = new RateLimitedLog(opts.logger, this.clock, LOG_PERIOD_MS);
+  }
+
+  /** Binds the socket and starts sending at once. Rejects with MembershipBindError when the bind fails. */
+  async start(): Promise<void> {
+    if (this.socket) return;
+    const socket = dgram.createSocket({ type: this.opts.bindAddress.includes(":") ? "udp6" : "udp4" });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        socket.close();
+        reject(new MembershipBindError(`cannot bind heartbeat socket ${this.opts.bindAddress}:${this.opts.port}`, { cause: err }));
+      };
+      socket.once("error", onError);
+      socket.bind(this.opts.port, this.opts.bindAddress, () => {
+        socket.off("error", onError);
+        resolve();
+      });
+    });
+    socket.on("error", (err) => this.drops.warn("socket", { err: errorMessage(err) }, "heartbeat socket error"));
+    socket.on("message", (msg, rinfo) => this.receive(msg, rinfo.address));
+    this.socket = socket;
+    this.startedAt = this.clock.now();
+    this.settleTimer = this.arm(() => this.notify(), this.opts.timeoutMs);
+    this.opts.logger.info(
+      { port: this.opts.port, bindAddress: this.opts.bindAddress, incarnation: this.incarnation },
+      "speaker membership started",
+    );
+    this.sendRound();
+  }
+
+  /**
+   * Replaces the peer list (self is ignored). New peers start "unknown" and are sent a heartbeat at once; a peer
+   * whose address changed starts over as a new peer.
+   */
+  setPeers(peers: readonly PeerAddress[]): void {
+    const next = new Map<string, string>();
+    for (const p of peers) {
+      if (p.node === this.opts.nodeName) continue;
+      const ip = canonicalIP(p.ip);
+      if (ip === undefined) {
+        this.drops.warn(`bad-peer:${p.node}`, { node: p.node, ip: p.ip }, "ignoring peer with an invalid address");
+        continue;
+      }
+      next.set(p.node, ip);
+    }
+    let changed = false;
+    for (const [node, rec] of this.peers) {
+      if (next.get(node) === rec.ip) continue;
+      if (rec.deadline) this.clock.clearTimeout(rec.deadline);
+      if (rec.state !== "unknown") changed = true;
+      this.peers.delete(node);
+      this.drops.forget(`send:${node}`);
+    }
+    for (const [node, ip] of next) {
+      if (this.peers.has(node)) continue;
+      const rec: PeerRecord = { ip, state: "unknown", incarnation: undefined, seq: 0, lastHeard: 0, deadline: undefined, retired: [] };
+      this.peers.set(node, rec);
+      if (this.socket && !this.stopped) void this.send(node, rec, false);
+    }
+    if (changed) this.notify();
+  }
+
+  /** Self is always "alive"; a node never heard from (or not in the peer list) is "unknown". */
+  state(node: string): PeerState {
+    if (node === this.opts.nodeName) return "alive";
+    return this.peers.get(node)?.state ?? "unknown";
+  }
+
+  /** The current incarnation of a peer (or ours for self), undefined when never heard. */
+  incarnationOf(node: string): string | undefined {
+    if (node === this.opts.nodeName) return this.incarnation;
+    return this.peers.get(node)?.incarnation;
+  }
+
+  /** Self plus every alive peer. */
+  alive(): ReadonlySet<string> {
+    const out = new Set<string>([this.opts.nodeName]);
+    for (const [node, rec] of this.peers) if (rec.state === "alive") out.add(node);
+    return out;
+  }
+
+  /**
+   * True once timeoutMs has passed since start (onChange fires then). Before that we may not have heard peers
+   * that are alive, so a speaker must not take over their addresses.
+   */
+  settled(): boolean {
+    return this.startedAt !== undefined && this.clock.now() - this.startedAt >= this.opts.timeoutMs;
+  }
+
+  /**
+   * Stops sending and closes the socket. By default first tells every peer we are leaving, so they mark us dead
+   * at once instead of after timeoutMs. `leave: false` goes silent as a crash would (tests, or a process that
+   * is exiting on a fatal error and should not claim an orderly hand-over).
+   */
+  async stop(options: { readonly leave?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.sendTimer, this.settleTimer]) if (t) this.clock.clearTimeout(t);
+    for (const rec of this.peers.values()) if (rec.deadline) this.clock.clearTimeout(rec.deadline);
+    const socket = this.socket;
+    if (!socket) return;
+    if (options.leave ?? true) await Promise.all([...this.peers].map(([node, rec]) => this.send(node, rec, true)));
+    await new Promise<void>((resolve) => socket.close(() => resolve()));
+    this.opts.logger.info({ leave: options.leave ?? true }, "speaker membership stopped");
+  }
+
+  private sendRound(): void {
+    if (this.stopped) return;
+    for (const [node, rec] of this.peers) void this.send(node, rec, false);
+    this.sendTimer = this.arm(() => this.sendRound(), this.opts.intervalMs);
+  }
+
+  /** Resolves when the datagram has left (or failed to); never rejects. */
+  private send(node: string, rec: PeerRecord, leaving: boolean): Promise<void> {
+    const socket = this.socket;
+    if (!socket) return Promise.resolve();
+    this.seq = (this.seq + 1) >>> 0;
+    const hb: Heartbeat = { node: this.opts.nodeName, incarnation: this.incarnation, seq: this.seq, leaving };
+    const buf = encodeHeartbeat(hb, this.opts.secret);
+    return new Promise<void>((resolve) => {
+      const done = (err: Error | null): void => {
+        if (err) {
+          // EHOSTUNREACH, ENETUNREACH, an interface gone: expected while a peer is down, so rate-limited.
+          this.drops.warn(`send:${node}`, { node, ip: rec.ip, err: errorMessage(err) }, "cannot send heartbeat to peer");
+        }
+        resolve();
+      };
+      try {
+        socket.send(buf, this.opts.port, rec.ip, done);
+      } catch (err) {
+        done(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  }
+
+  private receive(msg: Buffer, source: string): void {
+    if (this.stopped) return;
+    if (msg.length > MAX_DATAGRAM_BYTES) {
+      this.drops.warn("malformed", { from: source, bytes: msg.length }, "dropped oversized heartbeat datagram");
+      return;
+    }
+    const decoded = decodeHeartbeat(msg, this.opts.secret);
+    if (!decoded.ok) {
+      this.drops.warn("malformed", { from: source, reason: decoded.reason }, "dropped invalid heartbeat datagram");
+      return;
+    }
+    const hb = decoded.heartbeat;
+    if (hb.node === this.opts.nodeName) {
+      if (hb.incarnation !== this.incarnation) {
+        this.drops.warn("self-name", { from: source }, "another speaker sends heartbeats under our node name");
+      }
+      return;
+    }
+    const rec = this.peers.get(hb.node);
+    if (!rec) {
+      this.drops.warn("unknown-node", { from: source, node: hb.node }, "dropped heartbeat from a node not in the peer list");
+      return;
+    }
+    if (sourceIP(source) !== rec.ip) {
+      this.drops.warn("wrong-source", { from: source, node: hb.node, expected: rec.ip }, "dropped heartbeat from a wrong address");
+      return;
+    }
+    this.accept(hb, rec);
+  }
+
+  private accept(hb: Heartbeat, rec: PeerRecord): void {
+    let restarted = false;
+    if (hb.incarnation === rec.incarnation) {
+      if (!seqAfter(hb.seq, rec.seq)) return; // reordered or replayed
+    } else {
+      if (rec.retired.includes(hb.incarnation)) return; // a previous life's datagram, late or replayed
+      if (rec.incarnation !== undefined) {
+        rec.retired.push(rec.incarnation);
+        if (rec.retired.length > RETIRED_INCARNATIONS) rec.retired.shift();
+        restarted = true;
+        this.opts.logger.info({ node: hb.node, incarnation: hb.incarnation }, "peer speaker restarted");
+      }
+      rec.incarnation = hb.incarnation;
+    }
+    rec.seq = hb.seq;
+    if (hb.leaving) {
+      if (rec.deadline) this.clock.clearTimeout(rec.deadline);
+      rec.deadline = undefined;
+      this.transition(hb.node, rec, "dead", "leaving", restarted);
+      return;
+    }
+    rec.lastHeard = this.clock.now();
+    rec.deadline ??= this.armDeadline(hb.node, rec, this.opts.timeoutMs);
+    this.transition(hb.node, rec, "alive", "heartbeat", restarted);
+  }
+
+  /**
+   * The deadline is armed once and, when it fires, re-armed for whatever is left since the last heartbeat, so a
+   * steady stream of heartbeats costs one timer per timeoutMs rather than one per datagram.
+   */
+  private armDeadline(node: string, rec: PeerRecord, delayMs: number): TimerHandle {
+    return this.arm(() => {
+      rec.deadline = undefined;
+      if (this.stopped || this.peers.get(node) !== rec) return;
+      const remaining = rec.lastHeard + this.opts.timeoutMs - this.clock.now();
+      if (remaining > 0) {
+        rec.deadline = this.armDeadline(node, rec, remaining);
+        return;
+      }
+      this.transition(node, rec, "dead", "timeout", false);
+    }, delayMs);
+  }
+
+  private transition(node: string, rec: PeerRecord, to: PeerState, reason: string, restarted: boolean): void {
+    if (rec.state === to && !restarted) return;
+    const from = rec.state;
+    rec.state = to;
+    if (from !== to) this.opts.logger.info({ node, from, to, reason }, "peer speaker state changed");
+    this.notify();
+  }
+
+  private notify(): void {
+    if (this.changePending || this.stopped) return;
+    this.changePending = true;
+    queueMicrotask(() => {
+      this.changePending = false;
+      if (this.stopped) return;
+      try {
+        this.opts.onChange();
+      } catch (err) {
+        this.opts.logger.error({ err: errorMessage(err) }, "membership onChange handler threw");
+      }
+    });
+  }
+
+  private arm(fn: () => void, ms: number): TimerHandle {
+    const handle = this.clock.setTimeout(fn, ms);
+    handle.unref?.();
+    return handle;
+  }
+}
+
+/** The datagram's source in canonical form; IPv4-mapped IPv6 (a dual-stack socket) becomes plain IPv4. */
+function sourceIP(address: string): string | undefined {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return canonicalIP(mapped?.[1] ?? address);
+}
