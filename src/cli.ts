@@ -48,6 +48,12 @@ const positiveInt = (value: string): number => {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+const port = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port (1-65535), got "${value}"`);
+  return n;
+};
+
 /** The `lb-operator` command line. Building it does nothing; `parseAsync` runs the chosen command. */
 export function buildCli(): Command {
   const program = new Command("lb-operator").description("Kubernetes LoadBalancer operator").showHelpAfterError();
@@ -74,7 +80,88 @@ export function buildCli(): Command {
     .option("--announce-only", "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)", false)
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (flags: RunFlags) => runCommand(flags));
+  program
+    .command("speaker")
+    .description("bare metal: answer ARP for Service addresses and forward their traffic (runs on every node)")
+    .option("--node-name <name>", "this node's name (default: $NODE_NAME)")
+    .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
+    .option("--load-balancer-class <class>", "spec.loadBalancerClass handled", "lb-operator.io/baremetal")
+    .option("--default-class", "also handle Services without spec.loadBalancerClass", false)
+    .option("--interface <name>", "answer ARP on this interface only, repeatable (default: every eligible interface)", collect, [])
+    .option("--heartbeat-port <port>", "UDP port speakers heartbeat each other on", port, 7946)
+    .option("--heartbeat-interval <duration>", "how often a speaker heartbeats every peer", duration, 100)
+    .option("--peer-timeout <duration>", "a speaker not heard from for this long is dead and loses its addresses", duration, 500)
+    .option("--heartbeat-secret-file <path>", "a shared key: heartbeats are HMAC-signed and unsigned ones dropped")
+    .option("--probe-interval <duration>", "backend health check interval", duration, 1_000)
+    .option("--probe-timeout <duration>", "backend health check timeout (below the interval)", duration, 500)
+    .option("--announce-only", "answer ARP only and leave forwarding to kube-proxy (MetalLB-compatible, ipMode VIP)", false)
+    .option("--nft-table <name>", "the nftables table (family ip) the speaker owns", "lb-operator")
+    .option("--metrics-bind-address <host:port>", "address for /metrics, /healthz and /readyz", "0.0.0.0:9473")
+    .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
+    .action(async (flags: SpeakerFlags) => speakerCommand(flags));
   return program;
+}
+
+interface SpeakerFlags {
+  nodeName?: string;
+  kubeconfig?: string;
+  loadBalancerClass: string;
+  defaultClass: boolean;
+  interface: string[];
+  heartbeatPort: number;
+  heartbeatInterval: number;
+  peerTimeout: number;
+  heartbeatSecretFile?: string;
+  probeInterval: number;
+  probeTimeout: number;
+  announceOnly: boolean;
+  nftTable: string;
+  metricsBindAddress: string;
+  logLevel: string;
+}
+
+async function speakerCommand(flags: SpeakerFlags): Promise<void> {
+  const nodeName = flags.nodeName ?? process.env.NODE_NAME;
+  if (!nodeName) throw new InvalidArgumentError("--node-name (or $NODE_NAME) is required");
+  if (flags.peerTimeout <= flags.heartbeatInterval) {
+    throw new InvalidArgumentError(`--peer-timeout (${flags.peerTimeout} ms) must exceed --heartbeat-interval (${flags.heartbeatInterval} ms)`);
+  }
+  if (flags.probeTimeout >= flags.probeInterval) {
+    throw new InvalidArgumentError(`--probe-timeout (${flags.probeTimeout} ms) must be below --probe-interval (${flags.probeInterval} ms)`);
+  }
+  const logger = createLogger(flags.logLevel, "lb-operator-speaker");
+  const kubeConfig = new PooledKubeConfig();
+  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const abort = new AbortController();
+  const onSignal = (sig: string): void => {
+    if (abort.signal.aborted) process.exit(130);
+    logger.info({ signal: sig }, "shutting down");
+    abort.abort(new Error(`received ${sig}`));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  const [metricsHost, metricsPort] = splitHostPort(flags.metricsBindAddress);
+  const { runSpeaker } = await import("../providers/baremetal/speaker/run-speaker.js");
+  await runSpeaker(
+    {
+      nodeName,
+      classOptions: { loadBalancerClass: flags.loadBalancerClass, isDefaultClass: flags.defaultClass },
+      announceOnly: flags.announceOnly,
+      interfaces: flags.interface,
+      heartbeatPort: flags.heartbeatPort,
+      heartbeatIntervalMs: flags.heartbeatInterval,
+      peerTimeoutMs: flags.peerTimeout,
+      heartbeatSecretFile: flags.heartbeatSecretFile,
+      probeIntervalMs: flags.probeInterval,
+      probeTimeoutMs: flags.probeTimeout,
+      nftTable: flags.nftTable,
+      metricsHost,
+      metricsPort,
+    },
+    { kubeConfig, logger, clock: systemClock },
+    abort.signal,
+  );
 }
 
 async function runCommand(flags: RunFlags): Promise<void> {

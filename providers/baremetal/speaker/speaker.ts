@@ -43,8 +43,11 @@ export interface AnnouncerPort {
 }
 
 export interface DataPathPort {
-  /** Atomically replaces everything this speaker programmed with `plan`. */
-  apply(plan: DataPlan): Promise<void>;
+  /**
+   * Atomically replaces everything this speaker programmed with `plan`. May skip an unchanged plan unless
+   * `force` (the periodic resync: someone may have flushed the ruleset under us).
+   */
+  apply(plan: DataPlan, options?: { force?: boolean }): Promise<void>;
   /** Idempotent. */
   remove(): Promise<void>;
 }
@@ -67,6 +70,8 @@ export interface SpeakerOptions {
   readonly settleMs: number;
   /** Retry delay after a failed apply. Default 1 s. */
   readonly retryMs?: number;
+  /** Re-apply the data path unconditionally this often, repairing rules removed behind our back. Default 30 s. */
+  readonly resyncMs?: number;
 }
 
 export class Speaker {
@@ -81,6 +86,7 @@ export class Speaker {
   private timers = new Set<TimerHandle>();
   private applied: DataPlan = EMPTY_PLAN;
   private reported = new Set<string>();
+  private forceNext = false;
 
   constructor(private readonly options: SpeakerOptions) {
     const handlers = { onAdd: () => this.schedule(), onUpdate: () => this.schedule(), onDelete: () => this.schedule() };
@@ -98,6 +104,15 @@ export class Speaker {
     this.synced = true;
     this.after(this.options.settleMs + 1, () => this.schedule());
     this.schedule();
+    this.resyncLoop();
+  }
+
+  private resyncLoop(): void {
+    this.after(this.options.resyncMs ?? 30_000, () => {
+      this.forceNext = true;
+      this.schedule();
+      this.resyncLoop();
+    });
   }
 
   ready(): boolean {
@@ -166,7 +181,9 @@ export class Speaker {
     prober.setTargets(decision.probes);
     this.report(decision);
     try {
-      if (!this.options.announceOnly) await dataPath.apply(decision.plan);
+      const force = this.forceNext;
+      this.forceNext = false;
+      if (!this.options.announceOnly) await dataPath.apply(decision.plan, { force });
       metrics.syncTotal.inc({ outcome: "applied" });
     } catch (err) {
       // The previous rules stay in place (apply is atomic), so traffic keeps flowing as before; keep announcing

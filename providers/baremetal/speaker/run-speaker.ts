@@ -1,0 +1,125 @@
+/**
+ * `lb-operator speaker`: wires the real parts (informers, UDP membership, probes, libpcap ARP, nftables) into the
+ * Speaker loop and runs it until the signal aborts. Runs on every node: host network, NET_ADMIN + NET_RAW.
+ */
+import { readFile } from "node:fs/promises";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { startHttpServer } from "../../../src/http-server.js";
+import { KubeEventRecorder } from "../../../src/kube/event-recorder.js";
+import { kubeCacheFactory } from "../../../src/kube/kube-caches.js";
+import { KubeRest } from "../../../src/kube/kube-rest.js";
+import type { ClassOptions } from "../../../src/model/service-predicates.js";
+import type { Clock } from "../../../src/util/clock.js";
+import { ArpResponder } from "./arp/index.js";
+import { HealthProber } from "./health/index.js";
+import { SpeakerMembership } from "./membership/index.js";
+import { NftTable } from "./nft/index.js";
+import { Speaker } from "./speaker.js";
+import { SpeakerMetrics } from "./speaker-metrics.js";
+
+export interface SpeakerConfig {
+  readonly nodeName: string;
+  readonly classOptions: ClassOptions;
+  readonly announceOnly: boolean;
+  /** ARP is answered on these interfaces only; empty: every eligible interface (MetalLB's default). */
+  readonly interfaces: readonly string[];
+  readonly heartbeatPort: number;
+  readonly heartbeatIntervalMs: number;
+  readonly peerTimeoutMs: number;
+  readonly heartbeatSecretFile: string | undefined;
+  readonly probeIntervalMs: number;
+  readonly probeTimeoutMs: number;
+  readonly nftTable: string;
+  readonly metricsHost: string;
+  readonly metricsPort: number;
+}
+
+export interface SpeakerRuntime {
+  readonly kubeConfig: KubeConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime, signal: AbortSignal): Promise<void> {
+  const { kubeConfig, logger, clock } = runtime;
+  const metrics = new SpeakerMetrics();
+  await warnIfNotForwarding(config, logger);
+  const secret = config.heartbeatSecretFile ? new Uint8Array(await readFile(config.heartbeatSecretFile)) : undefined;
+  let speaker: Speaker | undefined;
+  const schedule = (): void => speaker?.schedule();
+  const membership = new SpeakerMembership({
+    nodeName: config.nodeName,
+    bindAddress: "0.0.0.0",
+    port: config.heartbeatPort,
+    intervalMs: config.heartbeatIntervalMs,
+    timeoutMs: config.peerTimeoutMs,
+    secret,
+    clock,
+    logger,
+    onChange: schedule,
+  });
+  const prober = new HealthProber({
+    intervalMs: config.probeIntervalMs,
+    timeoutMs: config.probeTimeoutMs,
+    logger,
+    onChange: schedule,
+  });
+  const announcer = new ArpResponder({
+    logger,
+    interfaces: config.interfaces.length > 0 ? config.interfaces : undefined,
+    onStats: (kind, iface) => metrics.arpTotal.inc({ kind, interface: iface }),
+  });
+  const dataPath = new NftTable({ table: config.nftTable, logger });
+  const events = new KubeEventRecorder({
+    rest: new KubeRest(kubeConfig),
+    clock,
+    logger,
+    component: "lb-operator-speaker",
+    instance: config.nodeName,
+  });
+  speaker = new Speaker({
+    nodeName: config.nodeName,
+    classOptions: config.classOptions,
+    announceOnly: config.announceOnly,
+    caches: kubeCacheFactory({ kubeConfig, logger, clock, metrics }),
+    membership,
+    prober,
+    announcer,
+    dataPath,
+    events,
+    logger,
+    clock,
+    metrics,
+    settleMs: config.peerTimeoutMs,
+  });
+  const s = speaker;
+  const server = await startHttpServer({
+    host: config.metricsHost,
+    port: config.metricsPort,
+    registry: metrics.registry,
+    health: { live: () => true, ready: () => s.ready() },
+  });
+  try {
+    logger.info({ node: config.nodeName, announceOnly: config.announceOnly, class: config.classOptions }, "speaker starting");
+    await s.start();
+    logger.info("speaker running");
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  } finally {
+    await s.stop();
+    server.close();
+    logger.info("speaker stopped: rules removed, addresses withdrawn");
+  }
+}
+
+/** Cluster policy forwards to other nodes; without IPv4 forwarding the kernel drops those packets silently. */
+async function warnIfNotForwarding(config: SpeakerConfig, logger: Logger): Promise<void> {
+  if (config.announceOnly) return;
+  const value = await readFile("/proc/sys/net/ipv4/ip_forward", "utf8").catch(() => undefined);
+  if (value?.trim() === "0") {
+    logger.warn("net.ipv4.ip_forward is 0: traffic for externalTrafficPolicy Cluster cannot be forwarded to other nodes");
+  }
+}

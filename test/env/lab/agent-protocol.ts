@@ -1,0 +1,119 @@
+/**
+ * Messages between the harness and a lab agent (lab-agent.ts) over the Node IPC channel. The harness sends
+ * `AgentEnvelope`s; the agent answers each with an `AgentReply` carrying the same id, and announces itself
+ * once with `AgentHello` when it is ready.
+ */
+
+export type LabProtocol = "TCP" | "UDP";
+
+/** Port where kube-proxy serves its node health (`--healthz-bind-address`, default 0.0.0.0:10256). */
+export const KUBE_PROXY_HEALTHZ_PORT = 10256;
+
+export interface Endpoint {
+  readonly protocol: LabProtocol;
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** Serve `ip:port`: every TCP connection / UDP datagram is answered with `backend=<name> client=<ip>:<port>\n`. */
+export interface ServeCommand extends Endpoint { readonly op: "serve"; readonly name: string }
+export interface UnserveCommand extends Endpoint { readonly op: "unserve" }
+
+/** kube-proxy's node health on :10256 (started on first use). Also feeds `serviceProxyHealthy` below. */
+export interface NodeHealthCommand { readonly op: "nodeHealth"; readonly healthy: boolean }
+
+/** Creates or updates the healthCheckNodePort responder of one externalTrafficPolicy Local Service. */
+export interface ServiceHealthCommand {
+  readonly op: "serviceHealth";
+  readonly port: number;
+  readonly namespace: string;
+  readonly name: string;
+  readonly localEndpoints: number;
+}
+export interface StopServiceHealthCommand { readonly op: "stopServiceHealth"; readonly port: number }
+
+/** One request: TCP connect and read the line, or UDP send and await the line. */
+export interface RequestCommand extends Endpoint {
+  readonly op: "request";
+  readonly timeoutMs: number;
+  /** Source address to bind, e.g. a pod address. */
+  readonly localAddress?: string;
+}
+
+export interface HttpGetCommand {
+  readonly op: "httpGet";
+  readonly url: string;
+  readonly timeoutMs: number;
+  /** PEM CA for https URLs. */
+  readonly ca?: string;
+}
+
+/**
+ * Failover measurement: starts a fresh request every `everyMs` (each with `timeoutMs`) until the first success
+ * of a request sent at or after `startAt` (epoch ms, same clock as the harness) whose body contains `expect`
+ * (when given), or until `deadline` (epoch ms).
+ */
+export interface LoopCommand extends Endpoint {
+  readonly op: "loop";
+  readonly everyMs: number;
+  readonly timeoutMs: number;
+  readonly startAt: number;
+  readonly deadline: number;
+  readonly expect?: string;
+}
+
+export type AgentCommand =
+  | ServeCommand | UnserveCommand | NodeHealthCommand | ServiceHealthCommand | StopServiceHealthCommand
+  | RequestCommand | HttpGetCommand | LoopCommand;
+
+export interface RequestResult {
+  readonly ok: boolean;
+  /** The line the server sent (without the newline), or "" on failure. */
+  readonly body: string;
+  readonly error?: string;
+}
+
+export interface HttpResult {
+  readonly ok: boolean;
+  /** HTTP status when a response arrived. */
+  readonly status?: number;
+  readonly body: string;
+  readonly error?: string;
+}
+
+export interface LoopResult {
+  readonly ok: boolean;
+  /** Date.now() when the first qualifying response arrived. */
+  readonly at?: number;
+  /** Date.now() when that request was sent. */
+  readonly sentAt?: number;
+  readonly body?: string;
+  /** Requests sent in total, and how many of those sent at or after startAt failed. */
+  readonly attempts: number;
+  readonly failuresAfterStart: number;
+  readonly error?: string;
+}
+
+/** The result type of each command. */
+export interface AgentResults {
+  serve: null;
+  unserve: null;
+  nodeHealth: null;
+  serviceHealth: null;
+  stopServiceHealth: null;
+  request: RequestResult;
+  httpGet: HttpResult;
+  loop: LoopResult;
+}
+
+export interface AgentEnvelope { readonly id: number; readonly command: AgentCommand }
+
+export type AgentReply =
+  | { readonly id: number; readonly ok: true; readonly result: AgentResults[keyof AgentResults] }
+  | { readonly id: number; readonly ok: false; readonly error: string };
+
+export interface AgentHello { readonly hello: "lab-agent"; readonly pid: number }
+
+export function backendLine(name: string, remoteIp: string, remotePort: number): string {
+  return `backend=${name} client=${remoteIp}:${remotePort}`;
+}

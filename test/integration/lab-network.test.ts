@@ -1,0 +1,191 @@
+/**
+ * The lab harness itself (test/env/lab), without speakers: the client reaches NodePort servers, the Local health
+ * responders follow the pods, pod addresses route between nodes, the nodes reach the apiserver, and teardown
+ * leaves nothing behind.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { DiscoveryV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DeployedService, type Lab, startLab, sweepStaleLabs } from "../env/lab/lab.js";
+
+const prefix = `lbo${process.pid}-`;
+const namespaces = (): string[] =>
+  execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").map((l) => l.split(" ")[0] ?? "").filter(Boolean);
+const rootLinks = (): string[] =>
+  execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" }).split("\n").flatMap((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1] ?? []);
+
+describe("lab network", () => {
+  let lab: Lab;
+  let web: DeployedService;
+  let local: DeployedService;
+
+  beforeAll(async () => {
+    lab = await startLab({ startSpeakers: false });
+    web = await lab.deployService({
+      name: "web",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }, { name: "dns", port: 53, protocol: "UDP", targetPort: 5353 }],
+      pods: [{ name: "web-0", node: "node-1" }, { name: "web-1", node: "node-2" }],
+    });
+    local = await lab.deployService({
+      name: "local",
+      namespace: "lab-local",
+      ports: [{ name: "http", port: 80, targetPort: 9090 }],
+      externalTrafficPolicy: "Local",
+      pods: [{ name: "local-0", node: "node-2" }],
+    });
+  });
+
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it("builds the documented topology", () => {
+    expect(lab.client.ip).toBe("192.0.2.10");
+    expect(lab.outsider.ip).toBe("192.0.2.50");
+    expect(lab.nodes.map((n) => [n.name, n.ip, n.podSubnet])).toEqual([
+      ["node-1", "192.0.2.11", "198.51.100.16/28"],
+      ["node-2", "192.0.2.12", "198.51.100.32/28"],
+      ["node-3", "192.0.2.13", "198.51.100.48/28"],
+    ]);
+    expect(lab.network.uplink.rootIp).toMatch(/^203\.0\.113\.\d+$/);
+    expect(namespaces().filter((n) => n.startsWith(prefix)).sort()).toEqual(
+      ["client", "node-1", "node-2", "node-3", "outsider", "switch"].map((n) => prefix + n));
+    // The root namespace gets its /30 and nothing for the lab LAN.
+    const rootRoutes = execFileSync("ip", ["-4", "route", "show", "dev", lab.network.uplink.rootLink], { encoding: "utf8" });
+    expect(rootRoutes).not.toContain("192.0.2.");
+  });
+
+  it("reaches every node's NodePort server over TCP and UDP from the client", async () => {
+    const http = web.ports.find((p) => p.name === "http")!;
+    const dns = web.ports.find((p) => p.name === "dns")!;
+    expect(http.nodePort).toBeGreaterThanOrEqual(30000);
+    for (const node of lab.nodes) {
+      const tcp = await lab.client.agent.request("TCP", node.ip, http.nodePort!);
+      expect(tcp).toMatchObject({ ok: true, body: `backend=${node.name} client=192.0.2.10:${tcp.body.split(":").at(-1)}` });
+      const udp = await lab.client.agent.request("UDP", node.ip, dns.nodePort!);
+      expect(udp.ok).toBe(true);
+      expect(udp.body).toMatch(new RegExp(`^backend=${node.name} client=192\\.0\\.2\\.10:\\d+$`));
+    }
+    // A port nobody serves fails quickly instead of answering.
+    const closed = await lab.client.agent.request("TCP", lab.nodes[0]!.ip, 1, { timeoutMs: 1_000 });
+    expect(closed).toMatchObject({ ok: false, error: "ECONNREFUSED" });
+  });
+
+  it("writes the Node objects and the EndpointSlice", async () => {
+    const core = lab.kubeConfig().makeApiClient(CoreV1Api);
+    const node = await core.readNode({ name: "node-2" });
+    expect(node.status?.addresses).toEqual(expect.arrayContaining([{ type: "InternalIP", address: "192.0.2.12" }]));
+    expect(node.status?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
+    const slices = await lab.kubeConfig().makeApiClient(DiscoveryV1Api)
+      .listNamespacedEndpointSlice({ namespace: "default", labelSelector: "kubernetes.io/service-name=web" });
+    const endpoints = slices.items.flatMap((s) => s.endpoints ?? []);
+    expect(endpoints.map((e) => [e.addresses[0], e.nodeName, e.conditions?.ready])).toEqual([
+      ["198.51.100.17", "node-1", true],
+      ["198.51.100.33", "node-2", true],
+    ]);
+  });
+
+  it("answers the Local health check 200 on a node with a ready pod and 503 elsewhere, like kube-proxy", async () => {
+    const hc = local.healthCheckNodePort!;
+    expect(hc).toBeGreaterThan(0);
+    const check = (node: string) => lab.client.agent.httpGet(`http://${lab.node(node).ip}:${hc}/healthz`);
+    const withPod = await check("node-2");
+    expect(withPod.status).toBe(200);
+    expect(JSON.parse(withPod.body)).toEqual({
+      service: { namespace: "lab-local", name: "local" }, localEndpoints: 1, serviceProxyHealthy: true,
+    });
+    expect((await check("node-1")).status).toBe(503);
+    expect(JSON.parse((await check("node-1")).body)).toMatchObject({ localEndpoints: 0 });
+
+    await local.setPodReady("local-0", false);
+    expect((await check("node-2")).status).toBe(503);
+    await local.setPodReady("local-0", true);
+    expect((await check("node-2")).status).toBe(200);
+
+    await lab.setNodeProxyHealthy("node-2", false);
+    const unhealthy = await check("node-2");
+    expect(unhealthy.status).toBe(503);
+    expect(JSON.parse(unhealthy.body)).toMatchObject({ localEndpoints: 1, serviceProxyHealthy: false });
+    expect((await lab.client.agent.httpGet(`http://192.0.2.12:10256/healthz`)).status).toBe(503);
+    await lab.setNodeProxyHealthy("node-2", true);
+    expect((await lab.client.agent.httpGet(`http://192.0.2.12:10256/healthz`)).status).toBe(200);
+    expect((await check("node-2")).status).toBe(200);
+  });
+
+  it("routes pod addresses between nodes (flat CNI)", async () => {
+    const pod = web.pods().find((p) => p.name === "web-1")!;
+    expect(pod).toMatchObject({ node: "node-2", ip: "198.51.100.33" });
+    const fromNode3 = await lab.node("node-3").agent.request("TCP", pod.ip, 8080);
+    expect(fromNode3).toMatchObject({ ok: true });
+    expect(fromNode3.body).toMatch(/^backend=web-1 client=192\.0\.2\.13:\d+$/);
+    const udp = await lab.node("node-1").agent.request("UDP", pod.ip, 5353);
+    expect(udp.body).toMatch(/^backend=web-1 client=192\.0\.2\.11:\d+$/);
+
+    await web.removePod("web-1");
+    const gone = await lab.node("node-3").agent.request("TCP", pod.ip, 8080, { timeoutMs: 1_000 });
+    expect(gone.ok).toBe(false);
+    expect(web.pods().map((p) => p.name)).toEqual(["web-0"]);
+  });
+
+  it("measures with the loop: the first success after the start time", async () => {
+    const http = web.ports.find((p) => p.name === "http")!;
+    const node1 = lab.nodes[0]!;
+    await node1.agent.unserve("TCP", node1.ip, http.nodePort!);
+    const startAt = Date.now();
+    const loop = lab.client.agent.loop({ protocol: "TCP", ip: node1.ip, port: http.nodePort!, everyMs: 20, timeoutMs: 200, startAt });
+    await new Promise((r) => setTimeout(r, 300));
+    const restoredAt = Date.now();
+    await node1.agent.serve("TCP", node1.ip, http.nodePort!, "node-1");
+    const result = await loop;
+    expect(result).toMatchObject({ ok: true, body: expect.stringMatching(/^backend=node-1 /) as unknown });
+    expect(result.at!).toBeGreaterThanOrEqual(restoredAt);
+    expect(result.failuresAfterStart).toBeGreaterThan(0);
+  });
+
+  it("reaches the apiserver from the node namespaces", async () => {
+    const ca = readFileSync(join(lab.cp.dir, "ca.crt"), "utf8");
+    for (const node of lab.nodes) {
+      const res = await node.agent.httpGet(`${lab.cp.server}/readyz`, { ca, timeoutMs: 5_000 });
+      expect(res).toMatchObject({ ok: true, status: 200, body: "ok" });
+    }
+  });
+
+  it("tears everything down and is idempotent", async () => {
+    const pids = [...lab.nodes, lab.client, lab.outsider].map((h) => h.agent.pid!);
+    const cpPids = lab.cp.processIds();
+    const logDir = lab.logDir;
+    await lab.teardown();
+    await lab.teardown();
+    expect(existsSync(logDir)).toBe(false);
+    expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
+    expect(rootLinks().filter((l) => l.startsWith(prefix))).toEqual([]);
+    for (const pid of [...pids, ...cpPids]) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
+describe("sweepStaleLabs", () => {
+  it("removes namespaces and root links of dead runs and leaves live ones", async () => {
+    const dead = spawnSync("true").pid;
+    const ns = `lbo${dead}-switch`;
+    const link = `lbo${dead}-up`;
+    const mine = `lbo${process.pid}-sweep`;
+    try {
+      execFileSync("ip", ["netns", "add", ns]);
+      execFileSync("ip", ["netns", "add", mine]);
+      execFileSync("ip", ["link", "add", link, "type", "veth", "peer", "name", "uplink", "netns", ns]);
+      const logs = mkdtempSync(join(tmpdir(), `lbo${dead}-logs-`));
+      const removed = await sweepStaleLabs();
+      expect(removed).toEqual(expect.arrayContaining([ns, link, basename(logs)]));
+      expect(existsSync(logs)).toBe(false);
+      expect(removed).not.toContain(mine);
+      expect(namespaces()).not.toContain(ns);
+      expect(namespaces()).toContain(mine);
+      expect(rootLinks()).not.toContain(link);
+    } finally {
+      for (const args of [["link", "del", link], ["netns", "del", ns], ["netns", "del", mine]]) spawnSync("ip", args);
+    }
+  });
+});
