@@ -1,75 +1,71 @@
 /**
- * `npm run lab`: the local lab. Starts the embedded control plane (real kube-apiserver + etcd), runs the
- * controller as its own process with the bare-metal provider and a lab address pool, applies a demo Service
- * and prints it with its EXTERNAL-IP. Stays up until Ctrl-C; `--once` exits after printing.
+ * `npm run lab`: the local lab, end to end. Builds the network lab (a client host and three node hosts in network
+ * namespaces on a bridge), starts the real control plane, the controller (bare-metal provider, lab address pool)
+ * and one speaker per node, deploys the demo Service demo/hello with a pod on every node, and sends requests from
+ * the client namespace through the VIP, printing which backend answered and which node's MAC the client ARPed.
+ * Stays up until Ctrl-C (printing how to reach the lab); `--once` exits after the requests. Everything is removed
+ * on exit, also on failure.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import { Command } from "commander";
-import { startControlPlane } from "../control-plane.js";
-import { eventually } from "../eventually.js";
+import type { ControllerProcess } from "../controller-process.js";
+import { type Lab, startLab } from "./lab.js";
+import { LAB_POOL, startLabController, waitForAddress } from "./lab-controller.js";
+import { announcerSeenByClient, reachable } from "./speaker-checks.js";
 
-const LAB_POOL = "lab=192.0.2.100-192.0.2.120";
-const LAB_CLASS = "lb-operator.io/baremetal";
+const NODES = ["node-1", "node-2", "node-3"];
 
 async function main(): Promise<void> {
   const opts = new Command("lab")
-    .option("--once", "exit after the demo Service has its address")
-    .option("--log-level <level>", "controller log level", "info")
+    .option("--once", "exit after the demo requests")
+    .option("--requests <n>", "requests to send through the VIP", "6")
     .parse(process.argv)
-    .opts<{ once?: boolean; logLevel: string }>();
+    .opts<{ once?: boolean; requests: string }>();
 
   const say = (msg: string): void => void process.stdout.write(`lab: ${msg}\n`);
-  say("starting kube-apiserver and etcd (the first run builds them from the Go module proxy)");
-  const cp = await startControlPlane();
-  let controller: ChildProcess | undefined;
+  let lab: Lab | undefined;
+  let controller: ControllerProcess | undefined;
   const shutdown = async (code: number): Promise<never> => {
-    controller?.kill("SIGTERM");
-    await cp.stop();
+    await controller?.stop().catch(() => undefined);
+    await lab?.teardown().catch(() => undefined);
     process.exit(code);
   };
   process.once("SIGINT", () => void shutdown(0));
   process.once("SIGTERM", () => void shutdown(0));
   try {
-    say(`control plane up at ${cp.server}; kubeconfig: ${cp.kubeconfigPath}`);
-    const main = fileURLToPath(new URL("../../../src/main.ts", import.meta.url));
-    const args = ["--import", "tsx", main, "run", "--provider", "baremetal", "--kubeconfig", cp.kubeconfigPath,
-      "--address-pool", LAB_POOL, "--no-leader-elect", "--metrics-bind-address", "127.0.0.1:0", "--log-level", opts.logLevel];
-    controller = spawn(process.execPath, args, { stdio: ["ignore", "inherit", opts.once ? "ignore" : "inherit"] });
-    controller.on("exit", (code) => {
-      if (code !== null && code !== 0) say(`controller exited with code ${code}`);
-    });
-    say(`controller started (pid ${controller.pid}) with address pool ${LAB_POOL}`);
+    say("building the network lab and starting kube-apiserver + etcd (the first run builds them from the Go module proxy)");
+    lab = await startLab({ keepLogs: !opts.once });
+    say(`control plane at ${lab.cp.server}; kubeconfig ${lab.cp.kubeconfigPath}`);
+    say(`hosts: client ${lab.client.ip}, ${lab.nodes.map((n) => `${n.name} ${n.ip}`).join(", ")}; one speaker per node`);
+    controller = await startLabController(lab, ["--log-level", "info"]);
+    say(`controller running with address pool ${LAB_POOL}`);
 
-    const core = cp.kubeConfig().makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: "demo" } } });
-    await core.createNamespacedService({ namespace: "demo", body: demoService() });
-    say("applied Service demo/hello (type LoadBalancer, class lb-operator.io/baremetal)");
-    const svc = await eventually("demo/hello to get an address", async () => {
-      const s = await core.readNamespacedService({ namespace: "demo", name: "hello" });
-      return s.status?.loadBalancer?.ingress?.length ? s : undefined;
-    }, { timeoutMs: 60_000 });
+    await lab.deployService({
+      name: "hello",
+      namespace: "demo",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: NODES.map((node, i) => ({ name: `hello-${i}`, node })),
+    });
+    say("applied Service demo/hello (type LoadBalancer, class lb-operator.io/baremetal) with a pod on every node");
+    const { ip: vip } = await waitForAddress(lab, "demo", "hello", 60_000);
+    const svc = await lab.kubeConfig().makeApiClient(CoreV1Api).readNamespacedService({ namespace: "demo", name: "hello" });
     process.stdout.write(`\n${table(svc)}\n\n`);
+
+    await reachable(lab, vip, 80);
+    const announcer = await announcerSeenByClient(lab, vip, 80);
+    say(`client ${lab.client.ip} resolved ${vip} by ARP to ${announcer ?? "?"} (${lab.nodes.find((n) => n.name === announcer)?.mac ?? "?"})`);
+    for (let i = 0; i < Number(opts.requests); i++) {
+      const r = await lab.client.agent.request("TCP", vip, 80, { timeoutMs: 1_000 });
+      say(`client -> ${vip}:80 answered by: ${r.ok ? r.body : `failed (${r.error ?? "no answer"})`}`);
+    }
     if (opts.once) return await shutdown(0);
-    say("running; press Ctrl-C to stop and clean up");
+    say(`running; logs in ${lab.logDir}. Try: ip netns exec ${lab.client.ns} arping -c 1 -i eth0 ${vip}`);
+    say(`or: ip netns exec ${lab.node(announcer ?? "node-1").ns} nft list table ip lb-operator. Ctrl-C stops and cleans up.`);
     await new Promise(() => undefined);
   } catch (err) {
     process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
     await shutdown(1);
   }
-}
-
-function demoService(): V1Service {
-  return {
-    metadata: { name: "hello", namespace: "demo" },
-    spec: {
-      type: "LoadBalancer",
-      loadBalancerClass: LAB_CLASS,
-      selector: { app: "hello" },
-      ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
-    },
-  };
 }
 
 /** The columns of `kubectl get service -o wide`, without kubectl. */
