@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LbOperatorError } from "../../../src/errors.js";
 import type {
-  AgentCommand, AgentEnvelope, AgentHello, AgentReply, AgentResults, HttpResult, LabProtocol, LoopCommand, LoopResult,
-  RequestResult,
+  AgentCommand, AgentEnvelope, AgentHello, AgentReply, AgentResults, HttpResult, LabProtocol, LatencyResult, LoopCommand,
+  LoopResult, RequestResult,
 } from "./agent-protocol.js";
 
 export class AgentError extends LbOperatorError {}
@@ -130,6 +130,11 @@ export class AgentClient {
     return this.call({ op: "loop", ...options, deadline: options.deadline ?? Date.now() + 30_000 });
   }
 
+  /** `count` sequential TCP requests to ip:port, each on a new connection, timed in the agent (LatencyCommand). */
+  latency(ip: string, port: number, options: { count: number; timeoutMs?: number }): Promise<LatencyResult> {
+    return this.call({ op: "latency", protocol: "TCP", ip, port, count: options.count, timeoutMs: options.timeoutMs ?? 2_000 });
+  }
+
   /** Kills the agent (SIGKILL: it holds no state worth saving) and waits for it to exit. */
   async dispose(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
@@ -162,6 +167,8 @@ function defaultTimeout(command: AgentCommand): number {
       return command.timeoutMs + REPLY_GRACE_MS;
     case "loop":
       return Math.max(0, command.deadline - Date.now()) + REPLY_GRACE_MS;
+    case "latency":
+      return command.count * command.timeoutMs + REPLY_GRACE_MS;
     default:
       return DEFAULT_CALL_TIMEOUT_MS;
   }

@@ -62,9 +62,20 @@ export interface LoopCommand extends Endpoint {
   readonly expect?: string;
 }
 
+/**
+ * Latency series (bench/datapath.ts): `count` TCP requests one after another, each a fresh connection as in
+ * `request`, each timed in the agent from connect to the answer line. Stops at the first failure.
+ */
+export interface LatencyCommand extends Endpoint {
+  readonly op: "latency";
+  readonly count: number;
+  /** Per request. */
+  readonly timeoutMs: number;
+}
+
 export type AgentCommand =
   | ServeCommand | UnserveCommand | NodeHealthCommand | ServiceHealthCommand | StopServiceHealthCommand
-  | RequestCommand | HttpGetCommand | LoopCommand;
+  | RequestCommand | HttpGetCommand | LoopCommand | LatencyCommand;
 
 export interface RequestResult {
   readonly ok: boolean;
@@ -94,6 +105,13 @@ export interface LoopResult {
   readonly error?: string;
 }
 
+export interface LatencyResult {
+  /** Milliseconds (performance.now() in the agent) of each successful request, in order. */
+  readonly samplesMs: number[];
+  /** Set when a request failed; the series stopped there. */
+  readonly error?: string;
+}
+
 /** The result type of each command. */
 export interface AgentResults {
   serve: null;
@@ -104,6 +122,7 @@ export interface AgentResults {
   request: RequestResult;
   httpGet: HttpResult;
   loop: LoopResult;
+  latency: LatencyResult;
 }
 
 export interface AgentEnvelope { readonly id: number; readonly command: AgentCommand }

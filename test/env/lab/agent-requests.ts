@@ -6,7 +6,10 @@ import { createSocket } from "node:dgram";
 import { get as httpGet, type IncomingMessage } from "node:http";
 import { get as httpsGet } from "node:https";
 import { createConnection } from "node:net";
-import type { HttpGetCommand, HttpResult, LoopCommand, LoopResult, RequestCommand, RequestResult } from "./agent-protocol.js";
+import { performance } from "node:perf_hooks";
+import type {
+  HttpGetCommand, HttpResult, LatencyCommand, LatencyResult, LoopCommand, LoopResult, RequestCommand, RequestResult,
+} from "./agent-protocol.js";
 
 type RequestSpec = Omit<RequestCommand, "op">;
 
@@ -117,4 +120,16 @@ export function loop(cmd: LoopCommand): Promise<LoopResult> {
       Math.max(0, cmd.deadline - Date.now()));
     fire();
   });
+}
+
+/** See LatencyCommand. Sequential on purpose: one request in flight, so each sample is one round trip. */
+export async function latency(cmd: LatencyCommand): Promise<LatencyResult> {
+  const samplesMs: number[] = [];
+  for (let i = 0; i < cmd.count; i++) {
+    const started = performance.now();
+    const r = await tcpRequest({ protocol: "TCP", ip: cmd.ip, port: cmd.port, timeoutMs: cmd.timeoutMs });
+    if (!r.ok) return { samplesMs, error: `request ${i + 1} of ${cmd.count}: ${r.error ?? "failed"}` };
+    samplesMs.push(performance.now() - started);
+  }
+  return { samplesMs };
 }

@@ -11,7 +11,7 @@ import {
   type AgentCommand, type AgentEnvelope, type AgentHello, type AgentReply, type AgentResults, backendLine,
   type Endpoint, KUBE_PROXY_HEALTHZ_PORT, type ServiceHealthCommand,
 } from "./agent-protocol.js";
-import { fetchHttp, loop, request } from "./agent-requests.js";
+import { fetchHttp, latency, loop, request } from "./agent-requests.js";
 
 interface Backend { name: string; close(): Promise<void> }
 interface ServiceHealth { current: { state: ServiceHealthCommand }; server: HttpServer }
@@ -84,6 +84,7 @@ class Agent {
       case "request": return request(command);
       case "httpGet": return fetchHttp(command);
       case "loop": return loop(command);
+      case "latency": return latency(command);
     }
   }
 

@@ -172,6 +172,12 @@ async function buildSwitch(ns: string): Promise<void> {
   await ip(["-n", ns, "addr", "add", `${ROUTER_IP}/${LAN_PREFIX}`, "dev", "br0"]);
   await ip(["-n", ns, "link", "set", "br0", "up"]);
   await sysctl(ns, "net.ipv4.ip_forward=1", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+  // A switch does not run a firewall: with br_netfilter loaded (it is here) bridged frames would go through the
+  // netfilter hooks and conntrack of this namespace, a cost real L2 fabrics do not have, which paths crossing
+  // the bridge twice (through a VIP) would pay twice. Without the module the settings do not exist.
+  for (const key of ["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables", "net.bridge.bridge-nf-call-arptables"]) {
+    await execIn(ns, "sysctl", ["-qw", `${key}=0`], false);
+  }
 }
 
 async function buildUplink(switchNs: string, rootLink: string): Promise<UplinkPlan> {
