@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
+import type { Logger } from "pino";
 import { ResyncHub } from "./controller/resync-hub.js";
 import { startHttpServer } from "./http-server.js";
 import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
@@ -133,14 +134,7 @@ async function speakerCommand(flags: SpeakerFlags): Promise<void> {
   const kubeConfig = new PooledKubeConfig();
   if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
-  const abort = new AbortController();
-  const onSignal = (sig: string): void => {
-    if (abort.signal.aborted) process.exit(130);
-    logger.info({ signal: sig }, "shutting down");
-    abort.abort(new Error(`received ${sig}`));
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  const abort = abortOnSignals(logger);
   const [metricsHost, metricsPort] = splitHostPort(flags.metricsBindAddress);
   const { runSpeaker } = await import("../providers/baremetal/speaker/run-speaker.js");
   await runSpeaker(
@@ -170,14 +164,7 @@ async function runCommand(flags: RunFlags): Promise<void> {
   if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
   const metrics = new ControllerMetrics();
-  const abort = new AbortController();
-  const onSignal = (sig: string): void => {
-    if (abort.signal.aborted) process.exit(130);
-    logger.info({ signal: sig }, "shutting down");
-    abort.abort(new Error(`received ${sig}`));
-  };
-  process.on("SIGINT", () => onSignal("SIGINT"));
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  const abort = abortOnSignals(logger);
 
   const resync = new ResyncHub();
   const provider = await createProvider(flags.provider, {
@@ -217,6 +204,19 @@ async function runCommand(flags: RunFlags): Promise<void> {
   server.close();
   if (outcome === "lost") process.exitCode = 1;
   logger.info({ outcome }, "stopped");
+}
+
+/** SIGINT/SIGTERM abort the returned controller (a graceful stop); a second signal exits at once. */
+function abortOnSignals(logger: Logger): AbortController {
+  const abort = new AbortController();
+  const onSignal = (sig: string): void => {
+    if (abort.signal.aborted) process.exit(130);
+    logger.info({ signal: sig }, "shutting down");
+    abort.abort(new Error(`received ${sig}`));
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  return abort;
 }
 
 function splitHostPort(address: string): [string, number] {

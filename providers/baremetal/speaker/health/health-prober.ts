@@ -12,6 +12,7 @@
  *   Envoy uses 3 s and 2 failures, CPK proxy.go, which would be far too slow for our sub-second goal).
  * - onChange runs (in a microtask, never re-entrantly, coalesced) only when some target's health flips.
  */
+import { CoalescedNotifier } from "../../../../src/util/coalesced-notifier.js";
 import type { Logger } from "pino";
 import { errorMessage } from "../../../../src/errors.js";
 import { systemClock, type Clock, type TimerHandle } from "../../../../src/util/clock.js";
@@ -52,11 +53,12 @@ export class HealthProber {
   private readonly successThreshold: number;
   private readonly targets = new Map<string, TargetState>();
   private stopped = false;
-  private changePending = false;
+  private readonly changes: CoalescedNotifier;
 
   constructor(private readonly opts: ProberOptions) {
     this.failureThreshold = opts.failureThreshold ?? 1;
     this.successThreshold = opts.successThreshold ?? 1;
+    this.changes = new CoalescedNotifier(opts.onChange, opts.logger, "health");
     if (!(opts.intervalMs > 0) || !(opts.timeoutMs > 0) || opts.timeoutMs > opts.intervalMs) {
       throw new HealthProberConfigError(
         `health probes need 0 < timeoutMs <= intervalMs, got timeoutMs=${opts.timeoutMs} intervalMs=${opts.intervalMs}`,
@@ -94,6 +96,7 @@ export class HealthProber {
 
   stop(): void {
     this.stopped = true;
+    this.changes.stop();
     for (const s of this.targets.values()) this.cancel(s);
     this.targets.clear();
   }
@@ -147,7 +150,7 @@ export class HealthProber {
     const fields = { target: s.key, detail };
     if (healthy) this.opts.logger.info(fields, "backend healthy again");
     else this.opts.logger.warn(fields, "backend unhealthy");
-    this.notify();
+    this.changes.notify();
   }
 
   private current(s: TargetState): boolean {
@@ -160,17 +163,4 @@ export class HealthProber {
     s.inFlight?.abort();
   }
 
-  private notify(): void {
-    if (this.changePending) return;
-    this.changePending = true;
-    queueMicrotask(() => {
-      this.changePending = false;
-      if (this.stopped) return;
-      try {
-        this.opts.onChange();
-      } catch (err) {
-        this.opts.logger.error({ err: errorMessage(err) }, "health onChange handler threw");
-      }
-    });
-  }
 }

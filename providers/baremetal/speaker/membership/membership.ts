@@ -14,6 +14,7 @@
  *   that sends no GARP leaves stale ARP caches).
  * - onChange runs in a microtask after the change, never re-entrantly, coalescing bursts.
  */
+import { CoalescedNotifier } from "../../../../src/util/coalesced-notifier.js";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { errorMessage } from "../../../../src/errors.js";
@@ -53,12 +54,13 @@ export class SpeakerMembership {
   private stopped = false;
   private sendTimer: TimerHandle | undefined;
   private settleTimer: TimerHandle | undefined;
-  private changePending = false;
+  private readonly changes: CoalescedNotifier;
 
   constructor(private readonly opts: MembershipOptions) {
     validateMembershipOptions(opts);
     this.clock = opts.clock ?? systemClock;
     this.drops = new RateLimitedLog(opts.logger, this.clock, LOG_PERIOD_MS);
+    this.changes = new CoalescedNotifier(opts.onChange, opts.logger, "membership");
   }
 
   /** Binds the socket and starts sending at once. Rejects with MembershipBindError when the bind fails. */
@@ -80,7 +82,7 @@ export class SpeakerMembership {
     socket.on("message", (msg, rinfo) => this.receive(msg, rinfo.address));
     this.socket = socket;
     this.startedAt = this.clock.now();
-    this.settleTimer = this.arm(() => this.notify(), this.opts.timeoutMs);
+    this.settleTimer = this.arm(() => this.changes.notify(), this.opts.timeoutMs);
     this.opts.logger.info(
       { port: this.opts.port, bindAddress: this.opts.bindAddress, incarnation: this.incarnation },
       "speaker membership started",
@@ -117,7 +119,7 @@ export class SpeakerMembership {
       this.peers.set(node, rec);
       if (this.socket && !this.stopped) void this.send(node, rec, false);
     }
-    if (changed) this.notify();
+    if (changed) this.changes.notify();
   }
 
   /** Self is always "alive"; a node never heard from (or not in the peer list) is "unknown". */
@@ -155,6 +157,7 @@ export class SpeakerMembership {
   async stop(options: { readonly leave?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.changes.stop();
     for (const t of [this.sendTimer, this.settleTimer]) if (t) this.clock.clearTimeout(t);
     for (const rec of this.peers.values()) if (rec.deadline) this.clock.clearTimeout(rec.deadline);
     const socket = this.socket;
@@ -271,22 +274,9 @@ export class SpeakerMembership {
     const from = rec.state;
     rec.state = to;
     if (from !== to) this.opts.logger.info({ node, from, to, reason }, "peer speaker state changed");
-    this.notify();
+    this.changes.notify();
   }
 
-  private notify(): void {
-    if (this.changePending || this.stopped) return;
-    this.changePending = true;
-    queueMicrotask(() => {
-      this.changePending = false;
-      if (this.stopped) return;
-      try {
-        this.opts.onChange();
-      } catch (err) {
-        this.opts.logger.error({ err: errorMessage(err) }, "membership onChange handler threw");
-      }
-    });
-  }
 
   private arm(fn: () => void, ms: number): TimerHandle {
     const handle = this.clock.setTimeout(fn, ms);
