@@ -39,6 +39,12 @@ export interface NodeBackend {
   readonly addresses: readonly NodeAddress[];
   readonly providerID: string | undefined;
   readonly zone: string | undefined;
+  /**
+   * The node's labels, for providers that select targets by label (AWS `target-node-labels`). A label change alone
+   * does not resync load balancers (upstream's node predicates ignore labels too); it applies at the next change
+   * or drift repair.
+   */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export interface PodEndpoint {

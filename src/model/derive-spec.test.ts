@@ -54,8 +54,8 @@ describe("deriveSpec", () => {
       backends: {
         mode: "nodePort",
         nodes: [
-          { name: "node-a", addresses: [{ type: "InternalIP", address: "198.51.100.1" }, { type: "Hostname", address: "node-a" }], providerID: "test://node-a", zone: "zone-a" },
-          { name: "node-b", addresses: [{ type: "InternalIP", address: "198.51.100.2" }, { type: "Hostname", address: "node-b" }], providerID: "test://node-b", zone: "zone-a" },
+          { name: "node-a", addresses: [{ type: "InternalIP", address: "198.51.100.1" }, { type: "Hostname", address: "node-a" }], providerID: "test://node-a", zone: "zone-a", labels: { "topology.kubernetes.io/zone": "zone-a" } },
+          { name: "node-b", addresses: [{ type: "InternalIP", address: "198.51.100.2" }, { type: "Hostname", address: "node-b" }], providerID: "test://node-b", zone: "zone-a", labels: { "topology.kubernetes.io/zone": "zone-a" } },
         ],
       },
       healthCheck: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },

@@ -19,6 +19,7 @@ export function deriveNodeBackends(nodes: readonly V1Node[]): NodeBackend[] {
       addresses: (node.status?.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
       providerID: node.spec?.providerID || undefined,
       zone: node.metadata?.labels?.[ZONE_LABEL] || undefined,
+      labels: { ...node.metadata?.labels },
     });
   }
   return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
