@@ -187,8 +187,9 @@ export const conformanceCases: readonly ConformanceCase[] = [
       const svc = await ctx.kube.service(ctx.namespace, "badip");
       assert.deepEqual(ingressOf(svc), []);
       const warnings = (await ctx.kube.events(ctx.namespace, "badip")).filter((e) => e.type === "Warning");
-      assert.equal(warnings.length, 1);
-      assert.equal(warnings[0]?.count ?? 1, 1, "the warning repeated: a retry storm");
+      const seen = warnings.map((w) => `${w.reason} x${w.count ?? 1} at ${String(w.firstTimestamp ?? w.eventTime)}: ${w.message ?? ""}`).join("; ");
+      assert.equal(warnings.length, 1, `expected one Warning event, got: ${seen}`);
+      assert.equal(warnings[0]?.count ?? 1, 1, `the warning repeated (a retry storm): ${seen}`);
     },
   },
   {
