@@ -1,0 +1,111 @@
+/**
+ * The AWS provider: NLB (instance or ip targets) or classic ELB per the Service's annotations, fronted by a managed
+ * security group that admits only the source ranges, with one shared backend group referenced once on the nodes.
+ *
+ * Order in ensure, so bad input never leaves a partial load balancer: parse and validate everything (annotations,
+ * ip-mode endpoints) before the first mutating call; resolve the account (subnets, VPC, node group; cached); then
+ * security groups (the NLB needs its groups at creation); then the load balancer. Each step diffs before it writes,
+ * so an unchanged Service makes no mutating call. Deletion finds resources by name and ownership tags.
+ */
+import type { Logger } from "pino";
+import { InvalidSpecError } from "../../src/errors.js";
+import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
+import { parseAwsConfig } from "./annotations.js";
+import type { AwsEnvironmentResolver } from "./aws-environment.js";
+import { AWS_ANNOTATION_PREFIX, type AwsServiceConfig, type LoadBalancerDeployer, type LoadBalancerKind } from "./aws-types.js";
+
+export const AWS_PROVIDER_NAME = "aws";
+
+/** The security-group steps the provider needs (security-groups/ implements them against EC2). */
+export interface SecurityGroupPort {
+  ensureFrontend(
+    input: { id: LoadBalancerId; vpcId: string; ports: { protocol: "TCP" | "UDP"; port: number }[]; sourceRanges: readonly string[]; extraTags: Readonly<Record<string, string>> },
+    signal: AbortSignal,
+  ): Promise<string>;
+  ensureBackend(clusterId: string, vpcId: string, signal: AbortSignal): Promise<string>;
+  ensureNodeAccess(nodeSecurityGroupId: string, backendGroupId: string, signal: AbortSignal): Promise<void>;
+  deleteFrontend(id: LoadBalancerId, signal: AbortSignal): Promise<void>;
+}
+
+export interface AwsProviderOptions {
+  readonly deployers: Readonly<Record<LoadBalancerKind, LoadBalancerDeployer>>;
+  readonly securityGroups: SecurityGroupPort;
+  readonly environment: AwsEnvironmentResolver;
+  readonly logger: Logger;
+}
+
+export class AwsProvider implements LoadBalancerProvider {
+  readonly name = AWS_PROVIDER_NAME;
+  /** The kind last ensured per Service uid: a type change must remove the other kind's load balancer. */
+  private readonly lastKind = new Map<string, LoadBalancerKind>();
+
+  constructor(private readonly options: AwsProviderOptions) {}
+
+  async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
+    const config = parseAwsConfig(spec);
+    validateTargets(spec, config, this.lastKind.has(spec.id.uid));
+    const env = await this.options.environment.resolve(spec, config, signal);
+    if (config.eipAllocations && config.eipAllocations.length !== env.subnets.length) {
+      throw new InvalidSpecError(
+        `${AWS_ANNOTATION_PREFIX}eip-allocations`,
+        `${config.eipAllocations.length} allocation(s) for ${env.subnets.length} subnet(s) (${env.subnets.map((s) => s.id).join(", ")}): one per subnet is needed`,
+      );
+    }
+    const securityGroupIds = await this.securityGroupsFor(spec, config, env.vpcId, env.nodeSecurityGroupId, signal);
+    const other: LoadBalancerKind = config.kind === "nlb" ? "clb" : "nlb";
+    if (this.lastKind.get(spec.id.uid) !== config.kind) {
+      // First ensure since start, or the type annotation changed: make sure the other kind is gone.
+      await this.options.deployers[other].delete(spec.id, signal);
+    }
+    const { dnsName } = await this.options.deployers[config.kind].ensure({ spec, config, env, securityGroupIds }, signal);
+    this.lastKind.set(spec.id.uid, config.kind);
+    const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
+    return { ingress: [{ hostname: dnsName.toLowerCase(), ports }] };
+  }
+
+  async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {
+    await this.options.deployers.nlb.delete(id, signal);
+    await this.options.deployers.clb.delete(id, signal);
+    await this.options.securityGroups.deleteFrontend(id, signal);
+    this.lastKind.delete(id.uid);
+  }
+
+  private async securityGroupsFor(
+    spec: LoadBalancerSpec,
+    config: AwsServiceConfig,
+    vpcId: string,
+    nodeGroupId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    if (config.securityGroups) return [...config.securityGroups];
+    const sg = this.options.securityGroups;
+    const ports = spec.ports.flatMap((p) => (p.protocol === "SCTP" ? [] : [{ protocol: p.protocol, port: p.port }]));
+    const frontend = await sg.ensureFrontend({ id: spec.id, vpcId, ports, sourceRanges: spec.sourceRanges, extraTags: config.additionalTags }, signal);
+    const backend = await sg.ensureBackend(spec.id.clusterId, vpcId, signal);
+    if (nodeGroupId) await sg.ensureNodeAccess(nodeGroupId, backend, signal);
+    else this.options.logger.warn({ cluster: spec.id.clusterId }, "no node security group tagged kubernetes.io/cluster/<id>=owned: node access rule not managed");
+    return [frontend, backend, ...(config.kind === "clb" ? config.extraSecurityGroups : [])];
+  }
+}
+
+/**
+ * Bad input that would otherwise create a load balancer with nothing behind it, or fail half-way. An ip-mode
+ * Service without ready endpoints gets no new load balancer; one we already made is converged (to no targets,
+ * e.g. during a rollout) rather than refused.
+ */
+function validateTargets(spec: LoadBalancerSpec, config: AwsServiceConfig, exists: boolean): void {
+  if (spec.requestedIPs.length > 0) {
+    // cloud-provider-aws rejects it too: AWS picks the addresses (an NLB can take Elastic IPs per subnet).
+    throw new InvalidSpecError("spec.loadBalancerIP", `a requested address (${spec.requestedIPs.join(", ")}) is not supported on AWS; use ${"service.beta.kubernetes.io/aws-load-balancer-eip-allocations"} with an NLB`);
+  }
+  if (config.targetType !== "ip") return;
+  if (spec.backends.mode !== "pod") {
+    throw new InvalidSpecError(
+      "spec.allocateLoadBalancerNodePorts",
+      "ip targets need the pod addresses: set spec.allocateLoadBalancerNodePorts=false (pod mode)",
+    );
+  }
+  if (!exists && !spec.backends.endpoints.some((e) => e.ready)) {
+    throw new InvalidSpecError("endpoints", "ip targets: the Service has no ready endpoints, so no load balancer was created; it will be once pods are ready");
+  }
+}
