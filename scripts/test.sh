@@ -8,6 +8,8 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 echo "== node $(node --version)"
 echo "== control plane binaries"
 bash scripts/install-control-plane.sh
+echo "== moto"
+bash scripts/install-moto.sh
 echo "== typecheck"
 tsc -p tsconfig.json --noEmit
 echo "== lint"

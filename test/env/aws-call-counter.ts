@@ -1,0 +1,86 @@
+/**
+ * Counts the AWS calls a provider makes, by operation, so tests can assert "a second ensure with the same spec
+ * makes no mutating call" and benches can report calls per reconcile (issue 4; the legacy provider's no-op
+ * reconcile is about ten describes and one needless write per NLB, ../shared/reference/aws.md section 3).
+ *
+ * The wrapped clients are Proxies over the originals: `send` is counted, everything else (config, destroy,
+ * middlewareStack) is the original's, and the originals stay uncounted for the test's own assertions.
+ */
+import type { AwsClients } from "../../providers/aws/aws-types.js";
+
+export type CountedApi = keyof AwsClients;
+
+export interface CountedCall {
+  readonly api: CountedApi;
+  /** The command class name without "Command", i.e. the AWS operation (CreateLoadBalancer). */
+  readonly operation: string;
+  readonly mutating: boolean;
+}
+
+export interface CallFilter {
+  readonly api?: CountedApi;
+  readonly mutating?: boolean;
+}
+
+export interface CallCounter {
+  /** Clients whose every `send` is counted (failed calls too: an attempt is a call AWS bills and throttles). */
+  readonly clients: AwsClients;
+  /** Every call since the last reset, in order. */
+  calls(filter?: CallFilter): readonly CountedCall[];
+  count(filter?: CallFilter): number;
+  /** Calls per operation; keys are "Operation", or "api:Operation" with `qualified` (DescribeTags exists in elb and elbv2). */
+  byOperation(filter?: CallFilter & { readonly qualified?: boolean }): Record<string, number>;
+  reset(): void;
+}
+
+/** Read-only operations: Describe*, List*, Get*. Everything else changes something (or might). */
+export function isMutating(operation: string): boolean {
+  return !/^(Describe|List|Get)[A-Z]/.test(operation);
+}
+
+export function operationName(command: unknown): string {
+  const name = typeof command === "object" && command !== null ? command.constructor.name : "Unknown";
+  return name.endsWith("Command") ? name.slice(0, -"Command".length) : name;
+}
+
+function countedClient<C extends object>(client: C, onSend: (command: unknown) => void): C {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop !== "send" || typeof value !== "function") return value;
+      return (command: unknown, ...rest: unknown[]): unknown => {
+        onSend(command);
+        return Reflect.apply(value, target, [command, ...rest]);
+      };
+    },
+  });
+}
+
+export function countCalls(clients: AwsClients): CallCounter {
+  const log: CountedCall[] = [];
+  const record = (api: CountedApi) => (command: unknown): void => {
+    const operation = operationName(command);
+    log.push({ api, operation, mutating: isMutating(operation) });
+  };
+  const matches = (filter: CallFilter) => (c: CountedCall): boolean =>
+    (filter.api === undefined || c.api === filter.api) && (filter.mutating === undefined || c.mutating === filter.mutating);
+
+  return {
+    clients: {
+      elbv2: countedClient(clients.elbv2, record("elbv2")),
+      elb: countedClient(clients.elb, record("elb")),
+      ec2: countedClient(clients.ec2, record("ec2")),
+    },
+    calls: (filter = {}) => log.filter(matches(filter)),
+    count: (filter = {}) => log.filter(matches(filter)).length,
+    byOperation(filter = {}): Record<string, number> {
+      const out: Record<string, number> = {};
+      for (const c of log.filter(matches(filter))) {
+        const key = filter.qualified === true ? `${c.api}:${c.operation}` : c.operation;
+        out[key] = (out[key] ?? 0) + 1;
+      }
+      return out;
+    },
+    reset: () => { log.length = 0; },
+  };
+}
