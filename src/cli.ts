@@ -30,6 +30,8 @@ interface RunFlags {
   addressPool: string[];
   addressPoolFile?: string;
   announceOnly: boolean;
+  awsRegion?: string;
+  awsEndpoint?: string;
   logLevel: string;
 }
 
@@ -79,6 +81,8 @@ export function buildCli(): Command {
     .option("--address-pool <name=range>", "bare metal: an address pool, repeatable (e.g. lab=192.0.2.100-192.0.2.120)", collect, [])
     .option("--address-pool-file <path>", "bare metal: a YAML file with address pools")
     .option("--announce-only", "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)", false)
+    .option("--aws-region <region>", "aws: region (default: AWS_REGION or the profile's)")
+    .option("--aws-endpoint <url>", "aws: endpoint override for every AWS API, e.g. an emulator (default: AWS)")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (flags: RunFlags) => runCommand(flags));
   program
@@ -173,6 +177,8 @@ async function runCommand(flags: RunFlags): Promise<void> {
     addressPools: flags.addressPool,
     addressPoolFile: flags.addressPoolFile,
     announceOnly: flags.announceOnly,
+    awsRegion: flags.awsRegion,
+    awsEndpoint: flags.awsEndpoint,
     signal: abort.signal,
     requestResync: () => resync.request(),
   });

@@ -2,7 +2,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { LoadBalancerProvider } from "./provider.js";
 
-export const PROVIDER_NAMES = ["baremetal"] as const;
+export const PROVIDER_NAMES = ["baremetal", "aws"] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 /** Everything a provider factory may need from the command line and the process. */
@@ -15,6 +15,10 @@ export interface ProviderInputs {
   addressPoolFile: string | undefined;
   /** Bare metal: `--announce-only` (speakers only answer ARP; kube-proxy forwards; ipMode VIP). */
   announceOnly: boolean;
+  /** AWS: `--aws-region` (default: the SDK's, from AWS_REGION or the profile). */
+  awsRegion: string | undefined;
+  /** AWS: `--aws-endpoint`, an endpoint override for every AWS API (emulators; default: AWS). */
+  awsEndpoint: string | undefined;
   /** Aborts when the process shuts down; providers stop their own watches with it. */
   signal: AbortSignal;
   /** Ask the controller to reconcile every Service again (e.g. address pools changed). */
@@ -30,6 +34,10 @@ export async function createProvider(name: string, inputs: ProviderInputs): Prom
     case "baremetal": {
       const { createBaremetalProvider } = await import("../providers/baremetal/create-baremetal-provider.js");
       return createBaremetalProvider(inputs);
+    }
+    case "aws": {
+      const { createAwsProvider } = await import("../providers/aws/create-aws-provider.js");
+      return createAwsProvider(inputs);
     }
     default:
       throw new RangeError(`unknown provider "${name}"; known providers: ${PROVIDER_NAMES.join(", ")}`);
