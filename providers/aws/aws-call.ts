@@ -73,7 +73,12 @@ export function hasCode(err: unknown, ...codes: string[]): boolean {
 
 export interface AwsCallOptions {
   readonly signal?: AbortSignal;
-  /** Attempts for transient faults, the first included. Default 3. */
+  /**
+   * Attempts for transient faults, the first included. Default 3, but 1 for Create* calls: a create whose answer
+   * was lost (the connection dropped after AWS acted) must not be sent again blindly, or a load balancer is made
+   * twice (moto does; AWS answers a same-named CreateLoadBalancer idempotently only if every parameter matches).
+   * The reconcile fails instead, and the next one finds the resource by name and adopts it.
+   */
   readonly attempts?: number;
   /** Counts each attempt, for metrics. */
   readonly onAttempt?: (operation: string) => void;
@@ -93,7 +98,7 @@ export async function awsCall<T>(operation: string, fn: () => Promise<T>, option
         throw new AbortError(new AwsApiError(operation, errorCode(err), statusOf(err), { cause: err }));
       }
     },
-    { retries: (options.attempts ?? 3) - 1, minTimeout: 200, maxTimeout: 2_000, signal: options.signal },
+    { retries: (options.attempts ?? (operation.startsWith("Create") ? 1 : 3)) - 1, minTimeout: 200, maxTimeout: 2_000, signal: options.signal },
   ).catch((err: unknown) => {
     if (err instanceof RetryAfterError || err instanceof AwsApiError) throw err;
     throw new AwsApiError(operation, errorCode(err), statusOf(err), { cause: err });
