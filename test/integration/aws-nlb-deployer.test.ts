@@ -291,7 +291,7 @@ describe("NLB deployer, ip targets", () => {
     await deployer.ensure(input(spec(["10.0.100.10", "10.0.100.11"], ["10.0.100.12"]), config), signal);
     const lbArn = (await loadBalancer(loadBalancerName(id, "nlb", "internet-facing"))).LoadBalancerArn!;
     const [tg] = await targetGroupsOf(lbArn);
-    expect([tg!.TargetType, tg!.Port, tg!.HealthCheckProtocol, tg!.HealthCheckPort]).toEqual(["ip", 8443, "TCP", "traffic-port"]);
+    expect([tg!.TargetType, tg!.Port, tg!.HealthCheckProtocol, tg!.HealthCheckPort]).toEqual(["ip", 1, "TCP", "traffic-port"]);
     expect(await targetsOf(tg!.TargetGroupArn!)).toEqual(["10.0.100.10:8443", "10.0.100.11:8443"]);
     await expectNoOp(input(spec(["10.0.100.10", "10.0.100.11"], ["10.0.100.12"]), config), "1 port, ip");
 

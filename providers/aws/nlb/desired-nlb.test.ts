@@ -2,7 +2,7 @@ import { describe, it, expect } from "vitest";
 import { InvalidSpecError } from "../../../src/errors.js";
 import { TAG_RESOURCE, TAG_SERVICE_UID, ownershipTags } from "../aws-types.js";
 import { loadBalancerName } from "../names.js";
-import { ATTR_ACCESS_LOGS_BUCKET, ATTR_CROSS_ZONE, ATTR_PROXY_PROTOCOL_V2, DEFAULT_SSL_POLICY, desiredNlb } from "./desired-nlb.js";
+import { ATTR_ACCESS_LOGS_BUCKET, ATTR_CROSS_ZONE, ATTR_PROXY_PROTOCOL_V2, DEFAULT_SSL_POLICY, IP_TARGET_GROUP_PORT, desiredNlb } from "./desired-nlb.js";
 import { TAG_ADDITIONAL_KEYS } from "./nlb-diff.js";
 import { endpoint, nlbConfig, nlbEnv, nlbInput, nlbSpec, nlbTestId, port } from "./nlb-fixtures.js";
 
@@ -138,7 +138,7 @@ describe("desiredNlb: ip targets", () => {
   const podSpec = (endpoints: ReturnType<typeof endpoint>[]) =>
     nlbSpec({ ports: [port(80, undefined, "http")], backends: { mode: "pod", endpoints } });
 
-  it("ready IPv4 endpoints with their own target port; the group's port is the lowest", () => {
+  it("ready IPv4 endpoints with their own target port; the group's port is a fixed placeholder", () => {
     const spec = podSpec([
       endpoint("10.1.0.9", { http: 8080 }),
       endpoint("10.1.0.2", { http: 8081 }),
@@ -148,15 +148,18 @@ describe("desiredNlb: ip targets", () => {
     ]);
     const tg = desiredNlb(nlbInput({ spec, config })).targetGroups[0];
     expect(tg?.targetType).toBe("ip");
-    expect(tg?.port).toBe(8079);
+    expect(tg?.port).toBe(IP_TARGET_GROUP_PORT);
     expect(tg?.targets).toEqual([{ id: "10.1.0.2", port: 8081 }, { id: "10.1.0.9", port: 8080 }]);
     // The ETP=Local node check does not apply to ip targets (LBC #1813).
     const local = nlbSpec({ ...spec, externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32100, path: "/healthz" } });
     expect(desiredNlb(nlbInput({ spec: local, config })).targetGroups[0]?.healthCheck.protocol).toBe("TCP");
   });
 
-  it("no endpoint for a port, or node backends, is invalid", () => {
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: podSpec([]), config })))).toBe("spec.selector");
+  it("no endpoints empties the group under the same name; node backends are invalid", () => {
+    const some = desiredNlb(nlbInput({ spec: podSpec([endpoint("10.1.0.9", { http: 8080 })]), config })).targetGroups[0];
+    const none = desiredNlb(nlbInput({ spec: podSpec([]), config })).targetGroups[0];
+    expect(none?.targets).toEqual([]);
+    expect(none?.name).toBe(some?.name);
     expect(invalidField(() => desiredNlb(nlbInput({ config })))).toContain("nlb-target-type");
   });
 });

@@ -137,20 +137,6 @@ function subnetMappings(input: DeployInput): SubnetMapping[] {
   return env.subnets.map((s, i) => ({ subnetId: s.id, allocationId: eips?.[i] }));
 }
 
-/**
- * The target port of pod endpoints for one Service port: the lowest one among the endpoints (ready or not, so a
- * rollout with nothing ready yet keeps the same target group). Undefined when no endpoint serves the port.
- */
-function podTargetPort(spec: LoadBalancerSpec, port: PortSpec): number | undefined {
-  if (spec.backends.mode !== "pod") return undefined;
-  let lowest: number | undefined;
-  for (const ep of spec.backends.endpoints) {
-    const p = ep.ports[port.name];
-    if (p !== undefined && (lowest === undefined || p < lowest)) lowest = p;
-  }
-  return lowest;
-}
-
 function compareTargets(a: DesiredTarget, b: DesiredTarget): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : a.port - b.port;
 }
@@ -166,6 +152,9 @@ function ipTargets(spec: LoadBalancerSpec, port: PortSpec): DesiredTarget[] {
   return targets.sort(compareTargets);
 }
 
+/** The port of an ip-target group (see targetPortFor). */
+export const IP_TARGET_GROUP_PORT = 1;
+
 function targetPortFor(input: DeployInput, port: PortSpec): number {
   const { spec, config } = input;
   if (config.targetType === "instance") {
@@ -180,11 +169,11 @@ function targetPortFor(input: DeployInput, port: PortSpec): number {
   if (spec.backends.mode !== "pod") {
     throw new InvalidSpecError(field("nlb-target-type"), "ip targets need pod endpoints, but the Service's backends are nodes");
   }
-  const target = podTargetPort(spec, port);
-  if (target === undefined) {
-    throw new InvalidSpecError("spec.selector", `ip targets: no endpoint serves port ${port.port} (${port.name || "unnamed"}); the Service has no endpoints to register`);
-  }
-  return target;
+  // Every ip target is registered with its own port and the health check uses the traffic port, so the group's own
+  // port is only a default. A fixed one (aws-load-balancer-controller uses 1 when the target port is not numeric)
+  // keeps the group's name stable while pods come and go, also through a moment with no ready pod at all, when
+  // the group must be emptied rather than the Service refused.
+  return IP_TARGET_GROUP_PORT;
 }
 
 function targetGroupFor(input: DeployInput, port: PortSpec, sslListener: boolean): DesiredTargetGroup {
