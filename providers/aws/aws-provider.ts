@@ -9,7 +9,7 @@
  */
 import type { Logger } from "pino";
 import { InvalidSpecError } from "../../src/errors.js";
-import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
+import type { ExistingLoadBalancer, LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
 import { parseAwsConfig } from "./annotations.js";
 import type { AwsEnvironmentResolver } from "./aws-environment.js";
 import { AWS_ANNOTATION_PREFIX, type AwsServiceConfig, type LoadBalancerDeployer, type LoadBalancerKind } from "./aws-types.js";
@@ -38,12 +38,19 @@ export class AwsProvider implements LoadBalancerProvider {
   readonly name = AWS_PROVIDER_NAME;
   /** The kind last ensured per Service uid: a type change must remove the other kind's load balancer. */
   private readonly lastKind = new Map<string, LoadBalancerKind>();
+  /** Services whose load balancer exists (ensured, or restored from status after a restart). */
+  private readonly existing = new Set<string>();
 
   constructor(private readonly options: AwsProviderOptions) {}
 
+  /** After a restart: Services with an address have a load balancer (an ip-mode one may then be emptied). */
+  async restore(existing: readonly ExistingLoadBalancer[]): Promise<void> {
+    for (const lb of existing) this.existing.add(lb.id.uid);
+  }
+
   async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
     const config = parseAwsConfig(spec);
-    validateTargets(spec, config, this.lastKind.has(spec.id.uid));
+    validateTargets(spec, config, this.existing.has(spec.id.uid));
     const env = await this.options.environment.resolve(spec, config, signal);
     if (config.eipAllocations && config.eipAllocations.length !== env.subnets.length) {
       throw new InvalidSpecError(
@@ -59,6 +66,7 @@ export class AwsProvider implements LoadBalancerProvider {
     }
     const { dnsName } = await this.options.deployers[config.kind].ensure({ spec, config, env, securityGroupIds }, signal);
     this.lastKind.set(spec.id.uid, config.kind);
+    this.existing.add(spec.id.uid);
     const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
     return { ingress: [{ hostname: dnsName.toLowerCase(), ports }] };
   }
@@ -68,6 +76,7 @@ export class AwsProvider implements LoadBalancerProvider {
     await this.options.deployers.clb.delete(id, signal);
     await this.options.securityGroups.deleteFrontend(id, signal);
     this.lastKind.delete(id.uid);
+    this.existing.delete(id.uid);
   }
 
   private async securityGroupsFor(
