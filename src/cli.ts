@@ -32,6 +32,14 @@ interface RunFlags {
   announceOnly: boolean;
   awsRegion?: string;
   awsEndpoint?: string;
+  gceProject?: string;
+  gceRegion?: string;
+  gceNetwork?: string;
+  gceSubnetwork?: string;
+  gceNodeTags: string[];
+  gceVpcRanges: string[];
+  gceHealthCheckRanges: string[];
+  gceEndpoint?: string;
   logLevel: string;
 }
 
@@ -50,6 +58,8 @@ const positiveInt = (value: string): number => {
 };
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const csv = (value: string, previous: string[]): string[] => [...previous, ...value.split(",").map((v) => v.trim()).filter(Boolean)];
 
 const port = (value: string): number => {
   const n = Number(value);
@@ -83,6 +93,14 @@ export function buildCli(): Command {
     .option("--announce-only", "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)", false)
     .option("--aws-region <region>", "aws: region (default: AWS_REGION or the profile's)")
     .option("--aws-endpoint <url>", "aws: endpoint override for every AWS API, e.g. an emulator (default: AWS)")
+    .option("--gce-project <id>", "gce: project (default: from application default credentials)")
+    .option("--gce-region <region>", "gce: region of the cluster (required with --provider gce)")
+    .option("--gce-network <name>", "gce: VPC network", "default")
+    .option("--gce-subnetwork <name>", "gce: default subnetwork of the forwarding rules (default: the network's name)")
+    .option("--gce-node-tags <tags>", "gce: node instance tags the firewall rules target (comma-separated)", csv, [])
+    .option("--gce-vpc-ranges <cidrs>", "gce: sources admitted when a Service gives no source ranges (default: RFC 1918)", csv, [])
+    .option("--gce-health-check-ranges <cidrs>", "gce: Google health-check source ranges (default: the four documented ranges)", csv, [])
+    .option("--gce-endpoint <url>", "gce: another Compute endpoint, without credentials (emulators, tests)")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (flags: RunFlags) => runCommand(flags));
   program
@@ -179,6 +197,14 @@ async function runCommand(flags: RunFlags): Promise<void> {
     announceOnly: flags.announceOnly,
     awsRegion: flags.awsRegion,
     awsEndpoint: flags.awsEndpoint,
+    gceProject: flags.gceProject,
+    gceRegion: flags.gceRegion,
+    gceNetwork: flags.gceNetwork,
+    gceSubnetwork: flags.gceSubnetwork,
+    gceNodeTags: flags.gceNodeTags,
+    gceVpcRanges: flags.gceVpcRanges,
+    gceHealthCheckRanges: flags.gceHealthCheckRanges,
+    gceEndpoint: flags.gceEndpoint,
     signal: abort.signal,
     requestResync: () => resync.request(),
   });

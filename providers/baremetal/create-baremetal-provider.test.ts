@@ -15,8 +15,6 @@ describe("createBaremetalProvider", () => {
         addressPools: ["lab=192.0.2.1/24"],
         addressPoolFile: undefined,
         announceOnly: false,
-        awsRegion: undefined,
-        awsEndpoint: undefined,
         signal: new AbortController().signal,
         requestResync: () => resyncs++,
       }),

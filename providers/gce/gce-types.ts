@@ -13,6 +13,7 @@ import type {
   InstanceGroupsClient,
   RegionBackendServicesClient,
   RegionOperationsClient,
+  SubnetworksClient,
   ZoneOperationsClient,
 } from "@google-cloud/compute";
 import type { LoadBalancerId } from "../../src/provider.js";
@@ -25,6 +26,8 @@ export interface GceClients {
   readonly forwardingRules: ForwardingRulesClient;
   readonly firewalls: FirewallsClient;
   readonly addresses: AddressesClient;
+  /** Read only: the subnet annotation must name a subnetwork, and a requested IP must lie in its range. */
+  readonly subnetworks: SubnetworksClient;
   readonly regionOperations: RegionOperationsClient;
   readonly zoneOperations: ZoneOperationsClient;
   readonly globalOperations: GlobalOperationsClient;

@@ -34,8 +34,6 @@ async function startBaremetal(addressPools: string[]): Promise<{ controller: Run
     addressPools,
     addressPoolFile: undefined,
     announceOnly: false,
-    awsRegion: undefined,
-    awsEndpoint: undefined,
     signal: abort.signal,
     requestResync: () => hub.request(),
   });
