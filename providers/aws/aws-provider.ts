@@ -10,6 +10,7 @@
 import type { Logger } from "pino";
 import { InvalidSpecError } from "../../src/errors.js";
 import type { ExistingLoadBalancer, LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
+import { type Clock, systemClock } from "../../src/util/clock.js";
 import { parseAwsConfig } from "./annotations.js";
 import type { AwsEnvironmentResolver } from "./aws-environment.js";
 import { AWS_ANNOTATION_PREFIX, type AwsServiceConfig, type LoadBalancerDeployer, type LoadBalancerKind } from "./aws-types.js";
@@ -32,6 +33,9 @@ export interface AwsProviderOptions {
   readonly securityGroups: SecurityGroupPort;
   readonly environment: AwsEnvironmentResolver;
   readonly logger: Logger;
+  readonly clock?: Clock;
+  /** How long the cluster-wide backend group and its node rule count as ensured. Default 5 minutes. */
+  readonly clusterCacheMs?: number;
 }
 
 export class AwsProvider implements LoadBalancerProvider {
@@ -40,6 +44,11 @@ export class AwsProvider implements LoadBalancerProvider {
   private readonly lastKind = new Map<string, LoadBalancerKind>();
   /** Services whose load balancer exists (ensured, or restored from status after a restart). */
   private readonly existing = new Set<string>();
+  /**
+   * The backend group and its node rule are the same for every Service of a cluster: ensured once per cache period,
+   * not once per Service and reconcile (they were 2 of the 10 describes of a no-op NLB reconcile, bench/aws-calls).
+   */
+  private readonly clusterSetup = new Map<string, { backendGroupId: string; at: number }>();
 
   constructor(private readonly options: AwsProviderOptions) {}
 
@@ -79,6 +88,19 @@ export class AwsProvider implements LoadBalancerProvider {
     this.existing.delete(id.uid);
   }
 
+  private async backendGroup(clusterId: string, vpcId: string, nodeGroupId: string | undefined, signal: AbortSignal): Promise<string> {
+    const key = `${clusterId}|${vpcId}|${nodeGroupId ?? ""}`;
+    const now = (this.options.clock ?? systemClock).now();
+    const cached = this.clusterSetup.get(key);
+    if (cached && now - cached.at < (this.options.clusterCacheMs ?? 300_000)) return cached.backendGroupId;
+    const sg = this.options.securityGroups;
+    const backendGroupId = await sg.ensureBackend(clusterId, vpcId, signal);
+    if (nodeGroupId) await sg.ensureNodeAccess(nodeGroupId, backendGroupId, signal);
+    else this.options.logger.warn({ cluster: clusterId }, "no node security group tagged kubernetes.io/cluster/<id>=owned: node access rule not managed");
+    this.clusterSetup.set(key, { backendGroupId, at: now });
+    return backendGroupId;
+  }
+
   private async securityGroupsFor(
     spec: LoadBalancerSpec,
     config: AwsServiceConfig,
@@ -90,9 +112,7 @@ export class AwsProvider implements LoadBalancerProvider {
     const sg = this.options.securityGroups;
     const ports = spec.ports.flatMap((p) => (p.protocol === "SCTP" ? [] : [{ protocol: p.protocol, port: p.port }]));
     const frontend = await sg.ensureFrontend({ id: spec.id, vpcId, ports, sourceRanges: spec.sourceRanges, extraTags: config.additionalTags }, signal);
-    const backend = await sg.ensureBackend(spec.id.clusterId, vpcId, signal);
-    if (nodeGroupId) await sg.ensureNodeAccess(nodeGroupId, backend, signal);
-    else this.options.logger.warn({ cluster: spec.id.clusterId }, "no node security group tagged kubernetes.io/cluster/<id>=owned: node access rule not managed");
+    const backend = await this.backendGroup(spec.id.clusterId, vpcId, nodeGroupId, signal);
     return [frontend, backend, ...(config.kind === "clb" ? config.extraSecurityGroups : [])];
   }
 }
