@@ -1,6 +1,7 @@
 /** Builders for classic ELB tests (unit and integration): a Service spec and its parsed AWS config. Test-only. */
 import type { LoadBalancerId, LoadBalancerSpec, NodeBackend, PortSpec } from "../../../src/provider.js";
 import type { AwsServiceConfig } from "../aws-types.js";
+import { nlbConfig } from "../nlb/nlb-fixtures.js";
 
 export function testId(name = "web", uid = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"): LoadBalancerId {
   return { clusterId: "test-cluster", namespace: "default", name, uid, shortName: `default-${name}` };
@@ -33,27 +34,5 @@ export function testSpec(overrides: Partial<LoadBalancerSpec> = {}): LoadBalance
 
 /** The defaults cloud-provider-aws gives a classic ELB with no annotations (reference section 1). */
 export function clbConfig(overrides: Partial<AwsServiceConfig> = {}): AwsServiceConfig {
-  return {
-    kind: "clb",
-    targetType: "instance",
-    scheme: "internet-facing",
-    subnets: undefined,
-    securityGroups: undefined,
-    extraSecurityGroups: [],
-    additionalTags: {},
-    crossZone: false,
-    sslCertificate: undefined,
-    sslPorts: "*",
-    sslNegotiationPolicy: undefined,
-    backendProtocol: undefined,
-    targetGroupAttributes: {},
-    eipAllocations: undefined,
-    targetNodeLabels: {},
-    accessLog: { enabled: false, bucket: undefined, prefix: undefined, emitIntervalMinutes: undefined },
-    proxyProtocol: false,
-    healthCheck: {},
-    connectionDraining: { enabled: false, timeoutSeconds: 300 },
-    idleTimeoutSeconds: 60,
-    ...overrides,
-  };
+  return nlbConfig({ kind: "clb", ...overrides });
 }
