@@ -10,6 +10,8 @@ echo "== control plane binaries"
 bash scripts/install-control-plane.sh
 echo "== moto"
 bash scripts/install-moto.sh
+echo "== helm"
+bash scripts/install-helm.sh
 echo "== typecheck"
 tsc -p tsconfig.json --noEmit
 echo "== lint"
