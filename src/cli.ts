@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
+import { CONFORMANCE_PROVIDERS, type ConformanceProvider } from "./conformance/skip-lists.js";
 import { ResyncHub } from "./controller/resync-hub.js";
 import { startHttpServer } from "./http-server.js";
 import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
@@ -122,7 +123,78 @@ export function buildCli(): Command {
     .option("--metrics-bind-address <host:port>", "address for /metrics, /healthz and /readyz", "0.0.0.0:9473")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
     .action(async (flags: SpeakerFlags) => speakerCommand(flags));
+  program
+    .command("conformance")
+    .description("run the provider-neutral LoadBalancer conformance suite against a cluster whose controller is running")
+    .addOption(new Option("--provider <name>", "provider under test (selects its skip list)").choices(CONFORMANCE_PROVIDERS).makeOptionMandatory())
+    .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
+    .option("--load-balancer-class <class>", "spec.loadBalancerClass the controller handles (default: lb-operator.io/<provider>)")
+    .option("--focus <regex>", "run only the cases whose name matches", regex)
+    .option("--skip <regex>", "do not run the cases whose name matches", regex)
+    .option("--junit <file>", "also write the results as JUnit XML")
+    .option("--namespace-prefix <prefix>", "prefix of the namespace each case creates (and deletes)", "lb-conformance")
+    .option("--requestable-address <ip>", "an address the provider can hand out on request (without it, that case is skipped)")
+    .option("--timeout <duration>", "how long a case waits for a load balancer (upstream e2e: 2m)", duration, 120_000)
+    .action(async (flags: ConformanceFlags) => conformanceCommand(flags));
   return program;
+}
+
+interface ConformanceFlags {
+  provider: ConformanceProvider;
+  kubeconfig?: string;
+  loadBalancerClass?: string;
+  focus?: RegExp;
+  skip?: RegExp;
+  junit?: string;
+  namespacePrefix: string;
+  requestableAddress?: string;
+  timeout: number;
+}
+
+const regex = (value: string): RegExp => {
+  try {
+    return new RegExp(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+};
+
+/** Exit code 1 when a case failed, 130 when interrupted; the JUnit file is written in every case. */
+async function conformanceCommand(flags: ConformanceFlags): Promise<void> {
+  const { writeFile } = await import("node:fs/promises");
+  const conformance = await import("./conformance/index.js");
+  const kubeConfig = new PooledKubeConfig();
+  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  const skips = conformance.resolveSkips([
+    ...conformance.providerSkips[flags.provider],
+    ...conformance.unmetRequirementSkips(conformance.conformanceCases, flags, "no --requestable-address given"),
+  ]);
+  const write = (line: string): void => void process.stdout.write(`${line}\n`);
+  const interrupt = conformance.abortOnInterrupt(write);
+  try {
+    const result = await conformance.runConformanceSuite(
+      {
+        provider: flags.provider,
+        loadBalancerClass: flags.loadBalancerClass ?? `lb-operator.io/${flags.provider}`,
+        requestableAddress: flags.requestableAddress,
+        timeoutMs: flags.timeout,
+        namespacePrefix: flags.namespacePrefix,
+        skips,
+        focus: flags.focus,
+        skip: flags.skip,
+      },
+      { kube: new conformance.ConformanceKubeClient(kubeConfig), write, signal: interrupt.signal },
+    );
+    if (flags.junit) {
+      await writeFile(flags.junit, conformance.toJUnitXml(result));
+      write(`JUnit XML written to ${flags.junit}`);
+    }
+    if (result.interrupted) process.exitCode = 130;
+    else if (result.cases.some((c) => c.status === "failed")) process.exitCode = 1;
+  } finally {
+    interrupt.dispose();
+  }
 }
 
 interface SpeakerFlags {

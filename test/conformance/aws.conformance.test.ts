@@ -4,6 +4,7 @@ import { createAwsWorld } from "../env/aws-world.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient, startController } from "../env/controller-harness.js";
 import { startMoto } from "../env/moto.js";
+import { providerSkips } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/aws";
@@ -18,17 +19,7 @@ const CLUSTER = "conformance";
  */
 runConformance({
   provider: "aws",
-  skip: [
-    {
-      reason: "AWS picks load balancer addresses; a requested address is rejected (as cloud-provider-aws does): an NLB takes Elastic IPs by annotation instead",
-      tests: ["honours a requested address in spec.loadBalancerIP"],
-    },
-    {
-      reason:
-        "without NodePorts a Service needs an NLB with ip targets and ready pod endpoints; the provider-neutral case has neither the annotation nor pods (aws-provider.test.ts covers ip targets)",
-      tests: ["should be able to create LoadBalancer Service without NodePort and change it"],
-    },
-  ],
+  skip: providerSkips.aws,
   setup: async () => {
     const [cp, moto] = await Promise.all([startControlPlane(), startMoto()]);
     const world = await createAwsWorld(moto.clients(), { clusterId: CLUSTER, nodes: 3 });

@@ -1,15 +1,14 @@
 import { BaremetalProvider, parsePoolFlags } from "../../providers/baremetal/index.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { startController } from "../env/controller-harness.js";
+import { providerSkips } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/baremetal";
 
 runConformance({
   provider: "baremetal",
-  // Nothing skipped: every case is a control-plane case, and the allocator serves requested addresses.
-  // The data-path cases (reachability, source ranges, client IP) arrive with the speaker.
-  skip: [],
+  skip: providerSkips.baremetal,
   setup: async () => {
     const cp = await startControlPlane();
     const provider = new BaremetalProvider({ pools: parsePoolFlags(["conformance=203.0.113.0/25"]) });

@@ -4,6 +4,7 @@ import { gceLocation } from "../../providers/gce/gce-fixtures.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient, startController } from "../env/controller-harness.js";
 import { gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";
+import { providerSkips } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/gce";
@@ -21,13 +22,7 @@ const NODES = [
  */
 runConformance({
   provider: "gce",
-  skip: [
-    {
-      reason:
-        "pod mode is refused with an InvalidSpecError: GCE_VM_IP network endpoint groups list the endpoints' node VMs, which the provider contract does not give in pod mode (README, GCE)",
-      tests: ["should be able to create LoadBalancer Service without NodePort and change it"],
-    },
-  ],
+  skip: providerSkips.gce,
   setup: async () => {
     const [cp, fake] = await Promise.all([
       startControlPlane(),

@@ -1,7 +1,10 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { KubeTestClient } from "../env/controller-harness.js";
-import { conformanceCases } from "./cases.js";
+import { conformanceCases } from "../../src/conformance/cases.js";
+import { ConformanceKubeClient } from "../../src/conformance/kube-client.js";
+import { type SkipEntry, resolveSkips, unmetRequirementSkips } from "../../src/conformance/skip-lists.js";
+
+export type { SkipEntry };
 
 export interface ConformanceTarget {
   kubeConfig: KubeConfig;
@@ -11,48 +14,41 @@ export interface ConformanceTarget {
   teardown(): Promise<void>;
 }
 
-/** Cases a provider does not run, each group with a reason a reader can check (hono's runTest skip list). */
-export interface SkipEntry {
-  reason: string;
-  tests: string[];
-}
-
 /**
- * Runs every conformance case against one provider (hono's `runTest({ newRouter, skip })` pattern,
- * ../shared/reference/style-anchors.md section 6). Unknown names in the skip list fail the run, so a renamed
- * case cannot silently stay skipped.
+ * Runs every conformance case (src/conformance/cases.ts, the ones `lb-operator conformance` runs) against one
+ * provider under vitest (hono's `runTest({ newRouter, skip })` pattern, ../shared/reference/style-anchors.md
+ * section 6). Unknown names in the skip list fail the run, so a renamed case cannot silently stay skipped.
  */
-export function runConformance(options: { provider: string; setup: () => Promise<ConformanceTarget>; skip: SkipEntry[] }): void {
-  const known = new Set(conformanceCases.map((c) => c.name));
-  const skipped = new Map<string, string>();
-  for (const entry of options.skip) {
-    for (const name of entry.tests) {
-      if (!known.has(name)) throw new Error(`skip list of ${options.provider} names an unknown case: "${name}"`);
-      skipped.set(name, entry.reason);
-    }
-  }
-
+export function runConformance(options: { provider: string; setup: () => Promise<ConformanceTarget>; skip: readonly SkipEntry[] }): void {
   describe(`conformance: ${options.provider}`, () => {
     let target: ConformanceTarget;
-    let kube: KubeTestClient;
+    let kube: ConformanceKubeClient;
+    let skipped = new Map<string, string>();
     beforeAll(async () => {
       target = await options.setup();
-      kube = new KubeTestClient(target.kubeConfig);
+      kube = new ConformanceKubeClient(target.kubeConfig);
+      skipped = resolveSkips([
+        ...options.skip,
+        ...unmetRequirementSkips(conformanceCases, target, "the target gives no requestable address"),
+      ]);
     });
     afterAll(async () => {
       await target?.teardown();
     });
+    // The static list decides what vitest reports as skipped; requirements are checked once the target exists.
+    const listed = resolveSkips(options.skip);
     for (const testCase of conformanceCases) {
-      const reason = skipped.get(testCase.name);
-      it.skipIf(reason !== undefined)(reason ? `${testCase.name} [skipped: ${reason}]` : testCase.name, async () => {
+      const reason = listed.get(testCase.name);
+      it.skipIf(reason !== undefined)(reason ? `${testCase.name} [skipped: ${reason}]` : testCase.name, async (ctx) => {
+        const unmet = skipped.get(testCase.name);
+        if (unmet !== undefined) ctx.skip(unmet);
         const namespace = await kube.createNamespace("conf");
-        await testCase.run({
-          kube,
-          namespace,
-          loadBalancerClass: target.loadBalancerClass,
-          requestableAddress: target.requestableAddress,
-          timeoutMs: target.timeoutMs ?? 30_000,
-        });
+        const timeoutMs = target.timeoutMs ?? 30_000;
+        try {
+          await testCase.run({ kube, namespace, loadBalancerClass: target.loadBalancerClass, requestableAddress: target.requestableAddress, timeoutMs });
+        } finally {
+          await kube.deleteNamespace(namespace, timeoutMs);
+        }
       });
     }
   });

@@ -1,20 +1,19 @@
 /**
  * The provider-neutral conformance cases, modelled on the upstream `[sig-network] LoadBalancers
  * [Feature:LoadBalancer]` e2e tests (../shared/reference/upstream.md section 2). Each case runs against a
- * fresh namespace through the real API only, so the same cases run against every provider here and, later,
- * against a user's cluster. Framework-neutral on purpose (node:assert): vitest runs them through
- * `runConformance`, and a CLI can run them too.
+ * fresh namespace through the real API only, so the same cases run against every provider in the tests and
+ * against a user's cluster through `lb-operator conformance`. Framework-neutral on purpose (node:assert): vitest
+ * runs them through test/conformance/run-conformance.ts, the CLI through ./runner.ts.
  */
 import assert from "node:assert/strict";
-import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
-import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../../src/model/annotations.js";
-import type { KubeTestClient } from "../env/controller-harness.js";
-import { delay, eventually } from "../env/eventually.js";
-import { apiService } from "../fixtures/api-services.js";
-import { tweakPodMode } from "../fixtures/services.js";
+import type { CoreV1Event, V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
+import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
+import { delay, eventually } from "./eventually.js";
+import type { ConformanceKubeClient } from "./kube-client.js";
+import { conformanceService, withoutNodePorts } from "./test-service.js";
 
 export interface CaseContext {
-  kube: KubeTestClient;
+  kube: ConformanceKubeClient;
   namespace: string;
   /** spec.loadBalancerClass for Services the provider under test must handle. */
   loadBalancerClass: string;
@@ -26,11 +25,13 @@ export interface CaseContext {
 
 export interface ConformanceCase {
   readonly name: string;
+  /** Inputs the case cannot run without; a runner skips it when the target does not give them. */
+  readonly requires?: readonly "requestableAddress"[];
   run(ctx: CaseContext): Promise<void>;
 }
 
-const ingressOf = (svc: V1Service | undefined) => svc?.status?.loadBalancer?.ingress ?? [];
-const addressOf = (svc: V1Service | undefined) => ingressOf(svc).map((i) => i.ip ?? i.hostname).join(",");
+const ingressOf = (svc: V1Service | undefined): V1LoadBalancerIngress[] => svc?.status?.loadBalancer?.ingress ?? [];
+const addressOf = (svc: V1Service | undefined): string => ingressOf(svc).map((i) => i.ip ?? i.hostname).join(",");
 
 async function waitForLoadBalancer(ctx: CaseContext, name: string): Promise<V1Service> {
   // upstream jig WaitForLoadBalancer: ingress non-empty and every entry has an IP or a hostname.
@@ -77,7 +78,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "creates a load balancer with the cleanup finalizer and an ingress address",
     async run(ctx) {
-      await create(ctx, apiService(ctx.namespace, "basic", ctx.loadBalancerClass));
+      await create(ctx, conformanceService(ctx.namespace, "basic", ctx.loadBalancerClass));
       const svc = await waitForLoadBalancer(ctx, "basic");
       assert.ok(svc.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER), "finalizer missing");
       const reasons = (await ctx.kube.events(ctx.namespace, "basic")).map((e) => e.reason);
@@ -90,7 +91,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "should be able to change the ports of a TCP service and keep its address",
     async run(ctx) {
-      await create(ctx, apiService(ctx.namespace, "ports", ctx.loadBalancerClass));
+      await create(ctx, conformanceService(ctx.namespace, "ports", ctx.loadBalancerClass));
       const before = addressOf(await waitForLoadBalancer(ctx, "ports"));
       await ctx.kube.updateService(ctx.namespace, "ports", (s) => (s.spec!.ports![0]!.port = 81));
       // Providers that report ports[] must report the new one; others only keep their address.
@@ -106,7 +107,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: "should handle load balancer cleanup finalizer for service",
     async run(ctx) {
       // upstream e2e #8: finalizer present on LB, removed after -> ClusterIP, re-added after -> LB; deletion completes.
-      await create(ctx, apiService(ctx.namespace, "fin", ctx.loadBalancerClass));
+      await create(ctx, conformanceService(ctx.namespace, "fin", ctx.loadBalancerClass));
       await waitForLoadBalancer(ctx, "fin");
       await ctx.kube.updateService(ctx.namespace, "fin", toClusterIP);
       await waitForLoadBalancerDestroy(ctx, "fin");
@@ -126,7 +127,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: "should be able to create LoadBalancer Service without NodePort and change it",
     async run(ctx) {
       // upstream e2e #9: allocateLoadBalancerNodePorts=false -> nodePort 0; flip to true -> nodePort allocated, ingress unchanged.
-      await create(ctx, apiService(ctx.namespace, "nonp", ctx.loadBalancerClass, tweakPodMode()));
+      await create(ctx, conformanceService(ctx.namespace, "nonp", ctx.loadBalancerClass, withoutNodePorts));
       const svc = await waitForLoadBalancer(ctx, "nonp");
       assert.equal(svc.spec?.ports?.[0]?.nodePort ?? 0, 0);
       const before = addressOf(svc);
@@ -143,7 +144,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "should switch externalTrafficPolicy and session affinity and keep the address",
     async run(ctx) {
-      await create(ctx, apiService(ctx.namespace, "policy", ctx.loadBalancerClass));
+      await create(ctx, conformanceService(ctx.namespace, "policy", ctx.loadBalancerClass));
       const before = addressOf(await waitForLoadBalancer(ctx, "policy"));
       await ctx.kube.updateService(ctx.namespace, "policy", (s) => (s.spec!.externalTrafficPolicy = "Local"));
       const local = await eventually("a healthCheckNodePort", async () => {
@@ -158,11 +159,12 @@ export const conformanceCases: readonly ConformanceCase[] = [
   },
   {
     name: "honours a requested address in spec.loadBalancerIP",
+    requires: ["requestableAddress"],
     async run(ctx) {
       assert.ok(ctx.requestableAddress, "the target gave no requestable address");
       await create(
         ctx,
-        apiService(ctx.namespace, "asked", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerIP = ctx.requestableAddress)),
+        conformanceService(ctx.namespace, "asked", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerIP = ctx.requestableAddress)),
       );
       assert.equal(addressOf(await waitForLoadBalancer(ctx, "asked")), ctx.requestableAddress);
     },
@@ -174,7 +176,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
       // that reaches a controller is an annotation only we read.
       await create(
         ctx,
-        apiService(ctx.namespace, "badip", ctx.loadBalancerClass, (s) => {
+        conformanceService(ctx.namespace, "badip", ctx.loadBalancerClass, (s) => {
           s.metadata!.annotations = { "lb-operator.io/load-balancer-ips": "not-an-ip" };
         }),
       );
@@ -196,8 +198,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "never touches a Service of another load balancer class",
     async run(ctx) {
-      await create(ctx, apiService(ctx.namespace, "foreign", "example.com/someone-else"));
-      await create(ctx, apiService(ctx.namespace, "mine", ctx.loadBalancerClass));
+      await create(ctx, conformanceService(ctx.namespace, "foreign", "example.com/someone-else"));
+      await create(ctx, conformanceService(ctx.namespace, "mine", ctx.loadBalancerClass));
       await waitForLoadBalancer(ctx, "mine");
       await delay(500);
       const svc = await ctx.kube.service(ctx.namespace, "foreign");
