@@ -158,6 +158,21 @@ export const conformanceCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "should keep its address while loadBalancerSourceRanges change",
+    async run(ctx) {
+      // upstream "should only allow access from service loadbalancer source ranges", the control-plane half: the
+      // ranges change in place (firewall / security group / data path), the load balancer is not replaced. The
+      // traffic half needs a client inside and outside the ranges: the bare-metal lab tests it.
+      await create(ctx, conformanceService(ctx.namespace, "ranges", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerSourceRanges = ["198.51.100.0/24"])));
+      const before = addressOf(await waitForLoadBalancer(ctx, "ranges"));
+      await ctx.kube.updateService(ctx.namespace, "ranges", (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24", "192.0.2.0/28"]));
+      await delay(1_000);
+      assert.equal(addressOf(await waitForLoadBalancer(ctx, "ranges")), before, "the address changed when only the source ranges changed");
+      const failures = (await ctx.kube.events(ctx.namespace, "ranges")).filter((e) => e.reason === "SyncLoadBalancerFailed");
+      assert.deepEqual(failures.map((e) => e.message), [], "changing the source ranges failed");
+    },
+  },
+  {
     name: "honours a requested address in spec.loadBalancerIP",
     requires: ["requestableAddress"],
     async run(ctx) {
