@@ -3,6 +3,7 @@ import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec, PortSpec } from "../../src/provider.js";
 import type { AwsServiceConfig, HealthCheckOverrides, HealthCheckSettings } from "./aws-types.js";
 import { classicHealthTarget, healthCheckFor } from "./health-check.js";
+import { nlbConfig } from "./nlb/nlb-fixtures.js";
 
 const tcp80: PortSpec = { name: "http", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined };
 const udp53: PortSpec = { name: "dns", protocol: "UDP", port: 53, nodePort: 30053, appProtocol: undefined };
@@ -29,28 +30,7 @@ function spec(policy: "Cluster" | "Local", mode: "nodePort" | "pod" = "nodePort"
 }
 
 function config(healthCheck: HealthCheckOverrides = {}, kind: "nlb" | "clb" = "nlb"): AwsServiceConfig {
-  return {
-    kind,
-    targetType: "instance",
-    scheme: "internet-facing",
-    subnets: undefined,
-    securityGroups: undefined,
-    extraSecurityGroups: [],
-    additionalTags: {},
-    crossZone: false,
-    sslCertificate: undefined,
-    sslPorts: "*",
-    sslNegotiationPolicy: undefined,
-    backendProtocol: undefined,
-    targetGroupAttributes: {},
-    eipAllocations: undefined,
-    targetNodeLabels: {},
-    accessLog: { enabled: false, bucket: undefined, prefix: undefined, emitIntervalMinutes: undefined },
-    proxyProtocol: false,
-    healthCheck,
-    connectionDraining: { enabled: false, timeoutSeconds: 300 },
-    idleTimeoutSeconds: 60,
-  };
+  return nlbConfig({ kind, healthCheck });
 }
 
 const NLB_TCP: HealthCheckSettings = {

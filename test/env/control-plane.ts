@@ -2,17 +2,17 @@
  * A real kube-apiserver + etcd for integration tests and the lab, started the way envtest starts them
  * (../shared/reference/upstream.md section 4), but with token auth and a CA we generate, so clients verify TLS.
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { request } from "node:https";
 import { createServer, isIPv6 } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { LbOperatorError } from "../../src/errors.js";
+import { type ManagedChild, launchManaged, logTail, removeDir, runInstallScript, trackDir } from "./managed-process.js";
 
 export class ControlPlaneError extends LbOperatorError {}
 
@@ -47,85 +47,26 @@ export interface ControlPlane {
 const READY_TIMEOUT_MS = 90_000;
 const exec = promisify(execFile);
 
-// Module-wide so the exit and signal handlers can reach children of every control plane.
-const liveChildren = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let handlersInstalled = false;
-
-function installCleanupHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  // 'exit' handlers must be synchronous: SIGKILL cannot be ignored, so nothing is left to wait for.
-  const killAll = (): void => {
-    for (const child of liveChildren) child.kill("SIGKILL");
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  };
-  process.on("exit", killAll);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    const onSignal = (): void => {
-      killAll();
-      process.off(signal, onSignal);
-      // Our listener suppressed the default action; restore it unless someone else handles the signal.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
+/** Resolves the directory holding kube-apiserver and etcd, built by scripts/install-control-plane.sh on first use. */
 let binaries: Promise<string> | undefined;
 
-/** Runs scripts/install-control-plane.sh once per process (it builds on first use, then reuses its cache). */
 export function resolveControlPlaneBinaries(): Promise<string> {
-  binaries ??= new Promise<string>((resolve, reject) => {
-    const script = fileURLToPath(new URL("../../scripts/install-control-plane.sh", import.meta.url));
-    process.stderr.write("control-plane: resolving kube-apiserver and etcd (a first build takes several minutes)\n");
-    const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
-    child.on("error", (err) => reject(new ControlPlaneError("cannot run install-control-plane.sh", { cause: err })));
-    child.on("close", (code) => {
-      const dir = out.trim().split("\n").at(-1) ?? "";
-      if (code !== 0) reject(new ControlPlaneError(`install-control-plane.sh exited with ${code}`));
-      else if (!existsSync(join(dir, "kube-apiserver")) || !existsSync(join(dir, "etcd")))
-        reject(new ControlPlaneError(`install-control-plane.sh printed ${JSON.stringify(dir)}, which lacks the binaries`));
-      else resolve(dir);
-    });
-  });
+  if (!binaries) process.stderr.write("control-plane: resolving kube-apiserver and etcd (a first build takes several minutes)\n");
+  binaries ??= runInstallScript("install-control-plane.sh", (dir) =>
+    existsSync(join(dir, "kube-apiserver")) && existsSync(join(dir, "etcd")) ? undefined : `printed ${JSON.stringify(dir)}, which lacks the binaries`,
+  );
   binaries.catch(() => { binaries = undefined; });
   return binaries;
 }
 
-interface Proc { name: string; child: ChildProcess; logPath: string; exited: Promise<void>; done: boolean }
-
-// setpriv makes the kernel SIGKILL the child when this process dies, even by SIGKILL, where no handler runs.
-const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
+interface Proc extends ManagedChild { readonly name: string }
 
 function launch(name: string, bin: string, args: string[], logPath: string): Proc {
-  installCleanupHandlers();
-  const fd = openSync(logPath, "a");
-  const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, args];
-  const child = spawn(cmd, argv, { stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  liveChildren.add(child);
-  const proc: Proc = { name, child, logPath, done: false, exited: Promise.resolve() };
-  proc.exited = new Promise<void>((resolve) => {
-    const finish = (): void => { proc.done = true; liveChildren.delete(child); resolve(); };
-    child.once("exit", finish);
-    child.once("error", (err) => { writeFileSync(logPath, `spawn failed: ${err.message}\n`, { flag: "a" }); finish(); });
-  });
-  return proc;
-}
-
-function logTail(proc: Proc, lines = 40): string {
-  try {
-    return readFileSync(proc.logPath, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
+  return { name, ...launchManaged(bin, args, logPath) };
 }
 
 async function terminate(proc: Proc, graceMs: number): Promise<void> {
-  if (proc.done) return;
+  if (proc.done()) return;
   proc.child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
   const timer = new Promise<"timeout">((r) => setTimeout(r, graceMs, "timeout").unref());
   if ((await Promise.race([proc.exited, timer])) === "timeout") proc.child.kill("SIGKILL");
@@ -135,14 +76,14 @@ async function terminate(proc: Proc, graceMs: number): Promise<void> {
 async function waitReady(proc: Proc, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
-    if (proc.done) {
+    if (proc.done()) {
       const code = proc.child.exitCode ?? proc.child.signalCode;
-      throw new ControlPlaneError(`${proc.name} exited (${code}) before it was ready; log ${proc.logPath}:\n${logTail(proc)}`);
+      throw new ControlPlaneError(`${proc.name} exited (${code}) before it was ready; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
     }
     if (await probe()) return;
     if (Date.now() > deadline) {
       await terminate(proc, 0);
-      throw new ControlPlaneError(`${proc.name} not ready after ${READY_TIMEOUT_MS / 1000}s; log ${proc.logPath}:\n${logTail(proc)}`);
+      throw new ControlPlaneError(`${proc.name} not ready after ${READY_TIMEOUT_MS / 1000}s; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -202,7 +143,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const clientHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
   const bin = await resolveControlPlaneBinaries();
   const dir = mkdtempSync(join(tmpdir(), "lb-operator-cp-"));
-  liveDirs.add(dir);
+  trackDir(dir);
   const procs = new Set<Proc>();
   let apiServer: Proc | undefined;
   let stopping: Promise<void> | undefined;
@@ -210,8 +151,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   const stop = (): Promise<void> => (stopping ??= (async () => {
     // Everything is thrown away, so no graceful shutdown.
     await Promise.all([...procs].map((p) => terminate(p, 0)));
-    rmSync(dir, { recursive: true, force: true });
-    liveDirs.delete(dir);
+    removeDir(dir);
   })());
 
   try {
@@ -289,7 +229,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       },
       async startApiServer(): Promise<void> {
         if (stopping) throw new ControlPlaneError("control plane is stopped");
-        if (apiServer && !apiServer.done) return;
+        if (apiServer && !apiServer.done()) return;
         apiServer = await launchApiServer("kube-apiserver", apiPort, server);
       },
       async startExtraApiServer(): Promise<ExtraApiServer> {
@@ -302,7 +242,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         writeFileSync(path, kubeconfigYaml(url, ca, adminToken));
         return { server: url, kubeconfigPath: path, stop: () => terminate(proc, 10_000) };
       },
-      processIds: () => [...procs].filter((p) => !p.done).flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])),
+      processIds: () => [...procs].filter((p) => !p.done()).flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])),
       stop,
     };
   } catch (err) {

@@ -1,5 +1,5 @@
-import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,14 +8,13 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { LbOperatorError } from "../../src/errors.js";
 import { apiService } from "../fixtures/api-services.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient } from "../env/controller-harness.js";
 import { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../env/eventually.js";
+import { printsExistingPath, runInstallScript } from "../env/managed-process.js";
 
-class HelmError extends LbOperatorError {}
 
 const CHART = fileURLToPath(new URL("../../charts/lb-operator", import.meta.url));
 const CI_VALUES = readdirSync(join(CHART, "ci")).filter((f) => f.endsWith("-values.yaml")).sort();
@@ -27,21 +26,7 @@ interface Manifest { kind: string; metadata: { name: string; namespace?: string 
 interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
 
 /** Runs scripts/install-helm.sh (builds helm from the Go module proxy on first use) and returns the binary. */
-function resolveHelm(): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const script = fileURLToPath(new URL("../../scripts/install-helm.sh", import.meta.url));
-    const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
-    child.on("error", (err) => reject(new HelmError("cannot run install-helm.sh", { cause: err })));
-    child.on("close", (code) => {
-      const bin = out.trim().split("\n").at(-1) ?? "";
-      if (code !== 0) reject(new HelmError(`install-helm.sh exited with ${code}`));
-      else if (!existsSync(bin)) reject(new HelmError(`install-helm.sh printed ${JSON.stringify(bin)}, which does not exist`));
-      else resolve(bin);
-    });
-  });
-}
+const resolveHelm = (): Promise<string> => runInstallScript("install-helm.sh", printsExistingPath);
 
 let helmBin = "";
 // helm's cache, config and data dirs live in a temp dir, so runs never touch ~/.config/helm or each other.
