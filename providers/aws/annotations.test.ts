@@ -205,10 +205,10 @@ const bad: Bad[] = [
   ["cluster tag", { "additional-resource-tags": "kubernetes.io/cluster/other=owned" }, {}, "additional-resource-tags", '"kubernetes.io/cluster/other=owned"'],
   [
     "too many tags",
-    { "additional-resource-tags": Array.from({ length: 45 }, (_, i) => `t${i}=v`).join(",") },
+    { "additional-resource-tags": Array.from({ length: 44 }, (_, i) => `t${i}=v`).join(",") },
     {},
     "additional-resource-tags",
-    "45 tags: at most 44",
+    "44 tags: at most 43",
   ],
   ["cross-zone not a bool", { "cross-zone-load-balancing-enabled": "yes" }, {}, "cross-zone-load-balancing-enabled", '"yes"'],
   ["ssl-cert not an ARN", { "ssl-cert": "my-cert" }, {}, "ssl-cert", '"my-cert"'],

@@ -13,7 +13,7 @@
  */
 import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
-import { AWS_ANNOTATION_PREFIX, ownershipTags } from "./aws-types.js";
+import { AWS_ANNOTATION_PREFIX, TAG_ADDITIONAL_KEYS, ownershipTags } from "./aws-types.js";
 import type { AccessLogConfig, AwsServiceConfig, HealthCheckOverrides, LoadBalancerKind, Scheme, TargetType } from "./aws-types.js";
 import { HEALTH_CHECK_ANNOTATIONS, HEALTH_CHECK_LIMITS, MAX_HEALTH_CHECK_PATH_LENGTH, healthCheckFor } from "./health-check.js";
 import type { Range } from "./health-check.js";
@@ -183,7 +183,8 @@ function parseScheme(a: Annotations): Scheme {
 
 function parseTags(a: Annotations, spec: LoadBalancerSpec): Record<string, string> {
   const tags = map(a, A.additionalResourceTags) ?? {};
-  const reserved = new Set(Object.keys(ownershipTags(spec.id, "")));
+  // Ours on every resource, plus the NLB's record of which keys came from this annotation.
+  const reserved = new Set([...Object.keys(ownershipTags(spec.id, "")), TAG_ADDITIONAL_KEYS]);
   const max = MAX_TAGS_PER_RESOURCE - reserved.size;
   if (Object.keys(tags).length > max) fail(A.additionalResourceTags, `${Object.keys(tags).length} tags: at most ${max} (AWS allows ${MAX_TAGS_PER_RESOURCE} per resource, ${reserved.size} are ours)`);
   for (const [k, v] of Object.entries(tags)) {

@@ -121,6 +121,8 @@ export const TAG_STACK = "service.k8s.aws/stack";
 export const TAG_RESOURCE = "service.k8s.aws/resource";
 export const TAG_SERVICE_UID = "lb-operator.io/service-uid";
 export const TAG_LEGACY_SERVICE_NAME = "kubernetes.io/service-name";
+/** On NLB resources: which keys came from additional-resource-tags, so a key removed there is removed in AWS. */
+export const TAG_ADDITIONAL_KEYS = "lb-operator.io/additional-tag-keys";
 
 export function ownershipTags(id: LoadBalancerId, resource: string): Record<string, string> {
   return {

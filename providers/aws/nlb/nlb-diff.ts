@@ -12,7 +12,8 @@ import type { DesiredListener, DesiredTarget } from "./desired-nlb.js";
  * Records which keys came from additional-resource-tags, so a key removed from the annotation is removed from
  * AWS while tags added by someone else are never touched. Tag keys cannot contain commas.
  */
-export const TAG_ADDITIONAL_KEYS = "lb-operator.io/additional-tag-keys";
+export { TAG_ADDITIONAL_KEYS } from "../aws-types.js";
+import { TAG_ADDITIONAL_KEYS } from "../aws-types.js";
 const MAX_TAG_VALUE = 256;
 
 /** `owned` plus the record of the additional keys; ownership tags win over a user tag with the same key. */
