@@ -104,18 +104,6 @@ export class AgentClient {
     return this.call({ op: "unserve", protocol, ip, port });
   }
 
-  setNodeHealth(healthy: boolean): Promise<null> {
-    return this.call({ op: "nodeHealth", healthy });
-  }
-
-  setServiceHealth(port: number, namespace: string, name: string, localEndpoints: number): Promise<null> {
-    return this.call({ op: "serviceHealth", port, namespace, name, localEndpoints });
-  }
-
-  stopServiceHealth(port: number): Promise<null> {
-    return this.call({ op: "stopServiceHealth", port });
-  }
-
   /** One TCP or UDP request; `body` is the line the backend answered. */
   request(protocol: LabProtocol, ip: string, port: number, options: { timeoutMs?: number; localAddress?: string } = {}): Promise<RequestResult> {
     return this.call({ op: "request", protocol, ip, port, timeoutMs: options.timeoutMs ?? 2_000, localAddress: options.localAddress });

@@ -6,9 +6,6 @@
 
 export type LabProtocol = "TCP" | "UDP";
 
-/** Port where kube-proxy serves its node health (`--healthz-bind-address`, default 0.0.0.0:10256). */
-export const KUBE_PROXY_HEALTHZ_PORT = 10256;
-
 export interface Endpoint {
   readonly protocol: LabProtocol;
   readonly ip: string;
@@ -18,19 +15,6 @@ export interface Endpoint {
 /** Serve `ip:port`: every TCP connection / UDP datagram is answered with `backend=<name> client=<ip>:<port>\n`. */
 export interface ServeCommand extends Endpoint { readonly op: "serve"; readonly name: string }
 export interface UnserveCommand extends Endpoint { readonly op: "unserve" }
-
-/** kube-proxy's node health on :10256 (started on first use). Also feeds `serviceProxyHealthy` below. */
-export interface NodeHealthCommand { readonly op: "nodeHealth"; readonly healthy: boolean }
-
-/** Creates or updates the healthCheckNodePort responder of one externalTrafficPolicy Local Service. */
-export interface ServiceHealthCommand {
-  readonly op: "serviceHealth";
-  readonly port: number;
-  readonly namespace: string;
-  readonly name: string;
-  readonly localEndpoints: number;
-}
-export interface StopServiceHealthCommand { readonly op: "stopServiceHealth"; readonly port: number }
 
 /** One request: TCP connect and read the line, or UDP send and await the line. */
 export interface RequestCommand extends Endpoint {
@@ -74,8 +58,7 @@ export interface LatencyCommand extends Endpoint {
 }
 
 export type AgentCommand =
-  | ServeCommand | UnserveCommand | NodeHealthCommand | ServiceHealthCommand | StopServiceHealthCommand
-  | RequestCommand | HttpGetCommand | LoopCommand | LatencyCommand;
+  | ServeCommand | UnserveCommand | RequestCommand | HttpGetCommand | LoopCommand | LatencyCommand;
 
 export interface RequestResult {
   readonly ok: boolean;
@@ -116,9 +99,6 @@ export interface LatencyResult {
 export interface AgentResults {
   serve: null;
   unserve: null;
-  nodeHealth: null;
-  serviceHealth: null;
-  stopServiceHealth: null;
   request: RequestResult;
   httpGet: HttpResult;
   loop: LoopResult;

@@ -40,7 +40,10 @@ export function podSubnet(index: number): string {
   return `198.51.100.${index * POD_SUBNET_SIZE}/${POD_PREFIX}`;
 }
 
-/** The `slot`-th pod address (1..14) of node `index`; the subnet's network and broadcast addresses are skipped. */
+/**
+ * The `slot`-th address (1..14) of node `index`'s pod subnet; the subnet's network and broadcast addresses are
+ * skipped. Slot 1 is the node's end of every pod veth (podGatewayIp), pods take 2..14 (FIRST_POD_SLOT).
+ */
 export function podIp(index: number, slot: number): string {
   checkNodeIndex(index);
   if (!Number.isInteger(slot) || slot < 1 || slot > POD_SUBNET_SIZE - 2) {
@@ -54,6 +57,18 @@ export function macFor(ip: string): string {
   const octets = parseIpv4(ip);
   return ["02", "00", ...octets.map((o) => o.toString(16).padStart(2, "0"))].join(":");
 }
+
+export const POD_GATEWAY_SLOT = 1;
+export const FIRST_POD_SLOT = 2;
+export const LAST_POD_SLOT = POD_SUBNET_SIZE - 2;
+
+/** The node's address on each of its pod veths (as the ptp CNI plugin does): every pod's default gateway. */
+export function podGatewayIp(index: number): string {
+  return podIp(index, POD_GATEWAY_SLOT);
+}
+
+/** The CIDR holding every node's pod subnet: kube-proxy's --cluster-cidr. */
+export const POD_NETWORK = "198.51.100.0/24";
 
 function checkNodeIndex(index: number): void {
   if (!Number.isInteger(index) || index < 1 || index > MAX_NODES) {

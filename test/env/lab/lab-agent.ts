@@ -1,20 +1,18 @@
 /**
  * A lab agent: runs inside one lab namespace (`ip netns exec <ns> node --import tsx lab-agent.ts`, because
- * Node cannot setns) and takes AgentEnvelopes over the IPC channel. It plays the node-local parts of a cluster
- * the speaker talks to (NodePort and pod servers, kube-proxy's health endpoints) and the client side of tests.
+ * Node cannot setns) and takes AgentEnvelopes over the IPC channel. It plays the client side of tests (requests,
+ * failover loops, latency series) and serves ad-hoc endpoints a test asks for. Pods run their own server
+ * (pod-server.ts); NodePorts and health checks are the real kube-proxy's (kube-node-processes.ts).
  * Exits when the channel closes, so it never outlives the harness.
  */
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import {
-  type AgentCommand, type AgentEnvelope, type AgentHello, type AgentReply, type AgentResults, backendLine,
-  type Endpoint, KUBE_PROXY_HEALTHZ_PORT, type ServiceHealthCommand,
+  type AgentCommand, type AgentEnvelope, type AgentHello, type AgentReply, type AgentResults, backendLine, type Endpoint,
 } from "./agent-protocol.js";
 import { fetchHttp, latency, loop, request } from "./agent-requests.js";
 
 interface Backend { name: string; close(): Promise<void> }
-interface ServiceHealth { current: { state: ServiceHealthCommand }; server: HttpServer }
 
 const key = (e: Endpoint): string => `${e.protocol}/${e.ip}:${e.port}`;
 
@@ -40,25 +38,8 @@ function listenUdp(ip: string, port: number, backend: { name: string }): Promise
   });
 }
 
-function listenHttp(port: number, handler: (res: ServerResponse) => void): Promise<HttpServer> {
-  // kube-proxy serves health checks on every node address and ignores the path (upstream.md, healthCheckNodePort).
-  const server = createHttpServer((_req, res) => handler(res));
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: "0.0.0.0", port }, () => resolve(server));
-  });
-}
-
-const closeHttp = (server: HttpServer): Promise<void> => new Promise((resolve) => {
-  server.close(() => resolve());
-  server.closeAllConnections();
-});
-
 class Agent {
   private readonly backends = new Map<string, Backend>();
-  private readonly serviceHealth = new Map<number, ServiceHealth>();
-  private nodeHealth: HttpServer | undefined;
-  private proxyHealthy = true;
 
   async handle(command: AgentCommand): Promise<AgentResults[keyof AgentResults]> {
     switch (command.op) {
@@ -67,18 +48,6 @@ class Agent {
         const backend = this.backends.get(key(command));
         this.backends.delete(key(command));
         await backend?.close();
-        return null;
-      }
-      case "nodeHealth": {
-        this.proxyHealthy = command.healthy;
-        this.nodeHealth ??= await listenHttp(KUBE_PROXY_HEALTHZ_PORT, (res) => this.answerNodeHealth(res));
-        return null;
-      }
-      case "serviceHealth": return this.setServiceHealth(command);
-      case "stopServiceHealth": {
-        const entry = this.serviceHealth.get(command.port);
-        this.serviceHealth.delete(command.port);
-        if (entry) await closeHttp(entry.server);
         return null;
       }
       case "request": return request(command);
@@ -104,43 +73,6 @@ class Agent {
     }
     this.backends.set(key(endpoint), backend);
     return null;
-  }
-
-  /** kube-proxy pkg/proxy/healthcheck/proxier_health.go: 503 when unhealthy, JSON with the timestamps. */
-  private answerNodeHealth(res: ServerResponse): void {
-    const now = new Date().toISOString();
-    res.writeHead(this.proxyHealthy ? 200 : 503, { "Content-Type": "application/json", "X-Content-Type-Options": "nosniff" });
-    res.end(`{"lastUpdated": ${JSON.stringify(now)},"currentTime": ${JSON.stringify(now)}, "nodeEligible": true}`);
-  }
-
-  private async setServiceHealth(command: ServiceHealthCommand): Promise<null> {
-    const existing = this.serviceHealth.get(command.port);
-    if (existing) {
-      existing.current.state = command;
-      return null;
-    }
-    const current = { state: command };
-    const server = await listenHttp(command.port, (res) => this.answerServiceHealth(res, current.state));
-    this.serviceHealth.set(command.port, { current, server });
-    return null;
-  }
-
-  /**
-   * kube-proxy pkg/proxy/healthcheck/service_health.go (upstream.md, healthCheckNodePort): 200 when the node has
-   * local endpoints and kube-proxy is healthy, else 503, with the endpoint count as a weight header.
-   */
-  private answerServiceHealth(res: ServerResponse, state: ServiceHealthCommand): void {
-    const healthy = state.localEndpoints > 0 && this.proxyHealthy;
-    res.writeHead(healthy ? 200 : 503, {
-      "Content-Type": "application/json",
-      "X-Content-Type-Options": "nosniff",
-      "X-Load-Balancing-Endpoint-Weight": String(state.localEndpoints),
-    });
-    res.end(JSON.stringify({
-      service: { namespace: state.namespace, name: state.name },
-      localEndpoints: state.localEndpoints,
-      serviceProxyHealthy: this.proxyHealthy,
-    }));
   }
 }
 

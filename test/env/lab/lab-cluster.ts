@@ -1,22 +1,23 @@
 /**
- * The cluster side of the lab, standing in for what kubelet, the endpointslice controller and kube-proxy would
- * do on real nodes: Node objects, Services with their EndpointSlices, pod addresses with servers, NodePort
- * servers, and kube-proxy's health responders, all kept consistent with each other.
+ * The cluster side of the lab as a test sees it: Nodes, and Services backed by Pods. Everything downstream is
+ * real or the kubelet stand-in: Pods are run by lab-kubelet.ts (a network namespace and a server each), their
+ * EndpointSlices come from kube-controller-manager, NodePorts and health checks from kube-proxy. The helpers here
+ * only create objects and wait until the cluster has caught up, so tests start from a settled state.
  */
-import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Service } from "@kubernetes/client-node";
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod, type V1Service } from "@kubernetes/client-node";
 import { LbOperatorError } from "../../../src/errors.js";
-import type { AgentClient } from "./agent-client.js";
 import type { LabProtocol } from "./agent-protocol.js";
-import { podIp } from "./lab-addresses.js";
+import type { LabKubelet } from "./lab-kubelet.js";
 import type { LabNode } from "./lab-network.js";
 
 export class LabClusterError extends LbOperatorError {}
 
 export const LAB_LOAD_BALANCER_CLASS = "lb-operator.io/baremetal";
-const MANAGED_BY = "lab.lb-operator.io";
-const MAX_PODS_PER_NODE = 14;
-
-export interface ClusterNode { readonly host: LabNode; readonly agent: AgentClient }
+/** Label that selects a lab Service's pods (one Service per pod). */
+export const SERVICE_LABEL = "lab.lb-operator.io/service";
+/** The image field is required; the kubelet stand-in runs its echo whatever it says. */
+export const LAB_ECHO_IMAGE = "lab.lb-operator.io/echo:lab";
+const SETTLE_TIMEOUT_MS = 30_000;
 
 export interface LabPortSpec { name: string; port: number; protocol?: LabProtocol; targetPort: number }
 export interface LabPodSpec { name: string; node: string }
@@ -56,34 +57,34 @@ export interface DeployedService {
   pods(): LabPod[];
   /** The Service as it is now (e.g. with the status the controller wrote). */
   read(): Promise<V1Service>;
+  /** Creates the Pod and waits until it is a ready endpoint. */
   addPod(pod: LabPodSpec): Promise<LabPod>;
+  /** Crashes (false) or restarts (true) the pod's server, and waits until its endpoint says so. */
   setPodReady(pod: string, ready: boolean): Promise<void>;
+  /** Deletes the Pod and waits until it has left the EndpointSlices. */
   removePod(pod: string): Promise<void>;
-  /** Deletes the Service and its EndpointSlice and stops its servers and health responders. */
+  /** Deletes the Service and its Pods. */
   delete(): Promise<void>;
 }
 
-interface PodState { name: string; namespace: string; node: ClusterNode; slot: number; ip: string; ready: boolean; services: Set<ServiceState> }
-interface ServiceState { namespace: string; name: string; ports: LabServicePort[]; hcnp: number | undefined; pods: Set<PodState>; slice: V1EndpointSlice | undefined }
-
-const podKey = (namespace: string, name: string): string => `${namespace}/${name}`;
+interface PodState { name: string; node: string; ip: string; ready: boolean }
 
 export class LabCluster {
   private readonly core: CoreV1Api;
   private readonly discovery: DiscoveryV1Api;
-  private readonly pods = new Map<string, PodState>();
   private readonly namespaces = new Set<string>(["default"]);
-  /** Every change runs alone, so EndpointSlice writes and health updates never interleave. */
-  private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(kubeConfig: KubeConfig, private readonly nodes: readonly ClusterNode[]) {
+  constructor(kubeConfig: KubeConfig, private readonly nodes: readonly LabNode[], private readonly kubelet: LabKubelet) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   }
 
-  /** Creates a Ready Node per lab node; the status goes through the status subresource, as kubelet writes it. */
+  /**
+   * Creates a Ready Node per lab node, its status written through the status subresource as kubelet writes it.
+   * Nobody heartbeats them: the node lifecycle controller does not run (kube-node-processes.ts).
+   */
   async registerNodes(): Promise<void> {
-    await Promise.all(this.nodes.map(async ({ host }) => {
+    await Promise.all(this.nodes.map(async (host) => {
       const created = await this.core.createNode({ body: {
         metadata: { name: host.name, labels: { "kubernetes.io/hostname": host.name, "kubernetes.io/os": "linux" } },
         spec: { podCIDR: host.podSubnet, podCIDRs: [host.podSubnet] },
@@ -96,46 +97,18 @@ export class LabCluster {
       };
       await this.core.replaceNodeStatus({ name: host.name, body: created });
     }));
-    await Promise.all(this.nodes.map((n) => n.agent.setNodeHealth(true)));
   }
 
-  /** kube-proxy's health on one node: :10256/healthz and serviceProxyHealthy in every healthCheckNodePort answer. */
-  setNodeProxyHealthy(node: string, healthy: boolean): Promise<void> {
-    return this.serial(async () => { await this.node(node).agent.setNodeHealth(healthy); });
-  }
-
-  deployService(options: DeployServiceOptions): Promise<DeployedService> {
-    return this.serial(() => this.deploy(options));
-  }
-
-  setPodReady(namespace: string, pod: string, ready: boolean): Promise<void> {
-    return this.serial(async () => {
-      const state = this.pod(namespace, pod);
-      state.ready = ready;
-      for (const svc of state.services) await this.syncService(svc);
-    });
-  }
-
-  /** The pod is deleted: gone from every Service's EndpointSlice, its servers and address removed. */
-  removePod(namespace: string, pod: string): Promise<void> {
-    return this.serial(() => this.deletePod(this.pod(namespace, pod)));
-  }
-
-  private async deploy(options: DeployServiceOptions): Promise<DeployedService> {
+  async deployService(options: DeployServiceOptions): Promise<DeployedService> {
     const namespace = options.namespace ?? "default";
     const { name } = options;
-    if (!this.namespaces.has(namespace)) {
-      await this.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((err: unknown) => {
-        if ((err as { code?: number }).code !== 409) throw err;
-      });
-      this.namespaces.add(namespace);
-    }
+    await this.ensureNamespace(namespace);
     const created = await this.core.createNamespacedService({ namespace, body: {
       metadata: { name, namespace, annotations: options.annotations },
       spec: {
         type: "LoadBalancer",
         loadBalancerClass: options.loadBalancerClass === null ? undefined : (options.loadBalancerClass ?? LAB_LOAD_BALANCER_CLASS),
-        selector: { [`${MANAGED_BY}/service`]: name },
+        selector: { [SERVICE_LABEL]: name },
         ports: options.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? "TCP", targetPort: p.targetPort })),
         externalTrafficPolicy: options.externalTrafficPolicy ?? "Cluster",
         sessionAffinity: options.sessionAffinity ?? "None",
@@ -147,128 +120,117 @@ export class LabCluster {
       name: p.name ?? "", port: p.port, protocol: p.protocol === "UDP" ? "UDP" : "TCP",
       targetPort: Number(p.targetPort), nodePort: p.nodePort,
     }));
-    const svc: ServiceState = { namespace, name, ports, hcnp: created.spec?.healthCheckNodePort, pods: new Set(), slice: undefined };
-    // kube-proxy answers on every node's NodePort, whether or not the node has an endpoint.
-    for (const { host, agent } of this.nodes) {
-      for (const p of ports) if (p.nodePort) await agent.serve(p.protocol, host.ip, p.nodePort, host.name);
-    }
-    for (const pod of options.pods) await this.attachPod(svc, pod);
-    await this.syncService(svc);
+    const pods = new Map<string, PodState>();
+    const settle = (): Promise<void> => this.waitForEndpoints(namespace, name, pods);
+    const createPod = async (spec: LabPodSpec): Promise<PodState> => {
+      if (!this.nodes.some((n) => n.name === spec.node)) throw new LabClusterError(`no lab node ${spec.node}`);
+      await this.core.createNamespacedPod({ namespace, body: podManifest(namespace, name, spec, ports) });
+      const ip = await this.waitForPodIp(namespace, spec.name);
+      const state = { name: spec.name, node: spec.node, ip, ready: true };
+      pods.set(spec.name, state);
+      return state;
+    };
+    const pod = (podName: string): PodState => {
+      const found = pods.get(podName);
+      if (!found) throw new LabClusterError(`no lab pod ${namespace}/${podName}`);
+      return found;
+    };
+    await Promise.all(options.pods.map(createPod));
+    await settle();
     return {
-      namespace, name, service: created, ports, healthCheckNodePort: svc.hcnp,
-      pods: () => [...svc.pods].map(publicPod).sort((a, b) => a.name.localeCompare(b.name)),
+      namespace, name, service: created, ports, healthCheckNodePort: created.spec?.healthCheckNodePort,
+      pods: () => [...pods.values()].map((p) => ({ ...p, namespace })).sort((a, b) => a.name.localeCompare(b.name)),
       read: () => this.core.readNamespacedService({ namespace, name }),
-      addPod: (pod) => this.serial(async () => {
-        const state = await this.attachPod(svc, pod);
-        await this.syncService(svc);
-        return publicPod(state);
-      }),
-      setPodReady: (pod, ready) => this.setPodReady(namespace, pod, ready),
-      removePod: (pod) => this.removePod(namespace, pod),
-      delete: () => this.serial(() => this.deleteService(svc)),
-    };
-  }
-
-  /** Gives the pod an address in its node's pod subnet (first use) and serves the Service's target ports on it. */
-  private async attachPod(svc: ServiceState, spec: LabPodSpec): Promise<PodState> {
-    const node = this.node(spec.node);
-    let pod = this.pods.get(podKey(svc.namespace, spec.name));
-    if (pod && pod.node !== node) throw new LabClusterError(`pod ${spec.name} already runs on ${pod.node.host.name}`);
-    if (!pod) {
-      const used = new Set([...this.pods.values()].filter((p) => p.node === node).map((p) => p.slot));
-      const slot = Array.from({ length: MAX_PODS_PER_NODE }, (_, i) => i + 1).find((s) => !used.has(s));
-      if (slot === undefined) throw new LabClusterError(`node ${spec.node} has no free pod address`);
-      const ip = podIp(node.host.index, slot);
-      await node.host.exec("ip", ["addr", "add", `${ip}/32`, "dev", "lo"]);
-      pod = { name: spec.name, namespace: svc.namespace, node, slot, ip, ready: true, services: new Set() };
-      this.pods.set(podKey(svc.namespace, spec.name), pod);
-    }
-    for (const p of svc.ports) await node.agent.serve(p.protocol, pod.ip, p.targetPort, pod.name);
-    pod.services.add(svc);
-    svc.pods.add(pod);
-    return pod;
-  }
-
-  private async deletePod(pod: PodState): Promise<void> {
-    this.pods.delete(podKey(pod.namespace, pod.name));
-    const services = [...pod.services];
-    pod.services.clear();
-    for (const svc of services) {
-      svc.pods.delete(pod);
-      await this.syncService(svc);
-    }
-    const served = new Set(services.flatMap((s) => s.ports.map((p) => `${p.protocol}/${p.targetPort}`)));
-    for (const entry of served) {
-      const [protocol, port] = entry.split("/") as [LabProtocol, string];
-      await pod.node.agent.unserve(protocol, pod.ip, Number(port));
-    }
-    await pod.node.host.exec("ip", ["addr", "del", `${pod.ip}/32`, "dev", "lo"], { check: false });
-  }
-
-  private async deleteService(svc: ServiceState): Promise<void> {
-    await this.core.deleteNamespacedService({ namespace: svc.namespace, name: svc.name });
-    if (svc.slice) await this.discovery.deleteNamespacedEndpointSlice({ namespace: svc.namespace, name: `${svc.name}-lab` });
-    svc.slice = undefined;
-    for (const { host, agent } of this.nodes) {
-      for (const p of svc.ports) if (p.nodePort) await agent.unserve(p.protocol, host.ip, p.nodePort);
-      if (svc.hcnp) await agent.stopServiceHealth(svc.hcnp);
-    }
-    for (const pod of [...svc.pods]) {
-      pod.services.delete(svc);
-      svc.pods.delete(pod);
-      if (pod.services.size === 0) await this.deletePod(pod);
-    }
-  }
-
-  /** Writes the EndpointSlice from the pods, then sets each node's local endpoint count (ready pods only). */
-  private async syncService(svc: ServiceState): Promise<void> {
-    const pods = [...svc.pods].sort((a, b) => a.name.localeCompare(b.name));
-    const body: V1EndpointSlice = {
-      ...svc.slice,
-      metadata: {
-        ...svc.slice?.metadata,
-        name: `${svc.name}-lab`,
-        namespace: svc.namespace,
-        labels: { "kubernetes.io/service-name": svc.name, "endpointslice.kubernetes.io/managed-by": MANAGED_BY },
+      addPod: async (spec) => {
+        const state = await createPod(spec);
+        await settle();
+        return { ...state, namespace };
       },
-      addressType: "IPv4",
-      endpoints: pods.map((p) => ({
-        addresses: [p.ip],
-        conditions: { ready: p.ready, serving: p.ready, terminating: false },
-        nodeName: p.node.host.name,
-        targetRef: { kind: "Pod", namespace: p.namespace, name: p.name },
-      })),
-      ports: svc.ports.map((p) => ({ name: p.name, port: p.targetPort, protocol: p.protocol })),
+      setPodReady: async (podName, ready) => {
+        const state = pod(podName);
+        await this.kubelet.setServing(namespace, podName, ready);
+        state.ready = ready;
+        await settle();
+      },
+      removePod: async (podName) => {
+        pod(podName);
+        await this.core.deleteNamespacedPod({ namespace, name: podName });
+        pods.delete(podName);
+        await this.waitForPodGone(namespace, podName);
+        await settle();
+      },
+      delete: async () => {
+        await this.core.deleteNamespacedService({ namespace, name });
+        await Promise.all([...pods.keys()].map((p) => this.core.deleteNamespacedPod({ namespace, name: p })));
+        await Promise.all([...pods.keys()].map((p) => this.waitForPodGone(namespace, p)));
+        pods.clear();
+      },
     };
-    svc.slice = svc.slice
-      ? await this.discovery.replaceNamespacedEndpointSlice({ namespace: svc.namespace, name: `${svc.name}-lab`, body })
-      : await this.discovery.createNamespacedEndpointSlice({ namespace: svc.namespace, body });
-    const hcnp = svc.hcnp;
-    if (hcnp === undefined) return;
-    // kube-proxy counts ready local endpoints (upstream.md, healthCheckNodePort); every node answers, 503 at 0.
-    await Promise.all(this.nodes.map(({ host, agent }) => agent.setServiceHealth(hcnp, svc.namespace, svc.name,
-      pods.filter((p) => p.ready && p.node.host === host).length)));
   }
 
-  private node(name: string): ClusterNode {
-    const found = this.nodes.find((n) => n.host.name === name);
-    if (!found) throw new LabClusterError(`no lab node ${name}`);
-    return found;
+  private async ensureNamespace(namespace: string): Promise<void> {
+    if (this.namespaces.has(namespace)) return;
+    await this.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+    });
+    this.namespaces.add(namespace);
   }
 
-  private pod(namespace: string, name: string): PodState {
-    const found = this.pods.get(podKey(namespace, name));
-    if (!found) throw new LabClusterError(`no lab pod ${namespace}/${name}`);
-    return found;
+  private async waitForPodIp(namespace: string, name: string): Promise<string> {
+    return this.poll(`pod ${namespace}/${name} to run`, async () => {
+      const failure = this.kubelet.failure(namespace, name);
+      if (failure !== undefined) throw new LabClusterError(`the lab kubelet cannot run ${namespace}/${name}: ${failure}`);
+      const pod = await this.core.readNamespacedPod({ namespace, name });
+      return pod.status?.podIP;
+    });
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(work, work);
-    this.chain = next.catch(() => undefined);
-    return next;
+  private async waitForPodGone(namespace: string, name: string): Promise<void> {
+    await this.poll(`pod ${namespace}/${name} to be deleted`, async () => {
+      const found = await this.core.readNamespacedPod({ namespace, name }).then(() => true, (err: unknown) => {
+        if ((err as { code?: number }).code === 404) return false;
+        throw err;
+      });
+      return found ? undefined : true;
+    });
+  }
+
+  /** Until the EndpointSlices list exactly these pods, ready as given (the EndpointSlice controller caught up). */
+  private async waitForEndpoints(namespace: string, service: string, pods: ReadonlyMap<string, PodState>): Promise<void> {
+    const want = [...pods.values()].map((p) => `${p.ip}=${p.ready}`).sort().join(",");
+    let have = "";
+    await this.poll(() => `the EndpointSlices of ${namespace}/${service} to list ${want || "no endpoint"} (have ${have || "none"})`, async () => {
+      const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+      have = slices.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses.map((a) => `${a}=${e.conditions?.ready === true}`))).sort().join(",");
+      return have === want && slices.items.length > 0 ? true : undefined;
+    });
+  }
+
+  private async poll<T>(what: string | (() => string), check: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) {
+        throw new LabClusterError(`timed out after ${SETTLE_TIMEOUT_MS / 1000} s waiting for ${typeof what === "string" ? what : what()}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
 
-function publicPod(p: PodState): LabPod {
-  return { name: p.name, namespace: p.namespace, node: p.node.host.name, ip: p.ip, ready: p.ready };
+function podManifest(namespace: string, service: string, spec: LabPodSpec, ports: readonly LabServicePort[]): V1Pod {
+  const targets = new Map(ports.map((p) => [`${p.protocol}/${p.targetPort}`, p]));
+  return {
+    metadata: { name: spec.name, namespace, labels: { [SERVICE_LABEL]: service } },
+    spec: {
+      nodeName: spec.node,
+      containers: [{
+        name: "echo",
+        image: LAB_ECHO_IMAGE,
+        // Not named `http...`: the stand-in would serve agnhost's HTTP there, and lab clients speak the line echo.
+        ports: [...targets.values()].map((p) => ({ name: `${p.protocol.toLowerCase()}-${p.targetPort}`, containerPort: p.targetPort, protocol: p.protocol })),
+      }],
+    },
+  };
 }

@@ -37,7 +37,7 @@ export interface LabHost {
   readonly ns: string;
   readonly ip: string;
   readonly mac: string;
-  readonly role: "client" | "node";
+  readonly role: "client" | "node" | "pod";
   /** `cmd args` inside the host; rejects on a non-zero exit unless `check` is false. */
   exec(cmd: string, args: string[], options?: { check?: boolean }): Promise<ExecResult>;
   /** A process inside the host, SIGKILLed at teardown (and by the kernel if this process dies). */
@@ -59,6 +59,14 @@ export interface LabNetwork {
   readonly clients: readonly LabHost[];
   readonly nodes: readonly LabNode[];
   host(name: string): LabHost;
+  /**
+   * A pod's network namespace joined to its node by a veth, wired like the ptp CNI plugin: the pod has `podIp/32`
+   * on `eth0` and a default route via the node's `podGatewayIp` (which the node holds on every pod veth), and the
+   * node routes `podIp/32` into the veth. `slot` names the veth (`vp<slot>`) and must be unique on the node.
+   */
+  addPodSandbox(node: LabNode, slot: number, podIp: string, gatewayIp: string): Promise<LabHost>;
+  /** Kills the sandbox's processes and deletes its namespace (the veth goes with it). Idempotent. */
+  removePodSandbox(sandbox: LabHost): Promise<void>;
   /** Kills every process started in the lab, deletes the namespaces and the root link. Idempotent. */
   teardown(): Promise<void>;
 }
@@ -153,6 +161,18 @@ export async function createLabNetwork(options: { nodes: number; ownedDirs?: str
         if (!found) throw new LabNetworkError(`no lab host ${name}; hosts: ${hosts.map((h) => h.name).join(", ")}`);
         return found;
       },
+      async addPodSandbox(node, slot, podIp, gatewayIp) {
+        const sandbox: LabHost = { ...makeHost(`p${node.index}-${slot}`, podIp), role: "pod" };
+        live.namespaces.push(sandbox.ns);
+        await buildPodSandbox(node, sandbox, `vp${slot}`, gatewayIp);
+        return sandbox;
+      },
+      async removePodSandbox(sandbox) {
+        killNamespacePidsSync(sandbox.ns);
+        await ip(["netns", "del", sandbox.ns]).catch(() => undefined);
+        const at = live.namespaces.indexOf(sandbox.ns);
+        if (at >= 0) live.namespaces.splice(at, 1);
+      },
       teardown,
     };
   } catch (err) {
@@ -209,15 +229,26 @@ async function buildHost(switchNs: string, host: Omit<LabHost, "role">): Promise
   await ip(["-n", host.ns, "route", "add", "default", "via", ROUTER_IP]);
 }
 
-/**
- * A flat CNI: pod addresses are /32s on the node's `lo` (this kernel has no dummy driver) and every node routes
- * the other nodes' pod subnets via their node IP.
- */
+/** A flat network between nodes: every node routes the other nodes' pod subnets via their node IP. */
 async function buildNode(node: LabNode, all: readonly LabNode[]): Promise<void> {
   await sysctl(node.ns, "net.ipv4.ip_forward=1");
   for (const other of all) {
     if (other !== node) await ip(["-n", node.ns, "route", "add", other.podSubnet, "via", other.ip, "dev", "eth0"]);
   }
+}
+
+async function buildPodSandbox(node: LabNode, pod: LabHost, veth: string, gatewayIp: string): Promise<void> {
+  await ip(["netns", "add", pod.ns]);
+  await ip(["-n", pod.ns, "link", "set", "lo", "up"]);
+  await sysctl(pod.ns, "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+  await ip(["-n", node.ns, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", pod.ns]);
+  await ip(["-n", node.ns, "addr", "add", `${gatewayIp}/32`, "dev", veth]);
+  await ip(["-n", node.ns, "link", "set", veth, "up"]);
+  await ip(["-n", node.ns, "route", "add", `${pod.ip}/32`, "dev", veth, "src", gatewayIp]);
+  await ip(["-n", pod.ns, "addr", "add", `${pod.ip}/32`, "dev", "eth0"]);
+  await ip(["-n", pod.ns, "link", "set", "eth0", "up"]);
+  await ip(["-n", pod.ns, "route", "add", `${gatewayIp}/32`, "dev", "eth0", "scope", "link"]);
+  await ip(["-n", pod.ns, "route", "add", "default", "via", gatewayIp, "dev", "eth0"]);
 }
 
 async function destroy(lab: LiveLab): Promise<void> {

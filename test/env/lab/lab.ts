@@ -1,8 +1,9 @@
 /**
  * The bare-metal lab: network namespaces on a bridge (lab-network.ts), a real kube-apiserver + etcd reachable
- * from them, a lab agent in every host, the cluster objects a real cluster would have (lab-cluster.ts) and one
- * speaker (our CLI) per node. Everything is torn down by `teardown()`, and by exit/signal handlers if the
- * process ends first.
+ * from them, a real kube-controller-manager (EndpointSlices, namespaces, GC), a real kube-proxy in every node
+ * (kube-node-processes.ts), pods in their own namespaces run by the kubelet stand-in (lab-kubelet.ts), a lab
+ * agent in every host, and one speaker (our CLI) per node. Everything is torn down by `teardown()`, and by
+ * exit/signal handlers if the process ends first.
  */
 import { type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,11 +16,16 @@ import { type ControlPlane, startControlPlane } from "../control-plane.js";
 import { AgentClient } from "./agent-client.js";
 import { type DeployedService, type DeployServiceOptions, LabCluster } from "./lab-cluster.js";
 import { MAX_NODES } from "./lab-addresses.js";
+import { LabKubelet } from "./lab-kubelet.js";
+import {
+  type KubeProxyMode, parseKubeProxyMode, type RunningProcess, startControllerManager, startKubeProxy,
+} from "./kube-node-processes.js";
 import { createLabNetwork, type LabHost, type LabNetwork, type LabNode, sweepStaleLabs } from "./lab-network.js";
 
 export { sweepStaleLabs } from "./lab-network.js";
 export { LAB_LOAD_BALANCER_CLASS } from "./lab-cluster.js";
 export type { DeployedService, DeployServiceOptions, LabPod, LabPortSpec, LabServicePort } from "./lab-cluster.js";
+export { KUBE_PROXY_MODES, type KubeProxyMode } from "./kube-node-processes.js";
 export { VIP_RANGE } from "./lab-addresses.js";
 
 export class LabError extends LbOperatorError {}
@@ -40,6 +46,11 @@ export interface LabOptions {
   /** Where agent and speaker logs go; default a temp dir, removed at teardown unless keepLogs. */
   logDir?: string;
   keepLogs?: boolean;
+  /** kube-proxy's mode on every node; default `LAB_KUBE_PROXY_MODE` from the environment, else nftables. */
+  kubeProxyMode?: KubeProxyMode;
+  /** Other binaries in place of the built ones (tests of a part that fails to start). */
+  kubeProxyBinary?: string;
+  controllerManagerBinary?: string;
 }
 
 export interface LabHostHandle extends LabHost { readonly agent: AgentClient }
@@ -55,6 +66,7 @@ export interface SpeakerExit { code: number | null; signal: NodeJS.Signals | nul
 
 export interface Lab {
   readonly cp: ControlPlane;
+  readonly kubeProxyMode: KubeProxyMode;
   readonly network: LabNetwork;
   readonly logDir: string;
   readonly client: LabClientHandle;
@@ -71,9 +83,12 @@ export interface Lab {
   speakerRunning(node: string): boolean;
   speakerLog(node: string): string;
   deployService(options: DeployServiceOptions): Promise<DeployedService>;
-  setPodReady(namespace: string, pod: string, ready: boolean): Promise<void>;
-  removePod(namespace: string, pod: string): Promise<void>;
-  setNodeProxyHealthy(node: string, healthy: boolean): Promise<void>;
+  /** Crashes (false) or restarts (true) a pod's server; the kubelet stand-in reports readiness from it. */
+  setPodServing(namespace: string, pod: string, serving: boolean): Promise<void>;
+  /** SIGKILLs the node's kube-proxy: its rules stay in the kernel, its health answers stop. */
+  stopKubeProxy(node: string): Promise<void>;
+  /** Starts the node's kube-proxy again and waits for its /healthz. */
+  startKubeProxy(node: string): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -87,13 +102,20 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `lbo${process.pid}-logs-`));
   mkdirSync(logDir, { recursive: true });
 
+  const kubeProxyMode = options.kubeProxyMode ?? parseKubeProxyMode(process.env["LAB_KUBE_PROXY_MODE"], "LAB_KUBE_PROXY_MODE");
   const agents: AgentClient[] = [];
   const speakers = new Map<string, Speaker>();
+  const kubeProxies = new Map<string, RunningProcess>();
+  let controllerManager: RunningProcess | undefined;
+  let kubelet: LabKubelet | undefined;
   let network: LabNetwork | undefined;
   let cp: ControlPlane | undefined;
   let tearingDown: Promise<void> | undefined;
   const teardown = (): Promise<void> => (tearingDown ??= (async () => {
     await Promise.all([...speakers.values()].map((s) => { s.child.kill("SIGKILL"); return s.exited; }));
+    await kubelet?.stop();
+    await Promise.all([...kubeProxies.values()].map((p) => p.kill()));
+    await controllerManager?.kill();
     await Promise.all(agents.map((a) => a.dispose()));
     await network?.teardown();
     await cp?.stop();
@@ -117,8 +139,21 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     ] as const);
     const nodes: LabNodeHandle[] = net.nodes.map((n, i) => ({ ...n, agent: nodeAgents[i]! }));
     const clients = net.clients.map((c, i) => clientHandle(c, clientAgents[i]!));
-    const cluster = new LabCluster(controlPlane.kubeConfig(), nodes.map((n) => ({ host: n, agent: n.agent })));
+    const labKubelet = new LabKubelet(controlPlane.kubeConfig(), net, nodes.map((n) => ({ host: n, agent: n.agent })), logDir);
+    kubelet = labKubelet;
+    const cluster = new LabCluster(controlPlane.kubeConfig(), nodes, labKubelet);
     await cluster.registerNodes();
+    const startProxy = async (node: LabNodeHandle): Promise<void> => {
+      kubeProxies.set(node.name, await startKubeProxy({
+        node, agent: node.agent, mode: kubeProxyMode, kubeconfigPath: controlPlane.kubeconfigPath, logDir, binary: options.kubeProxyBinary,
+      }));
+    };
+    await allOrThrow([
+      startControllerManager({ kubeconfigPath: controlPlane.kubeconfigPath, logDir, binary: options.controllerManagerBinary })
+        .then((started) => { controllerManager = started; }),
+      allOrThrow(nodes.map(startProxy)),
+    ] as const);
+    labKubelet.start();
 
     const nodeHandle = (name: string): LabNodeHandle => {
       const found = nodes.find((n) => n.name === name);
@@ -174,7 +209,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (options.startSpeakers ?? true) await Promise.all(nodes.map((n) => startSpeaker(n.name)));
 
     return {
-      cp: controlPlane, network: net, logDir, nodes,
+      cp: controlPlane, kubeProxyMode, network: net, logDir, nodes,
       client: clients[0]!,
       outsider: clients[1]!,
       node: nodeHandle,
@@ -185,9 +220,13 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       speakerRunning: (name) => speakers.get(name)?.done === false,
       speakerLog: (name) => { nodeHandle(name); return readOr(speakerLogPath(name), ""); },
       deployService: (o) => cluster.deployService(o),
-      setPodReady: (ns, pod, ready) => cluster.setPodReady(ns, pod, ready),
-      removePod: (ns, pod) => cluster.removePod(ns, pod),
-      setNodeProxyHealthy: (name, healthy) => cluster.setNodeProxyHealthy(name, healthy),
+      setPodServing: (ns, pod, serving) => labKubelet.setServing(ns, pod, serving),
+      stopKubeProxy: async (name) => { await kubeProxies.get(nodeHandle(name).name)?.kill(); },
+      startKubeProxy: async (name) => {
+        const running = kubeProxies.get(name);
+        if (running && !running.done()) return;
+        await startProxy(nodeHandle(name));
+      },
       teardown,
     };
   } catch (err) {
