@@ -9,10 +9,17 @@
  *            /          |          \
  *   b1 192.0.2.11   b2 192.0.2.12   trap 192.0.2.200
  *
+ *   p1 198.51.100.2 (a pod on lb: its own namespace behind a veth, lb's end 198.51.100.1, default route via lb)
+ *
  * Clients reach the VIP 192.0.2.200 through a static neighbour entry pointing at lb's MAC (ARP is the
  * responder's job). The VIP is deliberately also configured on "trap": anything lb does not DNAT but routes on
  * ends up there, so "the VIP is not routed back out" is observable (trap answers) instead of silent.
  * Backends answer every connection or datagram with "<name> <client address they saw>".
+ *
+ * The last block adds kube-proxy-like tables (`kp`, nat prerouting at priority dstnat, as kube-proxy's nftables
+ * and iptables modes hook): on lb, `lb:30080 -> p1:8080`; on b2, `b2:30080 -> b2:8080`. As on a real node nothing
+ * listens on a NodePort (kubernetes/kubernetes#108496), which is why the speaker sends the announcer's own share
+ * straight to its pods (DESIGN.md "Bare metal", ../shared/reference/nat-first-binding.sh).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -25,8 +32,11 @@ import { NftTable, netnsNftRunner } from "../../providers/baremetal/speaker/nft/
 const exec = promisify(execFile);
 const NODE = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));
 const RUN = `nftdp-${process.pid}`;
+/** Hosts on the bridge. */
 const HOSTS = ["lb", "b1", "b2", "c1", "c2", "trap"] as const;
-type Host = (typeof HOSTS)[number];
+/** The pod on lb, outside the bridge. */
+const POD = "p1";
+type Host = (typeof HOSTS)[number] | typeof POD;
 const VIP = "192.0.2.200";
 const ADDR: Record<Host, string> = {
   lb: "192.0.2.10",
@@ -35,7 +45,11 @@ const ADDR: Record<Host, string> = {
   c1: "192.0.2.21",
   c2: "192.0.2.22",
   trap: VIP,
+  p1: "198.51.100.2",
 };
+/** lb's end of the pod's veth: the address lb masquerades to towards the pod. */
+const POD_GATEWAY = "198.51.100.1";
+const NODE_PORT = 30080;
 const BRIDGE_NS = `${RUN}-br`;
 const ns = (host: Host): string => `${RUN}-${host}`;
 
@@ -96,10 +110,20 @@ async function run(cmd: string, ...args: string[]): Promise<string> {
   return (await exec(cmd, args, { timeout: 30_000 })).stdout;
 }
 
-async function talk(from: Host, proto: "tcp" | "udp", port: number, count = 1, timeoutMs = OK_TIMEOUT_MS): Promise<Result[]> {
-  const opts = JSON.stringify({ proto, host: VIP, port, count, timeoutMs });
+interface Target {
+  readonly host: string;
+  readonly proto: "tcp" | "udp";
+  readonly port: number;
+}
+
+async function talkTo(from: Host, { host, proto, port }: Target, count = 1, timeoutMs = OK_TIMEOUT_MS): Promise<Result[]> {
+  const opts = JSON.stringify({ proto, host, port, count, timeoutMs });
   const out = await run("ip", "netns", "exec", ns(from), NODE, "-e", CLIENT, opts);
   return JSON.parse(out) as Result[];
+}
+
+function talk(from: Host, proto: "tcp" | "udp", port: number, count = 1, timeoutMs = OK_TIMEOUT_MS): Promise<Result[]> {
+  return talkTo(from, { host: VIP, proto, port }, count, timeoutMs);
 }
 
 async function once(from: Host, proto: "tcp" | "udp", port: number, timeoutMs = OK_TIMEOUT_MS): Promise<Result> {
@@ -153,6 +177,46 @@ function labPlan(allowed: string): DataPlan {
   };
 }
 
+/** A kube-proxy-like NodePort on `node`: only a DNAT rule in nat prerouting at priority dstnat, no socket. */
+function kubeProxyTable(node: string, to: string): string {
+  return [
+    "add table ip kp",
+    "delete table ip kp",
+    "table ip kp {",
+    "  chain nat-prerouting {",
+    "    type nat hook prerouting priority dstnat; policy accept;",
+    `    ip daddr ${node} tcp dport ${NODE_PORT} dnat to ${to}`,
+    "  }",
+    "}",
+    "",
+  ].join("\n");
+}
+
+/** The announcer lb beside kube-proxy: what the speaker used to program (86) and what it programs now (87-89). */
+function besideKubeProxyPlan(): DataPlan {
+  const pod = { ip: ADDR.p1, port: 8080 };
+  return {
+    announced: [VIP],
+    rules: [
+      rule(86, { destinations: [{ ip: ADDR.lb, port: NODE_PORT }], service: "lab/own-nodeport" }),
+      // externalTrafficPolicy Cluster: another node's NodePort, and lb's own pod straight.
+      rule(87, { destinations: [{ ip: ADDR.b2, port: NODE_PORT }, pod], service: "lab/cluster" }),
+      // externalTrafficPolicy Local: lb's own pod straight, client address kept.
+      rule(88, { destinations: [pod], masquerade: false, service: "lab/local" }),
+      rule(88, { protocol: "UDP", destinations: [pod], masquerade: false, service: "lab/local" }),
+      rule(89, {
+        destinations: [{ ip: ADDR.b2, port: NODE_PORT }, pod],
+        clientIPAffinity: true,
+        sourceRanges: [`${ADDR.c1}/32`],
+        service: "lab/cluster-sticky",
+      }),
+    ],
+  };
+}
+
+const ORDERS = ["kube-proxy first", "ours first"] as const;
+type Order = (typeof ORDERS)[number];
+
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
@@ -185,7 +249,7 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
   }
 
   beforeAll(async () => {
-    for (const name of [BRIDGE_NS, ...HOSTS.map(ns)]) {
+    for (const name of [BRIDGE_NS, ...HOSTS.map(ns), ns(POD)]) {
       await run("ip", "netns", "add", name);
       created.push(name);
     }
@@ -198,11 +262,19 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
       await run("ip", "-n", ns(host), "link", "set", "eth0", "up");
       await run("ip", "-n", ns(host), "link", "set", "lo", "up");
     }
+    await run("ip", "-n", ns("lb"), "link", "add", "pod0", "type", "veth", "peer", "name", "eth0", "netns", ns(POD));
+    await run("ip", "-n", ns("lb"), "addr", "add", `${POD_GATEWAY}/30`, "dev", "pod0");
+    await run("ip", "-n", ns("lb"), "link", "set", "pod0", "up");
+    await run("ip", "-n", ns(POD), "addr", "add", `${ADDR.p1}/30`, "dev", "eth0");
+    await run("ip", "-n", ns(POD), "link", "set", "eth0", "up");
+    await run("ip", "-n", ns(POD), "link", "set", "lo", "up");
+    await run("ip", "-n", ns(POD), "route", "add", "default", "via", POD_GATEWAY);
     const sysctl = (key: string): Promise<string> => run("ip", "netns", "exec", ns("lb"), "sysctl", "-qw", key);
     await sysctl("net.ipv4.ip_forward=1");
     // DNAT back out of the interface a packet came in on would otherwise make lb send ICMP redirects to clients.
     await sysctl("net.ipv4.conf.all.send_redirects=0");
     await sysctl("net.ipv4.conf.eth0.send_redirects=0");
+    await sysctl("net.ipv4.conf.pod0.send_redirects=0");
     const [link] = JSON.parse(await run("ip", "-j", "-n", ns("lb"), "link", "show", "eth0")) as { address: string }[];
     for (const client of ["c1", "c2"] as const) {
       await run("ip", "-n", ns(client), "neigh", "replace", VIP, "lladdr", link!.address, "dev", "eth0", "nud", "permanent");
@@ -212,6 +284,7 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
       startServer("b2", [8080], [8080]),
       startServer("lb", [8080], []),
       startServer("trap", [8080], [81]),
+      startServer(POD, [8080], [8080]),
     ]);
   });
 
@@ -305,5 +378,65 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
     expect(await table.list()).toBe("");
     const after = await once("c1", "tcp", 80, DROP_TIMEOUT_MS);
     expect(after.ok).toBe(false);
+  });
+
+  describe("beside kube-proxy-like tables: a NodePort is a DNAT rule, nothing listens on it", () => {
+    const nft = { lb: netnsNftRunner(ns("lb")), b2: netnsNftRunner(ns("b2")) };
+    /** (Re)loads kp on `host`: deleting and re-adding registers its chain after every other one at dstnat. */
+    const loadKubeProxy = async (host: "lb" | "b2", to: string): Promise<void> => {
+      await nft[host](["-f", "-"], kubeProxyTable(ADDR[host], to));
+    };
+    /** Equal priority: the chain registered first runs first. Both orders must give the same answers. */
+    async function register(order: Order): Promise<void> {
+      if (order === "kube-proxy first") await loadKubeProxy("lb", `${ADDR.p1}:8080`);
+      await table.apply(besideKubeProxyPlan(), { force: true });
+      if (order === "ours first") await loadKubeProxy("lb", `${ADDR.p1}:8080`);
+    }
+
+    beforeAll(async () => {
+      await loadKubeProxy("b2", `${ADDR.b2}:8080`);
+      await loadKubeProxy("lb", `${ADDR.p1}:8080`);
+    });
+
+    it("kube-proxy's DNAT alone answers on lb's and b2's NodePort", async () => {
+      expect(await talkTo("c1", { host: ADDR.lb, proto: "tcp", port: NODE_PORT })).toEqual([{ ok: true, reply: `p1 ${ADDR.c1}` }]);
+      expect(await talkTo("c1", { host: ADDR.b2, proto: "tcp", port: NODE_PORT })).toEqual([{ ok: true, reply: `b2 ${ADDR.c1}` }]);
+    });
+
+    describe.each(ORDERS)("%s", (order) => {
+      it("a DNAT of ours to lb's own NodePort binds the connection, kube-proxy's rule never runs: reset", async () => {
+        await register(order);
+        expect(await talk("c1", "tcp", 86, 3)).toEqual([1, 2, 3].map(() => ({ ok: false, error: "refused" })));
+      });
+
+      it("Cluster: b2's NodePort and lb's own pod straight answer every connection, masqueraded", async () => {
+        const results = await talk("c1", "tcp", 87, 30);
+        expect(answeredBy(results)).toEqual(new Set(["b2", "p1"]));
+        for (const r of results) expect([`b2 ${ADDR.lb}`, `p1 ${POD_GATEWAY}`]).toContain(reply(r));
+      });
+
+      it("Cluster with ClientIP affinity and source ranges: one destination per client, others dropped", async () => {
+        expect(answeredBy(await talk("c1", "tcp", 89, 10)).size).toBe(1);
+        expect(await once("c2", "tcp", 89, DROP_TIMEOUT_MS)).toEqual({ ok: false, error: "timeout" });
+      });
+
+      it("Local: lb's own pod straight keeps the client address, TCP and UDP", async () => {
+        expect(await talk("c1", "tcp", 88, 5)).toEqual([1, 2, 3, 4, 5].map(() => ({ ok: true, reply: `p1 ${ADDR.c1}` })));
+        expect(await once("c2", "udp", 88)).toEqual({ ok: true, reply: `p1 ${ADDR.c2}` });
+      });
+    });
+
+    it("hairpin: the pod reaches itself through the VIP, masqueraded although its rule is not", async () => {
+      expect(await once(POD, "tcp", 88)).toEqual({ ok: true, reply: `p1 ${POD_GATEWAY}` });
+      expect(await once(POD, "udp", 88)).toEqual({ ok: true, reply: `p1 ${POD_GATEWAY}` });
+    });
+
+    it("hairpin: without the hairpin set the pod cannot reach itself (the set is what makes it work)", async () => {
+      await run("ip", "netns", "exec", ns("lb"), "nft", "flush", "set", "ip", "lb-operator", "hairpin");
+      expect(await once(POD, "tcp", 88, DROP_TIMEOUT_MS)).toMatchObject({ ok: false });
+      expect(await once(POD, "udp", 88, DROP_TIMEOUT_MS)).toMatchObject({ ok: false });
+      await table.apply(besideKubeProxyPlan(), { force: true });
+      expect(await once(POD, "tcp", 88)).toEqual({ ok: true, reply: `p1 ${POD_GATEWAY}` });
+    });
   });
 });

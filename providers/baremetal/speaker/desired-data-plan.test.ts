@@ -1,6 +1,7 @@
 import type { V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import {
+  type EndpointFixture,
   type ServiceTweak,
   newEndpointSlice,
   newNode,
@@ -10,6 +11,7 @@ import {
   tweakDeleting,
   tweakLocal,
   tweakPodMode,
+  tweakPorts,
   tweakSourceRanges,
   tweakType,
 } from "../../../test/fixtures/services.js";
@@ -117,35 +119,90 @@ describe("decideDataPlan: who announces", () => {
 
 describe("decideDataPlan: what the announcer forwards", () => {
   const announcer = electAnnouncer(VIP, NODES)!;
+  const others = NODES.filter((n) => n !== announcer);
+  /** Pod addresses by node: node-1 has 198.51.100.17.., node-2 198.51.100.33.., node-3 198.51.100.49.. */
+  const podOn = (node: string, extra = 0): string => `198.51.100.${16 * Number(node.slice(5)) + 1 + extra}`;
+  const slice = (endpoints: EndpointFixture[], ports: { name: string; port: number; protocol?: string }[] = [{ name: "http", port: 8080 }]) =>
+    newEndpointSlice("web", "web-1", ports, endpoints);
+  const onePodPerNode = slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })));
 
-  it("nodePort mode, Cluster: every healthy node's NodePort, masqueraded; probes kube-proxy :10256/healthz", () => {
-    const sick: ProbeTarget = { kind: "http", ip: nodeIP("node-2"), port: 10256, path: "/healthz" };
-    const d = decideDataPlan(inputs({ nodeName: announcer, isHealthy: (t) => probeKey(t) !== probeKey(sick) }));
+  it("nodePort mode, Cluster: other healthy nodes' NodePorts plus the announcer's own ready pods, masqueraded", () => {
+    const sick: ProbeTarget = { kind: "http", ip: nodeIP(others[0]!), port: 10256, path: "/healthz" };
+    const d = decideDataPlan(inputs({ nodeName: announcer, endpointSlices: [onePodPerNode], isHealthy: (t) => probeKey(t) !== probeKey(sick) }));
     expect(d.plan.rules).toEqual([
       {
         vip: VIP, protocol: "TCP", port: 80, clientIPAffinity: false, masquerade: true, sourceRanges: [], service: "default/web",
-        destinations: [{ ip: nodeIP("node-1"), port: 30080 }, { ip: nodeIP("node-3"), port: 30080 }],
+        destinations: [{ ip: nodeIP(others[1]!), port: 30080 }, { ip: podOn(announcer), port: 8080 }],
       },
     ]);
-    expect(d.probes.map(probeKey).sort()).toEqual(NODES.map((n) => `http://${nodeIP(n)}:10256/healthz`));
+    // kube-proxy's health of the other nodes only: the announcer's own pods are judged by readiness.
+    expect(d.probes.map(probeKey).sort()).toEqual(others.map((n) => `http://${nodeIP(n)}:10256/healthz`));
+  });
+
+  it("nodePort mode, Cluster: an announcer without local pods forwards to the other nodes only", () => {
+    const endpointSlices = [slice(others.map((n) => ({ ip: podOn(n), nodeName: n })))];
+    const d = decideDataPlan(inputs({ nodeName: announcer, endpointSlices }));
+    expect(d.plan.rules[0]!.destinations).toEqual(others.map((n) => ({ ip: nodeIP(n), port: 30080 })));
   });
 
   it("nodePort mode, Cluster: a node whose speaker died is no longer a destination", () => {
-    const others = NODES.filter((n) => n !== announcer);
-    const d = decideDataPlan(inputs({ nodeName: announcer, deadSpeakers: new Set([others[0]!]) }));
-    expect(d.plan.rules[0]!.destinations.map((x) => x.ip)).not.toContain(nodeIP(others[0]!));
-    expect(d.plan.rules[0]!.destinations).toHaveLength(2);
+    const d = decideDataPlan(inputs({ nodeName: announcer, endpointSlices: [onePodPerNode], deadSpeakers: new Set([others[0]!]) }));
+    expect(d.plan.rules[0]!.destinations).toEqual([{ ip: nodeIP(others[1]!), port: 30080 }, { ip: podOn(announcer), port: 8080 }]);
   });
 
-  it("nodePort mode, Local: only this node's NodePort, not masqueraded, gated by healthCheckNodePort", () => {
+  it("nodePort mode, Local: the announcer's own ready pods, not masqueraded, gated by healthCheckNodePort", () => {
     const services = [svc("web", tweakLocal(32000))];
-    const endpointSlices = [newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.33", nodeName: "node-2" }])];
+    const endpointSlices = [
+      slice([
+        { ip: "198.51.100.33", nodeName: "node-2" },
+        { ip: "198.51.100.34", nodeName: "node-2", ready: false, serving: false },
+        { ip: "198.51.100.35", nodeName: "node-2" },
+      ]),
+    ];
     const d = decideDataPlan(inputs({ nodeName: "node-2", services, endpointSlices }));
-    expect(d.plan.rules[0]).toMatchObject({ masquerade: false, destinations: [{ ip: nodeIP("node-2"), port: 30080 }] });
+    expect(d.plan.rules[0]).toMatchObject({
+      masquerade: false,
+      destinations: [{ ip: "198.51.100.33", port: 8080 }, { ip: "198.51.100.35", port: 8080 }],
+    });
     expect(d.probes).toEqual([{ kind: "http", ip: nodeIP("node-2"), port: 32000, path: "/healthz" }]);
     const failing = decideDataPlan(inputs({ nodeName: "node-2", services, endpointSlices, isHealthy: () => false }));
     expect(failing.plan.announced).toEqual([VIP]);
     expect(failing.plan.rules[0]!.destinations).toEqual([]);
+  });
+
+  it("never DNATs to the announcer's own NodePort, in either mode and either policy", () => {
+    const variants: [string, ServiceTweak[]][] = [
+      ["nodePort Cluster", []],
+      ["nodePort Local", [tweakLocal(32000)]],
+      ["pod Cluster", [tweakPodMode()]],
+      ["pod Local", [tweakPodMode(), (s) => void (s.spec!.externalTrafficPolicy = "Local")]],
+    ];
+    for (const [name, tweaks] of variants) {
+      const decisions = everyNode({ services: [svc("web", ...tweaks)], endpointSlices: [onePodPerNode] });
+      const [node, d] = [...decisions].find(([, x]) => x.plan.rules.length > 0) ?? [];
+      expect(d?.plan.rules[0]?.destinations, name).toContainEqual({ ip: podOn(node!), port: 8080 });
+      for (const dest of d!.plan.rules.flatMap((r) => r.destinations)) {
+        expect(dest, name).not.toEqual({ ip: nodeIP(node!), port: 30080 });
+      }
+    }
+  });
+
+  it("uses ready endpoints only, and serving terminating ones only when none is ready (kube-proxy's fallback)", () => {
+    const own = (extra: number): string => podOn(announcer, extra);
+    const mixed = slice([
+      { ip: own(0), nodeName: announcer },
+      { ip: own(1), nodeName: announcer, ready: false, serving: false },
+      { ip: own(2), nodeName: announcer, ready: false, serving: true, terminating: true },
+    ]);
+    const ready = decideDataPlan(inputs({ nodeName: announcer, endpointSlices: [mixed] }));
+    expect(ready.plan.rules[0]!.destinations.filter((x) => x.port === 8080)).toEqual([{ ip: own(0), port: 8080 }]);
+
+    const terminating = slice([
+      { ip: own(1), nodeName: announcer, ready: false, serving: false },
+      { ip: own(2), nodeName: announcer, ready: false, serving: true, terminating: true },
+    ]);
+    const fallback = decideDataPlan(inputs({ nodeName: announcer, endpointSlices: [terminating] }));
+    expect(fallback.plan.rules[0]!.destinations.filter((x) => x.port === 8080)).toEqual([{ ip: own(2), port: 8080 }]);
   });
 
   it("pod mode: ready pods' target ports with TCP probes; Local keeps this node's pods only", () => {
@@ -165,6 +222,32 @@ describe("decideDataPlan: what the announcer forwards", () => {
     const local = decideDataPlan(inputs({ nodeName: localAnnouncer, services: [localSvc], endpointSlices }));
     const expectedIP = localAnnouncer === "node-1" ? "198.51.100.17" : "198.51.100.33";
     expect(local.plan.rules[0]).toMatchObject({ masquerade: false, destinations: [{ ip: expectedIP, port: 8080 }] });
+  });
+
+  it("pod mode: UDP ports are judged by readiness, never by a TCP connect, even when every TCP probe fails", () => {
+    const syslog = { name: "syslog", protocol: "UDP", port: 514, targetPort: 5514 };
+    const udpOnly = svc("web", tweakPorts(syslog), tweakPodMode());
+    const slices = [slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })), [{ name: "syslog", port: 5514, protocol: "UDP" }])];
+    const tcpFails = (t: ProbeTarget): boolean => t.kind !== "tcp";
+    const d = decideDataPlan(inputs({ nodeName: announcer, services: [udpOnly], endpointSlices: slices, isHealthy: tcpFails }));
+    expect(d.plan.rules).toHaveLength(1);
+    expect(d.plan.rules[0]).toMatchObject({ protocol: "UDP", port: 514, destinations: NODES.map((n) => ({ ip: podOn(n), port: 5514 })) });
+    expect(d.probes).toEqual([]);
+
+    // Beside a TCP port on the same pods, only the TCP port is probed, and only its rule loses the failing pods.
+    const both = svc("web", tweakPorts(syslog, { name: "http", protocol: "TCP", port: 80, targetPort: 8080 }), tweakPodMode());
+    const bothSlices = [slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })), [{ name: "syslog", port: 5514, protocol: "UDP" }, { name: "http", port: 8080 }])];
+    const mixed = decideDataPlan(inputs({ nodeName: announcer, services: [both], endpointSlices: bothSlices, isHealthy: tcpFails }));
+    expect(mixed.plan.rules.map((r) => [r.protocol, r.destinations.length])).toEqual([["TCP", 0], ["UDP", 3]]);
+    expect(mixed.probes.map((p) => [p.kind, p.port])).toEqual(NODES.map(() => ["tcp", 8080]));
+  });
+
+  it("nodePort mode: a UDP port has no TCP probe either", () => {
+    const dns = svc("web", tweakPorts({ name: "dns", protocol: "UDP", port: 53, targetPort: 5353, nodePort: 30053 }));
+    const slices = [slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })), [{ name: "dns", port: 5353, protocol: "UDP" }])];
+    const d = decideDataPlan(inputs({ nodeName: announcer, services: [dns], endpointSlices: slices, isHealthy: (t) => t.kind !== "tcp" }));
+    expect(d.plan.rules[0]!.destinations).toEqual([...others.map((n) => ({ ip: nodeIP(n), port: 30053 })), { ip: podOn(announcer), port: 5353 }]);
+    expect(d.probes.every((p) => p.kind === "http")).toBe(true);
   });
 
   it("carries source ranges, ClientIP affinity and UDP ports", () => {

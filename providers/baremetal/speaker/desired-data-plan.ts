@@ -7,24 +7,41 @@
  *   with an InternalIP; the Service must have at least one serving endpoint; with externalTrafficPolicy Local only
  *   nodes with a local endpoint; for a shared address, the nodes every Service on it accepts;
  * - the announcer is the first candidate by sha256(node#address) (announcer-election.ts);
- * - on the announcer, one ForwardingRule per port:
- *     nodePort mode, Cluster: every eligible node's NodePort whose kube-proxy `:10256/healthz` passes and whose speaker
- *       was not seen dying (a dead speaker usually means a dead node); masqueraded, so replies come back through us;
- *     nodePort mode, Local: this node's own NodePort while its healthCheckNodePort says it has local endpoints; no
- *       masquerade, so the backend sees the client's address (traffic never leaves the node);
- *     pod mode: ready endpoints' target ports that accept TCP; Local keeps this node's pods only, unmasqueraded.
+ * - on the announcer, one ForwardingRule per port (forwarding-backends.ts):
+ *     nodePort mode, Cluster: every OTHER eligible node's NodePort whose kube-proxy `:10256/healthz` passes and whose
+ *       speaker was not seen dying, plus this node's own serving endpoints as `podIP:targetPort`; masqueraded, so
+ *       replies come back through us;
+ *     nodePort mode, Local: this node's serving endpoints as `podIP:targetPort`, while its healthCheckNodePort
+ *       (kube-proxy's answer) passes; no masquerade, so the backend sees the client's address;
+ *     pod mode: serving endpoints' target ports (Local: this node's only, unmasqueraded); TCP ports are probed
+ *       with a TCP connect, UDP ports only by EndpointSlice readiness.
+ *
+ * Why the announcer never DNATs to its own `nodeIP:nodePort` (DESIGN.md, "Bare metal": traffic the announcer keeps
+ * for itself goes to its ready local endpoints, as kube-proxy does for load-balancer traffic; NodePorts are reached
+ * only on other nodes): since v1.24 (kubernetes/kubernetes#108496) kube-proxy holds no socket on a NodePort, which
+ * is only a DNAT rule in its nat prerouting chain, and the kernel runs the nat chains of one hook only until one
+ * binds a mapping (nf_nat_inet_fn, net/netfilter/nf_nat_core.c). After our DNAT to the own NodePort kube-proxy's rule
+ * never runs and the client is reset (../shared/reference/nat-first-binding.sh reproduces it). Measured in the lab
+ * beside a real kube-proxy v1.36.3 with the old table: Local answered 0/30 (nftables and iptables modes), Cluster
+ * 38/60 (nftables; the 22 refused were exactly the connections DNATed to the announcer's own NodePort, per
+ * conntrack) and 40/60 (iptables). Sending the announcer's own share straight to its local pods gave 30/30 and 60/60.
+ * In Cluster the own pods and the other nodes weigh one destination each; kube-proxy on those nodes spreads on.
+ *
+ * Endpoint readiness follows kube-proxy (forwarding-backends.ts servingEndpoints): ready endpoints, the serving
+ * (terminating) ones only when none is ready. A destination without a probe is judged by that readiness alone.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError, errorMessage } from "../../../src/errors.js";
 import { deriveSpec } from "../../../src/model/derive-spec.js";
 import { derivePodEndpoints } from "../../../src/model/pod-endpoints.js";
 import { type ClassOptions, isOurs } from "../../../src/model/service-predicates.js";
-import type { LoadBalancerSpec, PodEndpoint, PortSpec } from "../../../src/provider.js";
+import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
 import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
+import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4, servingEndpoints } from "./forwarding-backends.js";
 import { probeKey } from "./health/probe-target.js";
 
-export const KUBE_PROXY_HEALTH_PORT = 10256;
+export { KUBE_PROXY_HEALTH_PORT };
 
 export interface SpeakerInputs {
   readonly nodeName: string;
@@ -53,7 +70,10 @@ export interface SkippedService {
 
 export interface SpeakerDecision {
   readonly plan: DataPlan;
-  /** What to keep probing: the backends of every rule this node forwards (unfiltered by health). */
+  /**
+   * What to keep probing: the probes gating the backends of every rule this node forwards (unfiltered by health).
+   * Backends without a probe (UDP pods, this node's own pods in nodePort Cluster) are judged by readiness alone.
+   */
   readonly probes: readonly ProbeTarget[];
   /** Every IPv4 address of ours -> its announcer (undefined: no candidate). */
   readonly announcers: ReadonlyMap<string, string | undefined>;
@@ -82,7 +102,7 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
       skipped.push({ service: key, kind: "invalid", reason: errorMessage(err) });
       continue;
     }
-    const endpoints = derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies);
+    const endpoints = servingEndpoints(derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies));
     const candidates = candidatesFor(spec, endpoints, nodes, inputs.liveSpeakers);
     for (const ip of ingressIPv6s(svc)) {
       skipped.push({ service: key, kind: "unsupported", reason: `address ${ip} is not announced: the speaker answers ARP (IPv4) only, NDP is not implemented` });
@@ -121,12 +141,12 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
         }
         taken.set(ruleKey, s.key);
         const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers });
-        for (const b of backends) probes.set(probeKey(b.probe), b.probe);
+        for (const probe of backends.flatMap((b) => (b.probe === undefined ? [] : [b.probe]))) probes.set(probeKey(probe), probe);
         rules.push({
           vip: address,
           protocol: port.protocol,
           port: port.port,
-          destinations: sortDestinations(backends.filter((b) => inputs.isHealthy(b.probe)).map((b) => b.destination)),
+          destinations: sortDestinations(backends.filter((b) => b.probe === undefined || inputs.isHealthy(b.probe)).map((b) => b.destination)),
           clientIPAffinity: s.spec.sessionAffinity.type === "ClientIP",
           masquerade: s.spec.externalTrafficPolicy === "Cluster",
           sourceRanges: s.spec.sourceRanges.filter((r) => !r.includes(":")),
@@ -180,50 +200,9 @@ function candidatesFor(
   return out;
 }
 
-interface Backend {
-  readonly destination: Destination;
-  readonly probe: ProbeTarget;
-}
-
-interface NodeView {
-  readonly self: ElectionNode;
-  readonly nodes: ReadonlyMap<string, ElectionNode>;
-  /** Nodes whose speaker was heard and then went silent. */
-  readonly dead: ReadonlySet<string>;
-}
-
-function backendsFor(s: ServiceOnAddress, servicePort: PortSpec, { self, nodes, dead }: NodeView): Backend[] {
-  const { name: portName, nodePort } = servicePort;
-  const local = s.spec.externalTrafficPolicy === "Local";
-  if (s.spec.backends.mode === "nodePort") {
-    if (nodePort === undefined || self.ip === undefined) return [];
-    if (local) {
-      const hc = s.spec.healthCheck;
-      const probe: ProbeTarget = hc.kind === "http" ? { kind: "http", ip: self.ip, port: hc.port, path: hc.path } : { kind: "tcp", ip: self.ip, port: nodePort };
-      return [{ destination: { ip: self.ip, port: nodePort }, probe }];
-    }
-    return [...nodes.values()]
-      .filter((n): n is ElectionNode & { ip: string } => n.eligible && n.ip !== undefined && !dead.has(n.name))
-      .map((n) => ({
-        destination: { ip: n.ip, port: nodePort },
-        probe: { kind: "http", ip: n.ip, port: KUBE_PROXY_HEALTH_PORT, path: "/healthz" },
-      }));
-  }
-  return s.endpoints
-    .filter((e) => isIPv4(e.ip) && (!local || e.nodeName === self.name))
-    .flatMap((e) => {
-      const port = e.ports[portName];
-      return port === undefined ? [] : [{ destination: { ip: e.ip, port }, probe: { kind: "tcp" as const, ip: e.ip, port } }];
-    });
-}
-
 function sortDestinations(list: Destination[]): Destination[] {
   const unique = new Map(list.map((d) => [`${d.ip}:${d.port}`, d]));
   return [...unique.values()].sort((a, b) => compareIPv4(a.ip, b.ip) || a.port - b.port);
-}
-
-function isIPv4(ip: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
 }
 
 function compareIPv4(a: string, b: string): number {

@@ -1,7 +1,8 @@
 /**
  * What the speaker probes before forwarding to a destination. Node mode probes kube-proxy's health endpoints:
  * a Service's healthCheckNodePort answers 200 only while the node has local endpoints for it (503 otherwise),
- * and :10256/healthz is the node's own health; pod mode can only check that the pod port accepts TCP.
+ * and :10256/healthz is the node's own health; pod mode can only check that the pod port accepts TCP. So UDP
+ * destinations get no target at all (desired-data-plan.ts): EndpointSlice readiness is their health.
  */
 export type ProbeTarget =
   | { readonly kind: "http"; readonly ip: string; readonly port: number; readonly path: string }

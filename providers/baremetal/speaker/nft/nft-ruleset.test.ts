@@ -114,6 +114,26 @@ describe("renderRuleset", () => {
     );
   });
 
+  it("masquerades hairpin connections to our VIPs: each destination address paired with itself", () => {
+    const local = rule({ port: 81, masquerade: false, destinations: [{ ip: "198.51.100.33", port: 8080 }, { ip: "198.51.100.9", port: 8080 }] });
+    const script = renderRuleset(plan(rule(), local, rule({ protocol: "UDP", masquerade: false, destinations: [{ ip: "198.51.100.9", port: 53 }] })));
+    // Deduplicated and in numeric address order, so the script is stable.
+    expect(elements(script, "set", "hairpin")).toEqual([
+      "192.0.2.11 . 192.0.2.11",
+      "192.0.2.12 . 192.0.2.12",
+      "198.51.100.9 . 198.51.100.9",
+      "198.51.100.33 . 198.51.100.33",
+    ]);
+    expect(block(script, "set", "hairpin")[0]).toBe("type ipv4_addr . ipv4_addr");
+    expect(block(script, "chain", "nat-postrouting")[2]).toBe(
+      'ct status dnat ct original ip daddr @forwarded-vips ip saddr . ip daddr @hairpin oifname != "lo" masquerade',
+    );
+    // No packet marks: kube-proxy owns 0x4000 on the same node.
+    expect(script).not.toMatch(/\bmark\b/);
+    const empty = renderRuleset({ announced: ["192.0.2.200"], rules: [] });
+    expect(block(empty, "set", "hairpin")).toEqual(["type ipv4_addr . ipv4_addr"]);
+  });
+
   it("admits only Service ports on forwarded VIPs, through a source-range chain where there are ranges", () => {
     const script = renderRuleset(plan(rule(), rule({ port: 443, sourceRanges: ["198.51.100.0/24", "203.0.113.7/32"] })));
     const vipPorts = elements(script, "map", "vip-ports");

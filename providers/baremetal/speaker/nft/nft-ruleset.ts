@@ -15,7 +15,11 @@
  *     destinations (output makes the VIP usable from the node itself).
  *   nat-postrouting: masquerade connections whose original destination is in `masquerade-services`. Keyed on the
  *     conntrack original tuple, so no packet marks are needed (kube-proxy uses mark 0x4000 for this; we must not
- *     collide with it on nodes that also run kube-proxy).
+ *     collide with it on nodes that also run kube-proxy). Also masquerade hairpin connections to our VIPs: a pod
+ *     DNATed to itself (`ip saddr . ip daddr` in `hairpin`, every destination paired with itself) would otherwise
+ *     receive a packet from its own address, which its kernel drops (or answers locally), never back through our
+ *     reverse NAT, and the connection fails. kube-proxy masquerades exactly this case (source = chosen endpoint),
+ *     whatever the externalTrafficPolicy.
  *
  * The guard applies only to VIPs that have rules: in announce-only mode (no rules) kube-proxy forwards the
  * announced addresses itself, and dropping them here would break it.
@@ -81,6 +85,7 @@ export function renderRuleset(plan: DataPlan, options: RenderOptions = {}): stri
       "ipv4_addr . inet_proto . inet_service",
       rules.filter((r) => r.rule.masquerade).map((r) => r.key),
     ),
+    ...set("hairpin", "ipv4_addr . ipv4_addr", hairpinPairs(rules)),
     ...chain("filter-prerouting", [
       "type filter hook prerouting priority dstnat - 10; policy accept;",
       "ip daddr @forwarded-vips jump vip-guard",
@@ -113,6 +118,8 @@ export function renderRuleset(plan: DataPlan, options: RenderOptions = {}): stri
       // backend on this node would have to pick 127.0.0.1 and the kernel drops the packet instead.
       "ct status dnat meta l4proto { tcp, udp } ct original ip daddr . meta l4proto . ct original proto-dst " +
         '@masquerade-services oifname != "lo" masquerade',
+      // Only connections to our VIPs: any other DNAT to a source's own address is not ours (kube-proxy masquerades its own).
+      'ct status dnat ct original ip daddr @forwarded-vips ip saddr . ip daddr @hairpin oifname != "lo" masquerade',
     ]),
     ...rules.flatMap(renderRuleChains),
     "}",
@@ -173,6 +180,15 @@ function checkRule(rule: ForwardingRule, field: string): CheckedRule {
     svcChain: chainName("svc", id, readable),
     fwChain: rule.sourceRanges.length > 0 ? chainName("fw", id, readable) : undefined,
   };
+}
+
+/**
+ * `ip . ip` for every destination address of every rule, sorted numerically. Masquerade rules are already covered
+ * by `masquerade-services`; pairing their destinations too keeps the set a plain function of the destinations.
+ */
+function hairpinPairs(rules: readonly CheckedRule[]): string[] {
+  const ips = new Set(rules.flatMap((r) => r.rule.destinations.map((d) => d.ip)));
+  return [...ips].sort((a, b) => ipv4ToInt(a) - ipv4ToInt(b)).map((ip) => `${ip} . ${ip}`);
 }
 
 function renderRuleChains(r: CheckedRule): string[] {
