@@ -91,6 +91,11 @@ export class LabKubelet {
     return this.running.get(podKey(namespace, name))?.ip;
   }
 
+  /** The network namespace of a running pod, to run a client inside it (hairpin tests). */
+  sandbox(namespace: string, name: string): LabHost | undefined {
+    return this.running.get(podKey(namespace, name))?.sandbox;
+  }
+
   /** Why the kubelet could not run a pod, if it tried and failed. */
   failure(namespace: string, name: string): string | undefined {
     return this.failures.get(podKey(namespace, name));

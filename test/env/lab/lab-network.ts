@@ -62,7 +62,7 @@ export interface LabNetwork {
   /**
    * A pod's network namespace joined to its node by a veth, wired like the ptp CNI plugin: the pod has `podIp/32`
    * on `eth0` and a default route via the node's `podGatewayIp` (which the node holds on every pod veth), and the
-   * node routes `podIp/32` into the veth. `slot` names the veth (`vp<slot>`) and must be unique on the node.
+   * node routes `podIp/32` into the veth. `slot` names the node end `veth-p<slot>` (a `veth` name, as CNI plugins use, which the speaker skips for ARP like MetalLB) and must be unique on the node.
    */
   addPodSandbox(node: LabNode, slot: number, podIp: string, gatewayIp: string): Promise<LabHost>;
   /** Kills the sandbox's processes and deletes its namespace (the veth goes with it). Idempotent. */
@@ -164,7 +164,7 @@ export async function createLabNetwork(options: { nodes: number; ownedDirs?: str
       async addPodSandbox(node, slot, podIp, gatewayIp) {
         const sandbox: LabHost = { ...makeHost(`p${node.index}-${slot}`, podIp), role: "pod" };
         live.namespaces.push(sandbox.ns);
-        await buildPodSandbox(node, sandbox, `vp${slot}`, gatewayIp);
+        await buildPodSandbox(node, sandbox, `veth-p${slot}`, gatewayIp);
         return sandbox;
       },
       async removePodSandbox(sandbox) {
