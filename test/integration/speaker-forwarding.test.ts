@@ -3,7 +3,7 @@
  * addresses, a real kube-proxy and kube-controller-manager beside it. Three nodes run `lb-operator speaker`; the
  * client host reaches Services through their VIPs, answered by pods in their own namespaces.
  */
-import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
+import { CoreV1Api, DiscoveryV1Api, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { electAnnouncer } from "../../providers/baremetal/speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
@@ -154,6 +154,54 @@ describe("speaker: forwarding through the VIP", () => {
     }, { timeoutMs: 15_000 });
     await svc.setPodReady("ph-b", true);
     await eventually("ph-b to return", async () => (await backendsHit(lab, vip, 8001, 20)).has("ph-b"), { timeoutMs: 15_000 });
+  });
+
+  it("a pod whose server is killed leaves the real EndpointSlice and gets no new connection", async () => {
+    const svc = await lab.deployService({
+      name: "crash",
+      namespace: "fwd",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: NODES.map((node, i) => ({ name: `crash-${i}`, node })),
+    });
+    const { ip: vip } = await waitForAddress(lab, "fwd", "crash");
+    await eventually("every pod to answer", async () => (await backendsHit(lab, vip, 80, 30)).size === 3, { timeoutMs: 15_000 });
+    // The announcer's own pod: the one the speaker forwards to directly, not through a kube-proxy.
+    const victim = `crash-${NODES.indexOf(electAnnouncer(vip, NODES)!)}`;
+    await svc.setPodReady(victim, false);
+    const slices = await lab.kubeConfig().makeApiClient(DiscoveryV1Api)
+      .listNamespacedEndpointSlice({ namespace: "fwd", labelSelector: "kubernetes.io/service-name=crash" });
+    const endpoint = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.targetRef?.name === victim);
+    expect(endpoint?.conditions?.ready).toBe(false);
+    await eventually(`no connection to ${victim} and none failing`, async () => {
+      const hits = await backendsHit(lab, vip, 80, 30);
+      return !hits.has(victim) && !hits.has("-");
+    }, { timeoutMs: 15_000 });
+    const hits = await backendsHit(lab, vip, 80, 60);
+    expect(hits.has(victim)).toBe(false);
+    expect(hits.get("-") ?? 0).toBe(0);
+  });
+
+  it("Local: when the announcer's last local pod goes, the announcement moves to a node that has one", async () => {
+    const svc = await lab.deployService({
+      name: "moving",
+      namespace: "fwd",
+      externalTrafficPolicy: "Local",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: [{ name: "moving-1", node: "node-1" }, { name: "moving-3", node: "node-3" }],
+    });
+    const { ip: vip } = await waitForAddress(lab, "fwd", "moving");
+    await reachable(lab, vip, 80);
+    const first = electAnnouncer(vip, ["node-1", "node-3"])!;
+    const next = first === "node-1" ? "node-3" : "node-1";
+    expect(await announcerSeenByClient(lab, vip, 80)).toBe(first);
+    const startAt = Date.now();
+    const loop = lab.client.agent.loop({ protocol: "TCP", ip: vip, port: 80, everyMs: 20, timeoutMs: 200, startAt, expect: `backend=moving-${next.at(-1)}` });
+    await svc.removePod(`moving-${first.at(-1)}`);
+    const moved = await loop;
+    expect(moved.ok).toBe(true);
+    console.log(`Local: ${first}'s last pod deleted; the first answer through ${next} came ${moved.at! - startAt} ms after the delete was sent`);
+    expect(await announcerSeenByClient(lab, vip, 80)).toBe(next);
+    expect(await nodesForwarding(lab, vip)).toEqual([next]);
   });
 
   it("deleting the Service or changing its type removes the rules and the ARP answers on every node", async () => {
