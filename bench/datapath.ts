@@ -5,16 +5,17 @@
  *   npm run bench:datapath -- --seconds 5 --rounds 2 --requests 500
  *   PATH=$PWD/node_modules/.bin:$PATH node --import tsx bench/datapath.ts   (not the tsx CLI: see bench/README.md, Ctrl-C)
  *
- * Setup (test/env/lab): 3 nodes with our speaker, the real controller with the lab pool, and one pod-mode
- * Service (ClientIP affinity) with an iperf3 port (5201) and a request/response port (80 -> 8080). Once the
- * controller has written the VIP, the pod is added on a node that does NOT announce it, so VIP traffic takes
- * the forwarding hop a real cluster has: client -> announcer (nftables DNAT + masquerade) -> backend node.
- * On the backend node one `iperf3 -s` answers on every address (node IP and pod IP) and the lab agent answers
- * the request port on both. Three paths, same client namespace, same servers:
- *  - direct:  client -> backend node IP (no hop, the ceiling);
+ * Setup (test/env/lab, real kube-proxy and pods in their own namespaces): 3 nodes with our speaker, the real
+ * controller with the lab pool, and one pod-mode Service (ClientIP affinity) with an iperf3 port (5201) and a
+ * request/response port (80 -> 8080). Once the controller has written the VIP, the pod is added on a node that
+ * does NOT announce it, so VIP traffic takes the forwarding hop a real cluster has: client -> announcer
+ * (nftables DNAT + masquerade) -> backend node -> pod veth. In the pod, `iperf3 -s` answers 5201 and the lab's
+ * pod echo answers 8080. Three paths, same client namespace, same servers in the same pod:
+ *  - direct:  client -> pod IP, routed by the backend node (the client gets a route to the pod subnet via the
+ *             backend node for this): the path without a load balancer, the ceiling;
  *  - vip:     client -> VIP:port, forwarded by the announcer's speaker;
- *  - haproxy: client -> HAProxy (TCP mode) on the announcer's node IP -> backend node IP: the same hop through
- *             a userspace relay, the alternative the issue compares against.
+ *  - haproxy: client -> HAProxy (TCP mode) on the announcer's node IP -> pod IP: the same hop through a
+ *             userspace relay, the alternative the issue compares against.
  * Each round measures every path's throughput (iperf3 -J, receiver's total) then its latency (sequential
  * requests, a new connection each, timed inside the client namespace by the lab agent), in a fixed
  * interleaved order, so drift in the machine's load spreads over all three. Ratios are per run; timings are
@@ -82,7 +83,7 @@ interface Setup { paths: PathSpec[]; vip: string; announcer: LabNodeHandle; back
 async function setUp(lab: Lab, logDir: string): Promise<Setup> {
   const svc = await lab.deployService({
     name: SERVICE, namespace: NAMESPACE, podMode: true, sessionAffinity: "ClientIP", pods: [],
-    ports: [{ name: "iperf", port: IPERF_PORT, targetPort: IPERF_PORT }, { name: "echo", port: ECHO_SERVICE_PORT, targetPort: ECHO_TARGET_PORT }],
+    ports: [{ name: "iperf", port: IPERF_PORT, targetPort: IPERF_PORT, echo: false }, { name: "echo", port: ECHO_SERVICE_PORT, targetPort: ECHO_TARGET_PORT }],
   });
   const { ip: vip } = await waitForAddress(lab, NAMESPACE, SERVICE);
   // Every speaker is live and the policy is Cluster, so every node is a candidate (desired-data-plan.ts).
@@ -92,21 +93,20 @@ async function setUp(lab: Lab, logDir: string): Promise<Setup> {
   if (!announcer || !backend) throw new Error(`cannot pick an announcer and another node from ${lab.nodes.map((n) => n.name).join(", ")}`);
   log(`VIP ${vip}: announcer ${announcer.name} (${announcer.ip}), backend pod on ${backend.name} (${backend.ip})`);
 
+  // The pod's echo leaves 5201 free (echo: false); iperf3 serves it inside the pod.
   const pod = await svc.addPod({ name: POD, node: backend.name });
-  // The lab serves every target port on the pod address; iperf3 needs 5201 itself, on every address.
-  await backend.agent.unserve("TCP", pod.ip, IPERF_PORT);
-  backend.spawn("iperf3", ["-s", "-4", "-p", String(IPERF_PORT)], { logPath: join(logDir, "iperf3-server.log") });
-  await backend.agent.serve("TCP", backend.ip, ECHO_TARGET_PORT, `${backend.name}-direct`);
+  lab.podHost(NAMESPACE, POD).spawn("iperf3", ["-s", "-4", "-p", String(IPERF_PORT)], { logPath: join(logDir, "iperf3-server.log") });
+  await lab.client.exec("ip", ["route", "add", backend.podSubnet, "via", backend.ip]);
   await startHaproxy(announcer, [
-    { name: "iperf", listen: { ip: announcer.ip, port: HAPROXY_IPERF_PORT }, server: { ip: backend.ip, port: IPERF_PORT } },
-    { name: "echo", listen: { ip: announcer.ip, port: HAPROXY_ECHO_PORT }, server: { ip: backend.ip, port: ECHO_TARGET_PORT } },
+    { name: "iperf", listen: { ip: announcer.ip, port: HAPROXY_IPERF_PORT }, server: { ip: pod.ip, port: IPERF_PORT } },
+    { name: "echo", listen: { ip: announcer.ip, port: HAPROXY_ECHO_PORT }, server: { ip: pod.ip, port: ECHO_TARGET_PORT } },
   ], { configPath: join(logDir, "haproxy.cfg"), logPath: join(logDir, "haproxy.log") });
 
   const paths: PathSpec[] = [
-    { name: "direct", what: `${backend.name} directly`, iperf: { ip: backend.ip, port: IPERF_PORT }, echo: { ip: backend.ip, port: ECHO_TARGET_PORT } },
+    { name: "direct", what: `pod ${pod.ip} routed by ${backend.name}`, iperf: { ip: pod.ip, port: IPERF_PORT }, echo: { ip: pod.ip, port: ECHO_TARGET_PORT } },
     { name: "vip", what: `VIP via ${announcer.name} (nftables) to pod ${pod.ip} on ${backend.name}`,
       iperf: { ip: vip, port: IPERF_PORT }, echo: { ip: vip, port: ECHO_SERVICE_PORT } },
-    { name: "haproxy", what: `HAProxy on ${announcer.name} to ${backend.name}`,
+    { name: "haproxy", what: `HAProxy on ${announcer.name} to pod ${pod.ip} on ${backend.name}`,
       iperf: { ip: announcer.ip, port: HAPROXY_IPERF_PORT }, echo: { ip: announcer.ip, port: HAPROXY_ECHO_PORT } },
   ];
   await waitForPaths(lab, { paths, vip, announcer, backend, podIp: pod.ip }, logDir);
@@ -123,7 +123,7 @@ async function waitForPaths(lab: Lab, s: Setup, logDir: string): Promise<void> {
   for (const path of s.paths) {
     const body = await eventually(`a reply on the ${path.name} path (${path.echo.ip}:${path.echo.port})`, async () => {
       const r = await client.agent.request("TCP", path.echo.ip, path.echo.port, { timeoutMs: REQUEST_TIMEOUT_MS });
-      return r.ok && (path.name !== "vip" || r.body.includes(`backend=${POD}`)) ? r.body : undefined;
+      return r.ok && r.body.includes(`backend=${POD}`) ? r.body : undefined;
     }, { timeoutMs: 30_000, intervalMs: 250 });
     log(`${path.name}: ${body}`);
   }

@@ -1,6 +1,8 @@
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { Logger } from "pino";
+import { DEFAULT_ECHO_IMAGE } from "./conformance/data-path.js";
 import { CONFORMANCE_PROVIDERS, type ConformanceProvider } from "./conformance/skip-lists.js";
 import { ResyncHub } from "./controller/resync-hub.js";
 import { startHttpServer } from "./http-server.js";
@@ -135,6 +137,9 @@ export function buildCli(): Command {
     .option("--namespace-prefix <prefix>", "prefix of the namespace each case creates (and deletes)", "lb-conformance")
     .option("--requestable-address <ip>", "an address the provider can hand out on request (without it, that case is skipped)")
     .option("--timeout <duration>", "how long a case waits for a load balancer (upstream e2e: 2m)", duration, 120_000)
+    .option("--data-path", "also run the cases that send traffic through the load balancer, from where this command runs", false)
+    .option("--client-address <ip>", "with --data-path: the address backends see for this command's requests (required with --data-path)", ipAddress)
+    .option("--echo-image <ref>", "with --data-path: image of the backend pods (agnhost netexec semantics)", DEFAULT_ECHO_IMAGE)
     .action(async (flags: ConformanceFlags) => conformanceCommand(flags));
   return program;
 }
@@ -149,7 +154,15 @@ interface ConformanceFlags {
   namespacePrefix: string;
   requestableAddress?: string;
   timeout: number;
+  dataPath: boolean;
+  clientAddress?: string;
+  echoImage: string;
 }
+
+const ipAddress = (value: string): string => {
+  if (isIP(value) === 0) throw new InvalidArgumentError(`expected an IPv4 or IPv6 address, got "${value}"`);
+  return value;
+};
 
 const regex = (value: string): RegExp => {
   try {
@@ -163,12 +176,14 @@ const regex = (value: string): RegExp => {
 async function conformanceCommand(flags: ConformanceFlags): Promise<void> {
   const { writeFile } = await import("node:fs/promises");
   const conformance = await import("./conformance/index.js");
+  // Flags first: a mistake in them is reported before the kubeconfig is read.
+  const dataPath = conformance.dataPathFromFlags(flags);
   const kubeConfig = new PooledKubeConfig();
   if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
   else kubeConfig.loadFromDefault();
   const skips = conformance.resolveSkips([
     ...conformance.providerSkips[flags.provider],
-    ...conformance.unmetRequirementSkips(conformance.conformanceCases, flags, "no --requestable-address given"),
+    ...conformance.unmetRequirementSkips(conformance.conformanceCases, { requestableAddress: flags.requestableAddress, dataPath }),
   ]);
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   const interrupt = conformance.abortOnInterrupt(write);
@@ -178,6 +193,7 @@ async function conformanceCommand(flags: ConformanceFlags): Promise<void> {
         provider: flags.provider,
         loadBalancerClass: flags.loadBalancerClass ?? `lb-operator.io/${flags.provider}`,
         requestableAddress: flags.requestableAddress,
+        dataPath,
         timeoutMs: flags.timeout,
         namespacePrefix: flags.namespacePrefix,
         skips,

@@ -6,10 +6,13 @@
  * runs them through test/conformance/run-conformance.ts, the CLI through ./runner.ts.
  */
 import assert from "node:assert/strict";
-import type { CoreV1Event, V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
 import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
+import type { DataPathAccess } from "./data-path.js";
+import { dataPathCases } from "./data-path-cases.js";
 import { delay, eventually } from "./eventually.js";
 import type { ConformanceKubeClient } from "./kube-client.js";
+import { addressOf, createService, ingressOf, waitForLoadBalancer, waitForLoadBalancerDestroy } from "./service-waits.js";
 import { conformanceService, withoutNodePorts } from "./test-service.js";
 
 export interface CaseContext {
@@ -21,42 +24,19 @@ export interface CaseContext {
   requestableAddress: string | undefined;
   /** How long to wait for a load balancer (upstream: 2 min "LB lag"; local providers are much faster). */
   timeoutMs: number;
+  /** How the runner sends traffic through the load balancer, if it can (the data-path cases need it). */
+  dataPath?: DataPathAccess;
 }
+
+/** An input a case cannot run without; `unmetRequirementSkips` (skip-lists.ts) turns a missing one into a skip. */
+export type CaseRequirement = "requestableAddress" | "dataPath";
+export const CASE_REQUIREMENTS: readonly CaseRequirement[] = ["requestableAddress", "dataPath"];
 
 export interface ConformanceCase {
   readonly name: string;
   /** Inputs the case cannot run without; a runner skips it when the target does not give them. */
-  readonly requires?: readonly "requestableAddress"[];
+  readonly requires?: readonly CaseRequirement[];
   run(ctx: CaseContext): Promise<void>;
-}
-
-const ingressOf = (svc: V1Service | undefined): V1LoadBalancerIngress[] => svc?.status?.loadBalancer?.ingress ?? [];
-const addressOf = (svc: V1Service | undefined): string => ingressOf(svc).map((i) => i.ip ?? i.hostname).join(",");
-
-async function waitForLoadBalancer(ctx: CaseContext, name: string): Promise<V1Service> {
-  // upstream jig WaitForLoadBalancer: ingress non-empty and every entry has an IP or a hostname.
-  return eventually(
-    `${ctx.namespace}/${name} to get a load balancer`,
-    async () => {
-      const svc = await ctx.kube.service(ctx.namespace, name);
-      const ingress = ingressOf(svc);
-      return ingress.length > 0 && ingress.every((i) => i.ip || i.hostname) ? svc : undefined;
-    },
-    { timeoutMs: ctx.timeoutMs },
-  );
-}
-
-async function waitForLoadBalancerDestroy(ctx: CaseContext, name: string): Promise<V1Service> {
-  return eventually(
-    `${ctx.namespace}/${name} to lose its load balancer`,
-    async () => {
-      const svc = await ctx.kube.service(ctx.namespace, name);
-      return svc && ingressOf(svc).length === 0 && !svc.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER)
-        ? svc
-        : undefined;
-    },
-    { timeoutMs: ctx.timeoutMs },
-  );
 }
 
 function toClusterIP(svc: V1Service): void {
@@ -70,15 +50,12 @@ function toClusterIP(svc: V1Service): void {
   for (const p of svc.spec!.ports ?? []) delete p.nodePort;
 }
 
-async function create(ctx: CaseContext, svc: V1Service): Promise<void> {
-  await ctx.kube.core.createNamespacedService({ namespace: ctx.namespace, body: svc });
-}
-
-export const conformanceCases: readonly ConformanceCase[] = [
+/** The cases that need only the API: what the provider and controller write, not where traffic goes. */
+const controlPlaneCases: readonly ConformanceCase[] = [
   {
     name: "creates a load balancer with the cleanup finalizer and an ingress address",
     async run(ctx) {
-      await create(ctx, conformanceService(ctx.namespace, "basic", ctx.loadBalancerClass));
+      await createService(ctx, conformanceService(ctx.namespace, "basic", ctx.loadBalancerClass));
       const svc = await waitForLoadBalancer(ctx, "basic");
       assert.ok(svc.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER), "finalizer missing");
       const reasons = (await ctx.kube.events(ctx.namespace, "basic")).map((e) => e.reason);
@@ -91,7 +68,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "should be able to change the ports of a TCP service and keep its address",
     async run(ctx) {
-      await create(ctx, conformanceService(ctx.namespace, "ports", ctx.loadBalancerClass));
+      await createService(ctx, conformanceService(ctx.namespace, "ports", ctx.loadBalancerClass));
       const before = addressOf(await waitForLoadBalancer(ctx, "ports"));
       await ctx.kube.updateService(ctx.namespace, "ports", (s) => (s.spec!.ports![0]!.port = 81));
       // Providers that report ports[] must report the new one; others only keep their address.
@@ -107,7 +84,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: "should handle load balancer cleanup finalizer for service",
     async run(ctx) {
       // upstream e2e #8: finalizer present on LB, removed after -> ClusterIP, re-added after -> LB; deletion completes.
-      await create(ctx, conformanceService(ctx.namespace, "fin", ctx.loadBalancerClass));
+      await createService(ctx, conformanceService(ctx.namespace, "fin", ctx.loadBalancerClass));
       await waitForLoadBalancer(ctx, "fin");
       await ctx.kube.updateService(ctx.namespace, "fin", toClusterIP);
       await waitForLoadBalancerDestroy(ctx, "fin");
@@ -127,7 +104,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
     name: "should be able to create LoadBalancer Service without NodePort and change it",
     async run(ctx) {
       // upstream e2e #9: allocateLoadBalancerNodePorts=false -> nodePort 0; flip to true -> nodePort allocated, ingress unchanged.
-      await create(ctx, conformanceService(ctx.namespace, "nonp", ctx.loadBalancerClass, withoutNodePorts));
+      await createService(ctx, conformanceService(ctx.namespace, "nonp", ctx.loadBalancerClass, withoutNodePorts));
       const svc = await waitForLoadBalancer(ctx, "nonp");
       assert.equal(svc.spec?.ports?.[0]?.nodePort ?? 0, 0);
       const before = addressOf(svc);
@@ -144,7 +121,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "should switch externalTrafficPolicy and session affinity and keep the address",
     async run(ctx) {
-      await create(ctx, conformanceService(ctx.namespace, "policy", ctx.loadBalancerClass));
+      await createService(ctx, conformanceService(ctx.namespace, "policy", ctx.loadBalancerClass));
       const before = addressOf(await waitForLoadBalancer(ctx, "policy"));
       await ctx.kube.updateService(ctx.namespace, "policy", (s) => (s.spec!.externalTrafficPolicy = "Local"));
       const local = await eventually("a healthCheckNodePort", async () => {
@@ -162,8 +139,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
     async run(ctx) {
       // upstream "should only allow access from service loadbalancer source ranges", the control-plane half: the
       // ranges change in place (firewall / security group / data path), the load balancer is not replaced. The
-      // traffic half needs a client inside and outside the ranges: the bare-metal lab tests it.
-      await create(ctx, conformanceService(ctx.namespace, "ranges", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerSourceRanges = ["198.51.100.0/24"])));
+      // traffic half is the data-path case of the same name (data-path-cases.ts).
+      await createService(ctx, conformanceService(ctx.namespace, "ranges", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerSourceRanges = ["198.51.100.0/24"])));
       const before = addressOf(await waitForLoadBalancer(ctx, "ranges"));
       await ctx.kube.updateService(ctx.namespace, "ranges", (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24", "192.0.2.0/28"]));
       await delay(1_000);
@@ -177,7 +154,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
     requires: ["requestableAddress"],
     async run(ctx) {
       assert.ok(ctx.requestableAddress, "the target gave no requestable address");
-      await create(
+      await createService(
         ctx,
         conformanceService(ctx.namespace, "asked", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerIP = ctx.requestableAddress)),
       );
@@ -189,7 +166,7 @@ export const conformanceCases: readonly ConformanceCase[] = [
     async run(ctx) {
       // The apiserver itself rejects a malformed source-range annotation (1.36 validates it), so the bad input
       // that reaches a controller is an annotation only we read.
-      await create(
+      await createService(
         ctx,
         conformanceService(ctx.namespace, "badip", ctx.loadBalancerClass, (s) => {
           s.metadata!.annotations = { "lb-operator.io/load-balancer-ips": "not-an-ip" };
@@ -213,8 +190,8 @@ export const conformanceCases: readonly ConformanceCase[] = [
   {
     name: "never touches a Service of another load balancer class",
     async run(ctx) {
-      await create(ctx, conformanceService(ctx.namespace, "foreign", "example.com/someone-else"));
-      await create(ctx, conformanceService(ctx.namespace, "mine", ctx.loadBalancerClass));
+      await createService(ctx, conformanceService(ctx.namespace, "foreign", "example.com/someone-else"));
+      await createService(ctx, conformanceService(ctx.namespace, "mine", ctx.loadBalancerClass));
       await waitForLoadBalancer(ctx, "mine");
       await delay(500);
       const svc = await ctx.kube.service(ctx.namespace, "foreign");
@@ -224,3 +201,6 @@ export const conformanceCases: readonly ConformanceCase[] = [
     },
   },
 ];
+
+/** Every case, in the order runners run them: the control-plane cases, then the ones that send traffic. */
+export const conformanceCases: readonly ConformanceCase[] = [...controlPlaneCases, ...dataPathCases];

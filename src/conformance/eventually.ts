@@ -1,4 +1,4 @@
-import { LbOperatorError } from "../errors.js";
+import { LbOperatorError, errorMessage } from "../errors.js";
 
 /** A conformance wait ran out of time; `cause` is the last error the check threw, if any. */
 export class ConformanceTimeoutError extends LbOperatorError {}
@@ -19,7 +19,9 @@ export async function eventually<T>(
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new ConformanceTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+      // The last failed check says what was seen instead (which backends answered, say): the one line a reader gets.
+      const last = lastError === undefined ? "" : `; last check: ${errorMessage(lastError)}`;
+      throw new ConformanceTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}${last}`, { cause: lastError });
     }
     await delay(intervalMs);
   }

@@ -1,4 +1,15 @@
-export { type CaseContext, type ConformanceCase, conformanceCases } from "./cases.js";
+export { type CaseContext, type CaseRequirement, type ConformanceCase, conformanceCases } from "./cases.js";
+export {
+  DEFAULT_ECHO_IMAGE,
+  type DataPathAccess,
+  type DataPathFlags,
+  DataPathOptionsError,
+  type DataPathResponse,
+  dataPathFromFlags,
+  freshHttpGet,
+} from "./data-path.js";
+export { dataPathCases } from "./data-path-cases.js";
+export { type EchoPod, NoEligibleNodeError, echoPod, eligibleNodes } from "./echo-pods.js";
 export { ConformanceTimeoutError, delay, eventually } from "./eventually.js";
 export { toJUnitXml, escapeXml } from "./junit.js";
 export { ConformanceKubeClient } from "./kube-client.js";
@@ -7,8 +18,11 @@ export { ConformanceInterruptedError, type SuiteOptions, abortOnInterrupt, runCo
 export {
   CONFORMANCE_PROVIDERS,
   type ConformanceProvider,
+  type GivenInputs,
   type SkipEntry,
+  UNMET_REQUIREMENT_REASONS,
   UnknownCaseError,
+  dataPathSkip,
   providerSkips,
   resolveSkips,
   unmetRequirementSkips,

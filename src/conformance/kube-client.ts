@@ -21,8 +21,9 @@ export class ConformanceKubeClient {
 
   /**
    * Deletes the namespace's Services first and waits (up to `timeoutMs`) for them to go, so the controller under
-   * test releases their load balancers and finalizers while it still can; then deletes the namespace. A cluster
-   * without a namespace controller (a bare apiserver) would otherwise keep the Services and their cloud resources.
+   * test releases their load balancers and finalizers while it still can; then the data-path cases' backend Pods
+   * (without waiting: nothing of ours holds them); then the namespace. A cluster without a namespace controller (a
+   * bare apiserver) would otherwise keep the Services and their cloud resources, and a lab kubelet its pods.
    */
   async deleteNamespace(namespace: string, timeoutMs: number): Promise<void> {
     await this.core.deleteCollectionNamespacedService({ namespace }).catch((err: unknown) => {
@@ -32,6 +33,11 @@ export class ConformanceKubeClient {
     while ((await this.core.listNamespacedService({ namespace })).items.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
     }
+    // 403: a user who may not delete pods created none (only the data-path cases do); the namespace takes them.
+    await this.core.deleteCollectionNamespacedPod({ namespace }).catch((err: unknown) => {
+      const status = statusOf(err);
+      if (status !== 404 && status !== 403) throw err;
+    });
     await this.core.deleteNamespace({ name: namespace }).catch((err: unknown) => {
       if (statusOf(err) !== 404) throw err;
     });

@@ -1,5 +1,6 @@
 import { LbOperatorError, errorMessage } from "../errors.js";
 import { type CaseContext, type ConformanceCase, conformanceCases } from "./cases.js";
+import type { DataPathAccess } from "./data-path.js";
 import type { ConformanceKubeClient } from "./kube-client.js";
 import { type CaseResult, type SuiteResult, countByStatus } from "./results.js";
 
@@ -7,6 +8,8 @@ export interface SuiteOptions {
   provider: string;
   loadBalancerClass: string;
   requestableAddress: string | undefined;
+  /** How cases reach the load balancer; without it the data-path cases must be skipped (`unmetRequirementSkips`). */
+  dataPath?: DataPathAccess;
   /** Per-case wait for a load balancer, also the bound on cleanup. */
   timeoutMs: number;
   namespacePrefix: string;
@@ -88,6 +91,7 @@ async function runOne(testCase: ConformanceCase, options: SuiteOptions, deps: Su
       loadBalancerClass: options.loadBalancerClass,
       requestableAddress: options.requestableAddress,
       timeoutMs: options.timeoutMs,
+      dataPath: options.dataPath,
     });
     // An interrupted case is abandoned, not awaited: its waits may take minutes, and cleanup must not.
     await (deps.signal ? Promise.race([run, abortion(deps.signal)]) : run);

@@ -1,5 +1,6 @@
 import { LbOperatorError } from "../errors.js";
-import { type ConformanceCase, conformanceCases } from "./cases.js";
+import { CASE_REQUIREMENTS, type CaseRequirement, type ConformanceCase, conformanceCases } from "./cases.js";
+import { dataPathCases } from "./data-path-cases.js";
 
 /** Cases a provider does not run, each group with a reason a reader can check (hono's runTest skip list). */
 export interface SkipEntry {
@@ -31,19 +32,42 @@ export const providerSkips: Readonly<Record<ConformanceProvider, readonly SkipEn
       tests: ["should be able to create LoadBalancer Service without NodePort and change it"],
     },
   ],
-  // Nothing skipped: every case is a control-plane case, and the allocator serves requested addresses.
-  // The data-path cases (reachability, source ranges, client IP) arrive with the speaker.
+  // Nothing skipped: the allocator serves requested addresses, and the data-path cases run when the runner is
+  // given a way to reach the load balancer (in the lab: the CLI run in the client's network namespace).
   baremetal: [],
 };
 
-/** Skip entries for the cases whose `requires` the target does not meet. */
+/** What a runner gives the cases, as far as `requires` is concerned: a requirement is met when it is defined. */
+export type GivenInputs = { readonly [R in CaseRequirement]?: unknown };
+
+/** Why a case is skipped when the runner does not give what it requires (the CLI's wording: it names the flags). */
+export const UNMET_REQUIREMENT_REASONS: Readonly<Record<CaseRequirement, string>> = {
+  requestableAddress: "no --requestable-address given",
+  dataPath: "the runner was not given a way to reach the load balancer (--data-path)",
+};
+
+/**
+ * Skip entries for the cases whose `requires` the runner does not meet, one entry per unmet requirement. A case
+ * missing two inputs is named twice; `resolveSkips` keeps the first reason.
+ */
 export function unmetRequirementSkips(
   cases: readonly ConformanceCase[],
-  given: { requestableAddress?: string | undefined },
-  reason: string,
+  given: GivenInputs,
+  reasons: Partial<Readonly<Record<CaseRequirement, string>>> = {},
 ): SkipEntry[] {
-  const tests = cases.filter((c) => c.requires?.includes("requestableAddress") && given.requestableAddress === undefined).map((c) => c.name);
-  return tests.length > 0 ? [{ reason, tests }] : [];
+  return CASE_REQUIREMENTS.flatMap((requirement) => {
+    if (given[requirement] !== undefined) return [];
+    const tests = cases.filter((c) => c.requires?.includes(requirement)).map((c) => c.name);
+    return tests.length > 0 ? [{ reason: reasons[requirement] ?? UNMET_REQUIREMENT_REASONS[requirement], tests }] : [];
+  });
+}
+
+/**
+ * An entry naming every data-path case, for test worlds whose cloud is an emulator that forwards no traffic (moto,
+ * the fake Compute API). Not in `providerSkips`: against a real AWS or GCE cluster the cases run.
+ */
+export function dataPathSkip(reason: string): SkipEntry {
+  return { reason, tests: dataPathCases.map((c) => c.name) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { createAwsWorld } from "../env/aws-world.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient, startController } from "../env/controller-harness.js";
 import { startMoto } from "../env/moto.js";
-import { providerSkips } from "../../src/conformance/skip-lists.js";
+import { dataPathSkip, providerSkips } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/aws";
@@ -19,7 +19,10 @@ const CLUSTER = "conformance";
  */
 runConformance({
   provider: "aws",
-  skip: providerSkips.aws,
+  skip: [
+    ...providerSkips.aws,
+    dataPathSkip("moto creates no data path: its load balancers forward no traffic, so there is nothing to send requests through"),
+  ],
   setup: async () => {
     const [cp, moto] = await Promise.all([startControlPlane(), startMoto()]);
     const world = await createAwsWorld(moto.clients(), { clusterId: CLUSTER, nodes: 3 });

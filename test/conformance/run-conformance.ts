@@ -1,6 +1,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { conformanceCases } from "../../src/conformance/cases.js";
+import type { DataPathAccess } from "../../src/conformance/data-path.js";
 import { ConformanceKubeClient } from "../../src/conformance/kube-client.js";
 import { type SkipEntry, resolveSkips, unmetRequirementSkips } from "../../src/conformance/skip-lists.js";
 
@@ -10,6 +11,8 @@ export interface ConformanceTarget {
   kubeConfig: KubeConfig;
   loadBalancerClass: string;
   requestableAddress?: string;
+  /** How the cases reach the load balancer; without it the data-path cases are skipped. */
+  dataPath?: DataPathAccess;
   timeoutMs?: number;
   teardown(): Promise<void>;
 }
@@ -29,7 +32,10 @@ export function runConformance(options: { provider: string; setup: () => Promise
       kube = new ConformanceKubeClient(target.kubeConfig);
       skipped = resolveSkips([
         ...options.skip,
-        ...unmetRequirementSkips(conformanceCases, target, "the target gives no requestable address"),
+        ...unmetRequirementSkips(conformanceCases, target, {
+          requestableAddress: "the target gives no requestable address",
+          dataPath: "the target gives no way to reach the load balancer (ConformanceTarget.dataPath)",
+        }),
       ]);
     });
     afterAll(async () => {
@@ -45,7 +51,14 @@ export function runConformance(options: { provider: string; setup: () => Promise
         const namespace = await kube.createNamespace("conf");
         const timeoutMs = target.timeoutMs ?? 30_000;
         try {
-          await testCase.run({ kube, namespace, loadBalancerClass: target.loadBalancerClass, requestableAddress: target.requestableAddress, timeoutMs });
+          await testCase.run({
+            kube,
+            namespace,
+            loadBalancerClass: target.loadBalancerClass,
+            requestableAddress: target.requestableAddress,
+            dataPath: target.dataPath,
+            timeoutMs,
+          });
         } finally {
           await kube.deleteNamespace(namespace, timeoutMs);
         }

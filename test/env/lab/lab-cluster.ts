@@ -15,11 +15,20 @@ export class LabClusterError extends LbOperatorError {}
 export const LAB_LOAD_BALANCER_CLASS = "lb-operator.io/baremetal";
 /** Label that selects a lab Service's pods (one Service per pod). */
 export const SERVICE_LABEL = "lab.lb-operator.io/service";
+/** Target ports (comma-separated) the kubelet stand-in's echo must leave free (lab-kubelet.ts). */
+export const UNSERVED_PORTS_ANNOTATION = "lab.lb-operator.io/unserved-ports";
 /** The image field is required; the kubelet stand-in runs its echo whatever it says. */
 export const LAB_ECHO_IMAGE = "lab.lb-operator.io/echo:lab";
 const SETTLE_TIMEOUT_MS = 30_000;
 
-export interface LabPortSpec { name: string; port: number; protocol?: LabProtocol; targetPort: number }
+export interface LabPortSpec {
+  name: string;
+  port: number;
+  protocol?: LabProtocol;
+  targetPort: number;
+  /** false: the pod's echo leaves the target port free for a server the test starts in the pod (lab.podHost). */
+  echo?: boolean;
+}
 export interface LabPodSpec { name: string; node: string }
 
 export interface DeployServiceOptions {
@@ -124,7 +133,8 @@ export class LabCluster {
     const settle = (): Promise<void> => this.waitForEndpoints(namespace, name, pods);
     const createPod = async (spec: LabPodSpec): Promise<PodState> => {
       if (!this.nodes.some((n) => n.name === spec.node)) throw new LabClusterError(`no lab node ${spec.node}`);
-      await this.core.createNamespacedPod({ namespace, body: podManifest(namespace, name, spec, ports) });
+      const unserved = options.ports.filter((p) => p.echo === false).map((p) => p.targetPort);
+      await this.core.createNamespacedPod({ namespace, body: podManifest(namespace, name, spec, ports, unserved) });
       const ip = await this.waitForPodIp(namespace, spec.name);
       const state = { name: spec.name, node: spec.node, ip, ready: true };
       pods.set(spec.name, state);
@@ -219,10 +229,11 @@ export class LabCluster {
   }
 }
 
-function podManifest(namespace: string, service: string, spec: LabPodSpec, ports: readonly LabServicePort[]): V1Pod {
+function podManifest(namespace: string, service: string, spec: LabPodSpec, ports: readonly LabServicePort[], unserved: readonly number[]): V1Pod {
   const targets = new Map(ports.map((p) => [`${p.protocol}/${p.targetPort}`, p]));
+  const annotations = unserved.length > 0 ? { [UNSERVED_PORTS_ANNOTATION]: unserved.join(",") } : undefined;
   return {
-    metadata: { name: spec.name, namespace, labels: { [SERVICE_LABEL]: service } },
+    metadata: { name: spec.name, namespace, labels: { [SERVICE_LABEL]: service }, annotations },
     spec: {
       nodeName: spec.node,
       containers: [{

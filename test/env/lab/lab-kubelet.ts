@@ -18,6 +18,7 @@ import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodCondition } from "@ku
 import { LbOperatorError, errorMessage } from "../../../src/errors.js";
 import type { AgentClient } from "./agent-client.js";
 import { FIRST_POD_SLOT, LAST_POD_SLOT, podGatewayIp, podIp } from "./lab-addresses.js";
+import { UNSERVED_PORTS_ANNOTATION } from "./lab-cluster.js";
 import type { LabHost, LabNetwork, LabNode } from "./lab-network.js";
 
 export class LabKubeletError extends LbOperatorError {}
@@ -234,8 +235,10 @@ export class LabKubelet {
   }
 }
 
+/** Every container port, less those the pod's annotation reserves for a server a test runs itself. */
 function containerPorts(pod: V1Pod): PodPort[] {
-  return (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => ({
+  const unserved = new Set((pod.metadata?.annotations?.[UNSERVED_PORTS_ANNOTATION] ?? "").split(",").filter(Boolean).map(Number));
+  return (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => !unserved.has(p.containerPort)).map((p) => ({
     protocol: p.protocol === "UDP" ? "UDP" : "TCP",
     port: p.containerPort,
     http: p.protocol !== "UDP" && (p.name ?? "").startsWith("http"),

@@ -85,6 +85,8 @@ export interface Lab {
   deployService(options: DeployServiceOptions): Promise<DeployedService>;
   /** Crashes (false) or restarts (true) a pod's server; the kubelet stand-in reports readiness from it. */
   setPodServing(namespace: string, pod: string, serving: boolean): Promise<void>;
+  /** A running pod's network namespace, to start a process of the test's own inside the pod. */
+  podHost(namespace: string, pod: string): LabHost;
   /** A lab agent inside a running pod's network namespace: requests from the pod's own address. */
   podAgent(namespace: string, pod: string): Promise<AgentClient>;
   /** SIGKILLs the node's kube-proxy: its rules stay in the kernel, its health answers stop. */
@@ -223,6 +225,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       speakerLog: (name) => { nodeHandle(name); return readOr(speakerLogPath(name), ""); },
       deployService: (o) => cluster.deployService(o),
       setPodServing: (ns, pod, serving) => labKubelet.setServing(ns, pod, serving),
+      podHost: (ns, pod) => {
+        const sandbox = labKubelet.sandbox(ns, pod);
+        if (!sandbox) throw new LabError(`pod ${ns}/${pod} is not running on a lab node`);
+        return sandbox;
+      },
       podAgent: async (ns, pod) => {
         const sandbox = labKubelet.sandbox(ns, pod);
         if (!sandbox) throw new LabError(`pod ${ns}/${pod} is not running on a lab node`);
