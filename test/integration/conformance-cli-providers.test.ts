@@ -1,7 +1,8 @@
 /**
  * `lb-operator conformance` as a user runs it, against each provider's test world: bare metal in the network lab
- * (speakers and all), AWS on moto, GCE on the fake Compute API. Each must pass every case its skip list does not
- * name, print the summary and write JUnit XML.
+ * (speakers, kube-proxy and all, the CLI run from the lab's client host with --data-path, so the data-path cases
+ * send real traffic through the VIPs), AWS on moto, GCE on the fake Compute API (no data path there: those cases
+ * skip with the reason). Each must pass every case its skip list does not name, print the summary and write JUnit XML.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
 import { gceLocation } from "../../providers/gce/gce-fixtures.js";
+import { conformanceCases } from "../../src/conformance/cases.js";
 import { providerSkips } from "../../src/conformance/skip-lists.js";
 import { createAwsWorld } from "../env/aws-world.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
@@ -33,17 +35,16 @@ interface CliRun {
   junit: string;
 }
 
-function conformance(provider: string, kubeconfig: string, extra: string[] = []): Promise<CliRun> {
+/** Runs the CLI here, or inside a lab namespace (`netns`) as a user on that host would. */
+function conformance(provider: string, kubeconfig: string, extra: string[] = [], netns?: string): Promise<CliRun> {
   const junit = join(dir, `${provider}.xml`);
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", MAIN, "conformance", "--provider", provider, "--kubeconfig", kubeconfig, "--junit", junit, "--timeout", "60s", ...extra],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const argv = [process.execPath, "--import", "tsx", MAIN, "conformance", "--provider", provider, "--kubeconfig", kubeconfig, "--junit", junit, "--timeout", "60s", ...extra];
+  const [cmd, ...args] = netns === undefined ? argv : ["ip", "netns", "exec", netns, ...argv];
+  const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
   child.stderr.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  const timer = setTimeout(() => child.kill("SIGKILL"), 170_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 290_000);
   return new Promise((resolve) =>
     child.on("exit", (code) => {
       clearTimeout(timer);
@@ -67,7 +68,10 @@ async function registerNodes(cp: ControlPlane, nodes: { name: string; zone: stri
   }
 }
 
-const skipsOf = (provider: "aws" | "gce" | "baremetal"): number => providerSkips[provider].reduce((n, e) => n + e.tests.length, 0);
+const DATA_PATH_CASES = conformanceCases.filter((c) => c.requires?.includes("dataPath"));
+/** The provider's skip list, plus the data-path cases when the run has no --data-path. */
+const skipsOf = (provider: "aws" | "gce" | "baremetal", dataPath: boolean): number =>
+  providerSkips[provider].reduce((n, e) => n + e.tests.length, 0) + (dataPath ? 0 : DATA_PATH_CASES.length);
 
 describe("conformance CLI, bare metal in the network lab", () => {
   let lab: Lab;
@@ -80,9 +84,12 @@ describe("conformance CLI, bare metal in the network lab", () => {
     await controller?.stop();
     await lab?.teardown();
   });
-  it("passes, with a requestable address from the lab pool", async () => {
-    expectPassed(await conformance("baremetal", lab.cp.kubeconfigPath, ["--requestable-address", "192.0.2.119"]), skipsOf("baremetal"));
-  }, 180_000);
+  it("passes, with a requestable address from the lab pool and the data-path cases run from the client host", async () => {
+    const run = await conformance("baremetal", lab.cp.kubeconfigPath,
+      ["--requestable-address", "192.0.2.119", "--data-path", "--client-address", lab.client.ip], lab.client.ns);
+    expectPassed(run, skipsOf("baremetal", true));
+    for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`✓ ${c.name} (`);
+  }, 300_000);
 });
 
 describe("conformance CLI, AWS on moto", () => {
@@ -106,7 +113,9 @@ describe("conformance CLI, AWS on moto", () => {
     await cp?.stop();
   });
   it("passes with the AWS skip list", async () => {
-    expectPassed(await conformance("aws", cp.kubeconfigPath), skipsOf("aws"));
+    const run = await conformance("aws", cp.kubeconfigPath);
+    expectPassed(run, skipsOf("aws", false));
+    for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`- ${c.name} [skipped: `);
   }, 180_000);
 });
 
@@ -129,6 +138,8 @@ describe("conformance CLI, GCE on the fake Compute API", () => {
     await cp?.stop();
   });
   it("passes with the GCE skip list and an address inside the subnetwork", async () => {
-    expectPassed(await conformance("gce", cp.kubeconfigPath, ["--requestable-address", "10.128.0.77"]), skipsOf("gce"));
+    const run = await conformance("gce", cp.kubeconfigPath, ["--requestable-address", "10.128.0.77"]);
+    expectPassed(run, skipsOf("gce", false));
+    for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`- ${c.name} [skipped: `);
   }, 180_000);
 });
