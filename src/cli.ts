@@ -8,6 +8,7 @@ import { ResyncHub } from "./controller/resync-hub.js";
 import { startHttpServer } from "./http-server.js";
 import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
 import { createLogger } from "./logger.js";
+import { packageVersion } from "./package-version.js";
 import { ControllerMetrics } from "./metrics.js";
 import { PROVIDER_NAMES, createProvider } from "./providers.js";
 import { type ControllerConfig, ControllerState, runController } from "./run-controller.js";
@@ -72,7 +73,8 @@ const port = (value: string): number => {
 
 /** The `lb-operator` command line. Building it does nothing; `parseAsync` runs the chosen command. */
 export function buildCli(): Command {
-  const program = new Command("lb-operator").description("Kubernetes LoadBalancer operator").showHelpAfterError();
+  const program = new Command("lb-operator").description("Kubernetes LoadBalancer operator")
+    .version(packageVersion(), "-V, --version", "print the version and exit").showHelpAfterError();
   program
     .command("run")
     .description("run the controller that reconciles type: LoadBalancer Services")

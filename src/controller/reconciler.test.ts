@@ -254,6 +254,45 @@ describe("ServiceReconciler: ensure", () => {
   });
 });
 
+describe("ServiceReconciler: an apiserver that drops a status field", () => {
+  it("patches once, warns once, and never re-patches what the server will not keep (ipMode before Kubernetes 1.30)", async () => {
+    const h = harness([newService("web")]);
+    h.provider.ipMode = "Proxy";
+    h.writer.droppedIngressFields = ["ipMode"];
+
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.svc()?.status?.loadBalancer?.ingress?.[0]).not.toHaveProperty("ipMode");
+    // Again, then a drift repair (provider called, same answer), then a status someone else changed.
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    h.reconciler.force(KEY);
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.writer.opsFor(KEY).filter((op) => op === "patchLoadBalancerStatus")).toHaveLength(1);
+
+    const warnings = h.events.events.filter((e) => e.reason === "LoadBalancerStatusFieldsDropped");
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ type: "Warning" });
+    expect(warnings[0]!.message).toContain("ingress[].ipMode");
+    expect(warnings[0]!.message).toContain("--announce-only");
+
+    h.edit((svc) => { svc.status = { loadBalancer: { ingress: [{ ip: "203.0.113.99" }] } }; });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    // Repaired to what the server keeps, once, with no second warning.
+    expect(h.svc()?.status?.loadBalancer?.ingress?.[0]?.ip).toBe("198.51.100.10");
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.writer.opsFor(KEY).filter((op) => op === "patchLoadBalancerStatus")).toHaveLength(2);
+    expect(h.events.reasons(KEY).filter((r) => r === "LoadBalancerStatusFieldsDropped")).toHaveLength(1);
+  });
+
+  it("a server that keeps everything gets no warning", async () => {
+    const h = harness([newService("web")]);
+    h.provider.ipMode = "Proxy";
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.events.reasons(KEY)).not.toContain("LoadBalancerStatusFieldsDropped");
+    expect(h.svc()?.status?.loadBalancer?.ingress?.[0]?.ipMode).toBe("Proxy");
+  });
+});
+
 describe("ServiceReconciler: invalid specs", () => {
   const noNodePort = tweakPorts({ name: "http", protocol: "TCP", port: 80, targetPort: 8080 });
 

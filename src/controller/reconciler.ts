@@ -11,7 +11,7 @@ import { loadBalancerId } from "../model/load-balancer-id.js";
 import { type ClassOptions, hasAllFinalizers, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
 import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec } from "../provider.js";
 import { type SyncVerdict, success, verdictFor } from "./sync-verdict.js";
-import { currentStatus, statusEqual, toApiStatus } from "./status.js";
+import { currentStatus, droppedStatusFields, statusEqual, toApiStatus } from "./status.js";
 
 /** Read access to the informer caches, narrowed to what a reconcile needs. */
 export interface ClusterView {
@@ -36,7 +36,10 @@ interface Ensured {
   specHash: string;
   /** Hash of everything but the backends: a change here is a new load balancer shape, not new hosts. */
   shapeHash: string;
+  /** The status as the apiserver keeps it: what the Service's status is compared with. */
   status: V1LoadBalancerStatus;
+  /** The status the provider last gave, as written; differs from `status` when the server dropped a field. */
+  written: V1LoadBalancerStatus;
 }
 
 /**
@@ -52,6 +55,8 @@ export class ServiceReconciler {
   /** Load balancers we made, so one whose Service vanished without our finalizer is still deleted. */
   private readonly knownIds = new Map<string, LoadBalancerId>();
   private readonly forced = new Set<string>();
+  /** Services whose status the apiserver stored without some of our fields, already reported once. */
+  private readonly warnedDropped = new Set<string>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -92,7 +97,8 @@ export class ServiceReconciler {
     if (!forced && previous?.uid === uid && previous.specHash === specHash && hasAllFinalizers(svc)) {
       // Nothing the provider sees changed: no provider call. Repair the status if someone else changed it.
       if (!statusEqual(currentStatus(svc), previous.status)) {
-        await this.deps.writer.patchLoadBalancerStatus(svc, previous.status);
+        const stored = await this.deps.writer.patchLoadBalancerStatus(svc, previous.status);
+        this.ensured.set(key, { ...previous, status: this.acceptStored(key, svc, previous.status, stored) });
       }
       return success;
     }
@@ -119,15 +125,40 @@ export class ServiceReconciler {
     this.deps.metrics.loadBalancerSyncTotal.inc();
     this.lastInvalid.delete(key);
 
-    const apiStatus = toApiStatus(status);
-    if (!statusEqual(currentStatus(svc), apiStatus)) await this.deps.writer.patchLoadBalancerStatus(svc, apiStatus);
+    const written = toApiStatus(status);
+    // The provider's answer is unchanged and the server still holds what it kept of it: nothing to write.
+    const unchanged = previous !== undefined && statusEqual(written, previous.written) && statusEqual(currentStatus(svc), previous.status);
+    let kept = unchanged ? previous.status : written;
+    if (!unchanged && !statusEqual(currentStatus(svc), written)) {
+      kept = this.acceptStored(key, svc, written, await this.deps.writer.patchLoadBalancerStatus(svc, written));
+    }
     if (specCondition(svc)) await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, undefined);
-    this.ensured.set(key, { uid, specHash, shapeHash, status: apiStatus });
+    this.ensured.set(key, { uid, specHash, shapeHash, status: kept, written });
     if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
     else if (previous.specHash !== specHash) {
       this.deps.events.record(svc, "Normal", "UpdatedLoadBalancer", "Updated load balancer with new backends");
     }
     return success;
+  }
+
+  /**
+   * What to compare the Service's status with from now on: what the apiserver stored. A server that drops a field
+   * we write (ipMode before Kubernetes 1.30) would otherwise make every later comparison see a difference and
+   * re-patch forever. Said once per Service, as a Warning event and a log line, since it changes who forwards.
+   */
+  private acceptStored(key: string, svc: V1Service, written: V1LoadBalancerStatus, stored: V1LoadBalancerStatus | undefined): V1LoadBalancerStatus {
+    if (stored === undefined || statusEqual(stored, written)) return written;
+    const dropped = droppedStatusFields(written, stored);
+    if (!this.warnedDropped.has(key)) {
+      this.warnedDropped.add(key);
+      const hint = dropped.includes("ingress[].ipMode")
+        ? "; this apiserver does not keep ipMode (Kubernetes before 1.30), so kube-proxy also handles this address: run the bare-metal provider with --announce-only on such clusters"
+        : "";
+      const message = `the apiserver did not store ${dropped.join(", ") || "the status as written"}${hint}`;
+      this.deps.events.record(svc, "Warning", "LoadBalancerStatusFieldsDropped", message);
+      this.deps.logger.warn({ key, dropped }, "the apiserver dropped load balancer status fields");
+    }
+    return stored;
   }
 
   private async invalid(key: string, svc: V1Service, err: InvalidSpecError): Promise<SyncVerdict> {
@@ -182,6 +213,7 @@ export class ServiceReconciler {
   }
 
   private forget(key: string): void {
+    this.warnedDropped.delete(key);
     this.ensured.delete(key);
     this.lastInvalid.delete(key);
     this.knownIds.delete(key);

@@ -43,3 +43,18 @@ function canonical(status: V1LoadBalancerStatus | undefined): string {
   ]);
   return JSON.stringify(ingress);
 }
+
+/**
+ * Ingress fields we wrote that the apiserver did not store (`ipMode` on Kubernetes before 1.30, where the
+ * LoadBalancerIPMode gate is off), as `ingress[].<field>` names, sorted. Empty when it kept everything.
+ */
+export function droppedStatusFields(written: V1LoadBalancerStatus, stored: V1LoadBalancerStatus): string[] {
+  const dropped = new Set<string>();
+  (written.ingress ?? []).forEach((w, i) => {
+    const s = stored.ingress?.[i] ?? {};
+    for (const [field, value] of Object.entries(w)) {
+      if (value !== undefined && (s as Record<string, unknown>)[field] === undefined) dropped.add(`ingress[].${field}`);
+    }
+  });
+  return [...dropped].sort();
+}

@@ -20,15 +20,21 @@ export class KubeRest {
     private readonly timeoutMs = WRITE_TIMEOUT_MS,
   ) {}
 
-  patch(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<void> {
-    return this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type);
+  async patch(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<void> {
+    await this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type);
   }
 
-  post(path: string, body: unknown): Promise<void> {
-    return this.send("POST", path, body, "application/json");
+  /** A patch whose caller needs the object as the server stored it (plain parsed JSON, no model classes). */
+  async patchForObject(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<unknown> {
+    return JSON.parse(await this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type)) as unknown;
   }
 
-  private async send(method: "PATCH" | "POST", path: string, body: unknown, contentType: string): Promise<void> {
+  async post(path: string, body: unknown): Promise<void> {
+    await this.send("POST", path, body, "application/json");
+  }
+
+  /** The response body on success. */
+  private async send(method: "PATCH" | "POST", path: string, body: unknown, contentType: string): Promise<string> {
     const server = this.kubeConfig.getCurrentCluster()?.server;
     if (!server) throw new KubeApiError("no current cluster in the kubeconfig", undefined);
     const ctx = new RequestContext(`${server.replace(/\/$/, "")}${path}`, HttpMethod[method]);
@@ -50,7 +56,7 @@ export class KubeRest {
       throw new KubeApiError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
     }
     const text = await res.text();
-    if (res.ok) return;
+    if (res.ok) return text;
     throw new KubeApiError(`${method} ${path}: HTTP ${res.status}: ${statusMessage(text)}`, res.status);
   }
 }

@@ -13,7 +13,11 @@ export interface ServiceWriter {
   /** Removes `finalizers` in one write; a Service that is already gone is success. */
   removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void>;
   /** Replaces status.loadBalancer; a Service that is already gone is success. */
-  patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void>;
+  /**
+   * Replaces status.loadBalancer and resolves with status.loadBalancer as the apiserver stored it (which may lack
+   * fields it does not know, e.g. ipMode before Kubernetes 1.30), or undefined if the Service is gone.
+   */
+  patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<V1LoadBalancerStatus | undefined>;
   /** Sets (or, with `undefined`, removes) one status condition of `type`, leaving the others alone. */
   setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void>;
 }
@@ -33,6 +37,8 @@ interface WriteOptions {
   goneIsSuccess?: boolean;
   /** JSON merge patch instead of strategic merge. */
   merge?: boolean;
+  /** Resolve with the object the server returned (parsed), undefined when gone. */
+  returnObject?: boolean;
 }
 
 export class KubeServiceWriter implements ServiceWriter {
@@ -54,16 +60,19 @@ export class KubeServiceWriter implements ServiceWriter {
     });
   }
 
-  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void> {
+  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<V1LoadBalancerStatus | undefined> {
     // A merge patch replaces `ingress` as a whole; null removes it (upstream writes an empty status on cleanup).
     const loadBalancer = status.ingress?.length ? { ingress: status.ingress } : { ingress: null };
-    await this.write(svc, {
+    const stored = await this.write(svc, {
       status: true,
       body: { status: { loadBalancer } },
       action: "patching status of",
       goneIsSuccess: true,
       merge: true,
+      returnObject: true,
     });
+    if (stored === undefined) return undefined;
+    return (stored as { status?: { loadBalancer?: V1LoadBalancerStatus } }).status?.loadBalancer ?? {};
   }
 
   async setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void> {
@@ -81,16 +90,18 @@ export class KubeServiceWriter implements ServiceWriter {
 
   private async write(
     svc: V1Service,
-    { body, action, status = false, goneIsSuccess = false, merge = false }: WriteOptions,
-  ): Promise<void> {
+    { body, action, status = false, goneIsSuccess = false, merge = false, returnObject = false }: WriteOptions,
+  ): Promise<unknown> {
     const name = svc.metadata?.name ?? "";
     const namespace = svc.metadata?.namespace ?? "default";
     const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}${status ? "/status" : ""}`;
     const type = merge ? "application/merge-patch+json" : "application/strategic-merge-patch+json";
     try {
+      if (returnObject) return await this.rest.patchForObject(path, body, type);
       await this.rest.patch(path, body, type);
+      return null;
     } catch (err) {
-      if (goneIsSuccess && isNotFound(err)) return;
+      if (goneIsSuccess && isNotFound(err)) return undefined;
       const code = err instanceof KubeApiError ? err.statusCode : undefined;
       throw new KubeApiError(`${action} ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`, code, { cause: err });
     }

@@ -24,6 +24,8 @@ export class RecordingProvider implements LoadBalancerProvider {
   /** Runs inside each call before it does anything, e.g. to look at the Service in the API at that moment. */
   beforeEnsure: (spec: LoadBalancerSpec) => Promise<void> = async () => undefined;
   beforeDelete: (id: LoadBalancerId) => Promise<void> = async () => undefined;
+  /** The ipMode every ensure reports (a provider that forwards itself reports Proxy). */
+  ipMode: "VIP" | "Proxy" = "VIP";
 
   async restore(existing: readonly ExistingLoadBalancer[]): Promise<void> {
     for (const lb of existing) {
@@ -42,7 +44,7 @@ export class RecordingProvider implements LoadBalancerProvider {
     const ip = this.live.get(key)?.ip ?? `198.51.100.${this.nextHost++}`;
     this.live.set(key, { spec, ip });
     return {
-      ingress: [{ ip, ipMode: "VIP", ports: spec.ports.map((p) => ({ port: p.port, protocol: p.protocol })) }],
+      ingress: [{ ip, ipMode: this.ipMode, ports: spec.ports.map((p) => ({ port: p.port, protocol: p.protocol })) }],
     };
   }
 

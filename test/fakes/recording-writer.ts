@@ -58,16 +58,27 @@ export class RecordingWriter implements ServiceWriter {
     else this.store.upsert(next);
   }
 
-  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<void> {
+  /**
+   * Ingress fields this "apiserver" does not store, as one before Kubernetes 1.30 drops `ipMode`. The patch's
+   * answer is what was stored, as from the real apiserver.
+   */
+  droppedIngressFields: readonly string[] = [];
+
+  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<V1LoadBalancerStatus | undefined> {
     this.record({ op: "patchLoadBalancerStatus", key: keyOf(svc), status: structuredClone(status) });
     const stored = this.store?.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
-    if (!this.store || !stored) return; // gone is success
+    const ingress = (status.ingress ?? []).map((i) => {
+      const kept: Record<string, unknown> = { ...structuredClone(i) };
+      for (const field of this.droppedIngressFields) delete kept[field];
+      return kept;
+    });
+    const loadBalancer: V1LoadBalancerStatus = ingress.length ? { ingress } : {};
+    if (!this.store) return structuredClone(loadBalancer);
+    if (!stored) return undefined; // gone is success
     const next = structuredClone(stored);
-    next.status = {
-      ...next.status,
-      loadBalancer: status.ingress?.length ? { ingress: structuredClone(status.ingress) } : {},
-    };
+    next.status = { ...next.status, loadBalancer };
     this.store.upsert(next);
+    return structuredClone(loadBalancer);
   }
 
   async setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void> {
