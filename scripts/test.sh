@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 
+echo "== Debian packages (installed as root when missing, else the command to run is printed)"
+bash scripts/system-packages.sh ensure all
 echo "== node $(node --version)"
 echo "== control plane binaries"
 bash scripts/install-control-plane.sh
