@@ -66,6 +66,20 @@ describe.each(KUBE_PROXY_MODES)("speaker beside a real kube-proxy (%s mode)", (m
     expect([...hits.values()].reduce((a, b) => a + b, 0)).toBe(300);
   });
 
+  it("a new Cluster Service answers every request from its first moment, before other kube-proxies programmed its NodePort", async () => {
+    await lab.deployService({
+      name: "fresh", namespace: ns,
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: NODES.map((node, i) => ({ name: `fresh-${i}`, node })),
+    });
+    const { ip: vip } = await waitForAddress(lab, ns, "fresh");
+    // The first answer may wait for ARP and the speaker's rules; from then on, not one refusal.
+    await reachable(lab, vip, 80);
+    const hits = await backendsHit(lab, vip, 80, 40);
+    console.log(`[${mode}] fresh Service, first 40 requests: ${JSON.stringify(Object.fromEntries(hits))}`);
+    expect(hits.get("-") ?? 0).toBe(0);
+  });
+
   it("a pod on the announcing node reaches its own Service's VIP (hairpin), with Local and with Cluster", async () => {
     await lab.deployService({
       name: "hairpin-local", namespace: ns, externalTrafficPolicy: "Local",

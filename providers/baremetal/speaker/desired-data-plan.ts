@@ -39,6 +39,7 @@ import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
 import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
 import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4, servingEndpoints } from "./forwarding-backends.js";
+import { nodePortKey } from "./node-port-settling.js";
 import { probeKey } from "./health/probe-target.js";
 
 export { KUBE_PROXY_HEALTH_PORT };
@@ -56,6 +57,14 @@ export interface SpeakerInputs {
   /** MetalLB-compatible mode: announce only, forward nothing (kube-proxy does, ipMode VIP). */
   readonly announceOnly: boolean;
   readonly isHealthy: (target: ProbeTarget) => boolean;
+  /** NodePorts other nodes' kube-proxies have had time to program (node-port-settling.ts); absent: all of them. */
+  readonly settledNodePorts?: ReadonlySet<string>;
+}
+
+/** The NodePort keys (node-port-settling.ts) of every Service this speaker may forward, for NodePortSettling. */
+export function nodePortKeys(services: readonly V1Service[], classOptions: ClassOptions): string[] {
+  return services.filter((svc) => announceable(svc, classOptions)).flatMap((svc) =>
+    (svc.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [nodePortKey(svc.metadata?.uid ?? "", p.protocol ?? "TCP", p.nodePort)] : [])));
 }
 
 export interface SkippedService {
@@ -140,7 +149,7 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
           continue;
         }
         taken.set(ruleKey, s.key);
-        const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers });
+        const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers, settledNodePorts: inputs.settledNodePorts });
         for (const probe of backends.flatMap((b) => (b.probe === undefined ? [] : [b.probe]))) probes.set(probeKey(probe), probe);
         rules.push({
           vip: address,

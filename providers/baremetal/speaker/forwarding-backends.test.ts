@@ -4,6 +4,7 @@ import type { PodEndpoint } from "../../../src/provider.js";
 import { type ServiceTweak, newNode, newService, tweakLocal, tweakPodMode, tweakPorts } from "../../../test/fixtures/services.js";
 import type { ElectionNode } from "./announcer-election.js";
 import { type NodeView, backendsFor, servingEndpoints } from "./forwarding-backends.js";
+import { nodePortKey } from "./node-port-settling.js";
 
 const endpoint = (ip: string, nodeName: string, over: Partial<PodEndpoint> = {}): PodEndpoint => ({
   ip, ports: { http: 8080 }, nodeName, zone: undefined, ready: true, serving: true, ...over,
@@ -44,6 +45,20 @@ describe("backendsFor", () => {
       { destination: { ip: "192.0.2.12", port: 30080 }, probe: { kind: "http", ip: "192.0.2.12", port: 10256, path: "/healthz" } },
       { destination: { ip: "198.51.100.1", port: 8080 }, probe: undefined },
     ]);
+  });
+
+  it("nodePort Cluster: a NodePort too new for the other kube-proxies goes to the own pods only, while there are any", () => {
+    const spec = specOf();
+    const port = spec.ports[0]!;
+    const settled = new Set([nodePortKey(spec.id.uid, port.protocol, port.nodePort!)]);
+    const withOwn = [endpoint("198.51.100.1", "node-1"), endpoint("198.51.100.3", "node-2")];
+    expect(backendsFor({ spec, endpoints: withOwn }, port, { ...VIEW, settledNodePorts: new Set() }).map((b) => b.destination))
+      .toEqual([{ ip: "198.51.100.1", port: 8080 }]);
+    expect(backendsFor({ spec, endpoints: withOwn }, port, { ...VIEW, settledNodePorts: settled })).toHaveLength(2);
+    // Nothing of its own: the other nodes at once, refused connections included, rather than nothing.
+    const onlyRemote = [endpoint("198.51.100.3", "node-2")];
+    expect(backendsFor({ spec, endpoints: onlyRemote }, port, { ...VIEW, settledNodePorts: new Set() }).map((b) => b.destination))
+      .toEqual([{ ip: "192.0.2.12", port: 30080 }]);
   });
 
   it("nodePort Local: every own serving pod gated by this node's healthCheckNodePort", () => {

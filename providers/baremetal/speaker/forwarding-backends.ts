@@ -14,6 +14,7 @@
 import type { PodEndpoint, PortSpec, LoadBalancerSpec } from "../../../src/provider.js";
 import type { ElectionNode } from "./announcer-election.js";
 import type { Destination, ProbeTarget } from "./data-plan.js";
+import { nodePortKey } from "./node-port-settling.js";
 
 /** kube-proxy's node health (`--healthz-bind-address`, default :10256); fails on draining nodes (KEP-3836). */
 export const KUBE_PROXY_HEALTH_PORT = 10256;
@@ -30,6 +31,11 @@ export interface NodeView {
   readonly nodes: ReadonlyMap<string, ElectionNode>;
   /** Nodes whose speaker was heard and then went silent (a dead speaker usually means a dead node). */
   readonly dead: ReadonlySet<string>;
+  /**
+   * NodePorts (node-port-settling.ts keys) the other nodes' kube-proxies have had time to program; absent: all.
+   * An unsettled one is left out while this node has ready pods of its own to send to.
+   */
+  readonly settledNodePorts?: ReadonlySet<string>;
 }
 
 export interface ServiceBackends {
@@ -56,11 +62,12 @@ export function servingEndpoints(endpoints: readonly PodEndpoint[]): PodEndpoint
  *
  * - pod mode: serving endpoints' target ports (Local: this node's only); TCP ports probed with a TCP connect.
  * - nodePort mode, Cluster: every other eligible, not-dead node's `nodeIP:nodePort` gated by its kube-proxy
- *   `:10256/healthz`, plus this node's serving endpoints' `podIP:targetPort` (readiness only).
+ *   `:10256/healthz`, plus this node's serving endpoints' `podIP:targetPort` (readiness only); while the NodePort
+ *   is too new for the other kube-proxies to have programmed it, only this node's own pods if it has any.
  * - nodePort mode, Local: this node's serving endpoints' `podIP:targetPort`, all gated by this node's
  *   healthCheckNodePort (kube-proxy answers 200 only while it has local endpoints and is healthy itself).
  */
-export function backendsFor(s: ServiceBackends, servicePort: PortSpec, { self, nodes, dead }: NodeView): Backend[] {
+export function backendsFor(s: ServiceBackends, servicePort: PortSpec, { self, nodes, dead, settledNodePorts }: NodeView): Backend[] {
   const endpoints = servingEndpoints(s.endpoints).filter((e) => isIPv4(e.ip));
   const local = endpoints.filter((e) => e.nodeName === self.name);
   const policyLocal = s.spec.externalTrafficPolicy === "Local";
@@ -86,7 +93,8 @@ export function backendsFor(s: ServiceBackends, servicePort: PortSpec, { self, n
       probe: { kind: "http", ip: n.ip, port: KUBE_PROXY_HEALTH_PORT, path: "/healthz" },
     }));
   const own = targetPorts(local, servicePort).map((d): Backend => ({ destination: d, probe: undefined }));
-  return [...others, ...own];
+  const settled = settledNodePorts === undefined || settledNodePorts.has(nodePortKey(s.spec.id.uid, servicePort.protocol, nodePort));
+  return settled || own.length === 0 ? [...others, ...own] : own;
 }
 
 /**

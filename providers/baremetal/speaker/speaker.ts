@@ -15,7 +15,8 @@ import type { ClassOptions } from "../../../src/model/service-predicates.js";
 import type { Clock, TimerHandle } from "../../../src/util/clock.js";
 import { internalIPv4 } from "./announcer-election.js";
 import { type DataPlan, EMPTY_PLAN, type ProbeTarget } from "./data-plan.js";
-import { type SpeakerDecision, decideDataPlan } from "./desired-data-plan.js";
+import { type SpeakerDecision, decideDataPlan, nodePortKeys } from "./desired-data-plan.js";
+import { NodePortSettling } from "./node-port-settling.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 
 export type MemberState = "alive" | "dead" | "unknown";
@@ -87,6 +88,7 @@ export class Speaker {
   private applied: DataPlan = EMPTY_PLAN;
   private reported = new Set<string>();
   private forceNext = false;
+  private readonly nodePorts = new NodePortSettling();
 
   constructor(private readonly options: SpeakerOptions) {
     const handlers = { onAdd: () => this.schedule(), onUpdate: () => this.schedule(), onDelete: () => this.schedule() };
@@ -164,9 +166,13 @@ export class Speaker {
     );
     const settled = membership.settled();
     const dead = new Set(nodes.flatMap((n) => (n.metadata?.name && membership.state(n.metadata.name) === "dead" ? [n.metadata.name] : [])));
+    const services = this.services.list();
+    const now = this.options.clock.now();
+    const nodePorts = this.nodePorts.observe(nodePortKeys(services, this.options.classOptions), now);
+    if (nodePorts.nextAt !== undefined) this.after(Math.max(0, nodePorts.nextAt - now), () => this.schedule());
     const decision = decideDataPlan({
       nodeName: this.options.nodeName,
-      services: this.services.list(),
+      services,
       endpointSlices: this.endpointSlices.list(),
       nodes,
       // Before the membership settles we have not heard our peers: announcing now could steal an address
@@ -176,6 +182,7 @@ export class Speaker {
       classOptions: this.options.classOptions,
       announceOnly: this.options.announceOnly,
       isHealthy: (t) => prober.isHealthy(t),
+      settledNodePorts: nodePorts.settled,
     });
     metrics.livePeers.set(membership.alive().size);
     prober.setTargets(decision.probes);
