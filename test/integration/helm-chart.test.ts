@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,7 +7,7 @@ import {
   ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, PolicyV1Api, RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { apiService } from "../fixtures/api-services.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient } from "../env/controller-harness.js";
@@ -20,10 +20,25 @@ const CHART = fileURLToPath(new URL("../../charts/lb-operator", import.meta.url)
 const CI_VALUES = readdirSync(join(CHART, "ci")).filter((f) => f.endsWith("-values.yaml")).sort();
 const RELEASE = `lbo${process.pid}`;
 const NAMESPACE = `helm-${process.pid}`;
+// The oldest Kubernetes the chart admits (Chart.yaml kubeVersion); offline renders and lints assume it, so they do
+// not depend on the version helm was built with, and prove the chart renders at its floor.
+const KUBE_FLOOR = "1.30.0";
 
 interface HelmResult { code: number; stdout: string; stderr: string }
 interface Manifest { kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown }
 interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
+type Labels = Record<string, string>;
+interface Container {
+  name: string; image: string; args: string[]; env?: Record<string, unknown>[]; securityContext?: Record<string, unknown>;
+}
+interface PodTemplate {
+  metadata: { labels: Labels; annotations?: Record<string, string> };
+  spec: {
+    serviceAccountName?: string; priorityClassName?: string; securityContext?: Record<string, unknown>; containers: Container[];
+    topologySpreadConstraints?: Record<string, unknown>[];
+  };
+}
+interface Workload extends Manifest { spec: { selector: { matchLabels: Labels }; template: PodTemplate } }
 
 /** Runs scripts/install-helm.sh (builds helm from the Go module proxy on first use) and returns the binary. */
 const resolveHelm = (): Promise<string> => runInstallScript("install-helm.sh", printsExistingPath);
@@ -48,8 +63,8 @@ function helm(args: string[], kubeconfig?: string): Promise<HelmResult> {
   });
 }
 
-async function render(extraArgs: string[]): Promise<Manifest[]> {
-  const r = await helm(["template", RELEASE, CHART, "--namespace", NAMESPACE, ...extraArgs]);
+async function render(extraArgs: string[], release = RELEASE): Promise<Manifest[]> {
+  const r = await helm(["template", release, CHART, "--namespace", NAMESPACE, "--kube-version", KUBE_FLOOR, ...extraArgs]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   return parseAllDocuments(r.stdout).map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
@@ -59,10 +74,90 @@ function find(manifests: Manifest[], kind: string, name: string): Manifest | und
   return manifests.find((m) => m.kind === kind && m.metadata.name === name);
 }
 
+/** The one object of a kind (Deployment, DaemonSet) as a workload, whatever its name. */
+function workload(manifests: Manifest[], kind: string): Workload {
+  const found = manifests.filter((m) => m.kind === kind);
+  expect(found.map((m) => m.kind)).toEqual([kind]);
+  return found[0] as Workload;
+}
+
+/** kind/name of every rendered object, sorted. */
+function objectNames(manifests: Manifest[]): string[] {
+  return manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
+}
+
+/** What a baremetal render with the ServiceMonitor on names its objects, given the fullname. */
+function namesFor(fullname: string): string[] {
+  return [
+    `ClusterRole/${fullname}`, `ClusterRole/${fullname}-speaker`, `ClusterRoleBinding/${fullname}`,
+    `ClusterRoleBinding/${fullname}-speaker`, `DaemonSet/${fullname}-speaker`, `Deployment/${fullname}`,
+    `PodDisruptionBudget/${fullname}`, `Role/${fullname}-leader-election`, `RoleBinding/${fullname}-leader-election`,
+    `Service/${fullname}-metrics`, `ServiceAccount/${fullname}`, `ServiceAccount/${fullname}-speaker`,
+    `ServiceMonitor/${fullname}`,
+  ].sort();
+}
+
+/** Every label selector the chart renders, by where it is. */
+function selectors(manifests: Manifest[]): Record<string, unknown> {
+  const one = (kind: string): Manifest => {
+    const found = manifests.filter((m) => m.kind === kind);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  const at = (kind: string, path: string): unknown =>
+    path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], one(kind));
+  return {
+    deployment: at("Deployment", "spec.selector"),
+    antiAffinity: at("Deployment", "spec.template.spec.affinity.podAntiAffinity"),
+    daemonSet: at("DaemonSet", "spec.selector"),
+    pdb: at("PodDisruptionBudget", "spec.selector"),
+    metricsService: at("Service", "spec.selector"),
+    serviceMonitor: at("ServiceMonitor", "spec.selector"),
+  };
+}
+
 function controllerArgs(manifests: Manifest[]): string[] {
   const deployment = find(manifests, "Deployment", `${RELEASE}-lb-operator`) as
     { spec: { template: { spec: { containers: { args: string[] }[] } } } } | undefined;
   return deployment?.spec.template.spec.containers[0]?.args ?? [];
+}
+
+// Every knob every chart takes, set at once (the offline render and the apiserver's dry run use the same file).
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+const KNOBS = {
+  nameOverride: "edge",
+  fullnameOverride: "edge-lb",
+  image: { repository: "registry.example.com/net/lb-operator", tag: "9.9.9", digest: DIGEST },
+  priorityClassName: "lb-controller-critical",
+  podAnnotations: { "example.com/scrape": "true", "example.com/on": "yes" },
+  podLabels: { team: "network", "app.kubernetes.io/part-of": "edge" },
+  extraArgs: ["--workers=9", "--drift-period=1m"],
+  extraEnv: [
+    { name: "HTTPS_PROXY", value: "http://proxy.example:3128" },
+    { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+  ],
+  topologySpreadConstraints: [
+    { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway" },
+    {
+      maxSkew: 2, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule",
+      labelSelector: { matchLabels: { tier: "lb" } },
+    },
+  ],
+  speaker: {
+    priorityClassName: "system-node-critical",
+    podAnnotations: { "example.com/speaker": "on" },
+    podLabels: { team: "network-dataplane" },
+    extraArgs: ["--probe-interval=2s"],
+    extraEnv: [{ name: "UV_THREADPOOL_SIZE", value: "8" }],
+    seccompProfile: { type: "Localhost", localhostProfile: "profiles/lb-operator-speaker.json" },
+  },
+};
+
+/** Writes KNOBS as a values file, quoted for YAML 1.1 ("yes", "on" stay strings for helm's parser). */
+function writeKnobs(): string {
+  const file = join(helmHome, "knobs-values.yaml");
+  writeFileSync(file, stringify(KNOBS, { version: "1.1" }));
+  return file;
 }
 
 beforeAll(async () => {
@@ -74,7 +169,7 @@ describe("helm chart, offline", () => {
   it("passes helm lint --strict with the default values and each ci/*-values.yaml", async () => {
     expect(CI_VALUES).toEqual(["aws-values.yaml", "baremetal-values.yaml", "gce-values.yaml"]);
     for (const args of [[], ...CI_VALUES.map((f) => ["--values", join(CHART, "ci", f)])]) {
-      const r = await helm(["lint", "--strict", CHART, ...args]);
+      const r = await helm(["lint", "--strict", CHART, "--kube-version", KUBE_FLOOR, ...args]);
       expect(r.stdout, args.join(" ")).toContain("1 chart(s) linted, 0 chart(s) failed");
       expect(r.code).toBe(0);
     }
@@ -119,11 +214,166 @@ describe("helm chart, offline", () => {
     [["--set", "replicas=-1"], "at '/replicas': minimum: got -1, want 0"],
     [["--set", "driftPeriod=ten minutes"], "at '/driftPeriod'"],
     [["--set", "provider=gce"], "at '/gce/region': minLength: got 0, want 1"],
+    [["--set", "podAnnotations=3"], "at '/podAnnotations': got number, want object"],
+    [["--set", "extraArgs=x"], "at '/extraArgs': got string, want array"],
+    [["--set", "image.digest=latest"], "at '/image/digest': 'latest' does not match pattern '^(sha256:[a-f0-9]{64})?$'"],
+    [["--set", "priorityClassName=7"], "at '/priorityClassName': got number, want string"],
+    [["--set", "speaker.extraEnv[0].value=x"], "at '/speaker/extraEnv/0': missing property 'name'"],
+    [["--set", "speaker.seccompProfile.type=Localhost"], "at '/speaker/seccompProfile': missing property 'localhostProfile'"],
+    [["--set", "speaker.podLabels.app\\.kubernetes\\.io/component=x"], "at '/speaker/podLabels/app.kubernetes.io~1component': false schema"],
+    [["--set", "nameOverride=Edge"], "at '/nameOverride': 'Edge' does not match pattern"],
+    [["--set", "speaker.priorityClass=x"], "at '/speaker': additional properties 'priorityClass' not allowed"],
   ])("rejects %j with a readable schema message", async (args, message) => {
     for (const command of ["template", "lint"]) {
-      const r = await helm(command === "template" ? ["template", RELEASE, CHART, ...args] : ["lint", CHART, ...args]);
+      const common = ["--kube-version", KUBE_FLOOR, ...args];
+      const r = await helm(command === "template" ? ["template", RELEASE, CHART, ...common] : ["lint", CHART, ...common]);
       expect(r.code, `${command} ${args.join(" ")}`).not.toBe(0);
       expect(`${r.stdout}${r.stderr}`).toContain(message);
+    }
+  });
+
+  it("requires Kubernetes 1.30 (the apiserver keeps ipMode only from 1.30): helm refuses 1.29 with the kubeVersion message", async () => {
+    const chart = parse(readFileSync(join(CHART, "Chart.yaml"), "utf8")) as { kubeVersion: string };
+    expect(chart.kubeVersion).toBe(">=1.30.0-0");
+    // helm prints the version as major.minor.patch.
+    for (const [version, printed] of [["1.29.0", "v1.29.0"], ["1.29.15", "v1.29.15"], ["v1.29.4-eks-a737599", "v1.29.4"]] as const) {
+      const r = await helm(["template", RELEASE, CHART, "--kube-version", version]);
+      expect(r.code, version).not.toBe(0);
+      expect(r.stderr).toContain(`Error: chart requires kubeVersion: >=1.30.0-0 which is incompatible with Kubernetes ${printed}\n`);
+      expect(r.stdout).toBe("");
+    }
+    // Providers' versions carry a pre-release-like suffix; the "-0" in the range admits them.
+    for (const version of ["1.30.0", "v1.30.4-eks-a737599", "1.36.3"]) {
+      const r = await helm(["template", RELEASE, CHART, "--kube-version", version]);
+      expect(r.stderr, version).toBe("");
+      expect(r.code, version).toBe(0);
+      expect(parseAllDocuments(r.stdout).some((d) => (d.toJS() as Manifest | null)?.kind === "Deployment")).toBe(true);
+    }
+  });
+
+  it("by default: the image by tag, RuntimeDefault seccomp for the controller pod and the speaker container, no priority class", async () => {
+    const manifests = await render([]);
+    const controller = workload(manifests, "Deployment").spec.template;
+    const speaker = workload(manifests, "DaemonSet").spec.template;
+    for (const pod of [controller, speaker]) {
+      expect(pod.spec.containers[0]!.image).toBe("ghcr.io/lb-operator/lb-operator:0.1.0");
+      expect(pod.spec.priorityClassName).toBeUndefined();
+      expect(pod.metadata.annotations).toBeUndefined();
+      expect(pod.spec.topologySpreadConstraints).toBeUndefined();
+    }
+    expect(controller.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(speaker.spec.containers[0]!.securityContext).toMatchObject({
+      seccompProfile: { type: "RuntimeDefault" }, capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW"] },
+    });
+    expect(speaker.spec.containers[0]!.env?.map((e) => e.name)).toEqual(["NODE_NAME", "NODE_IP"]);
+    expect(controller.spec.containers[0]!.env).toBeUndefined();
+  });
+
+  it("passes lint --strict and renders every new knob at once, from a values file", async () => {
+    const file = writeKnobs();
+    const lint = await helm(["lint", "--strict", CHART, "--kube-version", KUBE_FLOOR, "--values", file]);
+    expect(lint.stdout).toContain("1 chart(s) linted, 0 chart(s) failed");
+    expect(lint.code).toBe(0);
+
+    const manifests = await render(["--values", file, "--set", "metrics.serviceMonitor.enabled=true"]);
+    // fullnameOverride wins over nameOverride.
+    expect(objectNames(manifests)).toEqual(namesFor("edge-lb"));
+    const image = `registry.example.com/net/lb-operator@${DIGEST}`;
+
+    const deployment = workload(manifests, "Deployment");
+    const controller = deployment.spec.template;
+    expect(deployment.spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "lb-operator", "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "controller",
+    });
+    expect(controller.metadata.annotations).toEqual(KNOBS.podAnnotations);
+    expect(controller.metadata.labels).toMatchObject({ ...KNOBS.podLabels, ...deployment.spec.selector.matchLabels });
+    expect(controller.spec.priorityClassName).toBe("lb-controller-critical");
+    const c = controller.spec.containers[0]!;
+    expect(c.image).toBe(image);
+    expect(c.args.slice(-2)).toEqual(KNOBS.extraArgs);
+    expect(c.args).toContain(`--leader-election-id=${RELEASE}-lb-operator`);
+    expect(c.env).toEqual(KNOBS.extraEnv);
+    expect(controller.spec.topologySpreadConstraints).toEqual([
+      { ...KNOBS.topologySpreadConstraints[0], labelSelector: { matchLabels: deployment.spec.selector.matchLabels } },
+      KNOBS.topologySpreadConstraints[1],
+    ]);
+    expect(controller.spec.securityContext).toMatchObject({ seccompProfile: { type: "RuntimeDefault" } });
+
+    const daemonSet = workload(manifests, "DaemonSet");
+    const speaker = daemonSet.spec.template;
+    expect(daemonSet.spec.selector.matchLabels).toEqual({
+      "app.kubernetes.io/name": "lb-operator", "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "speaker",
+    });
+    expect(speaker.metadata.annotations).toEqual(KNOBS.speaker.podAnnotations);
+    expect(speaker.metadata.labels).toMatchObject({ ...KNOBS.speaker.podLabels, ...daemonSet.spec.selector.matchLabels });
+    expect(speaker.spec.priorityClassName).toBe("system-node-critical");
+    expect(speaker.spec.serviceAccountName).toBe("edge-lb-speaker");
+    const s = speaker.spec.containers[0]!;
+    expect(s.image).toBe(image);
+    expect(s.args.at(-1)).toBe("--probe-interval=2s");
+    expect(s.env?.map((e) => e.name)).toEqual(["NODE_NAME", "NODE_IP", "UV_THREADPOOL_SIZE"]);
+    expect(s.env?.at(-1)).toEqual(KNOBS.speaker.extraEnv[0]);
+    expect(s.securityContext?.seccompProfile).toEqual(KNOBS.speaker.seccompProfile);
+  });
+
+  it("keeps the credentials file's variable next to extraEnv", async () => {
+    const gce = await render(["--values", join(CHART, "ci", "gce-values.yaml"), "--set", "extraEnv[0].name=NO_PROXY,extraEnv[0].value=.internal"]);
+    expect(workload(gce, "Deployment").spec.template.spec.containers[0]!.env).toEqual([
+      { name: "GOOGLE_APPLICATION_CREDENTIALS", value: "/var/run/secrets/lb-operator/credentials/key.json" },
+      { name: "NO_PROXY", value: ".internal" },
+    ]);
+  });
+
+  it("names objects by nameOverride and fullnameOverride, within 63 characters, and keeps a release's existing names", async () => {
+    const monitor = ["--set", "metrics.serviceMonitor.enabled=true"];
+    expect(objectNames(await render(monitor))).toEqual(namesFor(`${RELEASE}-lb-operator`));
+    expect(objectNames(await render([...monitor, "--set", "nameOverride=edge"]))).toEqual(namesFor(`${RELEASE}-edge`));
+    expect(objectNames(await render([...monitor, "--set", "fullnameOverride=edge-lb"]))).toEqual(namesFor("edge-lb"));
+    // Unlike helm create's helper, a release name holding the chart's name is not shortened: upgrading the README's
+    // `helm install lb-operator` renames nothing.
+    expect(objectNames(await render(monitor, "lb-operator"))).toEqual(namesFor("lb-operator-lb-operator"));
+
+    // Cut to 63 characters, then a trailing "-" dropped; suffixed names cut the fullname so they fit too.
+    const long = await render([...monitor, "--set", `fullnameOverride=${"a".repeat(62)}-tail`]);
+    expect(workload(long, "Deployment").metadata.name).toBe("a".repeat(62));
+    expect(workload(long, "DaemonSet").metadata.name).toBe(`${"a".repeat(55)}-speaker`);
+    expect(find(long, "Service", `${"a".repeat(55)}-metrics`)).toBeDefined();
+    expect(find(long, "Role", `${"a".repeat(47)}-leader-election`)).toBeDefined();
+    for (const m of long) expect(m.metadata.name, `${m.kind}/${m.metadata.name}`).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    const longName = await render(["--set", `nameOverride=${"b".repeat(70)}`]);
+    expect(workload(longName, "Deployment").metadata.name).toBe(`${RELEASE}-${"b".repeat(70)}`.slice(0, 63));
+    // The Lease is named after the release alone, so renaming the objects never splits the leadership.
+    for (const m of [long, longName]) {
+      expect(workload(m, "Deployment").spec.template.spec.containers[0]!.args).toContain(`--leader-election-id=${RELEASE}-lb-operator`);
+    }
+  });
+
+  it("keeps every selector whatever nameOverride, fullnameOverride and podLabels say", async () => {
+    const monitor = ["--set", "metrics.serviceMonitor.enabled=true"];
+    const base = await render(monitor);
+    const expected = selectors(base);
+    const controller = { "app.kubernetes.io/name": "lb-operator", "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "controller" };
+    expect(expected).toMatchObject({
+      deployment: { matchLabels: controller },
+      daemonSet: { matchLabels: { ...controller, "app.kubernetes.io/component": "speaker" } },
+      pdb: { matchLabels: controller },
+      metricsService: controller,
+      serviceMonitor: { matchLabels: controller },
+    });
+    for (const args of [
+      ["--set", "nameOverride=edge"],
+      ["--set", "fullnameOverride=edge-lb"],
+      ["--set", "podLabels.team=network,speaker.podLabels.team=dataplane,podLabels.app\\.kubernetes\\.io/version=custom"],
+      // The schema refuses selector keys in podLabels; past it (--skip-schema-validation) the chart's still win.
+      ["--skip-schema-validation", "--set", "podLabels.app\\.kubernetes\\.io/component=x,speaker.podLabels.app\\.kubernetes\\.io/instance=y"],
+    ]) {
+      const manifests = await render([...monitor, ...args]);
+      expect(selectors(manifests), args.join(" ")).toEqual(expected);
+      // Each workload's pods still carry its selector's labels.
+      for (const kind of ["Deployment", "DaemonSet"]) {
+        const w = workload(manifests, kind);
+        expect(w.spec.template.metadata.labels).toMatchObject(w.spec.selector.matchLabels);
+      }
     }
   });
 
@@ -251,6 +501,25 @@ describe("helm chart on the test control plane", () => {
     await eventually("the Service to be gone", async () => (await kube.service(namespace, "first")) === undefined);
     await controller.stop();
     controller = undefined;
+  });
+
+  it("the apiserver takes every knob: a second release with all of them installs, keeps them, and uninstalls", async () => {
+    const release = `${RELEASE}k`;
+    const r = await helm(["install", release, CHART, "--namespace", namespace, "--values", writeKnobs()], cp.kubeconfigPath);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const apps = cp.kubeConfig().makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({ name: "edge-lb", namespace });
+    const pod = deployment.spec?.template;
+    expect(pod?.spec?.priorityClassName).toBe(KNOBS.priorityClassName);
+    expect(pod?.metadata?.annotations).toEqual(KNOBS.podAnnotations);
+    expect(pod?.spec?.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+    expect(pod?.spec?.containers[0]?.image).toBe(`${KNOBS.image.repository}@${DIGEST}`);
+    const daemonSet = await apps.readNamespacedDaemonSet({ name: "edge-lb-speaker", namespace });
+    expect(daemonSet.spec?.template.spec?.containers[0]?.securityContext?.seccompProfile).toEqual(KNOBS.speaker.seccompProfile);
+    expect(daemonSet.spec?.template.spec?.priorityClassName).toBe("system-node-critical");
+    const uninstall = await helm(["uninstall", release, "--namespace", namespace, "--wait"], cp.kubeconfigPath);
+    expect(uninstall.code, uninstall.stderr).toBe(0);
   });
 
   it("helm uninstall leaves no chart object behind (the CRD stays, as Helm documents for crds/)", async () => {
