@@ -10,7 +10,7 @@ import { InvalidSpecError, LbOperatorError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import type { Clock } from "../../src/util/clock.js";
 import { awsCall } from "./aws-call.js";
-import { AWS_ANNOTATION_PREFIX, type AwsClients, type AwsEnvironment, type AwsServiceConfig, type NodeInstance, type SubnetInfo } from "./aws-types.js";
+import { AWS_ANNOTATION_PREFIX, type AwsClients, type AwsEnvironment, type AwsServiceConfig, type NodeInstance, type SubnetInfo, TAG_CLUSTER } from "./aws-types.js";
 
 /** The account is missing something the cluster should have set up (tagged subnets, a node security group). */
 export class AwsEnvironmentError extends LbOperatorError {}
@@ -129,7 +129,12 @@ export class AwsEnvironmentResolver {
         ),
       { signal },
     );
-    const id = (r.SecurityGroups ?? []).map((g) => g.GroupId ?? "").filter(Boolean).sort()[0];
+    // Every group we create carries the cluster's `owned` tag too (ownershipTags): they are load balancers' groups,
+    // never the nodes'. Without this, a resolver started after the first frontend group existed (a restart) could
+    // pick one and put the backend->node rule on it.
+    const id = (r.SecurityGroups ?? [])
+      .filter((g) => !(g.Tags ?? []).some((t) => t.Key === TAG_CLUSTER))
+      .map((g) => g.GroupId ?? "").filter(Boolean).sort()[0];
     this.nodeGroupCache.set(key, { value: id, at: this.clock.now() });
     return id;
   }

@@ -16,6 +16,9 @@ import {
   FRONTEND_SG_RESOURCE, deleteFrontendSecurityGroup, ensureFrontendSecurityGroup,
 } from "../../providers/aws/security-groups/frontend-security-group.js";
 import { createSecurityGroup, securityGroupRules } from "../../providers/aws/security-groups/sg-api.js";
+import { AwsEnvironmentResolver } from "../../providers/aws/aws-environment.js";
+import { nlbConfig, nlbSpec, nlbTestId } from "../../providers/aws/nlb/nlb-fixtures.js";
+import { systemClock } from "../../src/util/clock.js";
 import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
 import { createAwsWorld, listOwned, type AwsWorld } from "../env/aws-world.js";
 import { startMoto, type MotoServer } from "../env/moto.js";
@@ -179,3 +182,20 @@ describe("backend security group and node access", () => {
     expect(await ensureBackendSecurityGroup(raw, { clusterId: `${CLUSTER}-b`, vpcId: world.vpcId }, signal)).toBe(theirs);
   });
 });
+
+describe("the nodes' security group", () => {
+  it("is found by a resolver started after frontend groups exist, which carry the cluster's owned tag too (a restart)", async () => {
+    // Several load balancers' groups, each tagged kubernetes.io/cluster/<id>=owned like the nodes' group.
+    for (const name of ["restart-a", "restart-b", "restart-c", "restart-d", "restart-e", "restart-f", "restart-g"]) {
+      await ensureFrontendSecurityGroup(raw, { id: idOf(name), vpcId: world.vpcId, ports: [{ protocol: "TCP", port: 80 }], sourceRanges: [], extraTags: {} }, signal);
+    }
+    const owned = await raw.ec2.send(new DescribeSecurityGroupsCommand({
+      Filters: [{ Name: "vpc-id", Values: [world.vpcId] }, { Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ["owned"] }],
+    }));
+    expect((owned.SecurityGroups ?? []).length).toBeGreaterThan(3);
+    const spec = nlbSpec({ id: { ...nlbTestId(), clusterId: CLUSTER } });
+    const env = await new AwsEnvironmentResolver(raw, systemClock).resolve(spec, nlbConfig(), signal);
+    expect(env.nodeSecurityGroupId).toBe(world.nodeSecurityGroupId);
+  });
+});
+
