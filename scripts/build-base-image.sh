@@ -47,7 +47,7 @@ node_version="$("$nodepkg/bin/node" --version)"
 node_version="${node_version#v}"
 
 recipe="$(sha256sum "$0" | cut -c1-12)"
-image="localhost/lb-operator-base:node${node_version}-${SUITE}-slim-${recipe}"
+image="localhost/lb-operator-base:node${node_version}-npm${NPM_VERSION}-${SUITE}-slim-${recipe}"
 cache="${LB_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lb-operator}/image-base"
 archive="$cache/node${node_version}-npm${NPM_VERSION}-${SUITE}-slim-${recipe}.oci.tar"
 
@@ -81,7 +81,7 @@ tar -xzf "$work/$tarball" -C "$local_tree/lib/node_modules/npm" --strip-componen
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$local_tree/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$local_tree/bin/npx"
 
-log "building a $SUITE minbase rootfs from $MIRROR (first run only; about a minute)"
+log "building a $SUITE minbase rootfs from $MIRROR (first run only; about 30 s)"
 # As debian:*-slim (debuerreotype): merged /usr set up by mmdebstrap's hook with usr-is-merged (not the usrmerge
 # package, which pulls in perl); the dpkg excludes of /etc/dpkg/dpkg.cfg.d/docker (no docs but copyrights, no man
 # pages, no translations); apt's docker-clean (downloaded .debs and the package caches are deleted after every
@@ -121,13 +121,14 @@ podman import --quiet \
   --message "lb-operator: $SUITE minbase + Node $node_version + npm $NPM_VERSION (scripts/build-base-image.sh)" \
   "$work/rootfs.tar" "$image" >&2
 
-# One base at a time: older recipes' archives and images go (a layer still used by a built image stays in podman).
+# One base at a time: older recipes' archives and tags go (podman keeps an image that a built image or a
+# container still uses).
 for old in "$cache"/*.oci.tar; do [ "$old" = "$archive" ] || rm -f "$old"; done
 for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/lb-operator-base); do
-  [ "$old" = "$image" ] || podman rmi --force "$old" >/dev/null 2>&1 || true
+  [ "$old" = "$image" ] || podman rmi "$old" >/dev/null 2>&1 || true
 done
 mkdir -p "$cache"
-podman save --quiet --format oci-archive --output "$archive.tmp" "$image"
-mv "$archive.tmp" "$archive"
+podman save --quiet --format oci-archive --output "$archive.$$.tmp" "$image"
+mv "$archive.$$.tmp" "$archive"
 log "built in $(( $(date +%s) - start )) s; saved to $archive ($(du -h "$archive" | cut -f1))"
 echo "$image"

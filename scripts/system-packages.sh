@@ -4,7 +4,8 @@
 #   system-packages.sh ensure build   what `npm ci` needs to compile cap (the libpcap binding): a compiler, make,
 #                                     python3 (node-gyp), libpcap-dev
 #   system-packages.sh ensure all     build + what the lab and the tests run: nftables, iptables (kube-proxy's
-#                                     iptables mode), iproute2, arping, iperf3, haproxy, openssl, python3-venv (moto)
+#                                     iptables mode), iproute2, arping, iperf3, haproxy, openssl, python3-venv (moto),
+#                                     podman, runc, mmdebstrap (the image: scripts/build-image.sh, image.test.ts)
 #   system-packages.sh check <group>  only report
 #
 # Called by `npm ci` (scripts/rebuild-native.sh, before cap is compiled), `npm test` and `npm run lab`, so the
@@ -15,7 +16,7 @@ set -euo pipefail
 mode="${1:-}"
 group="${2:-all}"
 BUILD=(g++ make python3 libpcap-dev)
-LAB=(nftables iptables iproute2 arping iperf3 haproxy openssl python3-venv)
+LAB=(nftables iptables iproute2 arping iperf3 haproxy openssl python3-venv podman runc mmdebstrap)
 case "$group" in
   build) wanted=("${BUILD[@]}") ;;
   all) wanted=("${BUILD[@]}" "${LAB[@]}") ;;
