@@ -19,7 +19,7 @@ const NODES = ["node-1", "node-2", "node-3"];
 async function main(): Promise<void> {
   const opts = new Command("lab")
     .option("--once", "exit after the demo requests")
-    .option("--requests <n>", "requests to send through the VIP", "6")
+    .option("--requests <n>", "requests to send through the VIP, 250 ms apart", "12")
     .addOption(new Option("--kube-proxy-mode <mode>", "kube-proxy's mode on every node").choices(KUBE_PROXY_MODES).default("nftables"))
     .parse(process.argv)
     .opts<{ once?: boolean; requests: string; kubeProxyMode: KubeProxyMode }>();
@@ -64,6 +64,9 @@ async function main(): Promise<void> {
       const pod = r.ok ? parseBackendLine(r.body)?.backend : undefined;
       if (pod) answered.set(pod, (answered.get(pod) ?? 0) + 1);
       say(`client -> ${vip}:80 answered by: ${r.ok ? r.body : `failed (${r.error ?? "no answer"})`}`);
+      // Spread over a few seconds: a new NodePort is used once the other nodes' kube-proxies had time to program
+      // it (node-port-settling.ts); until then the announcer's own pod answers.
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     say(`answering pods: ${[...answered].sort().map(([pod, n]) => `${pod} x${n}`).join(", ") || "none"}`);
     if (opts.once) return await shutdown(0);
