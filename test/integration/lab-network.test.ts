@@ -68,12 +68,14 @@ describe("lab network", () => {
     expect(http.nodePort).toBeGreaterThanOrEqual(30000);
     for (const node of lab.nodes) {
       const seen = new Set<string>();
-      for (let i = 0; i < 20 && seen.size < 2; i++) {
+      // Cluster policy: kube-proxy on any node spreads over every pod, wherever it runs. Its rules follow the
+      // EndpointSlices at most once a second (minSyncPeriod), so the second pod may take a sync to appear.
+      await eventually(`${node.name}'s kube-proxy to send to both pods`, async () => {
         const tcp = await lab.client.agent.request("TCP", node.ip, http.nodePort!);
         expect(tcp.ok).toBe(true);
         seen.add(backendOf(tcp.body) ?? "?");
-      }
-      // Cluster policy: kube-proxy on any node spreads over every pod, wherever it runs.
+        return seen.size === 2;
+      }, { timeoutMs: 10_000, intervalMs: 50 });
       expect([...seen].sort()).toEqual(["web-0", "web-1"]);
       const udp = await lab.client.agent.request("UDP", node.ip, dns.nodePort!);
       expect(udp.ok).toBe(true);
