@@ -11,7 +11,7 @@ export const DEFAULT_CLIENT_IP_TIMEOUT_SECONDS = 10800;
 /** k8s.io/api core/v1 MaxClientIPServiceAffinitySeconds (1 day), the apiserver's upper bound. */
 const MAX_CLIENT_IP_TIMEOUT_SECONDS = 86400;
 /** kube-proxy's --healthz-bind-address default port; /healthz fails on draining nodes (KEP-3836). */
-const KUBE_PROXY_HEALTHZ_PORT = 10256;
+export const KUBE_PROXY_HEALTHZ_PORT = 10256;
 
 export type ExternalTrafficPolicy = "Cluster" | "Local";
 

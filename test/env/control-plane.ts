@@ -12,7 +12,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { LbOperatorError } from "../../src/errors.js";
-import { type ManagedChild, launchManaged, logTail, removeDir, runInstallScript, trackDir } from "./managed-process.js";
+import {
+  type ManagedChild, launchManaged, removeDir, runInstallScript, terminateManaged, trackDir, waitUntilReady,
+} from "./managed-process.js";
 
 export class ControlPlaneError extends LbOperatorError {}
 
@@ -65,34 +67,23 @@ function launch(name: string, bin: string, args: string[], logPath: string): Pro
   return { name, ...launchManaged(bin, args, logPath) };
 }
 
-async function terminate(proc: Proc, graceMs: number): Promise<void> {
-  if (proc.done()) return;
-  proc.child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
-  const timer = new Promise<"timeout">((r) => setTimeout(r, graceMs, "timeout").unref());
-  if ((await Promise.race([proc.exited, timer])) === "timeout") proc.child.kill("SIGKILL");
-  await proc.exited;
+const terminate = terminateManaged;
+
+function waitReady(proc: Proc, probe: () => Promise<boolean>): Promise<void> {
+  return waitUntilReady(proc, {
+    name: proc.name, what: "it was ready", timeoutMs: READY_TIMEOUT_MS, probe, error: (m) => new ControlPlaneError(m),
+  });
 }
 
-async function waitReady(proc: Proc, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (proc.done()) {
-      const code = proc.child.exitCode ?? proc.child.signalCode;
-      throw new ControlPlaneError(`${proc.name} exited (${code}) before it was ready; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
-    }
-    if (await probe()) return;
-    if (Date.now() > deadline) {
-      await terminate(proc, 0);
-      throw new ControlPlaneError(`${proc.name} not ready after ${READY_TIMEOUT_MS / 1000}s; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function get(url: string, ca: string, token?: string): Promise<number | undefined> {
+/**
+ * The HTTP status of a GET over TLS, or undefined when nothing answered. `ca` verifies the server; without one the
+ * certificate is not checked (a process's own self-signed serving certificate, only liveness asked).
+ */
+export function httpsStatus(url: string, options: { ca?: string; token?: string } = {}): Promise<number | undefined> {
   return new Promise((resolve) => {
-    const headers = token ? { authorization: `Bearer ${token}` } : {};
-    const req = request(url, { ca, headers, timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode); });
+    const headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
+    const tls = options.ca === undefined ? { rejectUnauthorized: false } : { ca: options.ca };
+    const req = request(url, { ...tls, headers, timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode); });
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(undefined));
     req.end();
@@ -201,7 +192,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       const proc = launch(name, join(bin, "kube-apiserver"), apiServerArgs(port, certDir), join(dir, `${name}.log`));
       procs.add(proc);
       void proc.exited.then(() => procs.delete(proc));
-      await waitReady(proc, async () => (await get(`${url}/readyz`, ca, adminToken)) === 200);
+      await waitReady(proc, async () => (await httpsStatus(`${url}/readyz`, { ca, token: adminToken })) === 200);
       return proc;
     };
 

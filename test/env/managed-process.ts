@@ -90,13 +90,61 @@ export function launchManaged(bin: string, args: readonly string[], logPath: str
   const child = spawn(cmd, argv, { stdio: ["ignore", fd, fd] });
   closeSync(fd);
   liveChildren.add(child);
-  let done = false;
+  const managed = watchChild(child, logPath);
+  void managed.exited.then(() => liveChildren.delete(child));
+  return managed;
+}
+
+/** A ManagedChild view of a child someone else started and cleans up (a lab namespace's process, say). */
+export function watchChild(child: ChildProcess, logPath: string): ManagedChild {
+  let done = child.exitCode !== null || child.signalCode !== null;
   const exited = new Promise<void>((resolve) => {
-    const finish = (): void => { done = true; liveChildren.delete(child); resolve(); };
+    if (done) resolve();
+    const finish = (): void => { done = true; resolve(); };
     child.once("exit", finish);
     child.once("error", (err) => { writeFileSync(logPath, `spawn failed: ${err.message}\n`, { flag: "a" }); finish(); });
   });
   return { child, logPath, exited, done: () => done };
+}
+
+/** SIGTERM (SIGKILL after `graceMs`; at once when 0) and wait for the exit. */
+export async function terminateManaged(proc: ManagedChild, graceMs: number): Promise<void> {
+  if (proc.done()) return;
+  proc.child.kill(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+  const timer = new Promise<"timeout">((r) => setTimeout(r, graceMs, "timeout").unref());
+  if ((await Promise.race([proc.exited, timer])) === "timeout") proc.child.kill("SIGKILL");
+  await proc.exited;
+}
+
+export interface ReadyWait {
+  /** Names the process in errors, e.g. "kube-proxy (/path) on node-1". */
+  readonly name: string;
+  /** What ready means, for errors: "it was ready", "<url> answered 200". */
+  readonly what: string;
+  readonly timeoutMs: number;
+  readonly probe: () => Promise<boolean>;
+  /** The error to throw (the caller's error class). */
+  readonly error: (message: string) => Error;
+}
+
+/**
+ * Polls `probe` until it passes. A process that exits first, or is not ready in time (then SIGKILLed), fails with
+ * an error naming it, its log and the log's last lines.
+ */
+export async function waitUntilReady(proc: ManagedChild, wait: ReadyWait): Promise<void> {
+  const deadline = Date.now() + wait.timeoutMs;
+  for (;;) {
+    if (proc.done()) {
+      const code = proc.child.exitCode ?? proc.child.signalCode;
+      throw wait.error(`${wait.name} exited before ${wait.what}; log ${proc.logPath} (exit ${code}):\n${logTail(proc.logPath)}`);
+    }
+    if (await wait.probe()) return;
+    if (Date.now() > deadline) {
+      await terminateManaged(proc, 0);
+      throw wait.error(`${wait.name} not ready (${wait.what}) after ${wait.timeoutMs / 1000}s; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export function logTail(logPath: string, lines = 40): string {

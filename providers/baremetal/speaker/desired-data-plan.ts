@@ -27,7 +27,7 @@
  * conntrack) and 40/60 (iptables). Sending the announcer's own share straight to its local pods gave 30/30 and 60/60.
  * In Cluster the own pods and the other nodes weigh one destination each; kube-proxy on those nodes spreads on.
  *
- * Endpoint readiness follows kube-proxy (forwarding-backends.ts servingEndpoints): ready endpoints, the serving
+ * Endpoint readiness follows kube-proxy (src/model/pod-endpoints.ts derivePodEndpoints): ready endpoints, the serving
  * (terminating) ones only when none is ready. A destination without a probe is judged by that readiness alone.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
@@ -38,7 +38,7 @@ import { type ClassOptions, isOurs } from "../../../src/model/service-predicates
 import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
 import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
-import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4, servingEndpoints } from "./forwarding-backends.js";
+import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4 } from "./forwarding-backends.js";
 import { nodePortKey } from "./node-port-settling.js";
 import { probeKey } from "./health/probe-target.js";
 
@@ -111,7 +111,8 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
       skipped.push({ service: key, kind: "invalid", reason: errorMessage(err) });
       continue;
     }
-    const endpoints = servingEndpoints(derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies));
+    // derivePodEndpoints already applies kube-proxy's ready-else-serving rule (the one place it is decided).
+    const endpoints = derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies);
     const candidates = candidatesFor(spec, endpoints, nodes, inputs.liveSpeakers);
     for (const ip of ingressIPv6s(svc)) {
       skipped.push({ service: key, kind: "unsupported", reason: `address ${ip} is not announced: the speaker answers ARP (IPv4) only, NDP is not implemented` });

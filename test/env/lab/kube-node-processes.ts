@@ -10,12 +10,11 @@
  * Pods, namespace deletion and garbage collection. The node lifecycle controller is off, so no node is ever tainted
  * unreachable for missing kubelet heartbeats in the middle of a test.
  */
-import type { ChildProcess } from "node:child_process";
-import { request } from "node:https";
 import { join } from "node:path";
 import { LbOperatorError } from "../../../src/errors.js";
-import { freePort, resolveControlPlaneBinaries } from "../control-plane.js";
-import { launchManaged, logTail, type ManagedChild } from "../managed-process.js";
+import { KUBE_PROXY_HEALTHZ_PORT } from "../../../src/model/service-settings.js";
+import { freePort, httpsStatus, resolveControlPlaneBinaries } from "../control-plane.js";
+import { launchManaged, type ManagedChild, terminateManaged, waitUntilReady, watchChild } from "../managed-process.js";
 import type { AgentClient } from "./agent-client.js";
 import { POD_NETWORK } from "./lab-addresses.js";
 import type { LabNode } from "./lab-network.js";
@@ -24,7 +23,6 @@ export class KubeProcessError extends LbOperatorError {}
 
 export type KubeProxyMode = "nftables" | "iptables";
 export const KUBE_PROXY_MODES: readonly KubeProxyMode[] = ["nftables", "iptables"];
-export const KUBE_PROXY_HEALTHZ_PORT = 10256;
 export const KUBE_CONTROLLER_MANAGER_CONTROLLERS = ["endpointslice", "endpointslicemirroring", "namespace", "garbagecollector"];
 
 const READY_TIMEOUT_MS = 60_000;
@@ -35,41 +33,13 @@ export function parseKubeProxyMode(text: string | undefined, origin: string): Ku
   throw new KubeProcessError(`${origin}: kube-proxy mode ${JSON.stringify(text)} is not one of ${KUBE_PROXY_MODES.join(", ")}`);
 }
 
-export interface RunningProcess {
-  readonly name: string;
-  readonly logPath: string;
-  readonly done: () => boolean;
+export interface RunningProcess extends ManagedChild {
   /** SIGKILL and wait. Idempotent. */
   kill(): Promise<void>;
 }
 
-function track(name: string, child: ChildProcess, logPath: string): RunningProcess {
-  let done = child.exitCode !== null || child.signalCode !== null;
-  const exited = new Promise<void>((resolve) => {
-    if (done) resolve();
-    child.once("exit", () => { done = true; resolve(); });
-    child.once("error", () => { done = true; resolve(); });
-  });
-  return {
-    name, logPath, done: () => done,
-    async kill() {
-      if (!done) child.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
-
-async function waitUntil(proc: RunningProcess, what: string, ready: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (proc.done()) throw new KubeProcessError(`${proc.name} exited before ${what}; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
-    if (await ready()) return;
-    if (Date.now() > deadline) {
-      await proc.kill();
-      throw new KubeProcessError(`${proc.name} not ready (${what}) within ${READY_TIMEOUT_MS / 1000} s; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+function running(proc: ManagedChild): RunningProcess {
+  return { ...proc, kill: () => terminateManaged(proc, 0) };
 }
 
 export interface KubeProxyOptions {
@@ -97,10 +67,15 @@ export async function startKubeProxy(options: KubeProxyOptions): Promise<Running
     `--healthz-bind-address=${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}`, "--metrics-bind-address=127.0.0.1:10249",
     "--v=2",
   ], { logPath });
-  const proc = track(`kube-proxy (${bin}) on ${node.name}`, child, logPath);
-  await waitUntil(proc, `${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz answered 200`, async () =>
-    (await agent.httpGet(`http://${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`, { timeoutMs: 1_000 })).status === 200);
-  return proc;
+  const proc = watchChild(child, logPath);
+  await waitUntilReady(proc, {
+    name: `kube-proxy (${bin}) on ${node.name}`,
+    what: `${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz answered 200`,
+    timeoutMs: READY_TIMEOUT_MS,
+    probe: async () => (await agent.httpGet(`http://${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`, { timeoutMs: 1_000 })).status === 200,
+    error: (m) => new KubeProcessError(m),
+  });
+  return running(proc);
 }
 
 export interface ControllerManagerOptions {
@@ -114,7 +89,7 @@ export async function startControllerManager(options: ControllerManagerOptions):
   const bin = options.binary ?? join(await resolveControlPlaneBinaries(), "kube-controller-manager");
   const port = await freePort("127.0.0.1");
   const logPath = join(options.logDir, "kube-controller-manager.log");
-  const managed: ManagedChild = launchManaged(bin, [
+  const proc = launchManaged(bin, [
     `--kubeconfig=${options.kubeconfigPath}`,
     `--authentication-kubeconfig=${options.kubeconfigPath}`, `--authorization-kubeconfig=${options.kubeconfigPath}`,
     `--controllers=${KUBE_CONTROLLER_MANAGER_CONTROLLERS.join(",")}`,
@@ -122,20 +97,13 @@ export async function startControllerManager(options: ControllerManagerOptions):
     "--bind-address=127.0.0.1", `--secure-port=${port}`, `--cert-dir=${join(options.logDir, "kcm-certs")}`,
     "--v=2",
   ], logPath);
-  const proc = track(`kube-controller-manager (${bin})`, managed.child, logPath);
-  await waitUntil(proc, `https://127.0.0.1:${port}/healthz answered 200`, async () => {
-    // Its serving certificate is self-signed (generated into --cert-dir); only liveness is checked here.
-    const res = await fetchInsecure(`https://127.0.0.1:${port}/healthz`);
-    return res === 200;
+  // Its serving certificate is self-signed (generated into --cert-dir); only liveness is asked.
+  await waitUntilReady(proc, {
+    name: `kube-controller-manager (${bin})`,
+    what: `https://127.0.0.1:${port}/healthz answered 200`,
+    timeoutMs: READY_TIMEOUT_MS,
+    probe: async () => (await httpsStatus(`https://127.0.0.1:${port}/healthz`)) === 200,
+    error: (m) => new KubeProcessError(m),
   });
-  return proc;
-}
-
-function fetchInsecure(url: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = request(url, { rejectUnauthorized: false, timeout: 1_000 }, (res) => { res.resume(); resolve(res.statusCode); });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(undefined));
-    req.end();
-  });
+  return running(proc);
 }
