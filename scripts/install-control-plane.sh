@@ -13,12 +13,14 @@
 #                        (like envtest's KUBEBUILDER_ASSETS, which is honoured as a fallback)
 #   LB_OPERATOR_CACHE    cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/lb-operator)
 #   K8S_VERSION, ETCD_VERSION  versions to build
+#   KUBE_COMMANDS        the Kubernetes commands wanted (default: kube-apiserver kube-proxy kube-controller-manager);
+#                        a test of an older apiserver asks for kube-apiserver alone
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-v1.36.3}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 
-KUBE_BINARIES=(kube-apiserver kube-proxy kube-controller-manager)
+read -r -a KUBE_BINARIES <<< "${KUBE_COMMANDS:-kube-apiserver kube-proxy kube-controller-manager}"
 has_all() {
   local b
   for b in "${KUBE_BINARIES[@]}" etcd; do [ -x "$1/$b" ] || return 1; done

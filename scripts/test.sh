@@ -10,6 +10,8 @@ bash scripts/system-packages.sh ensure all
 echo "== node $(node --version)"
 echo "== control plane binaries"
 bash scripts/install-control-plane.sh
+echo "== kube-apiserver v1.29.15 (old-apiserver.test.ts: an apiserver that drops ipMode)"
+K8S_VERSION=v1.29.15 KUBE_COMMANDS=kube-apiserver bash scripts/install-control-plane.sh
 echo "== moto"
 bash scripts/install-moto.sh
 echo "== helm"

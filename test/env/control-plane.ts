@@ -26,6 +26,8 @@ export interface ControlPlaneOptions {
   serviceNodePortRange?: string;
   extraApiServerArgs?: string[];
   extraTokens?: ExtraToken[];
+  /** Another kube-apiserver version than the default (v1.36.3), e.g. "v1.29.15", built on first use. */
+  kubernetesVersion?: string;
 }
 
 export interface ExtraApiServer { server: string; kubeconfigPath: string; stop(): Promise<void> }
@@ -49,16 +51,25 @@ export interface ControlPlane {
 const READY_TIMEOUT_MS = 90_000;
 const exec = promisify(execFile);
 
-/** Resolves the directory holding kube-apiserver and etcd, built by scripts/install-control-plane.sh on first use. */
-let binaries: Promise<string> | undefined;
+/**
+ * Resolves the directory holding kube-apiserver and etcd (and, at the default version, the lab's kube-proxy and
+ * kube-controller-manager), built by scripts/install-control-plane.sh on first use; one resolution per version.
+ */
+const binaries = new Map<string, Promise<string>>();
 
-export function resolveControlPlaneBinaries(): Promise<string> {
-  if (!binaries) process.stderr.write("control-plane: resolving kube-apiserver and etcd (a first build takes several minutes)\n");
-  binaries ??= runInstallScript("install-control-plane.sh", (dir) =>
-    existsSync(join(dir, "kube-apiserver")) && existsSync(join(dir, "etcd")) ? undefined : `printed ${JSON.stringify(dir)}, which lacks the binaries`,
-  );
-  binaries.catch(() => { binaries = undefined; });
-  return binaries;
+export function resolveControlPlaneBinaries(kubernetesVersion?: string): Promise<string> {
+  const key = kubernetesVersion ?? "default";
+  let found = binaries.get(key);
+  if (!found) {
+    process.stderr.write(`control-plane: resolving kube-apiserver ${kubernetesVersion ?? ""} and etcd (a first build takes several minutes)\n`);
+    // Another version is wanted for its apiserver alone (a test of what an older apiserver does).
+    const env: Record<string, string> = kubernetesVersion === undefined ? {} : { K8S_VERSION: kubernetesVersion, KUBE_COMMANDS: "kube-apiserver" };
+    found = runInstallScript("install-control-plane.sh", (dir) =>
+      existsSync(join(dir, "kube-apiserver")) && existsSync(join(dir, "etcd")) ? undefined : `printed ${JSON.stringify(dir)}, which lacks the binaries`, env);
+    found.catch(() => binaries.delete(key));
+    binaries.set(key, found);
+  }
+  return found;
 }
 
 interface Proc extends ManagedChild { readonly name: string }
@@ -132,7 +143,7 @@ function kubeconfigYaml(server: string, ca: string, token: string): string {
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const bindAddress = options.bindAddress ?? "127.0.0.1";
   const clientHost = bindAddress === "0.0.0.0" ? "127.0.0.1" : bindAddress === "::" ? "::1" : bindAddress;
-  const bin = await resolveControlPlaneBinaries();
+  const bin = await resolveControlPlaneBinaries(options.kubernetesVersion);
   const dir = mkdtempSync(join(tmpdir(), "lb-operator-cp-"));
   trackDir(dir);
   const procs = new Set<Proc>();

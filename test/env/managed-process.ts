@@ -14,10 +14,14 @@ export class InstallScriptError extends LbOperatorError {}
  * Runs `scripts/<script>` (which installs or builds on first use and reuses its cache afterwards) and resolves
  * with the last line it prints, once `check(lastLine)` returns no complaint.
  */
-export function runInstallScript(script: string, check: (lastLine: string) => string | undefined): Promise<string> {
+export function runInstallScript(
+  script: string,
+  check: (lastLine: string) => string | undefined,
+  env: Readonly<Record<string, string>> = {},
+): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const path = fileURLToPath(new URL(`../../scripts/${script}`, import.meta.url));
-    const child = spawn("bash", [path], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("bash", [path], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
     child.on("error", (err) => reject(new InstallScriptError(`cannot run ${script}`, { cause: err })));
