@@ -47,7 +47,7 @@ afterAll(async () => {
 
 /** Status writes to default/<name> as the apiserver logged them. */
 function statusWrites(name: string): number {
-  let text = "";
+  let text: string;
   try {
     text = readFileSync(auditLog, "utf8");
   } catch {
