@@ -5,7 +5,8 @@
  * once, say so once (a Warning event), and never patch it again, drift repair included. Every status patch the
  * server receives is counted from its own audit log.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,14 +21,15 @@ const DRIFT_PERIOD = "1s";
 let cp: ControlPlane;
 let controller: ControllerProcess | undefined;
 let auditLog: string;
+let policy: string;
 
 beforeAll(async () => {
-  const policy = join(process.env["TMPDIR"] ?? "/tmp", `audit-policy-${process.pid}.yaml`);
+  policy = join(tmpdir(), `audit-policy-${process.pid}.yaml`);
   writeFileSync(policy, JSON.stringify({
     apiVersion: "audit.k8s.io/v1", kind: "Policy",
     rules: [{ level: "Metadata", verbs: ["patch", "update"], resources: [{ group: "", resources: ["services/status"] }] }, { level: "None" }],
   }));
-  auditLog = join(process.env["TMPDIR"] ?? "/tmp", `audit-${process.pid}.log`);
+  auditLog = join(tmpdir(), `audit-${process.pid}.log`);
   cp = await startControlPlane({
     kubernetesVersion: OLD_KUBERNETES,
     extraApiServerArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, "--audit-log-mode=blocking"],
@@ -43,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller?.stop("SIGKILL");
   await cp?.stop();
+  for (const file of [policy, auditLog]) rmSync(file, { force: true });
 });
 
 /** Status writes to default/<name> as the apiserver logged them. */
