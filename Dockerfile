@@ -33,6 +33,7 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY providers ./providers
+COPY speaker ./speaker
 # Run by the image's node: without install scripts, node_modules/.bin/node (the pinned `node` package) is a stub.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 

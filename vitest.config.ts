@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "providers/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "providers/**/*.test.ts", "speaker/**/*.test.ts", "testing/**/*.test.ts"],
         },
       },
       {

@@ -25,7 +25,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { electAnnouncer } from "../providers/baremetal/speaker/announcer-election.js";
+import { electAnnouncer } from "../speaker/announcer-election.js";
 import type { ControllerProcess } from "../test/env/controller-process.js";
 import { eventually } from "../test/env/eventually.js";
 import { type Lab, type LabNodeHandle, startLab } from "../test/env/lab/lab.js";

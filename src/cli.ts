@@ -248,7 +248,7 @@ async function speakerCommand(flags: SpeakerFlags): Promise<void> {
   else kubeConfig.loadFromDefault();
   const abort = abortOnSignals(logger);
   const [metricsHost, metricsPort] = splitHostPort(flags.metricsBindAddress);
-  const { runSpeaker } = await import("../providers/baremetal/speaker/run-speaker.js");
+  const { runSpeaker } = await import("../speaker/run-speaker.js");
   await runSpeaker(
     {
       nodeName,

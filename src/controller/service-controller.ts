@@ -11,6 +11,7 @@ import {
   wantsLoadBalancer,
 } from "../model/service-predicates.js";
 import type { ExistingLoadBalancer, LoadBalancerProvider } from "../provider.js";
+import type { Cache, CacheFactory } from "../runtime/cache.js";
 import type { Clock, TimerHandle } from "../util/clock.js";
 import { objectKey } from "../kube/informer.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
@@ -19,27 +20,6 @@ import { EndpointSliceIndex } from "./endpoint-slice-index.js";
 import type { ResyncHub } from "./resync-hub.js";
 import { ServiceReconciler } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
-
-/** A started cache of one resource. ResilientInformer implements it; so can a test double. */
-export interface Cache<T> {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  get(name: string, namespace?: string): T | undefined;
-  list(namespace?: string): readonly T[];
-}
-
-export interface CacheHandlers<T> {
-  onAdd?(obj: T): void;
-  onUpdate?(oldObj: T, newObj: T): void;
-  onDelete?(obj: T): void;
-}
-
-/** Builds the three caches with the controller's handlers attached. */
-export interface CacheFactory {
-  services(handlers: CacheHandlers<V1Service>): Cache<V1Service>;
-  endpointSlices(handlers: CacheHandlers<V1EndpointSlice>): Cache<V1EndpointSlice>;
-  nodes(handlers: CacheHandlers<V1Node>): Cache<V1Node>;
-}
 
 export interface ServiceControllerOptions {
   caches: CacheFactory;

@@ -6,14 +6,8 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { CacheHandlers } from "../runtime/cache.js";
 import type { Clock, TimerHandle } from "../util/clock.js";
-
-export interface InformerHandlers<T> {
-  onAdd?(obj: T): void;
-  /** Unlike client-node's informer, handlers get the previous object too, so callers can diff. */
-  onUpdate?(oldObj: T, newObj: T): void;
-  onDelete?(obj: T): void;
-}
 
 export interface InformerOptions<T extends KubernetesObject> {
   /** For logs and metrics: "services", "endpointslices", "nodes". */
@@ -23,7 +17,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   path: string;
   /** The list call; it must carry its own deadline (callOptions), which also frees a hung connection. */
   list: () => Promise<KubernetesListObject<T>>;
-  handlers: InformerHandlers<T>;
+  handlers: CacheHandlers<T>;
   logger: Logger;
   clock: Clock;
   /** Restart the whole list+watch when nothing (no event, no reconnect) happened for this long. */

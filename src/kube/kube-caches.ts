@@ -9,7 +9,7 @@ import {
   type V1Service,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Cache, CacheFactory, CacheHandlers } from "../controller/service-controller.js";
+import type { Cache, CacheFactory, CacheHandlers } from "../runtime/cache.js";
 import type { ControllerMetrics } from "../metrics.js";
 import type { Clock } from "../util/clock.js";
 import { ResilientInformer } from "./informer.js";

@@ -1,5 +1,5 @@
 import type { KubernetesObject, V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
-import type { Cache, CacheFactory, CacheHandlers } from "../../src/controller/service-controller.js";
+import type { Cache, CacheFactory, CacheHandlers } from "../../src/runtime/index.js";
 
 function keyOf(obj: KubernetesObject): string {
   const ns = obj.metadata?.namespace;

@@ -12,7 +12,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ArpResponder } from "../../providers/baremetal/speaker/arp/index.js";
+import { ArpResponder } from "../../speaker/arp/index.js";
 import { eventually } from "../env/eventually.js";
 
 const run = promisify(execFile);

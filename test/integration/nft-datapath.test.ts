@@ -26,8 +26,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DataPlan, ForwardingRule } from "../../providers/baremetal/speaker/data-plan.js";
-import { NftTable, netnsNftRunner } from "../../providers/baremetal/speaker/nft/index.js";
+import type { DataPlan, ForwardingRule } from "../../speaker/data-plan.js";
+import { NftTable, netnsNftRunner } from "../../speaker/nft/index.js";
 
 const exec = promisify(execFile);
 const NODE = fileURLToPath(new URL("../../node_modules/.bin/node", import.meta.url));

@@ -6,7 +6,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ANNOTATION_ALLOW_SHARED_IP } from "../../providers/baremetal/annotations.js";
 import { REQUESTED_IPS_ANNOTATION } from "../../src/model/annotations.js";
-import { electAnnouncer } from "../../providers/baremetal/speaker/announcer-election.js";
+import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../env/eventually.js";
 import { type Lab, startLab } from "../env/lab/lab.js";

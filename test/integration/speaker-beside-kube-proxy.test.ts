@@ -9,7 +9,7 @@
  * fix: Local 0/30 answered, Cluster 38/60 (nftables) and 40/60 (iptables).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { electAnnouncer } from "../../providers/baremetal/speaker/announcer-election.js";
+import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../env/eventually.js";
 import { KUBE_PROXY_MODES, type Lab, startLab } from "../env/lab/lab.js";

@@ -4,7 +4,7 @@
  * 20 trials; the figures are printed (timing goals are checked by bench/failover, never asserted here).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { electAnnouncer } from "../../providers/baremetal/speaker/announcer-election.js";
+import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../env/eventually.js";
 import { failoverTrial, percentile } from "../env/lab/failover-trial.js";

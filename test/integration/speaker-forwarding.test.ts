@@ -5,7 +5,7 @@
  */
 import { CoreV1Api, DiscoveryV1Api, type V1Service } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { electAnnouncer } from "../../providers/baremetal/speaker/announcer-election.js";
+import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../env/eventually.js";
 import { type Lab, startLab } from "../env/lab/lab.js";

@@ -1,9 +1,9 @@
+import { LbOperatorError } from "../../src/index.js";
 /**
  * Errors of the nftables data path. The speaker's reaction follows the class: NftRenderError is a bug in the plan
  * (retrying the same plan cannot help, the previous ruleset stays in force); NftError is a failed `nft` run, which
  * may pass (retry with backoff); NftNotFoundError will not pass until the node's image is fixed.
  */
-import { LbOperatorError } from "../../../../src/errors.js";
 
 /** A value in the plan that we refuse to render, because nft would reject or misparse it. */
 export class NftRenderError extends LbOperatorError {

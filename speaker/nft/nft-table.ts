@@ -4,12 +4,12 @@
  * ones, never a half-written table, and no other table is ever touched.
  */
 import type { Logger } from "pino";
-import { errorMessage } from "../../../../src/errors.js";
 import type { DataPlan } from "../data-plan.js";
 import { NftError } from "./nft-errors.js";
 import { DEFAULT_TABLE, renderDeleteTable, renderRuleset } from "./nft-ruleset.js";
 import { createNftRunner, type NftRunner } from "./nft-runner.js";
 import { assertTableName } from "./nft-syntax.js";
+import { errorMessage } from "../../src/index.js";
 
 export interface NftTableOptions {
   /** Table name (family ip); default `lb-operator`. */

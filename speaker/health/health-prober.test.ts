@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../../../../test/fakes/fake-clock.js";
+import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { HealthProberConfigError } from "./health-errors.js";
 import { HealthProber, type ProberOptions } from "./health-prober.js";
 import { probeKey, type ProbeResult, type ProbeTarget } from "./probe-target.js";

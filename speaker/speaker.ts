@@ -8,16 +8,14 @@
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Cache, CacheFactory } from "../../../src/controller/service-controller.js";
-import { errorMessage } from "../../../src/errors.js";
-import type { EventRecorder } from "../../../src/kube/event-recorder.js";
-import type { ClassOptions } from "../../../src/model/service-predicates.js";
-import type { Clock, TimerHandle } from "../../../src/util/clock.js";
 import { internalIPv4 } from "./announcer-election.js";
 import { type DataPlan, EMPTY_PLAN, type ProbeTarget } from "./data-plan.js";
 import { type SpeakerDecision, decideDataPlan, nodePortKeys } from "./desired-data-plan.js";
 import { NodePortSettling } from "./node-port-settling.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
+import type { Cache, CacheFactory, Clock, EventRecorder, TimerHandle } from "../src/runtime/index.js";
+import { errorMessage } from "../src/index.js";
+import type { ClassOptions } from "../src/model/index.js";
 
 export type MemberState = "alive" | "dead" | "unknown";
 

@@ -4,7 +4,7 @@
  * logging every failure would flood the node's log while the peer is down.
  */
 import type { Logger } from "pino";
-import type { Clock } from "../../../../src/util/clock.js";
+import type { Clock } from "../../src/runtime/index.js";
 
 export class RateLimitedLog {
   private readonly last = new Map<string, { at: number; suppressed: number }>();

@@ -14,16 +14,15 @@
  *   that sends no GARP leaves stale ARP caches).
  * - onChange runs in a microtask after the change, never re-entrantly, coalescing bursts.
  */
-import { CoalescedNotifier } from "../../../../src/util/coalesced-notifier.js";
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { errorMessage } from "../../../../src/errors.js";
-import { systemClock, type Clock, type TimerHandle } from "../../../../src/util/clock.js";
-import { canonicalIP } from "../../ip-address.js";
+import { canonicalIP } from "../../providers/baremetal/ip-address.js";
 import { INCARNATION_BYTES, MAX_DATAGRAM_BYTES, decodeHeartbeat, encodeHeartbeat, seqAfter, type Heartbeat } from "./datagram.js";
 import { MembershipBindError } from "./membership-errors.js";
 import { validateMembershipOptions, type MembershipOptions, type PeerAddress, type PeerState } from "./membership-options.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
+import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
+import { errorMessage } from "../../src/index.js";
 
 export type { MembershipOptions, PeerAddress, PeerState } from "./membership-options.js";
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { V1Node } from "@kubernetes/client-node";
-import { isNodeEligible } from "../../../src/model/node-eligibility.js";
+import { isNodeEligible } from "../src/model/index.js";
 
 /** What the election needs to know about a node. */
 export interface ElectionNode {

@@ -6,8 +6,8 @@
  */
 import http from "node:http";
 import net from "node:net";
-import { errorMessage } from "../../../../src/errors.js";
 import { hostPort, type ProbeResult, type ProbeTarget } from "./probe-target.js";
+import { errorMessage } from "../../src/index.js";
 
 export const PROBE_USER_AGENT = "lb-operator-speaker/1";
 

@@ -1,6 +1,6 @@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../../../../test/fakes/fake-clock.js";
+import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { ARP_REPLY, ARP_REQUEST, type ArpFrame, buildArpFrame, parseArpFrame } from "./arp-packet.js";
 import { ArpResponder, type ArpStatsEvent } from "./arp-responder.js";
 import type { ArpInterface } from "./network-interfaces.js";

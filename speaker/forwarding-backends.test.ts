@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { deriveSpec } from "../../../src/model/derive-spec.js";
-import type { PodEndpoint } from "../../../src/provider.js";
-import { type ServiceTweak, newNode, newService, tweakLocal, tweakPodMode, tweakPorts } from "../../../test/fixtures/services.js";
+import { type ServiceTweak, newNode, newService, tweakLocal, tweakPodMode, tweakPorts } from "../test/fixtures/services.js";
 import type { ElectionNode } from "./announcer-election.js";
 import { type NodeView, backendsFor, servingEndpoints } from "./forwarding-backends.js";
 import { nodePortKey } from "./node-port-settling.js";
+import type { PodEndpoint } from "../src/index.js";
+import { deriveSpec } from "../src/model/index.js";
 
 const endpoint = (ip: string, nodeName: string, over: Partial<PodEndpoint> = {}): PodEndpoint => ({
   ip, ports: { http: 8080 }, nodeName, zone: undefined, ready: true, serving: true, ...over,

@@ -11,11 +11,11 @@
  *   its health, the signal kube-proxy uses. UDP is never judged by a TCP connect (a UDP-only pod refuses every
  *   TCP connection, so such a probe would drop a healthy Service about a second after it got its address).
  */
-import { KUBE_PROXY_HEALTHZ_PORT } from "../../../src/model/service-settings.js";
-import type { PodEndpoint, PortSpec, LoadBalancerSpec } from "../../../src/provider.js";
 import type { ElectionNode } from "./announcer-election.js";
 import type { Destination, ProbeTarget } from "./data-plan.js";
 import { nodePortKey } from "./node-port-settling.js";
+import type { LoadBalancerSpec, PodEndpoint, PortSpec } from "../src/index.js";
+import { KUBE_PROXY_HEALTHZ_PORT } from "../src/model/index.js";
 
 /** kube-proxy's node health (`--healthz-bind-address`, default :10256); fails on draining nodes (KEP-3836). */
 export const KUBE_PROXY_HEALTH_PORT = KUBE_PROXY_HEALTHZ_PORT;

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
-import type { Clock } from "../../../../src/util/clock.js";
 import { MAX_NODE_NAME_BYTES } from "./datagram.js";
 import { MembershipConfigError } from "./membership-errors.js";
+import type { Clock } from "../../src/runtime/index.js";
 
 export interface PeerAddress {
   readonly node: string;

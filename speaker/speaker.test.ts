@@ -1,9 +1,9 @@
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeCacheFactory } from "../../../test/fakes/fake-caches.js";
-import { FakeClock } from "../../../test/fakes/fake-clock.js";
-import { RecordingEvents } from "../../../test/fakes/recording-events.js";
-import { newEndpointSlice, newNode, newService, tweakClass } from "../../../test/fixtures/services.js";
+import { FakeCacheFactory } from "../test/fakes/fake-caches.js";
+import { FakeClock } from "../test/fakes/fake-clock.js";
+import { RecordingEvents } from "../test/fakes/recording-events.js";
+import { newEndpointSlice, newNode, newService, tweakClass } from "../test/fixtures/services.js";
 import { electAnnouncer } from "./announcer-election.js";
 import type { DataPlan, ProbeTarget } from "./data-plan.js";
 import { type AnnouncerPort, type DataPathPort, type MemberState, type MembershipPort, type ProberPort, Speaker } from "./speaker.js";

@@ -5,18 +5,14 @@
 import { readFile } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { startHttpServer } from "../../../src/http-server.js";
-import { KubeEventRecorder } from "../../../src/kube/event-recorder.js";
-import { kubeCacheFactory } from "../../../src/kube/kube-caches.js";
-import { KubeRest } from "../../../src/kube/kube-rest.js";
-import type { ClassOptions } from "../../../src/model/service-predicates.js";
-import type { Clock } from "../../../src/util/clock.js";
 import { ArpResponder } from "./arp/index.js";
 import { HealthProber } from "./health/index.js";
 import { SpeakerMembership } from "./membership/index.js";
 import { NftTable } from "./nft/index.js";
 import { Speaker } from "./speaker.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
+import { type Clock, KubeEventRecorder, KubeRest, kubeCacheFactory, startHttpServer } from "../src/runtime/index.js";
+import type { ClassOptions } from "../src/model/index.js";
 
 export interface SpeakerConfig {
   readonly nodeName: string;

@@ -14,7 +14,7 @@ import {
   tweakPorts,
   tweakSourceRanges,
   tweakType,
-} from "../../../test/fixtures/services.js";
+} from "../test/fixtures/services.js";
 import { electAnnouncer } from "./announcer-election.js";
 import type { ProbeTarget } from "./data-plan.js";
 import { type SpeakerInputs, decideDataPlan } from "./desired-data-plan.js";

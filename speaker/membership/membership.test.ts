@@ -1,10 +1,10 @@
 import dgram from "node:dgram";
 import { pino, type Logger } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeClock } from "../../../../test/fakes/fake-clock.js";
-import type { Clock } from "../../../../src/util/clock.js";
+import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { encodeHeartbeat } from "./datagram.js";
 import { SpeakerMembership, type PeerAddress } from "./membership.js";
+import type { Clock } from "../../src/runtime/index.js";
 
 const INTERVAL = 100;
 const TIMEOUT = 500;

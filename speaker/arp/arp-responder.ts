@@ -8,11 +8,11 @@
  * with a warning naming it, the others keep serving, and the periodic rescan reopens it if it comes back.
  */
 import type { Logger } from "pino";
-import { type Clock, systemClock, type TimerHandle } from "../../../../src/util/clock.js";
 import { ARP_REQUEST, BROADCAST_MAC, buildArpReply, buildGratuitousArp, isIPv4, parseArpFrame } from "./arp-packet.js";
 import { captureProcessOpener } from "./capture-process.js";
 import { type ArpInterface, listArpInterfaces } from "./network-interfaces.js";
 import { CaptureError, InvalidAnnounceAddressError, type OpenCapture, type PacketSession } from "./packet-session.js";
+import { type Clock, type TimerHandle, systemClock } from "../../src/runtime/index.js";
 
 export type ArpStatsEvent = "request" | "response" | "gratuitous";
 

@@ -1,8 +1,8 @@
+import { LbOperatorError } from "../../src/index.js";
 /**
  * The seam between the ARP responder and the wire: one capture+send session per interface. The default is
  * a libpcap session in a child process (capture-process.ts); unit tests inject a fake that records frames.
  */
-import { LbOperatorError } from "../../../../src/errors.js";
 
 export interface PacketHandlers {
   /** One received Ethernet frame (filtered to ARP by the default session). */

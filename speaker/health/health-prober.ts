@@ -12,13 +12,12 @@
  *   Envoy uses 3 s and 2 failures, CPK proxy.go, which would be far too slow for our sub-second goal).
  * - onChange runs (in a microtask, never re-entrantly, coalesced) only when some target's health flips.
  */
-import { CoalescedNotifier } from "../../../../src/util/coalesced-notifier.js";
 import type { Logger } from "pino";
-import { errorMessage } from "../../../../src/errors.js";
-import { systemClock, type Clock, type TimerHandle } from "../../../../src/util/clock.js";
 import { HealthProberConfigError } from "./health-errors.js";
 import { probeKey, type ProbeResult, type ProbeTarget } from "./probe-target.js";
 import { networkProbe, type ProbeFn } from "./probes.js";
+import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
+import { errorMessage } from "../../src/index.js";
 
 export interface ProberOptions {
   readonly intervalMs: number;

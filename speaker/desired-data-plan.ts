@@ -31,16 +31,13 @@
  * (terminating) ones only when none is ready. A destination without a probe is judged by that readiness alone.
  */
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
-import { InvalidSpecError, errorMessage } from "../../../src/errors.js";
-import { deriveSpec } from "../../../src/model/derive-spec.js";
-import { derivePodEndpoints } from "../../../src/model/pod-endpoints.js";
-import { type ClassOptions, isOurs } from "../../../src/model/service-predicates.js";
-import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { type ElectionNode, electAnnouncer, toElectionNode } from "./announcer-election.js";
 import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } from "./data-plan.js";
 import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4 } from "./forwarding-backends.js";
 import { nodePortKey } from "./node-port-settling.js";
 import { probeKey } from "./health/probe-target.js";
+import { InvalidSpecError, type LoadBalancerSpec, type PodEndpoint, errorMessage } from "../src/index.js";
+import { type ClassOptions, derivePodEndpoints, deriveSpec, isOurs } from "../src/model/index.js";
 
 export { KUBE_PROXY_HEALTH_PORT };
 
