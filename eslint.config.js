@@ -22,6 +22,26 @@ export default tseslint.config(
     },
   },
   {
+    // The speaker is its own program: it reaches the core only through the public runtime layer, the model and the
+    // package's main export, so the core can change its internals without breaking it.
+    files: ["speaker/**/*.ts"],
+    ignores: ["speaker/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^(\\.\\./)+src/(?!(index|runtime/index|model/index|toolkit/index)\\.js$)",
+              message: "the speaker imports the core only via src/index.js, src/runtime/index.js, src/model/index.js or src/toolkit/index.js",
+            },
+            { regex: "^(\\.\\./)+providers/", message: "the speaker does not import provider internals" },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.test.ts", "test/**/*.ts", "bench/**/*.ts"],
     rules: {
       "@typescript-eslint/explicit-function-return-type": "off",

@@ -33,7 +33,6 @@ export {
   type SuiteResult,
   conformanceCases,
   freshHttpGet,
-  providerSkips,
   resolveSkips,
   runConformanceSuite,
   summaryTable,
@@ -41,3 +40,5 @@ export {
   unmetRequirementSkips,
 } from "./conformance/index.js";
 export { packageVersion } from "./package-version.js";
+export { PROVIDER_PLUGINS, providerSkips } from "./plugins.js";
+export type { FlagValues, ProviderContext, ProviderPlugin } from "./provider-plugin.js";

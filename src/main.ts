@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The executable entry point: the only module with work at import time.
-import { buildCli } from "./cli.js";
+import { buildCli } from "./cli/program.js";
 
 buildCli()
   .parseAsync(process.argv)

@@ -1,5 +1,5 @@
 /**
- * The factory src/providers.ts loads for `--provider aws`: SDK v3 clients from the default credential chain (IRSA,
+ * The factory the plugin (plugin.ts) loads for `--provider aws`: SDK v3 clients from the default credential chain (IRSA,
  * instance profile, environment), the region from `--aws-region` or the environment, and an optional endpoint
  * override (`--aws-endpoint`, or the SDK's own AWS_ENDPOINT_URL) for emulators such as moto. Clients are built
  * with maxAttempts 1: awsCall owns retries (aws-call.ts).

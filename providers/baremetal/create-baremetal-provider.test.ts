@@ -9,15 +9,15 @@ describe("createBaremetalProvider", () => {
   it("fails at start on bad pools, naming the flag, before touching the API", async () => {
     let resyncs = 0;
     await expect(
-      createBaremetalProvider({
-        kubeConfig: new KubeConfig(),
-        logger: pino({ level: "silent" }),
-        addressPools: ["lab=192.0.2.1/24"],
-        addressPoolFile: undefined,
-        announceOnly: false,
-        signal: new AbortController().signal,
-        requestResync: () => resyncs++,
-      }),
+      createBaremetalProvider(
+        {
+          kubeConfig: new KubeConfig(),
+          logger: pino({ level: "silent" }),
+          signal: new AbortController().signal,
+          requestResync: () => resyncs++,
+        },
+        { addressPools: ["lab=192.0.2.1/24"], addressPoolFile: undefined, announceOnly: false },
+      ),
     ).rejects.toThrow("invalid address pools in --address-pool");
     expect(resyncs).toBe(0);
   });

@@ -1,5 +1,5 @@
 /**
- * The factory src/providers.ts loads for `--provider gce`: @google-cloud/compute clients with Application Default
+ * The factory the plugin (plugin.ts) loads for `--provider gce`: @google-cloud/compute clients with Application Default
  * Credentials (Workload Identity, the metadata server, GOOGLE_APPLICATION_CREDENTIALS), REST transport, and the
  * cluster's location from flags. `--gce-endpoint` points every client at another Compute endpoint (the fake in
  * test/env/fake-compute) without credentials. The clients' own retries are disabled per call (gce-call.ts).

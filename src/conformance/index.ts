@@ -16,14 +16,11 @@ export { ConformanceKubeClient } from "./kube-client.js";
 export type { CaseResult, SuiteResult } from "./results.js";
 export { ConformanceInterruptedError, type SuiteOptions, abortOnInterrupt, runConformanceSuite, summaryTable } from "./runner.js";
 export {
-  CONFORMANCE_PROVIDERS,
-  type ConformanceProvider,
   type GivenInputs,
   type SkipEntry,
   UNMET_REQUIREMENT_REASONS,
   UnknownCaseError,
   dataPathSkip,
-  providerSkips,
   resolveSkips,
   unmetRequirementSkips,
 } from "./skip-lists.js";

@@ -8,35 +8,6 @@ export interface SkipEntry {
   readonly tests: readonly string[];
 }
 
-export const CONFORMANCE_PROVIDERS = ["aws", "gce", "baremetal"] as const;
-export type ConformanceProvider = (typeof CONFORMANCE_PROVIDERS)[number];
-
-/** The skip list of every provider the product ships; the test suites (test/conformance/) use the same lists. */
-export const providerSkips: Readonly<Record<ConformanceProvider, readonly SkipEntry[]>> = {
-  aws: [
-    {
-      reason:
-        "AWS picks load balancer addresses; a requested address is rejected (as cloud-provider-aws does): an NLB takes Elastic IPs by annotation instead",
-      tests: ["honours a requested address in spec.loadBalancerIP"],
-    },
-    {
-      reason:
-        "without NodePorts a Service needs an NLB with ip targets and ready pod endpoints; the provider-neutral case has neither the annotation nor pods (aws-provider.test.ts covers ip targets)",
-      tests: ["should be able to create LoadBalancer Service without NodePort and change it"],
-    },
-  ],
-  gce: [
-    {
-      reason:
-        "pod mode is refused with an InvalidSpecError: GCE_VM_IP network endpoint groups list the endpoints' node VMs, which the provider contract does not give in pod mode (README, GCE)",
-      tests: ["should be able to create LoadBalancer Service without NodePort and change it"],
-    },
-  ],
-  // Nothing skipped: the allocator serves requested addresses, and the data-path cases run when the runner is
-  // given a way to reach the load balancer (in the lab: the CLI run in the client's network namespace).
-  baremetal: [],
-};
-
 /** What a runner gives the cases, as far as `requires` is concerned: a requirement is met when it is defined. */
 export type GivenInputs = { readonly [R in CaseRequirement]?: unknown };
 
@@ -64,7 +35,7 @@ export function unmetRequirementSkips(
 
 /**
  * An entry naming every data-path case, for test worlds whose cloud is an emulator that forwards no traffic (moto,
- * the fake Compute API). Not in `providerSkips`: against a real AWS or GCE cluster the cases run.
+ * the fake Compute API). Not in any plugin's skip list: against a real AWS or GCE cluster the cases run.
  */
 export function dataPathSkip(reason: string): SkipEntry {
   return { reason, tests: dataPathCases.map((c) => c.name) };

@@ -12,3 +12,15 @@ export { type HealthSource, startHttpServer } from "../http-server.js";
 export { LeaderElector, type LeaderElectionOptions } from "../kube/leader-election.js";
 export { type Clock, type TimerHandle, sleep, systemClock } from "../util/clock.js";
 export { CoalescedNotifier } from "../util/coalesced-notifier.js";
+export {
+  abortOnSignals,
+  durationOption,
+  listOption,
+  loadKubeConfig,
+  portOption,
+  positiveIntOption,
+  repeatableOption,
+  splitHostPort,
+} from "./command-options.js";
+export { createLogger } from "../logger.js";
+export { packageVersion } from "../package-version.js";

@@ -4,7 +4,8 @@ import { createAwsWorld } from "../env/aws-world.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient, startController } from "../env/controller-harness.js";
 import { startMoto } from "../env/moto.js";
-import { dataPathSkip, providerSkips } from "../../src/conformance/skip-lists.js";
+import { awsPlugin } from "../../providers/aws/plugin.js";
+import { dataPathSkip } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/aws";
@@ -20,7 +21,7 @@ const CLUSTER = "conformance";
 runConformance({
   provider: "aws",
   skip: [
-    ...providerSkips.aws,
+    ...awsPlugin.conformanceSkips,
     dataPathSkip("moto creates no data path: its load balancers forward no traffic, so there is nothing to send requests through"),
   ],
   setup: async () => {

@@ -1,14 +1,14 @@
 import { BaremetalProvider, parsePoolFlags } from "../../providers/baremetal/index.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { startController } from "../env/controller-harness.js";
-import { providerSkips } from "../../src/conformance/skip-lists.js";
+import { baremetalPlugin } from "../../providers/baremetal/plugin.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/baremetal";
 
 runConformance({
   provider: "baremetal",
-  skip: providerSkips.baremetal,
+  skip: baremetalPlugin.conformanceSkips,
   setup: async () => {
     const cp = await startControlPlane();
     const provider = new BaremetalProvider({ pools: parsePoolFlags(["conformance=203.0.113.0/25"]) });

@@ -4,7 +4,8 @@ import { gceLocation } from "../../providers/gce/gce-fixtures.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient, startController } from "../env/controller-harness.js";
 import { gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";
-import { dataPathSkip, providerSkips } from "../../src/conformance/skip-lists.js";
+import { gcePlugin } from "../../providers/gce/plugin.js";
+import { dataPathSkip } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
 
 const CLASS = "lb-operator.io/gce";
@@ -23,7 +24,7 @@ const NODES = [
 runConformance({
   provider: "gce",
   skip: [
-    ...providerSkips.gce,
+    ...gcePlugin.conformanceSkips,
     dataPathSkip("the fake Compute API creates no data path: its forwarding rules forward no traffic, so there is nothing to send requests through"),
   ],
   setup: async () => {

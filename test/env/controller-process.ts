@@ -16,7 +16,8 @@ export class ControllerProcess {
     readonly logPath: string,
   ) {}
 
-  static async start(args: string[], logDir: string, name: string): Promise<ControllerProcess> {
+  /** `entry` is the program to run (default src/main.ts; a test mounting its own plugins passes its own). */
+  static async start(args: string[], logDir: string, name: string, entry = MAIN): Promise<ControllerProcess> {
     if (!exitHookInstalled) {
       exitHookInstalled = true;
       process.on("exit", () => {
@@ -28,7 +29,7 @@ export class ControllerProcess {
     const log = createWriteStream(logPath);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", MAIN, "run", ...args, "--metrics-bind-address", `127.0.0.1:${port}`],
+      ["--import", "tsx", entry, "run", ...args, "--metrics-bind-address", `127.0.0.1:${port}`],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     child.stdout?.pipe(log);

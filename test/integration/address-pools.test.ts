@@ -28,15 +28,15 @@ afterAll(async () => {
 async function startBaremetal(addressPools: string[]): Promise<{ controller: RunningController; stop: () => Promise<void> }> {
   const abort = new AbortController();
   const hub = new ResyncHub();
-  const provider = await createBaremetalProvider({
-    kubeConfig: cp.kubeConfig(),
-    logger: pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" }),
-    addressPools,
-    addressPoolFile: undefined,
-    announceOnly: false,
-    signal: abort.signal,
-    requestResync: () => hub.request(),
-  });
+  const provider = await createBaremetalProvider(
+    {
+      kubeConfig: cp.kubeConfig(),
+      logger: pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" }),
+      signal: abort.signal,
+      requestResync: () => hub.request(),
+    },
+    { addressPools, addressPoolFile: undefined, announceOnly: false },
+  );
   const controller = await startController(cp.kubeConfig(), provider, { classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } }, hub);
   return {
     controller,

@@ -15,7 +15,7 @@ import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
 import { gceLocation } from "../../providers/gce/gce-fixtures.js";
 import { conformanceCases } from "../../src/conformance/cases.js";
-import { providerSkips } from "../../src/conformance/skip-lists.js";
+import { PROVIDER_PLUGINS } from "../../src/plugins.js";
 import { createAwsWorld } from "../env/aws-world.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { KubeTestClient, type RunningController, startController } from "../env/controller-harness.js";
@@ -71,7 +71,7 @@ async function registerNodes(cp: ControlPlane, nodes: { name: string; zone: stri
 const DATA_PATH_CASES = conformanceCases.filter((c) => c.requires?.includes("dataPath"));
 /** The provider's skip list, plus the data-path cases when the run has no --data-path. */
 const skipsOf = (provider: "aws" | "gce" | "baremetal", dataPath: boolean): number =>
-  providerSkips[provider].reduce((n, e) => n + e.tests.length, 0) + (dataPath ? 0 : DATA_PATH_CASES.length);
+  PROVIDER_PLUGINS.find((p) => p.name === provider)!.conformanceSkips.reduce((n, e) => n + e.tests.length, 0) + (dataPath ? 0 : DATA_PATH_CASES.length);
 
 describe("conformance CLI, bare metal in the network lab", () => {
   let lab: Lab;

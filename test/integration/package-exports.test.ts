@@ -53,6 +53,19 @@ describe("the package", () => {
     expect(await importInConsumer(`${pkg.name}/providers/baremetal`, "typeof m.BaremetalProvider")).toBe("function");
   });
 
+  it(`"${pkg.name}/runtime" gives a program the core's runtime layer`, async () => {
+    const names = await importInConsumer(`${pkg.name}/runtime`, "Object.keys(m).sort()");
+    expect(names).toEqual(expect.arrayContaining(["kubeCacheFactory", "KubeRest", "KubeEventRecorder", "startHttpServer", "LeaderElector", "systemClock"]));
+  });
+
+  it("the speaker is its own program: lb-operator-speaker prints --version and its own --help", async () => {
+    const bin = join(packageDir, pkg.bin["lb-operator-speaker"]!);
+    expect((await exec(process.execPath, [bin, "--version"])).stdout.trim()).toBe(pkg.version);
+    const help = (await exec(process.execPath, [bin, "--help"])).stdout;
+    expect(help).toContain("Usage: lb-operator-speaker");
+    expect(help).toContain("--heartbeat-port");
+  });
+
   it("its bin prints --version and --help", async () => {
     const bin = join(packageDir, pkg.bin[pkg.name]!);
     expect((await exec(process.execPath, [bin, "--version"])).stdout.trim()).toBe(pkg.version);

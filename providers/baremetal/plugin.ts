@@ -1,0 +1,39 @@
+/**
+ * The bare-metal provider as the core sees it: address pools from flags, a file and the AddressPool CRD, and the
+ * speaker program mounted as `lb-operator speaker`. Nothing here loads the provider until `create` runs.
+ */
+import { Option } from "commander";
+import { z } from "zod";
+import type { ProviderPlugin } from "../../src/provider-plugin.js";
+import { repeatableOption } from "../../src/runtime/index.js";
+import { speakerCommand } from "../../speaker/speaker-command.js";
+
+const baremetalFlags = z.object({
+  addressPool: z.array(z.string()).default([]),
+  addressPoolFile: z.string().optional(),
+  announceOnly: z.boolean().default(false),
+});
+
+export const baremetalPlugin: ProviderPlugin = {
+  name: "baremetal",
+  flags: () => [
+    new Option("--address-pool <name=range>", "bare metal: an address pool, repeatable (e.g. lab=192.0.2.100-192.0.2.120)")
+      .argParser(repeatableOption)
+      .default([]),
+    new Option("--address-pool-file <path>", "bare metal: a YAML file with address pools"),
+    new Option("--announce-only", "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)").default(false),
+  ],
+  create: async (context, values) => {
+    const flags = baremetalFlags.parse(values);
+    const { createBaremetalProvider } = await import("./create-baremetal-provider.js");
+    return createBaremetalProvider(context, {
+      addressPools: flags.addressPool,
+      addressPoolFile: flags.addressPoolFile,
+      announceOnly: flags.announceOnly,
+    });
+  },
+  // Nothing skipped: the allocator serves requested addresses, and the data-path cases run when the runner is
+  // given a way to reach the load balancer (in the lab: the CLI run in the client's network namespace).
+  conformanceSkips: [],
+  commands: () => [speakerCommand()],
+};

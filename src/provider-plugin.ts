@@ -1,0 +1,44 @@
+/**
+ * What a provider is to the core: one folder with a `plugin.ts` that exports a ProviderPlugin, and one line in
+ * src/plugins.ts. The core knows no provider by name; it reads a plugin's flags, builds its provider, judges it
+ * with its conformance skip list and mounts its extra commands (the plug-in registry of k8s.io/cloud-provider's
+ * plugins.go, without its global state). docs/providers.md is the guide for writing one.
+ */
+import type { Command, Option } from "commander";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { SkipEntry } from "./conformance/skip-lists.js";
+import type { LoadBalancerProvider } from "./provider.js";
+
+/** What the running controller gives every provider factory, whichever provider it is. */
+export interface ProviderContext {
+  readonly kubeConfig: KubeConfig;
+  readonly logger: Logger;
+  /** Aborts when the process shuts down; providers stop their own watches with it. */
+  readonly signal: AbortSignal;
+  /** Ask the controller to reconcile every Service again (e.g. address pools changed). */
+  readonly requestResync: () => void;
+}
+
+/** The `lb-operator run` flag values, keyed by commander's camel-cased attribute name (`--gce-region` -> gceRegion). */
+export type FlagValues = Readonly<Record<string, unknown>>;
+
+export interface ProviderPlugin {
+  /** `--provider <name>`, the default class `lb-operator.io/<name>`, the conformance `--provider`. */
+  readonly name: string;
+  /**
+   * Options this provider adds to `lb-operator run`. By convention their long names start with the provider's name
+   * (`--gce-region`); two plugins declaring the same flag is an error when the command line is built.
+   */
+  readonly flags: () => readonly Option[];
+  /**
+   * Builds the provider from every `run` flag value. The plugin validates its own flags (a zod schema is the usual
+   * way) and throws on bad input, so a mistake fails the process at start. Import SDKs here, lazily: running one
+   * provider never loads another's.
+   */
+  readonly create: (context: ProviderContext, flags: FlagValues) => Promise<LoadBalancerProvider>;
+  /** Conformance cases this provider does not run, each group with a reason a reader can check. */
+  readonly conformanceSkips: readonly SkipEntry[];
+  /** Extra top-level commands (bare metal's `speaker`). Building them must do no work. */
+  readonly commands?: () => readonly Command[];
+}
