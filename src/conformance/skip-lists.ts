@@ -32,8 +32,11 @@ export const providerSkips: Readonly<Record<ConformanceProvider, readonly SkipEn
       tests: ["should be able to create LoadBalancer Service without NodePort and change it"],
     },
   ],
-  // Nothing skipped: the allocator serves requested addresses, and the data-path cases run when the runner is
-  // given a way to reach the load balancer (in the lab: the CLI run in the client's network namespace).
+  // Nothing listed: the allocator serves requested addresses and the speaker forwards traffic. The data-path cases
+  // are not listed either: each declares `requires: ["dataPath"]`, and a runner given no way to reach the load
+  // balancer skips them through `unmetRequirementSkips`. So they run in the network lab (the CLI with --data-path
+  // from the client's network namespace, test/integration/conformance-cli-providers.test.ts) and are skipped, with
+  // that reason, by test/conformance/baremetal.conformance.test.ts, whose control-plane-only target has no dataPath.
   baremetal: [],
 };
 
@@ -63,8 +66,12 @@ export function unmetRequirementSkips(
 }
 
 /**
- * An entry naming every data-path case, for test worlds whose cloud is an emulator that forwards no traffic (moto,
- * the fake Compute API). Not in `providerSkips`: against a real AWS or GCE cluster the cases run.
+ * An entry naming every data-path case, with the caller's reason, for test worlds where no load balancer forwards
+ * traffic (test/conformance/: moto, the fake Compute API, the recording provider). Their targets give no dataPath,
+ * so `unmetRequirementSkips` would skip the cases anyway; this entry states the real reason (the first reason wins
+ * in `resolveSkips`) and is static, so vitest reports the cases skipped before the target starts. Not in
+ * `providerSkips`: against a real AWS or GCE cluster the cases run when the runner is given a data path (the CLI's
+ * --data-path), and are skipped by requirement when it is not.
  */
 export function dataPathSkip(reason: string): SkipEntry {
   return { reason, tests: dataPathCases.map((c) => c.name) };
