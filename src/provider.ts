@@ -111,15 +111,14 @@ export interface LoadBalancerStatus {
   readonly ingress: readonly IngressStatus[];
 }
 
-/** A load balancer this controller made before it (re)started, as recorded in the Service. */
-export interface ExistingLoadBalancer {
-  readonly id: LoadBalancerId;
-  readonly ports: readonly PortSpec[];
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly externalTrafficPolicy: "Cluster" | "Local";
-  readonly selector: Readonly<Record<string, string>>;
+/**
+ * A load balancer this controller made before it (re)started, as recorded in the Service: the spec fields a
+ * Service still holds without its backends (read leniently, so `ports` may hold what deriveSpec would reject)
+ * and the status the provider reported, decoded from status.loadBalancer.
+ */
+export type ExistingLoadBalancer = Pick<LoadBalancerSpec, "id" | "ports" | "annotations" | "externalTrafficPolicy" | "selector"> & {
   readonly status: LoadBalancerStatus;
-}
+};
 
 export interface LoadBalancerProvider {
   readonly name: string;

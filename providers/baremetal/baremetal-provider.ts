@@ -109,15 +109,18 @@ export function allocationKey(id: Pick<LoadBalancerId, "namespace" | "name">): s
 }
 
 /**
- * MetalLB lets Local Services share an address only with an identical selector (MLB
- * internal/allocator/k8salloc/k8salloc.go BackendKey). LoadBalancerSpec does not carry the selector, so
- * until it does, a Local Service's key is unique to it: Local Services never share an address with
- * anyone. That is stricter than MetalLB but never wrong; Cluster Services share freely.
+ * The backend key Services sharing an address must also agree on (besides the allow-shared-ip key and disjoint
+ * ports), as MetalLB's BackendKey (MLB internal/allocator/k8salloc/k8salloc.go). Cluster Services get undefined,
+ * so this puts no limit on sharing among them.
+ * A Local Service's key is its namespace and sorted selector, so Local Services share only when they select the
+ * same pods and the node announcing the address has local endpoints for all of them; one without a selector
+ * has unknowable backends, so its key is its own namespace/name and it shares with no one. A Cluster and a Local
+ * Service do not share either: undefined differs from every Local key. ensure() passes the key of the spec;
+ * restore() passes the key of the fields the Service recorded, and there the allocator reads undefined as "not
+ * known yet" until the Service's next ensure().
  */
 export function backendKeyFor(spec: Pick<LoadBalancerSpec, "externalTrafficPolicy" | "id" | "selector">): string | undefined {
   if (spec.externalTrafficPolicy !== "Local") return undefined;
-  // MetalLB: Local Services may share an address only when they select the same pods, so that the node
-  // announcing it has local endpoints for all of them. Without a selector the backends are unknowable.
   const labels = Object.entries(spec.selector);
   if (labels.length === 0) return `local:${spec.id.namespace}/${spec.id.name}`;
   return `local:${spec.id.namespace}:${JSON.stringify(labels.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;

@@ -32,8 +32,11 @@ export const baremetalPlugin: ProviderPlugin = {
       announceOnly: flags.announceOnly,
     });
   },
-  // Nothing skipped: the allocator serves requested addresses, and the data-path cases run when the runner is
-  // given a way to reach the load balancer (in the lab: the CLI run in the client's network namespace).
+  // Nothing listed: the allocator serves requested addresses and the speaker forwards traffic. The data-path cases
+  // are not listed either: each declares `requires: ["dataPath"]`, and a runner given no way to reach the load
+  // balancer skips them through `unmetRequirementSkips`. So they run in the network lab (the CLI with --data-path
+  // from the client's network namespace, test/integration/conformance-cli-providers.test.ts) and are skipped, with
+  // that reason, by test/conformance/baremetal.conformance.test.ts, whose control-plane-only target has no dataPath.
   conformanceSkips: [],
   commands: () => [speakerCommand()],
 };

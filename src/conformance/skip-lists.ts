@@ -34,8 +34,12 @@ export function unmetRequirementSkips(
 }
 
 /**
- * An entry naming every data-path case, for test worlds whose cloud is an emulator that forwards no traffic (moto,
- * the fake Compute API). Not in any plugin's skip list: against a real AWS or GCE cluster the cases run.
+ * An entry naming every data-path case, with the caller's reason, for test worlds where no load balancer forwards
+ * traffic (test/conformance/: moto, the fake Compute API, the recording provider). Their targets give no dataPath,
+ * so `unmetRequirementSkips` would skip the cases anyway; this entry states the real reason (the first reason wins
+ * in `resolveSkips`) and is static, so vitest reports the cases skipped before the target starts. Not in any
+ * plugin's skip list: against a real AWS or GCE cluster the cases run when the runner is given a data path (the CLI's
+ * --data-path), and are skipped by requirement when it is not.
  */
 export function dataPathSkip(reason: string): SkipEntry {
   return { reason, tests: dataPathCases.map((c) => c.name) };

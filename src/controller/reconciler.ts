@@ -9,9 +9,9 @@ import { LOAD_BALANCER_FINALIZERS, SPEC_VALID_CONDITION } from "../model/annotat
 import { deriveSpec } from "../model/derive-spec.js";
 import { loadBalancerId } from "../model/load-balancer-id.js";
 import { type ClassOptions, hasAllFinalizers, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
+import { currentStatus, droppedStatusFields, encodeStatus, statusEqual } from "../model/status-codec.js";
 import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec } from "../provider.js";
 import { type SyncVerdict, success, verdictFor } from "./sync-verdict.js";
-import { currentStatus, droppedStatusFields, statusEqual, toApiStatus } from "./status.js";
 
 /** Read access to the informer caches, narrowed to what a reconcile needs. */
 export interface ClusterView {
@@ -125,7 +125,7 @@ export class ServiceReconciler {
     this.deps.metrics.loadBalancerSyncTotal.inc();
     this.lastInvalid.delete(key);
 
-    const written = toApiStatus(status);
+    const written = encodeStatus(status);
     // The provider's answer is unchanged and the server still holds what it kept of it: nothing to write.
     const unchanged = previous !== undefined && statusEqual(written, previous.written) && statusEqual(currentStatus(svc), previous.status);
     let kept = unchanged ? previous.status : written;

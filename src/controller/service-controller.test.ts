@@ -124,7 +124,7 @@ describe("ServiceController: start-up", () => {
     expect(h.controller.hasSynced).toBe(true);
     expect(h.provider.restored).toHaveLength(1);
     expect(h.provider.restored[0]?.map((e) => [e.id.name, e.status])).toEqual([
-      ["kept", { ingress: [{ ip: "203.0.113.7", ipMode: "VIP" }] }],
+      ["kept", { ingress: [{ ip: "203.0.113.7", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }] }],
     ]);
     expect(h.provider.calls[0]).toMatchObject({ op: "restore", key: "default/kept" });
     expect(h.provider.calls.slice(1).map((c) => `${c.op} ${c.key}`).sort()).toEqual(["ensure default/fresh", "ensure default/kept"]);

@@ -8,9 +8,11 @@ import {
   tweakType,
   type ServiceTweak,
 } from "../../test/fixtures/services.js";
+import type { LoadBalancerStatus } from "../provider.js";
 import { existingLoadBalancer } from "./existing-load-balancer.js";
 import { loadBalancerId } from "./load-balancer-id.js";
 import type { ClassOptions } from "./service-predicates.js";
+import { encodeStatus, statusEqual } from "./status-codec.js";
 
 const CLUSTER = "test-cluster";
 const OURS = "lb-operator.io/test";
@@ -51,27 +53,17 @@ describe("existingLoadBalancer", () => {
     expect(existingLoadBalancer(svc, CLUSTER, opts)).toBeUndefined();
   });
 
-  it("keeps ip, hostname and ipMode; drops empty fields and unknown ipModes", () => {
-    const svc = newService(
-      "web",
-      tweakFinalizer(),
-      withIngress(
-        { ip: "192.0.2.10", ipMode: "Proxy" },
-        { hostname: "lb-1.example.com" },
-        { ip: "2001:db8::10", hostname: "lb-2.example.com", ipMode: "VIP" },
-        { ip: "192.0.2.11", ipMode: "Teleport" },
-        { ip: "", hostname: "lb-3.example.com" },
-      ),
-    );
-    expect(existingLoadBalancer(svc, CLUSTER, AS_DEFAULT)?.status).toStrictEqual({
+  it("decodes the whole status the provider reported, ports included, so encoding it again is no change", () => {
+    const reported: LoadBalancerStatus = {
       ingress: [
-        { ip: "192.0.2.10", ipMode: "Proxy" },
-        { hostname: "lb-1.example.com" },
-        { ip: "2001:db8::10", hostname: "lb-2.example.com", ipMode: "VIP" },
-        { ip: "192.0.2.11" },
-        { hostname: "lb-3.example.com" },
+        { ip: "192.0.2.10", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP" }] },
+        { ip: "2001:db8::10", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP", error: "PortUnavailable" }] },
       ],
-    });
+    };
+    const svc = newService("web", tweakFinalizer(), (s) => (s.status = { loadBalancer: encodeStatus(reported) }));
+    const existing = existingLoadBalancer(svc, CLUSTER, AS_DEFAULT);
+    expect(existing?.status).toStrictEqual(reported);
+    expect(statusEqual(encodeStatus(existing?.status ?? { ingress: [] }), svc.status?.loadBalancer)).toBe(true);
   });
 
   it("is tolerant of ports deriveSpec would reject: no name, no protocol, no nodePort, odd protocols, duplicates", () => {

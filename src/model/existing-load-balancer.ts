@@ -3,11 +3,13 @@ import type { ExistingLoadBalancer, PortSpec, Protocol } from "../provider.js";
 import { loadBalancerId } from "./load-balancer-id.js";
 import { copyAnnotations, copySelector } from "./service-settings.js";
 import { type ClassOptions, hasFinalizer, isOurs } from "./service-predicates.js";
+import { decodeStatus } from "./status-codec.js";
 
 /**
- * What a Service records about the load balancer this controller made for it: the addresses in its status
- * and the ports and annotations it had. Lenient on purpose: a Service that has since become invalid still
- * holds its address, and a restarted controller must not hand that address to anyone else.
+ * What a Service records about the load balancer this controller made for it: its status (decoded by
+ * status-codec, so what the provider reported comes back whole, ports included) and the ports, annotations,
+ * traffic policy and selector it had. Lenient on purpose: a Service that has since become invalid still holds
+ * its address, and a restarted controller must not hand that address to anyone else.
  * Returns undefined for Services that are not ours or hold no address.
  */
 export function existingLoadBalancer(
@@ -30,12 +32,6 @@ export function existingLoadBalancer(
     annotations: copyAnnotations(svc),
     externalTrafficPolicy: svc.spec?.externalTrafficPolicy === "Local" ? "Local" : "Cluster",
     selector: copySelector(svc),
-    status: {
-      ingress: ingress.map((ing) => ({
-        ...(ing.ip ? { ip: ing.ip } : {}),
-        ...(ing.hostname ? { hostname: ing.hostname } : {}),
-        ...(ing.ipMode === "VIP" || ing.ipMode === "Proxy" ? { ipMode: ing.ipMode } : {}),
-      })),
-    },
+    status: decodeStatus(svc.status?.loadBalancer),
   };
 }

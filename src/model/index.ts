@@ -24,5 +24,6 @@ export {
 } from "./service-predicates.js";
 export type { ClassOptions } from "./service-predicates.js";
 export { parseSourceRanges } from "./source-ranges.js";
+export { decodeStatus, encodeStatus, statusEqual } from "./status-codec.js";
 export { derivePodEndpoints } from "./pod-endpoints.js";
 export { KUBE_PROXY_HEALTHZ_PORT } from "./service-settings.js";
