@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { RetryAfterError } from "../../src/errors.js";
 import { THROTTLE_RETRY_AFTER_MS } from "../../src/toolkit/index.js";
 import { AwsApiError, awsCall, hasCode } from "./aws-call.js";
@@ -8,15 +8,11 @@ function sdkError(name: string, httpStatusCode?: number): Error {
   return Object.assign(new Error(`${name}!`), { name, $metadata: { httpStatusCode } });
 }
 
+/** A call that rejects with `errors` in turn, then answers "ok". */
 function failing(errors: Error[]): { fn: () => Promise<string>; calls: () => number } {
-  let n = 0;
-  return {
-    fn: () => {
-      const err = errors[n++];
-      return err ? Promise.reject(err) : Promise.resolve("ok");
-    },
-    calls: () => n,
-  };
+  const fn = vi.fn<() => Promise<string>>().mockResolvedValue("ok");
+  for (const err of errors) fn.mockRejectedValueOnce(err);
+  return { fn, calls: () => fn.mock.calls.length };
 }
 
 describe("awsCall", () => {

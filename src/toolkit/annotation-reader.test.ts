@@ -2,14 +2,18 @@ import { describe, expect, it } from "vitest";
 import { InvalidSpecError } from "../errors.js";
 import { AnnotationReader, annotationField } from "./annotation-reader.js";
 
+/** The InvalidSpecError `read` throws; the test fails if it throws nothing or something else. */
 function invalid(read: () => unknown): InvalidSpecError {
-  try {
-    read();
-  } catch (err) {
-    if (err instanceof InvalidSpecError) return err;
-    throw err;
-  }
-  throw new Error("expected an InvalidSpecError");
+  let thrown: unknown;
+  expect(() => {
+    try {
+      read();
+    } catch (err) {
+      thrown = err;
+      throw err;
+    }
+  }).toThrow(InvalidSpecError);
+  return thrown as InvalidSpecError;
 }
 
 const reader = (annotations: Record<string, string>) => new AnnotationReader(annotations);
