@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { V1Node } from "@kubernetes/client-node";
 import { isNodeEligible } from "../src/model/index.js";
+import { parseIPv4 } from "../src/toolkit/index.js";
 
 /** What the election needs to know about a node. */
 export interface ElectionNode {
@@ -29,7 +30,7 @@ export function toElectionNode(node: V1Node): ElectionNode | undefined {
 /** The first InternalIP that is IPv4, as the kubelet orders them (the preferred one first). */
 export function internalIPv4(node: V1Node): string | undefined {
   const addresses = node.status?.addresses ?? [];
-  return addresses.find((a) => a.type === "InternalIP" && /^\d{1,3}(\.\d{1,3}){3}$/.test(a.address))?.address;
+  return addresses.find((a) => a.type === "InternalIP" && parseIPv4(a.address) !== undefined)?.address;
 }
 
 /**

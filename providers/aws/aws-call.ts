@@ -1,13 +1,14 @@
 /**
- * Every AWS call goes through `awsCall`: throttling becomes a RetryAfterError that drives the work queue (the
- * Service is retried later instead of hammering the API; cloud-provider-aws learned this the hard way, reference
- * section 3), transient faults (5xx, a dropped connection) are retried a few times inside the call with p-retry,
- * and anything else is thrown as an AwsApiError carrying the AWS error code. Decisions come from the SDK's error
- * name (the AWS error code) and HTTP status, never from message text. The SDK clients are built with
- * maxAttempts 1 so this is the only retry policy, and call counts in tests are exact.
+ * Every AWS call goes through `awsCall`, the toolkit's cloudCall (src/toolkit/cloud-call.ts: throttling becomes a
+ * RetryAfterError that drives the work queue, transient faults are retried a few times inside the call, creates are
+ * not resent) with AWS's reading of its errors: throttling is one of THROTTLING_CODES or HTTP 429, transient is a
+ * 5xx or a connection that failed before an answer, and anything else is an AwsApiError carrying the AWS error code.
+ * Decisions come from the SDK's error name (the AWS error code) and HTTP status, never from message text. The SDK
+ * clients are built with maxAttempts 1 so cloudCall is the only retry policy, and call counts in tests are exact.
  */
-import pRetry, { AbortError } from "p-retry";
-import { LbOperatorError, RetryAfterError, errorMessage } from "../../src/errors.js";
+import { LbOperatorError, errorMessage } from "../../src/errors.js";
+import { cloudCall } from "../../src/toolkit/index.js";
+import type { CloudErrors } from "../../src/toolkit/index.js";
 
 export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   "Throttling",
@@ -18,9 +19,6 @@ export const THROTTLING_CODES: ReadonlySet<string> = new Set([
   "RequestThrottledException",
   "SlowDown",
 ]);
-
-/** How long a throttled Service waits before its next reconcile. */
-export const THROTTLE_RETRY_AFTER_MS = 10_000;
 
 /** An AWS API error that is neither throttling nor transient. `code` is the AWS error code (the SDK error name). */
 export class AwsApiError extends LbOperatorError {
@@ -71,36 +69,32 @@ export function hasCode(err: unknown, ...codes: string[]): boolean {
   return codes.includes(code);
 }
 
+const AWS_ERRORS: CloudErrors = {
+  classify: (err) => (isThrottling(err) ? "throttled" : isTransient(err) ? "transient" : "final"),
+  throttledMessage: (operation, err) => `${operation} was throttled by AWS (${errorCode(err)})`,
+  toError: (operation, err) => new AwsApiError(operation, errorCode(err), statusOf(err), { cause: err }),
+};
+
 export interface AwsCallOptions {
   readonly signal?: AbortSignal;
   /**
    * Attempts for transient faults, the first included. Default 3, but 1 for Create* calls: a create whose answer
    * was lost (the connection dropped after AWS acted) must not be sent again blindly, or a load balancer is made
    * twice (moto does; AWS answers a same-named CreateLoadBalancer idempotently only if every parameter matches).
-   * The reconcile fails instead, and the next one finds the resource by name and adopts it.
    */
   readonly attempts?: number;
   /** Counts each attempt, for metrics. */
   readonly onAttempt?: (operation: string) => void;
 }
 
+/** @throws RetryAfterError when throttled, the signal's reason when cancelled, else AwsApiError. */
 export async function awsCall<T>(operation: string, fn: () => Promise<T>, options: AwsCallOptions = {}): Promise<T> {
-  return pRetry(
-    async () => {
-      options.onAttempt?.(operation);
-      try {
-        return await fn();
-      } catch (err) {
-        if (isThrottling(err)) {
-          throw new AbortError(new RetryAfterError(`${operation} was throttled by AWS (${errorCode(err)})`, THROTTLE_RETRY_AFTER_MS, { cause: err }));
-        }
-        if (isTransient(err)) throw err instanceof Error ? err : new Error(String(err));
-        throw new AbortError(new AwsApiError(operation, errorCode(err), statusOf(err), { cause: err }));
-      }
-    },
-    { retries: (options.attempts ?? (operation.startsWith("Create") ? 1 : 3)) - 1, minTimeout: 200, maxTimeout: 2_000, signal: options.signal },
-  ).catch((err: unknown) => {
-    if (err instanceof RetryAfterError || err instanceof AwsApiError) throw err;
-    throw new AwsApiError(operation, errorCode(err), statusOf(err), { cause: err });
+  const { onAttempt } = options;
+  return cloudCall(operation, fn, {
+    errors: AWS_ERRORS,
+    idempotent: !operation.startsWith("Create"),
+    signal: options.signal,
+    attempts: options.attempts,
+    onAttempt: onAttempt && (() => onAttempt(operation)),
   });
 }

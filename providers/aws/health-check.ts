@@ -11,6 +11,7 @@
  */
 import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec, PortSpec } from "../../src/provider.js";
+import { annotationField } from "../../src/toolkit/index.js";
 import { AWS_ANNOTATION_PREFIX } from "./aws-types.js";
 import type { AwsServiceConfig, HealthCheckSettings, LoadBalancerKind, TargetType } from "./aws-types.js";
 
@@ -150,8 +151,4 @@ function checkTimeoutAgainstInterval(kind: LoadBalancerKind, s: HealthCheckSetti
     annotationField(blame),
     `timeout "${s.timeoutSeconds}" must be ${strict ? "less than" : "at most"} the interval "${s.intervalSeconds}" for ${kindName}`,
   );
-}
-
-function annotationField(key: string): string {
-  return `metadata.annotations[${key}]`;
 }

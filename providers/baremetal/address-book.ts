@@ -4,13 +4,13 @@
  * addresses are shared under this key" without scanning every Service.
  */
 import type { IPFamily } from "../../src/provider.js";
-import { formatIP, type IPAddress } from "./ip-address.js";
+import { formatIPValue, type IPValue } from "../../src/toolkit/index.js";
 import type { SharingParty } from "./sharing.js";
 import { SharingIndex } from "./sharing-index.js";
 
 export interface Holder {
   readonly uid: string | undefined;
-  readonly addrs: readonly IPAddress[];
+  readonly addrs: readonly IPValue[];
   readonly party: SharingParty;
 }
 
@@ -30,14 +30,14 @@ export class AddressBook {
   }
 
   /** Every held address, once per holder. */
-  *addresses(): Iterable<IPAddress> {
+  *addresses(): Iterable<IPValue> {
     for (const holder of this.holders.values()) yield* holder.addrs;
   }
 
   /** The other Services on `addr`, besides `exceptKey`. */
-  others(addr: IPAddress, exceptKey: string): SharingParty[] {
+  others(addr: IPValue, exceptKey: string): SharingParty[] {
     const parties: SharingParty[] = [];
-    for (const key of this.users.get(formatIP(addr)) ?? []) {
+    for (const key of this.users.get(formatIPValue(addr)) ?? []) {
       const holder = this.holders.get(key);
       if (key !== exceptKey && holder !== undefined) parties.push(holder.party);
     }
@@ -59,12 +59,12 @@ export class AddressBook {
    * Records `key`'s holding; `key` must hold nothing (unassign first). Returns the addresses nobody used
    * before, so the caller can mark them used in the pool index.
    */
-  add(key: string, holder: Holder): IPAddress[] {
+  add(key: string, holder: Holder): IPValue[] {
     if (this.holders.has(key)) throw new Error(`${key} already holds addresses; unassign first`);
     this.holders.set(key, holder);
-    const newlyUsed: IPAddress[] = [];
+    const newlyUsed: IPValue[] = [];
     for (const addr of holder.addrs) {
-      const ip = formatIP(addr);
+      const ip = formatIPValue(addr);
       let keys = this.users.get(ip);
       if (keys === undefined) {
         keys = new Set();
@@ -78,13 +78,13 @@ export class AddressBook {
   }
 
   /** Drops `key`'s holding. Returns the addresses nobody uses any more. */
-  unassign(key: string): IPAddress[] {
+  unassign(key: string): IPValue[] {
     const holder = this.holders.get(key);
     if (holder === undefined) return [];
     this.holders.delete(key);
-    const freed: IPAddress[] = [];
+    const freed: IPValue[] = [];
     for (const addr of holder.addrs) {
-      const ip = formatIP(addr);
+      const ip = formatIPValue(addr);
       const keys = this.users.get(ip);
       keys?.delete(key);
       if (keys === undefined || keys.size === 0) {

@@ -6,7 +6,7 @@ import type { IPFamily } from "../../src/provider.js";
 import type { AddressBook } from "./address-book.js";
 import { ANNOTATION_ADDRESS_POOL, annotationField } from "./annotations.js";
 import { NoSuitablePoolError, PoolExhaustedError } from "./baremetal-errors.js";
-import { formatIP, type IPAddress } from "./ip-address.js";
+import { formatIPValue as formatIP, type IPValue as IPAddress } from "../../src/toolkit/index.js";
 import type { PoolIndex } from "./pool-index.js";
 import { sharingConflict, type SharingParty } from "./sharing.js";
 

@@ -4,7 +4,7 @@
  * (MLB api/v1beta1/ipaddresspool_types.go).
  */
 import type { IPFamily } from "../../src/provider.js";
-import { FAMILY_BITS, formatIP, parseIP } from "./ip-address.js";
+import { FAMILY_BITS, formatIPValue, parseIPValue } from "../../src/toolkit/index.js";
 
 export interface AddressRange {
   readonly family: IPFamily;
@@ -25,7 +25,7 @@ export function parseAddressRange(entry: string): RangeParseResult {
   const text = entry.trim();
   if (text.includes("/")) return parseCidr(text);
   if (text.includes("-")) return parseDashRange(text);
-  if (parseIP(text) !== undefined) {
+  if (parseIPValue(text) !== undefined) {
     return fail(`${JSON.stringify(text)} is a single address; write it as ${text}/${text.includes(":") ? 128 : 32}`);
   }
   return fail(`${JSON.stringify(text)} is neither ${EXAMPLES}`);
@@ -52,7 +52,7 @@ function parseCidr(text: string): RangeParseResult {
   if (parts.length !== 2 || ipText === undefined || lengthText === undefined) {
     return fail(`${JSON.stringify(text)} is not a valid CIDR: expected one "/"`);
   }
-  const addr = parseIP(ipText);
+  const addr = parseIPValue(ipText);
   if (addr === undefined) {
     return fail(`${JSON.stringify(text)} is not a valid CIDR: ${JSON.stringify(ipText)} is not an IP address`);
   }
@@ -65,7 +65,7 @@ function parseCidr(text: string): RangeParseResult {
   if ((addr.value & hostMask) !== 0n) {
     // net.ParseCIDR (and so MetalLB) silently masks host bits; a typo like 192.0.2.5/24 more likely means
     // "this one address" than "the whole /24", so ask instead of guessing.
-    const network = formatIP({ family: addr.family, value: addr.value & ~hostMask });
+    const network = formatIPValue({ family: addr.family, value: addr.value & ~hostMask });
     return fail(`${JSON.stringify(text)} has host bits set; the network is ${network}/${lengthText}`);
   }
   return ok({ family: addr.family, first: addr.value, last: addr.value | hostMask, text });
@@ -77,15 +77,15 @@ function parseDashRange(text: string): RangeParseResult {
   if (parts.length !== 2 || fromText === undefined || toText === undefined) {
     return fail(`${JSON.stringify(text)} is not a valid range: expected one "-"`);
   }
-  const from = parseIP(fromText);
-  const to = parseIP(toText);
+  const from = parseIPValue(fromText);
+  const to = parseIPValue(toText);
   if (from === undefined || to === undefined) {
     const bad = from === undefined ? fromText : toText;
     return fail(`${JSON.stringify(text)} is not a valid range: ${JSON.stringify(bad)} is not an IP address`);
   }
   if (from.family !== to.family) return fail(`${JSON.stringify(text)} mixes IPv4 and IPv6`);
   if (from.value > to.value) {
-    return fail(`${JSON.stringify(text)} is reversed: ${formatIP(from)} comes after ${formatIP(to)}`);
+    return fail(`${JSON.stringify(text)} is reversed: ${formatIPValue(from)} comes after ${formatIPValue(to)}`);
   }
   return ok({ family: from.family, first: from.value, last: to.value, text });
 }

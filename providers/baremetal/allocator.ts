@@ -25,7 +25,7 @@ import {
   UnknownPoolError,
   type AddressInUseError,
 } from "./baremetal-errors.js";
-import { formatIP, parseIP, type IPAddress } from "./ip-address.js";
+import { formatIPValue, parseIPValue, type IPValue } from "../../src/toolkit/index.js";
 import { PoolIndex } from "./pool-index.js";
 import { checkFamilies, parseRequestedAddresses } from "./requested-addresses.js";
 import { sharingConflict, type SharingParty } from "./sharing.js";
@@ -76,7 +76,7 @@ export class AddressAllocator {
     const field = request.requestedBy ?? "spec.loadBalancerIP";
     const requested = parseRequestedAddresses(request.requestedIPs, families, field);
 
-    let addrs: IPAddress[];
+    let addrs: IPValue[];
     if (requested.length > 0) {
       addrs = this.checkRequested(requested, request.pool, party, field);
     } else if (current !== undefined && this.keepable(current, families, request.pool)) {
@@ -86,7 +86,7 @@ export class AddressAllocator {
     }
 
     this.assign(key, { uid: request.uid ?? current?.uid, addrs, party });
-    return addrs.map(formatIP);
+    return addrs.map(formatIPValue);
   }
 
   /**
@@ -108,9 +108,9 @@ export class AddressAllocator {
    */
   restore(key: string, ips: readonly string[], request: RestoreRequest): AllocationIssue[] {
     const issues: AllocationIssue[] = [];
-    const addrs: IPAddress[] = [];
+    const addrs: IPValue[] = [];
     for (const text of ips) {
-      const addr = parseIP(text.trim());
+      const addr = parseIPValue(text.trim());
       if (addr === undefined) {
         const message = `${key}: status address ${JSON.stringify(text)} is not an IP address; ignored`;
         issues.push({ kind: "invalid-address", key, ip: text, message });
@@ -129,7 +129,7 @@ export class AddressAllocator {
       if (outside !== undefined) issues.push(outside);
       const conflict = this.conflict(addr, party);
       if (conflict !== undefined) {
-        issues.push({ kind: "conflict", key, ip: formatIP(addr), message: `${key}: ${conflict.message}` });
+        issues.push({ kind: "conflict", key, ip: formatIPValue(addr), message: `${key}: ${conflict.message}` });
       }
     }
     this.assign(key, { uid: request.uid, addrs, party });
@@ -160,7 +160,7 @@ export class AddressAllocator {
     const addresses = holder.addrs.map((addr) => {
       const loc = this.index.locate(addr);
       const pool = loc === undefined || loc.excluded ? undefined : loc.pool.name;
-      return { ip: formatIP(addr), family: addr.family, pool };
+      return { ip: formatIPValue(addr), family: addr.family, pool };
     });
     const { sharingKey, backendKey, ports } = holder.party;
     return { key, uid: holder.uid, addresses, sharingKey, backendKey, ports };
@@ -174,13 +174,13 @@ export class AddressAllocator {
   }
 
   private checkRequested(
-    requested: IPAddress[],
+    requested: IPValue[],
     pool: string | undefined,
     party: SharingParty,
     field: string,
-  ): IPAddress[] {
+  ): IPValue[] {
     for (const addr of requested) {
-      const ip = formatIP(addr);
+      const ip = formatIPValue(addr);
       const loc = this.index.locate(addr);
       let problem: string | undefined;
       if (loc === undefined) {
@@ -203,10 +203,10 @@ export class AddressAllocator {
   }
 
   /** Keeps what is held, drops unwanted families, adds a missing one from the same pool (single -> dual stack). */
-  private keep(current: Holder, families: readonly IPFamily[], party: SharingParty): IPAddress[] {
+  private keep(current: Holder, families: readonly IPFamily[], party: SharingParty): IPValue[] {
     let poolName = "";
     for (const addr of current.addrs.filter((a) => families.includes(a.family))) {
-      const ip = formatIP(addr);
+      const ip = formatIPValue(addr);
       const loc = this.index.locate(addr);
       if (loc === undefined || loc.excluded) {
         const message =
@@ -226,17 +226,17 @@ export class AddressAllocator {
     return new AddressPicker(this.index, this.book, this.retryAfterMs);
   }
 
-  private conflict(addr: IPAddress, party: SharingParty): AddressInUseError | undefined {
-    return sharingConflict(formatIP(addr), party, this.book.others(addr, party.key), this.retryAfterMs);
+  private conflict(addr: IPValue, party: SharingParty): AddressInUseError | undefined {
+    return sharingConflict(formatIPValue(addr), party, this.book.others(addr, party.key), this.retryAfterMs);
   }
 
-  private throwIfConflict(addr: IPAddress, party: SharingParty): void {
+  private throwIfConflict(addr: IPValue, party: SharingParty): void {
     const conflict = this.conflict(addr, party);
     if (conflict !== undefined) throw conflict;
   }
 
-  private outsideReason(key: string, addr: IPAddress): AllocationIssue | undefined {
-    const ip = formatIP(addr);
+  private outsideReason(key: string, addr: IPValue): AllocationIssue | undefined {
+    const ip = formatIPValue(addr);
     const loc = this.index.locate(addr);
     if (loc !== undefined && !loc.excluded) return undefined;
     const why =
@@ -249,9 +249,9 @@ export class AddressAllocator {
   /** Unconditional: callers have checked what needs checking. */
   private assign(key: string, holder: Holder): void {
     // Re-ensuring a Service re-assigns the same addresses: skip the index updates that would cancel out.
-    const freed = new Map(this.book.unassign(key).map((a) => [formatIP(a), a]));
+    const freed = new Map(this.book.unassign(key).map((a) => [formatIPValue(a), a]));
     for (const addr of this.book.add(key, holder)) {
-      if (!freed.delete(formatIP(addr))) this.index.markUsed(addr);
+      if (!freed.delete(formatIPValue(addr))) this.index.markUsed(addr);
     }
     for (const addr of freed.values()) this.index.markFree(addr);
   }

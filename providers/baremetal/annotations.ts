@@ -3,8 +3,12 @@
  * without edits: `metallb.io/*`, and the older `metallb.universe.tf/*` that MetalLB itself still reads
  * (MLB controller/service.go). Our key wins whenever it is present, even if an alias says otherwise.
  */
-import { InvalidSpecError } from "../../src/errors.js";
+import { AnnotationReader } from "../../src/toolkit/index.js";
+import type { AnnotationValue, Annotations } from "../../src/toolkit/index.js";
 import { poolNameSchema } from "./address-pool.js";
+
+export { annotationField } from "../../src/toolkit/index.js";
+export type { AnnotationValue } from "../../src/toolkit/index.js";
 
 /** Services with the same value may share an address if their ports are disjoint (MetalLB's allow-shared-ip). */
 export const ANNOTATION_ALLOW_SHARED_IP = "lb-operator.io/allow-shared-ip";
@@ -17,47 +21,38 @@ export const ANNOTATION_ALIASES: Readonly<Record<string, readonly string[]>> = {
   [ANNOTATION_ADDRESS_POOL]: ["metallb.io/address-pool", "metallb.universe.tf/address-pool"],
 };
 
-/** The field path InvalidSpecError names for an annotation, as the core's model does. */
-export function annotationField(key: string): string {
-  return `metadata.annotations[${key}]`;
-}
-
 export interface BaremetalAnnotations {
   readonly sharingKey: string | undefined;
   readonly pool: string | undefined;
 }
 
-export interface AnnotationValue {
-  /** The key the value came from (ours or an alias), for error messages. */
-  readonly key: string;
-  readonly value: string;
-}
-
 const MAX_SHARING_KEY = 253;
 
 /** Throws InvalidSpecError naming the annotation and the bad value. */
-export function parseBaremetalAnnotations(annotations: Readonly<Record<string, string>>): BaremetalAnnotations {
-  return { sharingKey: parseSharingKey(annotations), pool: parsePoolName(annotations) };
+export function parseBaremetalAnnotations(annotations: Annotations): BaremetalAnnotations {
+  const reader: AnnotationReader = baremetalReader(annotations);
+  return { sharingKey: parseSharingKey(reader), pool: parsePoolName(reader) };
 }
 
-/** Our key if present, else the first alias present. */
-export function annotationValue(annotations: Readonly<Record<string, string>>, key: string): AnnotationValue | undefined {
-  for (const candidate of [key, ...(ANNOTATION_ALIASES[key] ?? [])]) {
-    const value = annotations[candidate];
-    if (value !== undefined) return { key: candidate, value };
-  }
-  return undefined;
+/** Our key if present (even blank), else the first alias present. */
+export function annotationValue(annotations: Annotations, key: string): AnnotationValue | undefined {
+  return baremetalReader(annotations).lookup(key);
 }
 
-function parseSharingKey(annotations: Readonly<Record<string, string>>): string | undefined {
-  const found = annotationValue(annotations, ANNOTATION_ALLOW_SHARED_IP);
+function baremetalReader(annotations: Annotations): AnnotationReader {
+  return new AnnotationReader(annotations, ANNOTATION_ALIASES);
+}
+
+/** Read raw: a blank key is an error here, not "no annotation" (see below). */
+function parseSharingKey(reader: AnnotationReader): string | undefined {
+  const found = reader.lookup(ANNOTATION_ALLOW_SHARED_IP);
   if (found === undefined) return undefined;
   const value = found.value.trim();
   // MetalLB compares keys as opaque strings. We refuse only what is surely a mistake: an empty key (MetalLB
   // would treat it as "no sharing", silently) and whitespace or control characters inside the key.
   if (value === "" || value.length > MAX_SHARING_KEY || /[\s\p{Cc}]/u.test(value)) {
-    throw new InvalidSpecError(
-      annotationField(found.key),
+    reader.fail(
+      found.key,
       `invalid sharing key ${JSON.stringify(found.value)}: must be 1-${MAX_SHARING_KEY} characters without spaces or ` +
         "control characters; remove the annotation to not share the address",
     );
@@ -65,14 +60,14 @@ function parseSharingKey(annotations: Readonly<Record<string, string>>): string 
   return value;
 }
 
-function parsePoolName(annotations: Readonly<Record<string, string>>): string | undefined {
-  const found = annotationValue(annotations, ANNOTATION_ADDRESS_POOL);
+function parsePoolName(reader: AnnotationReader): string | undefined {
+  const found = reader.lookup(ANNOTATION_ADDRESS_POOL);
   if (found === undefined) return undefined;
   const value = found.value.trim();
   const result = poolNameSchema.safeParse(value);
   if (!result.success) {
     const reason = result.error.issues.map((i) => i.message).join("; ");
-    throw new InvalidSpecError(annotationField(found.key), `invalid pool name ${JSON.stringify(found.value)}: ${reason}`);
+    reader.fail(found.key, `invalid pool name ${JSON.stringify(found.value)}: ${reason}`);
   }
   return value;
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { validatePools } from "./address-pool.js";
-import { formatIP, parseIP } from "./ip-address.js";
-import { PoolIndex } from "./pool-index.js";
+import { formatIPValue, parseIPValue } from "../../src/toolkit/index.js";
+import { PoolIndex, isBuggyIP } from "./pool-index.js";
 
-const ip = (text: string) => parseIP(text)!;
+const ip = (text: string) => parseIPValue(text)!;
 
 function index(...pools: { name: string; addresses: string[]; autoAssign?: boolean; avoidBuggyIPs?: boolean }[]): PoolIndex {
   return new PoolIndex(validatePools(pools, "test"));
@@ -26,7 +26,7 @@ describe("PoolIndex", () => {
     const next = () => {
       const addr = idx.lowestFree("lab", "IPv4");
       if (addr !== undefined) idx.markUsed(addr);
-      return addr === undefined ? undefined : formatIP(addr);
+      return addr === undefined ? undefined : formatIPValue(addr);
     };
     expect([next(), next(), next()]).toEqual(["192.0.2.254", "192.0.3.1", "192.0.3.2"]);
     idx.markFree(ip("192.0.2.254"));
@@ -44,5 +44,18 @@ describe("PoolIndex", () => {
     expect(idx.usedCount("lab", "IPv4")).toBe(1);
     expect(idx.describe()).toBe("lab 192.0.2.0/24, 2001:db8::/120");
     expect(index().describe()).toBe("none configured");
+  });
+});
+
+describe("isBuggyIP", () => {
+  it("is true for IPv4 .0 and .255 only", () => {
+    const check = (text: string) => isBuggyIP(ip(text));
+    expect([check("192.0.2.0"), check("192.0.2.255"), check("192.0.2.1"), check("2001:db8::ff"), check("2001:db8::")]).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
 });

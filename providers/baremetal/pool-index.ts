@@ -6,7 +6,7 @@
 import type { IPFamily } from "../../src/provider.js";
 import { describePool, poolRanges, type AddressPool } from "./address-pool.js";
 import { buggyCount, rangeSize, type AddressRange } from "./address-range.js";
-import { isBuggyIP, type IPAddress } from "./ip-address.js";
+import type { IPValue } from "../../src/toolkit/index.js";
 import { SortedBigints } from "./sorted-bigints.js";
 
 interface IndexedRange {
@@ -52,23 +52,23 @@ export class PoolIndex {
     return this.names.map((name) => this.byName.get(name)?.pool).filter((p): p is AddressPool => p !== undefined);
   }
 
-  locate(addr: IPAddress): AddressLocation | undefined {
+  locate(addr: IPValue): AddressLocation | undefined {
     const entry = this.findRange(addr);
     if (entry === undefined) return undefined;
     return { pool: entry.pool, range: entry.range, excluded: entry.pool.avoidBuggyIPs && isBuggyIP(addr) };
   }
 
   /** Records that an address is in use; a no-op for addresses outside every pool. */
-  markUsed(addr: IPAddress): void {
+  markUsed(addr: IPValue): void {
     this.findRange(addr)?.used.insert(addr.value);
   }
 
-  markFree(addr: IPAddress): void {
+  markFree(addr: IPValue): void {
     this.findRange(addr)?.used.delete(addr.value);
   }
 
   /** The lowest address of `family` in the pool that no Service uses, skipping .0/.255 under avoidBuggyIPs. */
-  lowestFree(poolName: string, family: IPFamily): IPAddress | undefined {
+  lowestFree(poolName: string, family: IPFamily): IPValue | undefined {
     for (const entry of this.rangesOf(poolName, family)) {
       let from = entry.range.first;
       for (;;) {
@@ -117,7 +117,7 @@ export class PoolIndex {
   }
 
   /** The last range starting at or before the address, if it also ends at or after it. */
-  private findRange(addr: IPAddress): IndexedRange | undefined {
+  private findRange(addr: IPValue): IndexedRange | undefined {
     const ranges = this.byFamily[addr.family];
     let lo = 0;
     let hi = ranges.length;
@@ -134,4 +134,15 @@ export class PoolIndex {
 
 function compare(a: bigint, b: bigint): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * IPv4 addresses ending in .0 or .255, which MetalLB's `avoidBuggyIPs` skips because they "can confuse smurf
+ * protection on crappy CPE firmwares" (MLB internal/allocator/allocator.go ipConfusesBuggyFirmwares).
+ * Never true for IPv6.
+ */
+export function isBuggyIP(addr: IPValue): boolean {
+  if (addr.family !== "IPv4") return false;
+  const last = addr.value & 0xffn;
+  return last === 0n || last === 0xffn;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidSpecError } from "../../src/errors.js";
-import { formatIP } from "./ip-address.js";
+import { formatIPValue } from "../../src/toolkit/index.js";
 import { checkFamilies, parseRequestedAddresses } from "./requested-addresses.js";
 
 const field = "spec.loadBalancerIP";
@@ -16,7 +16,7 @@ describe("checkFamilies", () => {
 describe("parseRequestedAddresses", () => {
   it("orders requested addresses by the Service's families", () => {
     const addrs = parseRequestedAddresses(["192.0.2.1", "2001:DB8::1"], ["IPv6", "IPv4"], field);
-    expect(addrs.map(formatIP)).toEqual(["2001:db8::1", "192.0.2.1"]);
+    expect(addrs.map(formatIPValue)).toEqual(["2001:db8::1", "192.0.2.1"]);
     expect(parseRequestedAddresses([], ["IPv4"], field)).toEqual([]);
   });
 

@@ -5,7 +5,7 @@
  */
 import { InvalidSpecError } from "../../src/errors.js";
 import type { IPFamily } from "../../src/provider.js";
-import { formatIP, parseIP, type IPAddress } from "./ip-address.js";
+import { formatIPValue, parseIPValue, type IPValue } from "../../src/toolkit/index.js";
 
 /** Families must be one or two distinct values out of IPv4 and IPv6. */
 export function checkFamilies(families: readonly IPFamily[]): void {
@@ -25,21 +25,21 @@ export function parseRequestedAddresses(
   requested: readonly string[],
   families: readonly IPFamily[],
   field: string,
-): IPAddress[] {
+): IPValue[] {
   const wanted = families.join(", ");
   if (requested.length === 0) return [];
-  const byFamily = new Map<IPFamily, IPAddress>();
+  const byFamily = new Map<IPFamily, IPValue>();
   for (const text of requested) {
-    const addr = parseIP(text.trim());
+    const addr = parseIPValue(text.trim());
     if (addr === undefined) throw new InvalidSpecError(field, `${JSON.stringify(text)} is not an IP address`);
     const previous = byFamily.get(addr.family);
     if (previous !== undefined) {
-      const both = `${formatIP(previous)}, ${formatIP(addr)}`;
+      const both = `${formatIPValue(previous)}, ${formatIPValue(addr)}`;
       const message = `requests two ${addr.family} addresses (${both}); request at most one per IP family`;
       throw new InvalidSpecError(field, message);
     }
     if (!families.includes(addr.family)) {
-      const message = `address ${formatIP(addr)} is ${addr.family}, but the Service's ipFamilies are ${wanted}`;
+      const message = `address ${formatIPValue(addr)} is ${addr.family}, but the Service's ipFamilies are ${wanted}`;
       throw new InvalidSpecError(field, message);
     }
     byFamily.set(addr.family, addr);

@@ -6,7 +6,7 @@
  * them where the group already uses that port, so "the first address not using port p" is a binary search.
  */
 import type { IPFamily } from "../../src/provider.js";
-import type { IPAddress } from "./ip-address.js";
+import type { IPValue } from "../../src/toolkit/index.js";
 import { formatPort, type SharingParty } from "./sharing.js";
 import { SortedBigints } from "./sorted-bigints.js";
 
@@ -20,14 +20,14 @@ export class SharingIndex {
   /** Reference counts behind both maps (several users of one address, and conflicting restores). */
   private readonly counts = new Map<string, number>();
 
-  add(party: SharingParty, addr: IPAddress): void {
+  add(party: SharingParty, addr: IPValue): void {
     const group = groupOf(party, addr.family);
     if (group === undefined) return;
     this.increment(this.members, group, addr.value);
     for (const port of portsOf(party)) this.increment(this.portUsers, group + SEP + port, addr.value);
   }
 
-  remove(party: SharingParty, addr: IPAddress): void {
+  remove(party: SharingParty, addr: IPValue): void {
     const group = groupOf(party, addr.family);
     if (group === undefined) return;
     this.decrement(this.members, group, addr.value);

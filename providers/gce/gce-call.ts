@@ -1,8 +1,8 @@
 /**
- * Every Compute call goes through `gceCall`, as every AWS call goes through awsCall (providers/aws/aws-call.ts):
- * throttling and quota (HTTP 429, gRPC RESOURCE_EXHAUSTED) become a RetryAfterError that drives the work queue;
- * transient faults (500/502/503/504, a connection that failed before an answer) are retried a few times inside the
- * call with p-retry; anything else is a GceApiError carrying the HTTP status. Decisions come from the status the
+ * Every Compute call goes through `gceCall`, the toolkit's cloudCall (src/toolkit/cloud-call.ts) with Compute's
+ * reading of its errors: throttling and quota (HTTP 429, gRPC RESOURCE_EXHAUSTED) become a RetryAfterError that
+ * drives the work queue; transient faults (500/502/503/504, a connection that failed before an answer) are retried a
+ * few times inside the call; anything else is a GceApiError carrying the HTTP status. Decisions come from the status the
  * client reports (`httpStatusCode`, or the gRPC `code` when there was no response), never from message text.
  * The client's own retry is switched off per call (`retry: null`): gax would otherwise retry GETs on UNAVAILABLE
  * for up to 600 s, hiding faults and making call counts inexact.
@@ -11,11 +11,10 @@
  * 409; the reconcile fails instead and the next one GETs the resource first.
  */
 import type { CallOptions } from "google-gax";
-import pRetry, { AbortError } from "p-retry";
-import { LbOperatorError, RetryAfterError, errorMessage } from "../../src/errors.js";
+import { LbOperatorError, errorMessage } from "../../src/errors.js";
+import { cloudCall } from "../../src/toolkit/index.js";
+import type { CloudErrors } from "../../src/toolkit/index.js";
 
-/** How long a throttled Service waits before its next reconcile. */
-export const THROTTLE_RETRY_AFTER_MS = 10_000;
 /** Per-request deadline; operations are awaited by polling, each poll a request of its own. */
 const CALL_TIMEOUT_MS = 60_000;
 
@@ -71,6 +70,12 @@ export function isNotFound(err: unknown): boolean {
   return status === 404 || (status === undefined && grpcCodeOf(err) === GRPC.NOT_FOUND);
 }
 
+const GCE_ERRORS: CloudErrors = {
+  classify: (err) => (isThrottling(err) ? "throttled" : isTransient(err) ? "transient" : "final"),
+  throttledMessage: (operation) => `${operation} was throttled by Compute (HTTP 429 / quota)`,
+  toError: (operation, err) => new GceApiError(operation, httpStatusOf(err), grpcCodeOf(err), { cause: err }),
+};
+
 export interface GceCallOptions {
   readonly signal: AbortSignal;
   /** Attempts for transient faults, the first included. Default 3; inserts 1 (see the file comment). */
@@ -82,28 +87,15 @@ export interface GceCallOptions {
 /**
  * Runs `fn` with per-call options that disable the client's own retry and carry the AbortSignal (gax cancels the
  * HTTP request on abort).
+ * @throws RetryAfterError when throttled, the signal's reason when cancelled, else GceApiError.
  */
 export async function gceCall<T>(operation: string, fn: (options: CallOptions) => Promise<T>, options: GceCallOptions): Promise<T> {
   const callOptions: CallOptions = { retry: null, signal: options.signal, timeout: CALL_TIMEOUT_MS };
-  const attempts = options.attempts ?? (operation.endsWith(".insert") ? 1 : 3);
-  return pRetry(
-    async () => {
-      options.signal.throwIfAborted();
-      try {
-        return await fn(callOptions);
-      } catch (err) {
-        if (options.signal.aborted) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
-        if (isThrottling(err)) {
-          throw new AbortError(new RetryAfterError(`${operation} was throttled by Compute (HTTP 429 / quota)`, THROTTLE_RETRY_AFTER_MS, { cause: err }));
-        }
-        if (isTransient(err)) throw err instanceof Error ? err : new Error(String(err));
-        throw new AbortError(new GceApiError(operation, httpStatusOf(err), grpcCodeOf(err), { cause: err }));
-      }
-    },
-    { retries: attempts - 1, minTimeout: options.minRetryDelayMs ?? 200, maxTimeout: 2_000, signal: options.signal },
-  ).catch((err: unknown) => {
-    if (options.signal.aborted) throw options.signal.reason ?? err;
-    if (err instanceof RetryAfterError || err instanceof GceApiError) throw err;
-    throw new GceApiError(operation, httpStatusOf(err), grpcCodeOf(err), { cause: err });
+  return cloudCall(operation, () => fn(callOptions), {
+    errors: GCE_ERRORS,
+    idempotent: !operation.endsWith(".insert"),
+    signal: options.signal,
+    attempts: options.attempts,
+    minRetryDelayMs: options.minRetryDelayMs,
   });
 }

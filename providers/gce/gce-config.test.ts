@@ -39,9 +39,16 @@ describe("parseGceConfig", () => {
     expect(parseGceConfig(gceSpec({ annotations: { [GLOBAL_ACCESS_ANNOTATION]: "false" } })).allowGlobalAccess).toBe(false);
   });
 
-  it("refuses a boolean annotation that is not true/false and a subnet that is not a name", () => {
+  it("reads booleans as Go's strconv.ParseBool does (as cloud-provider-gcp), trimmed, a blank value meaning unset", () => {
+    for (const [value, want] of [["TRUE", true], ["1", true], ["t", true], [" True ", true], ["F", false], ["0", false], ["", false]] as const) {
+      const config = parseGceConfig(gceSpec({ annotations: { [GLOBAL_ACCESS_ANNOTATION]: value, [ALLOW_ALL_SOURCES_ANNOTATION]: value } }));
+      expect([config.allowGlobalAccess, config.allowAllSources]).toEqual([want, want]);
+    }
+  });
+
+  it("refuses a boolean annotation that is not a Go boolean and a subnet that is not a name", () => {
     expect(invalidField(() => parseGceConfig(gceSpec({ annotations: { [GLOBAL_ACCESS_ANNOTATION]: "yes" } })))).toBe(`metadata.annotations[${GLOBAL_ACCESS_ANNOTATION}]`);
-    expect(invalidField(() => parseGceConfig(gceSpec({ annotations: { [ALLOW_ALL_SOURCES_ANNOTATION]: "TRUE" } })))).toBe(`metadata.annotations[${ALLOW_ALL_SOURCES_ANNOTATION}]`);
+    expect(invalidField(() => parseGceConfig(gceSpec({ annotations: { [ALLOW_ALL_SOURCES_ANNOTATION]: "tRUE" } })))).toBe(`metadata.annotations[${ALLOW_ALL_SOURCES_ANNOTATION}]`);
     expect(invalidField(() => parseGceConfig(gceSpec({ annotations: { [SUBNET_ANNOTATION]: "Bad_Subnet" } })))).toBe(`metadata.annotations[${SUBNET_ANNOTATION}]`);
   });
 

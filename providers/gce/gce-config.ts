@@ -7,11 +7,14 @@
  * provider through its loadBalancerClass, so a missing type annotation means Internal (the anchor's own class,
  * networking.gke.io/l4-regional-internal-legacy, likewise needs no annotation); `Internal`/`internal` is accepted,
  * anything else (e.g. `External`) is refused rather than silently built as something else.
+ *
+ * Annotations follow the toolkit's rules for every provider (src/toolkit/annotation-reader.ts): values trimmed, a
+ * blank value the same as none, booleans in Go's strconv.ParseBool forms as cloud-provider-gcp reads them.
  */
 import ipaddr from "ipaddr.js";
 import { InvalidSpecError } from "../../src/errors.js";
-import { parseCIDR, parseIP } from "../../src/model/ip.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
+import { AnnotationReader, parseCIDR, parseIP } from "../../src/toolkit/index.js";
 import { isValidGceName } from "./names.js";
 
 export const LB_TYPE_ANNOTATION = "networking.gke.io/load-balancer-type";
@@ -34,20 +37,12 @@ export interface GceServiceConfig {
   readonly requestedIP: string | undefined;
 }
 
-function parseBool(annotations: Readonly<Record<string, string>>, key: string): boolean {
-  const value = annotations[key];
-  if (value === undefined) return false;
-  if (value === "true") return true;
-  if (value === "false") return false;
-  throw new InvalidSpecError(`metadata.annotations[${key}]`, `"${value}" is not a boolean; want "true" or "false"`);
-}
-
-function checkType(annotations: Readonly<Record<string, string>>): void {
+function checkType(annotations: AnnotationReader): void {
   for (const key of [LB_TYPE_ANNOTATION, LEGACY_LB_TYPE_ANNOTATION]) {
-    const value = annotations[key];
+    const value = annotations.string(key);
     if (value === undefined || value === "Internal" || value === "internal") continue;
-    throw new InvalidSpecError(
-      `metadata.annotations[${key}]`,
+    annotations.fail(
+      key,
       `load-balancer type "${value}" is not provided: the GCE provider builds internal passthrough load balancers only; set "Internal" or remove the annotation`,
     );
   }
@@ -69,11 +64,11 @@ function parseProtocol(spec: LoadBalancerSpec): "TCP" | "UDP" {
   return only;
 }
 
-function parseSubnet(annotations: Readonly<Record<string, string>>): string | undefined {
-  const value = annotations[SUBNET_ANNOTATION];
+function parseSubnet(annotations: AnnotationReader): string | undefined {
+  const value = annotations.string(SUBNET_ANNOTATION);
   if (value === undefined) return undefined;
   if (!isValidGceName(value)) {
-    throw new InvalidSpecError(`metadata.annotations[${SUBNET_ANNOTATION}]`, `"${value}" is not a subnetwork name (RFC 1035, at most 63 characters)`);
+    annotations.fail(SUBNET_ANNOTATION, `"${value}" is not a subnetwork name (RFC 1035, at most 63 characters)`);
   }
   return value;
 }
@@ -96,7 +91,7 @@ function parseRequestedIP(spec: LoadBalancerSpec): string | undefined {
  *   destination is an IPv4 VIP), an IPv6-only Service, or pod mode (see below).
  */
 export function parseGceConfig(spec: LoadBalancerSpec): GceServiceConfig {
-  const annotations = spec.annotations;
+  const annotations: AnnotationReader = new AnnotationReader(spec.annotations);
   checkType(annotations);
   if (spec.backends.mode === "pod") {
     // GCE_VM_IP NEGs (ingress-gce's L4 path) list the *nodes* of the endpoints as VM instances, found through the
@@ -117,8 +112,8 @@ export function parseGceConfig(spec: LoadBalancerSpec): GceServiceConfig {
   return {
     protocol: parseProtocol(spec),
     subnetwork: parseSubnet(annotations),
-    allowGlobalAccess: parseBool(annotations, GLOBAL_ACCESS_ANNOTATION),
-    allowAllSources: parseBool(annotations, ALLOW_ALL_SOURCES_ANNOTATION),
+    allowGlobalAccess: annotations.bool(GLOBAL_ACCESS_ANNOTATION) ?? false,
+    allowAllSources: annotations.bool(ALLOW_ALL_SOURCES_ANNOTATION) ?? false,
     requestedIP: parseRequestedIP(spec),
   };
 }

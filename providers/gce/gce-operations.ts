@@ -10,7 +10,8 @@
 import type { protos } from "@google-cloud/compute";
 import { LbOperatorError, RetryAfterError } from "../../src/errors.js";
 import { sleep, type Clock } from "../../src/util/clock.js";
-import { THROTTLE_RETRY_AFTER_MS, gceCall } from "./gce-call.js";
+import { THROTTLE_RETRY_AFTER_MS } from "../../src/toolkit/index.js";
+import { gceCall } from "./gce-call.js";
 import type { GceClients } from "./gce-types.js";
 
 export type Operation = protos.google.cloud.compute.v1.IOperation;

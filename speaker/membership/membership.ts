@@ -16,7 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
-import { canonicalIP } from "../../providers/baremetal/ip-address.js";
+import { canonicalIP, formatIP, parseIP, unmapIPv4 } from "../../src/toolkit/index.js";
 import { INCARNATION_BYTES, MAX_DATAGRAM_BYTES, decodeHeartbeat, encodeHeartbeat, seqAfter, type Heartbeat } from "./datagram.js";
 import { MembershipBindError } from "./membership-errors.js";
 import { validateMembershipOptions, type MembershipOptions, type PeerAddress, type PeerState } from "./membership-options.js";
@@ -286,6 +286,6 @@ export class SpeakerMembership {
 
 /** The datagram's source in canonical form; IPv4-mapped IPv6 (a dual-stack socket) becomes plain IPv4. */
 function sourceIP(address: string): string | undefined {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return canonicalIP(mapped?.[1] ?? address);
+  const ip = parseIP(address);
+  return ip === undefined ? undefined : formatIP(unmapIPv4(ip));
 }

@@ -26,7 +26,8 @@
  */
 import type { DataPlan, ForwardingRule } from "../data-plan.js";
 import { NftRenderError } from "./nft-errors.js";
-import { assertCIDR, assertIPv4, assertPort, assertTableName, chainName, comment, ipv4ToInt } from "./nft-syntax.js";
+import { ipv4ToNumber as ipv4ToInt } from "../../src/toolkit/index.js";
+import { assertCIDR, assertIPv4, assertPort, assertTableName, chainName, comment } from "./nft-syntax.js";
 
 export const DEFAULT_TABLE = "lb-operator";
 

@@ -4,11 +4,8 @@
  * comments from a fixed alphabet: a Service name or a bad address can never change the script's structure.
  */
 import { createHash } from "node:crypto";
+import { ipv4ToNumber, parseIPv4 } from "../../src/toolkit/index.js";
 import { NftRenderError } from "./nft-errors.js";
-
-const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
-/** Four decimal octets without leading zeros: nft (like inet_pton) would read "010" differently than a human. */
-const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
 /**
  * Table names: a letter first so the name never lexes as a number, and nothing that needs quoting. nft's own
@@ -25,15 +22,12 @@ const MAX_COMMENT = 120;
 /** Readable part of a chain name; the hash before it keeps names unique, so cutting it is safe. */
 const MAX_READABLE_NAME = 60;
 
+/** Four decimal octets without leading zeros (parseIPv4): nft (like inet_pton) would read "010" differently than a human. */
 export function assertIPv4(value: string, field: string, service?: string): string {
-  if (typeof value !== "string" || !IPV4.test(value)) {
+  if (typeof value !== "string" || parseIPv4(value) === undefined) {
     throw new NftRenderError(field, `not an IPv4 dotted quad: ${JSON.stringify(value)}`, service);
   }
   return value;
-}
-
-export function ipv4ToInt(value: string): number {
-  return value.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
 }
 
 /**
@@ -44,7 +38,7 @@ export function assertCIDR(value: string, field: string, service?: string): stri
   const match = typeof value === "string" ? /^([^/]+)\/(\d{1,2})$/.exec(value) : null;
   const address = match?.[1];
   const prefixText = match?.[2];
-  if (address === undefined || prefixText === undefined || !IPV4.test(address)) {
+  if (address === undefined || prefixText === undefined || parseIPv4(address) === undefined) {
     throw new NftRenderError(field, `not an IPv4 CIDR: ${JSON.stringify(value)}`, service);
   }
   const prefix = Number(prefixText);
@@ -52,7 +46,7 @@ export function assertCIDR(value: string, field: string, service?: string): stri
     throw new NftRenderError(field, `prefix length out of range in ${JSON.stringify(value)}`, service);
   }
   const hostBits = 32 - prefix;
-  if (hostBits > 0 && ipv4ToInt(address) % 2 ** hostBits !== 0) {
+  if (hostBits > 0 && ipv4ToNumber(address) % 2 ** hostBits !== 0) {
     throw new NftRenderError(field, `host bits set in ${JSON.stringify(value)}`, service);
   }
   return value;

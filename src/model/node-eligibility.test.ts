@@ -4,17 +4,11 @@ import { newNode, nodeDeleting, nodeLabel, nodeTaint } from "../../test/fixtures
 import type { NodeTweak } from "../../test/fixtures/services.js";
 import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL as EXCLUDE, TO_BE_DELETED_TAINT, ZONE_LABEL } from "./annotations.js";
 import { deepFreeze } from "./freeze.js";
-import { isNodeEligible, nodeChangeMatters, parseGoBool } from "./node-eligibility.js";
+import { isNodeEligible, nodeChangeMatters } from "./node-eligibility.js";
 
 function node(...tweaks: NodeTweak[]): V1Node {
   return deepFreeze(newNode("n1", "198.51.100.1", ...tweaks));
 }
-
-describe("parseGoBool (strconv.ParseBool)", () => {
-  it.each(["1", "t", "T", "TRUE", "true", "True"])("%s -> true", (v) => expect(parseGoBool(v)).toBe(true));
-  it.each(["0", "f", "F", "FALSE", "false", "False"])("%s -> false", (v) => expect(parseGoBool(v)).toBe(false));
-  it.each(["", "yes", "no", "tRUE", "fAlse", " true", "2"])("%j -> error", (v) => expect(parseGoBool(v)).toBeUndefined());
-});
 
 describe("isNodeEligible", () => {
   it.each<{ name: string; tweaks: NodeTweak[]; want: boolean }>([

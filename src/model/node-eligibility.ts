@@ -4,17 +4,8 @@
  * does not churn every load balancer; kube-proxy's health check takes unhealthy nodes out instead.
  */
 import type { V1Node } from "@kubernetes/client-node";
+import { parseGoBool } from "../toolkit/go-bool.js";
 import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL, TO_BE_DELETED_TAINT, ZONE_LABEL } from "./annotations.js";
-
-const TRUE_VALUES: ReadonlySet<string> = new Set(["1", "t", "T", "TRUE", "true", "True"]);
-const FALSE_VALUES: ReadonlySet<string> = new Set(["0", "f", "F", "FALSE", "false", "False"]);
-
-/** Go strconv.ParseBool: the exact accepted spellings; anything else is undefined (a parse error). */
-export function parseGoBool(value: string): boolean | undefined {
-  if (TRUE_VALUES.has(value)) return true;
-  if (FALSE_VALUES.has(value)) return false;
-  return undefined;
-}
 
 /**
  * upstream nodeNotDeletedPredicate: a node being deleted takes no new traffic.

@@ -5,8 +5,8 @@
 import type { V1Endpoint, V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import type { IPFamily, PodEndpoint, PortSpec } from "../provider.js";
 import { SERVICE_NAME_LABEL } from "./annotations.js";
-import { compareIPs, formatIP, ipFamilyOf, parseIP } from "./ip.js";
-import type { IPAddress } from "./ip.js";
+import { compareIPs, formatIP, ipFamilyOf, parseIP } from "../toolkit/ip.js";
+import type { IPAddress } from "../toolkit/ip.js";
 
 interface Candidate {
   readonly address: IPAddress;

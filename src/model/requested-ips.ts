@@ -7,7 +7,7 @@ import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
 import type { IPFamily } from "../provider.js";
 import { REQUESTED_IPS_ANNOTATION } from "./annotations.js";
-import { formatIP, ipFamilyOf, parseIP } from "./ip.js";
+import { formatIP, ipFamilyOf, parseIP } from "../toolkit/ip.js";
 
 const SPEC_FIELD = "spec.loadBalancerIP";
 const ANNOTATION_FIELD = `metadata.annotations[${REQUESTED_IPS_ANNOTATION}]`;

@@ -6,8 +6,8 @@
 import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
 import { SOURCE_RANGES_ANNOTATION } from "./annotations.js";
-import { compareCIDRs, formatCIDR, parseCIDR } from "./ip.js";
-import type { CIDR } from "./ip.js";
+import { compareCIDRs, formatCIDR, parseCIDR } from "../toolkit/ip.js";
+import type { CIDR } from "../toolkit/ip.js";
 
 interface Entry {
   readonly text: string;

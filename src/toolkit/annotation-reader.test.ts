@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { InvalidSpecError } from "../errors.js";
+import { AnnotationReader, annotationField } from "./annotation-reader.js";
+
+/** The InvalidSpecError `read` throws; the test fails if it throws nothing or something else. */
+function invalid(read: () => unknown): InvalidSpecError {
+  let thrown: unknown;
+  expect(() => {
+    try {
+      read();
+    } catch (err) {
+      thrown = err;
+      throw err;
+    }
+  }).toThrow(InvalidSpecError);
+  return thrown as InvalidSpecError;
+}
+
+const reader = (annotations: Record<string, string>) => new AnnotationReader(annotations);
+
+describe("AnnotationReader", () => {
+  it("trims values and treats a blank value as no annotation", () => {
+    const r = reader({ a: "  x  ", blank: "   " });
+    expect(r.string("a")).toBe("x");
+    expect(r.string("blank")).toBeUndefined();
+    expect(r.bool("blank")).toBeUndefined();
+    expect(r.list("missing")).toBeUndefined();
+  });
+
+  it.each(["1", "t", "T", "TRUE", "true", "True", " true "])("reads %j as true (Go ParseBool, trimmed)", (v) => {
+    expect(reader({ k: v }).bool("k")).toBe(true);
+  });
+
+  it.each(["0", "f", "F", "FALSE", "false", "False"])("reads %j as false", (v) => {
+    expect(reader({ k: v }).bool("k")).toBe(false);
+  });
+
+  it("refuses other booleans, naming the annotation and quoting the value", () => {
+    const err = invalid(() => reader({ k: "yes" }).bool("k"));
+    expect(err.field).toBe("metadata.annotations[k]");
+    expect(err.message).toBe('metadata.annotations[k]: "yes" is not a boolean: want true or false');
+  });
+
+  it("reads lists comma-separated and trimmed, refusing empty entries and duplicates", () => {
+    expect(reader({ k: " a, b ,c" }).list("k")).toEqual(["a", "b", "c"]);
+    expect(invalid(() => reader({ k: "a,,b" }).list("k")).message).toContain("entry 2 is empty");
+    expect(invalid(() => reader({ k: "a,b," }).list("k")).message).toContain("entry 3 is empty");
+    expect(invalid(() => reader({ k: "a,a" }).list("k")).message).toContain('"a" is listed twice');
+  });
+
+  it("reads maps of key=value, values may hold = or be empty, keys sorted", () => {
+    expect(reader({ k: "z=1, a = b=c ,e=" }).map("k")).toEqual({ a: "b=c", e: "", z: "1" });
+    expect(Object.keys(reader({ k: "z=1,a=2" }).map("k") ?? {})).toEqual(["a", "z"]);
+    expect(invalid(() => reader({ k: "=v" }).map("k")).message).toContain('"=v" is not key=value');
+    expect(invalid(() => reader({ k: "a=1,a=2" }).map("k")).message).toContain('key "a" is given twice');
+  });
+
+  it("reads integers within a range, digits only", () => {
+    const range = { min: 1, max: 10 };
+    expect(reader({ k: "7" }).int("k", range)).toBe(7);
+    for (const bad of ["0", "11", "-1", "1e1", "5.0", "x"]) {
+      expect(invalid(() => reader({ k: bad }).int("k", range)).message).toBe(`metadata.annotations[k]: "${bad}": want an integer in 1-10`);
+    }
+    expect(invalid(() => reader({ k: "x" }).int("k", range, "a port")).message).toContain("want a port");
+  });
+
+  it("reads durations in milliseconds", () => {
+    expect(reader({ k: "1m30s" }).duration("k")).toBe(90_000);
+    expect(reader({ k: "500ms" }).duration("k")).toBe(500);
+    const err = invalid(() => reader({ k: "10" }).duration("k"));
+    expect(err.field).toBe("metadata.annotations[k]");
+    expect(err.cause).toBeInstanceOf(RangeError);
+  });
+
+  it("reads aliases in order after the key, and names the key the value came from", () => {
+    const aliases = { ours: ["theirs", "older"] };
+    expect(new AnnotationReader({ older: "1", theirs: "2" }, aliases).string("ours")).toBe("2");
+    expect(new AnnotationReader({ ours: "3", theirs: "2" }, aliases).string("ours")).toBe("3");
+    expect(invalid(() => new AnnotationReader({ older: "maybe" }, aliases).bool("ours")).field).toBe("metadata.annotations[older]");
+  });
+
+  it("gives the raw value to lookup, blank included", () => {
+    expect(new AnnotationReader({ theirs: " " }, { ours: ["theirs"] }).lookup("ours")).toEqual({ key: "theirs", value: " " });
+    expect(reader({}).lookup("ours")).toBeUndefined();
+  });
+
+  it("fails with an InvalidSpecError naming the annotation", () => {
+    expect(invalid(() => reader({}).fail("k", "no")).field).toBe(annotationField("k"));
+  });
+});

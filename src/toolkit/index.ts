@@ -1,0 +1,28 @@
+/**
+ * The provider toolkit (`lb-operator/toolkit`): what every provider needs and no provider should write again:
+ * one retry policy for cloud calls, one annotation reader, one IP module. No cloud SDK is imported here.
+ */
+export { AnnotationReader, annotationField, isIntInRange } from "./annotation-reader.js";
+export type { AnnotationValue, Annotations, IntRange } from "./annotation-reader.js";
+export { DEFAULT_ATTEMPTS, THROTTLE_RETRY_AFTER_MS, cloudCall } from "./cloud-call.js";
+export type { CloudCallOptions, CloudErrors, CloudFailure } from "./cloud-call.js";
+export { parseGoBool } from "./go-bool.js";
+export {
+  FAMILY_BITS,
+  canonicalIP,
+  compareCIDRs,
+  compareIPs,
+  formatCIDR,
+  formatIP,
+  formatIPValue,
+  fromBigInt,
+  ipFamilyOf,
+  ipv4ToNumber,
+  parseCIDR,
+  parseIP,
+  parseIPValue,
+  parseIPv4,
+  toBigInt,
+  unmapIPv4,
+} from "./ip.js";
+export type { CIDR, IPAddress, IPValue } from "./ip.js";
