@@ -15,6 +15,7 @@ import type { ElectionNode } from "./announcer-election.js";
 import type { Destination, ProbeTarget } from "./data-plan.js";
 import { nodePortKey } from "./node-port-settling.js";
 import type { LoadBalancerSpec, PodEndpoint, PortSpec } from "../src/index.js";
+import { parseIPv4 } from "../src/toolkit/index.js";
 import { KUBE_PROXY_HEALTHZ_PORT } from "../src/model/index.js";
 
 /** kube-proxy's node health (`--healthz-bind-address`, default :10256); fails on draining nodes (KEP-3836). */
@@ -110,5 +111,5 @@ function targetPorts(endpoints: readonly PodEndpoint[], servicePort: PortSpec): 
 }
 
 export function isIPv4(ip: string): boolean {
-  return /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+  return parseIPv4(ip) !== undefined;
 }

@@ -7,10 +7,11 @@ import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
 import type { IPFamily } from "../provider.js";
 import { REQUESTED_IPS_ANNOTATION } from "./annotations.js";
+import { annotationField } from "../toolkit/annotation-reader.js";
 import { formatIP, ipFamilyOf, parseIP } from "../toolkit/ip.js";
 
 const SPEC_FIELD = "spec.loadBalancerIP";
-const ANNOTATION_FIELD = `metadata.annotations[${REQUESTED_IPS_ANNOTATION}]`;
+const ANNOTATION_FIELD = annotationField(REQUESTED_IPS_ANNOTATION);
 
 interface Requested {
   readonly text: string;

@@ -7,6 +7,7 @@ import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
 import { SOURCE_RANGES_ANNOTATION } from "./annotations.js";
 import { compareCIDRs, formatCIDR, parseCIDR } from "../toolkit/ip.js";
+import { annotationField } from "../toolkit/annotation-reader.js";
 import type { CIDR } from "../toolkit/ip.js";
 
 interface Entry {
@@ -47,7 +48,7 @@ function sourceRangeEntries(svc: V1Service): Entry[] {
   }
   const annotation = (svc.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION] ?? "").trim();
   if (annotation === "") return [];
-  const field = `metadata.annotations[${SOURCE_RANGES_ANNOTATION}]`;
+  const field = annotationField(SOURCE_RANGES_ANNOTATION);
   // An empty element ("a,,b" or a trailing comma) is an error, as in upstream (ParseIPNets on "").
   return annotation.split(",").map((raw, i) => ({ text: raw.trim(), field, where: `entry ${i + 1}` }));
 }

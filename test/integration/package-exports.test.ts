@@ -58,6 +58,11 @@ describe("the package", () => {
     expect(names).toEqual(expect.arrayContaining(["kubeCacheFactory", "KubeRest", "KubeEventRecorder", "startHttpServer", "LeaderElector", "systemClock"]));
   });
 
+  it(`"${pkg.name}/toolkit" gives a provider the shared cloud-call policy, annotation reader and IP module`, async () => {
+    expect(await importInConsumer(`${pkg.name}/toolkit`, "[typeof m.cloudCall, typeof m.AnnotationReader, m.formatIP(m.parseIP('2001:db8::1'))]"))
+      .toEqual(["function", "function", "2001:db8::1"]);
+  });
+
   it("the speaker is its own program: lb-operator-speaker prints --version and its own --help", async () => {
     const bin = join(packageDir, pkg.bin["lb-operator-speaker"]!);
     expect((await exec(process.execPath, [bin, "--version"])).stdout.trim()).toBe(pkg.version);

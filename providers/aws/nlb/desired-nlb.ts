@@ -21,6 +21,7 @@ import {
 } from "../aws-types.js";
 import { loadBalancerName, targetGroupName } from "../names.js";
 import { healthCheckFor } from "../health-check.js";
+import { annotationField } from "../../../src/toolkit/index.js";
 import { withAdditionalTags } from "./nlb-diff.js";
 
 export type NlbProtocol = "TCP" | "UDP" | "TLS";
@@ -90,7 +91,7 @@ export interface DesiredNlb {
 }
 
 function field(annotation: string): string {
-  return `metadata.annotations[${AWS_ANNOTATION_PREFIX}${annotation}]`;
+  return annotationField(`${AWS_ANNOTATION_PREFIX}${annotation}`);
 }
 
 /** Ownership tags always win over additional-resource-tags: a user tag must not break delete-by-tag. */
