@@ -2,10 +2,11 @@ import pino from "pino";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
 import { gceLocation } from "../../providers/gce/gce-fixtures.js";
 import { startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, startController } from "../env/controller-harness.js";
+import { startController } from "../env/controller-harness.js";
 import { gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";
 import { dataPathSkip, providerSkips } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 const CLASS = "lb-operator.io/gce";
 const CLUSTER = "conformance";
