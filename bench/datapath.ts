@@ -32,7 +32,7 @@ import { type Lab, type LabNodeHandle, startLab } from "../test/env/lab/lab.js";
 import { startLabController, waitForAddress } from "../test/env/lab/lab-controller.js";
 import { startHaproxy } from "./support/haproxy.js";
 import { type IperfResult, runIperf } from "./support/iperf.js";
-import { machineBusySeconds } from "./support/processes.js";
+import { machineBusySeconds } from "./support/proc-stats.js";
 import { fmt, percentile, ratio, table } from "./support/stats.js";
 
 const IPERF_PORT = 5201;
