@@ -27,12 +27,12 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { electAnnouncer } from "../speaker/announcer-election.js";
 import type { ControllerProcess } from "../test/env/controller-process.js";
-import { eventually } from "../test/env/eventually.js";
+import { eventually } from "../testing/eventually.js";
 import { type Lab, type LabNodeHandle, startLab } from "../test/env/lab/lab.js";
 import { startLabController, waitForAddress } from "../test/env/lab/lab-controller.js";
 import { startHaproxy } from "./support/haproxy.js";
 import { type IperfResult, runIperf } from "./support/iperf.js";
-import { machineBusySeconds } from "./support/processes.js";
+import { machineBusySeconds } from "./support/proc-stats.js";
 import { fmt, percentile, ratio, table } from "./support/stats.js";
 
 const IPERF_PORT = 5201;

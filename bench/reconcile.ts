@@ -39,18 +39,8 @@ import { type ControlPlane, freePort, startControlPlane } from "../test/env/cont
 import { type RequestSnapshot, isMutating, requestDelta, requestSnapshot } from "./support/apiserver-metrics.js";
 import { KubeHttp, listAll, loadKubeconfig } from "./support/kube-http.js";
 import { type LoadTimings, deleteServices, runLoad } from "./support/load.js";
-import {
-  type Child,
-  type ProcMemory,
-  ProcSampler,
-  cpuSeconds,
-  killAllChildren,
-  logTail,
-  machineBusySeconds,
-  processName,
-  readMemory,
-  spawnNode,
-} from "./support/processes.js";
+import { type ManagedChild, exitStatus, launchManaged, logTail, terminateManaged } from "../test/env/managed-process.js";
+import { type ProcMemory, ProcSampler, cpuSeconds, machineBusySeconds, processName, readMemory } from "./support/proc-stats.js";
 import { type LatencySummary, fmt, mb, ratio, summarize, table } from "./support/stats.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -232,15 +222,30 @@ async function createNamespace(http: KubeHttp, name: string): Promise<void> {
   await http.call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
 }
 
+/** A child process of the bench (the controller, the baseline patcher), named in its errors. */
+interface Child extends ManagedChild {
+  readonly name: string;
+  readonly pid: number;
+}
+
+/** Starts `node args` (the bench's own node), killed with the bench however it ends (test/env/managed-process.ts). */
+function spawnNode(name: string, args: string[], options: { cwd: string; logPath: string; pipeStdout?: boolean }): Child {
+  const { logPath, ...launch } = options;
+  const managed = launchManaged(process.execPath, args, logPath, launch);
+  const pid = managed.child.pid;
+  if (pid === undefined) throw new Error(`could not start ${name}; log ${logPath}:\n${logTail(logPath)}`);
+  return { ...managed, name, pid };
+}
+
 /** Rejects if the child exits before it is ready, so a crash reads as a crash, not a timeout. */
 function exitedEarly(child: Child): Promise<never> {
   return child.exited.then(() => {
-    throw new Error(`${child.name} exited (${child.exitStatus()}) before it was ready; log ${child.logPath}:\n${logTail(child.logPath)}`);
+    throw new Error(`${child.name} exited (${exitStatus(child)}) before it was ready; log ${child.logPath}:\n${logTail(child.logPath)}`);
   });
 }
 
 async function waitForLine(child: Child, line: string, timeoutMs: number): Promise<void> {
-  const stdout = child.process.stdout;
+  const stdout = child.child.stdout;
   if (!stdout) throw new Error(`${child.name}: stdout is not piped`);
   const lines = createInterface(stdout);
   const seen = new Promise<void>((resolve) => lines.on("line", (l) => l.trim() === line && resolve()));
@@ -255,7 +260,7 @@ async function waitForReadyz(child: Child, url: string, timeoutMs: number): Prom
   const early = exitedEarly(child);
   early.catch(() => undefined);
   for (;;) {
-    if (child.exitStatus() !== undefined) await early;
+    if (exitStatus(child) !== undefined) await early;
     const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
     if (ok) return;
     if (Date.now() > deadline) {
@@ -267,7 +272,7 @@ async function waitForReadyz(child: Child, url: string, timeoutMs: number): Prom
 
 function diedCheck(child: Child): () => void {
   return () => {
-    const status = child.exitStatus();
+    const status = exitStatus(child);
     if (status !== undefined) throw new Error(`${child.name} exited (${status}) during the phase; log ${child.logPath}:\n${logTail(child.logPath)}`);
   };
 }
@@ -304,7 +309,7 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
     };
   } finally {
     sampler.stop();
-    await patcher.stop(2_000);
+    await terminateManaged(patcher, 2_000);
   }
 }
 
@@ -442,7 +447,7 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     };
   } finally {
     sampler.stop();
-    await controller.stop(10_000);
+    await terminateManaged(controller, 10_000);
   }
 }
 
@@ -545,12 +550,11 @@ async function main(): Promise<void> {
     execFileSync(join(REPO, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json"], { cwd: REPO, stdio: "inherit" });
   }
   const logDir = mkdtempSync(join(tmpdir(), "lb-operator-bench-"));
-  // Ctrl-C: kill our children now; process.exit runs the control plane's exit hook, which kills etcd and
-  // the apiserver and removes its directory.
+  // Ctrl-C: process.exit runs the exit hooks of test/env/managed-process.ts (which SIGKILL the controller and
+  // the patcher) and of the control plane (which kill etcd and the apiserver and remove its directory).
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       log(`\n${signal}: stopping the controller, the patcher and the control plane (logs in ${logDir})`);
-      killAllChildren();
       process.exit(130);
     });
   }

@@ -10,7 +10,7 @@ import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
 import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
 import type { DataPathAccess } from "./data-path.js";
 import { dataPathCases } from "./data-path-cases.js";
-import { delay, eventually } from "./eventually.js";
+import { delay, eventually } from "../../testing/eventually.js";
 import type { ConformanceKubeClient } from "./kube-client.js";
 import { addressOf, createService, ingressOf, waitForLoadBalancer, waitForLoadBalancerDestroy } from "./service-waits.js";
 import { conformanceService, withoutNodePorts } from "./test-service.js";

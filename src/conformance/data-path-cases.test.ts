@@ -4,7 +4,7 @@ import type { CaseContext } from "./cases.js";
 import type { DataPathAccess, DataPathResponse } from "./data-path.js";
 import { clientIpOf, dataPathCases } from "./data-path-cases.js";
 import { NoEligibleNodeError } from "./echo-pods.js";
-import { ConformanceTimeoutError } from "./eventually.js";
+import { ConformanceTimeoutError } from "../../testing/eventually.js";
 import type { ConformanceKubeClient } from "./kube-client.js";
 
 const CLIENT = "192.0.2.10";

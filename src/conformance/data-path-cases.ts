@@ -19,7 +19,7 @@ import {
   sendRequests,
 } from "./data-path-probes.js";
 import { type EchoPod, deleteEchoPod, startEchoPods } from "./echo-pods.js";
-import { eventually } from "./eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { createService, waitForLoadBalancer } from "./service-waits.js";
 import { conformanceService } from "./test-service.js";
 

@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import type { V1Service } from "@kubernetes/client-node";
 import type { CaseContext } from "./cases.js";
 import type { DataPathAccess, DataPathResponse } from "./data-path.js";
-import { eventually } from "./eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { ingressOf } from "./service-waits.js";
 
 /** A request that should be answered: generous for a loaded node, still short against a case's minutes. */

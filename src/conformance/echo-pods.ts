@@ -8,7 +8,7 @@
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { LbOperatorError } from "../errors.js";
 import type { CaseContext } from "./cases.js";
-import { eventually } from "./eventually.js";
+import { eventually } from "../../testing/eventually.js";
 
 export const ECHO_PORT = 8080;
 const EXCLUDE_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers";

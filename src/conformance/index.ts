@@ -10,7 +10,7 @@ export {
 } from "./data-path.js";
 export { dataPathCases } from "./data-path-cases.js";
 export { type EchoPod, NoEligibleNodeError, echoPod, eligibleNodes } from "./echo-pods.js";
-export { ConformanceTimeoutError, delay, eventually } from "./eventually.js";
+export { ConformanceTimeoutError, delay, eventually } from "../../testing/eventually.js";
 export { toJUnitXml, escapeXml } from "./junit.js";
 export { ConformanceKubeClient } from "./kube-client.js";
 export type { CaseResult, SuiteResult } from "./results.js";

@@ -1,80 +1,15 @@
-import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Service } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
-const statusOf = (err: unknown): number | undefined => (err as { code?: number }).code;
+/** The label `lb-operator conformance` puts on the namespaces it creates, so a user can find any it left behind. */
+export const CONFORMANCE_NAMESPACE_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/created-by": "lb-operator-conformance" };
 
 /**
- * The few API calls the conformance cases make, over the real API only (no informers), so the suite runs against
- * any cluster the user's kubeconfig reaches. Kept to what the cases use; `core` is there for the rest.
+ * The test kit's KubeTestClient (testing/kube-test-client.ts) as the conformance suite uses it: its namespaces carry
+ * CONFORMANCE_NAMESPACE_LABELS. Exported under this name from the package since before the kit existed.
  */
-export class ConformanceKubeClient {
-  readonly core: CoreV1Api;
+export class ConformanceKubeClient extends KubeTestClient {
   constructor(kubeConfig: KubeConfig) {
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    super(kubeConfig, { namespaceLabels: CONFORMANCE_NAMESPACE_LABELS });
   }
-
-  /** Creates `<prefix>-<random>` and returns its name. */
-  async createNamespace(prefix: string): Promise<string> {
-    const name = `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
-    await this.core.createNamespace({ body: { metadata: { name, labels: { "app.kubernetes.io/created-by": "lb-operator-conformance" } } } });
-    return name;
-  }
-
-  /**
-   * Deletes the namespace's Services first and waits (up to `timeoutMs`) for them to go, so the controller under
-   * test releases their load balancers and finalizers while it still can; then the data-path cases' backend Pods
-   * (without waiting: nothing of ours holds them); then the namespace. A cluster without a namespace controller (a
-   * bare apiserver) would otherwise keep the Services and their cloud resources, and a lab kubelet its pods.
-   */
-  async deleteNamespace(namespace: string, timeoutMs: number): Promise<void> {
-    await this.core.deleteCollectionNamespacedService({ namespace }).catch((err: unknown) => {
-      if (statusOf(err) !== 404) throw err;
-    });
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.core.listNamespacedService({ namespace })).items.length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    // 403: a user who may not delete pods created none (only the data-path cases do); the namespace takes them.
-    await this.core.deleteCollectionNamespacedPod({ namespace }).catch((err: unknown) => {
-      const status = statusOf(err);
-      if (status !== 404 && status !== 403) throw err;
-    });
-    await this.core.deleteNamespace({ name: namespace }).catch((err: unknown) => {
-      if (statusOf(err) !== 404) throw err;
-    });
-  }
-
-  async service(namespace: string, name: string): Promise<V1Service | undefined> {
-    try {
-      return await this.core.readNamespacedService({ name, namespace });
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
-  }
-
-  /** Events about one Service, oldest first. */
-  async events(namespace: string, name: string): Promise<CoreV1Event[]> {
-    const list = await this.core.listNamespacedEvent({
-      namespace,
-      fieldSelector: `involvedObject.kind=Service,involvedObject.name=${name}`,
-    });
-    return list.items.sort((a, b) => time(a) - time(b));
-  }
-
-  /** Replaces the Service after applying `change` to the current object (retries on conflict). */
-  async updateService(namespace: string, name: string, change: (svc: V1Service) => void): Promise<V1Service> {
-    for (let attempt = 0; ; attempt++) {
-      const svc = await this.core.readNamespacedService({ name, namespace });
-      change(svc);
-      try {
-        return await this.core.replaceNamespacedService({ name, namespace, body: svc });
-      } catch (err) {
-        if (statusOf(err) !== 409 || attempt > 5) throw err;
-      }
-    }
-  }
-}
-
-function time(e: CoreV1Event): number {
-  return new Date(e.firstTimestamp ?? e.eventTime ?? 0).getTime();
 }

@@ -6,7 +6,7 @@
 import type { V1LoadBalancerIngress, V1Service } from "@kubernetes/client-node";
 import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
 import type { CaseContext } from "./cases.js";
-import { eventually } from "./eventually.js";
+import { eventually } from "../../testing/eventually.js";
 
 export const ingressOf = (svc: V1Service | undefined): V1LoadBalancerIngress[] => svc?.status?.loadBalancer?.ingress ?? [];
 export const addressOf = (svc: V1Service | undefined): string => ingressOf(svc).map((i) => i.ip ?? i.hostname).join(",");

@@ -2,11 +2,12 @@ import pino from "pino";
 import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { createAwsWorld } from "../env/aws-world.js";
 import { startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, startController } from "../env/controller-harness.js";
+import { startController } from "../env/controller-harness.js";
 import { startMoto } from "../env/moto.js";
 import { awsPlugin } from "../../providers/aws/plugin.js";
 import { dataPathSkip } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 const CLASS = "lb-operator.io/aws";
 const CLUSTER = "conformance";

@@ -2,11 +2,12 @@ import pino from "pino";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
 import { gceLocation } from "../../providers/gce/gce-fixtures.js";
 import { startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, startController } from "../env/controller-harness.js";
+import { startController } from "../env/controller-harness.js";
 import { gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";
 import { gcePlugin } from "../../providers/gce/plugin.js";
 import { dataPathSkip } from "../../src/conformance/skip-lists.js";
 import { runConformance } from "./run-conformance.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 const CLASS = "lb-operator.io/gce";
 const CLUSTER = "conformance";

@@ -86,12 +86,22 @@ export interface ManagedChild {
 // setpriv makes the kernel SIGKILL the child when this process dies, even by SIGKILL, where no handler runs.
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 
-/** Starts `bin args` with stdout and stderr appended to `logPath`, killed with this process however it ends. */
-export function launchManaged(bin: string, args: readonly string[], logPath: string): ManagedChild {
+export interface LaunchOptions {
+  /** The child's working directory (default: this process's). */
+  readonly cwd?: string;
+  /** Pipe stdout to `child.stdout` instead of the log, for a child that reports on it (a "ready" line, say). */
+  readonly pipeStdout?: boolean;
+}
+
+/**
+ * Starts `bin args` with stdout (unless piped) and stderr appended to `logPath`, killed with this process however
+ * it ends.
+ */
+export function launchManaged(bin: string, args: readonly string[], logPath: string, options: LaunchOptions = {}): ManagedChild {
   installCleanupHandlers();
   const fd = openSync(logPath, "a");
   const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, [...args]];
-  const child = spawn(cmd, argv, { stdio: ["ignore", fd, fd] });
+  const child = spawn(cmd, argv, { cwd: options.cwd, stdio: ["ignore", options.pipeStdout ? "pipe" : fd, fd] });
   closeSync(fd);
   liveChildren.add(child);
   const managed = watchChild(child, logPath);
@@ -109,6 +119,11 @@ export function watchChild(child: ChildProcess, logPath: string): ManagedChild {
     child.once("error", (err) => { writeFileSync(logPath, `spawn failed: ${err.message}\n`, { flag: "a" }); finish(); });
   });
   return { child, logPath, exited, done: () => done };
+}
+
+/** The exit code, or the signal that ended it, once the child has exited; undefined while it runs. */
+export function exitStatus(proc: ManagedChild): string | undefined {
+  return proc.done() ? String(proc.child.exitCode ?? proc.child.signalCode) : undefined;
 }
 
 /** SIGTERM (SIGKILL after `graceMs`; at once when 0) and wait for the exit. */
@@ -139,8 +154,7 @@ export async function waitUntilReady(proc: ManagedChild, wait: ReadyWait): Promi
   const deadline = Date.now() + wait.timeoutMs;
   for (;;) {
     if (proc.done()) {
-      const code = proc.child.exitCode ?? proc.child.signalCode;
-      throw wait.error(`${wait.name} exited before ${wait.what}; log ${proc.logPath} (exit ${code}):\n${logTail(proc.logPath)}`);
+      throw wait.error(`${wait.name} exited before ${wait.what}; log ${proc.logPath} (exit ${exitStatus(proc)}):\n${logTail(proc.logPath)}`);
     }
     if (await wait.probe()) return;
     if (Date.now() > deadline) {

@@ -1,43 +1,33 @@
 import { readFileSync } from "node:fs";
 import { ApiextensionsV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createBaremetalProvider } from "../../providers/baremetal/create-baremetal-provider.js";
 import { ResyncHub } from "../../src/controller/resync-hub.js";
-import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, type RunningController, startController } from "../env/controller-harness.js";
-import { eventually } from "../env/eventually.js";
+import { type RunningController, startController, useTestCluster } from "../env/controller-harness.js";
+import { eventually } from "../../testing/eventually.js";
 import { apiService } from "../fixtures/api-services.js";
 import { tweakAnnotation } from "../fixtures/services.js";
 
 const CLASS = "lb-operator.io/baremetal";
 const CRD_FILE = new URL("../../charts/lb-operator/crds/addresspools.lb-operator.io.yaml", import.meta.url);
 
-let cp: ControlPlane;
-let kube: KubeTestClient;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  kube = new KubeTestClient(cp.kubeConfig());
-});
-afterAll(async () => {
-  await cp?.stop();
-});
+const cluster = useTestCluster();
 
 async function startBaremetal(addressPools: string[]): Promise<{ controller: RunningController; stop: () => Promise<void> }> {
   const abort = new AbortController();
   const hub = new ResyncHub();
   const provider = await createBaremetalProvider(
     {
-      kubeConfig: cp.kubeConfig(),
+      kubeConfig: cluster.cp.kubeConfig(),
       logger: pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" }),
       signal: abort.signal,
       requestResync: () => hub.request(),
     },
     { addressPools, addressPoolFile: undefined, announceOnly: false },
   );
-  const controller = await startController(cp.kubeConfig(), provider, { classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } }, hub);
+  const controller = await startController(cluster.cp.kubeConfig(), provider, { classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } }, hub);
   return {
     controller,
     stop: async () => {
@@ -47,14 +37,14 @@ async function startBaremetal(addressPools: string[]): Promise<{ controller: Run
   };
 }
 
-const ipOf = async (ns: string, name: string) => (await kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip;
+const ipOf = async (ns: string, name: string) => (await cluster.kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip;
 
 describe("address pools from flags and AddressPool objects", () => {
   it("without the CRD, serves the flag pools", async () => {
     const run = await startBaremetal(["flags=192.0.2.0/28"]);
     try {
-      const ns = await kube.createNamespace("flags");
-      await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "web", CLASS) });
+      const ns = await cluster.kube.createNamespace("flags");
+      await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "web", CLASS) });
       expect(await eventually("an address", () => ipOf(ns, "web"))).toBe("192.0.2.0");
     } finally {
       await run.stop();
@@ -63,7 +53,7 @@ describe("address pools from flags and AddressPool objects", () => {
 
   it("with the chart's CRD, an AddressPool created later serves a Service that asked for it", async () => {
     const crd = parse(readFileSync(CRD_FILE, "utf8")) as V1CustomResourceDefinition;
-    const ext = cp.kubeConfig().makeApiClient(ApiextensionsV1Api);
+    const ext = cluster.cp.kubeConfig().makeApiClient(ApiextensionsV1Api);
     await ext.createCustomResourceDefinition({ body: crd });
     await eventually("CRD established", async () => {
       const got = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
@@ -71,17 +61,17 @@ describe("address pools from flags and AddressPool objects", () => {
     });
     const run = await startBaremetal(["flags=192.0.2.16/28"]);
     try {
-      const ns = await kube.createNamespace("crd");
-      await kube.core.createNamespacedService({
+      const ns = await cluster.kube.createNamespace("crd");
+      await cluster.kube.core.createNamespacedService({
         namespace: ns,
         body: apiService(ns, "wants-blue", CLASS, tweakAnnotation("lb-operator.io/address-pool", "blue")),
       });
       const warning = await eventually("unknown pool warning", async () =>
-        (await kube.events(ns, "wants-blue")).find((e) => e.type === "Warning"),
+        (await cluster.kube.events(ns, "wants-blue")).find((e) => e.type === "Warning"),
       );
       expect(warning.message).toMatch(/blue/);
 
-      const objects = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+      const objects = cluster.cp.kubeConfig().makeApiClient(CustomObjectsApi);
       await objects.createClusterCustomObject({
         group: "lb-operator.io",
         version: "v1alpha1",
@@ -91,7 +81,7 @@ describe("address pools from flags and AddressPool objects", () => {
       // "Unknown pool" is not retried on its own: the pool change itself must requeue the Service.
       expect(await eventually("an address from the new pool", () => ipOf(ns, "wants-blue"), { timeoutMs: 20_000 })).toBe("198.51.100.128");
 
-      await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "plain", CLASS) });
+      await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "plain", CLASS) });
       expect(await eventually("a flag-pool address", () => ipOf(ns, "plain"))).toMatch(/^192\.0\.2\.(1[6-9]|2\d|3[01])$/);
     } finally {
       await run.stop();

@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArpResponder } from "../../speaker/arp/index.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 
 const run = promisify(execFile);
 const PID = process.pid;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AddressPool, BaremetalProvider, validatePools } from "../../providers/baremetal/index.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, type RunningController, startController } from "../env/controller-harness.js";
-import { delay, eventually } from "../env/eventually.js";
+import { type RunningController, startController } from "../env/controller-harness.js";
+import { delay, eventually } from "../../testing/eventually.js";
 import { apiService } from "../fixtures/api-services.js";
 import { tweakAnnotation, tweakPorts } from "../fixtures/services.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 const CLASS = "lb-operator.io/baremetal";
 const POOLS: AddressPool[] = validatePools(

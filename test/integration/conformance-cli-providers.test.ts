@@ -18,12 +18,13 @@ import { conformanceCases } from "../../src/conformance/cases.js";
 import { PROVIDER_PLUGINS } from "../../src/plugins.js";
 import { createAwsWorld } from "../env/aws-world.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, type RunningController, startController } from "../env/controller-harness.js";
+import { type RunningController, startController } from "../env/controller-harness.js";
 import { gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";
 import { type Lab, startLab } from "../env/lab/lab.js";
 import { startLabController } from "../env/lab/lab-controller.js";
 import { startMoto } from "../env/moto.js";
 import type { ControllerProcess } from "../env/controller-process.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "conformance-providers-"));

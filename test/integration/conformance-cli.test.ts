@@ -8,7 +8,7 @@ import { conformanceCases } from "../../src/conformance/cases.js";
 import { ConformanceKubeClient } from "../../src/conformance/kube-client.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const PREFIX = `conf-cli-${process.pid}`;

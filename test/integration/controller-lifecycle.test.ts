@@ -4,11 +4,12 @@ import { RetryAfterError } from "../../src/errors.js";
 import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../../src/model/annotations.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, type RunningController, TEST_CLASS, startController } from "../env/controller-harness.js";
-import { delay, eventually } from "../env/eventually.js";
+import { type RunningController, TEST_CLASS, startController } from "../env/controller-harness.js";
+import { delay, eventually } from "../../testing/eventually.js";
 import { RecordingProvider } from "../fakes/recording-provider.js";
 import { apiService } from "../fixtures/api-services.js";
 import { newEndpointSlice, tweakAnnotation, tweakLocal, tweakPodMode } from "../fixtures/services.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 let cp: ControlPlane;
 let kc: KubeConfig;

@@ -1,22 +1,13 @@
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, TEST_CLASS, startController } from "../env/controller-harness.js";
-import { eventually } from "../env/eventually.js";
+import { describe, expect, it } from "vitest";
+import { TEST_CLASS, startController, useTestCluster } from "../env/controller-harness.js";
+import { eventually } from "../../testing/eventually.js";
 import { BlackholeProxy } from "../env/tcp-proxy.js";
 import { RecordingProvider } from "../fakes/recording-provider.js";
 import { apiService } from "../fixtures/api-services.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
-let cp: ControlPlane;
-let kube: KubeTestClient;
-
-beforeAll(async () => {
-  cp = await startControlPlane();
-  kube = new KubeTestClient(cp.kubeConfig());
-});
-afterAll(async () => {
-  await cp?.stop();
-});
+const cluster = useTestCluster();
 
 /** The same credentials as `base`, pointed at another server URL. */
 function redirect(base: KubeConfig, server: string): KubeConfig {
@@ -34,31 +25,31 @@ function redirect(base: KubeConfig, server: string): KubeConfig {
 describe("controller resilience", () => {
   it("reconciles changes made while its apiserver was away, once it returns", async () => {
     const provider = new RecordingProvider();
-    const controller = await startController(cp.kubeConfig(), provider);
+    const controller = await startController(cluster.cp.kubeConfig(), provider);
     try {
-      const ns = await kube.createNamespace("away");
-      await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "before", TEST_CLASS) });
-      await eventually("ingress before outage", async () => (await kube.service(ns, "before"))?.status?.loadBalancer?.ingress?.length);
+      const ns = await cluster.kube.createNamespace("away");
+      await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "before", TEST_CLASS) });
+      await eventually("ingress before outage", async () => (await cluster.kube.service(ns, "before"))?.status?.loadBalancer?.ingress?.length);
 
-      await cp.stopApiServer();
+      await cluster.cp.stopApiServer();
       // Another apiserver on the same etcd takes writes while the controller's apiserver is down.
-      const other = await cp.startExtraApiServer();
+      const other = await cluster.cp.startExtraApiServer();
       try {
-        const otherKube = new KubeTestClient(redirect(cp.kubeConfig(), other.server));
+        const otherKube = new KubeTestClient(redirect(cluster.cp.kubeConfig(), other.server));
         await otherKube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "during", TEST_CLASS) });
         await otherKube.updateService(ns, "before", (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24"]));
         await otherKube.core.deleteNamespacedService({ namespace: ns, name: "before" });
       } finally {
         await other.stop();
       }
-      await cp.startApiServer();
+      await cluster.cp.startApiServer();
 
       await eventually("the Service created during the outage gets an address", async () =>
-        (await kube.service(ns, "during"))?.status?.loadBalancer?.ingress?.length,
+        (await cluster.kube.service(ns, "during"))?.status?.loadBalancer?.ingress?.length,
         { timeoutMs: 60_000 },
       );
       await eventually("the Service deleted during the outage is cleaned up and gone", async () =>
-        (await kube.service(ns, "before")) === undefined && !provider.live.has(`${ns}/before`),
+        (await cluster.kube.service(ns, "before")) === undefined && !provider.live.has(`${ns}/before`),
         { timeoutMs: 60_000 },
       );
       expect(provider.callsFor(`${ns}/before`, "delete")).toHaveLength(1);
@@ -68,24 +59,24 @@ describe("controller resilience", () => {
   });
 
   it("recovers from a watch that goes silent without an error", async () => {
-    const url = new URL(cp.server);
+    const url = new URL(cluster.cp.server);
     const proxy = new BlackholeProxy(url.hostname, Number(url.port));
     await proxy.start();
     const provider = new RecordingProvider();
-    const viaProxy = redirect(cp.kubeConfig(), `https://${url.hostname}:${proxy.port}`);
+    const viaProxy = redirect(cluster.cp.kubeConfig(), `https://${url.hostname}:${proxy.port}`);
     const controller = await startController(viaProxy, provider, {
       watchInactivityMs: 3_000,
       watchdogMs: 10_000,
       classOptions: { loadBalancerClass: "lb-operator.io/silent", isDefaultClass: false },
     });
     try {
-      const ns = await kube.createNamespace("silent");
+      const ns = await cluster.kube.createNamespace("silent");
       const silenced = proxy.blackholeExisting();
       expect(silenced).toBeGreaterThan(0);
       const start = Date.now();
-      await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "late", "lb-operator.io/silent") });
+      await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "late", "lb-operator.io/silent") });
       await eventually("the Service to be reconciled after the watch was silenced", async () =>
-        (await kube.service(ns, "late"))?.status?.loadBalancer?.ingress?.length,
+        (await cluster.kube.service(ns, "late"))?.status?.loadBalancer?.ingress?.length,
         { timeoutMs: 40_000 },
       );
       expect(Date.now() - start).toBeGreaterThan(1_000);

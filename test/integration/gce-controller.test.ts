@@ -9,10 +9,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
 import { gceLocation } from "../../providers/gce/gce-fixtures.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient, type RunningController, startController } from "../env/controller-harness.js";
-import { delay, eventually } from "../env/eventually.js";
+import { type RunningController, startController } from "../env/controller-harness.js";
+import { delay, eventually } from "../../testing/eventually.js";
 import { type FakeCompute, gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";
 import { apiService } from "../fixtures/api-services.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 const CLASS = "lb-operator.io/gce";
 const CLUSTER = "gce-it";

@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { apiService } from "../fixtures/api-services.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
-import { KubeTestClient } from "../env/controller-harness.js";
 import { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { printsExistingPath, runInstallScript } from "../env/managed-process.js";
+import { KubeTestClient } from "../../testing/kube-test-client.js";
 
 
 const CHART = fileURLToPath(new URL("../../charts/lb-operator", import.meta.url));

@@ -12,7 +12,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, freePort, startControlPlane } from "../env/control-plane.js";
 import type { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { removeDir, trackDir } from "../env/managed-process.js";
 import {
   Container, imageSize, imageUid, removeAll, resolveImage, runToCompletion, sweepStaleContainers,

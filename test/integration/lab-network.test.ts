@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { DiscoveryV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { type DeployedService, type Lab, startLab, sweepStaleLabs } from "../env/lab/lab.js";
 
 const prefix = `lbo${process.pid}-`;

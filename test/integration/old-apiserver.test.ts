@@ -12,7 +12,7 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 
 const OLD_KUBERNETES = "v1.29.15";
 const CLASS = "lb-operator.io/baremetal";

@@ -8,7 +8,7 @@ import { ANNOTATION_ALLOW_SHARED_IP } from "../../providers/baremetal/annotation
 import { REQUESTED_IPS_ANNOTATION } from "../../src/model/annotations.js";
 import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { type Lab, startLab } from "../env/lab/lab.js";
 import { startLabController, waitForAddress } from "../env/lab/lab-controller.js";
 import { reachable } from "../env/lab/speaker-checks.js";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { failoverTrial, percentile } from "../env/lab/failover-trial.js";
 import { type Lab, startLab } from "../env/lab/lab.js";
 import { startLabController, waitForAddress } from "../env/lab/lab-controller.js";

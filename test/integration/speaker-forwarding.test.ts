@@ -7,7 +7,7 @@ import { CoreV1Api, DiscoveryV1Api, type V1Service } from "@kubernetes/client-no
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { electAnnouncer } from "../../speaker/announcer-election.js";
 import type { ControllerProcess } from "../env/controller-process.js";
-import { eventually } from "../env/eventually.js";
+import { eventually } from "../../testing/eventually.js";
 import { type Lab, startLab } from "../env/lab/lab.js";
 import { startLabController, waitForAddress } from "../env/lab/lab-controller.js";
 import { announcerSeenByClient, arpAnswered, backendsHit, nftTable, nodesForwarding, reachable } from "../env/lab/speaker-checks.js";

@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { delay, eventually } from "../eventually.js";
+import { delay, eventually } from "../../../testing/eventually.js";
 import type { Lab } from "./lab.js";
 import { announcerSeenByClient, reachable } from "./speaker-checks.js";
 

@@ -4,7 +4,7 @@
  */
 import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import { ControllerProcess } from "../controller-process.js";
-import { eventually } from "../eventually.js";
+import { eventually } from "../../../testing/eventually.js";
 import type { Lab } from "./lab.js";
 import { VIP_RANGE } from "./lab-addresses.js";
 

@@ -3,7 +3,7 @@
  * node's nftables table holds, which backend answered a request.
  */
 import type { LabProtocol } from "./agent-protocol.js";
-import { eventually } from "../eventually.js";
+import { eventually } from "../../../testing/eventually.js";
 import type { Lab } from "./lab.js";
 
 export const NFT_TABLE = "lb-operator";

@@ -1,80 +1,9 @@
 /**
- * Child processes of the bench (the controller, the baseline patcher) and what /proc says about any process:
- * resident memory, open file descriptors, CPU time.
+ * What /proc says about a process (resident memory, open file descriptors, CPU time) and about the machine. The
+ * bench starts its children with test/env/managed-process.ts.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readdirSync } from "node:fs";
-
-const live = new Set<ChildProcess>();
-let hooked = false;
-
-/** SIGKILLs every child still running: for the 'exit' hook and Ctrl-C (synchronous on purpose). */
-export function killAllChildren(): void {
-  for (const child of live) child.kill("SIGKILL");
-}
-
-// setpriv makes the kernel SIGKILL the child when the bench dies, even by SIGKILL (test/env/control-plane.ts does the same).
-const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
-
-export interface Child {
-  readonly name: string;
-  readonly pid: number;
-  readonly process: ChildProcess;
-  readonly logPath: string;
-  readonly exited: Promise<void>;
-  /** Exit code or signal once exited, else undefined. */
-  exitStatus(): string | undefined;
-  /** SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-/** Starts `process.execPath args` (Node 24, the bench's own node). stdout is piped when `pipeStdout`, else logged. */
-export function spawnNode(name: string, args: string[], options: { cwd: string; logPath: string; pipeStdout?: boolean }): Child {
-  if (!hooked) {
-    hooked = true;
-    process.on("exit", killAllChildren);
-  }
-  const fd = openSync(options.logPath, "a");
-  const argv = [process.execPath, ...args];
-  const [cmd, rest] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", ...argv]] : [argv[0]!, argv.slice(1)];
-  const child = spawn(cmd, rest, { cwd: options.cwd, stdio: ["ignore", options.pipeStdout ? "pipe" : fd, fd] });
-  closeSync(fd);
-  if (child.pid === undefined) throw new Error(`could not start ${name}`);
-  live.add(child);
-  let done = false;
-  const exited = new Promise<void>((resolve) => {
-    const finish = (): void => {
-      done = true;
-      live.delete(child);
-      resolve();
-    };
-    child.once("exit", finish);
-    child.once("error", finish);
-  });
-  return {
-    name,
-    pid: child.pid,
-    process: child,
-    logPath: options.logPath,
-    exited,
-    exitStatus: () => (done ? String(child.exitCode ?? child.signalCode) : undefined),
-    stop: async (graceMs = 5_000) => {
-      if (done) return;
-      child.kill("SIGTERM");
-      const timer = new Promise<"timeout">((r) => setTimeout(r, graceMs, "timeout").unref());
-      if ((await Promise.race([exited, timer])) === "timeout") child.kill("SIGKILL");
-      await exited;
-    },
-  };
-}
-
-export function logTail(path: string, lines = 30): string {
-  try {
-    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
 
 export interface ProcMemory {
   rssBytes: number;
