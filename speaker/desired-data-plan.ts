@@ -96,6 +96,31 @@ interface ServiceOnAddress {
 export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
   const nodes = electionNodes(inputs.nodes);
   const skipped: SkippedService[] = [];
+  const byAddress = servicesByAddress(inputs, nodes, skipped);
+
+  const self = nodes.get(inputs.nodeName);
+  const announcers = new Map<string, string | undefined>();
+  const announced: string[] = [];
+  const builder: RuleBuilder | undefined =
+    self === undefined ? undefined : { inputs, self, nodes, rules: [], probes: new Map(), taken: new Map(), skipped };
+  for (const [address, services] of [...byAddress].sort(([a], [b]) => compareIPv4(a, b))) {
+    const shared = services.map((s) => s.candidates).reduce((acc, c) => new Set([...acc].filter((n) => c.has(n))));
+    const announcer = electAnnouncer(address, shared);
+    announcers.set(address, announcer);
+    if (announcer !== inputs.nodeName || builder === undefined) continue;
+    announced.push(address);
+    if (inputs.announceOnly) continue;
+    for (const s of services) addForwardingRules(address, s, builder);
+  }
+  const rules = builder?.rules ?? [];
+  rules.sort((a, b) => compareIPv4(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
+  return { plan: { announced, rules }, probes: [...(builder?.probes.values() ?? [])], announcers, skipped };
+}
+
+/** Our announceable Services' IPv4 addresses -> the Services on each, in Service-key order; the rest go to skipped. */
+function servicesByAddress(
+  inputs: SpeakerInputs, nodes: ReadonlyMap<string, ElectionNode>, skipped: SkippedService[],
+): Map<string, ServiceOnAddress[]> {
   const byAddress = new Map<string, ServiceOnAddress[]>();
   for (const svc of [...inputs.services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)))) {
     if (!announceable(svc, inputs.classOptions)) continue;
@@ -120,50 +145,50 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
       byAddress.set(address, list);
     }
   }
+  return byAddress;
+}
 
-  const self = nodes.get(inputs.nodeName);
-  const announcers = new Map<string, string | undefined>();
-  const announced: string[] = [];
-  const rules: ForwardingRule[] = [];
-  const probes = new Map<string, ProbeTarget>();
-  const taken = new Map<string, string>();
-  for (const [address, services] of [...byAddress].sort(([a], [b]) => compareIPv4(a, b))) {
-    const shared = services.map((s) => s.candidates).reduce((acc, c) => new Set([...acc].filter((n) => c.has(n))));
-    const announcer = electAnnouncer(address, shared);
-    announcers.set(address, announcer);
-    if (announcer !== inputs.nodeName || self === undefined) continue;
-    announced.push(address);
-    if (inputs.announceOnly) continue;
-    for (const s of services) {
-      for (const port of s.spec.ports) {
-        if (port.protocol === "SCTP") {
-          skipped.push({ service: s.key, kind: "forwarding", reason: `port ${port.port}/SCTP: the nftables data path forwards TCP and UDP only` });
-          continue;
-        }
-        const ruleKey = `${address}/${port.protocol}/${port.port}`;
-        const owner = taken.get(ruleKey);
-        if (owner !== undefined) {
-          skipped.push({ service: s.key, kind: "forwarding", reason: `${ruleKey} is already forwarded for ${owner}` });
-          continue;
-        }
-        taken.set(ruleKey, s.key);
-        const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers, settledNodePorts: inputs.settledNodePorts });
-        for (const probe of backends.flatMap((b) => (b.probe === undefined ? [] : [b.probe]))) probes.set(probeKey(probe), probe);
-        rules.push({
-          vip: address,
-          protocol: port.protocol,
-          port: port.port,
-          destinations: sortDestinations(backends.filter((b) => b.probe === undefined || inputs.isHealthy(b.probe)).map((b) => b.destination)),
-          clientIPAffinity: s.spec.sessionAffinity.type === "ClientIP",
-          masquerade: s.spec.externalTrafficPolicy === "Cluster",
-          sourceRanges: s.spec.sourceRanges.filter((r) => !r.includes(":")),
-          service: s.key,
-        });
-      }
+/** What the announcer accumulates over its addresses: the rules, the probes gating them, and which Service owns each rule. */
+interface RuleBuilder {
+  readonly inputs: SpeakerInputs;
+  readonly self: ElectionNode;
+  readonly nodes: ReadonlyMap<string, ElectionNode>;
+  readonly rules: ForwardingRule[];
+  /** probeKey -> probe. */
+  readonly probes: Map<string, ProbeTarget>;
+  /** `address/protocol/port` -> the Service key that forwards it (first in Service-key order wins). */
+  readonly taken: Map<string, string>;
+  readonly skipped: SkippedService[];
+}
+
+/** One ForwardingRule per port of a Service on an address this node announces. */
+function addForwardingRules(address: string, s: ServiceOnAddress, b: RuleBuilder): void {
+  const { inputs, self, nodes } = b;
+  for (const port of s.spec.ports) {
+    if (port.protocol === "SCTP") {
+      b.skipped.push({ service: s.key, kind: "forwarding", reason: `port ${port.port}/SCTP: the nftables data path forwards TCP and UDP only` });
+      continue;
     }
+    const ruleKey = `${address}/${port.protocol}/${port.port}`;
+    const owner = b.taken.get(ruleKey);
+    if (owner !== undefined) {
+      b.skipped.push({ service: s.key, kind: "forwarding", reason: `${ruleKey} is already forwarded for ${owner}` });
+      continue;
+    }
+    b.taken.set(ruleKey, s.key);
+    const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers, settledNodePorts: inputs.settledNodePorts });
+    for (const probe of backends.flatMap((x) => (x.probe === undefined ? [] : [x.probe]))) b.probes.set(probeKey(probe), probe);
+    b.rules.push({
+      vip: address,
+      protocol: port.protocol,
+      port: port.port,
+      destinations: sortDestinations(backends.filter((x) => x.probe === undefined || inputs.isHealthy(x.probe)).map((x) => x.destination)),
+      clientIPAffinity: s.spec.sessionAffinity.type === "ClientIP",
+      masquerade: s.spec.externalTrafficPolicy === "Cluster",
+      sourceRanges: s.spec.sourceRanges.filter((r) => !r.includes(":")),
+      service: s.key,
+    });
   }
-  rules.sort((a, b) => compareIPv4(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
-  return { plan: { announced, rules }, probes: [...probes.values()], announcers, skipped };
 }
 
 function announceable(svc: V1Service, classOptions: ClassOptions): boolean {

@@ -38,10 +38,35 @@ export interface SpeakerRuntime {
 }
 
 export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime, signal: AbortSignal): Promise<void> {
-  const { kubeConfig, logger, clock } = runtime;
+  const { logger } = runtime;
   const metrics = new SpeakerMetrics();
   await warnIfNotForwarding(config, logger);
   const secret = config.heartbeatSecretFile ? new Uint8Array(await readFile(config.heartbeatSecretFile)) : undefined;
+  const s = buildSpeaker(config, runtime, metrics, secret);
+  const server = await startHttpServer({
+    host: config.metricsHost,
+    port: config.metricsPort,
+    registry: metrics.registry,
+    health: { live: () => true, ready: () => s.ready() },
+  });
+  try {
+    logger.info({ node: config.nodeName, announceOnly: config.announceOnly, class: config.classOptions }, "speaker starting");
+    await s.start();
+    logger.info("speaker running");
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      else signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+  } finally {
+    await s.stop();
+    server.close();
+    logger.info("speaker stopped: rules removed, addresses withdrawn");
+  }
+}
+
+/** The Speaker over the real parts (not started). */
+function buildSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime, metrics: SpeakerMetrics, secret: Uint8Array | undefined): Speaker {
+  const { kubeConfig, logger, clock } = runtime;
   // The parts below report changes to the speaker, which is built from them: bind late.
   const wake = { speaker: undefined as Speaker | undefined };
   const schedule = (): void => wake.speaker?.schedule();
@@ -91,25 +116,7 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
     settleMs: config.peerTimeoutMs,
   });
   wake.speaker = s;
-  const server = await startHttpServer({
-    host: config.metricsHost,
-    port: config.metricsPort,
-    registry: metrics.registry,
-    health: { live: () => true, ready: () => s.ready() },
-  });
-  try {
-    logger.info({ node: config.nodeName, announceOnly: config.announceOnly, class: config.classOptions }, "speaker starting");
-    await s.start();
-    logger.info("speaker running");
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) resolve();
-      else signal.addEventListener("abort", () => resolve(), { once: true });
-    });
-  } finally {
-    await s.stop();
-    server.close();
-    logger.info("speaker stopped: rules removed, addresses withdrawn");
-  }
+  return s;
 }
 
 /** Cluster policy forwards to other nodes; without IPv4 forwarding the kernel drops those packets silently. */

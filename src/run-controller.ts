@@ -77,47 +77,11 @@ export async function runController(
     instance: config.instance,
     onDropped: () => metrics.eventsDroppedTotal.inc(),
   });
-  const lead = async (leading: AbortSignal): Promise<void> => {
-    state.leading = true;
-    state.standingBy = false;
-    metrics.isLeader.set(1);
-    const controller = new ServiceController({
-      caches: kubeCacheFactory({
-        kubeConfig,
-        logger,
-        clock,
-        metrics,
-        watchdogMs: config.watchdogMs,
-        watchInactivityMs: config.watchInactivityMs,
-      }),
-      writer: new KubeServiceWriter(rest),
-      events,
-      provider: runtime.provider,
-      metrics,
-      logger,
-      clock,
-      clusterId: config.clusterId,
-      classOptions: config.classOptions,
-      workers: config.workers,
-      driftPeriodMs: config.driftPeriodMs,
-      onSynced: () => {
-        state.synced = true;
-      },
-      resync: runtime.resync,
-    });
-    try {
-      await controller.run(leading);
-      await events.flush();
-    } finally {
-      state.leading = false;
-      state.synced = false;
-      metrics.isLeader.set(0);
-    }
-  };
+  const wiring: Wiring = { config, runtime, kubeConfig, rest, events, state };
 
   const le = config.leaderElection;
   if (!le) {
-    await lead(signal);
+    await lead(wiring, signal);
     return "stopped";
   }
   state.standingBy = true;
@@ -132,5 +96,55 @@ export async function runController(
     renewDeadlineMs: le.renewDeadlineMs,
     retryPeriodMs: le.retryPeriodMs,
   });
-  return elector.run(signal, lead);
+  return elector.run(signal, (leading) => lead(wiring, leading));
+}
+
+/** What every term of leadership shares: one REST client and one event recorder for the process. */
+interface Wiring {
+  readonly config: ControllerConfig;
+  readonly runtime: ControllerRuntime;
+  readonly kubeConfig: PooledKubeConfig;
+  readonly rest: KubeRest;
+  readonly events: KubeEventRecorder;
+  readonly state: ControllerState;
+}
+
+/** One term of leadership: a fresh controller (and caches) running until `leading` aborts. */
+async function lead({ config, runtime, kubeConfig, rest, events, state }: Wiring, leading: AbortSignal): Promise<void> {
+  const { logger, clock, metrics } = runtime;
+  state.leading = true;
+  state.standingBy = false;
+  metrics.isLeader.set(1);
+  const controller = new ServiceController({
+    caches: kubeCacheFactory({
+      kubeConfig,
+      logger,
+      clock,
+      metrics,
+      watchdogMs: config.watchdogMs,
+      watchInactivityMs: config.watchInactivityMs,
+    }),
+    writer: new KubeServiceWriter(rest),
+    events,
+    provider: runtime.provider,
+    metrics,
+    logger,
+    clock,
+    clusterId: config.clusterId,
+    classOptions: config.classOptions,
+    workers: config.workers,
+    driftPeriodMs: config.driftPeriodMs,
+    onSynced: () => {
+      state.synced = true;
+    },
+    resync: runtime.resync,
+  });
+  try {
+    await controller.run(leading);
+    await events.flush();
+  } finally {
+    state.leading = false;
+    state.synced = false;
+    metrics.isLeader.set(0);
+  }
 }

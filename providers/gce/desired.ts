@@ -124,54 +124,82 @@ export interface DesiredInputs {
   readonly ipAddress: string | undefined;
 }
 
+/** Zone -> instance URLs, in the order the instances come (nodeInstances sorts them). */
+function instanceUrlsByZone(instances: readonly GceNodeInstance[]): Map<string, string[]> {
+  const byZone = new Map<string, string[]>();
+  for (const i of instances) {
+    byZone.set(i.zone, [...(byZone.get(i.zone) ?? []), instanceUrl(i.project, i.zone, i.instance)]);
+  }
+  return byZone;
+}
+
+function desiredHealthCheck(owner: Owner, name: string, port: number): Owned<IHealthCheck> {
+  return {
+    owner,
+    resource: {
+      name,
+      description: descriptionFor(owner),
+      type: "HTTP",
+      httpHealthCheck: { port, requestPath: "/healthz" },
+      ...HEALTH_CHECK_DEFAULTS,
+    },
+  };
+}
+
+function desiredHealthCheckFirewall(owner: Owner, name: string, port: number, network: string, location: GceLocation): Owned<IFirewall> {
+  return {
+    owner,
+    resource: {
+      name,
+      description: descriptionFor(owner),
+      network,
+      direction: "INGRESS",
+      sourceRanges: [...location.healthCheckSourceRanges].sort(),
+      allowed: [{ IPProtocol: "tcp", ports: [String(port)] }],
+      targetTags: [...location.nodeTags].sort(),
+    },
+  };
+}
+
+function desiredForwardingRule(inputs: DesiredInputs, name: string, network: string): IForwardingRule {
+  const { spec, config, location } = inputs;
+  const ports = [...new Set(spec.ports.map((p) => p.port))].sort((a, b) => a - b);
+  const allPorts = ports.length > MAX_FORWARDING_RULE_PORTS;
+  return {
+    name,
+    description: descriptionFor({ kind: "service", id: spec.id }),
+    ...(inputs.ipAddress !== undefined ? { IPAddress: inputs.ipAddress } : {}),
+    IPProtocol: config.protocol,
+    loadBalancingScheme: "INTERNAL",
+    backendService: backendServiceUrl(location.project, location.region, name),
+    ...(allPorts ? { allPorts: true } : { ports: ports.map(String) }),
+    network,
+    subnetwork: inputs.subnetwork,
+    allowGlobalAccess: config.allowGlobalAccess,
+  };
+}
+
 export function desiredLoadBalancer(inputs: DesiredInputs): DesiredLoadBalancer {
   const { spec, config, location } = inputs;
   const id = spec.id;
   const name = lbName(id);
-  const { project, region } = location;
+  const { project } = location;
   const policy = spec.externalTrafficPolicy;
   const serviceOwner: Owner = { kind: "service", id };
   const hcOwner: Owner = policy === "Local" ? serviceOwner : { kind: "cluster", clusterId: id.clusterId };
   const hcName = healthCheckName(id, policy);
   const hcPort = healthCheckPort(spec);
   const groupName = instanceGroupName(id.clusterId);
-
-  const instanceGroups = new Map<string, string[]>();
-  for (const i of inputs.instances) {
-    instanceGroups.set(i.zone, [...(instanceGroups.get(i.zone) ?? []), instanceUrl(i.project, i.zone, i.instance)]);
-  }
+  const instanceGroups = instanceUrlsByZone(inputs.instances);
   const zones = [...instanceGroups.keys()].sort();
-
-  const ports = [...new Set(spec.ports.map((p) => p.port))].sort((a, b) => a - b);
-  const allPorts = ports.length > MAX_FORWARDING_RULE_PORTS;
   const network = networkUrl(location);
 
   return {
     name,
     instanceGroupName: groupName,
     instanceGroups,
-    healthCheck: {
-      owner: hcOwner,
-      resource: {
-        name: hcName,
-        description: descriptionFor(hcOwner),
-        type: "HTTP",
-        httpHealthCheck: { port: hcPort, requestPath: "/healthz" },
-        ...HEALTH_CHECK_DEFAULTS,
-      },
-    },
-    healthCheckFirewall: {
-      owner: hcOwner,
-      resource: {
-        name: healthCheckFirewallName(id, policy),
-        description: descriptionFor(hcOwner),
-        network,
-        direction: "INGRESS",
-        sourceRanges: [...location.healthCheckSourceRanges].sort(),
-        allowed: [{ IPProtocol: "tcp", ports: [String(hcPort)] }],
-        targetTags: [...location.nodeTags].sort(),
-      },
-    },
+    healthCheck: desiredHealthCheck(hcOwner, hcName, hcPort),
+    healthCheckFirewall: desiredHealthCheckFirewall(hcOwner, healthCheckFirewallName(id, policy), hcPort, network, location),
     backendService: {
       name,
       description: descriptionFor(serviceOwner),
@@ -181,18 +209,7 @@ export function desiredLoadBalancer(inputs: DesiredInputs): DesiredLoadBalancer 
       backends: zones.map((z) => ({ group: instanceGroupUrl(project, z, groupName) })),
       sessionAffinity: spec.sessionAffinity.type === "ClientIP" ? "CLIENT_IP" : "NONE",
     },
-    forwardingRule: {
-      name,
-      description: descriptionFor(serviceOwner),
-      ...(inputs.ipAddress !== undefined ? { IPAddress: inputs.ipAddress } : {}),
-      IPProtocol: config.protocol,
-      loadBalancingScheme: "INTERNAL",
-      backendService: backendServiceUrl(project, region, name),
-      ...(allPorts ? { allPorts: true } : { ports: ports.map(String) }),
-      network,
-      subnetwork: inputs.subnetwork,
-      allowGlobalAccess: config.allowGlobalAccess,
-    },
+    forwardingRule: desiredForwardingRule(inputs, name, network),
   };
 }
 

@@ -40,16 +40,22 @@ export function healthCheckUpdate(current: IHealthCheck, desired: IHealthCheck):
     healthyThreshold: Math.max(current.healthyThreshold ?? 0, HEALTH_CHECK_DEFAULTS.healthyThreshold),
     unhealthyThreshold: Math.max(current.unhealthyThreshold ?? 0, HEALTH_CHECK_DEFAULTS.unhealthyThreshold),
   };
-  const same =
-    upper(current.type) === upper(desired.type) &&
+  return sameProbe(current, desired) && sameParameters(current, merged) ? undefined : merged;
+}
+
+/** What is probed: type, port, path (Compute's default path is "/") and our description. */
+function sameProbe(current: IHealthCheck, desired: IHealthCheck): boolean {
+  return upper(current.type) === upper(desired.type) &&
     current.httpHealthCheck?.port === desired.httpHealthCheck?.port &&
     (current.httpHealthCheck?.requestPath ?? "/") === desired.httpHealthCheck?.requestPath &&
-    (current.description ?? "") === desired.description &&
-    current.checkIntervalSec === merged.checkIntervalSec &&
+    (current.description ?? "") === desired.description;
+}
+
+function sameParameters(current: IHealthCheck, merged: IHealthCheck): boolean {
+  return current.checkIntervalSec === merged.checkIntervalSec &&
     current.timeoutSec === merged.timeoutSec &&
     current.healthyThreshold === merged.healthyThreshold &&
     current.unhealthyThreshold === merged.unhealthyThreshold;
-  return same ? undefined : merged;
 }
 
 export function backendServiceDiffers(current: IBackendService, desired: IBackendService): boolean {
@@ -90,15 +96,20 @@ function allowedKey(allowed: IFirewall["allowed"]): string[] {
   return (allowed ?? []).map((a) => `${(a.IPProtocol ?? "").toLowerCase()}:${[...(a.ports ?? [])].sort().join(",")}`);
 }
 
+/** Source, destination and target lists compared as sets; absent is empty. */
+function sameFirewallRanges(current: IFirewall, desired: IFirewall): boolean {
+  return sameSet(current.sourceRanges ?? [], desired.sourceRanges ?? []) &&
+    sameSet(current.destinationRanges ?? [], desired.destinationRanges ?? []) &&
+    sameSet(current.targetTags ?? [], desired.targetTags ?? []);
+}
+
 /** The fields we manage, when any differs (the PATCH body); undefined when equal. */
 export function firewallPatch(current: IFirewall, desired: IFirewall): IFirewall | undefined {
   const same =
     (current.description ?? "") === desired.description &&
     sameResource(current.network, desired.network) &&
     upper(current.direction ?? "INGRESS") === upper(desired.direction) &&
-    sameSet(current.sourceRanges ?? [], desired.sourceRanges ?? []) &&
-    sameSet(current.destinationRanges ?? [], desired.destinationRanges ?? []) &&
-    sameSet(current.targetTags ?? [], desired.targetTags ?? []) &&
+    sameFirewallRanges(current, desired) &&
     sameSet(allowedKey(current.allowed), allowedKey(desired.allowed)) &&
     !current.disabled;
   if (same) return undefined;

@@ -92,6 +92,20 @@ export class GceDeployer {
     await this.ensureHealthCheck(desired.healthCheck, observed.healthCheck, signal);
     await this.ensureFirewall(desired.healthCheckFirewall, observed.healthCheckFirewall, signal);
 
+    const ip = await this.convergeRuleAndBackendService(desired, observed, signal);
+
+    const traffic: Owned<IFirewall> = { owner, resource: desiredTrafficFirewall({ spec, config, location: this.location }, ip) };
+    await this.ensureFirewall(traffic, observed.trafficFirewall, signal);
+    await this.cleanUp(id, desired, observed, signal);
+    return { ip };
+  }
+
+  /**
+   * Steps 4 to 6: a forwarding rule whose immutable fields differ is deleted before the backend-service update (so a
+   * TCP<->UDP change succeeds), then the backend service, then the rule is created when missing. Returns its IP.
+   */
+  private async convergeRuleAndBackendService(desired: DesiredLoadBalancer, observed: Observed, signal: AbortSignal): Promise<string> {
+    const name = desired.name;
     let rule = observed.forwardingRule;
     const changed = rule ? forwardingRuleChanges(rule, desired.forwardingRule) : [];
     if (changed.length > 0) {
@@ -107,11 +121,7 @@ export class GceDeployer {
     }
     const ip = rule?.IPAddress;
     if (!ip) throw new LbOperatorError(`forwarding rule ${name} has no IP address`);
-
-    const traffic: Owned<IFirewall> = { owner, resource: desiredTrafficFirewall({ spec, config, location: this.location }, ip) };
-    await this.ensureFirewall(traffic, observed.trafficFirewall, signal);
-    await this.cleanUp(id, desired, observed, signal);
-    return { ip };
+    return ip;
   }
 
   async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {

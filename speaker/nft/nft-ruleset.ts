@@ -70,6 +70,17 @@ export function renderRuleset(plan: DataPlan, options: RenderOptions = {}): stri
     `delete table ip ${table}`,
     `table ip ${table} {`,
     `  ${comment("lb-operator speaker data path, replaced as a whole on every change")}`,
+    ...renderSets(rules, vips),
+    ...renderFixedChains(),
+    ...rules.flatMap(renderRuleChains),
+    "}",
+  ];
+  return `${out.join("\n")}\n`;
+}
+
+/** The sets and verdict maps the fixed chains look packets up in. */
+function renderSets(rules: readonly CheckedRule[], vips: readonly string[]): string[] {
+  return [
     ...set("forwarded-vips", "ipv4_addr", vips),
     ...set(
       "vip-ports",
@@ -87,6 +98,12 @@ export function renderRuleset(plan: DataPlan, options: RenderOptions = {}): stri
       rules.filter((r) => r.rule.masquerade).map((r) => r.key),
     ),
     ...set("hairpin", "ipv4_addr . ipv4_addr", hairpinPairs(rules)),
+  ];
+}
+
+/** The hook chains and the VIP guard: the same for every plan, they reach the rules only through the sets. */
+function renderFixedChains(): string[] {
+  return [
     ...chain("filter-prerouting", [
       "type filter hook prerouting priority dstnat - 10; policy accept;",
       "ip daddr @forwarded-vips jump vip-guard",
@@ -122,10 +139,7 @@ export function renderRuleset(plan: DataPlan, options: RenderOptions = {}): stri
       // Only connections to our VIPs: any other DNAT to a source's own address is not ours (kube-proxy masquerades its own).
       'ct status dnat ct original ip daddr @forwarded-vips ip saddr . ip daddr @hairpin oifname != "lo" masquerade',
     ]),
-    ...rules.flatMap(renderRuleChains),
-    "}",
   ];
-  return `${out.join("\n")}\n`;
 }
 
 /** The script that removes our table, succeeding also when it does not exist (nft 1.0.6 has no `destroy`). */

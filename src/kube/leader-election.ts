@@ -91,7 +91,7 @@ export class LeaderElector {
 
   /** One attempt; true when we hold the Lease afterwards. Errors count as "not now". */
   async tryAcquireOrRenew(): Promise<boolean> {
-    const { coordination, namespace, name, identity, clock, logger } = this.options;
+    const { coordination, namespace, name, clock, logger } = this.options;
     const now = clock.now();
     let lease: V1Lease;
     try {
@@ -108,16 +108,31 @@ export class LeaderElector {
         ),
       );
     }
+    this.observe(lease, now);
+    if (this.heldByAnother(lease, now)) return false;
+    return this.takeOrRenew(lease, now);
+  }
+
+  /** The holder's duration runs from when we first saw the Lease's current version, on our own clock. */
+  private observe(lease: V1Lease, now: number): void {
     const version = lease.metadata?.resourceVersion;
     if (version !== this.observedVersion) {
       this.observedVersion = version;
       this.observedAt = now;
     }
+  }
+
+  private heldByAnother(lease: V1Lease, now: number): boolean {
     const holder = lease.spec?.holderIdentity ?? "";
     // Judge the holder by the duration it wrote, as client-go does, but measured on our own clock.
     const durationMs = (lease.spec?.leaseDurationSeconds ?? this.leaseDurationMs / 1000) * 1000;
-    const held = holder !== "" && holder !== identity && now < this.observedAt + durationMs;
-    if (held) return false;
+    return holder !== "" && holder !== this.options.identity && now < this.observedAt + durationMs;
+  }
+
+  /** Replaces a Lease that is free, expired or ours: a renewal keeps acquireTime and the transition count. */
+  private async takeOrRenew(lease: V1Lease, now: number): Promise<boolean> {
+    const { coordination, namespace, name, identity } = this.options;
+    const holder = lease.spec?.holderIdentity ?? "";
     const transitions = lease.spec?.leaseTransitions ?? 0;
     const acquiredAt = holder === identity && lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).getTime() : now;
     const body: V1Lease = {

@@ -1,7 +1,7 @@
 import type { V1LoadBalancerStatus, V1Service } from "@kubernetes/client-node";
 import { KubeApiError } from "../errors.js";
 import { isNotFound } from "./api-error.js";
-import type { KubeRest } from "./kube-rest.js";
+import type { KubeRest, PatchType } from "./kube-rest.js";
 
 /**
  * The narrow port through which the controller changes Services (MetalLB's `service` interface,
@@ -92,10 +92,7 @@ export class KubeServiceWriter implements ServiceWriter {
     svc: V1Service,
     { body, action, status = false, goneIsSuccess = false, merge = false, returnObject = false }: WriteOptions,
   ): Promise<unknown> {
-    const name = svc.metadata?.name ?? "";
-    const namespace = svc.metadata?.namespace ?? "default";
-    const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}${status ? "/status" : ""}`;
-    const type = merge ? "application/merge-patch+json" : "application/strategic-merge-patch+json";
+    const { name, namespace, path, type } = patchRequest(svc, status, merge);
     try {
       if (returnObject) return await this.rest.patchForObject(path, body, type);
       await this.rest.patch(path, body, type);
@@ -106,4 +103,15 @@ export class KubeServiceWriter implements ServiceWriter {
       throw new KubeApiError(`${action} ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`, code, { cause: err });
     }
   }
+}
+
+/** The Service's (or its status subresource's) path and the patch content type. */
+function patchRequest(
+  svc: V1Service, status: boolean, merge: boolean,
+): { readonly name: string; readonly namespace: string; readonly path: string; readonly type: PatchType } {
+  const name = svc.metadata?.name ?? "";
+  const namespace = svc.metadata?.namespace ?? "default";
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(name)}${status ? "/status" : ""}`;
+  const type = merge ? "application/merge-patch+json" : "application/strategic-merge-patch+json";
+  return { name, namespace, path, type };
 }

@@ -76,26 +76,55 @@ function resolvePorts(slice: V1EndpointSlice, ports: readonly PortSpec[]): Map<s
 }
 
 function addEndpoint(byIP: Map<string, Candidate>, endpoint: V1Endpoint, resolved: ReadonlyMap<string, number>, addressType: string): void {
+  const address = endpointAddress(endpoint, addressType);
+  if (address === undefined) return;
+  const key = formatIP(address);
+  const existing = byIP.get(key);
+  if (existing === undefined) byIP.set(key, newCandidate(address, endpoint, resolved));
+  else mergeEndpoint(existing, endpoint, resolved);
+}
+
+/** The endpoint's address when it is of the slice's family. */
+function endpointAddress(endpoint: V1Endpoint, addressType: string): IPAddress | undefined {
   // All addresses of an endpoint are fungible; kube-proxy uses only the first.
   const first = endpoint.addresses[0];
   const address = first === undefined ? undefined : parseIP(first);
-  if (address === undefined || ipFamilyOf(address) !== addressType) return;
-  const ready = endpoint.conditions?.ready ?? true;
-  const serving = endpoint.conditions?.serving ?? true;
-  const terminating = endpoint.conditions?.terminating ?? false;
-  const key = formatIP(address);
-  const existing = byIP.get(key);
-  if (existing === undefined) {
-    const ports = new Map(resolved);
-    byIP.set(key, { address, ports, nodeName: endpoint.nodeName, zone: endpoint.zone, ready, serving, terminating });
-    return;
-  }
+  return address === undefined || ipFamilyOf(address) !== addressType ? undefined : address;
+}
+
+// Conditions as kube-proxy reads them: ready and serving default to true when unset, terminating to false.
+function isReady(endpoint: V1Endpoint): boolean {
+  return endpoint.conditions?.ready ?? true;
+}
+
+function isServing(endpoint: V1Endpoint): boolean {
+  return endpoint.conditions?.serving ?? true;
+}
+
+function isTerminating(endpoint: V1Endpoint): boolean {
+  return endpoint.conditions?.terminating ?? false;
+}
+
+function newCandidate(address: IPAddress, endpoint: V1Endpoint, resolved: ReadonlyMap<string, number>): Candidate {
+  return {
+    address,
+    ports: new Map(resolved),
+    nodeName: endpoint.nodeName,
+    zone: endpoint.zone,
+    ready: isReady(endpoint),
+    serving: isServing(endpoint),
+    terminating: isTerminating(endpoint),
+  };
+}
+
+/** The same IP in a later slice: ports the earlier slices did not resolve, unset locality filled, flags OR-ed. */
+function mergeEndpoint(existing: Candidate, endpoint: V1Endpoint, resolved: ReadonlyMap<string, number>): void {
   for (const [name, port] of resolved) if (!existing.ports.has(name)) existing.ports.set(name, port);
   existing.nodeName ??= endpoint.nodeName;
   existing.zone ??= endpoint.zone;
-  existing.ready ||= ready;
-  existing.serving ||= serving;
-  existing.terminating ||= terminating;
+  existing.ready ||= isReady(endpoint);
+  existing.serving ||= isServing(endpoint);
+  existing.terminating ||= isTerminating(endpoint);
 }
 
 function toPodEndpoint(c: Candidate, ports: readonly PortSpec[]): PodEndpoint {

@@ -3,7 +3,7 @@
  * k8s.io/cloud-provider service controller (wantsLoadBalancer, needsCleanup, needsUpdate, portsEqualForLB), with
  * loadBalancerClass support (KEP-1959) added, since upstream ignores every Service that sets a class.
  */
-import type { V1Service, V1ServicePort } from "@kubernetes/client-node";
+import type { V1Service, V1ServicePort, V1ServiceSpec } from "@kubernetes/client-node";
 import { LOAD_BALANCER_FINALIZERS, OWNER_FINALIZER } from "./annotations.js";
 
 export interface ClassOptions {
@@ -80,22 +80,41 @@ export function needsUpdate(oldSvc: V1Service, newSvc: V1Service, opts: ClassOpt
   return specChanged(oldSvc, newSvc) || metadataChanged(oldSvc, newSvc);
 }
 
+// The spec fields are compared in three plain boolean groups, not through a table or a serialisation: this runs
+// for every Service update the informer delivers, so it allocates nothing and stops at the first difference.
 function specChanged(oldSvc: V1Service, newSvc: V1Service): boolean {
   const o = oldSvc.spec ?? {};
   const n = newSvc.spec ?? {};
+  return frontendChanged(o, n) || addressingChanged(o, n) || backendsChanged(o, n);
+}
+
+/** What clients reach and how they are spread: type, source ranges, ports, session affinity and its timeout. */
+function frontendChanged(o: V1ServiceSpec, n: V1ServiceSpec): boolean {
   return (
     o.type !== n.type ||
     !sameStrings(o.loadBalancerSourceRanges, n.loadBalancerSourceRanges) ||
     !portsEqualForLB(o.ports ?? [], n.ports ?? []) ||
     o.sessionAffinity !== n.sessionAffinity ||
-    o.sessionAffinityConfig?.clientIP?.timeoutSeconds !== n.sessionAffinityConfig?.clientIP?.timeoutSeconds ||
+    o.sessionAffinityConfig?.clientIP?.timeoutSeconds !== n.sessionAffinityConfig?.clientIP?.timeoutSeconds
+  );
+}
+
+/** Which addresses, of how many families, by which implementation: loadBalancerIP, externalIPs, ipFamilies, class. */
+function addressingChanged(o: V1ServiceSpec, n: V1ServiceSpec): boolean {
+  return (
     (o.loadBalancerIP ?? "") !== (n.loadBalancerIP ?? "") ||
     !sameStrings(o.externalIPs, n.externalIPs) ||
+    (o.ipFamilies?.length ?? 0) !== (n.ipFamilies?.length ?? 0) ||
+    (o.loadBalancerClass ?? "") !== (n.loadBalancerClass ?? "")
+  );
+}
+
+/** Where traffic goes: externalTrafficPolicy, healthCheckNodePort, allocateLoadBalancerNodePorts (pod mode). */
+function backendsChanged(o: V1ServiceSpec, n: V1ServiceSpec): boolean {
+  return (
     o.externalTrafficPolicy !== n.externalTrafficPolicy ||
     (o.healthCheckNodePort ?? 0) !== (n.healthCheckNodePort ?? 0) ||
-    (o.ipFamilies?.length ?? 0) !== (n.ipFamilies?.length ?? 0) ||
-    o.allocateLoadBalancerNodePorts !== n.allocateLoadBalancerNodePorts ||
-    (o.loadBalancerClass ?? "") !== (n.loadBalancerClass ?? "")
+    o.allocateLoadBalancerNodePorts !== n.allocateLoadBalancerNodePorts
   );
 }
 

@@ -15,7 +15,7 @@ import {
   CreateLoadBalancerCommand, CreateLoadBalancerListenersCommand, CreateLoadBalancerPolicyCommand, DeleteLoadBalancerCommand,
   DeleteLoadBalancerListenersCommand, DeregisterInstancesFromLoadBalancerCommand, DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand, DescribeTagsCommand, DetachLoadBalancerFromSubnetsCommand, ModifyLoadBalancerAttributesCommand,
-  RegisterInstancesWithLoadBalancerCommand, SetLoadBalancerPoliciesForBackendServerCommand, type Listener, type LoadBalancerDescription,
+  RegisterInstancesWithLoadBalancerCommand, SetLoadBalancerPoliciesForBackendServerCommand, type HealthCheck, type Listener, type LoadBalancerDescription,
 } from "@aws-sdk/client-elastic-load-balancing";
 import type { Logger } from "pino";
 import { InvalidSpecError, LbOperatorError } from "../../../src/errors.js";
@@ -49,27 +49,46 @@ export interface ClbDeployerOptions {
 
 const SCHEMES: readonly Scheme[] = ["internet-facing", "internal"];
 
+interface DesiredClb {
+  readonly listeners: Listener[];
+  readonly healthCheck: HealthCheck;
+  readonly subnets: string[];
+  readonly securityGroups: string[];
+  readonly tags: Record<string, string>;
+  readonly name: string;
+}
+
+/** Validates everything before the first write, so bad input leaves no partial load balancer. */
+function desiredClb(input: DeployInput): DesiredClb {
+  const { spec, config, env } = input;
+  const id = spec.id;
+  if (spec.backends.mode !== "nodePort") {
+    throw new InvalidSpecError("spec.allocateLoadBalancerNodePorts", "a classic ELB targets instances on NodePorts; pod mode needs an NLB with ip targets");
+  }
+  const listeners = desiredListeners(spec.ports, config);
+  const firstPort = spec.ports[0];
+  const firstNodePort = firstPort?.nodePort;
+  if (!firstPort || firstNodePort === undefined) throw new InvalidSpecError("spec.ports", "a classic ELB needs a port with a NodePort");
+  const settings = healthCheckFor("clb", "instance", spec, config, firstPort);
+  const healthCheck = desiredHealthCheck(settings, classicHealthTarget(settings, firstNodePort));
+  if (env.subnets.length === 0) throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, "no subnet found for the load balancer");
+  return {
+    listeners,
+    healthCheck,
+    subnets: env.subnets.map((s) => s.id),
+    securityGroups: [...new Set([...input.securityGroupIds, ...config.extraSecurityGroups])],
+    tags: { ...config.additionalTags, ...ownershipTags(id, CLB_RESOURCE) },
+    name: loadBalancerName(id, "clb", config.scheme),
+  };
+}
+
 export class ClbDeployer implements LoadBalancerDeployer {
   constructor(private readonly options: ClbDeployerOptions) {}
 
   async ensure(input: DeployInput, signal: AbortSignal): Promise<{ readonly dnsName: string }> {
     const { spec, config, env } = input;
     const id = spec.id;
-    // Validate everything before the first write, so bad input leaves no partial load balancer.
-    if (spec.backends.mode !== "nodePort") {
-      throw new InvalidSpecError("spec.allocateLoadBalancerNodePorts", "a classic ELB targets instances on NodePorts; pod mode needs an NLB with ip targets");
-    }
-    const listeners = desiredListeners(spec.ports, config);
-    const firstPort = spec.ports[0];
-    const firstNodePort = firstPort?.nodePort;
-    if (!firstPort || firstNodePort === undefined) throw new InvalidSpecError("spec.ports", "a classic ELB needs a port with a NodePort");
-    const settings = healthCheckFor("clb", "instance", spec, config, firstPort);
-    const healthCheck = desiredHealthCheck(settings, classicHealthTarget(settings, firstNodePort));
-    if (env.subnets.length === 0) throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, "no subnet found for the load balancer");
-    const subnets = env.subnets.map((s) => s.id);
-    const securityGroups = [...new Set([...input.securityGroupIds, ...config.extraSecurityGroups])];
-    const tags = { ...config.additionalTags, ...ownershipTags(id, CLB_RESOURCE) };
-    const name = loadBalancerName(id, "clb", config.scheme);
+    const { listeners, healthCheck, subnets, securityGroups, tags, name } = desiredClb(input);
 
     let lb = await this.describe(name, signal);
     if (!lb) {

@@ -109,6 +109,32 @@ export function healthCheckDiffers(current: HealthCheck | undefined, desired: He
     current.UnhealthyThreshold !== desired.UnhealthyThreshold;
 }
 
+type Attribute<K extends keyof LoadBalancerAttributes> = NonNullable<LoadBalancerAttributes[K]>;
+
+/** A disabled block ignores its timeout: AWS keeps a stale draining timeout around after disabling. */
+function drainingChange(
+  current: Attribute<"ConnectionDraining"> | undefined, draining: AwsServiceConfig["connectionDraining"],
+): Attribute<"ConnectionDraining"> | undefined {
+  const differs = (current?.Enabled ?? false) !== draining.enabled || (draining.enabled && current?.Timeout !== draining.timeoutSeconds);
+  if (!differs) return undefined;
+  return draining.enabled ? { Enabled: true, Timeout: draining.timeoutSeconds } : { Enabled: false };
+}
+
+/** A disabled block ignores its bucket and prefix, and an unset emit interval accepts whatever AWS defaulted to. */
+function accessLogDiffers(current: Attribute<"AccessLog"> | undefined, log: AwsServiceConfig["accessLog"]): boolean {
+  if ((current?.Enabled ?? false) !== log.enabled) return true;
+  if (!log.enabled) return false;
+  return (current?.S3BucketName ?? "") !== (log.bucket ?? "") || (current?.S3BucketPrefix ?? "") !== (log.prefix ?? "") ||
+    (log.emitIntervalMinutes !== undefined && current?.EmitInterval !== log.emitIntervalMinutes);
+}
+
+function accessLogChange(current: Attribute<"AccessLog"> | undefined, log: AwsServiceConfig["accessLog"]): Attribute<"AccessLog"> | undefined {
+  if (!accessLogDiffers(current, log)) return undefined;
+  return log.enabled
+    ? { Enabled: true, S3BucketName: log.bucket, S3BucketPrefix: log.prefix, EmitInterval: log.emitIntervalMinutes }
+    : { Enabled: false };
+}
+
 /**
  * Only the attribute blocks that differ, or undefined when none does. A disabled block ignores its other
  * fields (AWS keeps a stale draining timeout or bucket around after disabling), and an unset emit interval
@@ -116,27 +142,16 @@ export function healthCheckDiffers(current: HealthCheck | undefined, desired: He
  */
 export function attributeChanges(current: LoadBalancerAttributes | undefined, config: AwsServiceConfig): LoadBalancerAttributes | undefined {
   const changes: LoadBalancerAttributes = {};
-  const draining = config.connectionDraining;
-  const curDraining = current?.ConnectionDraining;
-  if ((curDraining?.Enabled ?? false) !== draining.enabled || (draining.enabled && curDraining?.Timeout !== draining.timeoutSeconds)) {
-    changes.ConnectionDraining = draining.enabled ? { Enabled: true, Timeout: draining.timeoutSeconds } : { Enabled: false };
-  }
+  const draining = drainingChange(current?.ConnectionDraining, config.connectionDraining);
+  if (draining) changes.ConnectionDraining = draining;
   if (current?.ConnectionSettings?.IdleTimeout !== config.idleTimeoutSeconds) {
     changes.ConnectionSettings = { IdleTimeout: config.idleTimeoutSeconds };
   }
   if ((current?.CrossZoneLoadBalancing?.Enabled ?? false) !== config.crossZone) {
     changes.CrossZoneLoadBalancing = { Enabled: config.crossZone };
   }
-  const log = config.accessLog;
-  const curLog = current?.AccessLog;
-  const logDiffers = (curLog?.Enabled ?? false) !== log.enabled || (log.enabled && (
-    (curLog?.S3BucketName ?? "") !== (log.bucket ?? "") || (curLog?.S3BucketPrefix ?? "") !== (log.prefix ?? "") ||
-    (log.emitIntervalMinutes !== undefined && curLog?.EmitInterval !== log.emitIntervalMinutes)));
-  if (logDiffers) {
-    changes.AccessLog = log.enabled
-      ? { Enabled: true, S3BucketName: log.bucket, S3BucketPrefix: log.prefix, EmitInterval: log.emitIntervalMinutes }
-      : { Enabled: false };
-  }
+  const accessLog = accessLogChange(current?.AccessLog, config.accessLog);
+  if (accessLog) changes.AccessLog = accessLog;
   return Object.keys(changes).length > 0 ? changes : undefined;
 }
 

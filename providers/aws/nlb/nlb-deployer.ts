@@ -69,17 +69,23 @@ interface Observed {
   readonly tags: ReadonlyMap<string, Record<string, string>>;
 }
 
-function toCurrentListener(l: Listener): CurrentListener {
+/** The groups a listener's only default action forwards to: none unless it has exactly one, of type forward. */
+function forwardedTargetGroups(l: Listener): string[] {
   const action = l.DefaultActions?.length === 1 ? l.DefaultActions[0] : undefined;
-  const weighted = action?.ForwardConfig?.TargetGroups?.flatMap((t) => (t.TargetGroupArn ? [t.TargetGroupArn] : [])) ?? [];
-  const single = action?.TargetGroupArn !== undefined ? [action.TargetGroupArn] : [];
+  if (action?.Type !== "forward") return [];
+  const weighted = action.ForwardConfig?.TargetGroups?.flatMap((t) => (t.TargetGroupArn ? [t.TargetGroupArn] : [])) ?? [];
+  if (weighted.length > 0) return weighted;
+  return action.TargetGroupArn !== undefined ? [action.TargetGroupArn] : [];
+}
+
+function toCurrentListener(l: Listener): CurrentListener {
   return {
     arn: l.ListenerArn ?? "",
     port: l.Port ?? 0,
     protocol: l.Protocol ?? "",
     certificateArn: l.Certificates?.[0]?.CertificateArn,
     sslPolicy: l.SslPolicy,
-    targetGroupArns: action?.Type !== "forward" ? [] : weighted.length > 0 ? weighted : single,
+    targetGroupArns: forwardedTargetGroups(l),
   };
 }
 
