@@ -19,6 +19,10 @@ export default tseslint.config(
       "@typescript-eslint/require-await": "off",
       "max-depth": ["error", 4],
       "max-params": ["error", 5],
+      // Budgets for product code: a function a reader can hold in their head. Tests and benches are exempt below
+      // (a describe block is long by nature), but keep a looser complexity budget.
+      complexity: ["error", 15],
+      "max-lines-per-function": ["error", { max: 60, skipBlankLines: true, skipComments: true }],
     },
   },
   {
@@ -46,6 +50,8 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/explicit-function-return-type": "off",
       "@typescript-eslint/no-non-null-assertion": "off",
+      complexity: ["error", 25],
+      "max-lines-per-function": "off",
     },
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },

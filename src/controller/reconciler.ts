@@ -80,26 +80,17 @@ export class ServiceReconciler {
   private async ensure(key: string, svc: V1Service, signal: AbortSignal): Promise<SyncVerdict> {
     let spec: LoadBalancerSpec;
     try {
-      spec = deriveSpec(
-        svc,
-        this.deps.view.endpointSlices(svc.metadata?.namespace ?? "default", svc.metadata?.name ?? ""),
-        this.deps.view.nodes(),
-        { clusterId: this.deps.clusterId },
-      );
+      spec = this.deriveSpecOf(svc);
     } catch (err) {
       if (err instanceof InvalidSpecError) return await this.invalid(key, svc, err);
       throw err;
     }
-    const uid = svc.metadata?.uid ?? "";
+    const uid = uidOf(svc);
     const specHash = hashOf(spec);
     const previous = this.ensured.get(key);
     const forced = this.forced.delete(key);
-    if (!forced && previous?.uid === uid && previous.specHash === specHash && hasAllFinalizers(svc)) {
-      // Nothing the provider sees changed: no provider call. Repair the status if someone else changed it.
-      if (!statusEqual(currentStatus(svc), previous.status)) {
-        const stored = await this.deps.writer.patchLoadBalancerStatus(svc, previous.status);
-        this.ensured.set(key, { ...previous, status: this.acceptStored(key, svc, previous.status, stored) });
-      }
+    if (!forced && upToDate(previous, uid, specHash) && hasAllFinalizers(svc)) {
+      await this.repairStatus(key, svc, previous);
       return success;
     }
 
@@ -117,21 +108,13 @@ export class ServiceReconciler {
       status = await this.deps.provider.ensure(spec, signal);
       this.countProviderCall("ensure", "success");
     } catch (err) {
-      this.countProviderCall("ensure", err instanceof RetryAfterError ? "retryAfter" : "error");
-      this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", `Error syncing load balancer: ${errorMessage(err)}`);
-      this.ensured.delete(key);
-      return verdictFor(err);
+      return this.ensureFailed(key, svc, err);
     }
     this.deps.metrics.loadBalancerSyncTotal.inc();
     this.lastInvalid.delete(key);
 
     const written = encodeStatus(status);
-    // The provider's answer is unchanged and the server still holds what it kept of it: nothing to write.
-    const unchanged = previous !== undefined && statusEqual(written, previous.written) && statusEqual(currentStatus(svc), previous.status);
-    let kept = unchanged ? previous.status : written;
-    if (!unchanged && !statusEqual(currentStatus(svc), written)) {
-      kept = this.acceptStored(key, svc, written, await this.deps.writer.patchLoadBalancerStatus(svc, written));
-    }
+    const kept = await this.writeStatus(key, svc, written, previous);
     if (specCondition(svc)) await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, undefined);
     this.ensured.set(key, { uid, specHash, shapeHash, status: kept, written });
     if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuredLoadBalancer", "Ensured load balancer");
@@ -139,6 +122,34 @@ export class ServiceReconciler {
       this.deps.events.record(svc, "Normal", "UpdatedLoadBalancer", "Updated load balancer with new backends");
     }
     return success;
+  }
+
+  private deriveSpecOf(svc: V1Service): LoadBalancerSpec {
+    const endpointSlices = this.deps.view.endpointSlices(svc.metadata?.namespace ?? "default", svc.metadata?.name ?? "");
+    return deriveSpec(svc, endpointSlices, this.deps.view.nodes(), { clusterId: this.deps.clusterId });
+  }
+
+  /** Nothing the provider sees changed: no provider call. Repair the status if someone else changed it. */
+  private async repairStatus(key: string, svc: V1Service, previous: Ensured): Promise<void> {
+    if (statusEqual(currentStatus(svc), previous.status)) return;
+    const stored = await this.deps.writer.patchLoadBalancerStatus(svc, previous.status);
+    this.ensured.set(key, { ...previous, status: this.acceptStored(key, svc, previous.status, stored) });
+  }
+
+  private ensureFailed(key: string, svc: V1Service, err: unknown): SyncVerdict {
+    this.countProviderCall("ensure", err instanceof RetryAfterError ? "retryAfter" : "error");
+    this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", `Error syncing load balancer: ${errorMessage(err)}`);
+    this.ensured.delete(key);
+    return verdictFor(err);
+  }
+
+  /** Writes `written` unless the server already holds it; returns what to compare the Service's status with next. */
+  private async writeStatus(key: string, svc: V1Service, written: V1LoadBalancerStatus, previous: Ensured | undefined): Promise<V1LoadBalancerStatus> {
+    // The provider's answer is unchanged and the server still holds what it kept of it: nothing to write.
+    const unchanged = previous !== undefined && statusEqual(written, previous.written) && statusEqual(currentStatus(svc), previous.status);
+    if (unchanged) return previous.status;
+    if (statusEqual(currentStatus(svc), written)) return written;
+    return this.acceptStored(key, svc, written, await this.deps.writer.patchLoadBalancerStatus(svc, written));
   }
 
   /**
@@ -237,3 +248,10 @@ export function splitKey(key: string): [string, string] {
 function hashOf(value: unknown): string {
   return createHash("sha256").update(JSON.stringify(value)).digest("base64url");
 }
+
+/** The provider last saw exactly this spec for this incarnation of the Service. */
+function upToDate(previous: Ensured | undefined, uid: string, specHash: string): previous is Ensured {
+  return previous?.uid === uid && previous.specHash === specHash;
+}
+
+const uidOf = (svc: V1Service): string => svc.metadata?.uid ?? "";

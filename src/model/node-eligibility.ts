@@ -29,6 +29,10 @@ export function nodeChangeMatters(oldNode: V1Node, newNode: V1Node): boolean {
   if (isNodeEligible(oldNode) !== isNodeEligible(newNode)) return true;
   if ((oldNode.spec?.providerID ?? "") !== (newNode.spec?.providerID ?? "")) return true;
   if (oldNode.metadata?.labels?.[ZONE_LABEL] !== newNode.metadata?.labels?.[ZONE_LABEL]) return true;
+  return addressesDiffer(oldNode, newNode);
+}
+
+function addressesDiffer(oldNode: V1Node, newNode: V1Node): boolean {
   const a = oldNode.status?.addresses ?? [];
   const b = newNode.status?.addresses ?? [];
   return a.length !== b.length || a.some((x, i) => x.type !== b[i]?.type || x.address !== b[i]?.address);
