@@ -15,17 +15,15 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing";
 import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
 import type { AwsProvider } from "../../providers/aws/aws-provider.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
-import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
-import { createAwsWorld, type AwsWorld } from "../env/aws-world.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
+import type { CallCounter } from "../env/aws-call-counter.js";
+import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import type { AwsWorld } from "../env/aws-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakSourceRanges, type EndpointFixture } from "../fixtures/services.js";
 
 const CLUSTER = `upd${process.pid}`;
@@ -34,21 +32,13 @@ const TAGS = `${A}additional-resource-tags`;
 const CROSS_ZONE = `${A}cross-zone-load-balancing-enabled`;
 const signal = new AbortController().signal;
 
-let moto: MotoServer;
 let raw: AwsClients;
 let world: AwsWorld;
 let counter: CallCounter;
 let provider: AwsProvider;
 
-beforeAll(async () => { moto = await startMoto(); });
-afterAll(async () => { await moto?.stop(); });
-beforeEach(async () => {
-  await moto.reset();
-  raw = moto.clients();
-  world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-  counter = countCalls(moto.clients());
-  provider = awsProviderFor(counter.clients, pino({ level: "silent" }));
-});
+const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
+beforeEach(() => void ({ raw, world, recorder: counter, provider } = fresh()));
 
 const nlbType = tweakAnnotation(`${A}type`, "nlb");
 const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, world.nodes(), { clusterId: CLUSTER });

@@ -12,38 +12,28 @@ import {
 import { DescribeLoadBalancersCommand as DescribeClassicCommand, type LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balancing";
 import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
 import type { AwsProvider } from "../../providers/aws/aws-provider.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
-import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
-import { createAwsWorld, isEmpty, listOwned, type AwsWorld } from "../env/aws-world.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
+import type { CallCounter } from "../env/aws-call-counter.js";
+import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import { isEmpty, listOwned, type AwsWorld } from "../env/aws-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts } from "../fixtures/services.js";
 
 const CLUSTER = `prov${process.pid}`;
 const A = "service.beta.kubernetes.io/aws-load-balancer-";
 const signal = new AbortController().signal;
 
-let moto: MotoServer;
 let raw: AwsClients;
 let world: AwsWorld;
 let counter: CallCounter;
 let provider: AwsProvider;
 
-beforeAll(async () => { moto = await startMoto(); });
-afterAll(async () => { await moto?.stop(); });
-beforeEach(async () => {
-  await moto.reset();
-  raw = moto.clients();
-  world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-  counter = countCalls(moto.clients());
-  provider = awsProviderFor(counter.clients, pino({ level: "silent" }));
-});
+const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
+beforeEach(() => void ({ raw, world, recorder: counter, provider } = fresh()));
 
 const twoPorts = tweakPorts(
   { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },

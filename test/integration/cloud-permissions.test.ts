@@ -38,14 +38,13 @@ import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerSpec, NodeBackend } from "../../src/provider.js";
 import type { AwsProvider } from "../../providers/aws/aws-provider.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
-import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
 import { gceLocation, gceNode, gcePort, gceSpec, gceTestId } from "../../providers/gce/gce-fixtures.js";
 import type { GceProvider } from "../../providers/gce/gce-provider.js";
 import { isMutating, operationName, type CountedApi } from "../env/aws-call-counter.js";
-import { createAwsWorld, type AwsWorld } from "../env/aws-world.js";
+import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import type { AwsWorld } from "../env/aws-world.js";
 import { gceClientsFor, startFakeCompute, type FakeCompute, type RecordedCall } from "../env/fake-compute/index.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts, tweakSourceRanges, type ServiceTweak } from "../fixtures/services.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -604,21 +603,13 @@ describe(`AWS: ${AWS_POLICY_FILE}`, () => {
     const seen: RecordedAwsCall[] = [];
     let scenariosDone = 0;
 
-    let moto: MotoServer;
     let raw: AwsClients;
     let world: AwsWorld;
     let recorder: AwsRecorder;
     let provider: AwsProvider;
 
-    beforeAll(async () => { moto = await startMoto(); });
-    afterAll(async () => { await moto?.stop(); });
-    beforeEach(async () => {
-      await moto.reset();
-      raw = moto.clients();
-      world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-      recorder = recordAwsCalls(moto.clients(), tagLookup(raw));
-      provider = awsProviderFor(recorder.clients, pino({ level: "silent" }));
-    });
+    const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 }, (clients, rawClients) => recordAwsCalls(clients, tagLookup(rawClients)));
+    beforeEach(() => void ({ raw, world, recorder, provider } = fresh()));
 
     const specOf = (svc: V1Service, slices: V1EndpointSlice[] = [], nodes: V1Node[] = world.nodes()): LoadBalancerSpec =>
       deriveSpec(svc, slices, nodes, { clusterId: CLUSTER });
