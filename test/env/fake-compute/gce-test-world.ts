@@ -8,6 +8,7 @@ import { afterAll, beforeAll, beforeEach } from "vitest";
 import { gceProviderFor } from "../../../providers/gce/create-gce-provider.js";
 import type { GceProvider } from "../../../providers/gce/gce-provider.js";
 import type { GceLocation } from "../../../providers/gce/gce-types.js";
+import { gceLocation, gceNode } from "../../fixtures/gce.js";
 import { isClusterResource } from "../../../providers/gce/ownership.js";
 import type { ProviderTestWorld } from "../../../testing/call-recorder.js";
 import { newSpec, type NewSpecOptions, type SpecNode } from "../../../testing/new-spec.js";
@@ -23,31 +24,14 @@ export const GCE_TEST_NODES: readonly { readonly name: string; readonly zone: st
   { name: "node-c1", zone: "us-central1-c" },
 ];
 
-/** The fake's default project, region and network, with the test tags and health-check/VPC ranges. */
-export function gceLocation(overrides: Partial<GceLocation> = {}): GceLocation {
-  return {
-    project: "test-project",
-    region: "us-central1",
-    network: "default",
-    subnetwork: "default",
-    nodeTags: GCE_TEST_TAGS,
-    healthCheckSourceRanges: ["130.211.0.0/22", "35.191.0.0/16"],
-    defaultSourceRanges: ["10.128.0.0/9"],
-    ...overrides,
-  };
-}
-
 /** The whole GCE provider on `fake`, with waits and retries shortened for tests. */
-export function gceTestProvider(fake: FakeCompute, location: GceLocation = gceLocation()): GceProvider {
+export function gceTestProvider(fake: FakeCompute, location: GceLocation = gceLocation({ nodeTags: GCE_TEST_TAGS })): GceProvider {
   return gceProviderFor(gceClientsFor(fake), location, pino({ level: "silent" }), { minPollIntervalMs: 0, minRetryDelayMs: 1 });
 }
 
 /** Nodes as a GCE kubelet registers them (providerID gce://project/zone/name); a name not in GCE_TEST_NODES gets zone "?". */
 export function gceNodes(...names: string[]): SpecNode[] {
-  return names.map((name) => {
-    const zone = GCE_TEST_NODES.find((n) => n.name === name)?.zone ?? "?";
-    return { name, zone, providerID: `gce://test-project/${zone}/${name}` };
-  });
+  return names.map((name) => gceNode(name, GCE_TEST_NODES.find((n) => n.name === name)?.zone ?? "?"));
 }
 
 /** The fake seeded with GCE_TEST_NODES (plus `options`), started once per file and reset before each test. */
