@@ -10,9 +10,8 @@
  * IN_USE with the rule among its users until the rule is deleted.
  */
 import { protocolsMatch } from "./backend-services.js";
-import { formatIpv4, linkOf, parseCidr, parseIpv4, usableInRange, validateName } from "./refs.js";
-import { checkNameFree, deleteRoute, existing, getRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
-import { outputFields } from "./store.js";
+import { formatIpv4, linkOf, parseCidr, parseIpv4, usableInRange } from "./refs.js";
+import { deleteRoute, existing, getRoute, insertRoute, listRoute, type Route, type RouteContext } from "./routes.js";
 import type { ForwardingRule } from "./types.js";
 import { ComputeApiError, invalid, required } from "./types.js";
 
@@ -114,29 +113,6 @@ function syncAddresses(ctx: RouteContext, rule: ForwardingRule, inUse: boolean):
   }
 }
 
-function insert(ctx: RouteContext) {
-  const target = refIn(ctx, COLLECTION, validateName(ctx.body.string("name")));
-  const id = ctx.store.nextId();
-  const build = (assignIp: boolean) => buildForwardingRule(ctx, outputFields(ctx.store, target, "forwardingRule", id), assignIp);
-  build(false);
-  return {
-    mutation: {
-      operationType: "insert",
-      target,
-      targetId: id,
-      check: () => {
-        checkNameFree(ctx, target);
-        build(false);
-      },
-      apply: () => {
-        const rule = build(true);
-        ctx.store.put(COLLECTION, target.key, rule);
-        syncAddresses(ctx, rule, true);
-      },
-    },
-  };
-}
-
 function remove(ctx: RouteContext) {
   const result = deleteRoute("forwardingRules.delete", `${BASE}/:name`, COLLECTION).handle(ctx);
   if (!("mutation" in result)) return result;
@@ -157,6 +133,8 @@ function remove(ctx: RouteContext) {
 export const forwardingRuleRoutes: readonly Route[] = [
   getRoute("forwardingRules.get", `${BASE}/:name`, COLLECTION),
   listRoute("forwardingRules.list", BASE, COLLECTION, "forwardingRuleList"),
-  { id: "forwardingRules.insert", httpMethod: "POST", pattern: BASE, handle: insert },
+  insertRoute("forwardingRules.insert", BASE, {
+    collection: COLLECTION, kind: "forwardingRule", build: buildForwardingRule, afterPut: (ctx, rule) => syncAddresses(ctx, rule, true),
+  }),
   { id: "forwardingRules.delete", httpMethod: "DELETE", pattern: `${BASE}/:name`, handle: remove },
 ];
