@@ -42,14 +42,14 @@ export async function freshAwsWorld<R extends ClientRecorder>(
 
 /**
  * Registers the hooks: moto started once for the file (beforeAll, stopped afterAll), a fresh world before each
- * test. The returned function gives the current test's world (call it inside hooks and tests, not at load time).
+ * test. Returns a live view of the current test's world: read its fields inside hooks and tests, not at load time.
  */
-export function freshAwsWorldPerTest(options: AwsWorldOptions): () => FreshAwsWorld<CallCounter>;
+export function freshAwsWorldPerTest(options: AwsWorldOptions): FreshAwsWorld<CallCounter>;
 export function freshAwsWorldPerTest<R extends ClientRecorder>(
-  options: AwsWorldOptions, record: (clients: AwsClients, raw: AwsClients) => R): () => FreshAwsWorld<R>;
+  options: AwsWorldOptions, record: (clients: AwsClients, raw: AwsClients) => R): FreshAwsWorld<R>;
 export function freshAwsWorldPerTest(
   options: AwsWorldOptions, record: (clients: AwsClients, raw: AwsClients) => ClientRecorder = countCalls,
-): () => FreshAwsWorld<ClientRecorder> {
+): FreshAwsWorld<ClientRecorder> {
   let moto: MotoServer | undefined;
   let current: FreshAwsWorld<ClientRecorder> | undefined;
   beforeAll(async () => { moto = await startMoto(); });
@@ -58,9 +58,16 @@ export function freshAwsWorldPerTest(
     if (moto === undefined) throw new Error("moto did not start");
     current = await freshAwsWorld(moto, options, record);
   });
-  return () => {
+  const now = (): FreshAwsWorld<ClientRecorder> => {
     if (current === undefined) throw new Error("no AWS world yet: read it inside a test or hook");
     return current;
+  };
+  return {
+    get moto() { return now().moto; },
+    get raw() { return now().raw; },
+    get world() { return now().world; },
+    get recorder() { return now().recorder; },
+    get provider() { return now().provider; },
   };
 }
 

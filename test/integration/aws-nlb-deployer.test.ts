@@ -100,7 +100,7 @@ async function expectNoOp(i: DeployInput, label: string): Promise<number> {
 
 const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
 beforeEach(() => {
-  ({ raw, world, recorder: counter } = fresh());
+  ({ raw, world, recorder: counter } = fresh);
   deployer = new NlbDeployer({ clients: counter.clients, targetGroupDeleteDelayMs: 50 });
 });
 

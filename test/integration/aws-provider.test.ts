@@ -1,6 +1,6 @@
 /**
  * The whole AWS provider (awsProviderFor: annotations, environment, security groups, NLB/classic ELB deployers)
- * against moto in server mode through the real SDK v3 clients, wrapped by the call counter. No apiserver: specs
+ * against moto in server mode through the real SDK v3 clients, wrapped by the call aws.recorder. No apiserver: specs
  * come from deriveSpec over fixture Services/EndpointSlices and the world's Nodes. For NLB instance targets, NLB ip
  * targets and classic ELB: create, asserting load balancer, targets, listeners and security groups. The provider
  * contract for the same three (a second ensure makes no mutating call, delete is idempotent and leaves nothing, a
@@ -12,80 +12,70 @@ import {
 import { DescribeLoadBalancersCommand as DescribeClassicCommand, type LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balancing";
 import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
-import { beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
-import type { AwsProvider } from "../../providers/aws/aws-provider.js";
-import type { AwsClients } from "../../providers/aws/aws-types.js";
 import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import type { CallCounter } from "../env/aws-call-counter.js";
 import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
-import type { AwsWorld } from "../env/aws-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts } from "../fixtures/services.js";
 
 const CLUSTER = `prov${process.pid}`;
 const A = "service.beta.kubernetes.io/aws-load-balancer-";
 const signal = new AbortController().signal;
 
-let raw: AwsClients;
-let world: AwsWorld;
-let counter: CallCounter;
-let provider: AwsProvider;
-
-const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
-beforeEach(() => void ({ raw, world, recorder: counter, provider } = fresh()));
+const aws = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
 
 const twoPorts = tweakPorts(
   { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },
   { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: 30443 },
 );
-const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, world.nodes(), { clusterId: CLUSTER });
+const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
 
 async function ensure(spec: LoadBalancerSpec) {
-  counter.reset();
-  const status = await provider.ensure(spec, signal);
-  return { status, mutating: counter.byOperation({ mutating: true }) };
+  aws.recorder.reset();
+  const status = await aws.provider.ensure(spec, signal);
+  return { status, mutating: aws.recorder.byOperation({ mutating: true }) };
 }
 
 /** A second ensure with the same spec: no mutating call; prints the describes it made, by operation. */
 async function expectNoOp(spec: LoadBalancerSpec, label: string): Promise<void> {
   const { mutating } = await ensure(spec);
   expect(mutating, `${label}: mutating calls on an unchanged ensure`).toEqual({});
-  const describes = counter.byOperation({ mutating: false, qualified: true });
-  console.log(`[aws-provider] no-op ensure, ${label}: ${counter.count()} describe calls ${JSON.stringify(describes)}`);
+  const describes = aws.recorder.byOperation({ mutating: false, qualified: true });
+  console.log(`[aws-provider] no-op ensure, ${label}: ${aws.recorder.count()} describe calls ${JSON.stringify(describes)}`);
 }
 
 async function nlb(id: LoadBalancerId) {
-  const out = await raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
+  const out = await aws.raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
   return out.LoadBalancers![0]!;
 }
 
 /** Per listener port: [target group port, target type, sorted "id:port" targets]. */
 async function nlbTargets(lbArn: string): Promise<Record<number, [number | undefined, string | undefined, string[]]>> {
   const out: Record<number, [number | undefined, string | undefined, string[]]> = {};
-  for (const l of (await raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? []) {
+  for (const l of (await aws.raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? []) {
     const arn = l.DefaultActions![0]!.TargetGroupArn!;
-    const tg = (await raw.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups![0]!;
-    const health = await raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    const tg = (await aws.raw.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups![0]!;
+    const health = await aws.raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
     out[l.Port!] = [tg.Port, tg.TargetType, (health.TargetHealthDescriptions ?? []).map((d) => `${d.Target?.Id}:${d.Target?.Port}`).sort()];
   }
   return out;
 }
 
 async function clb(id: LoadBalancerId): Promise<LoadBalancerDescription> {
-  const out = await raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [loadBalancerName(id, "clb", "internet-facing")] }));
+  const out = await aws.raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [loadBalancerName(id, "clb", "internet-facing")] }));
   return out.LoadBalancerDescriptions![0]!;
 }
 
 async function groupId(name: string): Promise<string> {
-  const out = await raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
+  const out = await aws.raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
   return out.SecurityGroups![0]!.GroupId!;
 }
 
 /** Ingress rules of the Service's frontend group as "proto:from-to:cidr", sorted. */
 async function frontendRules(id: LoadBalancerId): Promise<string[]> {
   const gid = await groupId(securityGroupName(id));
-  const out = await raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
+  const out = await aws.raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
   return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
 }
 
@@ -94,11 +84,11 @@ async function expectSecurityGroups(id: LoadBalancerId, attached: readonly strin
   const backend = await groupId(backendSecurityGroupName(CLUSTER));
   const frontend = await groupId(securityGroupName(id));
   expect([...(attached ?? [])].sort()).toEqual([frontend, backend].sort());
-  const nodeRules = await world.nodeSecurityGroupRules();
+  const nodeRules = await aws.world.nodeSecurityGroupRules();
   expect(nodeRules.map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId])).toEqual([["-1", backend]]);
 }
 
-const instanceTargets = (port: number) => world.instances().map((w) => `${w.instanceId}:${port}`).sort();
+const instanceTargets = (port: number) => aws.world.instances().map((w) => `${w.instanceId}:${port}`).sort();
 const openRules = (...ports: number[]) => [...ports.map((p) => `tcp:${p}-${p}:0.0.0.0/0`), "icmp:3-4:0.0.0.0/0"].sort();
 
 describe("AWS provider: create", () => {
@@ -140,14 +130,14 @@ describe("AWS provider: create", () => {
     expect(created.status.ingress[0]?.hostname).toBe(lb.DNSName!.toLowerCase());
     expect((lb.ListenerDescriptions ?? []).map((d) => [d.Listener?.LoadBalancerPort, d.Listener?.InstancePort]).sort())
       .toEqual([[443, 30443], [80, 30080]]);
-    expect((lb.Instances ?? []).map((i) => i.InstanceId).sort()).toEqual(world.instances().map((w) => w.instanceId).sort());
+    expect((lb.Instances ?? []).map((i) => i.InstanceId).sort()).toEqual(aws.world.instances().map((w) => w.instanceId).sort());
     expect(lb.HealthCheck?.Target).toBe("TCP:30080");
     expect(await frontendRules(spec.id)).toEqual(openRules(80, 443));
     await expectSecurityGroups(spec.id, lb.SecurityGroups);
   });
 
   it("target-node-labels: only the labelled nodes' instances are targets (NLB and classic ELB)", async () => {
-    const [edge] = await world.addNodes(1, { "node.example.com/pool": "edge" });
+    const [edge] = await aws.world.addNodes(1, { "node.example.com/pool": "edge" });
     const selector = tweakAnnotation(`${A}target-node-labels`, "node.example.com/pool=edge");
     const nlbSpec = specOf(newService("edge-nlb", tweakAnnotation(`${A}type`, "nlb"), selector));
     const clbSpec = specOf(newService("edge-clb", selector));

@@ -608,7 +608,7 @@ describe(`AWS: ${AWS_POLICY_FILE}`, () => {
     let provider: AwsProvider;
 
     const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 }, (clients, rawClients) => recordAwsCalls(clients, tagLookup(rawClients)));
-    beforeEach(() => void ({ raw, world, recorder, provider } = fresh()));
+    beforeEach(() => void ({ raw, world, recorder, provider } = fresh));
 
     const specOf = (svc: V1Service, slices: V1EndpointSlice[] = [], nodes: V1Node[] = world.nodes()): LoadBalancerSpec =>
       deriveSpec(svc, slices, nodes, { clusterId: CLUSTER });
