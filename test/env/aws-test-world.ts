@@ -5,7 +5,10 @@
  */
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach } from "vitest";
+import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1Node } from "@kubernetes/client-node";
+import { securityGroupName } from "../../providers/aws/names.js";
+import type { LoadBalancerId } from "../../src/provider.js";
 import type { AwsProvider } from "../../providers/aws/aws-provider.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
 import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
@@ -107,4 +110,19 @@ export async function awsContractWorld(moto: MotoServer, clusterId: string, spec
     },
     failNthMutatingCall: (n) => fresh.recorder.failNthMutating(n),
   };
+}
+
+/** The id of the security group called `name` (it must exist). */
+export async function groupIdByName(raw: AwsClients, name: string): Promise<string> {
+  const out = await raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
+  const id = out.SecurityGroups?.[0]?.GroupId;
+  if (id === undefined) throw new Error(`no security group ${name}`);
+  return id;
+}
+
+/** Ingress rules of the Service's frontend group as "proto:from-to:cidr", sorted. */
+export async function frontendRulesOf(raw: AwsClients, id: LoadBalancerId): Promise<string[]> {
+  const gid = await groupIdByName(raw, securityGroupName(id));
+  const out = await raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
+  return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
 }

@@ -13,13 +13,12 @@ import {
   DescribeLoadBalancerAttributesCommand as DescribeClassicAttributesCommand, DescribeLoadBalancersCommand as DescribeClassicCommand,
   DescribeTagsCommand as DescribeClassicTagsCommand,
 } from "@aws-sdk/client-elastic-load-balancing";
-import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
-import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import { backendSecurityGroupName, loadBalancerName } from "../../providers/aws/names.js";
+import { freshAwsWorldPerTest, frontendRulesOf, groupIdByName } from "../env/aws-test-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakSourceRanges, type EndpointFixture } from "../fixtures/services.js";
 
 const CLUSTER = `upd${process.pid}`;
@@ -66,16 +65,8 @@ async function clbInstances(id: LoadBalancerId): Promise<string[]> {
   return (out.LoadBalancerDescriptions![0]!.Instances ?? []).map((i) => i.InstanceId!).sort();
 }
 
-async function groupId(name: string): Promise<string> {
-  const out = await aws.raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
-  return out.SecurityGroups![0]!.GroupId!;
-}
-
-async function frontendRules(id: LoadBalancerId): Promise<string[]> {
-  const gid = await groupId(securityGroupName(id));
-  const out = await aws.raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
-  return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
-}
+const groupId = (name: string): Promise<string> => groupIdByName(aws.raw, name);
+const frontendRules = (id: LoadBalancerId): Promise<string[]> => frontendRulesOf(aws.raw, id);
 
 const rulesFor = (port: number, ...cidrs: string[]): string[] => cidrs.flatMap((c) => [`tcp:${port}-${port}:${c}`, `icmp:3-4:${c}`]).sort();
 const instanceIds = (): string[] => aws.world.instances().map((w) => w.instanceId).sort();

@@ -10,13 +10,12 @@ import {
   DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeLoadBalancersCommand as DescribeClassicCommand, type LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balancing";
-import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
 import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import { freshAwsWorldPerTest, frontendRulesOf, groupIdByName } from "../env/aws-test-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts } from "../fixtures/services.js";
 
 const CLUSTER = `prov${process.pid}`;
@@ -67,17 +66,8 @@ async function clb(id: LoadBalancerId): Promise<LoadBalancerDescription> {
   return out.LoadBalancerDescriptions![0]!;
 }
 
-async function groupId(name: string): Promise<string> {
-  const out = await aws.raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
-  return out.SecurityGroups![0]!.GroupId!;
-}
-
-/** Ingress rules of the Service's frontend group as "proto:from-to:cidr", sorted. */
-async function frontendRules(id: LoadBalancerId): Promise<string[]> {
-  const gid = await groupId(securityGroupName(id));
-  const out = await aws.raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
-  return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
-}
+const groupId = (name: string): Promise<string> => groupIdByName(aws.raw, name);
+const frontendRules = (id: LoadBalancerId): Promise<string[]> => frontendRulesOf(aws.raw, id);
 
 /** The node group holds exactly one rule, from the shared backend group, and the load balancer carries both groups. */
 async function expectSecurityGroups(id: LoadBalancerId, attached: readonly string[] | undefined): Promise<void> {
