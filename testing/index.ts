@@ -4,3 +4,16 @@
  */
 export { ConformanceTimeoutError, type EventuallyOptions, delay, eventually } from "./eventually.js";
 export { KubeTestClient, type KubeTestClientOptions } from "./kube-test-client.js";
+export {
+  newSpec,
+  newSpecId,
+  newSpecInputs,
+  type NewSpecOptions,
+  type SpecEndpoint,
+  type SpecInputs,
+  type SpecNode,
+  type SpecPort,
+} from "./new-spec.js";
+export { CallLog, InjectedCallError, type MakeProviderTestWorld, type ProviderTestWorld, type RecordedCall } from "./call-recorder.js";
+export { CONTRACT_RULES, ContractViolationError, checkContractRule, type ContractRule, type ContractRuleOptions } from "./contract-rules.js";
+export { describeProviderContract, type ProviderContractOptions } from "./contract-suite.js";

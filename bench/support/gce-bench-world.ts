@@ -4,10 +4,11 @@
  * Local with its own health check, the others Cluster on the shared kube-proxy check), and the check that a delete
  * left nothing owned.
  */
-import { gceLocation, gceNode, gcePort, gceSpec, gceTestId } from "../../providers/gce/gce-fixtures.js";
 import type { GceLocation } from "../../providers/gce/gce-types.js";
-import type { LoadBalancerSpec, NodeBackend } from "../../src/provider.js";
+import type { LoadBalancerSpec } from "../../src/provider.js";
 import { DEFAULT_ZONES, type FakeCompute, type SeedInstance } from "../../test/env/fake-compute/index.js";
+import { gceLocation, gceNode } from "../../test/fixtures/gce.js";
+import { newSpec } from "../../testing/new-spec.js";
 
 export const BENCH_CLUSTER = "bench";
 export const NODE_TAGS: readonly string[] = ["gke-node"];
@@ -49,15 +50,13 @@ function uidOf(index: number): string {
 }
 
 export function benchSpec(s: BenchService, nodes: readonly BenchNode[]): LoadBalancerSpec {
-  const backends: NodeBackend[] = nodes.map((n) => gceNode(n.name, n.zone));
-  const port = { ...gcePort(80), nodePort: NODE_PORT_BASE + 2 * s.index };
-  return gceSpec({
-    id: gceTestId(s.key, uidOf(s.index), BENCH_CLUSTER),
-    ports: [port],
-    backends: { mode: "nodePort", nodes: backends },
-    ...(s.local
-      ? { externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: NODE_PORT_BASE + 2 * s.index + 1, path: "/healthz" } }
-      : { externalTrafficPolicy: "Cluster", healthCheck: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" } }),
+  return newSpec({
+    name: s.key,
+    uid: uidOf(s.index),
+    clusterId: BENCH_CLUSTER,
+    ports: [{ port: 80, nodePort: NODE_PORT_BASE + 2 * s.index }],
+    nodes: nodes.map((n) => gceNode(n.name, n.zone)),
+    healthCheckNodePort: s.local ? NODE_PORT_BASE + 2 * s.index + 1 : undefined,
   });
 }
 

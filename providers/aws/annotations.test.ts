@@ -3,6 +3,7 @@ import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec, PortSpec } from "../../src/provider.js";
 import { AWS_ANNOTATIONS, parseAwsConfig } from "./annotations.js";
 import type { AwsServiceConfig } from "./aws-types.js";
+import { newSpec } from "../../testing/new-spec.js";
 
 const P = "service.beta.kubernetes.io/aws-load-balancer-";
 const http: PortSpec = { name: "http", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined };
@@ -12,25 +13,21 @@ const dns: PortSpec = { name: "dns", protocol: "UDP", port: 53, nodePort: 30053,
 interface SpecOptions {
   readonly ports?: readonly PortSpec[];
   readonly pod?: boolean;
-  readonly requestedIPs?: readonly string[];
+  readonly requestedIP?: string;
 }
 
-/** Annotation keys are given without the common prefix. */
+/**
+ * Annotation keys are given without the common prefix. The ports are taken as given (after the pod-mode nodePort
+ * rule), including ones deriveSpec would refuse, because parseAwsConfig must refuse them too.
+ */
 function spec(annotations: Record<string, string>, opts: SpecOptions = {}): LoadBalancerSpec {
   const pod = opts.pod ?? false;
-  return {
-    id: { clusterId: "lab", namespace: "default", name: "web", uid: "u1", shortName: "web" },
-    ports: (opts.ports ?? [http, https]).map((p) => (pod ? { ...p, nodePort: undefined } : p)),
-    backends: pod ? { mode: "pod", endpoints: [] } : { mode: "nodePort", nodes: [] },
-    healthCheck: pod ? { kind: "tcp", source: "targetPort" } : { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },
-    externalTrafficPolicy: "Cluster",
-    sourceRanges: [],
-    requestedIPs: opts.requestedIPs ?? [],
-    ipFamilies: ["IPv4"],
-    sessionAffinity: { type: "None" },
+  const base = newSpec({
     annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [P + k, v])),
-    selector: { app: "web" },
-  };
+    endpoints: pod ? [] : undefined,
+    loadBalancerIP: opts.requestedIP,
+  });
+  return { ...base, ports: (opts.ports ?? [http, https]).map((p) => (pod ? { ...p, nodePort: undefined } : p)) };
 }
 
 function invalid(s: LoadBalancerSpec): InvalidSpecError {
@@ -275,7 +272,7 @@ const bad: Bad[] = [
   ["NLB with SCTP", NLB, { ports: [http, { ...http, name: "s", protocol: "SCTP", port: 9 }] }, "spec.ports[1].protocol", '"SCTP"'],
   ["NLB with TCP and UDP on one port", NLB, { ports: [{ ...dns, protocol: "TCP", name: "dns-tcp" }, dns] }, "spec.ports[0].port", '"53"'],
   ["nodePort mode port without a nodePort", NLB, { ports: [http, { ...https, nodePort: undefined }] }, "spec.ports[1].nodePort", "TCP/443"],
-  ["requested address", NLB, { requestedIPs: ["203.0.113.7"] }, "spec.loadBalancerIP", '"203.0.113.7"'],
+  ["requested address", NLB, { requestedIP: "203.0.113.7" }, "spec.loadBalancerIP", '"203.0.113.7"'],
 ];
 
 describe("parseAwsConfig rejects", () => {

@@ -3,30 +3,14 @@ import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec, PortSpec } from "../../src/provider.js";
 import type { AwsServiceConfig, HealthCheckOverrides, HealthCheckSettings } from "./aws-types.js";
 import { classicHealthTarget, healthCheckFor } from "./health-check.js";
-import { nlbConfig } from "./nlb/nlb-fixtures.js";
+import { nlbConfig } from "../../test/fixtures/aws-config.js";
+import { newSpec } from "../../testing/new-spec.js";
 
 const tcp80: PortSpec = { name: "http", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined };
 const udp53: PortSpec = { name: "dns", protocol: "UDP", port: 53, nodePort: 30053, appProtocol: undefined };
 
 function spec(policy: "Cluster" | "Local", mode: "nodePort" | "pod" = "nodePort"): LoadBalancerSpec {
-  return {
-    id: { clusterId: "lab", namespace: "default", name: "web", uid: "u1", shortName: "web" },
-    ports: [tcp80],
-    backends: mode === "pod" ? { mode, endpoints: [] } : { mode, nodes: [] },
-    healthCheck:
-      mode === "pod"
-        ? { kind: "tcp", source: "targetPort" }
-        : policy === "Local"
-          ? { kind: "http", source: "healthCheckNodePort", port: 32000, path: "/healthz" }
-          : { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },
-    externalTrafficPolicy: policy,
-    sourceRanges: [],
-    requestedIPs: [],
-    ipFamilies: ["IPv4"],
-    sessionAffinity: { type: "None" },
-    annotations: {},
-    selector: { app: "web" },
-  };
+  return newSpec({ healthCheckNodePort: policy === "Local" ? 32000 : undefined, endpoints: mode === "pod" ? [] : undefined });
 }
 
 function config(healthCheck: HealthCheckOverrides = {}, kind: "nlb" | "clb" = "nlb"): AwsServiceConfig {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InvalidSpecError, RetryAfterError } from "../../src/errors.js";
 import type { ExistingLoadBalancer, LoadBalancerSpec, PortSpec } from "../../src/provider.js";
+import { newSpec, type NewSpecOptions, type SpecPort } from "../../testing/new-spec.js";
 import type { AddressPool } from "./address-pool.js";
 import type { AllocationIssue } from "./allocation-types.js";
 import { BaremetalProvider, allocationKey, backendKeyFor } from "./baremetal-provider.js";
@@ -9,25 +10,13 @@ import { AddressNotInPoolError, InvalidPoolError, PortCollisionError, UnknownPoo
 const lab: AddressPool = { name: "lab", addresses: ["192.0.2.100-192.0.2.120", "2001:db8::/120"], autoAssign: true, avoidBuggyIPs: false };
 const signal = new AbortController().signal;
 
-function port(port: number, protocol: PortSpec["protocol"] = "TCP"): PortSpec {
-  return { name: `p${port}`, protocol, port, nodePort: 30000 + port, appProtocol: undefined };
+function port(port: number, protocol: PortSpec["protocol"] = "TCP"): SpecPort {
+  return { port, protocol };
 }
 
-function spec(name: string, over: Partial<LoadBalancerSpec> = {}): LoadBalancerSpec {
-  return {
-    id: { clusterId: "c1", namespace: "default", name, uid: `uid-${name}`, shortName: `a${name}` },
-    ports: [port(80)],
-    backends: { mode: "nodePort", nodes: [] },
-    healthCheck: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },
-    externalTrafficPolicy: "Cluster",
-    sourceRanges: [],
-    requestedIPs: [],
-    ipFamilies: ["IPv4"],
-    sessionAffinity: { type: "None" },
-    annotations: {},
-    selector: { app: name },
-    ...over,
-  };
+/** A spec from newSpec for Service `name` in cluster c1. */
+function spec(name: string, options: Omit<NewSpecOptions, "name" | "clusterId"> = {}): LoadBalancerSpec {
+  return newSpec({ name, clusterId: "c1", ...options });
 }
 
 function existing(s: LoadBalancerSpec, ips: string[]): ExistingLoadBalancer {
@@ -54,17 +43,17 @@ describe("BaremetalProvider.ensure", () => {
 
   it("honours requested addresses and the pool annotation, with MetalLB's as aliases", async () => {
     const provider = new BaremetalProvider({ pools: [lab, { name: "manual", addresses: ["198.51.100.0/24"], autoAssign: false, avoidBuggyIPs: false }] });
-    expect((await provider.ensure(spec("a", { requestedIPs: ["192.0.2.111"] }), signal)).ingress[0]?.ip).toBe("192.0.2.111");
+    expect((await provider.ensure(spec("a", { loadBalancerIP: "192.0.2.111" }), signal)).ingress[0]?.ip).toBe("192.0.2.111");
     expect((await provider.ensure(spec("b", { annotations: { "metallb.io/address-pool": "manual" } }), signal)).ingress[0]?.ip).toBe("198.51.100.0");
     await expect(provider.ensure(spec("c", { annotations: { "lb-operator.io/address-pool": "nope" } }), signal)).rejects.toBeInstanceOf(UnknownPoolError);
   });
 
   it("turns bad input into invalid-spec errors fit for an event", async () => {
     const provider = new BaremetalProvider({ pools: [{ ...lab, addresses: ["192.0.2.100-192.0.2.120"] }] });
-    const outside = provider.ensure(spec("a", { requestedIPs: ["203.0.113.77"] }), signal);
+    const outside = provider.ensure(spec("a", { loadBalancerIP: "203.0.113.77" }), signal);
     await expect(outside).rejects.toBeInstanceOf(AddressNotInPoolError);
     await expect(outside).rejects.toThrow("spec.loadBalancerIP: address 203.0.113.77 is in no address pool (pools: lab 192.0.2.100-192.0.2.120)");
-    const viaAnnotation = spec("a", { requestedIPs: ["203.0.113.77"], annotations: { "lb-operator.io/load-balancer-ips": "203.0.113.77" } });
+    const viaAnnotation = spec("a", { annotations: { "lb-operator.io/load-balancer-ips": "203.0.113.77" } });
     await expect(provider.ensure(viaAnnotation, signal)).rejects.toThrow(/^metadata\.annotations\[lb-operator\.io\/load-balancer-ips\]: address 203\.0\.113\.77/);
     await expect(provider.ensure(spec("b", { annotations: { "lb-operator.io/allow-shared-ip": "two words" } }), signal)).rejects.toBeInstanceOf(InvalidSpecError);
   });
@@ -75,7 +64,7 @@ describe("BaremetalProvider.ensure", () => {
     const tcp = await provider.ensure(spec("dns-tcp", { annotations, ports: [port(53)] }), signal);
     const udp = await provider.ensure(spec("dns-udp", { annotations: { "metallb.io/allow-shared-ip": "dns" }, ports: [port(53, "UDP")] }), signal);
     expect(udp.ingress[0]?.ip).toBe(tcp.ingress[0]?.ip);
-    const clash = provider.ensure(spec("dns-again", { annotations, ports: [port(53)], requestedIPs: ["192.0.2.100"] }), signal);
+    const clash = provider.ensure(spec("dns-again", { annotations, ports: [port(53)], loadBalancerIP: "192.0.2.100" }), signal);
     await expect(clash).rejects.toBeInstanceOf(PortCollisionError);
     await expect(clash).rejects.toThrow("port TCP/53 on shared address 192.0.2.100 is already used by default/dns-tcp");
   });
@@ -83,14 +72,14 @@ describe("BaremetalProvider.ensure", () => {
   it("shares between externalTrafficPolicy Local Services only when they select the same pods (MetalLB)", async () => {
     const provider = new BaremetalProvider({ pools: [lab] });
     const annotations = { "lb-operator.io/allow-shared-ip": "k" };
-    const local = { annotations, externalTrafficPolicy: "Local" as const };
+    const local = { annotations, healthCheckNodePort: 32000 };
     await provider.ensure(spec("a", { ...local, selector: { app: "dns" } }), signal);
-    const other = provider.ensure(spec("b", { ...local, ports: [port(81)], requestedIPs: ["192.0.2.100"] }), signal);
+    const other = provider.ensure(spec("b", { ...local, ports: [port(81)], loadBalancerIP: "192.0.2.100" }), signal);
     await expect(other).rejects.toBeInstanceOf(RetryAfterError);
-    const same = await provider.ensure(spec("c", { ...local, selector: { app: "dns" }, ports: [port(82)], requestedIPs: ["192.0.2.100"] }), signal);
+    const same = await provider.ensure(spec("c", { ...local, selector: { app: "dns" }, ports: [port(82)], loadBalancerIP: "192.0.2.100" }), signal);
     expect(same.ingress[0]?.ip).toBe("192.0.2.100");
     expect(backendKeyFor(spec("a"))).toBeUndefined();
-    expect(backendKeyFor(spec("a", { externalTrafficPolicy: "Local", selector: {} }))).toBe("local:default/a");
+    expect(backendKeyFor(spec("a", { healthCheckNodePort: 32000, selector: {} }))).toBe("local:default/a");
   });
 
   it("refuses to run when aborted", async () => {
@@ -105,7 +94,7 @@ describe("BaremetalProvider.delete", () => {
     const provider = new BaremetalProvider({ pools: [lab] });
     const old = spec("web");
     await provider.ensure(old, signal);
-    const recreated = spec("web", { id: { ...old.id, uid: "uid-web-2" } });
+    const recreated = spec("web", { uid: "uid-web-2" });
     expect((await provider.ensure(recreated, signal)).ingress[0]?.ip).toBe("192.0.2.100");
     await provider.delete(old.id, signal);
     expect(provider.usage("lab")?.used.IPv4).toBe(1);
@@ -119,7 +108,7 @@ describe("BaremetalProvider.delete", () => {
 describe("BaremetalProvider.restore", () => {
   it("keeps every address a Service holds across a restart", async () => {
     const before = new BaremetalProvider({ pools: [lab] });
-    const specs = [spec("a"), spec("b", { ipFamilies: ["IPv6", "IPv4"] }), spec("c", { requestedIPs: ["192.0.2.120"] })];
+    const specs = [spec("a"), spec("b", { ipFamilies: ["IPv6", "IPv4"] }), spec("c", { loadBalancerIP: "192.0.2.120" })];
     const held: ExistingLoadBalancer[] = [];
     for (const s of specs) held.push(existing(s, (await before.ensure(s, signal)).ingress.map((i) => i.ip ?? "")));
 

@@ -54,6 +54,11 @@ export function createGceClients(endpoint?: string): GceClients {
       authClient: anonymousAuth(),
     };
   }
+  return gceClientsWith(options);
+}
+
+/** Every client of GceClients built with `options` (tests point them at the fake Compute API). */
+export function gceClientsWith(options: ClientOptions): GceClients {
   return {
     instanceGroups: new InstanceGroupsClient(options),
     healthChecks: new HealthChecksClient(options),

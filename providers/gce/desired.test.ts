@@ -1,14 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { InvalidSpecError } from "../../src/errors.js";
+import type { LoadBalancerSpec, NodeBackend } from "../../src/provider.js";
+import { gceLocation, gceNode } from "../../test/fixtures/gce.js";
+import { newSpec, type NewSpecOptions, type SpecNode } from "../../testing/new-spec.js";
 import { compactPortRanges, desiredLoadBalancer, desiredTrafficFirewall, nodeInstances, trafficSourceRanges, type DesiredInputs } from "./desired.js";
 import { parseGceConfig } from "./gce-config.js";
-import { gceLocation, gceNode, gcePort, gceSpec, gceTestId } from "./gce-fixtures.js";
 import { ownershipDescription } from "./gce-types.js";
 import { clusterDescription } from "./ownership.js";
 
 const BASE = "https://www.googleapis.com/compute/v1/projects/test-project";
 const SUBNET = `${BASE}/regions/us-central1/subnetworks/default`;
-const id = gceTestId();
+const gceSpec = (options: NewSpecOptions = {}): LoadBalancerSpec =>
+  newSpec({ clusterId: "gce-test", uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", nodes: [gceNode("node-a", "us-central1-a")], ...options });
+const id = gceSpec().id;
+
+/** The nodes as deriveSpec hands them to a provider. */
+function nodeBackends(...nodes: SpecNode[]): readonly NodeBackend[] {
+  const backends = newSpec({ nodes }).backends;
+  return backends.mode === "nodePort" ? backends.nodes : [];
+}
 const name = "a5a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4";
 
 function inputs(spec = gceSpec(), ipAddress?: string): DesiredInputs {
@@ -19,7 +29,7 @@ function inputs(spec = gceSpec(), ipAddress?: string): DesiredInputs {
 describe("nodeInstances", () => {
   it("reads gce://project/zone/instance, skips other provider IDs and other regions, sorts by zone then name", () => {
     const out = nodeInstances(
-      [gceNode("n2", "us-central1-b"), gceNode("n1", "us-central1-b"), gceNode("n0", "us-central1-a"), gceNode("far", "europe-west1-b"), { ...gceNode("x", "us-central1-a"), providerID: "aws:///i-1" }],
+      nodeBackends(gceNode("n2", "us-central1-b"), gceNode("n1", "us-central1-b"), gceNode("n0", "us-central1-a"), gceNode("far", "europe-west1-b"), { ...gceNode("x", "us-central1-a"), providerID: "aws:///i-1" }),
       "us-central1",
     );
     expect(out.instances.map((i) => `${i.zone}/${i.instance}`)).toEqual(["us-central1-a/n0", "us-central1-b/n1", "us-central1-b/n2"]);
@@ -27,7 +37,7 @@ describe("nodeInstances", () => {
   });
 
   it("caps a zone at 1000 instances (instance-group limit)", () => {
-    const nodes = Array.from({ length: 1002 }, (_, i) => gceNode(`n${String(i).padStart(4, "0")}`, "us-central1-a"));
+    const nodes = nodeBackends(...Array.from({ length: 1002 }, (_, i) => gceNode(`n${String(i).padStart(4, "0")}`, "us-central1-a")));
     const out = nodeInstances(nodes, "us-central1");
     expect(out.instances).toHaveLength(1000);
     expect(out.skipped.map((s) => s.node)).toEqual(["n1000", "n1001"]);
@@ -43,7 +53,7 @@ describe("compactPortRanges", () => {
 
 describe("desiredLoadBalancer", () => {
   it("Cluster policy: shared kube-proxy health check, INTERNAL backend service over the zones' groups, rule with ports", () => {
-    const spec = gceSpec({ backends: { mode: "nodePort", nodes: [gceNode("n1", "us-central1-b"), gceNode("n0", "us-central1-a")] }, ports: [gcePort(443), gcePort(80)] });
+    const spec = gceSpec({ nodes: [gceNode("n1", "us-central1-b"), gceNode("n0", "us-central1-a")], ports: [{ port: 443 }, { port: 80 }] });
     const d = desiredLoadBalancer(inputs(spec));
     expect(d.healthCheck).toEqual({
       owner: { kind: "cluster", clusterId: "gce-test" },
@@ -77,7 +87,7 @@ describe("desiredLoadBalancer", () => {
   });
 
   it("Local policy: the Service's own health check on healthCheckNodePort, owned by the Service", () => {
-    const spec = gceSpec({ externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32000, path: "/healthz" } });
+    const spec = gceSpec({ healthCheckNodePort: 32000 });
     const d = desiredLoadBalancer(inputs(spec));
     expect(d.healthCheck.owner).toEqual({ kind: "service", id });
     expect(d.healthCheck.resource).toMatchObject({ name, description: ownershipDescription(id), httpHealthCheck: { port: 32000, requestPath: "/healthz" } });
@@ -86,16 +96,16 @@ describe("desiredLoadBalancer", () => {
   });
 
   it("more than five ports: allPorts and no ports; five: ports", () => {
-    const six = desiredLoadBalancer(inputs(gceSpec({ ports: [1, 2, 3, 4, 5, 6].map((p) => gcePort(p)) }))).forwardingRule;
+    const six = desiredLoadBalancer(inputs(gceSpec({ ports: [1, 2, 3, 4, 5, 6].map((port) => ({ port })) }))).forwardingRule;
     expect(six.allPorts).toBe(true);
     expect(six.ports).toBeUndefined();
-    const five = desiredLoadBalancer(inputs(gceSpec({ ports: [1, 2, 3, 4, 5].map((p) => gcePort(p)) }))).forwardingRule;
+    const five = desiredLoadBalancer(inputs(gceSpec({ ports: [1, 2, 3, 4, 5].map((port) => ({ port })) }))).forwardingRule;
     expect(five.ports).toEqual(["1", "2", "3", "4", "5"]);
     expect(five.allPorts).toBeUndefined();
   });
 
   it("UDP, ClientIP affinity, global access and a requested address", () => {
-    const spec = gceSpec({ ports: [gcePort(53, "UDP")], sessionAffinity: { type: "ClientIP", timeoutSeconds: 10800 }, annotations: { "networking.gke.io/internal-load-balancer-allow-global-access": "true" } });
+    const spec = gceSpec({ ports: [{ port: 53, protocol: "UDP" }], clientIPAffinity: true, annotations: { "networking.gke.io/internal-load-balancer-allow-global-access": "true" } });
     const d = desiredLoadBalancer(inputs(spec, "10.128.0.9"));
     expect(d.backendService).toMatchObject({ protocol: "UDP", sessionAffinity: "CLIENT_IP" });
     expect(d.forwardingRule).toMatchObject({ IPProtocol: "UDP", allowGlobalAccess: true, IPAddress: "10.128.0.9" });
@@ -104,7 +114,7 @@ describe("desiredLoadBalancer", () => {
 
 describe("traffic firewall", () => {
   it("admits the Service's source ranges to the VIP on the compacted ports", () => {
-    const spec = gceSpec({ ports: [gcePort(8080), gcePort(8081), gcePort(80)], sourceRanges: ["192.168.0.0/16", "10.0.0.0/8"] });
+    const spec = gceSpec({ ports: [{ port: 8080 }, { port: 8081 }, { port: 80 }], sourceRanges: ["192.168.0.0/16", "10.0.0.0/8"] });
     const fw = desiredTrafficFirewall(inputs(spec), "10.128.0.5");
     expect(fw).toMatchObject({
       name: `k8s-fw-${name}`,

@@ -4,33 +4,22 @@
  * through `@google-cloud/compute` 7.x. Everything a Service owns carries its ownership in the resource description
  * (ownershipDescription), so deletion and adoption never rely on names alone.
  */
-import type {
-  AddressesClient,
-  FirewallsClient,
-  ForwardingRulesClient,
-  GlobalOperationsClient,
-  HealthChecksClient,
-  InstanceGroupsClient,
-  RegionBackendServicesClient,
-  RegionOperationsClient,
-  SubnetworksClient,
-  ZoneOperationsClient,
-} from "@google-cloud/compute";
+import type * as compute from "@google-cloud/compute";
 import type { LoadBalancerId } from "../../src/provider.js";
 
 /** The Compute clients the provider uses; tests point them at the fake Compute API in test/env/. */
 export interface GceClients {
-  readonly instanceGroups: InstanceGroupsClient;
-  readonly healthChecks: HealthChecksClient;
-  readonly backendServices: RegionBackendServicesClient;
-  readonly forwardingRules: ForwardingRulesClient;
-  readonly firewalls: FirewallsClient;
-  readonly addresses: AddressesClient;
+  readonly instanceGroups: compute.InstanceGroupsClient;
+  readonly healthChecks: compute.HealthChecksClient;
+  readonly backendServices: compute.RegionBackendServicesClient;
+  readonly forwardingRules: compute.ForwardingRulesClient;
+  readonly firewalls: compute.FirewallsClient;
+  readonly addresses: compute.AddressesClient;
   /** Read only: the subnet annotation must name a subnetwork, and a requested IP must lie in its range. */
-  readonly subnetworks: SubnetworksClient;
-  readonly regionOperations: RegionOperationsClient;
-  readonly zoneOperations: ZoneOperationsClient;
-  readonly globalOperations: GlobalOperationsClient;
+  readonly subnetworks: compute.SubnetworksClient;
+  readonly regionOperations: compute.RegionOperationsClient;
+  readonly zoneOperations: compute.ZoneOperationsClient;
+  readonly globalOperations: compute.GlobalOperationsClient;
 }
 
 /** Where the cluster lives: fixed per controller (flags), not per Service. */

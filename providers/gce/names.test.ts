@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { gceTestId } from "./gce-fixtures.js";
+import { newSpecId } from "../../testing/new-spec.js";
 import { InvalidGceNameError, healthCheckFirewallName, healthCheckName, instanceGroupName, isValidGceName, lbName, sharedHealthCheckName, trafficFirewallName } from "./names.js";
 
 describe("GCE names (cloud-provider-gcp naming)", () => {
-  const id = gceTestId("web", "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", "c1");
+  const id = newSpecId({ uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", clusterId: "c1" });
 
   it("lbName is 'a' + the uid without dashes, cut to 32 characters", () => {
     expect(lbName(id)).toBe("a5a1b2c3d4e5f4a6b8c7d9e0f1a2b3c4");
     expect(lbName(id)).toHaveLength(32);
-    expect(lbName(gceTestId("x", "abc-def"))).toBe("aabcdef");
+    expect(lbName(newSpecId({ name: "x", uid: "abc-def" }))).toBe("aabcdef");
   });
 
   it("names the shared and per-Service resources as the anchor does", () => {
@@ -30,6 +30,6 @@ describe("GCE names (cloud-provider-gcp naming)", () => {
     expect(isValidGceName("Abc")).toBe(false);
     expect(() => instanceGroupName("Upper")).toThrow(InvalidGceNameError);
     expect(() => sharedHealthCheckName("x".repeat(60))).toThrow(InvalidGceNameError);
-    expect(() => lbName(gceTestId("x", "ABC-DEF"))).toThrow(InvalidGceNameError);
+    expect(() => lbName(newSpecId({ name: "x", uid: "ABC-DEF" }))).toThrow(InvalidGceNameError);
   });
 });

@@ -1,6 +1,6 @@
 import pino from "pino";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
-import { gceLocation } from "../../providers/gce/gce-fixtures.js";
+import { gceLocation } from "../fixtures/gce.js";
 import { startControlPlane } from "../env/control-plane.js";
 import { startController } from "../env/controller-harness.js";
 import { gceClientsFor, startFakeCompute } from "../env/fake-compute/index.js";

@@ -7,6 +7,7 @@
  * middlewareStack) is the original's, and the originals stay uncounted for the test's own assertions.
  */
 import type { AwsClients } from "../../providers/aws/aws-types.js";
+import { InjectedCallError } from "../../testing/call-recorder.js";
 
 export type CountedApi = keyof AwsClients;
 
@@ -31,6 +32,12 @@ export interface CallCounter {
   /** Calls per operation; keys are "Operation", or "api:Operation" with `qualified` (DescribeTags exists in elb and elbv2). */
   byOperation(filter?: CallFilter & { readonly qualified?: boolean }): Record<string, number>;
   reset(): void;
+  /**
+   * The `n`th mutating call from now (1-based) is counted but not sent: it rejects with InjectedCallError, which
+   * awsCall treats as a plain (not throttling, not transient) error, as a refusal or a stop part-way would be.
+   * `n` 0 disarms a failure not reached yet.
+   */
+  failNthMutating(n: number): void;
 }
 
 /** Read-only operations: Describe*, List*, Get*. Everything else changes something (or might). */
@@ -43,13 +50,15 @@ export function operationName(command: unknown): string {
   return name.endsWith("Command") ? name.slice(0, -"Command".length) : name;
 }
 
-function countedClient<C extends object>(client: C, onSend: (command: unknown) => void): C {
+/** `onSend` returns an error to reject the call with instead of sending it. */
+function countedClient<C extends object>(client: C, onSend: (command: unknown) => Error | undefined): C {
   return new Proxy(client, {
     get(target, prop) {
       const value: unknown = Reflect.get(target, prop, target);
       if (prop !== "send" || typeof value !== "function") return value;
       return (command: unknown, ...rest: unknown[]): unknown => {
-        onSend(command);
+        const injected = onSend(command);
+        if (injected !== undefined) return Promise.reject(injected);
         return Reflect.apply(value, target, [command, ...rest]);
       };
     },
@@ -58,9 +67,14 @@ function countedClient<C extends object>(client: C, onSend: (command: unknown) =
 
 export function countCalls(clients: AwsClients): CallCounter {
   const log: CountedCall[] = [];
-  const record = (api: CountedApi) => (command: unknown): void => {
+  let failIn: number | undefined;
+  const record = (api: CountedApi) => (command: unknown): Error | undefined => {
     const operation = operationName(command);
-    log.push({ api, operation, mutating: isMutating(operation) });
+    const mutating = isMutating(operation);
+    log.push({ api, operation, mutating });
+    if (!mutating || failIn === undefined || --failIn > 0) return undefined;
+    failIn = undefined;
+    return new InjectedCallError(`${api}:${operation}`);
   };
   const matches = (filter: CallFilter) => (c: CountedCall): boolean =>
     (filter.api === undefined || c.api === filter.api) && (filter.mutating === undefined || c.mutating === filter.mutating);
@@ -82,5 +96,9 @@ export function countCalls(clients: AwsClients): CallCounter {
       return out;
     },
     reset: () => { log.length = 0; },
+    failNthMutating(n: number): void {
+      if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a whole number, got ${n}`);
+      failIn = n === 0 ? undefined : n;
+    },
   };
 }

@@ -10,9 +10,6 @@ import { systemClock } from "../../src/util/clock.js";
 import { KubeTestClient } from "../../testing/kube-test-client.js";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
 
-// The client moved to the test kit; this re-export is kept only while test/integration/aws-controller.test.ts,
-// owned by another branch of issue 12, imports it from here. Import it from testing/kube-test-client.js.
-export { KubeTestClient };
 
 export const TEST_CLASS = "lb-operator.io/test";
 

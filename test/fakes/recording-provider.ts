@@ -1,4 +1,6 @@
 import type { ExistingLoadBalancer, LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
+import { CallLog, type ProviderTestWorld } from "../../testing/call-recorder.js";
+import { newSpec } from "../../testing/new-spec.js";
 
 export interface ProviderCall {
   op: "ensure" | "delete" | "restore";
@@ -19,6 +21,8 @@ export class RecordingProvider implements LoadBalancerProvider {
   readonly name = "recording";
   readonly calls: ProviderCall[] = [];
   readonly live = new Map<string, { spec: LoadBalancerSpec | undefined; ip: string }>();
+  /** Its "cloud" calls: a write when an entry of `live` is added, changed or removed, a read otherwise. */
+  readonly cloud = new CallLog();
   private nextHost = 10;
   fault: FaultInjector = () => undefined;
   /** Runs inside each call before it does anything, e.g. to look at the Service in the API at that moment. */
@@ -41,7 +45,10 @@ export class RecordingProvider implements LoadBalancerProvider {
     await this.beforeEnsure(spec);
     const err = this.fault("ensure", key);
     if (err) throw err;
-    const ip = this.live.get(key)?.ip ?? `198.51.100.${this.nextHost++}`;
+    const current = this.live.get(key);
+    const changed = current === undefined || JSON.stringify(current.spec) !== JSON.stringify(spec);
+    this.cloud.record(`${changed ? "put" : "get"} ${key}`, changed);
+    const ip = current?.ip ?? `198.51.100.${this.nextHost++}`;
     this.live.set(key, { spec, ip });
     return {
       ingress: [{ ip, ipMode: this.ipMode, ports: spec.ports.map((p) => ({ port: p.port, protocol: p.protocol })) }],
@@ -54,6 +61,8 @@ export class RecordingProvider implements LoadBalancerProvider {
     await this.beforeDelete(id);
     const err = this.fault("delete", key);
     if (err) throw err;
+    const exists = this.live.has(key);
+    this.cloud.record(`${exists ? "delete" : "get"} ${key}`, exists);
     this.live.delete(key);
   }
 
@@ -68,4 +77,16 @@ export class RecordingProvider implements LoadBalancerProvider {
 
 function keyOf(id: LoadBalancerId): string {
   return `${id.namespace}/${id.name}`;
+}
+
+/** A RecordingProvider as a ProviderTestWorld for the contract suite: its resources are the keys of `live`. */
+export async function recordingProviderWorld(provider = new RecordingProvider()): Promise<ProviderTestWorld> {
+  return {
+    provider,
+    spec: (name) => newSpec({ name, clusterId: "recording" }),
+    calls: () => provider.cloud.calls(),
+    clearCalls: () => provider.cloud.clear(),
+    resources: async () => [...provider.live.keys()],
+    failNthMutatingCall: (n) => provider.cloud.failNth(n),
+  };
 }

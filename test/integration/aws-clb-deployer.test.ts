@@ -14,17 +14,19 @@ import type { LoadBalancerSpec } from "../../src/provider.js";
 import { TAG_CLUSTER, TAG_SERVICE_UID, TAG_STACK, type AwsClients, type AwsEnvironment, type AwsServiceConfig } from "../../providers/aws/aws-types.js";
 import { ClbDeployer, ForeignLoadBalancerError } from "../../providers/aws/clb/clb-deployer.js";
 import { PROXY_PROTOCOL_POLICY } from "../../providers/aws/clb/clb-model.js";
-import { clbConfig, tcpPort, testId, testSpec } from "../../providers/aws/clb/test-fixtures.js";
 import { loadBalancerName } from "../../providers/aws/names.js";
 import { ensureBackendSecurityGroup, ensureNodeAccess } from "../../providers/aws/security-groups/backend-security-group.js";
 import { deleteFrontendSecurityGroup, ensureFrontendSecurityGroup } from "../../providers/aws/security-groups/frontend-security-group.js";
 import { securityGroupRules } from "../../providers/aws/security-groups/sg-api.js";
+import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
 import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
 import { createAwsWorld, isEmpty, listOwned, type AwsWorld } from "../env/aws-world.js";
 import { startMoto, type MotoServer } from "../env/moto.js";
+import { clbConfig } from "../fixtures/aws-config.js";
 
 const CLUSTER = `clb${process.pid}`;
-const id = { ...testId("web"), clusterId: CLUSTER };
+const clbSpec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({ clusterId: CLUSTER, ...options });
+const id = clbSpec().id;
 const signal = new AbortController().signal;
 // moto registers IAM server-certificate ARNs without looking them up (ACM ARNs must exist in moto's ACM).
 const CERT = "arn:aws:iam::123456789012:server-certificate/lb-operator-test";
@@ -96,7 +98,7 @@ async function noOpEnsure(spec: LoadBalancerSpec, config: AwsServiceConfig): Pro
 
 describe("classic ELB deployer on moto", () => {
   const name = loadBalancerName(id, "clb", "internet-facing");
-  const baseSpec = testSpec({ id, ports: [tcpPort(80, 30080, "http"), tcpPort(443, 30443, "https")] });
+  const baseSpec = clbSpec({ ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 443, nodePort: 30443, name: "https" }] });
   const baseConfig = clbConfig({
     additionalTags: { team: "web" }, crossZone: true, idleTimeoutSeconds: 300, proxyProtocol: true,
     connectionDraining: { enabled: true, timeoutSeconds: 120 },
@@ -147,7 +149,7 @@ describe("classic ELB deployer on moto", () => {
     const leaving = world.instances()[0]!;
     await world.removeNode(leaving.nodeName);
     const [joined] = await world.addNodes(1);
-    const spec = testSpec({ id, ports: [tcpPort(80, 31080, "http"), tcpPort(8080, 30808, "alt")], sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"] });
+    const spec = clbSpec({ ports: [{ port: 80, nodePort: 31080, name: "http" }, { port: 8080, nodePort: 30808, name: "alt" }], sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"] });
     const config = clbConfig({ ...baseConfig, proxyProtocol: false, idleTimeoutSeconds: 120 });
     counter.reset();
     await ensure(spec, config);
@@ -176,9 +178,9 @@ describe("classic ELB deployer on moto", () => {
 
   it("registers only joining nodes and switches the health check for externalTrafficPolicy Local", async () => {
     await world.addNodes(2);
-    const spec = testSpec({
-      id, ports: [tcpPort(80, 31080, "http"), tcpPort(8080, 30808, "alt")], sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"],
-      externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32000, path: "/healthz" },
+    const spec = clbSpec({
+      ports: [{ port: 80, nodePort: 31080, name: "http" }, { port: 8080, nodePort: 30808, name: "alt" }], sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"],
+      healthCheckNodePort: 32000,
     });
     const config = clbConfig({ ...baseConfig, proxyProtocol: false, idleTimeoutSeconds: 120 });
     counter.reset();
@@ -203,17 +205,17 @@ describe("classic ELB deployer on moto", () => {
   });
 
   it("rejects bad input before any write", async () => {
-    const other = { ...testId("bad"), clusterId: CLUSTER };
-    const udp = testSpec({ id: other, ports: [{ ...tcpPort(53, 30053), protocol: "UDP" }] });
+    const udp = clbSpec({ name: "bad", ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }] });
     counter.reset();
     await expect(deployer.ensure({ spec: udp, config: clbConfig(), env: env(), securityGroupIds: [] }, signal)).rejects.toThrow(InvalidSpecError);
-    const pod = testSpec({ id: other, backends: { mode: "pod", endpoints: [] }, ports: [tcpPort(80, undefined)] });
+    const pod = clbSpec({ name: "bad", endpoints: [] });
     await expect(deployer.ensure({ spec: pod, config: clbConfig(), env: env(), securityGroupIds: [] }, signal)).rejects.toThrow(InvalidSpecError);
     expect(counter.count()).toBe(0);
   });
 
   it("never modifies or deletes a same-named classic ELB without our tags", async () => {
-    const foreignId = { ...testId("foreign", "11111111-2222-3333-4444-555555555555"), clusterId: CLUSTER };
+    const foreign = clbSpec({ name: "foreign", uid: "11111111-2222-3333-4444-555555555555" });
+    const foreignId = foreign.id;
     const foreignName = loadBalancerName(foreignId, "clb", "internet-facing");
     await raw.elb.send(new CreateLoadBalancerCommand({
       LoadBalancerName: foreignName, Subnets: [world.publicSubnets[0]!.id],
@@ -221,7 +223,7 @@ describe("classic ELB deployer on moto", () => {
       Tags: [{ Key: TAG_CLUSTER, Value: "someone-else" }],
     }));
     counter.reset();
-    await expect(deployer.ensure({ spec: testSpec({ id: foreignId }), config: clbConfig(), env: env(), securityGroupIds: [] }, signal))
+    await expect(deployer.ensure({ spec: foreign, config: clbConfig(), env: env(), securityGroupIds: [] }, signal))
       .rejects.toThrow(ForeignLoadBalancerError);
     await deployer.delete(foreignId, signal);
     expect(counter.calls({ mutating: true })).toEqual([]);

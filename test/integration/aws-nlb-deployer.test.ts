@@ -5,7 +5,7 @@
  * duplicate listener ports are accepted (we remove them), state is provisioning then active (we report the DNS
  * name either way), omitted target group fields get ALB defaults (we send every health-check field).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -26,15 +26,15 @@ import { ownershipTags, type AwsClients, type AwsServiceConfig, type DeployInput
 import { loadBalancerName } from "../../providers/aws/names.js";
 import { NlbDeployer } from "../../providers/aws/nlb/nlb-deployer.js";
 import { ForeignResourceError } from "../../providers/aws/nlb/ownership.js";
-import { endpoint, nlbConfig, nlbSpec, nlbTestId, port } from "../../providers/aws/nlb/nlb-fixtures.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
-import { createAwsWorld, isEmpty, listOwned, type AwsWorld } from "../env/aws-world.js";
-import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
+import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
+import type { CallCounter } from "../env/aws-call-counter.js";
+import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import { isEmpty, listOwned, type AwsWorld } from "../env/aws-world.js";
+import { nlbConfig } from "../fixtures/aws-config.js";
 
 const CLUSTER = "nlb-test";
 const signal = new AbortController().signal;
 
-let moto: MotoServer;
 let raw: AwsClients;
 let world: AwsWorld;
 let counter: CallCounter;
@@ -98,23 +98,16 @@ async function expectNoOp(i: DeployInput, label: string): Promise<number> {
   return total;
 }
 
-beforeAll(async () => {
-  moto = await startMoto();
-});
-
-afterAll(async () => {
-  await moto?.stop();
-});
-
-beforeEach(async () => {
-  await moto.reset();
-  raw = moto.clients();
-  world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-  counter = countCalls(moto.clients());
+const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
+beforeEach(() => {
+  ({ raw, world, recorder: counter } = fresh);
   deployer = new NlbDeployer({ clients: counter.clients, targetGroupDeleteDelayMs: 50 });
 });
 
-const twoPorts = (): LoadBalancerSpec => nlbSpec({ ports: [port(80, 30080, "http"), port(53, 30053, "dns", "UDP")] });
+const nlbSpec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({ clusterId: CLUSTER, ...options });
+const nlbTestId = (options: NewSpecOptions = {}) => nlbSpec(options).id;
+
+const twoPorts = (): LoadBalancerSpec => nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" }] });
 
 describe("NLB deployer, instance targets", () => {
   it("creates the NLB, then a second ensure makes no mutating call", async () => {
@@ -172,7 +165,8 @@ describe("NLB deployer, instance targets", () => {
     const lbArn = (await loadBalancer(name)).LoadBalancerArn!;
 
     // Ports: 53/UDP goes, 8080 comes, 80 stays untouched.
-    const ported = nlbSpec({ ports: [port(80, 30080, "http"), port(8080, 30808, "alt")] });
+    const portedOptions: NewSpecOptions = { ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 8080, nodePort: 30808, name: "alt" }] };
+    const ported = nlbSpec(portedOptions);
     const tg80Before = (await targetGroupsOf(lbArn)).find((g) => g.Port === 30080)!.TargetGroupArn;
     const update = await ensureCounted(input(ported));
     expect(update.mutating).toEqual({ CreateTargetGroup: 1, RegisterTargets: 1, CreateListener: 1, DeleteListener: 1, DeleteTargetGroup: 1 });
@@ -206,7 +200,7 @@ describe("NLB deployer, instance targets", () => {
 
     // externalTrafficPolicy Local: HTTP on healthCheckNodePort. A new HC protocol means new target groups
     // (names.ts); listeners move over and the old groups go.
-    const local = nlbSpec({ ...ported, externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32111, path: "/healthz" } });
+    const local = nlbSpec({ ...portedOptions, healthCheckNodePort: 32111 });
     const switched = await ensureCounted(input(local));
     expect(switched.mutating).toEqual({ CreateTargetGroup: 2, RegisterTargets: 2, ModifyListener: 2, DeleteTargetGroup: 2 });
     const localGroups = await targetGroupsOf(lbArn);
@@ -281,12 +275,13 @@ describe("NLB deployer, instance targets", () => {
 
 describe("NLB deployer, ip targets", () => {
   it("registers ready pod endpoints and moves them register-first", async () => {
-    const id = nlbTestId("api", "7c6d5e4f-3a2b-4c1d-9e8f-0a1b2c3d4e5f");
+    const api = { name: "api", uid: "7c6d5e4f-3a2b-4c1d-9e8f-0a1b2c3d4e5f" };
+    const id = nlbTestId(api);
     const config = nlbConfig({ targetType: "ip" });
     const spec = (ips: string[], notReady: string[] = []): LoadBalancerSpec => nlbSpec({
-      id,
-      ports: [port(443, undefined, "https")],
-      backends: { mode: "pod", endpoints: [...ips.map((ip) => endpoint(ip, { https: 8443 })), ...notReady.map((ip) => endpoint(ip, { https: 8443 }, false))] },
+      ...api,
+      ports: [{ port: 443, name: "https" }],
+      endpoints: [...ips.map((ip) => ({ ip, ports: { https: 8443 } })), ...notReady.map((ip) => ({ ip, ports: { https: 8443 }, ready: false }))],
     });
     await deployer.ensure(input(spec(["10.0.100.10", "10.0.100.11"], ["10.0.100.12"]), config), signal);
     const lbArn = (await loadBalancer(loadBalancerName(id, "nlb", "internet-facing"))).LoadBalancerArn!;

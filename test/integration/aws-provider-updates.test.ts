@@ -13,19 +13,12 @@ import {
   DescribeLoadBalancerAttributesCommand as DescribeClassicAttributesCommand, DescribeLoadBalancersCommand as DescribeClassicCommand,
   DescribeTagsCommand as DescribeClassicTagsCommand,
 } from "@aws-sdk/client-elastic-load-balancing";
-import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
-import type { AwsProvider } from "../../providers/aws/aws-provider.js";
-import type { AwsClients } from "../../providers/aws/aws-types.js";
-import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
-import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
-import { createAwsWorld, type AwsWorld } from "../env/aws-world.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
+import { backendSecurityGroupName, loadBalancerName } from "../../providers/aws/names.js";
+import { freshAwsWorldPerTest, frontendRulesOf, groupIdByName } from "../env/aws-test-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakSourceRanges, type EndpointFixture } from "../fixtures/services.js";
 
 const CLUSTER = `upd${process.pid}`;
@@ -34,31 +27,17 @@ const TAGS = `${A}additional-resource-tags`;
 const CROSS_ZONE = `${A}cross-zone-load-balancing-enabled`;
 const signal = new AbortController().signal;
 
-let moto: MotoServer;
-let raw: AwsClients;
-let world: AwsWorld;
-let counter: CallCounter;
-let provider: AwsProvider;
-
-beforeAll(async () => { moto = await startMoto(); });
-afterAll(async () => { await moto?.stop(); });
-beforeEach(async () => {
-  await moto.reset();
-  raw = moto.clients();
-  world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-  counter = countCalls(moto.clients());
-  provider = awsProviderFor(counter.clients, pino({ level: "silent" }));
-});
+const aws = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
 
 const nlbType = tweakAnnotation(`${A}type`, "nlb");
-const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, world.nodes(), { clusterId: CLUSTER });
+const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
 const podSlice = (...endpoints: EndpointFixture[]): V1EndpointSlice => newEndpointSlice("pods", "pods-1", [{ name: "http", port: 8080 }], endpoints);
 
 /** Ensures and returns the mutating calls it made, by operation. */
 async function ensure(spec: LoadBalancerSpec): Promise<Record<string, number>> {
-  counter.reset();
-  await provider.ensure(spec, signal);
-  return counter.byOperation({ mutating: true, qualified: true });
+  aws.recorder.reset();
+  await aws.provider.ensure(spec, signal);
+  return aws.recorder.byOperation({ mutating: true, qualified: true });
 }
 
 async function expectNoOp(spec: LoadBalancerSpec): Promise<void> {
@@ -67,14 +46,14 @@ async function expectNoOp(spec: LoadBalancerSpec): Promise<void> {
 
 /** The NLB's ARN, its (single) listener's and target group's ARNs. */
 async function nlbArns(id: LoadBalancerId): Promise<{ lb: string; listener: string; tg: string }> {
-  const lbs = await raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
+  const lbs = await aws.raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
   const lb = lbs.LoadBalancers![0]!.LoadBalancerArn!;
-  const listener = (await raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb }))).Listeners![0]!;
+  const listener = (await aws.raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb }))).Listeners![0]!;
   return { lb, listener: listener.ListenerArn!, tg: listener.DefaultActions![0]!.TargetGroupArn! };
 }
 
 async function nlbTargets(id: LoadBalancerId): Promise<string[]> {
-  const out = await raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: (await nlbArns(id)).tg }));
+  const out = await aws.raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: (await nlbArns(id)).tg }));
   // "draining": deregistration in progress (moto reports terminated instances so), no longer a target.
   return (out.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== "draining")
     .map((d) => `${d.Target?.Id}:${d.Target?.Port}`).sort();
@@ -82,26 +61,18 @@ async function nlbTargets(id: LoadBalancerId): Promise<string[]> {
 
 const clbName = (id: LoadBalancerId): string => loadBalancerName(id, "clb", "internet-facing");
 async function clbInstances(id: LoadBalancerId): Promise<string[]> {
-  const out = await raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [clbName(id)] }));
+  const out = await aws.raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [clbName(id)] }));
   return (out.LoadBalancerDescriptions![0]!.Instances ?? []).map((i) => i.InstanceId!).sort();
 }
 
-async function groupId(name: string): Promise<string> {
-  const out = await raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
-  return out.SecurityGroups![0]!.GroupId!;
-}
-
-async function frontendRules(id: LoadBalancerId): Promise<string[]> {
-  const gid = await groupId(securityGroupName(id));
-  const out = await raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
-  return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
-}
+const groupId = (name: string): Promise<string> => groupIdByName(aws.raw, name);
+const frontendRules = (id: LoadBalancerId): Promise<string[]> => frontendRulesOf(aws.raw, id);
 
 const rulesFor = (port: number, ...cidrs: string[]): string[] => cidrs.flatMap((c) => [`tcp:${port}-${port}:${c}`, `icmp:3-4:${c}`]).sort();
-const instanceIds = (): string[] => world.instances().map((w) => w.instanceId).sort();
+const instanceIds = (): string[] => aws.world.instances().map((w) => w.instanceId).sort();
 
 async function elbv2Tags(arn: string): Promise<Record<string, string>> {
-  const out = await raw.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }));
+  const out = await aws.raw.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }));
   return Object.fromEntries((out.TagDescriptions![0]!.Tags ?? []).map((t) => [t.Key!, t.Value!]));
 }
 
@@ -116,12 +87,12 @@ describe("AWS provider: updates", () => {
 
     const moved = specOf(newService("web", nlbType, tweakSourceRanges("198.51.100.0/25", "192.0.2.0/24")));
     expect(await ensure(moved)).toEqual({ "ec2:AuthorizeSecurityGroupIngress": 1, "ec2:RevokeSecurityGroupIngress": 1 });
-    const order = counter.calls({ mutating: true }).map((c) => c.operation);
+    const order = aws.recorder.calls({ mutating: true }).map((c) => c.operation);
     expect(order, "authorize before revoke: a moved range is never closed in between").toEqual(["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"]);
     expect(await frontendRules(moved.id)).toEqual(rulesFor(80, "198.51.100.0/25", "192.0.2.0/24"));
     expect(await frontendRules(specOf(classic).id), "the other load balancer's rules are untouched").toEqual(rulesFor(80, "198.51.100.0/24"));
     const backend = await groupId(backendSecurityGroupName(CLUSTER));
-    expect((await world.nodeSecurityGroupRules()).map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId, r.CidrIpv4])).toEqual([["-1", backend, undefined]]);
+    expect((await aws.world.nodeSecurityGroupRules()).map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId, r.CidrIpv4])).toEqual([["-1", backend, undefined]]);
     await expectNoOp(moved);
   });
 
@@ -138,15 +109,15 @@ describe("AWS provider: updates", () => {
     };
     await expectTargets(instanceIds());
 
-    await world.addNodes(1);
+    await aws.world.addNodes(1);
     expect(instanceIds()).toHaveLength(3);
     expect(await ensure(specOf(nlbSvc))).toEqual({ "elbv2:RegisterTargets": 1 });
     expect(await ensure(specOf(clbSvc))).toEqual({ "elb:RegisterInstancesWithLoadBalancer": 1 });
     await expectTargets(instanceIds());
 
     // A Node leaves Kubernetes (here: excluded from load balancers) while its instance keeps running.
-    const [leaving] = world.instances();
-    const nodes = world.nodes().map((n) => (n.metadata!.name !== leaving!.nodeName ? n
+    const [leaving] = aws.world.instances();
+    const nodes = aws.world.nodes().map((n) => (n.metadata!.name !== leaving!.nodeName ? n
       : { ...n, metadata: { ...n.metadata, labels: { ...n.metadata!.labels, "node.kubernetes.io/exclude-from-external-load-balancers": "true" } } }));
     const without = (svc: V1Service): LoadBalancerSpec => deriveSpec(svc, [], nodes, { clusterId: CLUSTER });
     expect(await ensure(without(nlbSvc))).toEqual({ "elbv2:DeregisterTargets": 1 });
@@ -155,14 +126,14 @@ describe("AWS provider: updates", () => {
     await expectTargets(remaining);
 
     // The instance is then terminated: ELBv2 (and moto) deregisters a terminated instance itself, so nothing to write.
-    await world.removeNode(leaving!.nodeName);
+    await aws.world.removeNode(leaving!.nodeName);
     await expectNoOp(specOf(nlbSvc));
     await expectNoOp(specOf(clbSvc));
 
     // A node whose instance is terminated first: ELBv2 drops the target on its own (moto reports it "draining",
     // which the provider does not count as registered); the classic ELB keeps it until we deregister it.
-    const gone = world.instances()[0]!;
-    await world.removeNode(gone.nodeName);
+    const gone = aws.world.instances()[0]!;
+    await aws.world.removeNode(gone.nodeName);
     expect(await ensure(specOf(nlbSvc))).toEqual({});
     expect(await ensure(specOf(clbSvc))).toEqual({ "elb:DeregisterInstancesFromLoadBalancer": 1 });
     await expectTargets(instanceIds());
@@ -179,7 +150,7 @@ describe("AWS provider: updates", () => {
     // Every pod replaced (a rollout or selector flip, aws-load-balancer-controller#3621): never an empty group.
     const flipped = specOf(svc, [podSlice({ ip: "10.0.100.20" }, { ip: "10.0.101.20" })]);
     expect(await ensure(flipped)).toEqual({ "elbv2:RegisterTargets": 1, "elbv2:DeregisterTargets": 1 });
-    expect(counter.calls({ mutating: true }).map((c) => c.operation)).toEqual(["RegisterTargets", "DeregisterTargets"]);
+    expect(aws.recorder.calls({ mutating: true }).map((c) => c.operation)).toEqual(["RegisterTargets", "DeregisterTargets"]);
     expect(await nlbTargets(id)).toEqual(["10.0.100.20:8080", "10.0.101.20:8080"]);
 
     // One pod moves, one new pod is not ready yet: only ready endpoints are targets.
@@ -208,7 +179,7 @@ describe("AWS provider: updates", () => {
     await ensure(plain);
     const arns = await nlbArns(plain.id);
     const crossZone = async (): Promise<string | undefined> =>
-      (await raw.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arns.lb }))).Attributes
+      (await aws.raw.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arns.lb }))).Attributes
         ?.find((a) => a.Key === "load_balancing.cross_zone.enabled")?.Value;
     expect(await crossZone()).toBe("false");
 
@@ -239,11 +210,11 @@ describe("AWS provider: updates", () => {
     const plain = specOf(newService("classic"));
     await ensure(plain);
     const tags = async (): Promise<Record<string, string>> => {
-      const out = await raw.elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: [clbName(plain.id)] }));
+      const out = await aws.raw.elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: [clbName(plain.id)] }));
       return Object.fromEntries((out.TagDescriptions![0]!.Tags ?? []).map((t) => [t.Key!, t.Value!]));
     };
     const crossZone = async (): Promise<boolean | undefined> =>
-      (await raw.elb.send(new DescribeClassicAttributesCommand({ LoadBalancerName: clbName(plain.id) }))).LoadBalancerAttributes?.CrossZoneLoadBalancing?.Enabled;
+      (await aws.raw.elb.send(new DescribeClassicAttributesCommand({ LoadBalancerName: clbName(plain.id) }))).LoadBalancerAttributes?.CrossZoneLoadBalancing?.Enabled;
 
     const tagged = specOf(newService("classic", tweakAnnotation(TAGS, "team=payments")));
     expect(Object.keys(await ensure(tagged)).sort()).toEqual(["ec2:CreateTags", "elb:AddTags"]);

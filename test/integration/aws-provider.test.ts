@@ -1,127 +1,87 @@
 /**
  * The whole AWS provider (awsProviderFor: annotations, environment, security groups, NLB/classic ELB deployers)
- * against moto in server mode through the real SDK v3 clients, wrapped by the call counter. No apiserver: specs
+ * against moto in server mode through the real SDK v3 clients, wrapped by the call aws.recorder. No apiserver: specs
  * come from deriveSpec over fixture Services/EndpointSlices and the world's Nodes. For NLB instance targets, NLB ip
- * targets and classic ELB: create (asserting load balancer, targets, listeners, security groups), a second ensure
- * with the same spec makes zero mutating calls (issue 4; its describe calls are printed per operation), and delete
- * leaves nothing owned, with a second delete making no mutating call. Updates are in aws-provider-updates.test.ts.
+ * targets and classic ELB: create, asserting load balancer, targets, listeners and security groups. The provider
+ * contract for the same three (a second ensure makes no mutating call, delete is idempotent and leaves nothing, a
+ * stopped create leaks nothing) is in contract-aws.test.ts; updates are in aws-provider-updates.test.ts.
  */
 import {
   DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeLoadBalancersCommand as DescribeClassicCommand, type LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balancing";
-import { DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
-import type { AwsProvider } from "../../providers/aws/aws-provider.js";
-import type { AwsClients } from "../../providers/aws/aws-types.js";
-import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { backendSecurityGroupName, loadBalancerName, securityGroupName } from "../../providers/aws/names.js";
-import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
-import { createAwsWorld, isEmpty, listOwned, type AwsWorld } from "../env/aws-world.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
+import { freshAwsWorldPerTest, frontendRulesOf, groupIdByName } from "../env/aws-test-world.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts } from "../fixtures/services.js";
 
 const CLUSTER = `prov${process.pid}`;
 const A = "service.beta.kubernetes.io/aws-load-balancer-";
 const signal = new AbortController().signal;
 
-let moto: MotoServer;
-let raw: AwsClients;
-let world: AwsWorld;
-let counter: CallCounter;
-let provider: AwsProvider;
-
-beforeAll(async () => { moto = await startMoto(); });
-afterAll(async () => { await moto?.stop(); });
-beforeEach(async () => {
-  await moto.reset();
-  raw = moto.clients();
-  world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-  counter = countCalls(moto.clients());
-  provider = awsProviderFor(counter.clients, pino({ level: "silent" }));
-});
+const aws = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
 
 const twoPorts = tweakPorts(
   { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },
   { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: 30443 },
 );
-const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, world.nodes(), { clusterId: CLUSTER });
+const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
 
 async function ensure(spec: LoadBalancerSpec) {
-  counter.reset();
-  const status = await provider.ensure(spec, signal);
-  return { status, mutating: counter.byOperation({ mutating: true }) };
+  aws.recorder.reset();
+  const status = await aws.provider.ensure(spec, signal);
+  return { status, mutating: aws.recorder.byOperation({ mutating: true }) };
 }
 
 /** A second ensure with the same spec: no mutating call; prints the describes it made, by operation. */
 async function expectNoOp(spec: LoadBalancerSpec, label: string): Promise<void> {
   const { mutating } = await ensure(spec);
   expect(mutating, `${label}: mutating calls on an unchanged ensure`).toEqual({});
-  const describes = counter.byOperation({ mutating: false, qualified: true });
-  console.log(`[aws-provider] no-op ensure, ${label}: ${counter.count()} describe calls ${JSON.stringify(describes)}`);
-}
-
-/** Delete leaves nothing owned by the Service; a second delete makes no mutating call. */
-async function expectDeleteClean(id: LoadBalancerId, label: string): Promise<void> {
-  await provider.delete(id, signal);
-  expect(isEmpty(await listOwned(raw, { clusterId: CLUSTER, namespace: id.namespace, name: id.name }))).toBe(true);
-  counter.reset();
-  await provider.delete(id, signal);
-  expect(counter.byOperation({ mutating: true }), `${label}: second delete`).toEqual({});
-  console.log(`[aws-provider] second delete, ${label}: ${counter.count()} describe calls ${JSON.stringify(counter.byOperation({ qualified: true }))}`);
+  const describes = aws.recorder.byOperation({ mutating: false, qualified: true });
+  console.log(`[aws-provider] no-op ensure, ${label}: ${aws.recorder.count()} describe calls ${JSON.stringify(describes)}`);
 }
 
 async function nlb(id: LoadBalancerId) {
-  const out = await raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
+  const out = await aws.raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
   return out.LoadBalancers![0]!;
 }
 
 /** Per listener port: [target group port, target type, sorted "id:port" targets]. */
 async function nlbTargets(lbArn: string): Promise<Record<number, [number | undefined, string | undefined, string[]]>> {
   const out: Record<number, [number | undefined, string | undefined, string[]]> = {};
-  for (const l of (await raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? []) {
+  for (const l of (await aws.raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? []) {
     const arn = l.DefaultActions![0]!.TargetGroupArn!;
-    const tg = (await raw.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups![0]!;
-    const health = await raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
+    const tg = (await aws.raw.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups![0]!;
+    const health = await aws.raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
     out[l.Port!] = [tg.Port, tg.TargetType, (health.TargetHealthDescriptions ?? []).map((d) => `${d.Target?.Id}:${d.Target?.Port}`).sort()];
   }
   return out;
 }
 
 async function clb(id: LoadBalancerId): Promise<LoadBalancerDescription> {
-  const out = await raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [loadBalancerName(id, "clb", "internet-facing")] }));
+  const out = await aws.raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [loadBalancerName(id, "clb", "internet-facing")] }));
   return out.LoadBalancerDescriptions![0]!;
 }
 
-async function groupId(name: string): Promise<string> {
-  const out = await raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
-  return out.SecurityGroups![0]!.GroupId!;
-}
-
-/** Ingress rules of the Service's frontend group as "proto:from-to:cidr", sorted. */
-async function frontendRules(id: LoadBalancerId): Promise<string[]> {
-  const gid = await groupId(securityGroupName(id));
-  const out = await raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
-  return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
-}
+const groupId = (name: string): Promise<string> => groupIdByName(aws.raw, name);
+const frontendRules = (id: LoadBalancerId): Promise<string[]> => frontendRulesOf(aws.raw, id);
 
 /** The node group holds exactly one rule, from the shared backend group, and the load balancer carries both groups. */
 async function expectSecurityGroups(id: LoadBalancerId, attached: readonly string[] | undefined): Promise<void> {
   const backend = await groupId(backendSecurityGroupName(CLUSTER));
   const frontend = await groupId(securityGroupName(id));
   expect([...(attached ?? [])].sort()).toEqual([frontend, backend].sort());
-  const nodeRules = await world.nodeSecurityGroupRules();
+  const nodeRules = await aws.world.nodeSecurityGroupRules();
   expect(nodeRules.map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId])).toEqual([["-1", backend]]);
 }
 
-const instanceTargets = (port: number) => world.instances().map((w) => `${w.instanceId}:${port}`).sort();
+const instanceTargets = (port: number) => aws.world.instances().map((w) => `${w.instanceId}:${port}`).sort();
 const openRules = (...ports: number[]) => [...ports.map((p) => `tcp:${p}-${p}:0.0.0.0/0`), "icmp:3-4:0.0.0.0/0"].sort();
 
-describe("AWS provider: create, no-op, delete", () => {
+describe("AWS provider: create", () => {
   it("NLB with instance targets: NodePorts on every node's instance", async () => {
     const spec = specOf(newService("web", tweakAnnotation(`${A}type`, "nlb"), twoPorts));
     const created = await ensure(spec);
@@ -135,9 +95,6 @@ describe("AWS provider: create, no-op, delete", () => {
     });
     expect(await frontendRules(spec.id)).toEqual(openRules(80, 443));
     await expectSecurityGroups(spec.id, lb.SecurityGroups);
-
-    await expectNoOp(spec, "NLB instance, 2 ports");
-    await expectDeleteClean(spec.id, "NLB instance");
   });
 
   it("NLB with ip targets (pod mode): ready pod addresses on the target port", async () => {
@@ -153,9 +110,6 @@ describe("AWS provider: create, no-op, delete", () => {
     expect(await nlbTargets(lb.LoadBalancerArn!)).toEqual({ 80: [1, "ip", ["10.0.100.10:8080", "10.0.101.11:8080"]] });
     expect(await frontendRules(spec.id)).toEqual(openRules(80));
     await expectSecurityGroups(spec.id, lb.SecurityGroups);
-
-    await expectNoOp(spec, "NLB ip, 1 port, 2 targets");
-    await expectDeleteClean(spec.id, "NLB ip");
   });
 
   it("classic ELB: listeners port -> NodePort, instances registered, TCP health check on the first NodePort", async () => {
@@ -166,17 +120,14 @@ describe("AWS provider: create, no-op, delete", () => {
     expect(created.status.ingress[0]?.hostname).toBe(lb.DNSName!.toLowerCase());
     expect((lb.ListenerDescriptions ?? []).map((d) => [d.Listener?.LoadBalancerPort, d.Listener?.InstancePort]).sort())
       .toEqual([[443, 30443], [80, 30080]]);
-    expect((lb.Instances ?? []).map((i) => i.InstanceId).sort()).toEqual(world.instances().map((w) => w.instanceId).sort());
+    expect((lb.Instances ?? []).map((i) => i.InstanceId).sort()).toEqual(aws.world.instances().map((w) => w.instanceId).sort());
     expect(lb.HealthCheck?.Target).toBe("TCP:30080");
     expect(await frontendRules(spec.id)).toEqual(openRules(80, 443));
     await expectSecurityGroups(spec.id, lb.SecurityGroups);
-
-    await expectNoOp(spec, "classic ELB, 2 ports");
-    await expectDeleteClean(spec.id, "classic ELB");
   });
 
   it("target-node-labels: only the labelled nodes' instances are targets (NLB and classic ELB)", async () => {
-    const [edge] = await world.addNodes(1, { "node.example.com/pool": "edge" });
+    const [edge] = await aws.world.addNodes(1, { "node.example.com/pool": "edge" });
     const selector = tweakAnnotation(`${A}target-node-labels`, "node.example.com/pool=edge");
     const nlbSpec = specOf(newService("edge-nlb", tweakAnnotation(`${A}type`, "nlb"), selector));
     const clbSpec = specOf(newService("edge-clb", selector));

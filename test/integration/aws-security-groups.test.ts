@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import { ownershipTags, type AwsClients } from "../../providers/aws/aws-types.js";
-import { testId } from "../../providers/aws/clb/test-fixtures.js";
 import { backendSecurityGroupName, securityGroupName } from "../../providers/aws/names.js";
 import {
   BACKEND_RULE_DESCRIPTION, ensureBackendSecurityGroup, ensureNodeAccess,
@@ -17,14 +16,15 @@ import {
 } from "../../providers/aws/security-groups/frontend-security-group.js";
 import { createSecurityGroup, securityGroupRules } from "../../providers/aws/security-groups/sg-api.js";
 import { AwsEnvironmentResolver } from "../../providers/aws/aws-environment.js";
-import { nlbConfig, nlbSpec, nlbTestId } from "../../providers/aws/nlb/nlb-fixtures.js";
 import { systemClock } from "../../src/util/clock.js";
+import { newSpec, newSpecId } from "../../testing/new-spec.js";
 import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
 import { createAwsWorld, listOwned, type AwsWorld } from "../env/aws-world.js";
 import { startMoto, type MotoServer } from "../env/moto.js";
+import { nlbConfig } from "../fixtures/aws-config.js";
 
 const CLUSTER = `sg${process.pid}`;
-const idOf = (name: string, uid = `uid-${name}`) => ({ ...testId(name, uid), clusterId: CLUSTER });
+const idOf = (name: string, uid?: string) => newSpecId({ name, uid, clusterId: CLUSTER });
 const signal = new AbortController().signal;
 
 let moto: MotoServer;
@@ -193,7 +193,7 @@ describe("the nodes' security group", () => {
       Filters: [{ Name: "vpc-id", Values: [world.vpcId] }, { Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ["owned"] }],
     }));
     expect((owned.SecurityGroups ?? []).length).toBeGreaterThan(3);
-    const spec = nlbSpec({ id: { ...nlbTestId(), clusterId: CLUSTER } });
+    const spec = newSpec({ clusterId: CLUSTER });
     const env = await new AwsEnvironmentResolver(raw, systemClock).resolve(spec, nlbConfig(), signal);
     expect(env.nodeSecurityGroupId).toBe(world.nodeSecurityGroupId);
   });

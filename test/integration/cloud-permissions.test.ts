@@ -29,23 +29,21 @@ import { CreateSecurityGroupCommand, DescribeSecurityGroupsCommand } from "@aws-
 import { DescribeTagsCommand as DescribeClassicTagsCommand } from "@aws-sdk/client-elastic-load-balancing";
 import { DescribeTagsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { V1EndpointSlice, V1Node, V1Service } from "@kubernetes/client-node";
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL } from "../../src/model/annotations.js";
 import { deriveSpec } from "../../src/model/derive-spec.js";
-import type { LoadBalancerSpec, NodeBackend } from "../../src/provider.js";
+import type { LoadBalancerSpec } from "../../src/provider.js";
+import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
 import type { AwsProvider } from "../../providers/aws/aws-provider.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
-import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
-import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
-import { gceLocation, gceNode, gcePort, gceSpec, gceTestId } from "../../providers/gce/gce-fixtures.js";
 import type { GceProvider } from "../../providers/gce/gce-provider.js";
 import { isMutating, operationName, type CountedApi } from "../env/aws-call-counter.js";
-import { createAwsWorld, type AwsWorld } from "../env/aws-world.js";
-import { gceClientsFor, startFakeCompute, type FakeCompute, type RecordedCall } from "../env/fake-compute/index.js";
-import { startMoto, type MotoServer } from "../env/moto.js";
+import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
+import type { AwsWorld } from "../env/aws-world.js";
+import { freshFakeComputePerTest, gceNodes, gceTestProvider } from "../env/fake-compute/gce-test-world.js";
+import type { FakeCompute, RecordedCall } from "../env/fake-compute/index.js";
 import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts, tweakSourceRanges, type ServiceTweak } from "../fixtures/services.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -604,21 +602,13 @@ describe(`AWS: ${AWS_POLICY_FILE}`, () => {
     const seen: RecordedAwsCall[] = [];
     let scenariosDone = 0;
 
-    let moto: MotoServer;
     let raw: AwsClients;
     let world: AwsWorld;
     let recorder: AwsRecorder;
     let provider: AwsProvider;
 
-    beforeAll(async () => { moto = await startMoto(); });
-    afterAll(async () => { await moto?.stop(); });
-    beforeEach(async () => {
-      await moto.reset();
-      raw = moto.clients();
-      world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 2 });
-      recorder = recordAwsCalls(moto.clients(), tagLookup(raw));
-      provider = awsProviderFor(recorder.clients, pino({ level: "silent" }));
-    });
+    const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 }, (clients, rawClients) => recordAwsCalls(clients, tagLookup(rawClients)));
+    beforeEach(() => void ({ raw, world, recorder, provider } = fresh));
 
     const specOf = (svc: V1Service, slices: V1EndpointSlice[] = [], nodes: V1Node[] = world.nodes()): LoadBalancerSpec =>
       deriveSpec(svc, slices, nodes, { clusterId: CLUSTER });
@@ -761,35 +751,23 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
   const role = RoleSchema.parse(parseYaml(readFileSync(join(REPO, GCE_ROLE_FILE), "utf8")));
   const permissions = new Set(role.includedPermissions);
   const CLUSTER = `perm${process.pid}`;
-  const TAGS = ["gke-node"];
-  const NODES = [
-    { name: "node-a1", zone: "us-central1-a" },
-    { name: "node-a2", zone: "us-central1-a" },
-    { name: "node-b1", zone: "us-central1-b" },
-    { name: "node-c1", zone: "us-central1-c" },
-  ];
   const seen: RecordedCall[] = [];
   let scenarioDone = false;
 
   let fake: FakeCompute;
   let provider: GceProvider;
 
-  beforeAll(async () => {
-    // Operations take two polls, so every scope's wait is called.
-    fake = await startFakeCompute({ instances: NODES.map((n) => ({ ...n, tags: TAGS })), operationPolls: 2 });
-  });
-  afterAll(async () => { await fake?.stop(); });
+  // Operations take two polls, so every scope's wait is called.
+  const freshFake = freshFakeComputePerTest({ operationPolls: 2 });
   beforeEach(() => {
-    fake.reset();
-    provider = gceProviderFor(gceClientsFor(fake), gceLocation({ nodeTags: TAGS }), pino({ level: "silent" }), { minPollIntervalMs: 0, minRetryDelayMs: 1 });
+    fake = freshFake();
+    provider = gceTestProvider(fake);
   });
 
-  const id = gceTestId("web", "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", CLUSTER);
-  const nodes = (...names: string[]): NodeBackend[] => names.map((n) => gceNode(n, NODES.find((x) => x.name === n)!.zone));
-  const spec = (overrides: Partial<LoadBalancerSpec> = {}): LoadBalancerSpec =>
-    gceSpec({ id, backends: { mode: "nodePort", nodes: nodes("node-a1", "node-a2", "node-b1") }, ports: [gcePort(80), gcePort(443)], ...overrides });
-  const local = (port: number, overrides: Partial<LoadBalancerSpec> = {}): LoadBalancerSpec =>
-    spec({ externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port, path: "/healthz" }, ...overrides });
+  const spec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({
+    clusterId: CLUSTER, uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", nodes: gceNodes("node-a1", "node-a2", "node-b1"), ports: [{ port: 80 }, { port: 443 }], ...options,
+  });
+  const local = (port: number, options: NewSpecOptions = {}): LoadBalancerSpec => spec({ healthCheckNodePort: port, ...options });
 
   async function step(label: string, work: () => Promise<unknown>, expected: readonly string[]): Promise<void> {
     fake.clearCalls();
@@ -805,7 +783,7 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
   });
 
   it("create, ports past five, traffic policy both ways, health-check port, node churn across zones, protocol, delete", async () => {
-    const sixPorts = [80, 81, 82, 443, 8080, 8443].map((p) => gcePort(p));
+    const sixPorts = [80, 81, 82, 443, 8080, 8443].map((port) => ({ port }));
     await step("create", () => provider.ensure(spec(), signal), [
       "instanceGroups.insert", "instanceGroups.addInstances", "healthChecks.insert", "firewalls.insert", "regionBackendServices.insert",
       "forwardingRules.insert",
@@ -816,12 +794,12 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
     await step("Local", () => provider.ensure(local(32000), signal),
       ["healthChecks.insert", "firewalls.insert", "regionBackendServices.update", "healthChecks.delete", "firewalls.delete"]);
     await step("health-check port", () => provider.ensure(local(32001), signal), ["healthChecks.update", "firewalls.patch"]);
-    const churned = { backends: { mode: "nodePort", nodes: nodes("node-a2", "node-c1") } } as const;
+    const churned = { nodes: gceNodes("node-a2", "node-c1") };
     await step("nodes join and leave across zones", () => provider.ensure(local(32001, churned), signal),
       ["instanceGroups.insert", "instanceGroups.addInstances", "instanceGroups.removeInstances", "regionBackendServices.update", "instanceGroups.delete"]);
-    await step("UDP with a requested IP", () => provider.ensure(local(32001, { ...churned, ports: [gcePort(53, "UDP")], requestedIPs: ["10.128.0.77"] }), signal),
+    await step("UDP with a requested IP", () => provider.ensure(local(32001, { ...churned, ports: [{ port: 53, protocol: "UDP" as const }], loadBalancerIP: "10.128.0.77" }), signal),
       ["forwardingRules.delete", "regionBackendServices.update", "forwardingRules.insert"]);
-    await step("delete", () => provider.delete(id, signal),
+    await step("delete", () => provider.delete(spec().id, signal),
       ["forwardingRules.delete", "regionBackendServices.delete", "firewalls.delete", "healthChecks.delete", "instanceGroups.delete"]);
     const waits = unique(seen.filter((c) => c.method.endsWith("Operations.wait")).map((c) => c.method));
     expect(waits, "operations of every scope were awaited").toEqual(["globalOperations.wait", "regionOperations.wait", "zoneOperations.wait"]);

@@ -13,7 +13,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
-import { gceLocation } from "../../providers/gce/gce-fixtures.js";
+import { gceLocation } from "../fixtures/gce.js";
 import { conformanceCases } from "../../src/conformance/cases.js";
 import { PROVIDER_PLUGINS } from "../../src/plugins.js";
 import { createAwsWorld } from "../env/aws-world.js";

@@ -7,7 +7,7 @@ import type { V1Service } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
-import { gceLocation } from "../../providers/gce/gce-fixtures.js";
+import { gceLocation } from "../fixtures/gce.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { type RunningController, startController } from "../env/controller-harness.js";
 import { delay, eventually } from "../../testing/eventually.js";

@@ -7,53 +7,42 @@
  * error, a 503, a 429, a controller stopped mid-create) converging on the next ensure with nothing leaked, and bad
  * input refused with InvalidSpecError before any write.
  */
-import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { InvalidSpecError, RetryAfterError } from "../../src/errors.js";
-import type { LoadBalancerSpec, NodeBackend } from "../../src/provider.js";
-import { gceProviderFor } from "../../providers/gce/create-gce-provider.js";
+import type { LoadBalancerSpec } from "../../src/provider.js";
 import { GceApiError } from "../../providers/gce/gce-call.js";
-import { gceLocation, gceNode, gcePort, gceSpec, gceTestId } from "../../providers/gce/gce-fixtures.js";
 import { GceOperationError } from "../../providers/gce/gce-operations.js";
 import type { GceProvider } from "../../providers/gce/gce-provider.js";
 import { ownershipDescription } from "../../providers/gce/gce-types.js";
 import { lbName } from "../../providers/gce/names.js";
 import { ForeignResourceError } from "../../providers/gce/ownership.js";
-import { gceClientsFor, startFakeCompute, type FakeCompute } from "../env/fake-compute/index.js";
+import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
+import { GCE_TEST_TAGS, freshFakeComputePerTest, gceNodes, gceTestProvider } from "../env/fake-compute/gce-test-world.js";
+import { gceClientsFor, type FakeCompute } from "../env/fake-compute/index.js";
 
 const CLUSTER = `gce${process.pid}`;
 const LINK = "https://www.googleapis.com/compute/v1/projects/test-project";
-const TAGS = ["gke-node"];
-const NODES = [
-  { name: "node-a1", zone: "us-central1-a" },
-  { name: "node-a2", zone: "us-central1-a" },
-  { name: "node-b1", zone: "us-central1-b" },
-  { name: "node-c1", zone: "us-central1-c" },
-];
+const TAGS = GCE_TEST_TAGS;
 const ILB_SUBNET = { name: "ilb-subnet", region: "us-central1", ipCidrRange: "10.130.0.0/24" };
 const signal = new AbortController().signal;
 
 let fake: FakeCompute;
 let provider: GceProvider;
 
-beforeAll(async () => {
-  fake = await startFakeCompute({
-    networks: [{ name: "default", subnetworks: [{ name: "default", region: "us-central1", ipCidrRange: "10.128.0.0/20" }, ILB_SUBNET] }],
-    instances: NODES.map((n) => ({ ...n, tags: TAGS })),
-  });
+const freshFake = freshFakeComputePerTest({
+  networks: [{ name: "default", subnetworks: [{ name: "default", region: "us-central1", ipCidrRange: "10.128.0.0/20" }, ILB_SUBNET] }],
 });
-afterAll(async () => { await fake?.stop(); });
 beforeEach(() => {
-  fake.reset();
-  provider = gceProviderFor(gceClientsFor(fake), gceLocation({ nodeTags: TAGS }), pino({ level: "silent" }), { minPollIntervalMs: 0, minRetryDelayMs: 1 });
+  fake = freshFake();
+  provider = gceTestProvider(fake);
 });
 
-const id = gceTestId("web", "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", CLUSTER);
+const spec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({
+  clusterId: CLUSTER, uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", nodes: gceNodes("node-a1", "node-a2", "node-b1"), ports: [{ port: 80 }, { port: 443 }], ...options,
+});
+const id = spec().id;
 const name = lbName(id);
-const nodes = (...names: string[]): NodeBackend[] => names.map((n) => gceNode(n, NODES.find((x) => x.name === n)?.zone ?? "?"));
-const spec = (overrides: Partial<LoadBalancerSpec> = {}): LoadBalancerSpec =>
-  gceSpec({ id, backends: { mode: "nodePort", nodes: nodes("node-a1", "node-a2", "node-b1") }, ports: [gcePort(80), gcePort(443)], ...overrides });
-const local = (s: LoadBalancerSpec): LoadBalancerSpec => ({ ...s, externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32000, path: "/healthz" } });
+const local = (options: NewSpecOptions = {}): LoadBalancerSpec => spec({ healthCheckNodePort: 32000, ...options });
 
 /** Methods of the mutating calls the last ensure/delete made, in order. */
 function mutating(): string[] {
@@ -99,7 +88,7 @@ async function expectDeleteClean(): Promise<void> {
 }
 
 describe("create, no-op, delete", () => {
-  it("creates every resource as the anchor does, then makes no mutating call, then deletes everything", async () => {
+  it("creates every resource as the anchor does, then deletes everything (the no-op ensure is in contract-gce.test.ts)", async () => {
     const { ip } = await ensure(spec());
     const rule = fr();
     expect(ip).toBe(rule.IPAddress);
@@ -121,21 +110,20 @@ describe("create, no-op, delete", () => {
     // Every mutation was awaited: the fake applies it only at DONE, and all operations are DONE without error.
     expect(fake.operations().every((o) => o.status === "DONE" && o.error == null)).toBe(true);
 
-    await expectNoOp(spec(), "two TCP ports, two zones");
     await expectDeleteClean();
   });
 
   it("a restart (a new provider) finds everything in place: no mutating call (kubernetes/kubernetes#96513)", async () => {
-    await ensure(spec({ ports: [1, 2, 3, 4, 5, 6].map((p) => gcePort(p)) }));
-    provider = gceProviderFor(gceClientsFor(fake), gceLocation({ nodeTags: TAGS }), pino({ level: "silent" }), { minPollIntervalMs: 0 });
-    await expectNoOp(spec({ ports: [1, 2, 3, 4, 5, 6].map((p) => gcePort(p)) }), "after restart, allPorts");
+    await ensure(spec({ ports: [1, 2, 3, 4, 5, 6].map((port) => ({ port })) }));
+    provider = gceTestProvider(fake);
+    await expectNoOp(spec({ ports: [1, 2, 3, 4, 5, 6].map((port) => ({ port })) }), "after restart, allPorts");
   });
 });
 
 describe("updates", () => {
   it("more than five ports -> allPorts, and back: the rule is recreated with the same IP", async () => {
     const { ip } = await ensure(spec());
-    const six = spec({ ports: [80, 81, 82, 443, 8080, 8443].map((p) => gcePort(p)) });
+    const six = spec({ ports: [80, 81, 82, 443, 8080, 8443].map((port) => ({ port })) });
     const up = await ensure(six);
     expect(up.ip).toBe(ip);
     expect(up.mutating).toEqual(["forwardingRules.delete", "forwardingRules.insert", "firewalls.patch"]);
@@ -164,7 +152,7 @@ describe("updates", () => {
 
   it("traffic policy Cluster -> Local -> Cluster: per-Service health check and firewall, old ones removed", async () => {
     await ensure(spec());
-    const toLocal = await ensure(local(spec()));
+    const toLocal = await ensure(local());
     expect(bs().healthChecks).toEqual([`${LINK}/global/healthChecks/${name}`]);
     expect(healthCheck(name)).toMatchObject({ description: ownershipDescription(id), httpHealthCheck: { port: 32000, requestPath: "/healthz" } });
     expect(firewall(`${name}-hc`)?.allowed).toEqual([{ IPProtocol: "tcp", ports: ["32000"] }]);
@@ -172,7 +160,7 @@ describe("updates", () => {
     expect(healthCheck(`k8s-${CLUSTER}-node`)).toBeUndefined();
     expect(firewall(`k8s-${CLUSTER}-node-hc`)).toBeUndefined();
     expect(toLocal.mutating).not.toContain("forwardingRules.delete");
-    await expectNoOp(local(spec()), "Local");
+    await expectNoOp(local(), "Local");
     await ensure(spec());
     expect(bs().healthChecks).toEqual([`${LINK}/global/healthChecks/k8s-${CLUSTER}-node`]);
     expect(healthCheck(name)).toBeUndefined();
@@ -182,14 +170,14 @@ describe("updates", () => {
   });
 
   it("nodes join and leave across zones: only the difference is written, empty zones' groups removed", async () => {
-    await ensure(spec({ backends: { mode: "nodePort", nodes: nodes("node-a1", "node-b1") } }));
-    const join = await ensure(spec({ backends: { mode: "nodePort", nodes: nodes("node-a1", "node-a2", "node-b1", "node-c1") } }));
+    await ensure(spec({ nodes: gceNodes("node-a1", "node-b1") }));
+    const join = await ensure(spec({ nodes: gceNodes("node-a1", "node-a2", "node-b1", "node-c1") }));
     expect(join.mutating.sort()).toEqual(["instanceGroups.addInstances", "instanceGroups.addInstances", "instanceGroups.insert", "regionBackendServices.update"]);
     expect(groupZones()).toEqual(["us-central1-a", "us-central1-b", "us-central1-c"]);
     expect(members("us-central1-a")).toEqual(["node-a1", "node-a2"]);
     expect(members("us-central1-c")).toEqual(["node-c1"]);
     expect(backendZones()).toEqual(["us-central1-a", "us-central1-b", "us-central1-c"]);
-    const leave = spec({ backends: { mode: "nodePort", nodes: nodes("node-a2", "node-c1") } });
+    const leave = spec({ nodes: gceNodes("node-a2", "node-c1") });
     await ensure(leave);
     expect(backendZones()).toEqual(["us-central1-a", "us-central1-c"]);
     expect(groupZones()).toEqual(["us-central1-a", "us-central1-c"]);
@@ -214,9 +202,9 @@ describe("updates", () => {
   });
 
   it("a requested IP inside the subnet is used; TCP -> UDP deletes the rule before the backend-service update", async () => {
-    const requested = spec({ requestedIPs: ["10.128.0.77"] });
+    const requested = spec({ loadBalancerIP: "10.128.0.77" });
     expect((await ensure(requested)).ip).toBe("10.128.0.77");
-    const udp = spec({ requestedIPs: ["10.128.0.77"], ports: [gcePort(53, "UDP")] });
+    const udp = spec({ loadBalancerIP: "10.128.0.77", ports: [{ port: 53, protocol: "UDP" }] });
     const change = await ensure(udp);
     expect(change.mutating).toEqual(["forwardingRules.delete", "regionBackendServices.update", "forwardingRules.insert", "firewalls.patch"]);
     expect(fr()).toMatchObject({ IPProtocol: "UDP", IPAddress: "10.128.0.77", ports: ["53"] });
@@ -228,9 +216,10 @@ describe("updates", () => {
 
 describe("shared resources", () => {
   it("two Services share the groups and health check; deleting one keeps them, deleting both removes them", async () => {
-    const other = gceTestId("api", "0f0e0d0c-0b0a-4099-8877-665544332211", CLUSTER);
+    const api = { name: "api", uid: "0f0e0d0c-0b0a-4099-8877-665544332211" };
+    const other = spec(api).id;
     await ensure(spec());
-    await ensure(spec({ id: other }));
+    await ensure(spec(api));
     expect(fake.resources("forwardingRules")).toHaveLength(2);
     expect(fake.resources("healthChecks")).toHaveLength(1);
     await provider.delete(id, signal);
@@ -238,7 +227,7 @@ describe("shared resources", () => {
     expect(healthCheck(`k8s-${CLUSTER}-node`)).toBeDefined();
     expect(firewall(`k8s-${CLUSTER}-node-hc`)).toBeDefined();
     expect(groupZones()).toEqual(["us-central1-a", "us-central1-b"]);
-    await expectNoOp(spec({ id: other }), "other Service after the first was deleted");
+    await expectNoOp(spec(api), "other Service after the first was deleted");
     await provider.delete(other, signal);
     for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups"] as const) expect(fake.resources(c)).toEqual([]);
   });
@@ -308,10 +297,10 @@ describe("faults converge on the next ensure, nothing leaked", () => {
 describe("bad input: InvalidSpecError and nothing created", () => {
   const cases: [string, LoadBalancerSpec, string][] = [
     ["a subnet annotation naming nothing", spec({ annotations: { "networking.gke.io/internal-load-balancer-subnet": "no-such-subnet" } }), "metadata.annotations[networking.gke.io/internal-load-balancer-subnet]"],
-    ["a requested IP outside the subnet", spec({ requestedIPs: ["10.200.0.5"] }), "spec.loadBalancerIP"],
-    ["mixed TCP/UDP", spec({ ports: [gcePort(53, "TCP"), gcePort(53, "UDP", "dns-udp")] }), "spec.ports"],
+    ["a requested IP outside the subnet", spec({ loadBalancerIP: "10.200.0.5" }), "spec.loadBalancerIP"],
+    ["mixed TCP/UDP", spec({ ports: [{ port: 53, protocol: "TCP" }, { port: 53, protocol: "UDP", name: "dns-udp" }] }), "spec.ports"],
     ["an unknown load-balancer type", spec({ annotations: { "networking.gke.io/load-balancer-type": "External" } }), "metadata.annotations[networking.gke.io/load-balancer-type]"],
-    ["pod mode", spec({ backends: { mode: "pod", endpoints: [] } }), "spec.allocateLoadBalancerNodePorts"],
+    ["pod mode", spec({ endpoints: [] }), "spec.allocateLoadBalancerNodePorts"],
   ];
   for (const [label, bad, field] of cases) {
     it(label, async () => {

@@ -6,11 +6,16 @@ import {
   PROXY_PROTOCOL_POLICY, attributeChanges, desiredListeners, diffListeners, diffSets, healthCheckDiffers, isOwned,
   missingTags, proxyProtocolPlan,
 } from "./clb-model.js";
-import { clbConfig, tcpPort } from "./test-fixtures.js";
+import type { PortSpec } from "../../../src/provider.js";
+import { clbConfig } from "../../../test/fixtures/aws-config.js";
+import { newSpec, type SpecPort } from "../../../testing/new-spec.js";
+
+/** The Service ports as deriveSpec gives them. */
+const ports = (...specPorts: SpecPort[]): readonly PortSpec[] => newSpec({ ports: specPorts }).ports;
 
 describe("desiredListeners", () => {
   it("maps each Service port to its NodePort over TCP", () => {
-    expect(desiredListeners([tcpPort(80, 30080), tcpPort(443, 30443)], clbConfig())).toEqual([
+    expect(desiredListeners(ports({ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }), clbConfig())).toEqual([
       { LoadBalancerPort: 80, InstancePort: 30080, Protocol: "TCP", InstanceProtocol: "TCP" },
       { LoadBalancerPort: 443, InstancePort: 30443, Protocol: "TCP", InstanceProtocol: "TCP" },
     ]);
@@ -18,7 +23,7 @@ describe("desiredListeners", () => {
 
   it("terminates TLS only on ssl-ports (by number or name), SSL/TCP without backend-protocol", () => {
     const config = clbConfig({ sslCertificate: "arn:cert", sslPorts: [443, "Admin"] });
-    const out = desiredListeners([tcpPort(80, 30080), tcpPort(443, 30443), tcpPort(8443, 30843, "admin")], config);
+    const out = desiredListeners(ports({ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }, { port: 8443, nodePort: 30843, name: "admin" }), config);
     expect(out.map((l) => [l.Protocol, l.InstanceProtocol, l.SSLCertificateId])).toEqual([
       ["TCP", "TCP", undefined], ["SSL", "TCP", "arn:cert"], ["SSL", "TCP", "arn:cert"],
     ]);
@@ -26,7 +31,7 @@ describe("desiredListeners", () => {
 
   it("follows cloud-provider-aws's backend protocol mapping", () => {
     const listener = (backendProtocol: "http" | "https" | "ssl" | "tcp", cert?: string) =>
-      desiredListeners([tcpPort(443, 30443)], clbConfig({ backendProtocol, sslCertificate: cert }))[0];
+      desiredListeners(ports({ port: 443, nodePort: 30443 }), clbConfig({ backendProtocol, sslCertificate: cert }))[0];
     expect(listener("https", "c")).toMatchObject({ Protocol: "HTTPS", InstanceProtocol: "HTTPS" });
     expect(listener("http", "c")).toMatchObject({ Protocol: "HTTPS", InstanceProtocol: "HTTP" });
     expect(listener("ssl", "c")).toMatchObject({ Protocol: "SSL", InstanceProtocol: "SSL" });
@@ -36,10 +41,12 @@ describe("desiredListeners", () => {
   });
 
   it("rejects UDP and ports without a NodePort with a field path", () => {
-    const udp = { ...tcpPort(53, 30053), protocol: "UDP" as const };
-    expect(() => desiredListeners([tcpPort(80, 30080), udp], clbConfig())).toThrow(InvalidSpecError);
-    expect(() => desiredListeners([tcpPort(80, 30080), udp], clbConfig())).toThrow(/spec\.ports\[1\]\.protocol/);
-    expect(() => desiredListeners([tcpPort(80, undefined)], clbConfig())).toThrow(/spec\.ports\[0\]\.nodePort/);
+    const mixed = ports({ port: 80, nodePort: 30080 }, { port: 53, nodePort: 30053, protocol: "UDP" });
+    expect(() => desiredListeners(mixed, clbConfig())).toThrow(InvalidSpecError);
+    expect(() => desiredListeners(mixed, clbConfig())).toThrow(/spec\.ports\[1\]\.protocol/);
+    // deriveSpec never hands this over in nodePort mode; the deployer refuses it all the same.
+    const noNodePort: PortSpec = { name: "", protocol: "TCP", port: 80, nodePort: undefined, appProtocol: undefined };
+    expect(() => desiredListeners([noNodePort], clbConfig())).toThrow(/spec\.ports\[0\]\.nodePort/);
     expect(() => desiredListeners([], clbConfig())).toThrow(InvalidSpecError);
   });
 });

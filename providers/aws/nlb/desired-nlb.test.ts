@@ -4,7 +4,17 @@ import { TAG_RESOURCE, TAG_SERVICE_UID, ownershipTags } from "../aws-types.js";
 import { loadBalancerName } from "../names.js";
 import { ATTR_ACCESS_LOGS_BUCKET, ATTR_CROSS_ZONE, ATTR_PROXY_PROTOCOL_V2, DEFAULT_SSL_POLICY, IP_TARGET_GROUP_PORT, desiredNlb } from "./desired-nlb.js";
 import { TAG_ADDITIONAL_KEYS } from "./nlb-diff.js";
-import { endpoint, nlbConfig, nlbEnv, nlbInput, nlbSpec, nlbTestId, port } from "./nlb-fixtures.js";
+import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
+import { nlbConfig, nlbEnv, nlbInput } from "../../../test/fixtures/aws-config.js";
+import { newSpec, type NewSpecOptions } from "../../../testing/new-spec.js";
+
+const nlbSpec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({ clusterId: "nlb-test", ...options });
+const nlbTestId = () => nlbSpec().id;
+
+/** A pod endpoint as is, including ones deriveSpec would drop: the provider must drop them too. */
+function endpoint(ip: string, ports: Record<string, number>, ready = true): PodEndpoint {
+  return { ip, ports, nodeName: undefined, zone: undefined, ready, serving: ready };
+}
 
 function invalidField(fn: () => unknown): string {
   try {
@@ -57,7 +67,7 @@ describe("desiredNlb: load balancer", () => {
 });
 
 describe("desiredNlb: instance targets", () => {
-  const spec = nlbSpec({ ports: [port(80, 30080, "http"), port(53, 30053, "dns", "UDP")] });
+  const spec = nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" }] });
 
   it("one target group and listener per port, on the NodePort, with every instance", () => {
     const nlb = desiredNlb(nlbInput({ spec }));
@@ -78,16 +88,16 @@ describe("desiredNlb: instance targets", () => {
   });
 
   it("Local: HTTP on healthCheckNodePort, and a new target group name", () => {
-    const local = nlbSpec({ externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32100, path: "/healthz" } });
+    const local = nlbSpec({ healthCheckNodePort: 32100 });
     const tg = desiredNlb(nlbInput({ spec: local })).targetGroups[0];
     expect(tg?.healthCheck).toMatchObject({ protocol: "HTTP", port: 32100, path: "/healthz" });
     expect(tg?.name).not.toBe(desiredNlb(nlbInput()).targetGroups[0]?.name);
   });
 
   it("rejects a port without NodePort, SCTP, and one port number on two protocols", () => {
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [port(80, undefined)] }) })))).toBe("spec.allocateLoadBalancerNodePorts");
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [port(80, 30080, "", "SCTP")] }) })))).toBe("spec.ports");
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [port(53, 30053, "a"), port(53, 30054, "b", "UDP")] }) })))).toBe("spec.ports");
+    expect(invalidField(() => desiredNlb(nlbInput({ spec: { ...nlbSpec(), ports: [{ name: "", protocol: "TCP", port: 80, nodePort: undefined, appProtocol: undefined }] } })))).toBe("spec.allocateLoadBalancerNodePorts");
+    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "", protocol: "SCTP" }] }) })))).toBe("spec.ports");
+    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [{ port: 53, nodePort: 30053, name: "a" }, { port: 53, nodePort: 30054, name: "b", protocol: "UDP" }] }) })))).toBe("spec.ports");
   });
 
   it("no instances: target groups without targets", () => {
@@ -96,7 +106,7 @@ describe("desiredNlb: instance targets", () => {
 });
 
 describe("desiredNlb: TLS, attributes", () => {
-  const spec = nlbSpec({ ports: [port(443, 30443, "https"), port(80, 30080, "http"), port(53, 30053, "dns", "UDP")] });
+  const spec = nlbSpec({ ports: [{ port: 443, nodePort: 30443, name: "https" }, { port: 80, nodePort: 30080, name: "http" }, { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" }] });
   const cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
 
   it("ssl-ports by number or name terminate TLS with the certificate and the default policy", () => {
@@ -135,8 +145,7 @@ describe("desiredNlb: TLS, attributes", () => {
 
 describe("desiredNlb: ip targets", () => {
   const config = nlbConfig({ targetType: "ip" });
-  const podSpec = (endpoints: ReturnType<typeof endpoint>[]) =>
-    nlbSpec({ ports: [port(80, undefined, "http")], backends: { mode: "pod", endpoints } });
+  const podSpec = (endpoints: PodEndpoint[]): LoadBalancerSpec => ({ ...nlbSpec({ endpoints: [] }), backends: { mode: "pod", endpoints } });
 
   it("ready IPv4 endpoints with their own target port; the group's port is a fixed placeholder", () => {
     const spec = podSpec([
@@ -151,7 +160,7 @@ describe("desiredNlb: ip targets", () => {
     expect(tg?.port).toBe(IP_TARGET_GROUP_PORT);
     expect(tg?.targets).toEqual([{ id: "10.1.0.2", port: 8081 }, { id: "10.1.0.9", port: 8080 }]);
     // The ETP=Local node check does not apply to ip targets (LBC #1813).
-    const local = nlbSpec({ ...spec, externalTrafficPolicy: "Local", healthCheck: { kind: "http", source: "healthCheckNodePort", port: 32100, path: "/healthz" } });
+    const local = { ...spec, externalTrafficPolicy: "Local" as const, healthCheck: nlbSpec({ healthCheckNodePort: 32100 }).healthCheck };
     expect(desiredNlb(nlbInput({ spec: local, config })).targetGroups[0]?.healthCheck.protocol).toBe("TCP");
   });
 

@@ -7,7 +7,7 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { RetryAfterError } from "../../../src/errors.js";
 import { AwsApiError } from "../aws-call.js";
 import type { AwsClients } from "../aws-types.js";
-import { testId } from "../clb/test-fixtures.js";
+import { newSpecId } from "../../../testing/new-spec.js";
 import { deleteSecurityGroupWithRetry } from "./delete-security-group.js";
 import { deleteFrontendSecurityGroup } from "./frontend-security-group.js";
 
@@ -94,7 +94,7 @@ describe("deleteFrontendSecurityGroup", () => {
       if (++deletes === 1) throw ec2Error("DependencyViolation");
       return {};
     });
-    const id = testId();
+    const id = newSpecId();
     await deleteFrontendSecurityGroup(clients, id, undefined, fakeTime());
     const filters = calls[0]?.input.Filters as Filter[];
     expect(filters).toEqual(expect.arrayContaining([

@@ -6,9 +6,8 @@
  * (it is then IN_USE with the rule as user). Absent, the lowest free address is assigned at DONE. Deleting an
  * address a forwarding rule uses is allowed: the rule keeps the IP (the anchor releases its hold that way).
  */
-import { formatIpv4, linkOf, parseCidr, parseIpv4, usableInRange, validateName } from "./refs.js";
-import { checkNameFree, getRoute, listRoute, refIn, deleteRoute, existing, type Route, type RouteContext } from "./routes.js";
-import { outputFields } from "./store.js";
+import { formatIpv4, linkOf, parseCidr, parseIpv4, usableInRange } from "./refs.js";
+import { deleteRoute, existing, getRoute, insertRoute, listRoute, type Route, type RouteContext } from "./routes.js";
 import type { Address } from "./types.js";
 import { ComputeApiError, invalid, required } from "./types.js";
 
@@ -61,28 +60,9 @@ function buildAddress(ctx: RouteContext, kept: Address, assign: boolean): Addres
   };
 }
 
-function insert(ctx: RouteContext) {
-  const target = refIn(ctx, COLLECTION, validateName(ctx.body.string("name")));
-  const id = ctx.store.nextId();
-  const build = (assign: boolean) => buildAddress(ctx, outputFields(ctx.store, target, "address", id), assign);
-  build(false);
-  return {
-    mutation: {
-      operationType: "insert",
-      target,
-      targetId: id,
-      check: () => {
-        checkNameFree(ctx, target);
-        build(false);
-      },
-      apply: () => ctx.store.put(COLLECTION, target.key, build(true)),
-    },
-  };
-}
-
 export const addressRoutes: readonly Route[] = [
   getRoute("addresses.get", `${BASE}/:name`, COLLECTION),
   listRoute("addresses.list", BASE, COLLECTION, "addressList"),
-  { id: "addresses.insert", httpMethod: "POST", pattern: BASE, handle: insert },
+  insertRoute("addresses.insert", BASE, { collection: COLLECTION, kind: "address", build: buildAddress }),
   deleteRoute("addresses.delete", `${BASE}/:name`, COLLECTION),
 ];

@@ -7,9 +7,8 @@
  * protocol away from what the forwarding rules using the service carry (TCP/TCP, UDP/UDP, L3_DEFAULT/UNSPECIFIED).
  */
 import type { Body } from "./body.js";
-import { linkOf, validateName, type Ref } from "./refs.js";
-import { checkNameFree, checkSameName, deleteRoute, existing, getRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
-import { outputFields } from "./store.js";
+import { linkOf, type Ref } from "./refs.js";
+import { checkSameName, deleteRoute, existing, getRoute, insertRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
 import type { BackendService } from "./types.js";
 import { ComputeApiError, invalid, required } from "./types.js";
 
@@ -70,25 +69,6 @@ function buildBackendService(ctx: RouteContext, body: Body, kept: BackendService
   };
 }
 
-function insert(ctx: RouteContext) {
-  const target = refIn(ctx, COLLECTION, validateName(ctx.body.string("name")));
-  const id = ctx.store.nextId();
-  const build = () => buildBackendService(ctx, ctx.body, outputFields(ctx.store, target, "backendService", id));
-  build();
-  return {
-    mutation: {
-      operationType: "insert",
-      target,
-      targetId: id,
-      check: () => {
-        checkNameFree(ctx, target);
-        build();
-      },
-      apply: () => ctx.store.put(COLLECTION, target.key, build()),
-    },
-  };
-}
-
 /** 400 when a forwarding rule using `target` carries a protocol `protocol` does not fit. */
 function checkUsers(ctx: RouteContext, target: Ref, protocol: string | null | undefined): void {
   for (const fr of ctx.store.list("forwardingRules")) {
@@ -120,7 +100,7 @@ function update(ctx: RouteContext) {
 export const backendServiceRoutes: readonly Route[] = [
   getRoute("regionBackendServices.get", `${BASE}/:name`, COLLECTION),
   listRoute("regionBackendServices.list", BASE, COLLECTION, "backendServiceList"),
-  { id: "regionBackendServices.insert", httpMethod: "POST", pattern: BASE, handle: insert },
+  insertRoute("regionBackendServices.insert", BASE, { collection: COLLECTION, kind: "backendService", build: (ctx, kept) => buildBackendService(ctx, ctx.body, kept) }),
   { id: "regionBackendServices.update", httpMethod: "PUT", pattern: `${BASE}/:name`, handle: update },
   deleteRoute("regionBackendServices.delete", `${BASE}/:name`, COLLECTION),
 ];

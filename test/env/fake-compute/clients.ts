@@ -9,20 +9,8 @@
  * without it). gaxios rejects 401/403 there; global fetch resolves them and gax decodes the same JSON error, so
  * the client surfaces the same GoogleError either way. `fallback` is already true for compute clients.
  */
-import {
-  AddressesClient,
-  FirewallsClient,
-  ForwardingRulesClient,
-  GlobalOperationsClient,
-  HealthChecksClient,
-  InstanceGroupsClient,
-  RegionBackendServicesClient,
-  RegionOperationsClient,
-  SubnetworksClient,
-  ZoneOperationsClient,
-  ZonesClient,
-  InstancesClient,
-} from "@google-cloud/compute";
+import { InstancesClient, ZonesClient } from "@google-cloud/compute";
+import { gceClientsWith } from "../../../providers/gce/create-gce-provider.js";
 import type { GceClients } from "../../../providers/gce/gce-types.js";
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof ZonesClient>[0]>;
@@ -53,19 +41,7 @@ export function fakeClientOptions(fake: FakeEndpoint, extra: ClientOptions = {})
 }
 
 export function gceClientsFor(fake: FakeEndpoint, extra: ClientOptions = {}): GceClients {
-  const o = () => fakeClientOptions(fake, extra);
-  return {
-    instanceGroups: new InstanceGroupsClient(o()),
-    healthChecks: new HealthChecksClient(o()),
-    backendServices: new RegionBackendServicesClient(o()),
-    forwardingRules: new ForwardingRulesClient(o()),
-    firewalls: new FirewallsClient(o()),
-    addresses: new AddressesClient(o()),
-    subnetworks: new SubnetworksClient(o()),
-    regionOperations: new RegionOperationsClient(o()),
-    zoneOperations: new ZoneOperationsClient(o()),
-    globalOperations: new GlobalOperationsClient(o()),
-  };
+  return gceClientsWith(fakeClientOptions(fake, extra));
 }
 
 /** Clients the provider does not use but tests may (zones, instances). */

@@ -3,6 +3,7 @@
  * client method (`forwardingRules.insert`, `regionBackendServices.update`, `instanceGroups.listInstances`,
  * `regionOperations.wait`); "*" matches every method. Faults are consumed in the order they were queued.
  */
+import { isMutatingMethod } from "./router.js";
 import { ComputeApiError } from "./types.js";
 
 /** One request the fake answered (faulted ones included). */
@@ -65,6 +66,8 @@ function faultError(status: number, options: HttpFaultOptions): ComputeApiError 
 
 export class FaultBook {
   private queue: Queued[] = [];
+  /** Mutating calls still to come before the one failNthMutation fails (1: the next one). */
+  private mutationsUntilFault: { remaining: number; error: ComputeApiError } | undefined;
   private readonly methods: ReadonlySet<string>;
 
   /** `methods`: the method ids the server serves; a fault for any other name is a typo and throws. */
@@ -87,7 +90,21 @@ export class FaultBook {
     this.add(method, { kind: "delay", ms }, options.times);
   }
 
+  /**
+   * The `n`th mutating call from now (1-based, whatever its method) answers HTTP `status` (default 403, which
+   * the provider neither retries nor waits on) and is not carried out: a create stopped part-way. 0 disarms.
+   */
+  failNthMutation(n: number, status = 403, options: HttpFaultOptions = {}): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a whole number, got ${n}`);
+    this.mutationsUntilFault = n === 0 ? undefined : { remaining: n, error: faultError(status, options) };
+  }
+
   takeHttp(method: string): ComputeApiError | undefined {
+    const counted = this.mutationsUntilFault;
+    if (counted !== undefined && isMutatingMethod(method) && --counted.remaining === 0) {
+      this.mutationsUntilFault = undefined;
+      return counted.error;
+    }
     const fault = this.take(method, "http");
     return fault?.kind === "http" ? fault.error : undefined;
   }
@@ -109,6 +126,7 @@ export class FaultBook {
 
   clear(): void {
     this.queue = [];
+    this.mutationsUntilFault = undefined;
   }
 
   private add(method: string, fault: Fault, times = 1): void {

@@ -7,9 +7,8 @@
  */
 import { Body, mergePatch } from "./body.js";
 import { validPortSpec } from "./forwarding-rules.js";
-import { isCidrOrIp, linkOf, validateName } from "./refs.js";
-import { checkNameFree, checkSameName, deleteRoute, existing, getRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
-import { outputFields } from "./store.js";
+import { isCidrOrIp, linkOf } from "./refs.js";
+import { checkSameName, deleteRoute, existing, getRoute, insertRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
 import type { Firewall } from "./types.js";
 import { invalid, required } from "./types.js";
 
@@ -60,34 +59,22 @@ function buildFirewall(ctx: RouteContext, body: Body, kept: Firewall): Firewall 
     priority,
     direction,
     ...(allowed.length > 0 ? { allowed } : { denied }),
-    ...(sourceRanges.length > 0 ? { sourceRanges } : {}),
-    ...(destinationRanges.length > 0 ? { destinationRanges } : {}),
-    ...(sourceTags.length > 0 ? { sourceTags } : {}),
-    ...(sourceServiceAccounts.length > 0 ? { sourceServiceAccounts } : {}),
-    ...(body.strings("targetTags")?.length ? { targetTags: body.strings("targetTags") } : {}),
-    ...(body.strings("targetServiceAccounts")?.length ? { targetServiceAccounts: body.strings("targetServiceAccounts") } : {}),
+    ...nonEmptyLists({
+      sourceRanges,
+      destinationRanges,
+      sourceTags,
+      sourceServiceAccounts,
+      targetTags: body.strings("targetTags"),
+      targetServiceAccounts: body.strings("targetServiceAccounts"),
+    }),
     disabled: body.boolean("disabled") ?? false,
     logConfig: { enable: false },
   };
 }
 
-function insert(ctx: RouteContext) {
-  const target = refIn(ctx, COLLECTION, validateName(ctx.body.string("name")));
-  const id = ctx.store.nextId();
-  const build = () => buildFirewall(ctx, ctx.body, outputFields(ctx.store, target, "firewall", id));
-  build();
-  return {
-    mutation: {
-      operationType: "insert",
-      target,
-      targetId: id,
-      check: () => {
-        checkNameFree(ctx, target);
-        build();
-      },
-      apply: () => ctx.store.put(COLLECTION, target.key, build()),
-    },
-  };
+/** The lists that have items: Compute omits empty repeated fields from a stored rule. */
+function nonEmptyLists(lists: Readonly<Record<string, readonly string[] | undefined>>): Record<string, readonly string[]> {
+  return Object.fromEntries(Object.entries(lists).filter((entry): entry is [string, readonly string[]] => (entry[1]?.length ?? 0) > 0));
 }
 
 /** PUT replaces every field; PATCH merges the body into the current rule (arrays replace). */
@@ -115,7 +102,7 @@ function replace(ctx: RouteContext, merge: boolean) {
 export const firewallRoutes: readonly Route[] = [
   getRoute("firewalls.get", `${BASE}/:name`, COLLECTION),
   listRoute("firewalls.list", BASE, COLLECTION, "firewallList"),
-  { id: "firewalls.insert", httpMethod: "POST", pattern: BASE, handle: insert },
+  insertRoute("firewalls.insert", BASE, { collection: COLLECTION, kind: "firewall", build: (ctx, kept) => buildFirewall(ctx, ctx.body, kept) }),
   { id: "firewalls.update", httpMethod: "PUT", pattern: `${BASE}/:name`, handle: (ctx) => replace(ctx, false) },
   { id: "firewalls.patch", httpMethod: "PATCH", pattern: `${BASE}/:name`, handle: (ctx) => replace(ctx, true) },
   deleteRoute("firewalls.delete", `${BASE}/:name`, COLLECTION),

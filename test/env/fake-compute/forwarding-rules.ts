@@ -10,10 +10,9 @@
  * IN_USE with the rule among its users until the rule is deleted.
  */
 import { protocolsMatch } from "./backend-services.js";
-import { formatIpv4, linkOf, parseCidr, parseIpv4, usableInRange, validateName } from "./refs.js";
-import { checkNameFree, deleteRoute, existing, getRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
-import { outputFields } from "./store.js";
-import type { ForwardingRule } from "./types.js";
+import { formatIpv4, linkOf, parseCidr, parseIpv4, type Ref, usableInRange } from "./refs.js";
+import { deleteRoute, existing, getRoute, insertRoute, listRoute, type Route, type RouteContext } from "./routes.js";
+import type { ForwardingRule, Subnetwork } from "./types.js";
 import { ComputeApiError, invalid, required } from "./types.js";
 
 const COLLECTION = "forwardingRules";
@@ -65,26 +64,7 @@ function buildForwardingRule(ctx: RouteContext, kept: ForwardingRule, assignIp: 
     throw invalid(`Invalid value for field 'resource.subnetwork': '${subnet.ref.key}'. The subnetwork must belong to network '${network.ref.key}' and the rule's region.`);
   }
   const subnetLink = linkOf(subnet.ref);
-  let ip = body.string("IPAddress");
-  if (ip !== undefined && ip !== "" && parseIpv4(ip) === undefined) {
-    // IPAddress may name a reserved Address (link or name) instead of the literal: the rule takes its address.
-    ip = existing(ctx, ip, { field: "resource.IPAddress", collection: "addresses", defaultScope: ctx.scope }).resource.address ?? "";
-  }
-  if (ip !== undefined && ip !== "") {
-    const value = parseIpv4(ip);
-    const range = parseCidr(subnet.resource.ipCidrRange ?? "");
-    if (value === undefined || range === undefined || !usableInRange(range, value)) {
-      throw invalid(`Invalid value for field 'resource.IPAddress': '${ip}'. Requested internal IP is outside the subnetwork's range ${subnet.resource.ipCidrRange}.`);
-    }
-    const holder = ctx.store.takenIps(subnetLink).get(value);
-    if (holder !== undefined && holder.collection !== "addresses" && holder.link !== kept.selfLink) {
-      throw new ComputeApiError(409, "alreadyExists", `IP_IN_USE_BY_ANOTHER_RESOURCE: '${ip}' is already being used by '${holder.link}'.`);
-    }
-    ip = formatIpv4(value);
-  } else {
-    ip = assignIp ? ctx.store.freeIp(subnet.resource) : undefined;
-    if (assignIp && ip === undefined) throw new ComputeApiError(400, "ipSpaceExhausted", `No free address in subnetwork '${subnet.ref.key}'.`);
-  }
+  const ip = ruleAddress(ctx, subnet, kept, assignIp);
   return {
     ...kept,
     description: body.string("description") ?? "",
@@ -103,6 +83,30 @@ function buildForwardingRule(ctx: RouteContext, kept: ForwardingRule, assignIp: 
   };
 }
 
+/** The rule's address: the requested literal or reserved Address, checked against the subnet; else a free one. */
+function ruleAddress(ctx: RouteContext, subnet: { readonly ref: Ref; readonly resource: Subnetwork }, kept: ForwardingRule, assignIp: boolean): string | undefined {
+  let ip = ctx.body.string("IPAddress");
+  if (ip !== undefined && ip !== "" && parseIpv4(ip) === undefined) {
+    // IPAddress may name a reserved Address (link or name) instead of the literal: the rule takes its address.
+    ip = existing(ctx, ip, { field: "resource.IPAddress", collection: "addresses", defaultScope: ctx.scope }).resource.address ?? "";
+  }
+  if (ip === undefined || ip === "") {
+    const free = assignIp ? ctx.store.freeIp(subnet.resource) : undefined;
+    if (assignIp && free === undefined) throw new ComputeApiError(400, "ipSpaceExhausted", `No free address in subnetwork '${subnet.ref.key}'.`);
+    return free;
+  }
+  const value = parseIpv4(ip);
+  const range = parseCidr(subnet.resource.ipCidrRange ?? "");
+  if (value === undefined || range === undefined || !usableInRange(range, value)) {
+    throw invalid(`Invalid value for field 'resource.IPAddress': '${ip}'. Requested internal IP is outside the subnetwork's range ${subnet.resource.ipCidrRange}.`);
+  }
+  const holder = ctx.store.takenIps(linkOf(subnet.ref)).get(value);
+  if (holder !== undefined && holder.collection !== "addresses" && holder.link !== kept.selfLink) {
+    throw new ComputeApiError(409, "alreadyExists", `IP_IN_USE_BY_ANOTHER_RESOURCE: '${ip}' is already being used by '${holder.link}'.`);
+  }
+  return formatIpv4(value);
+}
+
 /** Keeps the Address resources holding `rule`'s IP in step: IN_USE with the rule as user, or back to RESERVED. */
 function syncAddresses(ctx: RouteContext, rule: ForwardingRule, inUse: boolean): void {
   for (const address of ctx.store.list("addresses")) {
@@ -112,29 +116,6 @@ function syncAddresses(ctx: RouteContext, rule: ForwardingRule, inUse: boolean):
     const key = address.selfLink.slice(address.selfLink.indexOf("projects/"));
     ctx.store.put("addresses", key, { ...address, users, status: users.length > 0 ? "IN_USE" : "RESERVED" });
   }
-}
-
-function insert(ctx: RouteContext) {
-  const target = refIn(ctx, COLLECTION, validateName(ctx.body.string("name")));
-  const id = ctx.store.nextId();
-  const build = (assignIp: boolean) => buildForwardingRule(ctx, outputFields(ctx.store, target, "forwardingRule", id), assignIp);
-  build(false);
-  return {
-    mutation: {
-      operationType: "insert",
-      target,
-      targetId: id,
-      check: () => {
-        checkNameFree(ctx, target);
-        build(false);
-      },
-      apply: () => {
-        const rule = build(true);
-        ctx.store.put(COLLECTION, target.key, rule);
-        syncAddresses(ctx, rule, true);
-      },
-    },
-  };
 }
 
 function remove(ctx: RouteContext) {
@@ -157,6 +138,8 @@ function remove(ctx: RouteContext) {
 export const forwardingRuleRoutes: readonly Route[] = [
   getRoute("forwardingRules.get", `${BASE}/:name`, COLLECTION),
   listRoute("forwardingRules.list", BASE, COLLECTION, "forwardingRuleList"),
-  { id: "forwardingRules.insert", httpMethod: "POST", pattern: BASE, handle: insert },
+  insertRoute("forwardingRules.insert", BASE, {
+    collection: COLLECTION, kind: "forwardingRule", build: buildForwardingRule, afterPut: (ctx, rule) => syncAddresses(ctx, rule, true),
+  }),
   { id: "forwardingRules.delete", httpMethod: "DELETE", pattern: `${BASE}/:name`, handle: remove },
 ];

@@ -5,46 +5,27 @@
  * memberNotFound), and the group takes the network of its first member as Compute does.
  */
 import type { Body } from "./body.js";
-import { linkOf, validateName, type Ref } from "./refs.js";
-import { checkNameFree, deleteRoute, existing, getRoute, listPage, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
-import { outputFields } from "./store.js";
+import { linkOf, type Ref } from "./refs.js";
+import { deleteRoute, existing, getRoute, insertRoute, listPage, listRoute, refIn, type OutputFields, type Route, type RouteContext } from "./routes.js";
 import type { InstanceGroup, InstanceWithNamedPorts } from "./types.js";
 import { ComputeApiError, invalid, required } from "./types.js";
 
 const COLLECTION = "instanceGroups";
 const BASE = "zones/:zone/instanceGroups";
 
-function insert(ctx: RouteContext) {
-  const name = validateName(ctx.body.string("name"));
-  const target = refIn(ctx, COLLECTION, name);
-  const id = ctx.store.nextId();
+function buildInstanceGroup(ctx: RouteContext, kept: OutputFields): InstanceGroup {
   const networkLink = ctx.body.string("network");
-  const build = (): InstanceGroup => {
-    const network =
-      networkLink === undefined
-        ? undefined
-        : existing(ctx, networkLink, { field: "resource.network", collection: "networks", defaultScope: { kind: "global" } });
-    return {
-      ...outputFields(ctx.store, target, "instanceGroup", id),
-      description: ctx.body.string("description") ?? "",
-      namedPorts: (ctx.body.objects("namedPorts") ?? []).map((p) => ({ name: p.requiredString("name"), port: p.integer("port") ?? 0 })),
-      ...(network === undefined ? {} : { network: linkOf(network.ref) }),
-      size: 0,
-      fingerprint: ctx.store.nextFingerprint(),
-    };
-  };
-  build();
+  const network =
+    networkLink === undefined
+      ? undefined
+      : existing(ctx, networkLink, { field: "resource.network", collection: "networks", defaultScope: { kind: "global" } });
   return {
-    mutation: {
-      operationType: "insert",
-      target,
-      targetId: id,
-      check: () => {
-        checkNameFree(ctx, target);
-        build();
-      },
-      apply: () => ctx.store.put(COLLECTION, target.key, build()),
-    },
+    ...kept,
+    description: ctx.body.string("description") ?? "",
+    namedPorts: (ctx.body.objects("namedPorts") ?? []).map((p) => ({ name: p.requiredString("name"), port: p.integer("port") ?? 0 })),
+    ...(network === undefined ? {} : { network: linkOf(network.ref) }),
+    size: 0,
+    fingerprint: ctx.store.nextFingerprint(),
   };
 }
 
@@ -116,7 +97,7 @@ function listInstances(ctx: RouteContext) {
 export const instanceGroupRoutes: readonly Route[] = [
   getRoute("instanceGroups.get", `${BASE}/:name`, COLLECTION),
   listRoute("instanceGroups.list", BASE, COLLECTION, "instanceGroupList"),
-  { id: "instanceGroups.insert", httpMethod: "POST", pattern: BASE, handle: insert },
+  insertRoute("instanceGroups.insert", BASE, { collection: COLLECTION, kind: "instanceGroup", build: buildInstanceGroup }),
   deleteRoute("instanceGroups.delete", `${BASE}/:name`, COLLECTION),
   { id: "instanceGroups.listInstances", httpMethod: "POST", pattern: `${BASE}/:name/listInstances`, handle: listInstances },
   { id: "instanceGroups.addInstances", httpMethod: "POST", pattern: `${BASE}/:name/addInstances`, handle: (ctx) => membership(ctx, true) },

@@ -1,11 +1,11 @@
 /**
- * The route table's types and the handlers every collection shares: get, list (filter + pagination) and
+ * The route table's types and the handlers every collection shares: get, list (filter + pagination), insert and
  * delete with Compute's in-use rule.
  */
 import { Body } from "./body.js";
 import type { Mutation, OperationBook } from "./operations.js";
-import { linkOf, makeRef, resolveRef, scopeLink, type Ref } from "./refs.js";
-import type { ComputeStore } from "./store.js";
+import { linkOf, makeRef, resolveRef, scopeLink, validateName, type Ref } from "./refs.js";
+import { outputFields, type ComputeStore } from "./store.js";
 import type { Collection, ResourceOf, Scope } from "./types.js";
 import { alreadyExists, inUse, invalid } from "./types.js";
 
@@ -136,6 +136,47 @@ export function deleteRoute(id: string, pattern: string, collection: Collection)
       };
     },
   };
+}
+
+/** The fields Compute sets on a new resource itself (kind, id, name, selfLink, creation time, scope). */
+export type OutputFields = ReturnType<typeof outputFields>;
+
+/**
+ * An insert (POST to the collection) of resource kind `kind`. `build` makes the resource from the request body
+ * and Compute's own fields; it runs at once (a bad body is refused before any operation exists), again when the
+ * operation checks (with the 409 of a name taken meanwhile), and last with `final` true when it applies, its result
+ * then stored. `afterPut` runs once the store holds it (bookkeeping in other collections).
+ */
+export function insertRoute<C extends Collection>(id: string, pattern: string, resource: {
+  readonly collection: C;
+  readonly kind: string;
+  readonly build: (ctx: RouteContext, kept: OutputFields, final: boolean) => ResourceOf[C];
+  readonly afterPut?: (ctx: RouteContext, resource: ResourceOf[C]) => void;
+}): Route {
+  const { collection, kind, build, afterPut } = resource;
+  const handle = (ctx: RouteContext): RouteResult => {
+    const target = refIn(ctx, collection, validateName(ctx.body.string("name")));
+    const targetId = ctx.store.nextId();
+    const make = (final: boolean) => build(ctx, outputFields(ctx.store, target, kind, targetId), final);
+    make(false);
+    return {
+      mutation: {
+        operationType: "insert",
+        target,
+        targetId,
+        check: () => {
+          checkNameFree(ctx, target);
+          make(false);
+        },
+        apply: () => {
+          const made = make(true);
+          ctx.store.put(collection, target.key, made);
+          afterPut?.(ctx, made);
+        },
+      },
+    };
+  };
+  return { id, httpMethod: "POST", pattern, handle };
 }
 
 /** Rejects an insert of a name that exists (a pending insert of it is refused by the server's target lock). */
