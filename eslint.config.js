@@ -37,7 +37,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: "^(\\.\\./)+src/(?!(index|runtime/index|model/index|toolkit/index)\\.js$)",
-              message: "the speaker imports the core only via src/index.js, src/runtime/index.js, src/model/index.js or src/toolkit/index.js",
+              message:
+                "the speaker imports the core only via src/index.js, src/runtime/index.js, src/model/index.js or src/toolkit/index.js",
             },
             { regex: "^(\\.\\./)+providers/", message: "the speaker does not import provider internals" },
           ],

@@ -30,7 +30,14 @@ import { createAwsWorld, type AwsWorld } from "../test/env/aws-world.js";
 import { startMoto, type MotoServer } from "../test/env/moto.js";
 import type { AwsClients } from "../providers/aws/aws-types.js";
 import {
-  MAX_SERVICES, benchServices, benchSpecs, describeLeftovers, leftovers, type BenchKind, type BenchService, type Leftovers,
+  MAX_SERVICES,
+  benchServices,
+  benchSpecs,
+  describeLeftovers,
+  leftovers,
+  type BenchKind,
+  type BenchService,
+  type Leftovers,
 } from "./support/aws-bench-services.js";
 import { legacyCalls, type BenchPhase, type LegacyEstimate } from "./support/legacy-aws-calls.js";
 import { fmt, table } from "./support/stats.js";
@@ -80,7 +87,8 @@ function parseOptions(): Options {
   }
   const int = (name: string, text: string, min: number, max: number): number => {
     const v = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(v) || v < min || v > max) usage(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      usage(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
     return v;
   };
   return {
@@ -111,7 +119,16 @@ interface ClassStats {
 
 type PhaseStats = Record<Policy, ClassStats>;
 
-const emptyClass = (): ClassStats => ({ services: 0, calls: 0, describes: 0, mutating: 0, errors: 0, firstError: undefined, ms: 0, byOp: new Map() });
+const emptyClass = (): ClassStats => ({
+  services: 0,
+  calls: 0,
+  describes: 0,
+  mutating: 0,
+  errors: 0,
+  firstError: undefined,
+  ms: 0,
+  byOp: new Map(),
+});
 
 interface Bench {
   readonly clients: AwsClients;
@@ -122,7 +139,11 @@ interface Bench {
 }
 
 /** Runs one step per Service, one at a time, and attributes the calls each step made to its Service's class. */
-async function runPhase(b: Bench, label: string, steps: readonly { local: boolean; run: () => Promise<unknown> }[]): Promise<PhaseStats> {
+async function runPhase(
+  b: Bench,
+  label: string,
+  steps: readonly { local: boolean; run: () => Promise<unknown> }[],
+): Promise<PhaseStats> {
   const stats: PhaseStats = { Cluster: emptyClass(), Local: emptyClass() };
   const started = performance.now();
   for (const [i, step] of steps.entries()) {
@@ -144,11 +165,14 @@ async function runPhase(b: Bench, label: string, steps: readonly { local: boolea
       else s.describes++;
       s.byOp.set(op, (s.byOp.get(op) ?? 0) + 1);
     }
-    if ((i + 1) % 100 === 0) log(`${label} ${i + 1}/${steps.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+    if ((i + 1) % 100 === 0)
+      log(`${label} ${i + 1}/${steps.length} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
   }
   const all = merge(stats.Cluster, stats.Local);
-  log(`${label} done: ${steps.length} in ${((performance.now() - started) / 1000).toFixed(1)} s; per Service ${fmt(all.calls / all.services, 2)} calls` +
-    ` (${fmt(all.describes / all.services, 2)} describes, ${fmt(all.mutating / all.services, 2)} mutating), ${all.errors} errors`);
+  log(
+    `${label} done: ${steps.length} in ${((performance.now() - started) / 1000).toFixed(1)} s; per Service ${fmt(all.calls / all.services, 2)} calls` +
+      ` (${fmt(all.describes / all.services, 2)} describes, ${fmt(all.mutating / all.services, 2)} mutating), ${all.errors} errors`,
+  );
   return stats;
 }
 
@@ -185,17 +209,33 @@ async function benchSize(b: Bench, kind: BenchKind, n: number, sample: number): 
   await b.world.addNodes(1);
   const grown = benchSpecs(services, b.world.nodes(), CLUSTER_ID);
   phases.set("node-added", await runPhase(b, label("node-added"), ensureAll(grown, sampled)));
-  phases.set("delete", await runPhase(b, label("delete"),
-    services.map((s: BenchService, i) => ({ local: s.local, run: () => b.provider.delete(grown[i]!.id, b.signal) }))));
+  phases.set(
+    "delete",
+    await runPhase(
+      b,
+      label("delete"),
+      services.map((s: BenchService, i) => ({ local: s.local, run: () => b.provider.delete(grown[i]!.id, b.signal) })),
+    ),
+  );
   const left = await leftovers(b.clients, CLUSTER_ID);
-  return { kind, n, nodesBefore, sampled: sampled.length, phases, leftovers: left, seconds: (performance.now() - started) / 1000 };
+  return {
+    kind,
+    n,
+    nodesBefore,
+    sampled: sampled.length,
+    phases,
+    leftovers: left,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** Legacy calls per Service for a class mix, weighted by how many Services each class has. */
 function legacyFor(kind: BenchKind, phase: Phase, classes: readonly [Policy, number][]): LegacyEstimate | undefined {
   if (phase === "delete") return undefined;
   const total = classes.reduce((a, [, k]) => a + k, 0);
-  const parts = classes.filter(([, k]) => k > 0).map(([p, k]) => ({ k, e: legacyCalls({ kind, phase, local: p === "Local", targetGroups: 1 }) }));
+  const parts = classes
+    .filter(([, k]) => k > 0)
+    .map(([p, k]) => ({ k, e: legacyCalls({ kind, phase, local: p === "Local", targetGroups: 1 }) }));
   if (total === 0 || parts.some((p) => p.e === undefined)) return undefined;
   const ops = new Map<string, number>();
   let describes = 0;
@@ -205,15 +245,26 @@ function legacyFor(kind: BenchKind, phase: Phase, classes: readonly [Policy, num
     mutating += (e!.mutating * k) / total;
     for (const c of e!.calls) ops.set(c.op, (ops.get(c.op) ?? 0) + (c.count * k) / total);
   }
-  return { calls: [...ops].map(([op, count]) => ({ op, count })), describes, mutating, lowerBound: parts.some((p) => p.e!.lowerBound) };
+  return {
+    calls: [...ops].map(([op, count]) => ({ op, count })),
+    describes,
+    mutating,
+    lowerBound: parts.some((p) => p.e!.lowerBound),
+  };
 }
 
 function merge(a: ClassStats, b: ClassStats): ClassStats {
   const byOp = new Map(a.byOp);
   for (const [op, v] of b.byOp) byOp.set(op, (byOp.get(op) ?? 0) + v);
   return {
-    services: a.services + b.services, calls: a.calls + b.calls, describes: a.describes + b.describes, mutating: a.mutating + b.mutating,
-    errors: a.errors + b.errors, firstError: a.firstError ?? b.firstError, ms: a.ms + b.ms, byOp,
+    services: a.services + b.services,
+    calls: a.calls + b.calls,
+    describes: a.describes + b.describes,
+    mutating: a.mutating + b.mutating,
+    errors: a.errors + b.errors,
+    firstError: a.firstError ?? b.firstError,
+    ms: a.ms + b.ms,
+    byOp,
   };
 }
 
@@ -227,23 +278,56 @@ function ratioCell(ours: number, legacy: number | undefined, e: LegacyEstimate |
 }
 
 function summaryRows(r: SizeResult): string[][] {
-  const rows: string[][] = [[
-    "phase", "ETP", "Services", "calls", "calls/Svc", "describes/Svc", "mutating/Svc",
-    "legacy calls/Svc", "legacy describes/Svc", "legacy mutating/Svc", "calls ours/legacy", "describes ours/legacy", "errors", "ms/Svc",
-  ]];
+  const rows: string[][] = [
+    [
+      "phase",
+      "ETP",
+      "Services",
+      "calls",
+      "calls/Svc",
+      "describes/Svc",
+      "mutating/Svc",
+      "legacy calls/Svc",
+      "legacy describes/Svc",
+      "legacy mutating/Svc",
+      "calls ours/legacy",
+      "describes ours/legacy",
+      "errors",
+      "ms/Svc",
+    ],
+  ];
   for (const phase of PHASES) {
     const st = r.phases.get(phase)!;
     const classes: [string, ClassStats, [Policy, number][]][] = [];
-    for (const p of ["Cluster", "Local"] as const) if (st[p].services > 0) classes.push([p, st[p], [[p, st[p].services]]]);
-    if (classes.length > 1) classes.push(["all", merge(st.Cluster, st.Local), [["Cluster", st.Cluster.services], ["Local", st.Local.services]]]);
+    for (const p of ["Cluster", "Local"] as const)
+      if (st[p].services > 0) classes.push([p, st[p], [[p, st[p].services]]]);
+    if (classes.length > 1)
+      classes.push([
+        "all",
+        merge(st.Cluster, st.Local),
+        [
+          ["Cluster", st.Cluster.services],
+          ["Local", st.Local.services],
+        ],
+      ]);
     for (const [name, s, mix] of classes) {
       const e = legacyFor(r.kind, phase, mix);
       const legacyTotal = e === undefined ? undefined : e.describes + e.mutating;
       rows.push([
-        phase, name, fmt(s.services), fmt(s.calls), perSvc(s.calls, s), perSvc(s.describes, s), perSvc(s.mutating, s),
-        legacyCell(legacyTotal, e), legacyCell(e?.describes, e), legacyCell(e?.mutating, e),
-        ratioCell(s.calls / s.services, legacyTotal, e), ratioCell(s.describes / s.services, e?.describes, e),
-        fmt(s.errors), fmt(s.ms / s.services, 1),
+        phase,
+        name,
+        fmt(s.services),
+        fmt(s.calls),
+        perSvc(s.calls, s),
+        perSvc(s.describes, s),
+        perSvc(s.mutating, s),
+        legacyCell(legacyTotal, e),
+        legacyCell(e?.describes, e),
+        legacyCell(e?.mutating, e),
+        ratioCell(s.calls / s.services, legacyTotal, e),
+        ratioCell(s.describes / s.services, e?.describes, e),
+        fmt(s.errors),
+        fmt(s.ms / s.services, 1),
       ]);
     }
   }
@@ -252,22 +336,35 @@ function summaryRows(r: SizeResult): string[][] {
 
 /** Calls per Service by operation, ours per phase next to the legacy model's, all Services of the size. */
 function operationRows(r: SizeResult): string[][] {
-  const ours = new Map(PHASES.map((p) => {
-    const st = r.phases.get(p)!;
-    return [p, merge(st.Cluster, st.Local)] as const;
-  }));
-  const legacy = new Map(PHASES.map((p) => {
-    const st = r.phases.get(p)!;
-    return [p, legacyFor(r.kind, p, [["Cluster", st.Cluster.services], ["Local", st.Local.services]])] as const;
-  }));
-  const legacyOps = (p: Phase): Map<string, number> => new Map((legacy.get(p)?.calls ?? []).map((c) => [c.op, c.count]));
+  const ours = new Map(
+    PHASES.map((p) => {
+      const st = r.phases.get(p)!;
+      return [p, merge(st.Cluster, st.Local)] as const;
+    }),
+  );
+  const legacy = new Map(
+    PHASES.map((p) => {
+      const st = r.phases.get(p)!;
+      return [
+        p,
+        legacyFor(r.kind, p, [
+          ["Cluster", st.Cluster.services],
+          ["Local", st.Local.services],
+        ]),
+      ] as const;
+    }),
+  );
+  const legacyOps = (p: Phase): Map<string, number> =>
+    new Map((legacy.get(p)?.calls ?? []).map((c) => [c.op, c.count]));
   const ops = new Set<string>();
   for (const p of PHASES) {
     for (const op of ours.get(p)!.byOp.keys()) ops.add(op);
     for (const op of legacyOps(p).keys()) ops.add(op);
   }
   const modelled: readonly BenchPhase[] = ["create", "no-op", "node-added"];
-  const rows: string[][] = [["operation (per Service)", ...PHASES.map((p) => `ours ${p}`), ...modelled.map((p) => `legacy ${p}`)]];
+  const rows: string[][] = [
+    ["operation (per Service)", ...PHASES.map((p) => `ours ${p}`), ...modelled.map((p) => `legacy ${p}`)],
+  ];
   const key = (op: string): string => `${op.replace(/^\w+:(Describe|List|Get)/, "0$&")}`;
   for (const op of [...ops].sort((a, b) => key(a).localeCompare(key(b)))) {
     rows.push([
@@ -288,14 +385,18 @@ function operationRows(r: SizeResult): string[][] {
 
 function report(r: SizeResult): string {
   const st = r.phases.get("create")!;
-  const errors = PHASES.flatMap((p) => (["Cluster", "Local"] as const).flatMap((c) => {
-    const s = r.phases.get(p)![c];
-    return s.errors > 0 ? [`  ${p} ${c}: ${s.errors} failed, first: ${s.firstError ?? "?"}`] : [];
-  }));
+  const errors = PHASES.flatMap((p) =>
+    (["Cluster", "Local"] as const).flatMap((c) => {
+      const s = r.phases.get(p)![c];
+      return s.errors > 0 ? [`  ${p} ${c}: ${s.errors} failed, first: ${s.firstError ?? "?"}`] : [];
+    }),
+  );
   return [
     `== ${r.kind === "nlb" ? "NLB" : "classic ELB"}, N = ${fmt(r.n)} Services (${st.Local.services} externalTrafficPolicy Local, ${st.Cluster.services} Cluster), ` +
       `one TCP port each, instance targets on ${r.nodesBefore} nodes (${r.nodesBefore + 1} after node-added); ${r.seconds.toFixed(0)} s on moto ==` +
-      (r.sampled < r.n ? `\n   no-op and node-added measured on ${r.sampled} of the ${fmt(r.n)} Services (--sample); the others exist and are not reconciled then` : ""),
+      (r.sampled < r.n
+        ? `\n   no-op and node-added measured on ${r.sampled} of the ${fmt(r.n)} Services (--sample); the others exist and are not reconciled then`
+        : ""),
     table(summaryRows(r)),
     "",
     table(operationRows(r)),
@@ -315,12 +416,25 @@ async function main(): Promise<void> {
     const world = await createAwsWorld(clients, { clusterId: CLUSTER_ID, nodes: opts.nodes });
     const counter = countCalls(moto.clients());
     const logger = pino({ level: "warn" }, pino.destination({ dest: 2, sync: true }));
-    const bench: Bench = { clients, world, counter, provider: awsProviderFor(counter.clients, logger), signal: new AbortController().signal };
-    log(`bench: moto on ${moto.endpoint}; NLB sizes ${opts.sizes.join(", ")}; classic ELB size ${opts.clbSize || "none"}`);
-    const runs: [BenchKind, number][] = [...opts.sizes.map((n): [BenchKind, number] => ["nlb", n]), ...(opts.clbSize > 0 ? [["clb", opts.clbSize] as [BenchKind, number]] : [])];
+    const bench: Bench = {
+      clients,
+      world,
+      counter,
+      provider: awsProviderFor(counter.clients, logger),
+      signal: new AbortController().signal,
+    };
+    log(
+      `bench: moto on ${moto.endpoint}; NLB sizes ${opts.sizes.join(", ")}; classic ELB size ${opts.clbSize || "none"}`,
+    );
+    const runs: [BenchKind, number][] = [
+      ...opts.sizes.map((n): [BenchKind, number] => ["nlb", n]),
+      ...(opts.clbSize > 0 ? [["clb", opts.clbSize] as [BenchKind, number]] : []),
+    ];
     for (const [kind, n] of runs) process.stdout.write(`\n${report(await benchSize(bench, kind, n, opts.sample))}\n`);
   } catch (err) {
-    log(`\nbench FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}${moto ? `\nmoto log: ${moto.logPath}` : ""}`);
+    log(
+      `\nbench FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}${moto ? `\nmoto log: ${moto.logPath}` : ""}`,
+    );
     process.exitCode = 1;
   } finally {
     await moto?.stop();

@@ -29,7 +29,7 @@ if (!kubeconfig || !cls || !Number.isInteger(workers) || workers < 1) {
 }
 
 /** 198.18.0.0/15 holds 131,072 addresses; start at .1 and count up. */
-const BASE = (198 << 24) >>> 0 | (18 << 16);
+const BASE = ((198 << 24) >>> 0) | (18 << 16);
 let nextAddress = 1;
 function allocate(): string {
   const v = (BASE + nextAddress++) >>> 0;
@@ -89,7 +89,9 @@ async function worker(): Promise<void> {
   }
 }
 
-const watch = new ServiceWatch(http, "/api/v1/services", onService, (m) => process.stderr.write(`baseline-patcher: ${m}\n`));
+const watch = new ServiceWatch(http, "/api/v1/services", onService, (m) =>
+  process.stderr.write(`baseline-patcher: ${m}\n`),
+);
 process.on("SIGTERM", () => {
   process.stderr.write(`baseline-patcher: patched ${patched}, failed ${failed}\n`);
   process.exit(0);

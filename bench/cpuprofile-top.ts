@@ -21,7 +21,10 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ options: { top: { type: "string", default: "25" } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { top: { type: "string", default: "25" } },
+  allowPositionals: true,
+});
 const file = positionals[0];
 if (!file) {
   process.stderr.write("usage: tsx bench/cpuprofile-top.ts <file.cpuprofile> [--top N]\n");
@@ -44,13 +47,17 @@ function area(url: string): string {
   if (url.startsWith("node:")) return "(node core)";
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (nm) return nm[1]!;
-  const repo = /\/work\/[^/]+\/(.+)\/[^/]+$/.exec(url) ?? /^file:\/\/.*?\/((?:src|providers|bench|test)(?:\/[^/]+)?)\//.exec(url);
+  const repo =
+    /\/work\/[^/]+\/(.+)\/[^/]+$/.exec(url) ?? /^file:\/\/.*?\/((?:src|providers|bench|test)(?:\/[^/]+)?)\//.exec(url);
   return repo ? repo[1]! : url;
 }
 
 const label = (n: ProfileNode): string => {
   const { functionName, url, lineNumber } = n.callFrame;
-  const where = url === "" ? "" : ` ${url.replace(/^file:\/\/.*?node_modules\//, "").replace(/^file:\/\/\/work\/[^/]+\//, "")}:${lineNumber + 1}`;
+  const where =
+    url === ""
+      ? ""
+      : ` ${url.replace(/^file:\/\/.*?node_modules\//, "").replace(/^file:\/\/\/work\/[^/]+\//, "")}:${lineNumber + 1}`;
   return `${functionName || "(anonymous)"}${where}`;
 };
 
@@ -69,10 +76,17 @@ for (const [id, us] of selfUs) {
   for (const a of areas) inclusiveByArea.set(a, (inclusiveByArea.get(a) ?? 0) + us);
 }
 
-const pct = (us: number): string => `${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms`;
-const idle = [...selfUs].filter(([id]) => byId.get(id)?.callFrame.functionName === "(idle)").reduce((s, [, us]) => s + us, 0);
-process.stdout.write(`profile: ${(totalUs / 1e6).toFixed(1)} s wall, ${((totalUs - idle) / 1e6).toFixed(1)} s busy\n\n`);
+const pct = (us: number): string =>
+  `${((100 * us) / totalUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms`;
+const idle = [...selfUs]
+  .filter(([id]) => byId.get(id)?.callFrame.functionName === "(idle)")
+  .reduce((s, [, us]) => s + us, 0);
+process.stdout.write(
+  `profile: ${(totalUs / 1e6).toFixed(1)} s wall, ${((totalUs - idle) / 1e6).toFixed(1)} s busy\n\n`,
+);
 process.stdout.write(`top ${top} functions by self time:\n`);
-for (const [name, us] of [...selfByLabel].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${name}\n`);
+for (const [name, us] of [...selfByLabel].sort((a, b) => b[1] - a[1]).slice(0, top))
+  process.stdout.write(`${pct(us)}  ${name}\n`);
 process.stdout.write(`\ninclusive time by package / directory:\n`);
-for (const [name, us] of [...inclusiveByArea].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${name}\n`);
+for (const [name, us] of [...inclusiveByArea].sort((a, b) => b[1] - a[1]).slice(0, top))
+  process.stdout.write(`${pct(us)}  ${name}\n`);

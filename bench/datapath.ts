@@ -48,19 +48,36 @@ const REQUEST_TIMEOUT_MS = 2_000;
 /** How long the machine's own load is sampled before the lab starts. */
 const IDLE_SAMPLE_MS = 2_000;
 
-interface Options { seconds: number; rounds: number; requests: number; keepLogs: boolean }
+interface Options {
+  seconds: number;
+  rounds: number;
+  requests: number;
+  keepLogs: boolean;
+}
 
 type PathName = "direct" | "vip" | "haproxy";
-interface Endpoint { ip: string; port: number }
-interface PathSpec { name: PathName; what: string; iperf: Endpoint; echo: Endpoint }
-interface PathResult { runs: IperfResult[]; latencyMs: number[] }
+interface Endpoint {
+  ip: string;
+  port: number;
+}
+interface PathSpec {
+  name: PathName;
+  what: string;
+  iperf: Endpoint;
+  echo: Endpoint;
+}
+interface PathResult {
+  runs: IperfResult[];
+  latencyMs: number[];
+}
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 function integer(min: number, max: number): (value: string) => number {
   return (value) => {
     const n = Number(value.replaceAll("_", ""));
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -77,37 +94,81 @@ function parseOptions(argv: string[]): Options {
   return program.opts<Options>();
 }
 
-interface Setup { paths: PathSpec[]; vip: string; announcer: LabNodeHandle; backend: LabNodeHandle; podIp: string }
+interface Setup {
+  paths: PathSpec[];
+  vip: string;
+  announcer: LabNodeHandle;
+  backend: LabNodeHandle;
+  podIp: string;
+}
 
 /** Deploys the Service, places the pod off the announcer, starts iperf3 and HAProxy, and waits for all three paths. */
 async function setUp(lab: Lab, logDir: string): Promise<Setup> {
   const svc = await lab.deployService({
-    name: SERVICE, namespace: NAMESPACE, podMode: true, sessionAffinity: "ClientIP", pods: [],
-    ports: [{ name: "iperf", port: IPERF_PORT, targetPort: IPERF_PORT, echo: false }, { name: "echo", port: ECHO_SERVICE_PORT, targetPort: ECHO_TARGET_PORT }],
+    name: SERVICE,
+    namespace: NAMESPACE,
+    podMode: true,
+    sessionAffinity: "ClientIP",
+    pods: [],
+    ports: [
+      { name: "iperf", port: IPERF_PORT, targetPort: IPERF_PORT, echo: false },
+      { name: "echo", port: ECHO_SERVICE_PORT, targetPort: ECHO_TARGET_PORT },
+    ],
   });
   const { ip: vip } = await waitForAddress(lab, NAMESPACE, SERVICE);
   // Every speaker is live and the policy is Cluster, so every node is a candidate (desired-data-plan.ts).
-  const announcerName = electAnnouncer(vip, lab.nodes.map((n) => n.name));
+  const announcerName = electAnnouncer(
+    vip,
+    lab.nodes.map((n) => n.name),
+  );
   const announcer = lab.nodes.find((n) => n.name === announcerName);
   const backend = lab.nodes.find((n) => n.name !== announcerName);
-  if (!announcer || !backend) throw new Error(`cannot pick an announcer and another node from ${lab.nodes.map((n) => n.name).join(", ")}`);
+  if (!announcer || !backend)
+    throw new Error(`cannot pick an announcer and another node from ${lab.nodes.map((n) => n.name).join(", ")}`);
   log(`VIP ${vip}: announcer ${announcer.name} (${announcer.ip}), backend pod on ${backend.name} (${backend.ip})`);
 
   // The pod's echo leaves 5201 free (echo: false); iperf3 serves it inside the pod.
   const pod = await svc.addPod({ name: POD, node: backend.name });
-  lab.podHost(NAMESPACE, POD).spawn("iperf3", ["-s", "-4", "-p", String(IPERF_PORT)], { logPath: join(logDir, "iperf3-server.log") });
+  lab
+    .podHost(NAMESPACE, POD)
+    .spawn("iperf3", ["-s", "-4", "-p", String(IPERF_PORT)], { logPath: join(logDir, "iperf3-server.log") });
   await lab.client.exec("ip", ["route", "add", backend.podSubnet, "via", backend.ip]);
-  await startHaproxy(announcer, [
-    { name: "iperf", listen: { ip: announcer.ip, port: HAPROXY_IPERF_PORT }, server: { ip: pod.ip, port: IPERF_PORT } },
-    { name: "echo", listen: { ip: announcer.ip, port: HAPROXY_ECHO_PORT }, server: { ip: pod.ip, port: ECHO_TARGET_PORT } },
-  ], { configPath: join(logDir, "haproxy.cfg"), logPath: join(logDir, "haproxy.log") });
+  await startHaproxy(
+    announcer,
+    [
+      {
+        name: "iperf",
+        listen: { ip: announcer.ip, port: HAPROXY_IPERF_PORT },
+        server: { ip: pod.ip, port: IPERF_PORT },
+      },
+      {
+        name: "echo",
+        listen: { ip: announcer.ip, port: HAPROXY_ECHO_PORT },
+        server: { ip: pod.ip, port: ECHO_TARGET_PORT },
+      },
+    ],
+    { configPath: join(logDir, "haproxy.cfg"), logPath: join(logDir, "haproxy.log") },
+  );
 
   const paths: PathSpec[] = [
-    { name: "direct", what: `pod ${pod.ip} routed by ${backend.name}`, iperf: { ip: pod.ip, port: IPERF_PORT }, echo: { ip: pod.ip, port: ECHO_TARGET_PORT } },
-    { name: "vip", what: `VIP via ${announcer.name} (nftables) to pod ${pod.ip} on ${backend.name}`,
-      iperf: { ip: vip, port: IPERF_PORT }, echo: { ip: vip, port: ECHO_SERVICE_PORT } },
-    { name: "haproxy", what: `HAProxy on ${announcer.name} to pod ${pod.ip} on ${backend.name}`,
-      iperf: { ip: announcer.ip, port: HAPROXY_IPERF_PORT }, echo: { ip: announcer.ip, port: HAPROXY_ECHO_PORT } },
+    {
+      name: "direct",
+      what: `pod ${pod.ip} routed by ${backend.name}`,
+      iperf: { ip: pod.ip, port: IPERF_PORT },
+      echo: { ip: pod.ip, port: ECHO_TARGET_PORT },
+    },
+    {
+      name: "vip",
+      what: `VIP via ${announcer.name} (nftables) to pod ${pod.ip} on ${backend.name}`,
+      iperf: { ip: vip, port: IPERF_PORT },
+      echo: { ip: vip, port: ECHO_SERVICE_PORT },
+    },
+    {
+      name: "haproxy",
+      what: `HAProxy on ${announcer.name} to pod ${pod.ip} on ${backend.name}`,
+      iperf: { ip: announcer.ip, port: HAPROXY_IPERF_PORT },
+      echo: { ip: announcer.ip, port: HAPROXY_ECHO_PORT },
+    },
   ];
   await waitForPaths(lab, { paths, vip, announcer, backend, podIp: pod.ip }, logDir);
   return { paths, vip, announcer, backend, podIp: pod.ip };
@@ -121,23 +182,36 @@ async function setUp(lab: Lab, logDir: string): Promise<Setup> {
 async function waitForPaths(lab: Lab, s: Setup, logDir: string): Promise<void> {
   const client = lab.client;
   for (const path of s.paths) {
-    const body = await eventually(`a reply on the ${path.name} path (${path.echo.ip}:${path.echo.port})`, async () => {
-      const r = await client.agent.request("TCP", path.echo.ip, path.echo.port, { timeoutMs: REQUEST_TIMEOUT_MS });
-      return r.ok && r.body.includes(`backend=${POD}`) ? r.body : undefined;
-    }, { timeoutMs: 30_000, intervalMs: 250 });
+    const body = await eventually(
+      `a reply on the ${path.name} path (${path.echo.ip}:${path.echo.port})`,
+      async () => {
+        const r = await client.agent.request("TCP", path.echo.ip, path.echo.port, { timeoutMs: REQUEST_TIMEOUT_MS });
+        return r.ok && r.body.includes(`backend=${POD}`) ? r.body : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
     log(`${path.name}: ${body}`);
   }
   const mac = await client.arpLookup(s.vip);
   if (mac !== s.announcer.mac) {
-    throw new Error(`the client resolved ${s.vip} to ${mac ?? "nothing"}, not to the expected announcer ${s.announcer.name} (${s.announcer.mac})`);
+    throw new Error(
+      `the client resolved ${s.vip} to ${mac ?? "nothing"}, not to the expected announcer ${s.announcer.name} (${s.announcer.mac})`,
+    );
   }
-  const nft = await eventually(`a DNAT to ${s.podIp}:${IPERF_PORT} in ${s.announcer.name}'s lb-operator table`, async () => {
-    const { stdout } = await s.announcer.exec("nft", ["list", "table", "ip", "lb-operator"], { check: false });
-    return stdout.includes(`${s.podIp}:${IPERF_PORT}`) ? stdout : undefined;
-  }, { timeoutMs: 30_000, intervalMs: 250 });
+  const nft = await eventually(
+    `a DNAT to ${s.podIp}:${IPERF_PORT} in ${s.announcer.name}'s lb-operator table`,
+    async () => {
+      const { stdout } = await s.announcer.exec("nft", ["list", "table", "ip", "lb-operator"], { check: false });
+      return stdout.includes(`${s.podIp}:${IPERF_PORT}`) ? stdout : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
   writeFileSync(join(logDir, `nft-${s.announcer.name}.txt`), nft);
   for (const path of s.paths) {
-    await eventually(`a 1 s iperf3 test on the ${path.name} path`, () => runIperf(client, path.iperf, 1), { timeoutMs: 30_000, intervalMs: 500 });
+    await eventually(`a 1 s iperf3 test on the ${path.name} path`, () => runIperf(client, path.iperf, 1), {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+    });
   }
 }
 
@@ -147,13 +221,20 @@ async function measure(lab: Lab, paths: readonly PathSpec[], opts: Options): Pro
     for (const path of paths) {
       const run = await runIperf(lab.client, path.iperf, opts.seconds);
       results.get(path.name)!.runs.push(run);
-      log(`[round ${round}/${opts.rounds}] ${path.name}: ${gbit(run.receivedBitsPerSecond)} Gbit/s, ${run.retransmits ?? "?"} retransmits`);
+      log(
+        `[round ${round}/${opts.rounds}] ${path.name}: ${gbit(run.receivedBitsPerSecond)} Gbit/s, ${run.retransmits ?? "?"} retransmits`,
+      );
     }
     for (const path of paths) {
-      const r = await lab.client.agent.latency(path.echo.ip, path.echo.port, { count: opts.requests, timeoutMs: REQUEST_TIMEOUT_MS });
+      const r = await lab.client.agent.latency(path.echo.ip, path.echo.port, {
+        count: opts.requests,
+        timeoutMs: REQUEST_TIMEOUT_MS,
+      });
       if (r.error !== undefined) throw new Error(`${path.name} latency: ${r.error}`);
       results.get(path.name)!.latencyMs.push(...r.samplesMs);
-      log(`[round ${round}/${opts.rounds}] ${path.name}: ${r.samplesMs.length} requests, p50 ${fmt(percentile(r.samplesMs, 50), 3)} ms`);
+      log(
+        `[round ${round}/${opts.rounds}] ${path.name}: ${r.samplesMs.length} requests, p50 ${fmt(percentile(r.samplesMs, 50), 3)} ms`,
+      );
     }
   }
   return results;
@@ -164,7 +245,11 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 const meanBps = (r: PathResult): number => mean(r.runs.map((x) => x.receivedBitsPerSecond));
 
 /** What other jobs on the machine were doing before the lab started: busy CPUs (from /proc/stat) and load average. */
-interface MachineLoad { busyCpus: number; loadBefore: number; loadAfter: number }
+interface MachineLoad {
+  busyCpus: number;
+  loadBefore: number;
+  loadAfter: number;
+}
 
 async function busyCpus(ms: number): Promise<number> {
   const before = machineBusySeconds();
@@ -176,16 +261,27 @@ function report(s: Setup, results: Map<PathName, PathResult>, opts: Options, loa
   const get = (name: PathName): PathResult => results.get(name)!;
   const direct = get("direct");
   const directP50 = percentile(direct.latencyMs, 50);
-  const rows = [["path", "Gbit/s per round", "mean Gbit/s", "vs direct", "retransmits", "p50 ms", "p99 ms", "p50 vs direct"]];
+  const rows = [
+    ["path", "Gbit/s per round", "mean Gbit/s", "vs direct", "retransmits", "p50 ms", "p99 ms", "p50 vs direct"],
+  ];
   for (const path of s.paths) {
     const r = get(path.name);
     const p50 = percentile(r.latencyMs, 50);
     rows.push([
-      path.name, r.runs.map((x) => gbit(x.receivedBitsPerSecond)).join(" / "), gbit(meanBps(r)), ratio(meanBps(r), meanBps(direct)),
-      r.runs.map((x) => fmt(x.retransmits)).join(" / "), fmt(p50, 3), fmt(percentile(r.latencyMs, 99), 3), ratio(p50, directP50),
+      path.name,
+      r.runs.map((x) => gbit(x.receivedBitsPerSecond)).join(" / "),
+      gbit(meanBps(r)),
+      ratio(meanBps(r), meanBps(direct)),
+      r.runs.map((x) => fmt(x.retransmits)).join(" / "),
+      fmt(p50, 3),
+      fmt(percentile(r.latencyMs, 99), 3),
+      ratio(p50, directP50),
     ]);
   }
-  const perRound = (name: PathName): string => get(name).runs.map((x, i) => ratio(x.receivedBitsPerSecond, direct.runs[i]?.receivedBitsPerSecond)).join(", ");
+  const perRound = (name: PathName): string =>
+    get(name)
+      .runs.map((x, i) => ratio(x.receivedBitsPerSecond, direct.runs[i]?.receivedBitsPerSecond))
+      .join(", ");
   const vip = meanBps(get("vip")) / meanBps(direct);
   const haproxy = meanBps(get("haproxy")) / meanBps(direct);
   return [
@@ -215,7 +311,9 @@ async function main(): Promise<void> {
   const logDir = mkdtempSync(join(tmpdir(), "lb-operator-bench-datapath-"));
   const busy = await busyCpus(IDLE_SAMPLE_MS);
   const loadBefore = loadavg()[0] ?? Number.NaN;
-  log(`bench: data path, ${opts.rounds} round(s) of ${opts.seconds} s + ${opts.requests} requests per path; logs in ${logDir}`);
+  log(
+    `bench: data path, ${opts.rounds} round(s) of ${opts.seconds} s + ${opts.requests} requests per path; logs in ${logDir}`,
+  );
   let lab: Lab | undefined;
   let controller: ControllerProcess | undefined;
   let ok = false;
@@ -233,7 +331,9 @@ async function main(): Promise<void> {
     controller = await startLabController(lab);
     const setup = await setUp(lab, logDir);
     const results = await measure(lab, setup.paths, opts);
-    process.stdout.write(`\n${report(setup, results, opts, { busyCpus: busy, loadBefore, loadAfter: loadavg()[0] ?? Number.NaN })}\n`);
+    process.stdout.write(
+      `\n${report(setup, results, opts, { busyCpus: busy, loadBefore, loadAfter: loadavg()[0] ?? Number.NaN })}\n`,
+    );
     ok = true;
   } catch (err) {
     log(`\nbench FAILED: ${err instanceof Error ? err.message : String(err)}`);

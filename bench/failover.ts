@@ -36,7 +36,9 @@ async function runPhase(lab: Lab, vip: string, name: string, args: string[], cou
   for (let i = 0; i < count; i++) {
     const t = await failoverTrial(lab, vip, 80, { speakerArgs: args, deadlineMs: 30_000 });
     trials.push(t);
-    process.stderr.write(`${name} trial ${i + 1}/${count}: ${t.victim} -> ${t.successor ?? "?"} in ${t.failoverMs} ms\n`);
+    process.stderr.write(
+      `${name} trial ${i + 1}/${count}: ${t.victim} -> ${t.successor ?? "?"} in ${t.failoverMs} ms\n`,
+    );
   }
   return { name, args, trials };
 }
@@ -45,7 +47,12 @@ async function runPhase(lab: Lab, vip: string, name: string, args: string[], cou
 function row(p: Phase, baseline?: Phase): string[] {
   const ms = p.trials.map((t) => t.failoverMs);
   const p99 = percentile(ms, 99);
-  const baselineP99 = baseline ? percentile(baseline.trials.map((t) => t.failoverMs), 99) : undefined;
+  const baselineP99 = baseline
+    ? percentile(
+        baseline.trials.map((t) => t.failoverMs),
+        99,
+      )
+    : undefined;
   return [
     p.name,
     p.args.join(" ") || "(defaults)",
@@ -80,11 +87,26 @@ async function main(): Promise<void> {
     });
     const vip = (await waitForAddress(lab, "bench", "web")).ip;
     const ours = await runPhase(lab, vip, "lb-operator defaults", [], trials);
-    const baseline = baselineTrials > 0 ? await runPhase(lab, vip, "memberlist-like baseline", MEMBERLIST_LIKE, baselineTrials) : undefined;
-    const header = ["phase", "speaker flags", "trials", "p50 ms", "p99 ms", "max ms", "failed req/trial", "p99 vs baseline"];
+    const baseline =
+      baselineTrials > 0
+        ? await runPhase(lab, vip, "memberlist-like baseline", MEMBERLIST_LIKE, baselineTrials)
+        : undefined;
+    const header = [
+      "phase",
+      "speaker flags",
+      "trials",
+      "p50 ms",
+      "p99 ms",
+      "max ms",
+      "failed req/trial",
+      "p99 vs baseline",
+    ];
     const rows = baseline ? [header, row(baseline), row(ours, baseline)] : [header, row(ours)];
     process.stdout.write(`\n${table(rows)}\n\n`);
-    const p99 = percentile(ours.trials.map((t) => t.failoverMs), 99);
+    const p99 = percentile(
+      ours.trials.map((t) => t.failoverMs),
+      99,
+    );
     process.stdout.write(`goal p99 < 1000 ms: ${p99 < 1000 ? "met" : "NOT met"} (p99 ${fmt(p99)} ms)\n`);
   } finally {
     await controller?.stop();

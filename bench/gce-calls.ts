@@ -34,8 +34,18 @@ import { errorMessage } from "../src/errors.js";
 import { gceClientsFor, startFakeCompute } from "../test/env/fake-compute/index.js";
 import { AnchorModel, type AnchorCall } from "./support/gce-anchor-model.js";
 import {
-  MAX_SERVICES, ZONES, benchLocation, benchServices, benchSpec, describeLeftovers, initialNodes, leftovers, seedOf,
-  type BenchNode, type BenchService, type Leftovers,
+  MAX_SERVICES,
+  ZONES,
+  benchLocation,
+  benchServices,
+  benchSpec,
+  describeLeftovers,
+  initialNodes,
+  leftovers,
+  seedOf,
+  type BenchNode,
+  type BenchService,
+  type Leftovers,
 } from "./support/gce-bench-world.js";
 import { fmt, ratio, table } from "./support/stats.js";
 
@@ -82,7 +92,8 @@ function parseOptions(): Options {
   }
   const int = (name: string, text: string, min: number, max: number): number => {
     const v = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(v) || v < min || v > max) usage(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
+    if (!Number.isInteger(v) || v < min || v > max)
+      usage(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
     return v;
   };
   return {
@@ -111,7 +122,16 @@ interface Tally {
   byMethod: Map<string, number>;
 }
 
-const emptyTally = (): Tally => ({ services: 0, reads: 0, mutating: 0, polls: 0, errors: 0, firstError: undefined, ms: 0, byMethod: new Map() });
+const emptyTally = (): Tally => ({
+  services: 0,
+  reads: 0,
+  mutating: 0,
+  polls: 0,
+  errors: 0,
+  firstError: undefined,
+  ms: 0,
+  byMethod: new Map(),
+});
 const total = (t: Tally): number => t.reads + t.mutating + t.polls;
 /** Operation polls: the scope's operations get (the anchor) or wait (ours). */
 const isPoll = (method: string): boolean => /Operations\.(get|wait)$/.test(method);
@@ -132,8 +152,14 @@ function merge(a: Tally, b: Tally): Tally {
   const byMethod = new Map(a.byMethod);
   for (const [m, v] of b.byMethod) byMethod.set(m, (byMethod.get(m) ?? 0) + v);
   return {
-    services: a.services + b.services, reads: a.reads + b.reads, mutating: a.mutating + b.mutating, polls: a.polls + b.polls,
-    errors: a.errors + b.errors, firstError: a.firstError ?? b.firstError, ms: a.ms + b.ms, byMethod,
+    services: a.services + b.services,
+    reads: a.reads + b.reads,
+    mutating: a.mutating + b.mutating,
+    polls: a.polls + b.polls,
+    errors: a.errors + b.errors,
+    firstError: a.firstError ?? b.firstError,
+    ms: a.ms + b.ms,
+    byMethod,
   };
 }
 
@@ -157,15 +183,25 @@ async function benchSize(n: number, opts: Options, polls: number): Promise<SizeR
   const fake = await startFakeCompute({ instances: nodes.map(seedOf), operationPolls: polls });
   try {
     const logger = pino({ level: "warn" }, pino.destination({ dest: 2, sync: true }));
-    const provider = gceProviderFor(gceClientsFor(fake), benchLocation(), logger, { minPollIntervalMs: 0, minRetryDelayMs: 1 });
+    const provider = gceProviderFor(gceClientsFor(fake), benchLocation(), logger, {
+      minPollIntervalMs: 0,
+      minRetryDelayMs: 1,
+    });
     const model = new AnchorModel(ZONES, polls);
     const signal = new AbortController().signal;
     const services = benchServices(n);
     const phases = new Map<Phase, PhaseStats>();
     const anchorSvc = (s: BenchService) => ({ key: s.key, local: s.local, nodes });
 
-    const runPhase = async (phase: Phase, ours: (s: BenchService) => Promise<unknown>, anchor: (s: BenchService) => AnchorCall[]): Promise<void> => {
-      const st: PhaseStats = { ours: { Cluster: emptyTally(), Local: emptyTally() }, anchor: { Cluster: emptyTally(), Local: emptyTally() } };
+    const runPhase = async (
+      phase: Phase,
+      ours: (s: BenchService) => Promise<unknown>,
+      anchor: (s: BenchService) => AnchorCall[],
+    ): Promise<void> => {
+      const st: PhaseStats = {
+        ours: { Cluster: emptyTally(), Local: emptyTally() },
+        anchor: { Cluster: emptyTally(), Local: emptyTally() },
+      };
       const t0 = performance.now();
       for (const s of services) {
         const policy: Policy = s.local ? "Local" : "Cluster";
@@ -183,24 +219,50 @@ async function benchSize(n: number, opts: Options, polls: number): Promise<SizeR
         count(o, fake.calls());
         st.anchor[policy].services++;
         count(st.anchor[policy], anchor(s));
-        if ((s.index + 1) % 100 === 0) log(`[N=${n} ${phase}] ${s.index + 1}/${n} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+        if ((s.index + 1) % 100 === 0)
+          log(`[N=${n} ${phase}] ${s.index + 1}/${n} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       }
       const all = merge(st.ours.Cluster, st.ours.Local);
-      log(`[N=${n} P=${polls} ${phase}] ${((performance.now() - t0) / 1000).toFixed(1)} s; ${fmt(total(all) / all.services, 2)} calls/Svc, ${all.errors} errors`);
+      log(
+        `[N=${n} P=${polls} ${phase}] ${((performance.now() - t0) / 1000).toFixed(1)} s; ${fmt(total(all) / all.services, 2)} calls/Svc, ${all.errors} errors`,
+      );
       phases.set(phase, st);
     };
 
-    await runPhase("create", (s) => provider.ensure(benchSpec(s, nodes), signal), (s) => model.ensure(anchorSvc(s)));
-    await runPhase("no-op", (s) => provider.ensure(benchSpec(s, nodes), signal), (s) => model.ensure(anchorSvc(s)));
+    await runPhase(
+      "create",
+      (s) => provider.ensure(benchSpec(s, nodes), signal),
+      (s) => model.ensure(anchorSvc(s)),
+    );
+    await runPhase(
+      "no-op",
+      (s) => provider.ensure(benchSpec(s, nodes), signal),
+      (s) => model.ensure(anchorSvc(s)),
+    );
     const added: BenchNode = { name: `node-a-${opts.perZone}`, zone: ZONES[0]! };
     const removed = nodes.find((x) => x.zone === ZONES[1])!;
     fake.addInstance(seedOf(added));
     fake.removeInstance(removed.zone, removed.name);
     model.removeVm(removed.zone, removed.name);
     nodes = [...nodes.filter((x) => x !== removed), added];
-    await runPhase("node churn", (s) => provider.ensure(benchSpec(s, nodes), signal), (s) => model.update(anchorSvc(s)));
-    await runPhase("delete", (s) => provider.delete(benchSpec(s, nodes).id, signal), (s) => model.delete(s.key));
-    return { n, polls, nodes: opts.perZone * ZONES.length, phases, leftovers: leftovers(fake), seconds: (performance.now() - started) / 1000 };
+    await runPhase(
+      "node churn",
+      (s) => provider.ensure(benchSpec(s, nodes), signal),
+      (s) => model.update(anchorSvc(s)),
+    );
+    await runPhase(
+      "delete",
+      (s) => provider.delete(benchSpec(s, nodes).id, signal),
+      (s) => model.delete(s.key),
+    );
+    return {
+      n,
+      polls,
+      nodes: opts.perZone * ZONES.length,
+      phases,
+      leftovers: leftovers(fake),
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     await fake.stop();
   }
@@ -209,22 +271,53 @@ async function benchSize(n: number, opts: Options, polls: number): Promise<SizeR
 const per = (v: number, t: Tally): string => fmt(v / t.services, 2);
 
 function summaryRows(r: SizeResult): string[][] {
-  const rows: string[][] = [[
-    "phase", "ETP", "Svcs", "requests", "requests/Svc", "reads/Svc", "mutating/Svc", "polls/Svc",
-    "anchor requests/Svc", "anchor reads/Svc", "anchor mutating/Svc", "anchor polls/Svc",
-    "reads+mutating ours/anchor", "mutating ours/anchor", "requests ours/anchor", "errors", "ms/Svc",
-  ]];
+  const rows: string[][] = [
+    [
+      "phase",
+      "ETP",
+      "Svcs",
+      "requests",
+      "requests/Svc",
+      "reads/Svc",
+      "mutating/Svc",
+      "polls/Svc",
+      "anchor requests/Svc",
+      "anchor reads/Svc",
+      "anchor mutating/Svc",
+      "anchor polls/Svc",
+      "reads+mutating ours/anchor",
+      "mutating ours/anchor",
+      "requests ours/anchor",
+      "errors",
+      "ms/Svc",
+    ],
+  ];
   for (const phase of PHASES) {
     const st = r.phases.get(phase)!;
     const classes: [string, Tally, Tally][] = [];
-    for (const p of ["Cluster", "Local"] as const) if (st.ours[p].services > 0) classes.push([p, st.ours[p], st.anchor[p]]);
-    if (classes.length > 1) classes.push(["all", merge(st.ours.Cluster, st.ours.Local), merge(st.anchor.Cluster, st.anchor.Local)]);
+    for (const p of ["Cluster", "Local"] as const)
+      if (st.ours[p].services > 0) classes.push([p, st.ours[p], st.anchor[p]]);
+    if (classes.length > 1)
+      classes.push(["all", merge(st.ours.Cluster, st.ours.Local), merge(st.anchor.Cluster, st.anchor.Local)]);
     for (const [name, o, a] of classes) {
       rows.push([
-        phase, name, fmt(o.services), fmt(total(o)), per(total(o), o), per(o.reads, o), per(o.mutating, o), per(o.polls, o),
-        per(total(a), a), per(a.reads, a), per(a.mutating, a), per(a.polls, a),
-        ratio(o.reads + o.mutating, a.reads + a.mutating), ratio(o.mutating, a.mutating), ratio(total(o), total(a)),
-        fmt(o.errors), fmt(o.ms / o.services, 2),
+        phase,
+        name,
+        fmt(o.services),
+        fmt(total(o)),
+        per(total(o), o),
+        per(o.reads, o),
+        per(o.mutating, o),
+        per(o.polls, o),
+        per(total(a), a),
+        per(a.reads, a),
+        per(a.mutating, a),
+        per(a.polls, a),
+        ratio(o.reads + o.mutating, a.reads + a.mutating),
+        ratio(o.mutating, a.mutating),
+        ratio(total(o), total(a)),
+        fmt(o.errors),
+        fmt(o.ms / o.services, 2),
       ]);
     }
   }
@@ -239,16 +332,23 @@ function methodRows(r: SizeResult, top: number): string[][] {
   };
   const sums = new Map<string, number>();
   for (const p of PHASES) {
-    for (const which of ["ours", "anchor"] as const) for (const [m, v] of all(which, p).byMethod) sums.set(m, (sums.get(m) ?? 0) + v);
+    for (const which of ["ours", "anchor"] as const)
+      for (const [m, v] of all(which, p).byMethod) sums.set(m, (sums.get(m) ?? 0) + v);
   }
   const methods = [...sums].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([m]) => m);
-  const rows: string[][] = [["method (per Service)", ...PHASES.map((p) => `ours ${p}`), ...PHASES.map((p) => `anchor ${p}`)]];
+  const rows: string[][] = [
+    ["method (per Service)", ...PHASES.map((p) => `ours ${p}`), ...PHASES.map((p) => `anchor ${p}`)],
+  ];
   const cell = (t: Tally, m: string): string => {
     const v = t.byMethod.get(m);
     return v === undefined ? "" : per(v, t);
   };
   for (const m of methods.slice(0, top)) {
-    rows.push([`  ${m}`, ...PHASES.map((p) => cell(all("ours", p), m)), ...PHASES.map((p) => cell(all("anchor", p), m))]);
+    rows.push([
+      `  ${m}`,
+      ...PHASES.map((p) => cell(all("ours", p), m)),
+      ...PHASES.map((p) => cell(all("anchor", p), m)),
+    ]);
   }
   if (methods.length > top) rows.push([`  (${methods.length - top} more methods)`, ...PHASES.flatMap(() => ["", ""])]);
   return rows;
@@ -256,10 +356,12 @@ function methodRows(r: SizeResult, top: number): string[][] {
 
 function report(r: SizeResult, top: number, title: string): string {
   const create = r.phases.get("create")!.ours;
-  const errors = PHASES.flatMap((p) => (["Cluster", "Local"] as const).flatMap((c) => {
-    const t = r.phases.get(p)!.ours[c];
-    return t.errors > 0 ? [`  ${p} ${c}: ${t.errors} failed, first: ${t.firstError ?? "?"}`] : [];
-  }));
+  const errors = PHASES.flatMap((p) =>
+    (["Cluster", "Local"] as const).flatMap((c) => {
+      const t = r.phases.get(p)!.ours[c];
+      return t.errors > 0 ? [`  ${p} ${c}: ${t.errors} failed, first: ${t.firstError ?? "?"}`] : [];
+    }),
+  );
   return [
     `== ${title}: N = ${fmt(r.n)} Services (${create.Local.services} Local, ${create.Cluster.services} Cluster), one TCP port each, ` +
       `${r.nodes} nodes in ${ZONES.length} zones; operations need ${r.polls} polls; ${r.seconds.toFixed(1)} s ==`,
@@ -274,13 +376,34 @@ function report(r: SizeResult, top: number, title: string): string {
 
 /** What polling adds per Service: the poll run against the plain run of the same size (run right before it). */
 function pollingRows(plain: SizeResult, polled: SizeResult): string[][] {
-  const rows: string[][] = [["phase", "ours polls/Svc", `ours requests/Svc at ${polled.polls} polls`, "at 0 polls", "ms/Svc", "ms/Svc at 0", "anchor polls/Svc", "anchor requests/Svc"]];
+  const rows: string[][] = [
+    [
+      "phase",
+      "ours polls/Svc",
+      `ours requests/Svc at ${polled.polls} polls`,
+      "at 0 polls",
+      "ms/Svc",
+      "ms/Svc at 0",
+      "anchor polls/Svc",
+      "anchor requests/Svc",
+    ],
+  ];
   for (const p of PHASES) {
-    const all = (r: SizeResult, which: "ours" | "anchor"): Tally => merge(r.phases.get(p)![which].Cluster, r.phases.get(p)![which].Local);
+    const all = (r: SizeResult, which: "ours" | "anchor"): Tally =>
+      merge(r.phases.get(p)![which].Cluster, r.phases.get(p)![which].Local);
     const o = all(polled, "ours");
     const o0 = all(plain, "ours");
     const a = all(polled, "anchor");
-    rows.push([p, per(o.polls, o), per(total(o), o), per(total(o0), o0), fmt(o.ms / o.services, 2), fmt(o0.ms / o0.services, 2), per(a.polls, a), per(total(a), a)]);
+    rows.push([
+      p,
+      per(o.polls, o),
+      per(total(o), o),
+      per(total(o0), o0),
+      fmt(o.ms / o.services, 2),
+      fmt(o0.ms / o0.services, 2),
+      per(a.polls, a),
+      per(total(a), a),
+    ]);
   }
   return rows;
 }
@@ -289,12 +412,15 @@ async function main(): Promise<void> {
   const opts = parseOptions();
   const started = performance.now();
   try {
-    for (const n of opts.sizes) process.stdout.write(`\n${report(await benchSize(n, opts, 0), opts.top, "operations DONE at once")}\n`);
+    for (const n of opts.sizes)
+      process.stdout.write(`\n${report(await benchSize(n, opts, 0), opts.top, "operations DONE at once")}\n`);
     if (opts.pollSize > 0) {
       const plain = await benchSize(opts.pollSize, opts, 0);
       const polled = await benchSize(opts.pollSize, opts, opts.polls);
       process.stdout.write(`\n${report(polled, opts.top, `polling run (operationPolls ${opts.polls})`)}\n\n`);
-      process.stdout.write(`polling cost, N = ${polled.n}: the same Services with operations DONE at once and with ${polled.polls} polls each\n${table(pollingRows(plain, polled))}\n`);
+      process.stdout.write(
+        `polling cost, N = ${polled.n}: the same Services with operations DONE at once and with ${polled.polls} polls each\n${table(pollingRows(plain, polled))}\n`,
+      );
     }
   } catch (err) {
     log(`\nbench FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

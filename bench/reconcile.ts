@@ -39,8 +39,21 @@ import { type ControlPlane, freePort, startControlPlane } from "../test/env/cont
 import { type RequestSnapshot, isMutating, requestDelta, requestSnapshot } from "./support/apiserver-metrics.js";
 import { KubeHttp, listAll, loadKubeconfig } from "./support/kube-http.js";
 import { type LoadTimings, deleteServices, runLoad } from "./support/load.js";
-import { type ManagedChild, exitStatus, launchManaged, logTail, terminateManaged } from "../test/env/managed-process.js";
-import { type ProcMemory, ProcSampler, cpuSeconds, machineBusySeconds, processName, readMemory } from "./support/proc-stats.js";
+import {
+  type ManagedChild,
+  exitStatus,
+  launchManaged,
+  logTail,
+  terminateManaged,
+} from "../test/env/managed-process.js";
+import {
+  type ProcMemory,
+  ProcSampler,
+  cpuSeconds,
+  machineBusySeconds,
+  processName,
+  readMemory,
+} from "./support/proc-stats.js";
 import { type LatencySummary, fmt, mb, ratio, summarize, table } from "./support/stats.js";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -118,7 +131,8 @@ function parseOptions(): Options {
   }
   const int = (name: string, text: string, max: number): number => {
     const v = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(v) || v < 1 || v > max) usage(`--${name}: expected an integer from 1 to ${max}, got "${text}"`);
+    if (!Number.isInteger(v) || v < 1 || v > max)
+      usage(`--${name}: expected an integer from 1 to ${max}, got "${text}"`);
     return v;
   };
   return {
@@ -149,8 +163,12 @@ const TEARDOWN_RESERVE_MS = 15_000;
 function phaseTimeout(n: number, opts: Options, label: string): number {
   const wanted = opts.timeoutMs ?? 60_000 + 50 * n;
   const left = opts.deadline - performance.now() - TEARDOWN_RESERVE_MS;
-  if (left < 10_000) throw new Error(`${label}: the bench budget of ${opts.budgetS} s (--budget) is used up; not starting this phase`);
-  if (left < wanted) log(`${label}: only ${(left / 1000).toFixed(0)} s of the --budget ${opts.budgetS} s left; that is this phase's timeout`);
+  if (left < 10_000)
+    throw new Error(`${label}: the bench budget of ${opts.budgetS} s (--budget) is used up; not starting this phase`);
+  if (left < wanted)
+    log(
+      `${label}: only ${(left / 1000).toFixed(0)} s of the --budget ${opts.budgetS} s left; that is this phase's timeout`,
+    );
   return Math.min(wanted, left);
 }
 
@@ -214,7 +232,12 @@ function cpuReader(cp: ControlPlane, clientPid: number): () => CpuWindow {
 }
 
 function cpuDelta(a: CpuWindow, b: CpuWindow): CpuWindow {
-  const d = { apiserver: b.apiserver - a.apiserver, etcd: b.etcd - a.etcd, client: b.client - a.client, bench: b.bench - a.bench };
+  const d = {
+    apiserver: b.apiserver - a.apiserver,
+    etcd: b.etcd - a.etcd,
+    client: b.client - a.client,
+    bench: b.bench - a.bench,
+  };
   return { ...d, machine: b.machine - a.machine - d.apiserver - d.etcd - d.client - d.bench };
 }
 
@@ -229,7 +252,11 @@ interface Child extends ManagedChild {
 }
 
 /** Starts `node args` (the bench's own node), killed with the bench however it ends (test/env/managed-process.ts). */
-function spawnNode(name: string, args: string[], options: { cwd: string; logPath: string; pipeStdout?: boolean }): Child {
+function spawnNode(
+  name: string,
+  args: string[],
+  options: { cwd: string; logPath: string; pipeStdout?: boolean },
+): Child {
   const { logPath, ...launch } = options;
   const managed = launchManaged(process.execPath, args, logPath, launch);
   const pid = managed.child.pid;
@@ -240,7 +267,9 @@ function spawnNode(name: string, args: string[], options: { cwd: string; logPath
 /** Rejects if the child exits before it is ready, so a crash reads as a crash, not a timeout. */
 function exitedEarly(child: Child): Promise<never> {
   return child.exited.then(() => {
-    throw new Error(`${child.name} exited (${exitStatus(child)}) before it was ready; log ${child.logPath}:\n${logTail(child.logPath)}`);
+    throw new Error(
+      `${child.name} exited (${exitStatus(child)}) before it was ready; log ${child.logPath}:\n${logTail(child.logPath)}`,
+    );
   });
 }
 
@@ -250,7 +279,9 @@ async function waitForLine(child: Child, line: string, timeoutMs: number): Promi
   const lines = createInterface(stdout);
   const seen = new Promise<void>((resolve) => lines.on("line", (l) => l.trim() === line && resolve()));
   const timeout = sleep(timeoutMs).then(() => {
-    throw new Error(`${child.name} did not print "${line}" within ${timeoutMs / 1000} s; log ${child.logPath}:\n${logTail(child.logPath)}`);
+    throw new Error(
+      `${child.name} did not print "${line}" within ${timeoutMs / 1000} s; log ${child.logPath}:\n${logTail(child.logPath)}`,
+    );
   });
   await Promise.race([seen, exitedEarly(child), timeout]);
 }
@@ -261,10 +292,15 @@ async function waitForReadyz(child: Child, url: string, timeoutMs: number): Prom
   early.catch(() => undefined);
   for (;;) {
     if (exitStatus(child) !== undefined) await early;
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) {
-      throw new Error(`${child.name} was not ready (${url}) within ${timeoutMs / 1000} s; log ${child.logPath}:\n${logTail(child.logPath)}`);
+      throw new Error(
+        `${child.name} was not ready (${url}) within ${timeoutMs / 1000} s; log ${child.logPath}:\n${logTail(child.logPath)}`,
+      );
     }
     await sleep(200);
   }
@@ -273,17 +309,36 @@ async function waitForReadyz(child: Child, url: string, timeoutMs: number): Prom
 function diedCheck(child: Child): () => void {
   return () => {
     const status = exitStatus(child);
-    if (status !== undefined) throw new Error(`${child.name} exited (${status}) during the phase; log ${child.logPath}:\n${logTail(child.logPath)}`);
+    if (status !== undefined)
+      throw new Error(
+        `${child.name} exited (${status}) during the phase; log ${child.logPath}:\n${logTail(child.logPath)}`,
+      );
   };
 }
 
-async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Options, logDir: string): Promise<PhaseResult> {
+async function runBaseline(
+  cp: ControlPlane,
+  http: KubeHttp,
+  n: number,
+  opts: Options,
+  logDir: string,
+): Promise<PhaseResult> {
   const label = `[N=${n} baseline]`;
   const namespace = `bench-baseline-${n}`;
   await createNamespace(http, namespace);
   const patcher = spawnNode(
     "baseline-patcher",
-    ["--import", "tsx", "bench/baseline-patcher.ts", "--kubeconfig", cp.kubeconfigPath, "--class", BASELINE_CLASS, "--workers", String(opts.workers)],
+    [
+      "--import",
+      "tsx",
+      "bench/baseline-patcher.ts",
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "--class",
+      BASELINE_CLASS,
+      "--workers",
+      String(opts.workers),
+    ],
     { cwd: REPO, logPath: join(logDir, `baseline-patcher-${n}.log`), pipeStdout: true },
   );
   const sampler = new ProcSampler(patcher.pid).start();
@@ -295,8 +350,15 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
     const requestsBefore = await requestSnapshot(http);
     const cpuBefore = cpu();
     const timings = await runLoad({
-      http, namespace, loadBalancerClass: BASELINE_CLASS, n, concurrency: opts.concurrency,
-      timeoutMs: phaseTimeout(n, opts, label), label, log, check: diedCheck(patcher),
+      http,
+      namespace,
+      loadBalancerClass: BASELINE_CLASS,
+      n,
+      concurrency: opts.concurrency,
+      timeoutMs: phaseTimeout(n, opts, label),
+      label,
+      log,
+      check: diedCheck(patcher),
     });
     const cpuAfter = cpu();
     const requests = requestDelta(requestsBefore, await requestSnapshot(http));
@@ -304,8 +366,17 @@ async function runBaseline(cp: ControlPlane, http: KubeHttp, n: number, opts: Op
     const idle = readMemory(patcher.pid);
     sampler.stop();
     return {
-      latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
-      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, ready, idle, maxFds: sampler.maxFds, cpu: cpuDelta(cpuBefore, cpuAfter), requests,
+      latency: summarize(timings),
+      timings,
+      maxRssBytes: sampler.maxRssBytes,
+      peakRssBytes: sampler.peakRssBytes,
+      idleRssBytes: idle?.rssBytes,
+      readyRssBytes: ready?.rssBytes,
+      ready,
+      idle,
+      maxFds: sampler.maxFds,
+      cpu: cpuDelta(cpuBefore, cpuAfter),
+      requests,
     };
   } finally {
     sampler.stop();
@@ -349,7 +420,12 @@ async function countEvents(http: KubeHttp, namespace: string): Promise<EventCoun
  * The controller writes Events asynchronously, after the status: wait until `expected` exist, or the count
  * stops moving for 6 s, or `waitMs` passes.
  */
-async function waitForEvents(http: KubeHttp, namespace: string, expected: number, o: { since: number; waitMs: number; label: string }) {
+async function waitForEvents(
+  http: KubeHttp,
+  namespace: string,
+  expected: number,
+  o: { since: number; waitMs: number; label: string },
+) {
   const { since, waitMs, label } = o;
   let last = await countEvents(http, namespace);
   let lastChange = performance.now();
@@ -383,7 +459,9 @@ async function controllerMetrics(url: string): Promise<Pick<ControllerExtras, "r
   };
   const count = value(/^lb_operator_reconcile_duration_seconds_count /);
   const seconds = value(/^lb_operator_reconcile_duration_seconds_sum /);
-  const verdicts = [...text.matchAll(/^lb_operator_reconcile_total\{verdict="(\w+)"\} (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).join(", ");
+  const verdicts = [...text.matchAll(/^lb_operator_reconcile_total\{verdict="(\w+)"\} (\S+)$/gm)]
+    .map((m) => `${m[1]} ${m[2]}`)
+    .join(", ");
   return {
     reconciles: { count, meanMs: (seconds / count) * 1000, verdicts: verdicts || "none" },
     memory: {
@@ -394,7 +472,13 @@ async function controllerMetrics(url: string): Promise<Pick<ControllerExtras, "r
   };
 }
 
-async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: Options, logDir: string): Promise<SizeResult["controller"]> {
+async function runController(
+  cp: ControlPlane,
+  http: KubeHttp,
+  n: number,
+  opts: Options,
+  logDir: string,
+): Promise<SizeResult["controller"]> {
   const label = `[N=${n} controller]`;
   const namespace = `bench-controller-${n}`;
   await createNamespace(http, namespace);
@@ -403,17 +487,26 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     "controller",
     [
       ...opts.controllerNodeArgs,
-      ...(opts.profile ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${n}.cpuprofile`] : []),
+      ...(opts.profile
+        ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${n}.cpuprofile`]
+        : []),
       ...(opts.tsx ? ["--import", "tsx", "src/main.ts"] : ["dist/src/main.js"]),
       "run",
-      "--provider", "baremetal",
-      "--kubeconfig", cp.kubeconfigPath,
-      "--address-pool", ADDRESS_POOL,
+      "--provider",
+      "baremetal",
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "--address-pool",
+      ADDRESS_POOL,
       "--no-leader-elect",
-      "--load-balancer-class", CONTROLLER_CLASS,
-      "--workers", String(opts.workers),
-      "--metrics-bind-address", `127.0.0.1:${port}`,
-      "--log-level", "warn",
+      "--load-balancer-class",
+      CONTROLLER_CLASS,
+      "--workers",
+      String(opts.workers),
+      "--metrics-bind-address",
+      `127.0.0.1:${port}`,
+      "--log-level",
+      "warn",
     ],
     { cwd: REPO, logPath: join(logDir, `controller-${n}.log`) },
   );
@@ -427,11 +520,22 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     const requestsBefore = await requestSnapshot(http);
     const cpuBefore = cpu();
     const timings = await runLoad({
-      http, namespace, loadBalancerClass: CONTROLLER_CLASS, n, concurrency: opts.concurrency,
-      timeoutMs: phaseTimeout(n, opts, label), label, log, check: diedCheck(controller),
+      http,
+      namespace,
+      loadBalancerClass: CONTROLLER_CLASS,
+      n,
+      concurrency: opts.concurrency,
+      timeoutMs: phaseTimeout(n, opts, label),
+      label,
+      log,
+      check: diedCheck(controller),
     });
     const cpuAfterConvergence = cpu();
-    const events = await waitForEvents(http, namespace, 2 * n, { since: timings.lastStatus, waitMs: Math.min(opts.eventWaitMs, Math.max(0, opts.deadline - performance.now() - TEARDOWN_RESERVE_MS)), label });
+    const events = await waitForEvents(http, namespace, 2 * n, {
+      since: timings.lastStatus,
+      waitMs: Math.min(opts.eventWaitMs, Math.max(0, opts.deadline - performance.now() - TEARDOWN_RESERVE_MS)),
+      label,
+    });
     const cpuAfterEvents = cpu();
     const requests = requestDelta(requestsBefore, await requestSnapshot(http));
     await sleep(3_000);
@@ -440,10 +544,21 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
     sampler.stop();
     diedCheck(controller)();
     return {
-      latency: summarize(timings), timings, maxRssBytes: sampler.maxRssBytes, peakRssBytes: sampler.peakRssBytes,
-      idleRssBytes: idle?.rssBytes, readyRssBytes: ready?.rssBytes, ready, idle, maxFds: sampler.maxFds,
-      cpu: cpuDelta(cpuBefore, cpuAfterConvergence), trailingCpu: cpuDelta(cpuAfterConvergence, cpuAfterEvents), requests,
-      events, reconciles, memory,
+      latency: summarize(timings),
+      timings,
+      maxRssBytes: sampler.maxRssBytes,
+      peakRssBytes: sampler.peakRssBytes,
+      idleRssBytes: idle?.rssBytes,
+      readyRssBytes: ready?.rssBytes,
+      ready,
+      idle,
+      maxFds: sampler.maxFds,
+      cpu: cpuDelta(cpuBefore, cpuAfterConvergence),
+      trailingCpu: cpuDelta(cpuAfterConvergence, cpuAfterEvents),
+      requests,
+      events,
+      reconciles,
+      memory,
     };
   } finally {
     sampler.stop();
@@ -454,8 +569,13 @@ async function runController(cp: ControlPlane, http: KubeHttp, n: number, opts: 
 function report(r: SizeResult, opts: Options): string {
   const b = r.baseline;
   const c = r.controller;
-  const row = (name: string, bv: number | undefined, cv: number | undefined, digits = 0, withRatio = true): string[] =>
-    [name, fmt(bv, digits), fmt(cv, digits), withRatio ? ratio(cv, bv) : ""];
+  const row = (
+    name: string,
+    bv: number | undefined,
+    cv: number | undefined,
+    digits = 0,
+    withRatio = true,
+  ): string[] => [name, fmt(bv, digits), fmt(cv, digits), withRatio ? ratio(cv, bv) : ""];
   const allKeys = [...new Set([...b.requests.keys(), ...c.requests.keys()])].sort();
   const keys = allKeys.filter(isMutating);
   // Reads of API resources (not /metrics, /healthz and other non-resource paths, which have no resource).

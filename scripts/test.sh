@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command (`npm test`): type check, lint, then every vitest project (unit beside the
+# The project's test command (`npm test`): type check, format check, lint, then every vitest project (unit beside the
 # code, integration against the real control plane). Ends with one "N passed, N failed, N skipped" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ echo "== helm"
 bash scripts/install-helm.sh
 echo "== typecheck"
 tsc -p tsconfig.json --noEmit
+echo "== format"
+prettier --check . --log-level warn
 echo "== lint"
 eslint .
 echo "== vitest"

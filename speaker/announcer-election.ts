@@ -23,7 +23,9 @@ export interface ElectionNode {
 export function toElectionNode(node: V1Node): ElectionNode | undefined {
   const name = node.metadata?.name;
   if (!name) return undefined;
-  const networkUnavailable = (node.status?.conditions ?? []).some((c) => c.type === "NetworkUnavailable" && c.status === "True");
+  const networkUnavailable = (node.status?.conditions ?? []).some(
+    (c) => c.type === "NetworkUnavailable" && c.status === "True",
+  );
   return { name, ip: internalIPv4(node), eligible: isNodeEligible(node) && !networkUnavailable };
 }
 
@@ -39,7 +41,10 @@ export function internalIPv4(node: V1Node): string | undefined {
  * load spreads) while the order of the others stays put when one node leaves (only its addresses move).
  */
 export function rankCandidates(key: string, candidates: Iterable<string>): string[] {
-  const ranked = [...new Set(candidates)].map((node) => ({ node, hash: createHash("sha256").update(`${node}#${key}`).digest() }));
+  const ranked = [...new Set(candidates)].map((node) => ({
+    node,
+    hash: createHash("sha256").update(`${node}#${key}`).digest(),
+  }));
   ranked.sort((a, b) => Buffer.compare(a.hash, b.hash));
   return ranked.map((r) => r.node);
 }

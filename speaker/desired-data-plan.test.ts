@@ -25,9 +25,11 @@ const VIP = "192.0.2.100";
 const NODES = ["node-1", "node-2", "node-3"];
 const nodeIP = (n: string): string => `192.0.2.${10 + Number(n.slice(5))}`;
 
-const withVIP = (...ips: string[]): ServiceTweak => (svc) => {
-  svc.status = { loadBalancer: { ingress: ips.map((ip) => ({ ip, ipMode: "Proxy" })) } };
-};
+const withVIP =
+  (...ips: string[]): ServiceTweak =>
+  (svc) => {
+    svc.status = { loadBalancer: { ingress: ips.map((ip) => ({ ip, ipMode: "Proxy" })) } };
+  };
 
 function svc(name: string, ...tweaks: ServiceTweak[]): V1Service {
   return newService(name, tweakClass(CLASS), withVIP(VIP), ...tweaks);
@@ -36,7 +38,9 @@ function svc(name: string, ...tweaks: ServiceTweak[]): V1Service {
 function inputs(over: Partial<SpeakerInputs> & { nodeName: string }): SpeakerInputs {
   return {
     services: [svc("web")],
-    endpointSlices: [newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }])],
+    endpointSlices: [
+      newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }]),
+    ],
     nodes: NODES.map((n) => newNode(n, nodeIP(n))),
     liveSpeakers: new Set(NODES),
     deadSpeakers: new Set(),
@@ -82,10 +86,15 @@ describe("decideDataPlan: who announces", () => {
   it("with externalTrafficPolicy Local only a node with a ready local endpoint announces", () => {
     const services = [svc("web", tweakLocal(32000))];
     const endpointSlices = [
-      newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [
-        { ip: "198.51.100.33", nodeName: "node-2" },
-        { ip: "198.51.100.49", nodeName: "node-3", ready: false, serving: false },
-      ]),
+      newEndpointSlice(
+        "web",
+        "web-1",
+        [{ name: "http", port: 8080 }],
+        [
+          { ip: "198.51.100.33", nodeName: "node-2" },
+          { ip: "198.51.100.49", nodeName: "node-3", ready: false, serving: false },
+        ],
+      ),
     ];
     expect(announcersOf(everyNode({ services, endpointSlices }))).toEqual(["node-2"]);
   });
@@ -106,10 +115,29 @@ describe("decideDataPlan: who announces", () => {
   });
 
   it("a shared address is announced by one node that every Service on it accepts", () => {
-    const services = [svc("a", tweakLocal(32000)), svc("b", tweakLocal(32001), (s) => void (s.spec!.ports![0]!.port = 81))];
+    const services = [
+      svc("a", tweakLocal(32000)),
+      svc("b", tweakLocal(32001), (s) => void (s.spec!.ports![0]!.port = 81)),
+    ];
     const endpointSlices = [
-      newEndpointSlice("a", "a-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }, { ip: "198.51.100.33", nodeName: "node-2" }]),
-      newEndpointSlice("b", "b-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.34", nodeName: "node-2" }, { ip: "198.51.100.49", nodeName: "node-3" }]),
+      newEndpointSlice(
+        "a",
+        "a-1",
+        [{ name: "http", port: 8080 }],
+        [
+          { ip: "198.51.100.17", nodeName: "node-1" },
+          { ip: "198.51.100.33", nodeName: "node-2" },
+        ],
+      ),
+      newEndpointSlice(
+        "b",
+        "b-1",
+        [{ name: "http", port: 8080 }],
+        [
+          { ip: "198.51.100.34", nodeName: "node-2" },
+          { ip: "198.51.100.49", nodeName: "node-3" },
+        ],
+      ),
     ];
     const decisions = everyNode({ services, endpointSlices });
     expect(announcersOf(decisions)).toEqual(["node-2"]);
@@ -122,17 +150,34 @@ describe("decideDataPlan: what the announcer forwards", () => {
   const others = NODES.filter((n) => n !== announcer);
   /** Pod addresses by node: node-1 has 198.51.100.17.., node-2 198.51.100.33.., node-3 198.51.100.49.. */
   const podOn = (node: string, extra = 0): string => `198.51.100.${16 * Number(node.slice(5)) + 1 + extra}`;
-  const slice = (endpoints: EndpointFixture[], ports: { name: string; port: number; protocol?: string }[] = [{ name: "http", port: 8080 }]) =>
-    newEndpointSlice("web", "web-1", ports, endpoints);
+  const slice = (
+    endpoints: EndpointFixture[],
+    ports: { name: string; port: number; protocol?: string }[] = [{ name: "http", port: 8080 }],
+  ) => newEndpointSlice("web", "web-1", ports, endpoints);
   const onePodPerNode = slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })));
 
   it("nodePort mode, Cluster: other healthy nodes' NodePorts plus the announcer's own ready pods, masqueraded", () => {
     const sick: ProbeTarget = { kind: "http", ip: nodeIP(others[0]!), port: 10256, path: "/healthz" };
-    const d = decideDataPlan(inputs({ nodeName: announcer, endpointSlices: [onePodPerNode], isHealthy: (t) => probeKey(t) !== probeKey(sick) }));
+    const d = decideDataPlan(
+      inputs({
+        nodeName: announcer,
+        endpointSlices: [onePodPerNode],
+        isHealthy: (t) => probeKey(t) !== probeKey(sick),
+      }),
+    );
     expect(d.plan.rules).toEqual([
       {
-        vip: VIP, protocol: "TCP", port: 80, clientIPAffinity: false, masquerade: true, sourceRanges: [], service: "default/web",
-        destinations: [{ ip: nodeIP(others[1]!), port: 30080 }, { ip: podOn(announcer), port: 8080 }],
+        vip: VIP,
+        protocol: "TCP",
+        port: 80,
+        clientIPAffinity: false,
+        masquerade: true,
+        sourceRanges: [],
+        service: "default/web",
+        destinations: [
+          { ip: nodeIP(others[1]!), port: 30080 },
+          { ip: podOn(announcer), port: 8080 },
+        ],
       },
     ]);
     // kube-proxy's health of the other nodes only: the announcer's own pods are judged by readiness.
@@ -146,8 +191,13 @@ describe("decideDataPlan: what the announcer forwards", () => {
   });
 
   it("nodePort mode, Cluster: a node whose speaker died is no longer a destination", () => {
-    const d = decideDataPlan(inputs({ nodeName: announcer, endpointSlices: [onePodPerNode], deadSpeakers: new Set([others[0]!]) }));
-    expect(d.plan.rules[0]!.destinations).toEqual([{ ip: nodeIP(others[1]!), port: 30080 }, { ip: podOn(announcer), port: 8080 }]);
+    const d = decideDataPlan(
+      inputs({ nodeName: announcer, endpointSlices: [onePodPerNode], deadSpeakers: new Set([others[0]!]) }),
+    );
+    expect(d.plan.rules[0]!.destinations).toEqual([
+      { ip: nodeIP(others[1]!), port: 30080 },
+      { ip: podOn(announcer), port: 8080 },
+    ]);
   });
 
   it("nodePort mode, Local: the announcer's own ready pods, not masqueraded, gated by healthCheckNodePort", () => {
@@ -162,7 +212,10 @@ describe("decideDataPlan: what the announcer forwards", () => {
     const d = decideDataPlan(inputs({ nodeName: "node-2", services, endpointSlices }));
     expect(d.plan.rules[0]).toMatchObject({
       masquerade: false,
-      destinations: [{ ip: "198.51.100.33", port: 8080 }, { ip: "198.51.100.35", port: 8080 }],
+      destinations: [
+        { ip: "198.51.100.33", port: 8080 },
+        { ip: "198.51.100.35", port: 8080 },
+      ],
     });
     expect(d.probes).toEqual([{ kind: "http", ip: nodeIP("node-2"), port: 32000, path: "/healthz" }]);
     const failing = decideDataPlan(inputs({ nodeName: "node-2", services, endpointSlices, isHealthy: () => false }));
@@ -207,14 +260,27 @@ describe("decideDataPlan: what the announcer forwards", () => {
 
   it("pod mode: ready pods' target ports with TCP probes; Local keeps this node's pods only", () => {
     const endpointSlices = [
-      newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [
-        { ip: "198.51.100.17", nodeName: "node-1" },
-        { ip: "198.51.100.33", nodeName: "node-2" },
-        { ip: "198.51.100.34", nodeName: "node-2", ready: false, serving: false },
-      ]),
+      newEndpointSlice(
+        "web",
+        "web-1",
+        [{ name: "http", port: 8080 }],
+        [
+          { ip: "198.51.100.17", nodeName: "node-1" },
+          { ip: "198.51.100.33", nodeName: "node-2" },
+          { ip: "198.51.100.34", nodeName: "node-2", ready: false, serving: false },
+        ],
+      ),
     ];
-    const cluster = decideDataPlan(inputs({ nodeName: announcer, services: [svc("web", tweakPodMode())], endpointSlices }));
-    expect(cluster.plan.rules[0]).toMatchObject({ masquerade: true, destinations: [{ ip: "198.51.100.17", port: 8080 }, { ip: "198.51.100.33", port: 8080 }] });
+    const cluster = decideDataPlan(
+      inputs({ nodeName: announcer, services: [svc("web", tweakPodMode())], endpointSlices }),
+    );
+    expect(cluster.plan.rules[0]).toMatchObject({
+      masquerade: true,
+      destinations: [
+        { ip: "198.51.100.17", port: 8080 },
+        { ip: "198.51.100.33", port: 8080 },
+      ],
+    });
     expect(cluster.probes).toContainEqual({ kind: "tcp", ip: "198.51.100.33", port: 8080 });
 
     const localSvc = svc("web", tweakPodMode(), (s) => void (s.spec!.externalTrafficPolicy = "Local"));
@@ -227,26 +293,64 @@ describe("decideDataPlan: what the announcer forwards", () => {
   it("pod mode: UDP ports are judged by readiness, never by a TCP connect, even when every TCP probe fails", () => {
     const syslog = { name: "syslog", protocol: "UDP", port: 514, targetPort: 5514 };
     const udpOnly = svc("web", tweakPorts(syslog), tweakPodMode());
-    const slices = [slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })), [{ name: "syslog", port: 5514, protocol: "UDP" }])];
+    const slices = [
+      slice(
+        NODES.map((n) => ({ ip: podOn(n), nodeName: n })),
+        [{ name: "syslog", port: 5514, protocol: "UDP" }],
+      ),
+    ];
     const tcpFails = (t: ProbeTarget): boolean => t.kind !== "tcp";
-    const d = decideDataPlan(inputs({ nodeName: announcer, services: [udpOnly], endpointSlices: slices, isHealthy: tcpFails }));
+    const d = decideDataPlan(
+      inputs({ nodeName: announcer, services: [udpOnly], endpointSlices: slices, isHealthy: tcpFails }),
+    );
     expect(d.plan.rules).toHaveLength(1);
-    expect(d.plan.rules[0]).toMatchObject({ protocol: "UDP", port: 514, destinations: NODES.map((n) => ({ ip: podOn(n), port: 5514 })) });
+    expect(d.plan.rules[0]).toMatchObject({
+      protocol: "UDP",
+      port: 514,
+      destinations: NODES.map((n) => ({ ip: podOn(n), port: 5514 })),
+    });
     expect(d.probes).toEqual([]);
 
     // Beside a TCP port on the same pods, only the TCP port is probed, and only its rule loses the failing pods.
-    const both = svc("web", tweakPorts(syslog, { name: "http", protocol: "TCP", port: 80, targetPort: 8080 }), tweakPodMode());
-    const bothSlices = [slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })), [{ name: "syslog", port: 5514, protocol: "UDP" }, { name: "http", port: 8080 }])];
-    const mixed = decideDataPlan(inputs({ nodeName: announcer, services: [both], endpointSlices: bothSlices, isHealthy: tcpFails }));
-    expect(mixed.plan.rules.map((r) => [r.protocol, r.destinations.length])).toEqual([["TCP", 0], ["UDP", 3]]);
+    const both = svc(
+      "web",
+      tweakPorts(syslog, { name: "http", protocol: "TCP", port: 80, targetPort: 8080 }),
+      tweakPodMode(),
+    );
+    const bothSlices = [
+      slice(
+        NODES.map((n) => ({ ip: podOn(n), nodeName: n })),
+        [
+          { name: "syslog", port: 5514, protocol: "UDP" },
+          { name: "http", port: 8080 },
+        ],
+      ),
+    ];
+    const mixed = decideDataPlan(
+      inputs({ nodeName: announcer, services: [both], endpointSlices: bothSlices, isHealthy: tcpFails }),
+    );
+    expect(mixed.plan.rules.map((r) => [r.protocol, r.destinations.length])).toEqual([
+      ["TCP", 0],
+      ["UDP", 3],
+    ]);
     expect(mixed.probes.map((p) => [p.kind, p.port])).toEqual(NODES.map(() => ["tcp", 8080]));
   });
 
   it("nodePort mode: a UDP port has no TCP probe either", () => {
     const dns = svc("web", tweakPorts({ name: "dns", protocol: "UDP", port: 53, targetPort: 5353, nodePort: 30053 }));
-    const slices = [slice(NODES.map((n) => ({ ip: podOn(n), nodeName: n })), [{ name: "dns", port: 5353, protocol: "UDP" }])];
-    const d = decideDataPlan(inputs({ nodeName: announcer, services: [dns], endpointSlices: slices, isHealthy: (t) => t.kind !== "tcp" }));
-    expect(d.plan.rules[0]!.destinations).toEqual([...others.map((n) => ({ ip: nodeIP(n), port: 30053 })), { ip: podOn(announcer), port: 5353 }]);
+    const slices = [
+      slice(
+        NODES.map((n) => ({ ip: podOn(n), nodeName: n })),
+        [{ name: "dns", port: 5353, protocol: "UDP" }],
+      ),
+    ];
+    const d = decideDataPlan(
+      inputs({ nodeName: announcer, services: [dns], endpointSlices: slices, isHealthy: (t) => t.kind !== "tcp" }),
+    );
+    expect(d.plan.rules[0]!.destinations).toEqual([
+      ...others.map((n) => ({ ip: nodeIP(n), port: 30053 })),
+      { ip: podOn(announcer), port: 5353 },
+    ]);
     expect(d.probes.every((p) => p.kind === "http")).toBe(true);
   });
 
@@ -258,7 +362,17 @@ describe("decideDataPlan: what the announcer forwards", () => {
         { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },
       ];
     });
-    const endpointSlices = [newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }, { name: "dns", port: 5353, protocol: "UDP" }], [{ ip: "198.51.100.17", nodeName: "node-1" }])];
+    const endpointSlices = [
+      newEndpointSlice(
+        "web",
+        "web-1",
+        [
+          { name: "http", port: 8080 },
+          { name: "dns", port: 5353, protocol: "UDP" },
+        ],
+        [{ ip: "198.51.100.17", nodeName: "node-1" }],
+      ),
+    ];
     const d = decideDataPlan(inputs({ nodeName: announcer, services: [s], endpointSlices }));
     expect(d.plan.rules.map((r) => [r.protocol, r.port, r.clientIPAffinity, r.sourceRanges])).toEqual([
       ["TCP", 80, true, ["192.0.2.0/28"]],
@@ -279,9 +393,13 @@ describe("decideDataPlan: what the announcer forwards", () => {
   });
 
   it("a port claimed twice on one address is forwarded for the first Service only, and the other is reported", () => {
-    const endpointSlices = ["a", "b"].map((n) => newEndpointSlice(n, `${n}-1`, [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }]));
+    const endpointSlices = ["a", "b"].map((n) =>
+      newEndpointSlice(n, `${n}-1`, [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }]),
+    );
     const d = decideDataPlan(inputs({ nodeName: announcer, services: [svc("b"), svc("a")], endpointSlices }));
     expect(d.plan.rules.map((r) => r.service)).toEqual(["default/a"]);
-    expect(d.skipped).toEqual([{ service: "default/b", kind: "forwarding", reason: `${VIP}/TCP/80 is already forwarded for default/a` }]);
+    expect(d.skipped).toEqual([
+      { service: "default/b", kind: "forwarding", reason: `${VIP}/TCP/80 is already forwarded for default/a` },
+    ]);
   });
 });

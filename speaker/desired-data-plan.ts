@@ -60,8 +60,13 @@ export interface SpeakerInputs {
 
 /** The NodePort keys (node-port-settling.ts) of every Service this speaker may forward, for NodePortSettling. */
 export function nodePortKeys(services: readonly V1Service[], classOptions: ClassOptions): string[] {
-  return services.filter((svc) => announceable(svc, classOptions)).flatMap((svc) =>
-    (svc.spec?.ports ?? []).flatMap((p) => (p.nodePort ? [nodePortKey(svc.metadata?.uid ?? "", p.protocol ?? "TCP", p.nodePort)] : [])));
+  return services
+    .filter((svc) => announceable(svc, classOptions))
+    .flatMap((svc) =>
+      (svc.spec?.ports ?? []).flatMap((p) =>
+        p.nodePort ? [nodePortKey(svc.metadata?.uid ?? "", p.protocol ?? "TCP", p.nodePort)] : [],
+      ),
+    );
 }
 
 export interface SkippedService {
@@ -119,7 +124,9 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
 
 /** Our announceable Services' IPv4 addresses -> the Services on each, in Service-key order; the rest go to skipped. */
 function servicesByAddress(
-  inputs: SpeakerInputs, nodes: ReadonlyMap<string, ElectionNode>, skipped: SkippedService[],
+  inputs: SpeakerInputs,
+  nodes: ReadonlyMap<string, ElectionNode>,
+  skipped: SkippedService[],
 ): Map<string, ServiceOnAddress[]> {
   const byAddress = new Map<string, ServiceOnAddress[]>();
   for (const svc of [...inputs.services].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)))) {
@@ -137,7 +144,11 @@ function servicesByAddress(
     const endpoints = derivePodEndpoints(svc, spec.ports, inputs.endpointSlices, spec.ipFamilies);
     const candidates = candidatesFor(spec, endpoints, nodes, inputs.liveSpeakers);
     for (const ip of ingressIPv6s(svc)) {
-      skipped.push({ service: key, kind: "unsupported", reason: `address ${ip} is not announced: the speaker answers ARP (IPv4) only, NDP is not implemented` });
+      skipped.push({
+        service: key,
+        kind: "unsupported",
+        reason: `address ${ip} is not announced: the speaker answers ARP (IPv4) only, NDP is not implemented`,
+      });
     }
     for (const address of ingressIPv4s(svc)) {
       const list = byAddress.get(address) ?? [];
@@ -166,7 +177,11 @@ function addForwardingRules(address: string, s: ServiceOnAddress, b: RuleBuilder
   const { inputs, self, nodes } = b;
   for (const port of s.spec.ports) {
     if (port.protocol === "SCTP") {
-      b.skipped.push({ service: s.key, kind: "forwarding", reason: `port ${port.port}/SCTP: the nftables data path forwards TCP and UDP only` });
+      b.skipped.push({
+        service: s.key,
+        kind: "forwarding",
+        reason: `port ${port.port}/SCTP: the nftables data path forwards TCP and UDP only`,
+      });
       continue;
     }
     const ruleKey = `${address}/${port.protocol}/${port.port}`;
@@ -176,13 +191,21 @@ function addForwardingRules(address: string, s: ServiceOnAddress, b: RuleBuilder
       continue;
     }
     b.taken.set(ruleKey, s.key);
-    const backends = backendsFor(s, port, { self, nodes, dead: inputs.deadSpeakers, settledNodePorts: inputs.settledNodePorts });
-    for (const probe of backends.flatMap((x) => (x.probe === undefined ? [] : [x.probe]))) b.probes.set(probeKey(probe), probe);
+    const backends = backendsFor(s, port, {
+      self,
+      nodes,
+      dead: inputs.deadSpeakers,
+      settledNodePorts: inputs.settledNodePorts,
+    });
+    for (const probe of backends.flatMap((x) => (x.probe === undefined ? [] : [x.probe])))
+      b.probes.set(probeKey(probe), probe);
     b.rules.push({
       vip: address,
       protocol: port.protocol,
       port: port.port,
-      destinations: sortDestinations(backends.filter((x) => x.probe === undefined || inputs.isHealthy(x.probe)).map((x) => x.destination)),
+      destinations: sortDestinations(
+        backends.filter((x) => x.probe === undefined || inputs.isHealthy(x.probe)).map((x) => x.destination),
+      ),
       clientIPAffinity: s.spec.sessionAffinity.type === "ClientIP",
       masquerade: s.spec.externalTrafficPolicy === "Cluster",
       sourceRanges: s.spec.sourceRanges.filter((r) => !r.includes(":")),
@@ -227,7 +250,8 @@ function candidatesFor(
   const local = spec.externalTrafficPolicy === "Local" ? new Set(endpoints.map((e) => e.nodeName)) : undefined;
   const out = new Set<string>();
   for (const n of nodes.values()) {
-    if (n.eligible && n.ip !== undefined && live.has(n.name) && (local === undefined || local.has(n.name))) out.add(n.name);
+    if (n.eligible && n.ip !== undefined && live.has(n.name) && (local === undefined || local.has(n.name)))
+      out.add(n.name);
   }
   return out;
 }

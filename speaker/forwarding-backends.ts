@@ -69,7 +69,11 @@ export function servingEndpoints(endpoints: readonly PodEndpoint[]): PodEndpoint
  * - nodePort mode, Local: this node's serving endpoints' `podIP:targetPort`, all gated by this node's
  *   healthCheckNodePort (kube-proxy answers 200 only while it has local endpoints and is healthy itself).
  */
-export function backendsFor(s: ServiceBackends, servicePort: PortSpec, { self, nodes, dead, settledNodePorts }: NodeView): Backend[] {
+export function backendsFor(
+  s: ServiceBackends,
+  servicePort: PortSpec,
+  { self, nodes, dead, settledNodePorts }: NodeView,
+): Backend[] {
   const endpoints = servingEndpoints(s.endpoints).filter((e) => isIPv4(e.ip));
   const local = endpoints.filter((e) => e.nodeName === self.name);
   const policyLocal = s.spec.externalTrafficPolicy === "Local";
@@ -85,17 +89,22 @@ export function backendsFor(s: ServiceBackends, servicePort: PortSpec, { self, n
     const hc = s.spec.healthCheck;
     // deriveSpec gives a Local nodePort-mode Service an HTTP healthCheckNodePort check or rejects it; were it
     // otherwise, readiness alone would gate the local endpoints.
-    const gate: ProbeTarget | undefined = hc.kind === "http" ? { kind: "http", ip: self.ip, port: hc.port, path: hc.path } : undefined;
+    const gate: ProbeTarget | undefined =
+      hc.kind === "http" ? { kind: "http", ip: self.ip, port: hc.port, path: hc.path } : undefined;
     return targetPorts(local, servicePort).map((d) => ({ destination: d, probe: gate }));
   }
   const others = [...nodes.values()]
-    .filter((n): n is ElectionNode & { ip: string } => n.name !== self.name && n.eligible && n.ip !== undefined && !dead.has(n.name))
+    .filter(
+      (n): n is ElectionNode & { ip: string } =>
+        n.name !== self.name && n.eligible && n.ip !== undefined && !dead.has(n.name),
+    )
     .map((n): Backend => ({
       destination: { ip: n.ip, port: nodePort },
       probe: { kind: "http", ip: n.ip, port: KUBE_PROXY_HEALTH_PORT, path: "/healthz" },
     }));
   const own = targetPorts(local, servicePort).map((d): Backend => ({ destination: d, probe: undefined }));
-  const settled = settledNodePorts === undefined || settledNodePorts.has(nodePortKey(s.spec.id.uid, servicePort.protocol, nodePort));
+  const settled =
+    settledNodePorts === undefined || settledNodePorts.has(nodePortKey(s.spec.id.uid, servicePort.protocol, nodePort));
   return settled || own.length === 0 ? [...others, ...own] : own;
 }
 

@@ -12,7 +12,8 @@
 /** kube-proxy's default minSyncPeriod (1 s) plus the time to program it. */
 export const NODE_PORT_SETTLE_MS = 2_000;
 
-export const nodePortKey = (uid: string, protocol: string, nodePort: number): string => `${uid}/${protocol}/${nodePort}`;
+export const nodePortKey = (uid: string, protocol: string, nodePort: number): string =>
+  `${uid}/${protocol}/${nodePort}`;
 
 export interface SettlingView {
   readonly settled: ReadonlySet<string>;
@@ -30,7 +31,8 @@ export class NodePortSettling {
   observe(keys: Iterable<string>, now: number): SettlingView {
     const present = new Set(keys);
     for (const key of this.firstSeen.keys()) if (!present.has(key)) this.firstSeen.delete(key);
-    for (const key of present) if (!this.firstSeen.has(key)) this.firstSeen.set(key, this.started ? now : Number.NEGATIVE_INFINITY);
+    for (const key of present)
+      if (!this.firstSeen.has(key)) this.firstSeen.set(key, this.started ? now : Number.NEGATIVE_INFINITY);
     this.started = true;
     const settled = new Set<string>();
     let nextAt: number | undefined;

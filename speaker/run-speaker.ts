@@ -50,7 +50,10 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
     health: { live: () => true, ready: () => s.ready() },
   });
   try {
-    logger.info({ node: config.nodeName, announceOnly: config.announceOnly, class: config.classOptions }, "speaker starting");
+    logger.info(
+      { node: config.nodeName, announceOnly: config.announceOnly, class: config.classOptions },
+      "speaker starting",
+    );
     await s.start();
     logger.info("speaker running");
     await new Promise<void>((resolve) => {
@@ -65,7 +68,12 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
 }
 
 /** The Speaker over the real parts (not started). */
-function buildSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime, metrics: SpeakerMetrics, secret: Uint8Array | undefined): Speaker {
+function buildSpeaker(
+  config: SpeakerConfig,
+  runtime: SpeakerRuntime,
+  metrics: SpeakerMetrics,
+  secret: Uint8Array | undefined,
+): Speaker {
   const { kubeConfig, logger, clock } = runtime;
   // The parts below report changes to the speaker, which is built from them: bind late.
   const wake = { speaker: undefined as Speaker | undefined };
@@ -124,6 +132,8 @@ async function warnIfNotForwarding(config: SpeakerConfig, logger: Logger): Promi
   if (config.announceOnly) return;
   const value = await readFile("/proc/sys/net/ipv4/ip_forward", "utf8").catch(() => undefined);
   if (value?.trim() === "0") {
-    logger.warn("net.ipv4.ip_forward is 0: traffic for externalTrafficPolicy Cluster cannot be forwarded to other nodes");
+    logger.warn(
+      "net.ipv4.ip_forward is 0: traffic for externalTrafficPolicy Cluster cannot be forwarded to other nodes",
+    );
   }
 }

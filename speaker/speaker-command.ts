@@ -40,14 +40,28 @@ export function speakerCommand(name = "speaker"): Command {
     .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
     .option("--load-balancer-class <class>", "spec.loadBalancerClass handled", "lb-operator.io/baremetal")
     .option("--default-class", "also handle Services without spec.loadBalancerClass", false)
-    .option("--interface <name>", "answer ARP on this interface only, repeatable (default: every eligible interface)", repeatableOption, [])
+    .option(
+      "--interface <name>",
+      "answer ARP on this interface only, repeatable (default: every eligible interface)",
+      repeatableOption,
+      [],
+    )
     .option("--heartbeat-port <port>", "UDP port speakers heartbeat each other on", portOption, 7946)
     .option("--heartbeat-interval <duration>", "how often a speaker heartbeats every peer", durationOption, 100)
-    .option("--peer-timeout <duration>", "a speaker not heard from for this long is dead and loses its addresses", durationOption, 500)
+    .option(
+      "--peer-timeout <duration>",
+      "a speaker not heard from for this long is dead and loses its addresses",
+      durationOption,
+      500,
+    )
     .option("--heartbeat-secret-file <path>", "a shared key: heartbeats are HMAC-signed and unsigned ones dropped")
     .option("--probe-interval <duration>", "backend health check interval", durationOption, 1_000)
     .option("--probe-timeout <duration>", "backend health check timeout (below the interval)", durationOption, 500)
-    .option("--announce-only", "answer ARP only and leave forwarding to kube-proxy (MetalLB-compatible, ipMode VIP)", false)
+    .option(
+      "--announce-only",
+      "answer ARP only and leave forwarding to kube-proxy (MetalLB-compatible, ipMode VIP)",
+      false,
+    )
     .option("--nft-table <name>", "the nftables table (family ip) the speaker owns", "lb-operator")
     .option("--metrics-bind-address <host:port>", "address for /metrics, /healthz and /readyz", "0.0.0.0:9473")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
@@ -58,10 +72,14 @@ async function runSpeakerCommand(flags: SpeakerFlags): Promise<void> {
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
   if (!nodeName) throw new InvalidArgumentError("--node-name (or $NODE_NAME) is required");
   if (flags.peerTimeout <= flags.heartbeatInterval) {
-    throw new InvalidArgumentError(`--peer-timeout (${flags.peerTimeout} ms) must exceed --heartbeat-interval (${flags.heartbeatInterval} ms)`);
+    throw new InvalidArgumentError(
+      `--peer-timeout (${flags.peerTimeout} ms) must exceed --heartbeat-interval (${flags.heartbeatInterval} ms)`,
+    );
   }
   if (flags.probeTimeout >= flags.probeInterval) {
-    throw new InvalidArgumentError(`--probe-timeout (${flags.probeTimeout} ms) must be below --probe-interval (${flags.probeInterval} ms)`);
+    throw new InvalidArgumentError(
+      `--probe-timeout (${flags.probeTimeout} ms) must be below --probe-interval (${flags.probeInterval} ms)`,
+    );
   }
   const logger = createLogger(flags.logLevel, "lb-operator-speaker");
   const kubeConfig = loadKubeConfig(flags.kubeconfig);

@@ -6,7 +6,14 @@ import { RecordingEvents } from "../test/fakes/recording-events.js";
 import { newEndpointSlice, newNode, newService, tweakClass } from "../test/fixtures/services.js";
 import { electAnnouncer } from "./announcer-election.js";
 import type { DataPlan, ProbeTarget } from "./data-plan.js";
-import { type AnnouncerPort, type DataPathPort, type MemberState, type MembershipPort, type ProberPort, Speaker } from "./speaker.js";
+import {
+  type AnnouncerPort,
+  type DataPathPort,
+  type MemberState,
+  type MembershipPort,
+  type ProberPort,
+  Speaker,
+} from "./speaker.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
 
 const CLASS = "lb-operator.io/baremetal";
@@ -89,8 +96,12 @@ afterEach(async () => {
 async function setup(nodeName = ANNOUNCER, announceOnly = false) {
   const caches = new FakeCacheFactory();
   for (const [i, n] of NODES.entries()) caches.nodeCache.seed(newNode(n, `192.0.2.${11 + i}`));
-  caches.serviceCache.seed(newService("web", tweakClass(CLASS), (s) => void (s.status = { loadBalancer: { ingress: [{ ip: VIP }] } })));
-  caches.sliceCache.seed(newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }]));
+  caches.serviceCache.seed(
+    newService("web", tweakClass(CLASS), (s) => void (s.status = { loadBalancer: { ingress: [{ ip: VIP }] } })),
+  );
+  caches.sliceCache.seed(
+    newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }]),
+  );
   const parts = {
     caches,
     clock: new FakeClock(),
@@ -150,7 +161,10 @@ describe("Speaker", () => {
     t.membership.states.set(ANNOUNCER, "dead");
     t.speaker.schedule();
     await settle();
-    const next = electAnnouncer(VIP, NODES.filter((n) => n !== ANNOUNCER));
+    const next = electAnnouncer(
+      VIP,
+      NODES.filter((n) => n !== ANNOUNCER),
+    );
     expect(t.announcer.announced).toEqual(next === other ? [VIP] : []);
     t.caches.serviceCache.remove(t.caches.serviceCache.get("web", "default")!);
     await settle();
@@ -166,7 +180,9 @@ describe("Speaker", () => {
     t.speaker.schedule();
     await settle();
     expect(t.announcer.announced).toEqual([]);
-    expect(await t.metrics.registry.getSingleMetricAsString("lb_operator_speaker_sync_total")).toMatch(/outcome="error"} 1/);
+    expect(await t.metrics.registry.getSingleMetricAsString("lb_operator_speaker_sync_total")).toMatch(
+      /outcome="error"} 1/,
+    );
     t.clock.advance(1_000);
     await settle();
     expect(t.announcer.announced).toEqual([VIP]);

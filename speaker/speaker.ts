@@ -163,7 +163,9 @@ export class Speaker {
       }),
     );
     const settled = membership.settled();
-    const dead = new Set(nodes.flatMap((n) => (n.metadata?.name && membership.state(n.metadata.name) === "dead" ? [n.metadata.name] : [])));
+    const dead = new Set(
+      nodes.flatMap((n) => (n.metadata?.name && membership.state(n.metadata.name) === "dead" ? [n.metadata.name] : [])),
+    );
     const services = this.services.list();
     const now = this.options.clock.now();
     const nodePorts = this.nodePorts.observe(nodePortKeys(services, this.options.classOptions), now);
@@ -209,7 +211,12 @@ export class Speaker {
       this.options.metrics.takeoversTotal.inc();
       this.log.info({ address: ip }, "announcing");
       for (const svc of this.servicesOn(ip)) {
-        this.options.events.record(svc, "Normal", "nodeAssigned", `announcing from node "${this.options.nodeName}" with protocol "layer2"`);
+        this.options.events.record(
+          svc,
+          "Normal",
+          "nodeAssigned",
+          `announcing from node "${this.options.nodeName}" with protocol "layer2"`,
+        );
       }
     }
     for (const ip of before) {

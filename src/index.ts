@@ -21,7 +21,14 @@ export type {
   Protocol,
   SessionAffinity,
 } from "./provider.js";
-export { InvalidSpecError, KubeApiError, LbOperatorError, ProviderError, RetryAfterError, errorMessage } from "./errors.js";
+export {
+  InvalidSpecError,
+  KubeApiError,
+  LbOperatorError,
+  ProviderError,
+  RetryAfterError,
+  errorMessage,
+} from "./errors.js";
 export {
   type CaseContext,
   type CaseRequirement,

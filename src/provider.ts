@@ -70,8 +70,7 @@ export type HealthCheck =
   | { readonly kind: "tcp"; readonly source: "targetPort" };
 
 export type SessionAffinity =
-  | { readonly type: "None" }
-  | { readonly type: "ClientIP"; readonly timeoutSeconds: number };
+  { readonly type: "None" } | { readonly type: "ClientIP"; readonly timeoutSeconds: number };
 
 export interface LoadBalancerSpec {
   readonly id: LoadBalancerId;
@@ -116,7 +115,10 @@ export interface LoadBalancerStatus {
  * Service still holds without its backends (read leniently, so `ports` may hold what deriveSpec would reject)
  * and the status the provider reported, decoded from status.loadBalancer.
  */
-export type ExistingLoadBalancer = Pick<LoadBalancerSpec, "id" | "ports" | "annotations" | "externalTrafficPolicy" | "selector"> & {
+export type ExistingLoadBalancer = Pick<
+  LoadBalancerSpec,
+  "id" | "ports" | "annotations" | "externalTrafficPolicy" | "selector"
+> & {
   readonly status: LoadBalancerStatus;
 };
 

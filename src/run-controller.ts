@@ -67,7 +67,8 @@ export async function runController(
   state = new ControllerState(),
 ): Promise<"stopped" | "lost"> {
   const { logger, clock, metrics } = runtime;
-  const kubeConfig = runtime.kubeConfig instanceof PooledKubeConfig ? runtime.kubeConfig : PooledKubeConfig.from(runtime.kubeConfig);
+  const kubeConfig =
+    runtime.kubeConfig instanceof PooledKubeConfig ? runtime.kubeConfig : PooledKubeConfig.from(runtime.kubeConfig);
   const rest = new KubeRest(kubeConfig);
   const events = new KubeEventRecorder({
     rest,

@@ -10,8 +10,10 @@ describe("CallLog", () => {
     expect(() => log.record("put b", true)).toThrow(InjectedCallError);
     log.record("put c", true);
     expect(log.calls()).toEqual([
-      { operation: "get a", mutating: false }, { operation: "put a", mutating: true },
-      { operation: "put b", mutating: true }, { operation: "put c", mutating: true },
+      { operation: "get a", mutating: false },
+      { operation: "put a", mutating: true },
+      { operation: "put b", mutating: true },
+      { operation: "put c", mutating: true },
     ]);
     log.clear();
     expect(log.calls()).toEqual([]);

@@ -64,7 +64,10 @@ function brokenWorld(flaws: Flaws, withFailures = true): ProviderTestWorld {
 }
 
 async function violation(rule: ContractRule, world: ProviderTestWorld): Promise<string> {
-  const err: unknown = await checkContractRule(rule, async () => world).then(() => undefined, (e: unknown) => e);
+  const err: unknown = await checkContractRule(rule, async () => world).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ContractViolationError);
   expect((err as ContractViolationError).rule).toBe(rule);
   return (err as Error).message;
@@ -72,27 +75,38 @@ async function violation(rule: ContractRule, world: ProviderTestWorld): Promise<
 
 describe("contract rules catch a provider that breaks them", () => {
   it("a well-behaved two-resource provider passes every rule", async () => {
-    for (const rule of Object.keys(CONTRACT_RULES) as ContractRule[]) await checkContractRule(rule, async () => brokenWorld({}));
+    for (const rule of Object.keys(CONTRACT_RULES) as ContractRule[])
+      await checkContractRule(rule, async () => brokenWorld({}));
   });
 
   it("second-ensure-no-mutation: names the write, and catches a changing status", async () => {
-    expect(await violation("second-ensure-no-mutation", brokenWorld({ alwaysWrites: true }))).toMatch(/second ensure made mutating calls: create lb\//);
-    expect(await violation("second-ensure-no-mutation", brokenWorld({ unstableStatus: true }))).toContain("status changed");
+    expect(await violation("second-ensure-no-mutation", brokenWorld({ alwaysWrites: true }))).toMatch(
+      /second ensure made mutating calls: create lb\//,
+    );
+    expect(await violation("second-ensure-no-mutation", brokenWorld({ unstableStatus: true }))).toContain(
+      "status changed",
+    );
   });
 
   it("delete-twice: catches a leftover resource and a second delete that writes", async () => {
-    expect(await violation("delete-twice", brokenWorld({ deleteLeaks: true }))).toMatch(/after the first delete, the cloud still holds: listener\//);
-    expect(await violation("delete-twice", brokenWorld({ deleteAlwaysWrites: true }))).toContain("the second delete made mutating calls");
+    expect(await violation("delete-twice", brokenWorld({ deleteLeaks: true }))).toMatch(
+      /after the first delete, the cloud still holds: listener\//,
+    );
+    expect(await violation("delete-twice", brokenWorld({ deleteAlwaysWrites: true }))).toContain(
+      "the second delete made mutating calls",
+    );
   });
 
   it("delete-never-created: catches a delete that writes when there is nothing", async () => {
-    expect(await violation("delete-never-created", brokenWorld({ deleteAlwaysWrites: true }))).toContain("the delete made mutating calls");
+    expect(await violation("delete-never-created", brokenWorld({ deleteAlwaysWrites: true }))).toContain(
+      "the delete made mutating calls",
+    );
   });
 
   it("no-leak-after-stopped-create: catches what a stopped create leaks, and a world that cannot stop one", async () => {
-    expect(await violation("no-leak-after-stopped-create", brokenWorld({ losesTrackWhenStopped: true })))
-      .toMatch(/after a create stopped at mutating call 2 of 2, then a delete, the cloud still holds: lb\//);
+    expect(await violation("no-leak-after-stopped-create", brokenWorld({ losesTrackWhenStopped: true }))).toMatch(
+      /after a create stopped at mutating call 2 of 2, then a delete, the cloud still holds: lb\//,
+    );
     expect(await violation("no-leak-after-stopped-create", brokenWorld({}, false))).toContain("cannot fail a call");
   });
 });
-

@@ -14,7 +14,11 @@ export interface ProviderContractOptions extends ContractRuleOptions {
   readonly timeout?: number;
 }
 
-export function describeProviderContract(name: string, makeWorld: MakeProviderTestWorld, options: ProviderContractOptions = {}): void {
+export function describeProviderContract(
+  name: string,
+  makeWorld: MakeProviderTestWorld,
+  options: ProviderContractOptions = {},
+): void {
   describe(`provider contract: ${name}`, () => {
     for (const [rule, title] of Object.entries(CONTRACT_RULES) as [ContractRule, string][]) {
       const reason = options.skip?.[rule];

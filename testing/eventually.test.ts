@@ -30,11 +30,19 @@ describe("eventually", () => {
 
   it("times out with the last check's error in the message and as the cause", async () => {
     const last = new Error("backend b answered instead");
-    const err = await eventually("backend a", () => { throw last; }, { timeoutMs: 30, intervalMs: 5 }).catch((e: unknown) => e);
+    const err = await eventually(
+      "backend a",
+      () => {
+        throw last;
+      },
+      { timeoutMs: 30, intervalMs: 5 },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConformanceTimeoutError);
     expect(err).toBeInstanceOf(LbOperatorError);
     expect((err as Error).name).toBe("ConformanceTimeoutError");
-    expect((err as Error).message).toBe("timed out after 30 ms waiting for backend a; last check: backend b answered instead");
+    expect((err as Error).message).toBe(
+      "timed out after 30 ms waiting for backend a; last check: backend b answered instead",
+    );
     expect((err as Error).cause).toBe(last);
   });
 
@@ -46,10 +54,16 @@ describe("eventually", () => {
 
   it("checks at least once, and takes a value from a check that ends after the deadline", async () => {
     expect(await eventually("at once", () => "now", { timeoutMs: 0 })).toBe("now");
-    expect(await eventually("slow", async () => {
-      await delay(30);
-      return "late";
-    }, { timeoutMs: 10 })).toBe("late");
+    expect(
+      await eventually(
+        "slow",
+        async () => {
+          await delay(30);
+          return "late";
+        },
+        { timeoutMs: 10 },
+      ),
+    ).toBe("late");
   });
 });
 

@@ -35,7 +35,9 @@ export async function eventually<T>(
     if (Date.now() > deadline) {
       // The last failed check says what was seen instead (which backends answered, say): the one line a reader gets.
       const last = lastError === undefined ? "" : `; last check: ${errorMessage(lastError)}`;
-      throw new ConformanceTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}${last}`, { cause: lastError });
+      throw new ConformanceTimeoutError(`timed out after ${timeoutMs} ms waiting for ${what}${last}`, {
+        cause: lastError,
+      });
     }
     await delay(intervalMs);
   }

@@ -14,6 +14,18 @@ export {
   type SpecNode,
   type SpecPort,
 } from "./new-spec.js";
-export { CallLog, InjectedCallError, type MakeProviderTestWorld, type ProviderTestWorld, type RecordedCall } from "./call-recorder.js";
-export { CONTRACT_RULES, ContractViolationError, checkContractRule, type ContractRule, type ContractRuleOptions } from "./contract-rules.js";
+export {
+  CallLog,
+  InjectedCallError,
+  type MakeProviderTestWorld,
+  type ProviderTestWorld,
+  type RecordedCall,
+} from "./call-recorder.js";
+export {
+  CONTRACT_RULES,
+  ContractViolationError,
+  checkContractRule,
+  type ContractRule,
+  type ContractRuleOptions,
+} from "./contract-rules.js";
 export { describeProviderContract, type ProviderContractOptions } from "./contract-suite.js";

@@ -1,16 +1,28 @@
-import { ApiException, type CoreV1Event, KubeConfig, type V1Service, type V1ServiceList } from "@kubernetes/client-node";
+import {
+  ApiException,
+  type CoreV1Event,
+  KubeConfig,
+  type V1Service,
+  type V1ServiceList,
+} from "@kubernetes/client-node";
 import { describe, expect, it, vi } from "vitest";
 import { KubeTestClient } from "./kube-test-client.js";
 
 // No server: every call a test makes is replaced on `core`, with client-node's own ApiException for HTTP errors.
 function client(options?: ConstructorParameters<typeof KubeTestClient>[1]): KubeTestClient {
   const kc = new KubeConfig();
-  kc.loadFromClusterAndUser({ name: "c", server: "http://127.0.0.1:1", skipTLSVerify: true }, { name: "u", token: "t" });
+  kc.loadFromClusterAndUser(
+    { name: "c", server: "http://127.0.0.1:1", skipTLSVerify: true },
+    { name: "u", token: "t" },
+  );
   return new KubeTestClient(kc, options);
 }
 
 const httpError = (code: number): ApiException<string> => new ApiException(code, `HTTP ${code}`, "", {});
-const svc = (name: string, resourceVersion = "1"): V1Service => ({ metadata: { name, namespace: "ns", resourceVersion }, spec: { ports: [] } });
+const svc = (name: string, resourceVersion = "1"): V1Service => ({
+  metadata: { name, namespace: "ns", resourceVersion },
+  spec: { ports: [] },
+});
 const list = (n: number): V1ServiceList => ({ items: Array.from({ length: n }, (_, i) => svc(`s${i}`)) });
 
 describe("KubeTestClient", () => {
@@ -41,19 +53,32 @@ describe("KubeTestClient", () => {
 
   it("lists one Service's events, oldest first", async () => {
     const kube = client();
-    const event = (name: string, at: string, field: "firstTimestamp" | "eventTime"): CoreV1Event =>
-      ({ metadata: { name }, involvedObject: {}, [field]: new Date(at) });
+    const event = (name: string, at: string, field: "firstTimestamp" | "eventTime"): CoreV1Event => ({
+      metadata: { name },
+      involvedObject: {},
+      [field]: new Date(at),
+    });
     const listed = vi.spyOn(kube.core, "listNamespacedEvent").mockResolvedValue({
-      items: [event("late", "2024-01-01T00:00:03Z", "firstTimestamp"), event("early", "2024-01-01T00:00:01Z", "eventTime"), event("mid", "2024-01-01T00:00:02Z", "firstTimestamp")],
+      items: [
+        event("late", "2024-01-01T00:00:03Z", "firstTimestamp"),
+        event("early", "2024-01-01T00:00:01Z", "eventTime"),
+        event("mid", "2024-01-01T00:00:02Z", "firstTimestamp"),
+      ],
     });
     expect((await kube.events("ns", "web")).map((e) => e.metadata.name)).toEqual(["early", "mid", "late"]);
-    expect(listed).toHaveBeenCalledWith({ namespace: "ns", fieldSelector: "involvedObject.kind=Service,involvedObject.name=web" });
+    expect(listed).toHaveBeenCalledWith({
+      namespace: "ns",
+      fieldSelector: "involvedObject.kind=Service,involvedObject.name=web",
+    });
   });
 
   it("updates a Service on the current object, rereading after a conflict", async () => {
     const kube = client();
-    vi.spyOn(kube.core, "readNamespacedService").mockResolvedValueOnce(svc("a", "1")).mockResolvedValueOnce(svc("a", "2"));
-    const replaced = vi.spyOn(kube.core, "replaceNamespacedService")
+    vi.spyOn(kube.core, "readNamespacedService")
+      .mockResolvedValueOnce(svc("a", "1"))
+      .mockResolvedValueOnce(svc("a", "2"));
+    const replaced = vi
+      .spyOn(kube.core, "replaceNamespacedService")
       .mockRejectedValueOnce(httpError(409))
       .mockImplementationOnce(async ({ body }) => body);
     const updated = await kube.updateService("ns", "a", (s) => (s.spec!.loadBalancerClass = "x"));
@@ -80,7 +105,10 @@ describe("KubeTestClient", () => {
       order.push("services");
       throw httpError(404);
     });
-    const listed = vi.spyOn(kube.core, "listNamespacedService").mockResolvedValueOnce(list(2)).mockResolvedValue(list(0));
+    const listed = vi
+      .spyOn(kube.core, "listNamespacedService")
+      .mockResolvedValueOnce(list(2))
+      .mockResolvedValue(list(0));
     vi.spyOn(kube.core, "deleteCollectionNamespacedPod").mockImplementation(async () => {
       order.push("pods");
       throw httpError(403);

@@ -100,7 +100,12 @@ export function newSpecInputs(options: NewSpecOptions = {}): SpecInputs {
   const service: V1Service = {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name, namespace, uid: options.uid ?? uuidFor(`${namespace}/${name}`), annotations: { ...options.annotations } },
+    metadata: {
+      name,
+      namespace,
+      uid: options.uid ?? uuidFor(`${namespace}/${name}`),
+      annotations: { ...options.annotations },
+    },
     spec: {
       type: "LoadBalancer",
       selector: { ...(options.selector ?? { app: name }) },
@@ -116,7 +121,12 @@ export function newSpecInputs(options: NewSpecOptions = {}): SpecInputs {
     status: { loadBalancer: {} },
   };
   const endpointSlices = (options.endpoints ?? []).map((e, i) => endpointSlice(service, ports, e, i));
-  return { service, endpointSlices, nodes: (options.nodes ?? []).map(node), clusterId: options.clusterId ?? "test-cluster" };
+  return {
+    service,
+    endpointSlices,
+    nodes: (options.nodes ?? []).map(node),
+    clusterId: options.clusterId ?? "test-cluster",
+  };
 }
 
 function servicePort(p: SpecPort, podMode: boolean): V1ServicePort {
@@ -131,7 +141,12 @@ function servicePort(p: SpecPort, podMode: boolean): V1ServicePort {
 }
 
 /** One slice per endpoint, so each endpoint resolves the Service's ports on its own. */
-function endpointSlice(service: V1Service, ports: readonly V1ServicePort[], e: SpecEndpoint, index: number): V1EndpointSlice {
+function endpointSlice(
+  service: V1Service,
+  ports: readonly V1ServicePort[],
+  e: SpecEndpoint,
+  index: number,
+): V1EndpointSlice {
   const own = e.ports ?? Object.fromEntries(ports.map((p) => [p.name ?? "", p.port]));
   const ready = e.ready ?? true;
   return {
@@ -148,12 +163,14 @@ function endpointSlice(service: V1Service, ports: readonly V1ServicePort[], e: S
       port,
       protocol: ports.find((p) => (p.name ?? "") === name)?.protocol ?? "TCP",
     })),
-    endpoints: [{
-      addresses: [e.ip],
-      nodeName: e.nodeName,
-      zone: e.zone,
-      conditions: { ready, serving: e.serving ?? ready, terminating: e.terminating ?? false },
-    }],
+    endpoints: [
+      {
+        addresses: [e.ip],
+        nodeName: e.nodeName,
+        zone: e.zone,
+        conditions: { ready, serving: e.serving ?? ready, terminating: e.terminating ?? false },
+      },
+    ],
   };
 }
 

@@ -8,7 +8,14 @@ import { BACKEND_SG_RESOURCE } from "../../providers/aws/security-groups/backend
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import { listOwned } from "../../test/env/aws-world.js";
-import { newService, tweakAnnotation, tweakLocal, tweakNamespace, tweakPorts, type ServiceTweak } from "../../test/fixtures/services.js";
+import {
+  newService,
+  tweakAnnotation,
+  tweakLocal,
+  tweakNamespace,
+  tweakPorts,
+  type ServiceTweak,
+} from "../../test/fixtures/services.js";
 
 export type BenchKind = "nlb" | "clb";
 
@@ -23,9 +30,11 @@ export interface BenchService {
   readonly local: boolean;
 }
 
-const tweakUid = (uid: string): ServiceTweak => (svc) => {
-  svc.metadata!.uid = uid;
-};
+const tweakUid =
+  (uid: string): ServiceTweak =>
+  (svc) => {
+    svc.metadata!.uid = uid;
+  };
 
 /**
  * `n` Services of one kind in namespace `bench-<kind>-<n>`, one TCP port each with its own NodePort; every
@@ -47,7 +56,11 @@ export function benchServices(kind: BenchKind, n: number): BenchService[] {
   });
 }
 
-export function benchSpecs(services: readonly BenchService[], nodes: readonly V1Node[], clusterId: string): LoadBalancerSpec[] {
+export function benchSpecs(
+  services: readonly BenchService[],
+  nodes: readonly V1Node[],
+  clusterId: string,
+): LoadBalancerSpec[] {
   return services.map((s) => deriveSpec(s.service, [], nodes, { clusterId }));
 }
 
@@ -68,7 +81,9 @@ export async function leftovers(clients: AwsClients, clusterId: string): Promise
   let shared = 0;
   if (owned.securityGroups.length > 0) {
     const out = await clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: owned.securityGroups }));
-    shared = (out.SecurityGroups ?? []).filter((g) => (g.Tags ?? []).some((t) => t.Key === TAG_RESOURCE && t.Value === BACKEND_SG_RESOURCE)).length;
+    shared = (out.SecurityGroups ?? []).filter((g) =>
+      (g.Tags ?? []).some((t) => t.Key === TAG_RESOURCE && t.Value === BACKEND_SG_RESOURCE),
+    ).length;
   }
   return {
     loadBalancers: owned.loadBalancers.length,
@@ -82,8 +97,11 @@ export async function leftovers(clients: AwsClients, clusterId: string): Promise
 
 export function describeLeftovers(l: Leftovers): string {
   const service = l.loadBalancers + l.classicLoadBalancers + l.targetGroups + l.listeners + l.securityGroups;
-  const parts = `${l.loadBalancers} NLBs, ${l.classicLoadBalancers} classic ELBs, ${l.targetGroups} target groups, ` +
+  const parts =
+    `${l.loadBalancers} NLBs, ${l.classicLoadBalancers} classic ELBs, ${l.targetGroups} target groups, ` +
     `${l.listeners} listeners, ${l.securityGroups} per-Service security groups`;
-  return `${service === 0 ? "nothing per-Service remains" : `LEFTOVERS: ${service} per-Service resources remain`} (${parts}); ` +
-    `${l.sharedBackendGroups} shared backend security group(s) kept by design`;
+  return (
+    `${service === 0 ? "nothing per-Service remains" : `LEFTOVERS: ${service} per-Service resources remain`} (${parts}); ` +
+    `${l.sharedBackendGroups} shared backend security group(s) kept by design`
+  );
 }

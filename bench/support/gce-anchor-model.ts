@@ -150,7 +150,15 @@ export class AnchorModel {
     // teardownInternalHealthCheckAndFirewall: the firewall goes unless the check is in use (404 included).
     const local = lb?.local ?? false;
     const stillShared = [...this.lbs.values()].some((l) => !l.local);
-    const hc = local ? (lb !== undefined ? "deleted" : "notFound") : !this.sharedHealthCheck ? "notFound" : stillShared ? "inUse" : "deleted";
+    const hc = local
+      ? lb !== undefined
+        ? "deleted"
+        : "notFound"
+      : !this.sharedHealthCheck
+        ? "notFound"
+        : stillShared
+          ? "inUse"
+          : "deleted";
     this.write("healthChecks.delete", hc === "deleted");
     if (hc !== "inUse") this.write("firewalls.delete", local ? lb !== undefined : this.sharedHealthCheckFirewall);
     if (hc === "deleted" && !local) {

@@ -26,7 +26,9 @@ export interface BenchNode {
 
 /** `perZone` nodes in each zone: node-a-0, node-a-1, node-b-0, ... */
 export function initialNodes(perZone: number): BenchNode[] {
-  return ZONES.flatMap((zone) => Array.from({ length: perZone }, (_, i) => ({ name: `node-${zone.slice(-1)}-${i}`, zone })));
+  return ZONES.flatMap((zone) =>
+    Array.from({ length: perZone }, (_, i) => ({ name: `node-${zone.slice(-1)}-${i}`, zone })),
+  );
 }
 
 export const seedOf = (n: BenchNode): SeedInstance => ({ name: n.name, zone: n.zone, tags: NODE_TAGS });
@@ -38,7 +40,11 @@ export interface BenchService {
 }
 
 export function benchServices(n: number): BenchService[] {
-  return Array.from({ length: n }, (_, index) => ({ index, local: index % 2 === 0, key: `svc-${String(index).padStart(4, "0")}` }));
+  return Array.from({ length: n }, (_, index) => ({
+    index,
+    local: index % 2 === 0,
+    key: `svc-${String(index).padStart(4, "0")}`,
+  }));
 }
 
 /**
@@ -66,7 +72,14 @@ export interface Leftovers {
   readonly other: number;
 }
 
-const COLLECTIONS = ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups", "addresses"] as const;
+const COLLECTIONS = [
+  "forwardingRules",
+  "backendServices",
+  "healthChecks",
+  "firewalls",
+  "instanceGroups",
+  "addresses",
+] as const;
 
 export function leftovers(fake: FakeCompute): Leftovers {
   const owned: string[] = [];
@@ -90,6 +103,9 @@ function ownedByCluster(description: string | null | undefined): boolean {
 }
 
 export function describeLeftovers(l: Leftovers): string {
-  const head = l.owned.length === 0 ? "nothing owned remains" : `LEFTOVERS: ${l.owned.length} owned resources remain (${l.owned.slice(0, 8).join(", ")}${l.owned.length > 8 ? ", ..." : ""})`;
+  const head =
+    l.owned.length === 0
+      ? "nothing owned remains"
+      : `LEFTOVERS: ${l.owned.length} owned resources remain (${l.owned.slice(0, 8).join(", ")}${l.owned.length > 8 ? ", ..." : ""})`;
   return `${head}; ${l.other} resources without the cluster's ownership description`;
 }

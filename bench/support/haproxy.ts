@@ -30,7 +30,8 @@ export function haproxyConfig(forwards: readonly HaproxyForward[]): string {
     "  timeout server 120s",
   ];
   for (const f of forwards) {
-    if (!/^[A-Za-z0-9-]+$/.test(f.name)) throw new RangeError(`haproxy forward name "${f.name}" must be letters, digits and dashes`);
+    if (!/^[A-Za-z0-9-]+$/.test(f.name))
+      throw new RangeError(`haproxy forward name "${f.name}" must be letters, digits and dashes`);
     lines.push(
       "",
       `frontend fe-${f.name}`,
@@ -48,7 +49,11 @@ export function haproxyConfig(forwards: readonly HaproxyForward[]): string {
  * Writes the config to `configPath`, checks it (`haproxy -c`) and starts `haproxy -db` (foreground) in `host`.
  * The process is the lab's (LabHost.spawn): killed at teardown. Callers wait for the listeners themselves.
  */
-export async function startHaproxy(host: LabHost, forwards: readonly HaproxyForward[], paths: { configPath: string; logPath: string }): Promise<ChildProcess> {
+export async function startHaproxy(
+  host: LabHost,
+  forwards: readonly HaproxyForward[],
+  paths: { configPath: string; logPath: string },
+): Promise<ChildProcess> {
   writeFileSync(paths.configPath, haproxyConfig(forwards));
   await host.exec("haproxy", ["-c", "-q", "-f", paths.configPath]);
   return host.spawn("haproxy", ["-db", "-f", paths.configPath], { logPath: paths.logPath });

@@ -64,8 +64,23 @@ const isBusy = (e: unknown): boolean => e instanceof IperfError && /busy/i.test(
  * server every second (it checks the pod's target port), and iperf3 treats each probe as a client that sends
  * nothing; a test that lands in that moment is refused as "busy", so a busy answer is retried a few times.
  */
-export async function runIperf(host: LabHost, target: { ip: string; port: number }, seconds: number): Promise<IperfResult> {
-  const args = ["-c", target.ip, "-p", String(target.port), "-t", String(seconds), "-J", "-4", "--connect-timeout", "3000"];
+export async function runIperf(
+  host: LabHost,
+  target: { ip: string; port: number },
+  seconds: number,
+): Promise<IperfResult> {
+  const args = [
+    "-c",
+    target.ip,
+    "-p",
+    String(target.port),
+    "-t",
+    String(seconds),
+    "-J",
+    "-4",
+    "--connect-timeout",
+    "3000",
+  ];
   for (let attempt = 1; ; attempt++) {
     const { stdout, stderr } = await host.exec("iperf3", args, { check: false });
     try {

@@ -12,7 +12,9 @@ import { z } from "zod";
 const kubeconfigSchema = z.object({
   "current-context": z.string(),
   contexts: z.array(z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string() }) })),
-  clusters: z.array(z.object({ name: z.string(), cluster: z.object({ server: z.string(), "certificate-authority-data": z.string() }) })),
+  clusters: z.array(
+    z.object({ name: z.string(), cluster: z.object({ server: z.string(), "certificate-authority-data": z.string() }) }),
+  ),
   users: z.array(z.object({ name: z.string(), user: z.object({ token: z.string() }) })),
 });
 
@@ -76,7 +78,13 @@ export class KubeHttp {
   }
 
   /** One call; resolves with the parsed JSON body for 2xx, rejects with KubeHttpError otherwise. */
-  async call<T = unknown>(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 30_000): Promise<T> {
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    timeoutMs = 30_000,
+  ): Promise<T> {
     const text = await this.text(method, path, body, contentType, timeoutMs);
     try {
       return (text === "" ? undefined : JSON.parse(text)) as T;
@@ -86,7 +94,13 @@ export class KubeHttp {
   }
 
   /** One call; resolves with the body text for 2xx (e.g. /metrics), rejects with KubeHttpError otherwise. */
-  text(method: string, path: string, body?: unknown, contentType = "application/json", timeoutMs = 30_000): Promise<string> {
+  text(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    timeoutMs = 30_000,
+  ): Promise<string> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<string>((resolve, reject) => {
       const req = request(
@@ -100,7 +114,9 @@ export class KubeHttp {
           headers: {
             authorization: `Bearer ${this.endpoint.token}`,
             accept: "application/json",
-            ...(payload === undefined ? {} : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
+            ...(payload === undefined
+              ? {}
+              : { "content-type": contentType, "content-length": Buffer.byteLength(payload) }),
           },
         },
         (res) => {
@@ -192,7 +208,11 @@ export function hasIngress(svc: ServiceLike): boolean {
 }
 
 /** Every item of a list, following `continue` tokens; also the list's resourceVersion. */
-export async function listAll<T>(http: KubeHttp, path: string, pageSize = 500): Promise<{ items: T[]; resourceVersion: string }> {
+export async function listAll<T>(
+  http: KubeHttp,
+  path: string,
+  pageSize = 500,
+): Promise<{ items: T[]; resourceVersion: string }> {
   const items: T[] = [];
   let token: string | undefined;
   let resourceVersion = "";

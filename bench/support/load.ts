@@ -72,7 +72,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
     if (d.created === lastDecile.created && d.status === lastDecile.status) return;
     lastDecile = d;
     const t = Number.isNaN(firstCreateStart) ? 0 : (performance.now() - firstCreateStart) / 1000;
-    options.log(`${options.label} ${t.toFixed(1).padStart(6)} s  created ${created}/${n}  with address ${withStatus}/${n}`);
+    options.log(
+      `${options.label} ${t.toFixed(1).padStart(6)} s  created ${created}/${n}  with address ${withStatus}/${n}`,
+    );
   };
 
   const observer = new ServiceWatch(
@@ -106,7 +108,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadTimings> {
       } catch (err) {
         // A create that timed out may have happened: 409 on a retry means it did.
         if (attempt > 0 && err instanceof KubeHttpError && err.status === 409) return;
-        const retriable = !(err instanceof KubeHttpError) || err.status === undefined || err.status === 429 || err.status >= 500;
+        const retriable =
+          !(err instanceof KubeHttpError) || err.status === undefined || err.status === 429 || err.status >= 500;
         if (!retriable || attempt >= 5) throw err;
         createRetries++;
         await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
@@ -169,7 +172,12 @@ const asError = (err: unknown): Error => (err instanceof Error ? err : new Error
  * Deletes every Service of the namespace, `concurrency` at a time, and waits until the apiserver has also
  * released their ClusterIPs (IPAddress objects), so the next phase starts from the same apiserver state.
  */
-export async function deleteServices(http: KubeHttp, namespace: string, concurrency: number, log: (line: string) => void): Promise<void> {
+export async function deleteServices(
+  http: KubeHttp,
+  namespace: string,
+  concurrency: number,
+  log: (line: string) => void,
+): Promise<void> {
   const started = performance.now();
   const { items } = await listAll<ServiceLike>(http, `/api/v1/namespaces/${namespace}/services`);
   const names = items.map((s) => s.metadata?.name ?? "").filter((n) => n !== "");
@@ -196,10 +204,13 @@ export async function deleteServices(http: KubeHttp, namespace: string, concurre
     const left = (await listAll<ServiceLike>(http, `/api/v1/namespaces/${namespace}/services`)).items.length;
     const ips = (await listAll<unknown>(http, "/apis/networking.k8s.io/v1/ipaddresses")).items.length;
     if (left === 0 && ips <= ipsBefore - names.length) {
-      log(`deleted ${names.length} Services of ${namespace} in ${((performance.now() - started) / 1000).toFixed(1)} s (IPAddress objects left: ${ips})`);
+      log(
+        `deleted ${names.length} Services of ${namespace} in ${((performance.now() - started) / 1000).toFixed(1)} s (IPAddress objects left: ${ips})`,
+      );
       return;
     }
-    if (performance.now() > deadline) throw new Error(`${namespace}: ${left} Services and ${ips} IPAddress objects still there 60 s after deleting`);
+    if (performance.now() > deadline)
+      throw new Error(`${namespace}: ${left} Services and ${ips} IPAddress objects still there 60 s after deleting`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

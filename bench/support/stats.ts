@@ -47,9 +47,12 @@ export function table(rows: readonly (readonly string[])[]): string {
 }
 
 export const fmt = (v: number | undefined, digits = 0): string =>
-  v === undefined || Number.isNaN(v) ? "-" : v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  v === undefined || Number.isNaN(v)
+    ? "-"
+    : v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export const ratio = (a: number | undefined, b: number | undefined): string =>
   a === undefined || b === undefined || !Number.isFinite(a / b) ? "-" : `${(a / b).toFixed(2)}x`;
 
-export const mb = (bytes: number | undefined): number | undefined => (bytes === undefined ? undefined : bytes / (1024 * 1024));
+export const mb = (bytes: number | undefined): number | undefined =>
+  bytes === undefined ? undefined : bytes / (1024 * 1024);

@@ -16,8 +16,20 @@ import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import { AnnotationReader, isIntInRange } from "../../src/toolkit/index.js";
 import { AWS_ANNOTATION_PREFIX, TAG_ADDITIONAL_KEYS, ownershipTags } from "./aws-types.js";
-import type { AccessLogConfig, AwsServiceConfig, HealthCheckOverrides, LoadBalancerKind, Scheme, TargetType } from "./aws-types.js";
-import { HEALTH_CHECK_ANNOTATIONS, HEALTH_CHECK_LIMITS, MAX_HEALTH_CHECK_PATH_LENGTH, healthCheckFor } from "./health-check.js";
+import type {
+  AccessLogConfig,
+  AwsServiceConfig,
+  HealthCheckOverrides,
+  LoadBalancerKind,
+  Scheme,
+  TargetType,
+} from "./aws-types.js";
+import {
+  HEALTH_CHECK_ANNOTATIONS,
+  HEALTH_CHECK_LIMITS,
+  MAX_HEALTH_CHECK_PATH_LENGTH,
+  healthCheckFor,
+} from "./health-check.js";
 import type { Range } from "./health-check.js";
 
 const key = (suffix: string): string => `${AWS_ANNOTATION_PREFIX}${suffix}`;
@@ -53,7 +65,13 @@ export const AWS_ANNOTATIONS = {
 const A = AWS_ANNOTATIONS;
 
 /** Classic ELB attributes and CPA's CLB-only extra groups; CPA rejects extra-security-groups on an NLB too. */
-const CLASSIC_ONLY = [A.extraSecurityGroups, A.accessLogEmitInterval, A.connectionDrainingEnabled, A.connectionDrainingTimeout, A.connectionIdleTimeout];
+const CLASSIC_ONLY = [
+  A.extraSecurityGroups,
+  A.accessLogEmitInterval,
+  A.connectionDrainingEnabled,
+  A.connectionDrainingTimeout,
+  A.connectionIdleTimeout,
+];
 const NLB_ONLY = [A.targetGroupAttributes, A.eipAllocations];
 
 /** ELB/ELBv2 tag limits: 50 tags per resource, keys 1-128 and values 0-256 of these characters, no `aws:` keys. */
@@ -107,7 +125,8 @@ export function parseAwsConfig(spec: LoadBalancerSpec): AwsServiceConfig {
     idleTimeoutSeconds: r.int(A.connectionIdleTimeout, { min: 1, max: 4000 }) ?? 60,
   };
   // The effective checks (defaults + overrides) can still clash, e.g. a timeout above the default interval.
-  for (const port of kind === "nlb" ? spec.ports : spec.ports.slice(0, 1)) healthCheckFor(kind, targetType, spec, config, port);
+  for (const port of kind === "nlb" ? spec.ports : spec.ports.slice(0, 1))
+    healthCheckFor(kind, targetType, spec, config, port);
   return config;
 }
 
@@ -115,7 +134,10 @@ function parseKind(r: AnnotationReader): LoadBalancerKind {
   const v = r.string(A.type);
   if (v === undefined) return "clb";
   if (v === "nlb" || v === "nlb-ip" || v === "external") return "nlb";
-  return r.fail(A.type, `unknown load balancer type "${v}": want nlb, nlb-ip or external for an NLB, or no annotation for a classic ELB`);
+  return r.fail(
+    A.type,
+    `unknown load balancer type "${v}": want nlb, nlb-ip or external for an NLB, or no annotation for a classic ELB`,
+  );
 }
 
 /**
@@ -131,33 +153,50 @@ function checkPorts(kind: LoadBalancerKind, spec: LoadBalancerSpec): void {
   }
   spec.ports.forEach((p, i) => {
     if (kind === "clb" && p.protocol !== "TCP") {
-      throw new InvalidSpecError(`spec.ports[${i}].protocol`, `"${p.protocol}" (port ${p.port}): a classic ELB listens on TCP only; set ${A.type}: nlb`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].protocol`,
+        `"${p.protocol}" (port ${p.port}): a classic ELB listens on TCP only; set ${A.type}: nlb`,
+      );
     }
     if (kind === "nlb" && p.protocol === "SCTP") {
-      throw new InvalidSpecError(`spec.ports[${i}].protocol`, `"SCTP" (port ${p.port}): an NLB listens on TCP and UDP only`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].protocol`,
+        `"SCTP" (port ${p.port}): an NLB listens on TCP and UDP only`,
+      );
     }
     if (kind === "nlb" && spec.ports.some((q) => q !== p && q.port === p.port)) {
-      throw new InvalidSpecError(`spec.ports[${i}].port`, `"${p.port}" is used by two protocols; an NLB listener port carries one`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].port`,
+        `"${p.port}" is used by two protocols; an NLB listener port carries one`,
+      );
     }
     if (spec.backends.mode === "nodePort" && p.nodePort === undefined) {
-      throw new InvalidSpecError(`spec.ports[${i}].nodePort`, `port ${p.protocol}/${p.port} has no nodePort, and instance targets need one`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].nodePort`,
+        `port ${p.protocol}/${p.port} has no nodePort, and instance targets need one`,
+      );
     }
   });
 }
 
 function parseTargetType(r: AnnotationReader, kind: LoadBalancerKind, spec: LoadBalancerSpec): TargetType {
   const v = r.string(A.nlbTargetType);
-  if (v !== undefined && v !== "instance" && v !== "ip") r.fail(A.nlbTargetType, `unknown target type "${v}": want instance or ip`);
+  if (v !== undefined && v !== "instance" && v !== "ip")
+    r.fail(A.nlbTargetType, `unknown target type "${v}": want instance or ip`);
   const podMode = spec.backends.mode === "pod";
   if (kind === "clb") {
     if (v === "ip") r.fail(A.nlbTargetType, `"ip": a classic ELB targets instances only; set ${A.type}: nlb`);
     if (podMode) {
-      throw new InvalidSpecError("spec.allocateLoadBalancerNodePorts", `"false": a classic ELB sends traffic to NodePorts; set ${A.type}: nlb for pod targets`);
+      throw new InvalidSpecError(
+        "spec.allocateLoadBalancerNodePorts",
+        `"false": a classic ELB sends traffic to NodePorts; set ${A.type}: nlb for pod targets`,
+      );
     }
     return "instance";
   }
   const typeSaysIp = r.string(A.type) === "nlb-ip";
-  if (v === "instance" && podMode) r.fail(A.nlbTargetType, `"instance" needs NodePorts, but allocateLoadBalancerNodePorts is false`);
+  if (v === "instance" && podMode)
+    r.fail(A.nlbTargetType, `"instance" needs NodePorts, but allocateLoadBalancerNodePorts is false`);
   if (v === "instance" && typeSaysIp) r.fail(A.nlbTargetType, `"instance" contradicts ${A.type}: nlb-ip`);
   return podMode || typeSaysIp ? "ip" : (v ?? "instance");
 }
@@ -166,9 +205,11 @@ function parseTargetType(r: AnnotationReader, kind: LoadBalancerKind, spec: Load
 function parseScheme(r: AnnotationReader): Scheme {
   const internalRaw = r.string(A.internal);
   const internal = internalRaw === "0.0.0.0/0" ? true : r.bool(A.internal);
-  const fromInternal: Scheme | undefined = internal === undefined ? undefined : internal ? "internal" : "internet-facing";
+  const fromInternal: Scheme | undefined =
+    internal === undefined ? undefined : internal ? "internal" : "internet-facing";
   const s = r.string(A.scheme);
-  if (s !== undefined && s !== "internal" && s !== "internet-facing") r.fail(A.scheme, `unknown scheme "${s}": want internal or internet-facing`);
+  if (s !== undefined && s !== "internal" && s !== "internet-facing")
+    r.fail(A.scheme, `unknown scheme "${s}": want internal or internet-facing`);
   if (s !== undefined && fromInternal !== undefined && s !== fromInternal) {
     r.fail(A.scheme, `"${s}" contradicts ${A.internal}: "${internalRaw}"; set only one of them`);
   }
@@ -180,36 +221,49 @@ function parseTags(r: AnnotationReader, spec: LoadBalancerSpec): Record<string, 
   // Ours on every resource, plus the NLB's record of which keys came from this annotation.
   const reserved = new Set([...Object.keys(ownershipTags(spec.id, "")), TAG_ADDITIONAL_KEYS]);
   const max = MAX_TAGS_PER_RESOURCE - reserved.size;
-  if (Object.keys(tags).length > max) r.fail(A.additionalResourceTags, `${Object.keys(tags).length} tags: at most ${max} (AWS allows ${MAX_TAGS_PER_RESOURCE} per resource, ${reserved.size} are ours)`);
+  if (Object.keys(tags).length > max)
+    r.fail(
+      A.additionalResourceTags,
+      `${Object.keys(tags).length} tags: at most ${max} (AWS allows ${MAX_TAGS_PER_RESOURCE} per resource, ${reserved.size} are ours)`,
+    );
   for (const [k, v] of Object.entries(tags)) {
     const bad = (why: string): never => r.fail(A.additionalResourceTags, `tag "${k}=${v}": ${why}`);
     if (k.length > MAX_TAG_KEY) bad(`the key is longer than ${MAX_TAG_KEY} characters`);
     if (v.length > MAX_TAG_VALUE) bad(`the value is longer than ${MAX_TAG_VALUE} characters`);
     if (k.toLowerCase().startsWith("aws:")) bad(`keys starting with "aws:" are reserved by AWS`);
     if (!TAG_CHARS.test(k) || !TAG_CHARS.test(v)) bad("only letters, digits, spaces and _ . : / = + - @ are allowed");
-    if (reserved.has(k) || k.startsWith("kubernetes.io/cluster/")) bad("the key is an ownership tag the operator sets itself");
+    if (reserved.has(k) || k.startsWith("kubernetes.io/cluster/"))
+      bad("the key is an ownership tag the operator sets itself");
   }
   return tags;
 }
 
-function parseSsl(r: AnnotationReader, spec: LoadBalancerSpec): Pick<AwsServiceConfig, "sslCertificate" | "sslPorts" | "sslNegotiationPolicy"> {
+function parseSsl(
+  r: AnnotationReader,
+  spec: LoadBalancerSpec,
+): Pick<AwsServiceConfig, "sslCertificate" | "sslPorts" | "sslNegotiationPolicy"> {
   const cert = r.string(A.sslCert);
   if (cert !== undefined && !/^arn:[a-z-]+:(acm|iam):[^,\s]+$/.test(cert)) {
-    r.fail(A.sslCert, `"${cert}" is not one ACM or IAM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`);
+    r.fail(
+      A.sslCert,
+      `"${cert}" is not one ACM or IAM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`,
+    );
   }
   for (const k of [A.sslPorts, A.sslNegotiationPolicy]) {
     const v = r.string(k);
     if (v !== undefined && cert === undefined) r.fail(k, `"${v}" has no effect without ${A.sslCert}`);
   }
   const policy = r.string(A.sslNegotiationPolicy);
-  if (policy !== undefined && !/^[A-Za-z0-9._-]+$/.test(policy)) r.fail(A.sslNegotiationPolicy, `"${policy}" is not a policy name`);
+  if (policy !== undefined && !/^[A-Za-z0-9._-]+$/.test(policy))
+    r.fail(A.sslNegotiationPolicy, `"${policy}" is not a policy name`);
   const raw = r.string(A.sslPorts);
   if (raw === undefined || raw === "*") return { sslCertificate: cert, sslPorts: "*", sslNegotiationPolicy: policy };
   const ports = (r.list(A.sslPorts) ?? []).map((entry) => {
     const port = /^[0-9]+$/.test(entry) ? Number(entry) : entry;
     const match = spec.ports.find((p) => (typeof port === "number" ? p.port === port : p.name === port));
     if (match === undefined) r.fail(A.sslPorts, `"${entry}" is not a port number or name of this Service`);
-    else if (match.protocol !== "TCP") r.fail(A.sslPorts, `"${entry}" is ${match.protocol}; TLS terminates on TCP ports only`);
+    else if (match.protocol !== "TCP")
+      r.fail(A.sslPorts, `"${entry}" is ${match.protocol}; TLS terminates on TCP ports only`);
     return port;
   });
   return { sslCertificate: cert, sslPorts: ports, sslNegotiationPolicy: policy };
@@ -219,9 +273,11 @@ function parseBackendProtocol(r: AnnotationReader, kind: LoadBalancerKind): AwsS
   const v = r.string(A.backendProtocol);
   if (v === undefined) return undefined;
   const p = v.toLowerCase();
-  if (p !== "tcp" && p !== "ssl" && p !== "http" && p !== "https") r.fail(A.backendProtocol, `unknown protocol "${v}": want tcp, ssl, http or https`);
+  if (p !== "tcp" && p !== "ssl" && p !== "http" && p !== "https")
+    r.fail(A.backendProtocol, `unknown protocol "${v}": want tcp, ssl, http or https`);
   // An NLB target group speaks TCP or TLS; CPA and LBC both map only `ssl` to TLS.
-  if (kind === "nlb" && (p === "http" || p === "https")) r.fail(A.backendProtocol, `"${v}": an NLB talks tcp or ssl to its targets`);
+  if (kind === "nlb" && (p === "http" || p === "https"))
+    r.fail(A.backendProtocol, `"${v}": an NLB talks tcp or ssl to its targets`);
   return p;
 }
 
@@ -230,8 +286,10 @@ function parseTargetGroupAttributes(r: AnnotationReader): Record<string, string>
   for (const [k, v] of Object.entries(attrs)) {
     if (!/^[A-Za-z0-9._]+$/.test(k)) r.fail(A.targetGroupAttributes, `"${k}" is not a target group attribute key`);
     if (v === "") r.fail(A.targetGroupAttributes, `"${k}=" has no value`);
-    if (BOOLEAN_TG_ATTRIBUTES.has(k) && v !== "true" && v !== "false") r.fail(A.targetGroupAttributes, `"${k}=${v}": want true or false`);
-    if (k === "deregistration_delay.timeout_seconds" && !isIntInRange(v, { min: 0, max: 3600 })) r.fail(A.targetGroupAttributes, `"${k}=${v}": want 0-3600`);
+    if (BOOLEAN_TG_ATTRIBUTES.has(k) && v !== "true" && v !== "false")
+      r.fail(A.targetGroupAttributes, `"${k}=${v}": want true or false`);
+    if (k === "deregistration_delay.timeout_seconds" && !isIntInRange(v, { min: 0, max: 3600 }))
+      r.fail(A.targetGroupAttributes, `"${k}=${v}": want 0-3600`);
   }
   if (attrs["proxy_protocol_v2.enabled"] === "false" && r.string(A.proxyProtocol) !== undefined) {
     r.fail(A.targetGroupAttributes, `"proxy_protocol_v2.enabled=false" contradicts ${A.proxyProtocol}`);
@@ -247,20 +305,27 @@ function parseEips(r: AnnotationReader, scheme: Scheme, subnets: readonly string
   if (bad !== undefined) r.fail(A.eipAllocations, `"${bad}" is not an allocation id (eipalloc-...)`);
   if (scheme === "internal") r.fail(A.eipAllocations, `"${raw}": an internal NLB has no public addresses`);
   if (subnets !== undefined && subnets.length !== eips.length) {
-    r.fail(A.eipAllocations, `"${raw}" names ${eips.length} allocations but ${A.subnets} names ${subnets.length} subnets; give one per subnet`);
+    r.fail(
+      A.eipAllocations,
+      `"${raw}" names ${eips.length} allocations but ${A.subnets} names ${subnets.length} subnets; give one per subnet`,
+    );
   }
   return eips;
 }
 
 function parseNodeLabels(r: AnnotationReader, targetType: TargetType): Record<string, string> {
   const labels = r.map(A.targetNodeLabels) ?? {};
-  if (Object.keys(labels).length > 0 && targetType === "ip") r.fail(A.targetNodeLabels, `"${r.string(A.targetNodeLabels)}": ip targets are pods, not nodes`);
+  if (Object.keys(labels).length > 0 && targetType === "ip")
+    r.fail(A.targetNodeLabels, `"${r.string(A.targetNodeLabels)}": ip targets are pods, not nodes`);
   const name = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
   for (const [k, v] of Object.entries(labels)) {
     const slash = k.lastIndexOf("/");
     const prefix = slash < 0 ? undefined : k.slice(0, slash);
-    const okKey = name.test(k.slice(slash + 1)) && (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)));
-    if (!okKey || (v !== "" && !name.test(v))) r.fail(A.targetNodeLabels, `"${k}=${v}" is not a valid Kubernetes label`);
+    const okKey =
+      name.test(k.slice(slash + 1)) &&
+      (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)));
+    if (!okKey || (v !== "" && !name.test(v)))
+      r.fail(A.targetNodeLabels, `"${k}=${v}" is not a valid Kubernetes label`);
   }
   return labels;
 }
@@ -269,13 +334,16 @@ function parseAccessLog(r: AnnotationReader): AccessLogConfig {
   const enabled = r.bool(A.accessLogEnabled) ?? false;
   const bucket = r.string(A.accessLogBucket);
   const prefix = r.string(A.accessLogPrefix);
-  if (enabled && bucket === undefined) r.fail(A.accessLogEnabled, `"${r.string(A.accessLogEnabled)}" needs ${A.accessLogBucket}`);
-  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) r.fail(A.accessLogBucket, `"${bucket}" is not an S3 bucket name`);
+  if (enabled && bucket === undefined)
+    r.fail(A.accessLogEnabled, `"${r.string(A.accessLogEnabled)}" needs ${A.accessLogBucket}`);
+  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    r.fail(A.accessLogBucket, `"${bucket}" is not an S3 bucket name`);
   if (prefix !== undefined && (prefix.startsWith("/") || prefix.includes("AWSLogs"))) {
     r.fail(A.accessLogPrefix, `"${prefix}": AWS refuses a prefix that starts with "/" or contains "AWSLogs"`);
   }
   const interval = r.int(A.accessLogEmitInterval, { min: 5, max: 60 }, "5 or 60 (minutes)");
-  if (interval !== undefined && interval !== 5 && interval !== 60) r.fail(A.accessLogEmitInterval, `"${interval}": want 5 or 60 (minutes)`);
+  if (interval !== undefined && interval !== 5 && interval !== 60)
+    r.fail(A.accessLogEmitInterval, `"${interval}": want 5 or 60 (minutes)`);
   return { enabled, bucket, prefix, emitIntervalMinutes: interval };
 }
 
@@ -296,7 +364,10 @@ function parseHealthCheck(r: AnnotationReader, kind: LoadBalancerKind): HealthCh
   const port = portRaw === "traffic-port" ? portRaw : r.int(A.port, PORT, "a port number or traffic-port");
   const path = r.string(A.path);
   if (path !== undefined && (!path.startsWith("/") || path.length > MAX_HEALTH_CHECK_PATH_LENGTH || /\s/.test(path))) {
-    r.fail(A.path, `"${path}": want an absolute path without spaces, at most ${MAX_HEALTH_CHECK_PATH_LENGTH} characters`);
+    r.fail(
+      A.path,
+      `"${path}": want an absolute path without spaces, at most ${MAX_HEALTH_CHECK_PATH_LENGTH} characters`,
+    );
   }
   return {
     protocol,

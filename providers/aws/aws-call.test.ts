@@ -28,7 +28,12 @@ describe("awsCall", () => {
 
   it("retries 5xx and dropped connections three times in all, then throws AwsApiError", async () => {
     const reset = Object.assign(new Error("socket"), { code: "ECONNRESET" });
-    const f = failing([sdkError("InternalFailure", 500), reset, sdkError("ServiceUnavailable", 503), sdkError("InternalFailure", 500)]);
+    const f = failing([
+      sdkError("InternalFailure", 500),
+      reset,
+      sdkError("ServiceUnavailable", 503),
+      sdkError("InternalFailure", 500),
+    ]);
     const got: unknown = await awsCall("DescribeTargetGroups", f.fn).catch((e: unknown) => e);
     expect(got).toBeInstanceOf(AwsApiError);
     expect((got as AwsApiError).code).toBe("ServiceUnavailable");
@@ -44,7 +49,9 @@ describe("awsCall", () => {
   it("reports other errors at once with their code, and counts attempts by operation", async () => {
     const seen: string[] = [];
     const f = failing([sdkError("LoadBalancerNotFound", 400)]);
-    const got: unknown = await awsCall("DescribeLoadBalancers", f.fn, { onAttempt: (op) => seen.push(op) }).catch((e: unknown) => e);
+    const got: unknown = await awsCall("DescribeLoadBalancers", f.fn, { onAttempt: (op) => seen.push(op) }).catch(
+      (e: unknown) => e,
+    );
     expect(hasCode(got, "LoadBalancerNotFound")).toBe(true);
     expect((got as AwsApiError).statusCode).toBe(400);
     expect(seen).toEqual(["DescribeLoadBalancers"]);

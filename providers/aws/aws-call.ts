@@ -59,8 +59,10 @@ export function isTransient(err: unknown): boolean {
   if (status !== undefined) return status >= 500;
   const code = errorCode(err);
   const sysCode = (err as { code?: string } | undefined)?.code;
-  return ["TimeoutError", "RequestTimeout", "NetworkingError"].includes(code) ||
-    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET"].includes(sysCode ?? "");
+  return (
+    ["TimeoutError", "RequestTimeout", "NetworkingError"].includes(code) ||
+    ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET"].includes(sysCode ?? "")
+  );
 }
 
 /** Is `err` (maybe wrapped by awsCall) this AWS error code? */

@@ -10,7 +10,15 @@ import { InvalidSpecError, LbOperatorError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import type { Clock } from "../../src/util/clock.js";
 import { awsCall } from "./aws-call.js";
-import { AWS_ANNOTATION_PREFIX, type AwsClients, type AwsEnvironment, type AwsServiceConfig, type NodeInstance, type SubnetInfo, TAG_CLUSTER } from "./aws-types.js";
+import {
+  AWS_ANNOTATION_PREFIX,
+  type AwsClients,
+  type AwsEnvironment,
+  type AwsServiceConfig,
+  type NodeInstance,
+  type SubnetInfo,
+  TAG_CLUSTER,
+} from "./aws-types.js";
 
 /** The account is missing something the cluster should have set up (tagged subnets, a node security group). */
 export class AwsEnvironmentError extends LbOperatorError {}
@@ -53,14 +61,23 @@ export class AwsEnvironmentResolver {
     return entry !== undefined && this.clock.now() - entry.at < this.ttlMs;
   }
 
-  private async subnets(clusterId: string, config: AwsServiceConfig, signal: AbortSignal): Promise<{ subnets: SubnetInfo[]; vpcId: string }> {
+  private async subnets(
+    clusterId: string,
+    config: AwsServiceConfig,
+    signal: AbortSignal,
+  ): Promise<{ subnets: SubnetInfo[]; vpcId: string }> {
     const key = `${clusterId}|${config.scheme}|${(config.subnets ?? []).join(",")}`;
     const cached = this.subnetCache.get(key);
     if (this.fresh(cached)) return cached.value;
-    const found = config.subnets ? await this.namedSubnets(config.subnets, signal) : await this.discoverSubnets(clusterId, config.scheme, signal);
+    const found = config.subnets
+      ? await this.namedSubnets(config.subnets, signal)
+      : await this.discoverSubnets(clusterId, config.scheme, signal);
     const vpcs = new Set(found.map((s) => s.VpcId));
     if (vpcs.size > 1) {
-      throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, `subnets are in more than one VPC (${[...vpcs].join(", ")})`);
+      throw new InvalidSpecError(
+        `${AWS_ANNOTATION_PREFIX}subnets`,
+        `subnets are in more than one VPC (${[...vpcs].join(", ")})`,
+      );
     }
     const perZone = new Map<string, SubnetInfo>();
     for (const s of [...found].sort((a, b) => (a.SubnetId ?? "").localeCompare(b.SubnetId ?? ""))) {
@@ -80,31 +97,47 @@ export class AwsEnvironmentResolver {
     const names = wanted.filter((w) => !w.startsWith("subnet-"));
     const out: Subnet[] = [];
     if (ids.length > 0) {
-      const r = await awsCall("DescribeSubnets", () => this.clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: ids }), { abortSignal: signal }), { signal });
+      const r = await awsCall(
+        "DescribeSubnets",
+        () => this.clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: ids }), { abortSignal: signal }),
+        { signal },
+      );
       out.push(...(r.Subnets ?? []));
     }
     if (names.length > 0) {
       const r = await awsCall(
         "DescribeSubnets",
-        () => this.clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: "tag:Name", Values: names }] }), { abortSignal: signal }),
+        () =>
+          this.clients.ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: "tag:Name", Values: names }] }), {
+            abortSignal: signal,
+          }),
         { signal },
       );
       out.push(...(r.Subnets ?? []));
     }
     for (const w of wanted) {
       const hit = out.some((s) => s.SubnetId === w || (s.Tags ?? []).some((t) => t.Key === "Name" && t.Value === w));
-      if (!hit) throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, `subnet "${w}" not found (by ID or Name tag)`);
+      if (!hit)
+        throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, `subnet "${w}" not found (by ID or Name tag)`);
     }
     return out;
   }
 
-  private async discoverSubnets(clusterId: string, scheme: AwsServiceConfig["scheme"], signal: AbortSignal): Promise<Subnet[]> {
+  private async discoverSubnets(
+    clusterId: string,
+    scheme: AwsServiceConfig["scheme"],
+    signal: AbortSignal,
+  ): Promise<Subnet[]> {
     const role = scheme === "internal" ? "kubernetes.io/role/internal-elb" : "kubernetes.io/role/elb";
     const filters: Filter[] = [
       { Name: "tag-key", Values: [role] },
       { Name: `tag:kubernetes.io/cluster/${clusterId}`, Values: ["owned", "shared"] },
     ];
-    const r = await awsCall("DescribeSubnets", () => this.clients.ec2.send(new DescribeSubnetsCommand({ Filters: filters }), { abortSignal: signal }), { signal });
+    const r = await awsCall(
+      "DescribeSubnets",
+      () => this.clients.ec2.send(new DescribeSubnetsCommand({ Filters: filters }), { abortSignal: signal }),
+      { signal },
+    );
     const subnets = r.Subnets ?? [];
     if (subnets.length === 0) {
       throw new AwsEnvironmentError(
@@ -123,7 +156,10 @@ export class AwsEnvironmentResolver {
       () =>
         this.clients.ec2.send(
           new DescribeSecurityGroupsCommand({
-            Filters: [{ Name: "vpc-id", Values: [vpcId] }, { Name: `tag:kubernetes.io/cluster/${clusterId}`, Values: ["owned"] }],
+            Filters: [
+              { Name: "vpc-id", Values: [vpcId] },
+              { Name: `tag:kubernetes.io/cluster/${clusterId}`, Values: ["owned"] },
+            ],
           }),
           { abortSignal: signal },
         ),
@@ -134,7 +170,9 @@ export class AwsEnvironmentResolver {
     // pick one and put the backend->node rule on it.
     const id = (r.SecurityGroups ?? [])
       .filter((g) => !(g.Tags ?? []).some((t) => t.Key === TAG_CLUSTER))
-      .map((g) => g.GroupId ?? "").filter(Boolean).sort()[0];
+      .map((g) => g.GroupId ?? "")
+      .filter(Boolean)
+      .sort()[0];
     this.nodeGroupCache.set(key, { value: id, at: this.clock.now() });
     return id;
   }

@@ -9,18 +9,35 @@
  */
 import type { Logger } from "pino";
 import { InvalidSpecError } from "../../src/errors.js";
-import type { ExistingLoadBalancer, LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
+import type {
+  ExistingLoadBalancer,
+  LoadBalancerId,
+  LoadBalancerProvider,
+  LoadBalancerSpec,
+  LoadBalancerStatus,
+} from "../../src/provider.js";
 import { type Clock, systemClock } from "../../src/util/clock.js";
 import { parseAwsConfig } from "./annotations.js";
 import type { AwsEnvironmentResolver } from "./aws-environment.js";
-import { AWS_ANNOTATION_PREFIX, type AwsServiceConfig, type LoadBalancerDeployer, type LoadBalancerKind } from "./aws-types.js";
+import {
+  AWS_ANNOTATION_PREFIX,
+  type AwsServiceConfig,
+  type LoadBalancerDeployer,
+  type LoadBalancerKind,
+} from "./aws-types.js";
 
 export const AWS_PROVIDER_NAME = "aws";
 
 /** The security-group steps the provider needs (security-groups/ implements them against EC2). */
 export interface SecurityGroupPort {
   ensureFrontend(
-    input: { id: LoadBalancerId; vpcId: string; ports: { protocol: "TCP" | "UDP"; port: number }[]; sourceRanges: readonly string[]; extraTags: Readonly<Record<string, string>> },
+    input: {
+      id: LoadBalancerId;
+      vpcId: string;
+      ports: { protocol: "TCP" | "UDP"; port: number }[];
+      sourceRanges: readonly string[];
+      extraTags: Readonly<Record<string, string>>;
+    },
     signal: AbortSignal,
   ): Promise<string>;
   ensureBackend(clusterId: string, vpcId: string, signal: AbortSignal): Promise<string>;
@@ -73,7 +90,10 @@ export class AwsProvider implements LoadBalancerProvider {
       // First ensure since start, or the type annotation changed: make sure the other kind is gone.
       await this.options.deployers[other].delete(spec.id, signal);
     }
-    const { dnsName } = await this.options.deployers[config.kind].ensure({ spec, config, env, securityGroupIds }, signal);
+    const { dnsName } = await this.options.deployers[config.kind].ensure(
+      { spec, config, env, securityGroupIds },
+      signal,
+    );
     this.lastKind.set(spec.id.uid, config.kind);
     this.existing.add(spec.id.uid);
     const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
@@ -88,7 +108,12 @@ export class AwsProvider implements LoadBalancerProvider {
     this.existing.delete(id.uid);
   }
 
-  private async backendGroup(clusterId: string, vpcId: string, nodeGroupId: string | undefined, signal: AbortSignal): Promise<string> {
+  private async backendGroup(
+    clusterId: string,
+    vpcId: string,
+    nodeGroupId: string | undefined,
+    signal: AbortSignal,
+  ): Promise<string> {
     const key = `${clusterId}|${vpcId}|${nodeGroupId ?? ""}`;
     const now = (this.options.clock ?? systemClock).now();
     const cached = this.clusterSetup.get(key);
@@ -96,7 +121,11 @@ export class AwsProvider implements LoadBalancerProvider {
     const sg = this.options.securityGroups;
     const backendGroupId = await sg.ensureBackend(clusterId, vpcId, signal);
     if (nodeGroupId) await sg.ensureNodeAccess(nodeGroupId, backendGroupId, signal);
-    else this.options.logger.warn({ cluster: clusterId }, "no node security group tagged kubernetes.io/cluster/<id>=owned: node access rule not managed");
+    else
+      this.options.logger.warn(
+        { cluster: clusterId },
+        "no node security group tagged kubernetes.io/cluster/<id>=owned: node access rule not managed",
+      );
     this.clusterSetup.set(key, { backendGroupId, at: now });
     return backendGroupId;
   }
@@ -111,7 +140,10 @@ export class AwsProvider implements LoadBalancerProvider {
     if (config.securityGroups) return [...config.securityGroups];
     const sg = this.options.securityGroups;
     const ports = spec.ports.flatMap((p) => (p.protocol === "SCTP" ? [] : [{ protocol: p.protocol, port: p.port }]));
-    const frontend = await sg.ensureFrontend({ id: spec.id, vpcId, ports, sourceRanges: spec.sourceRanges, extraTags: config.additionalTags }, signal);
+    const frontend = await sg.ensureFrontend(
+      { id: spec.id, vpcId, ports, sourceRanges: spec.sourceRanges, extraTags: config.additionalTags },
+      signal,
+    );
     const backend = await this.backendGroup(spec.id.clusterId, vpcId, nodeGroupId, signal);
     return [frontend, backend, ...(config.kind === "clb" ? config.extraSecurityGroups : [])];
   }
@@ -125,7 +157,10 @@ export class AwsProvider implements LoadBalancerProvider {
 function validateTargets(spec: LoadBalancerSpec, config: AwsServiceConfig, exists: boolean): void {
   if (spec.requestedIPs.length > 0) {
     // cloud-provider-aws rejects it too: AWS picks the addresses (an NLB can take Elastic IPs per subnet).
-    throw new InvalidSpecError("spec.loadBalancerIP", `a requested address (${spec.requestedIPs.join(", ")}) is not supported on AWS; use ${"service.beta.kubernetes.io/aws-load-balancer-eip-allocations"} with an NLB`);
+    throw new InvalidSpecError(
+      "spec.loadBalancerIP",
+      `a requested address (${spec.requestedIPs.join(", ")}) is not supported on AWS; use ${"service.beta.kubernetes.io/aws-load-balancer-eip-allocations"} with an NLB`,
+    );
   }
   if (config.targetType !== "ip") return;
   if (spec.backends.mode !== "pod") {
@@ -135,6 +170,9 @@ function validateTargets(spec: LoadBalancerSpec, config: AwsServiceConfig, exist
     );
   }
   if (!exists && !spec.backends.endpoints.some((e) => e.ready)) {
-    throw new InvalidSpecError("endpoints", "ip targets: the Service has no ready endpoints, so no load balancer was created; it will be once pods are ready");
+    throw new InvalidSpecError(
+      "endpoints",
+      "ip targets: the Service has no ready endpoints, so no load balancer was created; it will be once pods are ready",
+    );
   }
 }

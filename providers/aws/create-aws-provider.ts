@@ -23,7 +23,11 @@ export interface AwsClientOptions {
 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const common = { region: options.region, endpoint: options.endpoint, maxAttempts: 1 };
-  return { elbv2: new ElasticLoadBalancingV2Client(common), elb: new ElasticLoadBalancingClient(common), ec2: new EC2Client(common) };
+  return {
+    elbv2: new ElasticLoadBalancingV2Client(common),
+    elb: new ElasticLoadBalancingClient(common),
+    ec2: new EC2Client(common),
+  };
 }
 
 /** The provider over given clients (tests pass moto's, possibly wrapped to count calls or inject faults). */
@@ -37,6 +41,10 @@ export function awsProviderFor(clients: AwsClients, logger: Logger): AwsProvider
   });
 }
 
-export function createAwsProvider(inputs: { logger: Logger; awsRegion: string | undefined; awsEndpoint: string | undefined }): AwsProvider {
+export function createAwsProvider(inputs: {
+  logger: Logger;
+  awsRegion: string | undefined;
+  awsEndpoint: string | undefined;
+}): AwsProvider {
   return awsProviderFor(createAwsClients({ region: inputs.awsRegion, endpoint: inputs.awsEndpoint }), inputs.logger);
 }

@@ -10,7 +10,10 @@ const tcp80: PortSpec = { name: "http", protocol: "TCP", port: 80, nodePort: 300
 const udp53: PortSpec = { name: "dns", protocol: "UDP", port: 53, nodePort: 30053, appProtocol: undefined };
 
 function spec(policy: "Cluster" | "Local", mode: "nodePort" | "pod" = "nodePort"): LoadBalancerSpec {
-  return newSpec({ healthCheckNodePort: policy === "Local" ? 32000 : undefined, endpoints: mode === "pod" ? [] : undefined });
+  return newSpec({
+    healthCheckNodePort: policy === "Local" ? 32000 : undefined,
+    endpoints: mode === "pod" ? [] : undefined,
+  });
 }
 
 function config(healthCheck: HealthCheckOverrides = {}, kind: "nlb" | "clb" = "nlb"): AwsServiceConfig {
@@ -100,19 +103,37 @@ describe("healthCheckFor overrides", () => {
     const want = { ...all, path: "/ready" };
     expect(healthCheckFor("nlb", "instance", spec("Cluster"), config(all), tcp80)).toEqual(want);
     expect(healthCheckFor("nlb", "instance", spec("Local"), config(all), tcp80)).toEqual(want);
-    expect(healthCheckFor("nlb", "instance", spec("Local"), config({ intervalSeconds: 30 }), tcp80)).toEqual({ ...NLB_LOCAL, intervalSeconds: 30 });
-    expect(healthCheckFor("nlb", "instance", spec("Local"), config({ port: "traffic-port" }), tcp80)).toEqual({ ...NLB_LOCAL, port: "traffic-port" });
-    expect(healthCheckFor("clb", "instance", spec("Cluster"), config({ unhealthyThreshold: 3 }, "clb"), tcp80)).toEqual({ ...CLB_TCP, unhealthyThreshold: 3 });
+    expect(healthCheckFor("nlb", "instance", spec("Local"), config({ intervalSeconds: 30 }), tcp80)).toEqual({
+      ...NLB_LOCAL,
+      intervalSeconds: 30,
+    });
+    expect(healthCheckFor("nlb", "instance", spec("Local"), config({ port: "traffic-port" }), tcp80)).toEqual({
+      ...NLB_LOCAL,
+      port: "traffic-port",
+    });
+    expect(healthCheckFor("clb", "instance", spec("Cluster"), config({ unhealthyThreshold: 3 }, "clb"), tcp80)).toEqual(
+      { ...CLB_TCP, unhealthyThreshold: 3 },
+    );
   });
 
   it("HTTP without a path gets / (or keeps /healthz on the Local override); TCP drops the path", () => {
     expect(healthCheckFor("nlb", "instance", spec("Cluster"), config({ protocol: "HTTP" }), tcp80).path).toBe("/");
-    expect(healthCheckFor("nlb", "instance", spec("Local"), config({ protocol: "HTTPS" }), tcp80).path).toBe("/healthz");
+    expect(healthCheckFor("nlb", "instance", spec("Local"), config({ protocol: "HTTPS" }), tcp80).path).toBe(
+      "/healthz",
+    );
     const tcpLocal = healthCheckFor("nlb", "instance", spec("Local"), config({ protocol: "TCP" }), tcp80);
     expect(tcpLocal).toEqual({ ...NLB_LOCAL, protocol: "TCP", path: undefined });
-    const clb = healthCheckFor("clb", "instance", spec("Cluster"), config({ protocol: "HTTP", port: 8080 }, "clb"), tcp80);
+    const clb = healthCheckFor(
+      "clb",
+      "instance",
+      spec("Cluster"),
+      config({ protocol: "HTTP", port: 8080 }, "clb"),
+      tcp80,
+    );
     expect(classicHealthTarget(clb, 30080)).toBe("HTTP:8080/");
-    expect(classicHealthTarget({ ...clb, protocol: "HTTPS", port: "traffic-port", path: "/z" }, 30080)).toBe("HTTPS:30080/z");
+    expect(classicHealthTarget({ ...clb, protocol: "HTTPS", port: "traffic-port", path: "/z" }, 30080)).toBe(
+      "HTTPS:30080/z",
+    );
   });
 
   it("rejects a path on a TCP check", () => {
@@ -124,11 +145,18 @@ describe("healthCheckFor overrides", () => {
   });
 
   it("rejects a timeout above the interval (NLB) or not below it (classic ELB), blaming the annotated field", () => {
-    expect(healthCheckFor("nlb", "instance", spec("Cluster"), config({ timeoutSeconds: 10, intervalSeconds: 10 }), tcp80).timeoutSeconds).toBe(10);
-    const nlb = invalid(() => healthCheckFor("nlb", "instance", spec("Cluster"), config({ timeoutSeconds: 15 }), tcp80));
+    expect(
+      healthCheckFor("nlb", "instance", spec("Cluster"), config({ timeoutSeconds: 10, intervalSeconds: 10 }), tcp80)
+        .timeoutSeconds,
+    ).toBe(10);
+    const nlb = invalid(() =>
+      healthCheckFor("nlb", "instance", spec("Cluster"), config({ timeoutSeconds: 15 }), tcp80),
+    );
     expect(nlb.field).toBe("metadata.annotations[service.beta.kubernetes.io/aws-load-balancer-healthcheck-timeout]");
     expect(nlb.message).toContain('timeout "15" must be at most the interval "10"');
-    const clb = invalid(() => healthCheckFor("clb", "instance", spec("Cluster"), config({ intervalSeconds: 5 }, "clb"), tcp80));
+    const clb = invalid(() =>
+      healthCheckFor("clb", "instance", spec("Cluster"), config({ intervalSeconds: 5 }, "clb"), tcp80),
+    );
     expect(clb.field).toBe("metadata.annotations[service.beta.kubernetes.io/aws-load-balancer-healthcheck-interval]");
     expect(clb.message).toContain('timeout "5" must be less than the interval "5"');
   });

@@ -70,7 +70,13 @@ const NLB_DEFAULT: HealthCheckSettings = {
   healthyThreshold: 3,
   unhealthyThreshold: 3,
 };
-const NLB_HTTP_NODE_CHECK = { protocol: "HTTP", intervalSeconds: 10, timeoutSeconds: 6, healthyThreshold: 2, unhealthyThreshold: 2 } as const;
+const NLB_HTTP_NODE_CHECK = {
+  protocol: "HTTP",
+  intervalSeconds: 10,
+  timeoutSeconds: 6,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+} as const;
 const CLB_DEFAULT: HealthCheckSettings = {
   protocol: "TCP",
   port: "traffic-port",
@@ -121,12 +127,21 @@ export function classicHealthTarget(settings: HealthCheckSettings, nodePort: num
   return settings.protocol === "TCP" ? `TCP:${port}` : `${settings.protocol}:${port}${settings.path ?? "/"}`;
 }
 
-function defaults(kind: LoadBalancerKind, targetType: TargetType, spec: LoadBalancerSpec, port: PortSpec): HealthCheckSettings {
+function defaults(
+  kind: LoadBalancerKind,
+  targetType: TargetType,
+  spec: LoadBalancerSpec,
+  port: PortSpec,
+): HealthCheckSettings {
   const hc = spec.healthCheck;
   // LBC #1813: in ip mode the NLB sends traffic straight to pods, and healthCheckNodePort says nothing about them
   // (it is about the node's local endpoints, and a pod's node may have others). We copy LBC's choice: the Local
   // override applies to instance targets only, and a Local ip-mode Service health-checks the pod port.
-  const localOverride = spec.externalTrafficPolicy === "Local" && targetType === "instance" && hc.kind === "http" && hc.source === "healthCheckNodePort";
+  const localOverride =
+    spec.externalTrafficPolicy === "Local" &&
+    targetType === "instance" &&
+    hc.kind === "http" &&
+    hc.source === "healthCheckNodePort";
   if (kind === "clb") {
     return localOverride ? { ...CLB_DEFAULT, protocol: "HTTP", port: hc.port, path: hc.path } : CLB_DEFAULT;
   }
@@ -145,7 +160,10 @@ function checkTimeoutAgainstInterval(kind: LoadBalancerKind, s: HealthCheckSetti
   const strict = HEALTH_CHECK_LIMITS[kind].timeoutMustBeBelowInterval;
   const ok = strict ? s.timeoutSeconds < s.intervalSeconds : s.timeoutSeconds <= s.intervalSeconds;
   if (ok) return;
-  const blame = config.healthCheck.timeoutSeconds !== undefined ? HEALTH_CHECK_ANNOTATIONS.timeout : HEALTH_CHECK_ANNOTATIONS.interval;
+  const blame =
+    config.healthCheck.timeoutSeconds !== undefined
+      ? HEALTH_CHECK_ANNOTATIONS.timeout
+      : HEALTH_CHECK_ANNOTATIONS.interval;
   const kindName = kind === "nlb" ? "an NLB" : "a classic ELB";
   throw new InvalidSpecError(
     annotationField(blame),

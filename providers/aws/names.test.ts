@@ -4,7 +4,13 @@ import type { LoadBalancerId } from "../../src/provider.js";
 import { backendSecurityGroupName, loadBalancerName, securityGroupName, targetGroupName } from "./names.js";
 import type { TargetGroupNameInput } from "./names.js";
 
-const id: LoadBalancerId = { clusterId: "lab", namespace: "default", name: "web", uid: "1111-2222", shortName: "web-abc" };
+const id: LoadBalancerId = {
+  clusterId: "lab",
+  namespace: "default",
+  name: "web",
+  uid: "1111-2222",
+  shortName: "web-abc",
+};
 const tg: TargetGroupNameInput = {
   port: 80,
   protocol: "TCP",
@@ -23,7 +29,10 @@ function validElbName(name: string): void {
 
 describe("loadBalancerName", () => {
   it("has LBC's shape with a sha256 over cluster, uid, kind and scheme", () => {
-    const expected = createHash("sha256").update(["lab", "1111-2222", "nlb", "internet-facing"].join("\0")).digest("hex").slice(0, 10);
+    const expected = createHash("sha256")
+      .update(["lab", "1111-2222", "nlb", "internet-facing"].join("\0"))
+      .digest("hex")
+      .slice(0, 10);
     expect(loadBalancerName(id, "nlb", "internet-facing")).toBe(`k8s-default-web-${expected}`);
   });
 
@@ -88,7 +97,9 @@ describe("security group names", () => {
   it("backend: one per cluster, cluster name sanitised and cut to 15", () => {
     expect(backendSecurityGroupName("lab")).toMatch(/^k8s-traffic-lab-[0-9a-f]{10}$/);
     expect(backendSecurityGroupName("lab")).toBe(backendSecurityGroupName("lab"));
-    expect(backendSecurityGroupName("my.very-long_cluster-name-eu-west-1")).toMatch(/^k8s-traffic-myverylongclust-[0-9a-f]{10}$/);
+    expect(backendSecurityGroupName("my.very-long_cluster-name-eu-west-1")).toMatch(
+      /^k8s-traffic-myverylongclust-[0-9a-f]{10}$/,
+    );
     expect(backendSecurityGroupName("lab-a")).not.toBe(backendSecurityGroupName("laba"));
   });
 });

@@ -11,7 +11,10 @@ const holder = (ips: string[], sharingKey?: string): Holder => ({
 describe("AddressBook", () => {
   it("reports addresses that became used or free, counting every user", () => {
     const book = new AddressBook();
-    expect(book.add("ns/a", holder(["192.0.2.1", "2001:db8::1"], "k")).map(formatIPValue)).toEqual(["192.0.2.1", "2001:db8::1"]);
+    expect(book.add("ns/a", holder(["192.0.2.1", "2001:db8::1"], "k")).map(formatIPValue)).toEqual([
+      "192.0.2.1",
+      "2001:db8::1",
+    ]);
     expect(book.add("ns/b", holder(["192.0.2.1"], "k"))).toEqual([]);
     expect(() => book.add("ns/b", holder([]))).toThrow("unassign first");
     expect(book.others(parseIPValue("192.0.2.1")!, "ns/a")).toHaveLength(1);

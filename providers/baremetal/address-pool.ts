@@ -125,7 +125,11 @@ interface OwnedRange {
 function overlaps(pools: readonly AddressPool[]): string[] {
   const all: OwnedRange[] = pools.flatMap((pool) => poolRanges(pool).map((range) => ({ pool: pool.name, range })));
   all.sort((a, b) =>
-    a.range.family !== b.range.family ? (a.range.family < b.range.family ? -1 : 1) : compare(a.range.first, b.range.first),
+    a.range.family !== b.range.family
+      ? a.range.family < b.range.family
+        ? -1
+        : 1
+      : compare(a.range.first, b.range.first),
   );
   const problems: string[] = [];
   let furthest: OwnedRange | undefined;

@@ -16,7 +16,11 @@ function error(entry: string): string {
 describe("parseAddressRange", () => {
   it("parses CIDRs and dash ranges of both families", () => {
     expect(range("192.0.2.0/24")).toMatchObject({ family: "IPv4", first: 0xc0000200n, last: 0xc00002ffn });
-    expect(range(" 192.0.2.100 - 192.0.2.120 ")).toMatchObject({ first: 0xc0000264n, last: 0xc0000278n, text: "192.0.2.100 - 192.0.2.120" });
+    expect(range(" 192.0.2.100 - 192.0.2.120 ")).toMatchObject({
+      first: 0xc0000264n,
+      last: 0xc0000278n,
+      text: "192.0.2.100 - 192.0.2.120",
+    });
     expect(rangeSize(range("2001:db8::/120"))).toBe(256n);
     expect(rangeSize(range("2001:db8::10-2001:db8::1f"))).toBe(16n);
     expect(rangeSize(range("198.51.100.7/32"))).toBe(1n);
@@ -35,7 +39,9 @@ describe("parseAddressRange", () => {
   });
 
   it("rejects reversed and mixed-family ranges", () => {
-    expect(error("192.0.2.120-192.0.2.100")).toBe('"192.0.2.120-192.0.2.100" is reversed: 192.0.2.120 comes after 192.0.2.100');
+    expect(error("192.0.2.120-192.0.2.100")).toBe(
+      '"192.0.2.120-192.0.2.100" is reversed: 192.0.2.120 comes after 192.0.2.100',
+    );
     expect(error("192.0.2.1-2001:db8::1")).toBe('"192.0.2.1-2001:db8::1" mixes IPv4 and IPv6');
     expect(error("192.0.2.1-192.0.2.x")).toContain('"192.0.2.x" is not an IP address');
     expect(error("192.0.2.1-192.0.2.2-192.0.2.3")).toContain('expected one "-"');

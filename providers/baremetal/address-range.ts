@@ -16,8 +16,7 @@ export interface AddressRange {
 }
 
 export type RangeParseResult =
-  | { readonly ok: true; readonly range: AddressRange }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly range: AddressRange } | { readonly ok: false; readonly error: string };
 
 const EXAMPLES = "a CIDR (192.0.2.0/24) or a range (192.0.2.100-192.0.2.120)";
 

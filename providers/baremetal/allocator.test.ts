@@ -34,7 +34,13 @@ const lab = pool("lab", ["192.0.2.100-192.0.2.120"]);
 
 describe("auto-assign", () => {
   it("takes the lowest free address from autoAssign pools in name order", () => {
-    const a = new AddressAllocator({ pools: [pool("zeta", ["198.51.100.0/24"]), pool("alpha", ["203.0.113.10-203.0.113.11"]), pool("manual", ["192.0.2.0/24"], { autoAssign: false })] });
+    const a = new AddressAllocator({
+      pools: [
+        pool("zeta", ["198.51.100.0/24"]),
+        pool("alpha", ["203.0.113.10-203.0.113.11"]),
+        pool("manual", ["192.0.2.0/24"], { autoAssign: false }),
+      ],
+    });
     expect(a.allocate("ns/a", req())).toEqual(["203.0.113.10"]);
     expect(a.allocate("ns/b", req())).toEqual(["203.0.113.11"]);
     expect(a.allocate("ns/c", req())).toEqual(["198.51.100.0"]);
@@ -57,7 +63,9 @@ describe("auto-assign", () => {
   });
 
   it("gives dual-stack Services one address per family, from one pool, in ipFamilies order", () => {
-    const a = new AddressAllocator({ pools: [pool("a-v4only", ["192.0.2.0/24"]), pool("b-dual", ["198.51.100.0/24", "2001:db8::/120"])] });
+    const a = new AddressAllocator({
+      pools: [pool("a-v4only", ["192.0.2.0/24"]), pool("b-dual", ["198.51.100.0/24", "2001:db8::/120"])],
+    });
     expect(a.allocate("ns/a", req({ ipFamilies: ["IPv6", "IPv4"] }))).toEqual(["2001:db8::", "198.51.100.0"]);
     expect(a.allocate("ns/b", req({ ipFamilies: ["IPv4"] }))).toEqual(["192.0.2.0"]);
   });
@@ -90,9 +98,13 @@ describe("auto-assign", () => {
   });
 
   it("says when no pool could ever serve the request", () => {
-    expect((thrown(() => new AddressAllocator({ pools: [] }).allocate("ns/a", req())) as Error).message).toContain("no address pools are configured");
+    expect((thrown(() => new AddressAllocator({ pools: [] }).allocate("ns/a", req())) as Error).message).toContain(
+      "no address pools are configured",
+    );
     const manual = new AddressAllocator({ pools: [pool("m", ["192.0.2.0/24"], { autoAssign: false })] });
-    expect((thrown(() => manual.allocate("ns/a", req())) as Error).message).toContain("no address pool has autoAssign enabled (pools: m 192.0.2.0/24)");
+    expect((thrown(() => manual.allocate("ns/a", req())) as Error).message).toContain(
+      "no address pool has autoAssign enabled (pools: m 192.0.2.0/24)",
+    );
     const v4 = new AddressAllocator({ pools: [lab] });
     const err = thrown(() => v4.allocate("ns/a", req({ ipFamilies: ["IPv4", "IPv6"] })));
     expect(err).toBeInstanceOf(NoSuitablePoolError);
@@ -116,13 +128,22 @@ describe("requested addresses", () => {
     expect(err).toBeInstanceOf(AddressNotInPoolError);
     expect(err).toBeInstanceOf(InvalidSpecError);
     expect((err as InvalidSpecError).field).toBe("spec.loadBalancerIP");
-    expect((err as Error).message).toBe("spec.loadBalancerIP: address 203.0.113.77 is in no address pool (pools: lab 192.0.2.100-192.0.2.120)");
-    const viaAnnotation = thrown(() => a.allocate("ns/a", req({ requestedIPs: ["203.0.113.77"], requestedBy: "metadata.annotations[lb-operator.io/load-balancer-ips]" })));
+    expect((err as Error).message).toBe(
+      "spec.loadBalancerIP: address 203.0.113.77 is in no address pool (pools: lab 192.0.2.100-192.0.2.120)",
+    );
+    const viaAnnotation = thrown(() =>
+      a.allocate(
+        "ns/a",
+        req({ requestedIPs: ["203.0.113.77"], requestedBy: "metadata.annotations[lb-operator.io/load-balancer-ips]" }),
+      ),
+    );
     expect((viaAnnotation as InvalidSpecError).field).toBe("metadata.annotations[lb-operator.io/load-balancer-ips]");
   });
 
   it("refuses addresses excluded by avoidBuggyIPs or outside the named pool", () => {
-    const a = new AddressAllocator({ pools: [pool("lab", ["192.0.2.0/24"], { avoidBuggyIPs: true }), pool("dev", ["198.51.100.0/24"])] });
+    const a = new AddressAllocator({
+      pools: [pool("lab", ["192.0.2.0/24"], { avoidBuggyIPs: true }), pool("dev", ["198.51.100.0/24"])],
+    });
     expect((thrown(() => a.allocate("ns/a", req({ requestedIPs: ["192.0.2.255"] }))) as Error).message).toBe(
       "spec.loadBalancerIP: address 192.0.2.255 ends in .0 or .255, which pool lab excludes (avoidBuggyIPs)",
     );
@@ -157,7 +178,8 @@ describe("requested addresses", () => {
 });
 
 describe("sharing", () => {
-  const shared = (key: string, port: number, protocol: "TCP" | "UDP" = "TCP") => req({ sharingKey: key, ports: [{ protocol, port }] });
+  const shared = (key: string, port: number, protocol: "TCP" | "UDP" = "TCP") =>
+    req({ sharingKey: key, ports: [{ protocol, port }] });
 
   it("lets Services with one key and disjoint ports share, preferring the lowest shareable address", () => {
     const a = new AddressAllocator({ pools: [lab] });
@@ -174,21 +196,58 @@ describe("sharing", () => {
 
   it("refuses a shared address whose ports collide, naming ports and the other Service", () => {
     const a = new AddressAllocator({ pools: [lab] });
-    a.allocate("ns/a", req({ sharingKey: "k", requestedIPs: ["192.0.2.110"], ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }));
+    a.allocate(
+      "ns/a",
+      req({
+        sharingKey: "k",
+        requestedIPs: ["192.0.2.110"],
+        ports: [
+          { protocol: "TCP", port: 80 },
+          { protocol: "TCP", port: 443 },
+        ],
+      }),
+    );
     const err = thrown(() =>
-      a.allocate("ns/b", req({ sharingKey: "k", requestedIPs: ["192.0.2.110"], ports: [{ protocol: "TCP", port: 443 }, { protocol: "UDP", port: 443 }] })),
+      a.allocate(
+        "ns/b",
+        req({
+          sharingKey: "k",
+          requestedIPs: ["192.0.2.110"],
+          ports: [
+            { protocol: "TCP", port: 443 },
+            { protocol: "UDP", port: 443 },
+          ],
+        }),
+      ),
     );
     expect(err).toBeInstanceOf(PortCollisionError);
     expect(err).toBeInstanceOf(RetryAfterError);
-    expect((err as Error).message).toBe("port TCP/443 on shared address 192.0.2.110 is already used by ns/a; shared Services need distinct ports");
+    expect((err as Error).message).toBe(
+      "port TCP/443 on shared address 192.0.2.110 is already used by ns/a; shared Services need distinct ports",
+    );
     expect((err as PortCollisionError).ports).toEqual(["TCP/443"]);
   });
 
   it("requires equal backend keys (externalTrafficPolicy Local with the same selector)", () => {
     const a = new AddressAllocator({ pools: [lab] });
     a.allocate("ns/a", req({ sharingKey: "k", backendKey: "app=web", requestedIPs: ["192.0.2.110"] }));
-    expect(a.allocate("ns/b", req({ sharingKey: "k", backendKey: "app=web", requestedIPs: ["192.0.2.110"], ports: [{ protocol: "TCP", port: 81 }] }))).toEqual(["192.0.2.110"]);
-    const err = thrown(() => a.allocate("ns/c", req({ sharingKey: "k", requestedIPs: ["192.0.2.110"], ports: [{ protocol: "TCP", port: 82 }] })));
+    expect(
+      a.allocate(
+        "ns/b",
+        req({
+          sharingKey: "k",
+          backendKey: "app=web",
+          requestedIPs: ["192.0.2.110"],
+          ports: [{ protocol: "TCP", port: 81 }],
+        }),
+      ),
+    ).toEqual(["192.0.2.110"]);
+    const err = thrown(() =>
+      a.allocate(
+        "ns/c",
+        req({ sharingKey: "k", requestedIPs: ["192.0.2.110"], ports: [{ protocol: "TCP", port: 82 }] }),
+      ),
+    );
     expect(err).toBeInstanceOf(AddressInUseError);
     expect((err as Error).message).toContain("must have the same externalTrafficPolicy");
   });
@@ -197,9 +256,13 @@ describe("sharing", () => {
     const a = new AddressAllocator({ pools: [lab] });
     expect(a.allocate("ns/a", req({ sharingKey: "k" }))).toEqual(["192.0.2.100"]);
     expect(a.allocate("ns/a", req({ sharingKey: "j" }))).toEqual(["192.0.2.100"]);
-    expect(a.allocate("ns/b", req({ sharingKey: "j", ports: [{ protocol: "TCP", port: 81 }] }))).toEqual(["192.0.2.100"]);
+    expect(a.allocate("ns/b", req({ sharingKey: "j", ports: [{ protocol: "TCP", port: 81 }] }))).toEqual([
+      "192.0.2.100",
+    ]);
     expect(thrown(() => a.allocate("ns/b", req({ sharingKey: "j" })))).toBeInstanceOf(PortCollisionError);
-    expect(thrown(() => a.allocate("ns/b", req({ ports: [{ protocol: "TCP", port: 81 }] })))).toBeInstanceOf(AddressInUseError);
+    expect(thrown(() => a.allocate("ns/b", req({ ports: [{ protocol: "TCP", port: 81 }] })))).toBeInstanceOf(
+      AddressInUseError,
+    );
     expect(a.assigned("ns/b")?.addresses[0]?.ip).toBe("192.0.2.100");
     expect(a.assigned("ns/b")?.sharingKey).toBe("j");
   });
@@ -211,7 +274,12 @@ describe("pool changes", () => {
     a.allocate("ns/a", req({ pool: "lab" }));
     a.allocate("ns/b", req({ pool: "dev" }));
     expect(a.setPools([pool("dev", ["198.51.100.0/24"])])).toEqual([
-      { kind: "outside-pools", key: "ns/a", ip: "192.0.2.100", message: "ns/a: address 192.0.2.100 is in no address pool (pools: dev 198.51.100.0/24); kept, not moved" },
+      {
+        kind: "outside-pools",
+        key: "ns/a",
+        ip: "192.0.2.100",
+        message: "ns/a: address 192.0.2.100 is in no address pool (pools: dev 198.51.100.0/24); kept, not moved",
+      },
     ]);
     const err = thrown(() => a.allocate("ns/a", req()));
     expect(err).toBeInstanceOf(AddressNotInPoolError);
@@ -263,7 +331,12 @@ describe("Service identity", () => {
 
 describe("scale", () => {
   it("allocates 5,000 distinct addresses in a /16 and 200 in a /24 without scanning", () => {
-    const a = new AddressAllocator({ pools: [pool("big", ["10.0.0.0/16"], { avoidBuggyIPs: true }), pool("small", ["192.0.2.0/24"], { autoAssign: false })] });
+    const a = new AddressAllocator({
+      pools: [
+        pool("big", ["10.0.0.0/16"], { avoidBuggyIPs: true }),
+        pool("small", ["192.0.2.0/24"], { autoAssign: false }),
+      ],
+    });
     const started = performance.now();
     const big = new Set<string>();
     for (let i = 0; i < 5000; i++) big.add(a.allocate(`ns/big-${i}`, req())[0]!);
@@ -286,13 +359,20 @@ describe("scale", () => {
 describe("scale with sharing", () => {
   it("stays fast when thousands of Services use one sharing key and the same ports", () => {
     const a = new AddressAllocator({ pools: [pool("big", ["10.0.0.0/16"])] });
-    const ports = [{ protocol: "TCP" as const, port: 80 }, { protocol: "TCP" as const, port: 443 }];
+    const ports = [
+      { protocol: "TCP" as const, port: 80 },
+      { protocol: "TCP" as const, port: 443 },
+    ];
     const started = performance.now();
     const ips = new Set<string>();
     for (let i = 0; i < 3000; i++) ips.add(a.allocate(`ns/web-${i}`, req({ sharingKey: "true", ports }))[0]!);
     // A Service with other ports joins the lowest shared address; one with the same ports gets a new one.
-    expect(a.allocate("ns/dns", req({ sharingKey: "true", ports: [{ protocol: "UDP", port: 53 }] }))).toEqual(["10.0.0.0"]);
-    expect(a.allocate("ns/dns2", req({ sharingKey: "true", ports: [{ protocol: "UDP", port: 53 }] }))).toEqual(["10.0.0.1"]);
+    expect(a.allocate("ns/dns", req({ sharingKey: "true", ports: [{ protocol: "UDP", port: 53 }] }))).toEqual([
+      "10.0.0.0",
+    ]);
+    expect(a.allocate("ns/dns2", req({ sharingKey: "true", ports: [{ protocol: "UDP", port: 53 }] }))).toEqual([
+      "10.0.0.1",
+    ]);
     expect(a.allocate("ns/web-x", req({ sharingKey: "true", ports }))).toEqual(["10.0.11.184"]);
     expect(ips.size).toBe(3000);
     expect(performance.now() - started).toBeLessThan(5000);
@@ -311,9 +391,18 @@ describe("restore", () => {
     held.delete("ns/s3");
 
     const after = new AddressAllocator({ pools: [lab, pool("v6", ["2001:db8::/120"])] });
-    for (const [key, ips] of held) expect(after.restore(key, ips, { ports, uid: key === "ns/dual" ? undefined : `u${key.slice(4)}` })).toEqual([]);
+    for (const [key, ips] of held)
+      expect(after.restore(key, ips, { ports, uid: key === "ns/dual" ? undefined : `u${key.slice(4)}` })).toEqual([]);
     for (const [key, ips] of held) {
-      expect(after.allocate(key, req({ uid: key === "ns/dual" ? "d" : `u${key.slice(4)}`, ipFamilies: key === "ns/dual" ? ["IPv6"] : ["IPv4"] }))).toEqual(ips);
+      expect(
+        after.allocate(
+          key,
+          req({
+            uid: key === "ns/dual" ? "d" : `u${key.slice(4)}`,
+            ipFamilies: key === "ns/dual" ? ["IPv6"] : ["IPv4"],
+          }),
+        ),
+      ).toEqual(ips);
     }
     expect(after.allocate("ns/new", req())).toEqual(["192.0.2.103"]);
     expect(after.allocate("ns/newer", req())).toEqual(["192.0.2.110"]);
@@ -328,7 +417,8 @@ describe("restore", () => {
         kind: "conflict",
         key: "ns/b",
         ip: "192.0.2.105",
-        message: "ns/b: address 192.0.2.105 is already used by ns/a; to share it, set lb-operator.io/allow-shared-ip to the same value on both Services",
+        message:
+          "ns/b: address 192.0.2.105 is already used by ns/a; to share it, set lb-operator.io/allow-shared-ip to the same value on both Services",
       },
     ]);
     expect(a.assigned("ns/a")?.addresses[0]?.ip).toBe("192.0.2.105");
@@ -348,9 +438,25 @@ describe("restore", () => {
       "ns/b: port TCP/80 on shared address 192.0.2.101 is already used by ns/a; shared Services need distinct ports",
     );
     expect(a.restore("ns/c", ["203.0.113.9", "not-an-ip", ""], { ports })).toEqual([
-      { kind: "invalid-address", key: "ns/c", ip: "not-an-ip", message: 'ns/c: status address "not-an-ip" is not an IP address; ignored' },
-      { kind: "invalid-address", key: "ns/c", ip: "", message: 'ns/c: status address "" is not an IP address; ignored' },
-      { kind: "outside-pools", key: "ns/c", ip: "203.0.113.9", message: "ns/c: address 203.0.113.9 is in no address pool (pools: lab 192.0.2.100-192.0.2.120); kept, not moved" },
+      {
+        kind: "invalid-address",
+        key: "ns/c",
+        ip: "not-an-ip",
+        message: 'ns/c: status address "not-an-ip" is not an IP address; ignored',
+      },
+      {
+        kind: "invalid-address",
+        key: "ns/c",
+        ip: "",
+        message: 'ns/c: status address "" is not an IP address; ignored',
+      },
+      {
+        kind: "outside-pools",
+        key: "ns/c",
+        ip: "203.0.113.9",
+        message:
+          "ns/c: address 203.0.113.9 is in no address pool (pools: lab 192.0.2.100-192.0.2.120); kept, not moved",
+      },
     ]);
     expect(a.assigned("ns/c")?.addresses).toEqual([{ ip: "203.0.113.9", family: "IPv4", pool: undefined }]);
   });
@@ -360,17 +466,24 @@ describe("restore", () => {
     a.restore("ns/a", ["192.0.2.101"], { ports, sharingKey: "k" });
     a.restore("ns/b", ["192.0.2.101"], { ports: [{ protocol: "TCP", port: 81 }], sharingKey: "k" });
     expect(a.allocate("ns/a", req({ sharingKey: "k", backendKey: "local:ns/a" }))).toEqual(["192.0.2.101"]);
-    expect(thrown(() => a.allocate("ns/b", req({ sharingKey: "k", backendKey: "local:ns/b", ports: [{ protocol: "TCP", port: 81 }] })))).toBeInstanceOf(
-      AddressInUseError,
-    );
+    expect(
+      thrown(() =>
+        a.allocate("ns/b", req({ sharingKey: "k", backendKey: "local:ns/b", ports: [{ protocol: "TCP", port: 81 }] })),
+      ),
+    ).toBeInstanceOf(AddressInUseError);
   });
 });
 
 describe("invariant", () => {
   it("never gives one address to two Services that may not share it (seeded random operations)", () => {
     let seed = 7;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
-    const a = new AddressAllocator({ pools: [pool("p", ["192.0.2.0/28"], { avoidBuggyIPs: true }), pool("q", ["198.51.100.0/29"], { autoAssign: false })] });
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    const a = new AddressAllocator({
+      pools: [
+        pool("p", ["192.0.2.0/28"], { avoidBuggyIPs: true }),
+        pool("q", ["198.51.100.0/29"], { autoAssign: false }),
+      ],
+    });
     const live = new Set<string>();
     for (let step = 0; step < 3000; step++) {
       const key = `ns/s${random(40)}`;
@@ -397,7 +510,11 @@ describe("invariant", () => {
         if (alloc === undefined) continue;
         for (const { ip } of alloc.addresses) {
           const users = byIP.get(ip) ?? [];
-          users.push({ key: k, sharingKey: alloc.sharingKey, ports: alloc.ports.map((p) => `${p.protocol}/${p.port}`) });
+          users.push({
+            key: k,
+            sharingKey: alloc.sharingKey,
+            ports: alloc.ports.map((p) => `${p.protocol}/${p.port}`),
+          });
           byIP.set(ip, users);
         }
       }

@@ -18,14 +18,18 @@ describe("parseBaremetalAnnotations", () => {
   });
 
   it("reads our annotations, trimmed", () => {
-    expect(parseBaremetalAnnotations({ "lb-operator.io/allow-shared-ip": " web ", "lb-operator.io/address-pool": "lab" })).toEqual({
+    expect(
+      parseBaremetalAnnotations({ "lb-operator.io/allow-shared-ip": " web ", "lb-operator.io/address-pool": "lab" }),
+    ).toEqual({
       sharingKey: "web",
       pool: "lab",
     });
   });
 
   it("reads MetalLB's annotations as aliases, and ours wins", () => {
-    expect(parseBaremetalAnnotations({ "metallb.io/allow-shared-ip": "k", "metallb.universe.tf/address-pool": "old" })).toEqual({
+    expect(
+      parseBaremetalAnnotations({ "metallb.io/allow-shared-ip": "k", "metallb.universe.tf/address-pool": "old" }),
+    ).toEqual({
       sharingKey: "k",
       pool: "old",
     });
@@ -42,7 +46,9 @@ describe("parseBaremetalAnnotations", () => {
   it("names the annotation and the bad value", () => {
     const pool = invalid({ "lb-operator.io/address-pool": "Lab Pool" });
     expect(pool.field).toBe("metadata.annotations[lb-operator.io/address-pool]");
-    expect(pool.message).toMatch(/^metadata\.annotations\[lb-operator\.io\/address-pool\]: invalid pool name "Lab Pool": must be a DNS-1123 subdomain/);
+    expect(pool.message).toMatch(
+      /^metadata\.annotations\[lb-operator\.io\/address-pool\]: invalid pool name "Lab Pool": must be a DNS-1123 subdomain/,
+    );
 
     const alias = invalid({ "metallb.io/address-pool": "UPPER" });
     expect(alias.field).toBe("metadata.annotations[metallb.io/address-pool]");
@@ -51,6 +57,8 @@ describe("parseBaremetalAnnotations", () => {
       'metadata.annotations[lb-operator.io/allow-shared-ip]: invalid sharing key "": must be 1-253 characters without spaces or control characters; remove the annotation to not share the address',
     );
     expect(invalid({ "lb-operator.io/allow-shared-ip": "a key" }).message).toContain('invalid sharing key "a key"');
-    expect(invalid({ "metallb.io/allow-shared-ip": "x".repeat(254) }).field).toBe("metadata.annotations[metallb.io/allow-shared-ip]");
+    expect(invalid({ "metallb.io/allow-shared-ip": "x".repeat(254) }).field).toBe(
+      "metadata.annotations[metallb.io/allow-shared-ip]",
+    );
   });
 });

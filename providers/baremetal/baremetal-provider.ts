@@ -19,7 +19,12 @@ import type { AddressPool } from "./address-pool.js";
 import type { AllocationIssue, PoolUsage, PortKey } from "./allocation-types.js";
 import { AddressAllocator } from "./allocator.js";
 import { REQUESTED_IPS_ANNOTATION } from "../../src/model/annotations.js";
-import { ANNOTATION_ALLOW_SHARED_IP, annotationField, annotationValue, parseBaremetalAnnotations } from "./annotations.js";
+import {
+  ANNOTATION_ALLOW_SHARED_IP,
+  annotationField,
+  annotationValue,
+  parseBaremetalAnnotations,
+} from "./annotations.js";
 
 export const BAREMETAL_PROVIDER_NAME = "baremetal";
 
@@ -119,7 +124,9 @@ export function allocationKey(id: Pick<LoadBalancerId, "namespace" | "name">): s
  * restore() passes the key of the fields the Service recorded, and there the allocator reads undefined as "not
  * known yet" until the Service's next ensure().
  */
-export function backendKeyFor(spec: Pick<LoadBalancerSpec, "externalTrafficPolicy" | "id" | "selector">): string | undefined {
+export function backendKeyFor(
+  spec: Pick<LoadBalancerSpec, "externalTrafficPolicy" | "id" | "selector">,
+): string | undefined {
   if (spec.externalTrafficPolicy !== "Local") return undefined;
   const labels = Object.entries(spec.selector);
   if (labels.length === 0) return `local:${spec.id.namespace}/${spec.id.name}`;

@@ -10,7 +10,12 @@ import { newSpec } from "../../testing/new-spec.js";
 import type { AddressPool } from "./address-pool.js";
 import { BaremetalProvider } from "./baremetal-provider.js";
 
-const POOL: AddressPool = { name: "lab", addresses: ["192.0.2.100-192.0.2.120", "2001:db8::/120"], autoAssign: true, avoidBuggyIPs: false };
+const POOL: AddressPool = {
+  name: "lab",
+  addresses: ["192.0.2.100-192.0.2.120", "2001:db8::/120"],
+  autoAssign: true,
+  avoidBuggyIPs: false,
+};
 
 async function baremetalWorld(): Promise<ProviderTestWorld> {
   const inner = new BaremetalProvider({ pools: [POOL] });
@@ -23,7 +28,10 @@ async function baremetalWorld(): Promise<ProviderTestWorld> {
       async ensure(spec, signal) {
         const before = snapshot();
         const status = await inner.ensure(spec, signal);
-        held.set(`${spec.id.namespace}/${spec.id.name}`, status.ingress.flatMap((i) => (i.ip === undefined ? [] : [i.ip])));
+        held.set(
+          `${spec.id.namespace}/${spec.id.name}`,
+          status.ingress.flatMap((i) => (i.ip === undefined ? [] : [i.ip])),
+        );
         log.push({ operation: "allocate", mutating: snapshot() !== before });
         return status;
       },
@@ -39,7 +47,12 @@ async function baremetalWorld(): Promise<ProviderTestWorld> {
     // Counted from the allocator itself, not from `held`, so a release that frees nothing is caught.
     resources: async () => {
       const used = inner.usage(POOL.name)?.used;
-      return used === undefined ? [] : [...Array.from({ length: used.IPv4 }, () => "IPv4 address"), ...Array.from({ length: used.IPv6 }, () => "IPv6 address")];
+      return used === undefined
+        ? []
+        : [
+            ...Array.from({ length: used.IPv4 }, () => "IPv4 address"),
+            ...Array.from({ length: used.IPv6 }, () => "IPv6 address"),
+          ];
     },
   };
 }

@@ -4,10 +4,22 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { InvalidPoolError } from "./baremetal-errors.js";
-import { ADDRESS_POOL_GROUP, ADDRESS_POOL_KIND, ADDRESS_POOL_PLURAL, ADDRESS_POOL_VERSION, poolFromCustomObject, poolsFromCustomObjects } from "./crd-pool.js";
+import {
+  ADDRESS_POOL_GROUP,
+  ADDRESS_POOL_KIND,
+  ADDRESS_POOL_PLURAL,
+  ADDRESS_POOL_VERSION,
+  poolFromCustomObject,
+  poolsFromCustomObjects,
+} from "./crd-pool.js";
 
 function object(name: string, spec: Record<string, unknown>, creationTimestamp?: string): unknown {
-  return { apiVersion: "lb-operator.io/v1alpha1", kind: "AddressPool", metadata: { name, uid: `uid-${name}`, creationTimestamp }, spec };
+  return {
+    apiVersion: "lb-operator.io/v1alpha1",
+    kind: "AddressPool",
+    metadata: { name, uid: `uid-${name}`, creationTimestamp },
+    spec,
+  };
 }
 
 describe("poolFromCustomObject", () => {
@@ -18,15 +30,24 @@ describe("poolFromCustomObject", () => {
       autoAssign: true,
       avoidBuggyIPs: false,
     });
-    expect(poolFromCustomObject({ ...(object("x", { addresses: ["2001:db8::/64"], autoAssign: false }) as object), status: {} })).toMatchObject({ autoAssign: false });
+    expect(
+      poolFromCustomObject({
+        ...(object("x", { addresses: ["2001:db8::/64"], autoAssign: false }) as object),
+        status: {},
+      }),
+    ).toMatchObject({ autoAssign: false });
   });
 
   it("names the object and field of a bad value", () => {
     expect(() => poolFromCustomObject(object("lab", { addresses: ["192.0.2.1/24"] }))).toThrow(
       'invalid address pools in AddressPool lab: object: spec.addresses[0]: "192.0.2.1/24" has host bits set; the network is 192.0.2.0/24',
     );
-    expect(() => poolFromCustomObject(object("lab", { addresses: ["192.0.2.0/25", "192.0.2.64/26"] }))).toThrow("overlap");
-    expect(() => poolFromCustomObject({ ...(object("lab", { addresses: ["192.0.2.0/24"] }) as object), kind: "IPAddressPool" })).toThrow(InvalidPoolError);
+    expect(() => poolFromCustomObject(object("lab", { addresses: ["192.0.2.0/25", "192.0.2.64/26"] }))).toThrow(
+      "overlap",
+    );
+    expect(() =>
+      poolFromCustomObject({ ...(object("lab", { addresses: ["192.0.2.0/24"] }) as object), kind: "IPAddressPool" }),
+    ).toThrow(InvalidPoolError);
     expect(() => poolFromCustomObject(null)).toThrow("AddressPool (unnamed)");
   });
 });
@@ -41,12 +62,17 @@ describe("poolsFromCustomObjects", () => {
     ]);
     expect(result.pools.map((p) => p.name)).toEqual(["older", "other"]);
     expect(result.rejected.map((r) => r.name)).toEqual(["broken", "newer"]);
-    expect(result.rejected[1]?.error.message).toContain('pools "older" (192.0.2.0/24) and "newer" (192.0.2.64/26) overlap');
+    expect(result.rejected[1]?.error.message).toContain(
+      'pools "older" (192.0.2.0/24) and "newer" (192.0.2.64/26) overlap',
+    );
   });
 });
 
 describe("the AddressPool CRD", () => {
-  const schemaNode = z.looseObject({ type: z.string().optional(), properties: z.record(z.string(), z.unknown()).optional() });
+  const schemaNode = z.looseObject({
+    type: z.string().optional(),
+    properties: z.record(z.string(), z.unknown()).optional(),
+  });
   const crdSchema = z.looseObject({
     apiVersion: z.literal("apiextensions.k8s.io/v1"),
     kind: z.literal("CustomResourceDefinition"),
@@ -61,7 +87,9 @@ describe("the AddressPool CRD", () => {
             name: z.string(),
             served: z.boolean(),
             storage: z.boolean(),
-            additionalPrinterColumns: z.array(z.looseObject({ name: z.string(), type: z.string(), jsonPath: z.string() })),
+            additionalPrinterColumns: z.array(
+              z.looseObject({ name: z.string(), type: z.string(), jsonPath: z.string() }),
+            ),
             schema: z.looseObject({ openAPIV3Schema: schemaNode }),
           }),
         )
@@ -70,14 +98,25 @@ describe("the AddressPool CRD", () => {
   });
 
   it("is a v1 CRD that matches the constants and the pool model's defaults", async () => {
-    const path = fileURLToPath(new URL("../../charts/lb-operator/crds/addresspools.lb-operator.io.yaml", import.meta.url));
+    const path = fileURLToPath(
+      new URL("../../charts/lb-operator/crds/addresspools.lb-operator.io.yaml", import.meta.url),
+    );
     const crd = crdSchema.parse(parse(await readFile(path, "utf8")));
     expect(crd.metadata.name).toBe(`${ADDRESS_POOL_PLURAL}.${ADDRESS_POOL_GROUP}`);
     expect(crd.spec.group).toBe(ADDRESS_POOL_GROUP);
-    expect(crd.spec.names).toMatchObject({ kind: ADDRESS_POOL_KIND, plural: ADDRESS_POOL_PLURAL, listKind: `${ADDRESS_POOL_KIND}List` });
+    expect(crd.spec.names).toMatchObject({
+      kind: ADDRESS_POOL_KIND,
+      plural: ADDRESS_POOL_PLURAL,
+      listKind: `${ADDRESS_POOL_KIND}List`,
+    });
     const [version] = crd.spec.versions;
     expect(version).toMatchObject({ name: ADDRESS_POOL_VERSION, served: true, storage: true });
-    expect(version?.additionalPrinterColumns.map((c) => c.jsonPath)).toEqual([".spec.addresses", ".spec.autoAssign", ".spec.avoidBuggyIPs", ".metadata.creationTimestamp"]);
+    expect(version?.additionalPrinterColumns.map((c) => c.jsonPath)).toEqual([
+      ".spec.addresses",
+      ".spec.autoAssign",
+      ".spec.avoidBuggyIPs",
+      ".metadata.creationTimestamp",
+    ]);
     expect(version?.schema.openAPIV3Schema.properties?.spec).toMatchObject({
       type: "object",
       required: ["addresses"],

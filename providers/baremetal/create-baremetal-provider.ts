@@ -21,7 +21,10 @@ export interface BaremetalFlags {
 }
 
 /** Throws InvalidPoolError when the pool file or flags are invalid, so the process fails at start. */
-export async function createBaremetalProvider(context: ProviderContext, flags: BaremetalFlags): Promise<BaremetalProvider> {
+export async function createBaremetalProvider(
+  context: ProviderContext,
+  flags: BaremetalFlags,
+): Promise<BaremetalProvider> {
   const pools = await loadPools({ file: flags.addressPoolFile, flags: flags.addressPools, flagName: "--address-pool" });
   const log = context.logger.child({ provider: "baremetal" });
   if (pools.length === 0) log.warn("no address pools configured: Services will get no address until pools are added");

@@ -16,13 +16,7 @@ export type {
   PortKey,
   RestoreRequest,
 } from "./allocation-types.js";
-export {
-  addressPoolSchema,
-  describePool,
-  parseAddressPool,
-  validatePools,
-  type AddressPool,
-} from "./address-pool.js";
+export { addressPoolSchema, describePool, parseAddressPool, validatePools, type AddressPool } from "./address-pool.js";
 export { loadPoolFile, loadPools, parsePoolDocument, parsePoolFlags, type PoolSources } from "./pool-config.js";
 export {
   ADDRESS_POOL_API_VERSION,

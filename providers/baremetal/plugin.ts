@@ -17,11 +17,17 @@ const baremetalFlags = z.object({
 export const baremetalPlugin: ProviderPlugin = {
   name: "baremetal",
   flags: () => [
-    new Option("--address-pool <name=range>", "bare metal: an address pool, repeatable (e.g. lab=192.0.2.100-192.0.2.120)")
+    new Option(
+      "--address-pool <name=range>",
+      "bare metal: an address pool, repeatable (e.g. lab=192.0.2.100-192.0.2.120)",
+    )
       .argParser(repeatableOption)
       .default([]),
     new Option("--address-pool-file <path>", "bare metal: a YAML file with address pools"),
-    new Option("--announce-only", "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)").default(false),
+    new Option(
+      "--announce-only",
+      "bare metal: speakers only answer ARP and kube-proxy forwards (ipMode VIP, MetalLB-compatible)",
+    ).default(false),
   ],
   create: async (context, values) => {
     const flags = baremetalFlags.parse(values);

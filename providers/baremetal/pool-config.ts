@@ -79,7 +79,11 @@ function rawPoolsOfFlags(values: readonly string[], flagName: string): unknown[]
   for (const value of values) {
     const eq = value.indexOf("=");
     const name = value.slice(0, eq).trim();
-    const addresses = value.slice(eq + 1).split(",").map((a) => a.trim()).filter((a) => a !== "");
+    const addresses = value
+      .slice(eq + 1)
+      .split(",")
+      .map((a) => a.trim())
+      .filter((a) => a !== "");
     if (eq < 0 || name === "" || addresses.length === 0) {
       problems.push(`${JSON.stringify(value)}: ${FLAG_FORMAT}`);
       continue;

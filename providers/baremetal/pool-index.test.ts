@@ -5,13 +5,18 @@ import { PoolIndex, isBuggyIP } from "./pool-index.js";
 
 const ip = (text: string) => parseIPValue(text)!;
 
-function index(...pools: { name: string; addresses: string[]; autoAssign?: boolean; avoidBuggyIPs?: boolean }[]): PoolIndex {
+function index(
+  ...pools: { name: string; addresses: string[]; autoAssign?: boolean; avoidBuggyIPs?: boolean }[]
+): PoolIndex {
   return new PoolIndex(validatePools(pools, "test"));
 }
 
 describe("PoolIndex", () => {
   it("locates the pool of an address and flags avoidBuggyIPs exclusions", () => {
-    const idx = index({ name: "b", addresses: ["192.0.2.0/24"], avoidBuggyIPs: true }, { name: "a", addresses: ["198.51.100.10-198.51.100.20", "2001:db8::/126"] });
+    const idx = index(
+      { name: "b", addresses: ["192.0.2.0/24"], avoidBuggyIPs: true },
+      { name: "a", addresses: ["198.51.100.10-198.51.100.20", "2001:db8::/126"] },
+    );
     expect(idx.names).toEqual(["a", "b"]);
     expect(idx.locate(ip("198.51.100.15"))?.pool.name).toBe("a");
     expect(idx.locate(ip("2001:db8::3"))?.pool.name).toBe("a");
@@ -50,12 +55,12 @@ describe("PoolIndex", () => {
 describe("isBuggyIP", () => {
   it("is true for IPv4 .0 and .255 only", () => {
     const check = (text: string) => isBuggyIP(ip(text));
-    expect([check("192.0.2.0"), check("192.0.2.255"), check("192.0.2.1"), check("2001:db8::ff"), check("2001:db8::")]).toEqual([
-      true,
-      true,
-      false,
-      false,
-      false,
-    ]);
+    expect([
+      check("192.0.2.0"),
+      check("192.0.2.255"),
+      check("192.0.2.1"),
+      check("2001:db8::ff"),
+      check("2001:db8::"),
+    ]).toEqual([true, true, false, false, false]);
   });
 });

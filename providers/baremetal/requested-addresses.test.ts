@@ -24,8 +24,12 @@ describe("parseRequestedAddresses", () => {
     expect(() => parseRequestedAddresses(["192.0.2.1", "192.0.2.2"], ["IPv4"], field)).toThrow(
       "spec.loadBalancerIP: requests two IPv4 addresses (192.0.2.1, 192.0.2.2); request at most one per IP family",
     );
-    expect(() => parseRequestedAddresses(["2001:db8::1"], ["IPv4"], field)).toThrow("address 2001:db8::1 is IPv6, but the Service's ipFamilies are IPv4");
+    expect(() => parseRequestedAddresses(["2001:db8::1"], ["IPv4"], field)).toThrow(
+      "address 2001:db8::1 is IPv6, but the Service's ipFamilies are IPv4",
+    );
     expect(() => parseRequestedAddresses(["192.0.2.1"], ["IPv4", "IPv6"], field)).toThrow("requests no IPv6 address");
-    expect(() => parseRequestedAddresses(["nope"], ["IPv4"], field)).toThrow('spec.loadBalancerIP: "nope" is not an IP address');
+    expect(() => parseRequestedAddresses(["nope"], ["IPv4"], field)).toThrow(
+      'spec.loadBalancerIP: "nope" is not an IP address',
+    );
   });
 });

@@ -14,7 +14,9 @@ const ip = "192.0.2.5";
 
 describe("sharingConflict", () => {
   it("allows the same key, same backends and disjoint ports", () => {
-    expect(sharingConflict(ip, party("ns/a"), [party("ns/b", { ports: [{ protocol: "UDP", port: 80 }] })], 1)).toBeUndefined();
+    expect(
+      sharingConflict(ip, party("ns/a"), [party("ns/b", { ports: [{ protocol: "UDP", port: 80 }] })], 1),
+    ).toBeUndefined();
     expect(sharingConflict(ip, party("ns/a"), [party("ns/a")], 1)).toBeUndefined();
   });
 
@@ -24,19 +26,44 @@ describe("sharingConflict", () => {
     expect(msg({ sharingKey: undefined }, { sharingKey: undefined })).toBe(
       "address 192.0.2.5 is already used by ns/b; to share it, set lb-operator.io/allow-shared-ip to the same value on both Services",
     );
-    expect(msg({ sharingKey: undefined }, {})).toContain('which shares it under lb-operator.io/allow-shared-ip="k"; this Service does not set');
+    expect(msg({ sharingKey: undefined }, {})).toContain(
+      'which shares it under lb-operator.io/allow-shared-ip="k"; this Service does not set',
+    );
     expect(msg({}, { sharingKey: undefined })).toContain("which does not allow sharing");
-    expect(msg({ sharingKey: "x" }, {})).toBe('address 192.0.2.5 is already used by ns/b under lb-operator.io/allow-shared-ip="k", not "x"');
+    expect(msg({ sharingKey: "x" }, {})).toBe(
+      'address 192.0.2.5 is already used by ns/b under lb-operator.io/allow-shared-ip="k", not "x"',
+    );
     expect(msg({ backendKey: "local:ns/a" }, {})).toContain("must have the same externalTrafficPolicy");
     expect(msg({ backendKey: "local:ns/a" }, { backendKnown: false })).toBeUndefined();
   });
 
   it("names colliding ports and the other Service, first other in key order", () => {
-    const self = party("ns/a", { ports: [{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 80 }, { protocol: "UDP", port: 53 }] });
-    const err = sharingConflict(ip, self, [party("ns/z"), party("ns/c", { ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] })], 7);
+    const self = party("ns/a", {
+      ports: [
+        { protocol: "TCP", port: 443 },
+        { protocol: "TCP", port: 80 },
+        { protocol: "UDP", port: 53 },
+      ],
+    });
+    const err = sharingConflict(
+      ip,
+      self,
+      [
+        party("ns/z"),
+        party("ns/c", {
+          ports: [
+            { protocol: "TCP", port: 80 },
+            { protocol: "TCP", port: 443 },
+          ],
+        }),
+      ],
+      7,
+    );
     expect(err).toBeInstanceOf(PortCollisionError);
     expect(err).toBeInstanceOf(AddressInUseError);
-    expect(err?.message).toBe("ports TCP/443, TCP/80 on shared address 192.0.2.5 are already used by ns/c; shared Services need distinct ports");
+    expect(err?.message).toBe(
+      "ports TCP/443, TCP/80 on shared address 192.0.2.5 are already used by ns/c; shared Services need distinct ports",
+    );
     expect((err as PortCollisionError).ports).toEqual(["TCP/443", "TCP/80"]);
     expect(err?.holders).toEqual(["ns/c"]);
     expect(err?.retryAfterMs).toBe(7);

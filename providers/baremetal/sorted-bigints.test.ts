@@ -41,7 +41,7 @@ describe("SortedBigints", () => {
 describe("SortedBigints.firstNotIn", () => {
   it("finds the first element missing from a subset, like a linear scan would", () => {
     let seed = 9;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const random = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     for (let round = 0; round < 50; round++) {
       const all = new SortedBigints();
       const sub = new SortedBigints();

@@ -25,7 +25,12 @@ import { GceProvider } from "./gce-provider.js";
 import type { GceClients, GceLocation } from "./gce-types.js";
 
 /** L4LoadBalancerSrcRanges (gce_loadbalancer.go): where Google's health checkers connect from. */
-export const DEFAULT_HEALTH_CHECK_RANGES: readonly string[] = ["130.211.0.0/22", "35.191.0.0/16", "209.85.152.0/22", "209.85.204.0/22"];
+export const DEFAULT_HEALTH_CHECK_RANGES: readonly string[] = [
+  "130.211.0.0/22",
+  "35.191.0.0/16",
+  "209.85.152.0/22",
+  "209.85.204.0/22",
+];
 /** Default for Services without source ranges: the private ranges (RFC 1918), never 0.0.0.0/0 (kubernetes/kubernetes#56371). */
 export const DEFAULT_VPC_RANGES: readonly string[] = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
@@ -82,11 +87,28 @@ export interface GceProviderOptions {
 }
 
 /** The provider over given clients (tests pass the fake's). */
-export function gceProviderFor(clients: GceClients, location: GceLocation, logger: Logger, options: GceProviderOptions = {}): GceProvider {
+export function gceProviderFor(
+  clients: GceClients,
+  location: GceLocation,
+  logger: Logger,
+  options: GceProviderOptions = {},
+): GceProvider {
   const log = logger.child({ provider: "gce" });
   const clock = options.clock ?? systemClock;
-  const waiter = new OperationWaiter({ clients, project: location.project, clock, minPollIntervalMs: options.minPollIntervalMs, minRetryDelayMs: options.minRetryDelayMs });
-  const api = new GceApi({ clients, project: location.project, region: location.region, waiter, minRetryDelayMs: options.minRetryDelayMs });
+  const waiter = new OperationWaiter({
+    clients,
+    project: location.project,
+    clock,
+    minPollIntervalMs: options.minPollIntervalMs,
+    minRetryDelayMs: options.minRetryDelayMs,
+  });
+  const api = new GceApi({
+    clients,
+    project: location.project,
+    region: location.region,
+    waiter,
+    minRetryDelayMs: options.minRetryDelayMs,
+  });
   return new GceProvider(new GceDeployer({ api, location, logger: log }), log);
 }
 
@@ -112,8 +134,10 @@ export interface GceFlagInputs {
 }
 
 export async function createGceProvider(inputs: GceFlagInputs): Promise<GceProvider> {
-  if (inputs.gceRegion === undefined || inputs.gceRegion === "") throw new RangeError("--gce-region is required for --provider gce");
-  if (inputs.gceNodeTags.length === 0) throw new RangeError("--gce-node-tags is required for --provider gce: the firewall rules target the nodes by tag");
+  if (inputs.gceRegion === undefined || inputs.gceRegion === "")
+    throw new RangeError("--gce-region is required for --provider gce");
+  if (inputs.gceNodeTags.length === 0)
+    throw new RangeError("--gce-node-tags is required for --provider gce: the firewall rules target the nodes by tag");
   const clients = createGceClients(inputs.gceEndpoint);
   const project = inputs.gceProject ?? (await clients.forwardingRules.getProjectId());
   const network = inputs.gceNetwork ?? "default";
@@ -123,7 +147,8 @@ export async function createGceProvider(inputs: GceFlagInputs): Promise<GceProvi
     network,
     subnetwork: inputs.gceSubnetwork ?? network,
     nodeTags: inputs.gceNodeTags,
-    healthCheckSourceRanges: inputs.gceHealthCheckRanges.length > 0 ? inputs.gceHealthCheckRanges : DEFAULT_HEALTH_CHECK_RANGES,
+    healthCheckSourceRanges:
+      inputs.gceHealthCheckRanges.length > 0 ? inputs.gceHealthCheckRanges : DEFAULT_HEALTH_CHECK_RANGES,
     defaultSourceRanges: inputs.gceVpcRanges.length > 0 ? inputs.gceVpcRanges : DEFAULT_VPC_RANGES,
   };
   return gceProviderFor(clients, location, inputs.logger);

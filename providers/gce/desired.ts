@@ -22,7 +22,12 @@ type IForwardingRule = protos.google.cloud.compute.v1.IForwardingRule;
 type IFirewall = protos.google.cloud.compute.v1.IFirewall;
 
 /** gce.go: the anchor's health-check parameters. Larger hand-set values are kept (mergeHealthChecks). */
-export const HEALTH_CHECK_DEFAULTS = { checkIntervalSec: 8, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 3 } as const;
+export const HEALTH_CHECK_DEFAULTS = {
+  checkIntervalSec: 8,
+  timeoutSec: 1,
+  healthyThreshold: 1,
+  unhealthyThreshold: 3,
+} as const;
 /** maxL4ILBPorts: past five ports the forwarding rule takes all ports (istio/istio#11365). */
 export const MAX_FORWARDING_RULE_PORTS = 5;
 /** Instance groups hold at most 1000 instances; the anchor keeps the first 1000 names per zone (kubernetes/kubernetes#89902). */
@@ -60,7 +65,10 @@ export function nodeInstances(nodes: readonly NodeBackend[], region: string): No
     const match = PROVIDER_ID.exec(node.providerID ?? "");
     const [, project, zone, instance] = match ?? [];
     if (project === undefined || zone === undefined || instance === undefined) {
-      skipped.push({ node: node.name, reason: `providerID ${JSON.stringify(node.providerID ?? "")} is not gce://<project>/<zone>/<instance>` });
+      skipped.push({
+        node: node.name,
+        reason: `providerID ${JSON.stringify(node.providerID ?? "")} is not gce://<project>/<zone>/<instance>`,
+      });
     } else if (!zone.startsWith(`${region}-`)) {
       skipped.push({ node: node.name, reason: `zone ${zone} is not in region ${region}` });
     } else {
@@ -71,7 +79,8 @@ export function nodeInstances(nodes: readonly NodeBackend[], region: string): No
   for (const zone of [...byZone.keys()].sort()) {
     const sorted = (byZone.get(zone) ?? []).sort((a, b) => a.instance.localeCompare(b.instance));
     instances.push(...sorted.slice(0, MAX_INSTANCES_PER_GROUP));
-    for (const n of sorted.slice(MAX_INSTANCES_PER_GROUP)) skipped.push({ node: n.nodeName, reason: `more than ${MAX_INSTANCES_PER_GROUP} nodes in zone ${zone}` });
+    for (const n of sorted.slice(MAX_INSTANCES_PER_GROUP))
+      skipped.push({ node: n.nodeName, reason: `more than ${MAX_INSTANCES_PER_GROUP} nodes in zone ${zone}` });
   }
   return { instances, skipped };
 }
@@ -109,7 +118,11 @@ export function trafficSourceRanges(spec: LoadBalancerSpec, config: GceServiceCo
 
 function healthCheckPort(spec: LoadBalancerSpec): number {
   const hc = spec.healthCheck;
-  if (hc.kind !== "http") throw new InvalidSpecError("spec.allocateLoadBalancerNodePorts", "the GCE provider needs an HTTP node health check (nodePort mode)");
+  if (hc.kind !== "http")
+    throw new InvalidSpecError(
+      "spec.allocateLoadBalancerNodePorts",
+      "the GCE provider needs an HTTP node health check (nodePort mode)",
+    );
   return hc.port;
 }
 
@@ -146,7 +159,13 @@ function desiredHealthCheck(owner: Owner, name: string, port: number): Owned<IHe
   };
 }
 
-function desiredHealthCheckFirewall(owner: Owner, name: string, port: number, network: string, location: GceLocation): Owned<IFirewall> {
+function desiredHealthCheckFirewall(
+  owner: Owner,
+  name: string,
+  port: number,
+  network: string,
+  location: GceLocation,
+): Owned<IFirewall> {
   return {
     owner,
     resource: {
@@ -199,7 +218,13 @@ export function desiredLoadBalancer(inputs: DesiredInputs): DesiredLoadBalancer 
     instanceGroupName: groupName,
     instanceGroups,
     healthCheck: desiredHealthCheck(hcOwner, hcName, hcPort),
-    healthCheckFirewall: desiredHealthCheckFirewall(hcOwner, healthCheckFirewallName(id, policy), hcPort, network, location),
+    healthCheckFirewall: desiredHealthCheckFirewall(
+      hcOwner,
+      healthCheckFirewallName(id, policy),
+      hcPort,
+      network,
+      location,
+    ),
     backendService: {
       name,
       description: descriptionFor(serviceOwner),
@@ -214,7 +239,10 @@ export function desiredLoadBalancer(inputs: DesiredInputs): DesiredLoadBalancer 
 }
 
 /** The traffic firewall `k8s-fw-{lbName}`: sources to the VIP only, on the Service ports, to the node tags. */
-export function desiredTrafficFirewall(inputs: Pick<DesiredInputs, "spec" | "config" | "location">, vip: string): IFirewall {
+export function desiredTrafficFirewall(
+  inputs: Pick<DesiredInputs, "spec" | "config" | "location">,
+  vip: string,
+): IFirewall {
   const { spec, config, location } = inputs;
   return {
     name: trafficFirewallName(spec.id),

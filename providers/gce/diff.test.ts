@@ -37,9 +37,14 @@ describe("forwardingRuleChanges (kubernetes/kubernetes#96513: never recreate for
     const current = { ...rule, IPAddress: "10.0.0.5" };
     expect(forwardingRuleChanges(current, { ...rule, IPAddress: "10.0.0.6" })).toEqual(["IPAddress"]);
     expect(forwardingRuleChanges(current, { ...rule, IPProtocol: "UDP" })).toEqual(["IPProtocol"]);
-    expect(forwardingRuleChanges(current, { ...rule, ports: undefined, allPorts: true })).toEqual(["allPorts", "ports"]);
+    expect(forwardingRuleChanges(current, { ...rule, ports: undefined, allPorts: true })).toEqual([
+      "allPorts",
+      "ports",
+    ]);
     expect(forwardingRuleChanges(current, { ...rule, ports: ["80"] })).toEqual(["ports"]);
-    expect(forwardingRuleChanges(current, { ...rule, subnetwork: `${FULL}/regions/r/subnetworks/other` })).toEqual(["subnetwork"]);
+    expect(forwardingRuleChanges(current, { ...rule, subnetwork: `${FULL}/regions/r/subnetworks/other` })).toEqual([
+      "subnetwork",
+    ]);
     expect(forwardingRuleChanges(current, { ...rule, allowGlobalAccess: true })).toEqual(["allowGlobalAccess"]);
   });
 
@@ -60,7 +65,16 @@ describe("backendServiceDiffers", () => {
   };
 
   it("is false for the same service as Compute reports it (fields we do not manage, links spelled differently, order)", () => {
-    const current = { ...bs, healthChecks: [`${FAKE}/global/healthChecks/hc`], backends: [{ group: `${FAKE}/zones/z2/instanceGroups/ig`, balancingMode: "CONNECTION" }, { group: `${FAKE}/zones/z1/instanceGroups/ig` }], fingerprint: "f", timeoutSec: 30 };
+    const current = {
+      ...bs,
+      healthChecks: [`${FAKE}/global/healthChecks/hc`],
+      backends: [
+        { group: `${FAKE}/zones/z2/instanceGroups/ig`, balancingMode: "CONNECTION" },
+        { group: `${FAKE}/zones/z1/instanceGroups/ig` },
+      ],
+      fingerprint: "f",
+      timeoutSec: 30,
+    };
     expect(backendServiceDiffers(current, bs)).toBe(false);
   });
 
@@ -73,7 +87,16 @@ describe("backendServiceDiffers", () => {
 });
 
 describe("healthCheckUpdate (mergeHealthChecks)", () => {
-  const hc = { name: "hc", description: "d", type: "HTTP", httpHealthCheck: { port: 10256, requestPath: "/healthz" }, checkIntervalSec: 8, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 3 };
+  const hc = {
+    name: "hc",
+    description: "d",
+    type: "HTTP",
+    httpHealthCheck: { port: 10256, requestPath: "/healthz" },
+    checkIntervalSec: 8,
+    timeoutSec: 1,
+    healthyThreshold: 1,
+    unhealthyThreshold: 3,
+  };
 
   it("nothing to write when equal, or when hand-set values are larger than the defaults", () => {
     expect(healthCheckUpdate(hc, hc)).toBeUndefined();
@@ -81,30 +104,57 @@ describe("healthCheckUpdate (mergeHealthChecks)", () => {
   });
 
   it("raises values below the default and fixes port and path, keeping larger values", () => {
-    const out = healthCheckUpdate({ ...hc, checkIntervalSec: 2, unhealthyThreshold: 10, httpHealthCheck: { port: 1, requestPath: "/" } }, hc);
-    expect(out).toMatchObject({ checkIntervalSec: 8, unhealthyThreshold: 10, httpHealthCheck: { port: 10256, requestPath: "/healthz" } });
+    const out = healthCheckUpdate(
+      { ...hc, checkIntervalSec: 2, unhealthyThreshold: 10, httpHealthCheck: { port: 1, requestPath: "/" } },
+      hc,
+    );
+    expect(out).toMatchObject({
+      checkIntervalSec: 8,
+      unhealthyThreshold: 10,
+      httpHealthCheck: { port: 10256, requestPath: "/healthz" },
+    });
   });
 });
 
 describe("firewallPatch", () => {
-  const fw = { name: "fw", description: "d", network: `${FULL}/global/networks/default`, direction: "INGRESS", sourceRanges: ["10.0.0.0/8"], destinationRanges: ["10.0.0.5"], allowed: [{ IPProtocol: "tcp", ports: ["80", "8080-8081"] }], targetTags: ["n"] };
+  const fw = {
+    name: "fw",
+    description: "d",
+    network: `${FULL}/global/networks/default`,
+    direction: "INGRESS",
+    sourceRanges: ["10.0.0.0/8"],
+    destinationRanges: ["10.0.0.5"],
+    allowed: [{ IPProtocol: "tcp", ports: ["80", "8080-8081"] }],
+    targetTags: ["n"],
+  };
 
   it("undefined when equal up to order and spelling", () => {
-    const current = { ...fw, network: `${FAKE}/global/networks/default`, allowed: [{ IPProtocol: "tcp", ports: ["8080-8081", "80"] }], disabled: false, priority: 1000 };
+    const current = {
+      ...fw,
+      network: `${FAKE}/global/networks/default`,
+      allowed: [{ IPProtocol: "tcp", ports: ["8080-8081", "80"] }],
+      disabled: false,
+      priority: 1000,
+    };
     expect(firewallPatch(current, fw)).toBeUndefined();
   });
 
   it("the managed fields when sources, ports, VIP or tags differ, or it was disabled", () => {
     expect(firewallPatch({ ...fw, sourceRanges: ["0.0.0.0/0"] }, fw)).toMatchObject({ sourceRanges: ["10.0.0.0/8"] });
     expect(firewallPatch({ ...fw, allowed: [{ IPProtocol: "udp", ports: ["80", "8080-8081"] }] }, fw)).toBeDefined();
-    expect(firewallPatch({ ...fw, destinationRanges: ["10.0.0.6"] }, fw)).toMatchObject({ destinationRanges: ["10.0.0.5"] });
+    expect(firewallPatch({ ...fw, destinationRanges: ["10.0.0.6"] }, fw)).toMatchObject({
+      destinationRanges: ["10.0.0.5"],
+    });
     expect(firewallPatch({ ...fw, disabled: true }, fw)).toMatchObject({ disabled: false });
   });
 });
 
 describe("diffMembers", () => {
   it("adds and removes only the difference, comparing paths", () => {
-    const out = diffMembers([`${FAKE}/zones/z/instances/a`, `${FAKE}/zones/z/instances/b`], [`${FULL}/zones/z/instances/b`, `${FULL}/zones/z/instances/c`]);
+    const out = diffMembers(
+      [`${FAKE}/zones/z/instances/a`, `${FAKE}/zones/z/instances/b`],
+      [`${FULL}/zones/z/instances/b`, `${FULL}/zones/z/instances/c`],
+    );
     expect(out).toEqual({ add: [`${FULL}/zones/z/instances/c`], remove: [`${FAKE}/zones/z/instances/a`] });
   });
 });

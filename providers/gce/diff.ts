@@ -45,17 +45,21 @@ export function healthCheckUpdate(current: IHealthCheck, desired: IHealthCheck):
 
 /** What is probed: type, port, path (Compute's default path is "/") and our description. */
 function sameProbe(current: IHealthCheck, desired: IHealthCheck): boolean {
-  return upper(current.type) === upper(desired.type) &&
+  return (
+    upper(current.type) === upper(desired.type) &&
     current.httpHealthCheck?.port === desired.httpHealthCheck?.port &&
     (current.httpHealthCheck?.requestPath ?? "/") === desired.httpHealthCheck?.requestPath &&
-    (current.description ?? "") === desired.description;
+    (current.description ?? "") === desired.description
+  );
 }
 
 function sameParameters(current: IHealthCheck, merged: IHealthCheck): boolean {
-  return current.checkIntervalSec === merged.checkIntervalSec &&
+  return (
+    current.checkIntervalSec === merged.checkIntervalSec &&
     current.timeoutSec === merged.timeoutSec &&
     current.healthyThreshold === merged.healthyThreshold &&
-    current.unhealthyThreshold === merged.unhealthyThreshold;
+    current.unhealthyThreshold === merged.unhealthyThreshold
+  );
 }
 
 export function backendServiceDiffers(current: IBackendService, desired: IBackendService): boolean {
@@ -98,9 +102,11 @@ function allowedKey(allowed: IFirewall["allowed"]): string[] {
 
 /** Source, destination and target lists compared as sets; absent is empty. */
 function sameFirewallRanges(current: IFirewall, desired: IFirewall): boolean {
-  return sameSet(current.sourceRanges ?? [], desired.sourceRanges ?? []) &&
+  return (
+    sameSet(current.sourceRanges ?? [], desired.sourceRanges ?? []) &&
     sameSet(current.destinationRanges ?? [], desired.destinationRanges ?? []) &&
-    sameSet(current.targetTags ?? [], desired.targetTags ?? []);
+    sameSet(current.targetTags ?? [], desired.targetTags ?? [])
+  );
 }
 
 /** The fields we manage, when any differs (the PATCH body); undefined when equal. */

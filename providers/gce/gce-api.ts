@@ -41,7 +41,11 @@ export class GceApi {
     return this.options.clients;
   }
 
-  private async read<T>(operation: string, signal: AbortSignal, fn: (o: CallOptions) => Promise<readonly [T, ...unknown[]]>): Promise<T | undefined> {
+  private async read<T>(
+    operation: string,
+    signal: AbortSignal,
+    fn: (o: CallOptions) => Promise<readonly [T, ...unknown[]]>,
+  ): Promise<T | undefined> {
     try {
       const [out] = await gceCall(operation, fn, { signal, minRetryDelayMs: this.options.minRetryDelayMs });
       return out;
@@ -56,13 +60,22 @@ export class GceApi {
     await this.options.waiter.wait(operation, operationOf(lro), signal);
   }
 
-  private async remove(operation: string, signal: AbortSignal, fn: (o: CallOptions) => Promise<Lro>): Promise<DeleteOutcome> {
+  private async remove(
+    operation: string,
+    signal: AbortSignal,
+    fn: (o: CallOptions) => Promise<Lro>,
+  ): Promise<DeleteOutcome> {
     try {
       await this.mutate(operation, signal, fn);
       return "deleted";
     } catch (err) {
-      if (isNotFound(err) || (err instanceof GceOperationError && err.codes.includes("RESOURCE_NOT_FOUND"))) return "notFound";
-      if (httpStatusOf(err) === 400 || (err instanceof GceOperationError && err.codes.includes("RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"))) return "inUse";
+      if (isNotFound(err) || (err instanceof GceOperationError && err.codes.includes("RESOURCE_NOT_FOUND")))
+        return "notFound";
+      if (
+        httpStatusOf(err) === 400 ||
+        (err instanceof GceOperationError && err.codes.includes("RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"))
+      )
+        return "inUse";
       throw err;
     }
   }
@@ -77,21 +90,31 @@ export class GceApi {
 
   // Subnetworks (read only).
   getSubnetwork(region: string, subnetwork: string, signal: AbortSignal): Promise<ISubnetwork | undefined> {
-    return this.read("subnetworks.get", signal, (o) => this.c.subnetworks.get({ project: this.project, region, subnetwork }, o));
+    return this.read("subnetworks.get", signal, (o) =>
+      this.c.subnetworks.get({ project: this.project, region, subnetwork }, o),
+    );
   }
 
   // Health checks (global).
   getHealthCheck(healthCheck: string, signal: AbortSignal): Promise<IHealthCheck | undefined> {
-    return this.read("healthChecks.get", signal, (o) => this.c.healthChecks.get({ project: this.project, healthCheck }, o));
+    return this.read("healthChecks.get", signal, (o) =>
+      this.c.healthChecks.get({ project: this.project, healthCheck }, o),
+    );
   }
   insertHealthCheck(healthCheckResource: IHealthCheck, signal: AbortSignal): Promise<void> {
-    return this.mutate("healthChecks.insert", signal, (o) => this.c.healthChecks.insert({ project: this.project, healthCheckResource }, o));
+    return this.mutate("healthChecks.insert", signal, (o) =>
+      this.c.healthChecks.insert({ project: this.project, healthCheckResource }, o),
+    );
   }
   updateHealthCheck(healthCheck: string, healthCheckResource: IHealthCheck, signal: AbortSignal): Promise<void> {
-    return this.mutate("healthChecks.update", signal, (o) => this.c.healthChecks.update({ project: this.project, healthCheck, healthCheckResource }, o));
+    return this.mutate("healthChecks.update", signal, (o) =>
+      this.c.healthChecks.update({ project: this.project, healthCheck, healthCheckResource }, o),
+    );
   }
   deleteHealthCheck(healthCheck: string, signal: AbortSignal): Promise<DeleteOutcome> {
-    return this.remove("healthChecks.delete", signal, (o) => this.c.healthChecks.delete({ project: this.project, healthCheck }, o));
+    return this.remove("healthChecks.delete", signal, (o) =>
+      this.c.healthChecks.delete({ project: this.project, healthCheck }, o),
+    );
   }
 
   // Firewalls (global).
@@ -99,18 +122,26 @@ export class GceApi {
     return this.read("firewalls.get", signal, (o) => this.c.firewalls.get({ project: this.project, firewall }, o));
   }
   insertFirewall(firewallResource: IFirewall, signal: AbortSignal): Promise<void> {
-    return this.mutate("firewalls.insert", signal, (o) => this.c.firewalls.insert({ project: this.project, firewallResource }, o));
+    return this.mutate("firewalls.insert", signal, (o) =>
+      this.c.firewalls.insert({ project: this.project, firewallResource }, o),
+    );
   }
   patchFirewall(firewall: string, firewallResource: IFirewall, signal: AbortSignal): Promise<void> {
-    return this.mutate("firewalls.patch", signal, (o) => this.c.firewalls.patch({ project: this.project, firewall, firewallResource }, o));
+    return this.mutate("firewalls.patch", signal, (o) =>
+      this.c.firewalls.patch({ project: this.project, firewall, firewallResource }, o),
+    );
   }
   deleteFirewall(firewall: string, signal: AbortSignal): Promise<DeleteOutcome> {
-    return this.remove("firewalls.delete", signal, (o) => this.c.firewalls.delete({ project: this.project, firewall }, o));
+    return this.remove("firewalls.delete", signal, (o) =>
+      this.c.firewalls.delete({ project: this.project, firewall }, o),
+    );
   }
 
   // Regional backend services.
   getBackendService(backendService: string, signal: AbortSignal): Promise<IBackendService | undefined> {
-    return this.read("regionBackendServices.get", signal, (o) => this.c.backendServices.get({ project: this.project, region: this.region, backendService }, o));
+    return this.read("regionBackendServices.get", signal, (o) =>
+      this.c.backendServices.get({ project: this.project, region: this.region, backendService }, o),
+    );
   }
   insertBackendService(backendServiceResource: IBackendService, signal: AbortSignal): Promise<void> {
     return this.mutate("regionBackendServices.insert", signal, (o) =>
@@ -118,18 +149,29 @@ export class GceApi {
     );
   }
   /** PUT with the fingerprint of the version read: a concurrent change makes it fail (412) instead of being overwritten. */
-  updateBackendService(backendService: string, backendServiceResource: IBackendService, signal: AbortSignal): Promise<void> {
+  updateBackendService(
+    backendService: string,
+    backendServiceResource: IBackendService,
+    signal: AbortSignal,
+  ): Promise<void> {
     return this.mutate("regionBackendServices.update", signal, (o) =>
-      this.c.backendServices.update({ project: this.project, region: this.region, backendService, backendServiceResource }, o),
+      this.c.backendServices.update(
+        { project: this.project, region: this.region, backendService, backendServiceResource },
+        o,
+      ),
     );
   }
   deleteBackendService(backendService: string, signal: AbortSignal): Promise<DeleteOutcome> {
-    return this.remove("regionBackendServices.delete", signal, (o) => this.c.backendServices.delete({ project: this.project, region: this.region, backendService }, o));
+    return this.remove("regionBackendServices.delete", signal, (o) =>
+      this.c.backendServices.delete({ project: this.project, region: this.region, backendService }, o),
+    );
   }
 
   // Regional forwarding rules.
   getForwardingRule(forwardingRule: string, signal: AbortSignal): Promise<IForwardingRule | undefined> {
-    return this.read("forwardingRules.get", signal, (o) => this.c.forwardingRules.get({ project: this.project, region: this.region, forwardingRule }, o));
+    return this.read("forwardingRules.get", signal, (o) =>
+      this.c.forwardingRules.get({ project: this.project, region: this.region, forwardingRule }, o),
+    );
   }
   insertForwardingRule(forwardingRuleResource: IForwardingRule, signal: AbortSignal): Promise<void> {
     return this.mutate("forwardingRules.insert", signal, (o) =>
@@ -137,24 +179,41 @@ export class GceApi {
     );
   }
   deleteForwardingRule(forwardingRule: string, signal: AbortSignal): Promise<DeleteOutcome> {
-    return this.remove("forwardingRules.delete", signal, (o) => this.c.forwardingRules.delete({ project: this.project, region: this.region, forwardingRule }, o));
+    return this.remove("forwardingRules.delete", signal, (o) =>
+      this.c.forwardingRules.delete({ project: this.project, region: this.region, forwardingRule }, o),
+    );
   }
 
   // Zonal instance groups.
   getInstanceGroup(zone: string, instanceGroup: string, signal: AbortSignal): Promise<IInstanceGroup | undefined> {
-    return this.read("instanceGroups.get", signal, (o) => this.c.instanceGroups.get({ project: this.project, zone, instanceGroup }, o));
+    return this.read("instanceGroups.get", signal, (o) =>
+      this.c.instanceGroups.get({ project: this.project, zone, instanceGroup }, o),
+    );
   }
   insertInstanceGroup(zone: string, instanceGroupResource: IInstanceGroup, signal: AbortSignal): Promise<void> {
-    return this.mutate("instanceGroups.insert", signal, (o) => this.c.instanceGroups.insert({ project: this.project, zone, instanceGroupResource }, o));
+    return this.mutate("instanceGroups.insert", signal, (o) =>
+      this.c.instanceGroups.insert({ project: this.project, zone, instanceGroupResource }, o),
+    );
   }
   deleteInstanceGroup(zone: string, instanceGroup: string, signal: AbortSignal): Promise<DeleteOutcome> {
-    return this.remove("instanceGroups.delete", signal, (o) => this.c.instanceGroups.delete({ project: this.project, zone, instanceGroup }, o));
+    return this.remove("instanceGroups.delete", signal, (o) =>
+      this.c.instanceGroups.delete({ project: this.project, zone, instanceGroup }, o),
+    );
   }
   /** Every member's instance URL (instanceState ALL, as the anchor lists them; all pages). */
   async listInstances(zone: string, instanceGroup: string, signal: AbortSignal): Promise<string[]> {
     const [members] = await gceCall(
       "instanceGroups.listInstances",
-      (o) => this.c.instanceGroups.listInstances({ project: this.project, zone, instanceGroup, instanceGroupsListInstancesRequestResource: { instanceState: "ALL" } }, o),
+      (o) =>
+        this.c.instanceGroups.listInstances(
+          {
+            project: this.project,
+            zone,
+            instanceGroup,
+            instanceGroupsListInstancesRequestResource: { instanceState: "ALL" },
+          },
+          o,
+        ),
       { signal, minRetryDelayMs: this.options.minRetryDelayMs },
     );
     return members.flatMap((m) => (m.instance ? [m.instance] : []));
@@ -162,13 +221,19 @@ export class GceApi {
   addInstances(zone: string, instanceGroup: string, urls: readonly string[], signal: AbortSignal): Promise<void> {
     const instanceGroupsAddInstancesRequestResource = { instances: urls.map((instance) => ({ instance })) };
     return this.mutate("instanceGroups.addInstances", signal, (o) =>
-      this.c.instanceGroups.addInstances({ project: this.project, zone, instanceGroup, instanceGroupsAddInstancesRequestResource }, o),
+      this.c.instanceGroups.addInstances(
+        { project: this.project, zone, instanceGroup, instanceGroupsAddInstancesRequestResource },
+        o,
+      ),
     );
   }
   removeInstances(zone: string, instanceGroup: string, urls: readonly string[], signal: AbortSignal): Promise<void> {
     const instanceGroupsRemoveInstancesRequestResource = { instances: urls.map((instance) => ({ instance })) };
     return this.mutate("instanceGroups.removeInstances", signal, (o) =>
-      this.c.instanceGroups.removeInstances({ project: this.project, zone, instanceGroup, instanceGroupsRemoveInstancesRequestResource }, o),
+      this.c.instanceGroups.removeInstances(
+        { project: this.project, zone, instanceGroup, instanceGroupsRemoveInstancesRequestResource },
+        o,
+      ),
     );
   }
 }

@@ -35,7 +35,9 @@ describe("gceCall", () => {
 
   it("does not resend an insert whose answer was lost", async () => {
     const f = failing([gaxError(503, 14)]);
-    const err: unknown = await gceCall("forwardingRules.insert", f.fn, { signal, minRetryDelayMs: 1 }).catch((e: unknown) => e);
+    const err: unknown = await gceCall("forwardingRules.insert", f.fn, { signal, minRetryDelayMs: 1 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GceApiError);
     expect((err as GceApiError).httpStatus).toBe(503);
     expect(f.calls()).toBe(1);
@@ -56,7 +58,14 @@ describe("gceCall", () => {
 
   it("passes retry: null and the signal to the client", async () => {
     let seen: unknown;
-    await gceCall("x.get", (o) => { seen = o; return Promise.resolve(1); }, { signal });
+    await gceCall(
+      "x.get",
+      (o) => {
+        seen = o;
+        return Promise.resolve(1);
+      },
+      { signal },
+    );
     expect(seen).toMatchObject({ retry: null, signal });
   });
 

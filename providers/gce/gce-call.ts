@@ -27,8 +27,16 @@ export class GceApiError extends LbOperatorError {
   /** The HTTP status, when Compute answered. */
   readonly httpStatus: number | undefined;
   readonly grpcCode: number | undefined;
-  constructor(operation: string, httpStatus: number | undefined, grpcCode: number | undefined, options: { cause: unknown }) {
-    super(`${operation}: ${httpStatus !== undefined ? `HTTP ${httpStatus}` : `code ${grpcCode ?? "?"}`}: ${errorMessage(options.cause)}`, options);
+  constructor(
+    operation: string,
+    httpStatus: number | undefined,
+    grpcCode: number | undefined,
+    options: { cause: unknown },
+  ) {
+    super(
+      `${operation}: ${httpStatus !== undefined ? `HTTP ${httpStatus}` : `code ${grpcCode ?? "?"}`}: ${errorMessage(options.cause)}`,
+      options,
+    );
     this.operation = operation;
     this.httpStatus = httpStatus;
     this.grpcCode = grpcCode;
@@ -89,7 +97,11 @@ export interface GceCallOptions {
  * HTTP request on abort).
  * @throws RetryAfterError when throttled, the signal's reason when cancelled, else GceApiError.
  */
-export async function gceCall<T>(operation: string, fn: (options: CallOptions) => Promise<T>, options: GceCallOptions): Promise<T> {
+export async function gceCall<T>(
+  operation: string,
+  fn: (options: CallOptions) => Promise<T>,
+  options: GceCallOptions,
+): Promise<T> {
   const callOptions: CallOptions = { retry: null, signal: options.signal, timeout: CALL_TIMEOUT_MS };
   return cloudCall(operation, () => fn(callOptions), {
     errors: GCE_ERRORS,

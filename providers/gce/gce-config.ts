@@ -52,7 +52,10 @@ function parseProtocol(spec: LoadBalancerSpec): "TCP" | "UDP" {
   const protocols = [...new Set(spec.ports.map((p) => p.protocol))];
   const sctp = spec.ports.findIndex((p) => p.protocol === "SCTP");
   if (sctp >= 0) {
-    throw new InvalidSpecError(`spec.ports[${sctp}].protocol`, "SCTP is not supported by the GCE internal passthrough load balancer (TCP or UDP)");
+    throw new InvalidSpecError(
+      `spec.ports[${sctp}].protocol`,
+      "SCTP is not supported by the GCE internal passthrough load balancer (TCP or UDP)",
+    );
   }
   const [only] = protocols;
   if (protocols.length !== 1 || only === undefined || only === "SCTP") {
@@ -75,12 +78,18 @@ function parseSubnet(annotations: AnnotationReader): string | undefined {
 
 function parseRequestedIP(spec: LoadBalancerSpec): string | undefined {
   if (spec.requestedIPs.length > 1) {
-    throw new InvalidSpecError("spec.loadBalancerIP", `one address only (${spec.requestedIPs.join(", ")}): the internal load balancer is IPv4-only`);
+    throw new InvalidSpecError(
+      "spec.loadBalancerIP",
+      `one address only (${spec.requestedIPs.join(", ")}): the internal load balancer is IPv4-only`,
+    );
   }
   const [ip] = spec.requestedIPs;
   if (ip === undefined) return undefined;
   if (!(parseIP(ip) instanceof ipaddr.IPv4)) {
-    throw new InvalidSpecError("spec.loadBalancerIP", `${ip} is not an IPv4 address: the internal load balancer is IPv4-only`);
+    throw new InvalidSpecError(
+      "spec.loadBalancerIP",
+      `${ip} is not an IPv4 address: the internal load balancer is IPv4-only`,
+    );
   }
   return ip;
 }
@@ -103,11 +112,17 @@ export function parseGceConfig(spec: LoadBalancerSpec): GceServiceConfig {
     );
   }
   if (!spec.ipFamilies.includes("IPv4")) {
-    throw new InvalidSpecError("spec.ipFamilies", "the GCE internal load balancer is IPv4-only; the Service has no IPv4 family");
+    throw new InvalidSpecError(
+      "spec.ipFamilies",
+      "the GCE internal load balancer is IPv4-only; the Service has no IPv4 family",
+    );
   }
   const v6 = spec.sourceRanges.find((r) => !(parseCIDR(r)?.address instanceof ipaddr.IPv4));
   if (v6 !== undefined) {
-    throw new InvalidSpecError("spec.loadBalancerSourceRanges", `${v6} is not an IPv4 range: the load balancer's address is IPv4`);
+    throw new InvalidSpecError(
+      "spec.loadBalancerSourceRanges",
+      `${v6} is not an IPv4 range: the load balancer's address is IPv4`,
+    );
   }
   return {
     protocol: parseProtocol(spec),
@@ -123,9 +138,15 @@ export function checkRequestedIPInSubnet(ip: string, subnet: string, cidr: strin
   const range = parseCIDR(cidr);
   const address = parseIP(ip);
   if (range === undefined || !(range.address instanceof ipaddr.IPv4) || !(address instanceof ipaddr.IPv4)) {
-    throw new InvalidSpecError("spec.loadBalancerIP", `cannot check ${ip} against subnetwork ${subnet} range "${cidr}"`);
+    throw new InvalidSpecError(
+      "spec.loadBalancerIP",
+      `cannot check ${ip} against subnetwork ${subnet} range "${cidr}"`,
+    );
   }
   if (!address.match(range.address, range.prefixLength)) {
-    throw new InvalidSpecError("spec.loadBalancerIP", `${ip} is not within subnetwork ${subnet} (${cidr}) (kubernetes/kubernetes#57860)`);
+    throw new InvalidSpecError(
+      "spec.loadBalancerIP",
+      `${ip} is not within subnetwork ${subnet} (${cidr}) (kubernetes/kubernetes#57860)`,
+    );
   }
 }

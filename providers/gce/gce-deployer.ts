@@ -31,9 +31,22 @@ import { backendServiceDiffers, firewallPatch, forwardingRuleChanges, healthChec
 import { checkRequestedIPInSubnet, SUBNET_ANNOTATION, type GceServiceConfig } from "./gce-config.js";
 import type { GceApi } from "./gce-api.js";
 import type { GceLocation } from "./gce-types.js";
-import { desiredLoadBalancer, desiredTrafficFirewall, nodeInstances, trafficSourceRanges, type DesiredLoadBalancer, type Owned } from "./desired.js";
+import {
+  desiredLoadBalancer,
+  desiredTrafficFirewall,
+  nodeInstances,
+  trafficSourceRanges,
+  type DesiredLoadBalancer,
+  type Owned,
+} from "./desired.js";
 import { InstanceGroups } from "./instance-groups.js";
-import { healthCheckFirewallName, instanceGroupName, lbName, sharedHealthCheckName, trafficFirewallName } from "./names.js";
+import {
+  healthCheckFirewallName,
+  instanceGroupName,
+  lbName,
+  sharedHealthCheckName,
+  trafficFirewallName,
+} from "./names.js";
 import { assertOwner, isOwnedByOwner, type Owner } from "./ownership.js";
 import { lastSegment } from "./gce-operations.js";
 import { resourcePath, sameResource, subnetworkUrl, zoneOf } from "./resource-paths.js";
@@ -71,30 +84,53 @@ export class GceDeployer {
   }
 
   /** Converges the load balancer; returns the forwarding rule's IP. */
-  async ensure(spec: LoadBalancerSpec, config: GceServiceConfig, signal: AbortSignal): Promise<{ readonly ip: string }> {
+  async ensure(
+    spec: LoadBalancerSpec,
+    config: GceServiceConfig,
+    signal: AbortSignal,
+  ): Promise<{ readonly ip: string }> {
     signal.throwIfAborted();
     const id = spec.id;
     const subnetwork = await this.resolveSubnetwork(config, signal);
     const nodes = spec.backends.mode === "nodePort" ? spec.backends.nodes : [];
     const { instances, skipped } = nodeInstances(nodes, this.location.region);
-    if (skipped.length > 0) this.logger?.warn({ service: `${id.namespace}/${id.name}`, skipped }, "nodes left out of the instance groups");
+    if (skipped.length > 0)
+      this.logger?.warn({ service: `${id.namespace}/${id.name}`, skipped }, "nodes left out of the instance groups");
 
     const name = lbName(id);
     const forwardingRule = await this.api.getForwardingRule(name, signal);
-    const keepIP = forwardingRule?.IPAddress && sameResource(forwardingRule.subnetwork, subnetwork) ? forwardingRule.IPAddress : undefined;
-    const desired = desiredLoadBalancer({ spec, config, location: this.location, subnetwork, instances, ipAddress: config.requestedIP ?? keepIP });
+    const keepIP =
+      forwardingRule?.IPAddress && sameResource(forwardingRule.subnetwork, subnetwork)
+        ? forwardingRule.IPAddress
+        : undefined;
+    const desired = desiredLoadBalancer({
+      spec,
+      config,
+      location: this.location,
+      subnetwork,
+      instances,
+      ipAddress: config.requestedIP ?? keepIP,
+    });
     const owner: Owner = { kind: "service", id };
     const observed = await this.observe(desired, forwardingRule, id, signal);
     // The traffic firewall is built last (it needs the VIP); its sources may be refused, so check them before any write.
     trafficSourceRanges(spec, config, this.location);
 
-    await this.groups.ensure(desired.instanceGroupName, { kind: "cluster", clusterId: id.clusterId }, desired.instanceGroups, signal);
+    await this.groups.ensure(
+      desired.instanceGroupName,
+      { kind: "cluster", clusterId: id.clusterId },
+      desired.instanceGroups,
+      signal,
+    );
     await this.ensureHealthCheck(desired.healthCheck, observed.healthCheck, signal);
     await this.ensureFirewall(desired.healthCheckFirewall, observed.healthCheckFirewall, signal);
 
     const ip = await this.convergeRuleAndBackendService(desired, observed, signal);
 
-    const traffic: Owned<IFirewall> = { owner, resource: desiredTrafficFirewall({ spec, config, location: this.location }, ip) };
+    const traffic: Owned<IFirewall> = {
+      owner,
+      resource: desiredTrafficFirewall({ spec, config, location: this.location }, ip),
+    };
     await this.ensureFirewall(traffic, observed.trafficFirewall, signal);
     await this.cleanUp(id, desired, observed, signal);
     return { ip };
@@ -104,7 +140,11 @@ export class GceDeployer {
    * Steps 4 to 6: a forwarding rule whose immutable fields differ is deleted before the backend-service update (so a
    * TCP<->UDP change succeeds), then the backend service, then the rule is created when missing. Returns its IP.
    */
-  private async convergeRuleAndBackendService(desired: DesiredLoadBalancer, observed: Observed, signal: AbortSignal): Promise<string> {
+  private async convergeRuleAndBackendService(
+    desired: DesiredLoadBalancer,
+    observed: Observed,
+    signal: AbortSignal,
+  ): Promise<string> {
     const name = desired.name;
     let rule = observed.forwardingRule;
     const changed = rule ? forwardingRuleChanges(rule, desired.forwardingRule) : [];
@@ -130,7 +170,8 @@ export class GceDeployer {
     const shared: Owner = { kind: "cluster", clusterId: id.clusterId };
     const name = lbName(id);
     const rule = await this.api.getForwardingRule(name, signal);
-    if (rule !== undefined && this.mine("forwarding rule", name, rule.description, owner)) await this.api.deleteForwardingRule(name, signal);
+    if (rule !== undefined && this.mine("forwarding rule", name, rule.description, owner))
+      await this.api.deleteForwardingRule(name, signal);
     const bs = await this.api.getBackendService(name, signal);
     const zones = new Set((bs?.backends ?? []).flatMap((b) => zoneOf(b.group) ?? []));
     if (bs !== undefined && this.mine("backend service", name, bs.description, owner)) {
@@ -138,7 +179,8 @@ export class GceDeployer {
       if (outcome === "inUse") throw new LbOperatorError(`backend service ${name} is still in use by another resource`);
     }
     await this.deleteFirewall(trafficFirewallName(id), owner, signal);
-    if ((await this.deleteHealthCheck(name, owner, signal)) !== "inUse") await this.deleteFirewall(healthCheckFirewallName(id, "Local"), owner, signal);
+    if ((await this.deleteHealthCheck(name, owner, signal)) !== "inUse")
+      await this.deleteFirewall(healthCheckFirewallName(id, "Local"), owner, signal);
     if ((await this.deleteHealthCheck(sharedHealthCheckName(id.clusterId), shared, signal)) !== "inUse") {
       await this.deleteFirewall(healthCheckFirewallName(id, "Cluster"), shared, signal);
     }
@@ -154,15 +196,26 @@ export class GceDeployer {
     const subnet = await this.api.getSubnetwork(region, subnetName, signal);
     if (subnet === undefined) {
       if (config.subnetwork !== undefined) {
-        throw new InvalidSpecError(`metadata.annotations[${SUBNET_ANNOTATION}]`, `subnetwork "${subnetName}" does not exist in region ${region}`);
+        throw new InvalidSpecError(
+          `metadata.annotations[${SUBNET_ANNOTATION}]`,
+          `subnetwork "${subnetName}" does not exist in region ${region}`,
+        );
       }
-      throw new LbOperatorError(`the cluster's subnetwork ${resourcePath(url)} does not exist (check --gce-subnetwork)`);
+      throw new LbOperatorError(
+        `the cluster's subnetwork ${resourcePath(url)} does not exist (check --gce-subnetwork)`,
+      );
     }
-    if (config.requestedIP !== undefined) checkRequestedIPInSubnet(config.requestedIP, subnetName, subnet.ipCidrRange ?? "");
+    if (config.requestedIP !== undefined)
+      checkRequestedIPInSubnet(config.requestedIP, subnetName, subnet.ipCidrRange ?? "");
     return subnet.selfLink ?? url;
   }
 
-  private async observe(desired: DesiredLoadBalancer, forwardingRule: IForwardingRule | undefined, id: LoadBalancerId, signal: AbortSignal): Promise<Observed> {
+  private async observe(
+    desired: DesiredLoadBalancer,
+    forwardingRule: IForwardingRule | undefined,
+    id: LoadBalancerId,
+    signal: AbortSignal,
+  ): Promise<Observed> {
     const owner: Owner = { kind: "service", id };
     const name = desired.name;
     const backendService = await this.api.getBackendService(name, signal);
@@ -175,12 +228,17 @@ export class GceDeployer {
     if (forwardingRule) assertOwner("forwarding rule", name, forwardingRule.description, owner);
     if (backendService) assertOwner("backend service", name, backendService.description, owner);
     if (healthCheck) assertOwner("health check", hcName, healthCheck.description, desired.healthCheck.owner);
-    if (healthCheckFirewall) assertOwner("firewall", hcFwName, healthCheckFirewall.description, desired.healthCheckFirewall.owner);
+    if (healthCheckFirewall)
+      assertOwner("firewall", hcFwName, healthCheckFirewall.description, desired.healthCheckFirewall.owner);
     if (trafficFirewall) assertOwner("firewall", trafficName, trafficFirewall.description, owner);
     return { forwardingRule, backendService, healthCheck, healthCheckFirewall, trafficFirewall };
   }
 
-  private async ensureHealthCheck(desired: Owned<IHealthCheck>, current: IHealthCheck | undefined, signal: AbortSignal): Promise<void> {
+  private async ensureHealthCheck(
+    desired: Owned<IHealthCheck>,
+    current: IHealthCheck | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     const name = desired.resource.name ?? "";
     if (current === undefined) {
       await this.api.insertHealthCheck(desired.resource, signal);
@@ -191,7 +249,11 @@ export class GceDeployer {
     if (update !== undefined) await this.api.updateHealthCheck(name, update, signal);
   }
 
-  private async ensureFirewall(desired: Owned<IFirewall>, current: IFirewall | undefined, signal: AbortSignal): Promise<void> {
+  private async ensureFirewall(
+    desired: Owned<IFirewall>,
+    current: IFirewall | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     const name = desired.resource.name ?? "";
     if (current === undefined) {
       await this.api.insertFirewall(desired.resource, signal);
@@ -202,7 +264,11 @@ export class GceDeployer {
     if (patch !== undefined) await this.api.patchFirewall(name, patch, signal);
   }
 
-  private async ensureBackendService(desired: IBackendService, current: IBackendService | undefined, signal: AbortSignal): Promise<void> {
+  private async ensureBackendService(
+    desired: IBackendService,
+    current: IBackendService | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     const name = desired.name ?? "";
     if (current === undefined) {
       await this.api.insertBackendService(desired, signal);
@@ -213,11 +279,18 @@ export class GceDeployer {
   }
 
   /** Groups of zones the backend service no longer lists; the previous health check after a policy switch. */
-  private async cleanUp(id: LoadBalancerId, desired: DesiredLoadBalancer, observed: Observed, signal: AbortSignal): Promise<void> {
+  private async cleanUp(
+    id: LoadBalancerId,
+    desired: DesiredLoadBalancer,
+    observed: Observed,
+    signal: AbortSignal,
+  ): Promise<void> {
     const before = observed.backendService;
     if (before === undefined) return;
     const shared: Owner = { kind: "cluster", clusterId: id.clusterId };
-    const gone = new Set((before.backends ?? []).flatMap((b) => zoneOf(b.group) ?? []).filter((z) => !desired.instanceGroups.has(z)));
+    const gone = new Set(
+      (before.backends ?? []).flatMap((b) => zoneOf(b.group) ?? []).filter((z) => !desired.instanceGroups.has(z)),
+    );
     if (gone.size > 0) await this.groups.removeZones(desired.instanceGroupName, shared, gone, signal);
     const oldHc = (before.healthChecks ?? [])[0];
     if (oldHc === undefined || sameResource(oldHc, desired.backendService.healthChecks?.[0])) return;
@@ -227,21 +300,28 @@ export class GceDeployer {
     if (!local && oldName !== sharedHealthCheckName(id.clusterId)) return;
     const outcome = await this.deleteHealthCheck(oldName, oldOwner, signal);
     this.logger?.info({ healthCheck: oldName, outcome }, "previous health check after a traffic-policy change");
-    if (outcome !== "inUse") await this.deleteFirewall(healthCheckFirewallName(id, local ? "Local" : "Cluster"), oldOwner, signal);
+    if (outcome !== "inUse")
+      await this.deleteFirewall(healthCheckFirewallName(id, local ? "Local" : "Cluster"), oldOwner, signal);
   }
 
-  private async deleteHealthCheck(name: string, owner: Owner, signal: AbortSignal): Promise<"deleted" | "notFound" | "inUse" | "foreign"> {
+  private async deleteHealthCheck(
+    name: string,
+    owner: Owner,
+    signal: AbortSignal,
+  ): Promise<"deleted" | "notFound" | "inUse" | "foreign"> {
     const hc = await this.api.getHealthCheck(name, signal);
     if (hc === undefined) return "notFound";
     if (!this.mine("health check", name, hc.description, owner)) return "foreign";
     const outcome = await this.api.deleteHealthCheck(name, signal);
-    if (outcome === "inUse" && owner.kind === "service") throw new LbOperatorError(`health check ${name} is still in use by another resource`);
+    if (outcome === "inUse" && owner.kind === "service")
+      throw new LbOperatorError(`health check ${name} is still in use by another resource`);
     return outcome;
   }
 
   private async deleteFirewall(name: string, owner: Owner, signal: AbortSignal): Promise<void> {
     const fw = await this.api.getFirewall(name, signal);
-    if (fw !== undefined && this.mine("firewall", name, fw.description, owner)) await this.api.deleteFirewall(name, signal);
+    if (fw !== undefined && this.mine("firewall", name, fw.description, owner))
+      await this.api.deleteFirewall(name, signal);
   }
 
   /** Whether a resource found by name is ours; a stranger's is logged and left alone. */

@@ -51,7 +51,10 @@ const signal = new AbortController().signal;
 
 describe("OperationWaiter", () => {
   it("waits with the operation's scope until DONE, spacing polls that return early", async () => {
-    const c = clients([{ name: "op", status: "RUNNING", region: R }, { name: "op", status: "DONE", region: R }]);
+    const c = clients([
+      { name: "op", status: "RUNNING", region: R },
+      { name: "op", status: "DONE", region: R },
+    ]);
     const clock = testClock();
     const waiter = new OperationWaiter({ clients: c.value, project: "p", clock, minPollIntervalMs: 1000 });
     const done = await waiter.wait("x.insert", { name: "op", status: "PENDING", region: R }, signal);
@@ -64,17 +67,28 @@ describe("OperationWaiter", () => {
   });
 
   it("zonal and global operations go to their clients; a DONE answer needs no poll", async () => {
-    const c = clients([{ name: "z", status: "DONE", zone: Z }, { name: "g", status: "DONE" }]);
+    const c = clients([
+      { name: "z", status: "DONE", zone: Z },
+      { name: "g", status: "DONE" },
+    ]);
     const waiter = new OperationWaiter({ clients: c.value, project: "p", clock: testClock() });
     await waiter.wait("ig.insert", { name: "z", status: "RUNNING", zone: Z }, signal);
     await waiter.wait("fw.insert", { name: "g", status: "PENDING" }, signal);
     await waiter.wait("fw.patch", { name: "g2", status: "DONE" }, signal);
-    expect(c.calls.map((x) => [x.scope, x.request.zone ?? "-"])).toEqual([["zone", "z1"], ["global", "-"]]);
+    expect(c.calls.map((x) => [x.scope, x.request.zone ?? "-"])).toEqual([
+      ["zone", "z1"],
+      ["global", "-"],
+    ]);
   });
 
   it("an operation DONE with errors is a GceOperationError carrying Compute's codes", async () => {
     const waiter = new OperationWaiter({ clients: clients([]).value, project: "p", clock: testClock() });
-    const failed: Operation = { name: "op", status: "DONE", httpErrorStatusCode: 400, error: { errors: [{ code: "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE", message: "in use" }] } };
+    const failed: Operation = {
+      name: "op",
+      status: "DONE",
+      httpErrorStatusCode: 400,
+      error: { errors: [{ code: "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE", message: "in use" }] },
+    };
     const err: unknown = await waiter.wait("hc.delete", failed, signal).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GceOperationError);
     expect((err as GceOperationError).codes).toEqual(["RESOURCE_IN_USE_BY_ANOTHER_RESOURCE"]);
@@ -83,7 +97,11 @@ describe("OperationWaiter", () => {
 
   it("quota errors in an operation are a RetryAfterError", async () => {
     const waiter = new OperationWaiter({ clients: clients([]).value, project: "p", clock: testClock() });
-    const failed: Operation = { name: "op", status: "DONE", error: { errors: [{ code: "QUOTA_EXCEEDED", message: "quota" }] } };
+    const failed: Operation = {
+      name: "op",
+      status: "DONE",
+      error: { errors: [{ code: "QUOTA_EXCEEDED", message: "quota" }] },
+    };
     await expect(waiter.wait("fr.insert", failed, signal)).rejects.toBeInstanceOf(RetryAfterError);
   });
 

@@ -28,10 +28,13 @@ export class GceOperationError extends LbOperatorError {
   readonly httpStatus: number | undefined;
   constructor(operation: string, op: Operation) {
     const errors = op.error?.errors ?? [];
-    super(`${operation}: operation ${op.name ?? "?"} failed: ${errors.map((e) => `${e.code ?? "?"}: ${e.message ?? ""}`).join("; ") || "unknown error"}`);
+    super(
+      `${operation}: operation ${op.name ?? "?"} failed: ${errors.map((e) => `${e.code ?? "?"}: ${e.message ?? ""}`).join("; ") || "unknown error"}`,
+    );
     this.operation = operation;
     this.codes = errors.map((e) => e.code ?? "");
-    this.httpStatus = typeof op.httpErrorStatusCode === "number" && op.httpErrorStatusCode > 0 ? op.httpErrorStatusCode : undefined;
+    this.httpStatus =
+      typeof op.httpErrorStatusCode === "number" && op.httpErrorStatusCode > 0 ? op.httpErrorStatusCode : undefined;
   }
 }
 
@@ -80,12 +83,24 @@ export class OperationWaiter {
       const started = clock.now();
       if (op.zone) {
         const zone = lastSegment(op.zone);
-        [op] = await gceCall("zoneOperations.wait", (o) => clients.zoneOperations.wait({ project, zone, operation: name }, o), call);
+        [op] = await gceCall(
+          "zoneOperations.wait",
+          (o) => clients.zoneOperations.wait({ project, zone, operation: name }, o),
+          call,
+        );
       } else if (op.region) {
         const region = lastSegment(op.region);
-        [op] = await gceCall("regionOperations.wait", (o) => clients.regionOperations.wait({ project, region, operation: name }, o), call);
+        [op] = await gceCall(
+          "regionOperations.wait",
+          (o) => clients.regionOperations.wait({ project, region, operation: name }, o),
+          call,
+        );
       } else {
-        [op] = await gceCall("globalOperations.wait", (o) => clients.globalOperations.wait({ project, operation: name }, o), call);
+        [op] = await gceCall(
+          "globalOperations.wait",
+          (o) => clients.globalOperations.wait({ project, operation: name }, o),
+          call,
+        );
       }
       const elapsed = clock.now() - started;
       if (!isDone(op) && elapsed < minInterval) await sleep(clock, minInterval - elapsed, signal);

@@ -18,7 +18,12 @@ export class InstanceGroups {
   ) {}
 
   /** Creates missing groups and converges membership in every zone of `desired` (zone -> instance URLs). */
-  async ensure(name: string, owner: Owner, desired: ReadonlyMap<string, readonly string[]>, signal: AbortSignal): Promise<void> {
+  async ensure(
+    name: string,
+    owner: Owner,
+    desired: ReadonlyMap<string, readonly string[]>,
+    signal: AbortSignal,
+  ): Promise<void> {
     for (const [zone, instances] of desired) {
       const group = await this.api.getInstanceGroup(zone, name, signal);
       let members: string[] = [];
@@ -32,7 +37,11 @@ export class InstanceGroups {
       const { add, remove } = diffMembers(members, instances);
       if (remove.length > 0) await this.api.removeInstances(zone, name, remove, signal);
       if (add.length > 0) await this.api.addInstances(zone, name, add, signal);
-      if (add.length + remove.length > 0) this.logger?.info({ zone, instanceGroup: name, added: add.length, removed: remove.length }, "instance group membership changed");
+      if (add.length + remove.length > 0)
+        this.logger?.info(
+          { zone, instanceGroup: name, added: add.length, removed: remove.length },
+          "instance group membership changed",
+        );
     }
   }
 
@@ -47,7 +56,10 @@ export class InstanceGroups {
       const members = await this.api.listInstances(zone, name, signal);
       if (members.length > 0) await this.api.removeInstances(zone, name, members, signal);
       const outcome: DeleteOutcome = await this.api.deleteInstanceGroup(zone, name, signal);
-      this.logger?.info({ zone, instanceGroup: name, outcome }, outcome === "inUse" ? "instance group still in use; kept" : "instance group of a zone without nodes removed");
+      this.logger?.info(
+        { zone, instanceGroup: name, outcome },
+        outcome === "inUse" ? "instance group still in use; kept" : "instance group of a zone without nodes removed",
+      );
     }
   }
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { newSpecId } from "../../testing/new-spec.js";
-import { InvalidGceNameError, healthCheckFirewallName, healthCheckName, instanceGroupName, isValidGceName, lbName, sharedHealthCheckName, trafficFirewallName } from "./names.js";
+import {
+  InvalidGceNameError,
+  healthCheckFirewallName,
+  healthCheckName,
+  instanceGroupName,
+  isValidGceName,
+  lbName,
+  sharedHealthCheckName,
+  trafficFirewallName,
+} from "./names.js";
 
 describe("GCE names (cloud-provider-gcp naming)", () => {
   const id = newSpecId({ uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", clusterId: "c1" });

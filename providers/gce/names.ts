@@ -12,7 +12,9 @@ const LB_NAME_LENGTH = 32;
 /** A name Compute would refuse. A configuration error (cluster id), not the user's: the Service cannot fix it. */
 export class InvalidGceNameError extends RangeError {
   constructor(readonly resourceName: string) {
-    super(`"${resourceName}" is not a valid Compute resource name (RFC 1035: lowercase letter first, then [-a-z0-9], at most 63 characters, no trailing dash)`);
+    super(
+      `"${resourceName}" is not a valid Compute resource name (RFC 1035: lowercase letter first, then [-a-z0-9], at most 63 characters, no trailing dash)`,
+    );
     this.name = "InvalidGceNameError";
   }
 }

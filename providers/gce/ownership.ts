@@ -14,7 +14,9 @@ const CLUSTER_KEY = "lb-operator.io/cluster-id";
 export class ForeignResourceError extends LbOperatorError {
   readonly resourceName: string;
   constructor(kind: string, resourceName: string, description: string | null | undefined) {
-    super(`${kind} ${resourceName} exists but is not owned by this ${kind.includes("shared") ? "cluster" : "Service"} (description ${JSON.stringify(description ?? "")}); refusing to modify it`);
+    super(
+      `${kind} ${resourceName} exists but is not owned by this ${kind.includes("shared") ? "cluster" : "Service"} (description ${JSON.stringify(description ?? "")}); refusing to modify it`,
+    );
     this.resourceName = resourceName;
   }
 }
@@ -34,7 +36,8 @@ export function isClusterResource(description: string | null | undefined, cluste
 }
 
 /** Who a resource must belong to: one Service, or the cluster (shared resources). */
-export type Owner = { readonly kind: "service"; readonly id: LoadBalancerId } | { readonly kind: "cluster"; readonly clusterId: string };
+export type Owner =
+  { readonly kind: "service"; readonly id: LoadBalancerId } | { readonly kind: "cluster"; readonly clusterId: string };
 
 export function descriptionFor(owner: Owner): string {
   return owner.kind === "service" ? ownershipDescription(owner.id) : clusterDescription(owner.clusterId);
@@ -45,5 +48,6 @@ export function isOwnedByOwner(description: string | null | undefined, owner: Ow
 }
 
 export function assertOwner(kind: string, name: string, description: string | null | undefined, owner: Owner): void {
-  if (!isOwnedByOwner(description, owner)) throw new ForeignResourceError(owner.kind === "cluster" ? `shared ${kind}` : kind, name, description);
+  if (!isOwnedByOwner(description, owner))
+    throw new ForeignResourceError(owner.kind === "cluster" ? `shared ${kind}` : kind, name, description);
 }

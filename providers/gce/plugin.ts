@@ -23,12 +23,23 @@ export const gcePlugin: ProviderPlugin = {
     new Option("--gce-project <id>", "gce: project (default: from application default credentials)"),
     new Option("--gce-region <region>", "gce: region of the cluster (required with --provider gce)"),
     new Option("--gce-network <name>", "gce: VPC network").default("default"),
-    new Option("--gce-subnetwork <name>", "gce: default subnetwork of the forwarding rules (default: the network's name)"),
-    new Option("--gce-node-tags <tags>", "gce: node instance tags the firewall rules target (comma-separated)").argParser(listOption).default([]),
-    new Option("--gce-vpc-ranges <cidrs>", "gce: sources admitted when a Service gives no source ranges (default: RFC 1918)")
+    new Option(
+      "--gce-subnetwork <name>",
+      "gce: default subnetwork of the forwarding rules (default: the network's name)",
+    ),
+    new Option("--gce-node-tags <tags>", "gce: node instance tags the firewall rules target (comma-separated)")
       .argParser(listOption)
       .default([]),
-    new Option("--gce-health-check-ranges <cidrs>", "gce: Google health-check source ranges (default: the four documented ranges)")
+    new Option(
+      "--gce-vpc-ranges <cidrs>",
+      "gce: sources admitted when a Service gives no source ranges (default: RFC 1918)",
+    )
+      .argParser(listOption)
+      .default([]),
+    new Option(
+      "--gce-health-check-ranges <cidrs>",
+      "gce: Google health-check source ranges (default: the four documented ranges)",
+    )
       .argParser(listOption)
       .default([]),
     new Option("--gce-endpoint <url>", "gce: another Compute endpoint, without credentials (emulators, tests)"),

@@ -42,13 +42,17 @@ export function instanceUrl(project: string, zone: string, instance: string): st
 
 /** The location's network as a URL (it may be given as a short name or a URL). */
 export function networkUrl(location: GceLocation): string {
-  return location.network.includes("/") ? url(resourcePath(location.network)) : url(`projects/${location.project}/global/networks/${location.network}`);
+  return location.network.includes("/")
+    ? url(resourcePath(location.network))
+    : url(`projects/${location.project}/global/networks/${location.network}`);
 }
 
 /** A subnetwork of the location's region: the annotation's name, or the location's default (short name or URL). */
 export function subnetworkUrl(location: GceLocation, name?: string): string {
   const subnet = name ?? location.subnetwork;
-  return subnet.includes("/") ? url(resourcePath(subnet)) : url(`projects/${location.project}/regions/${location.region}/subnetworks/${subnet}`);
+  return subnet.includes("/")
+    ? url(resourcePath(subnet))
+    : url(`projects/${location.project}/regions/${location.region}/subnetworks/${subnet}`);
 }
 
 /** "projects/p/zones/z/instanceGroups/n" -> "z"; undefined when the reference is not zonal. */

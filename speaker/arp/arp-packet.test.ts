@@ -20,7 +20,9 @@ const KERNEL_REQUEST = hex(
   "ffffffffffff 848f69b73d92 0806 0001 0800 0604 0001 848f69b73d92 c0a801c7 000000000000 c0a801c8" +
     "000000000000000000000000000000000000",
 );
-const KERNEL_REPLY = hex("848f69b73d92 74ea3aa3e669 0806 0001 0800 0604 0002 74ea3aa3e669 c0a801c8 848f69b73d92 c0a801c7");
+const KERNEL_REPLY = hex(
+  "848f69b73d92 74ea3aa3e669 0806 0001 0800 0604 0002 74ea3aa3e669 c0a801c8 848f69b73d92 c0a801c7",
+);
 
 describe("parseArpFrame", () => {
   it("decodes a padded request captured from the wire", () => {

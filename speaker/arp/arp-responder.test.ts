@@ -4,7 +4,12 @@ import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { ARP_REPLY, ARP_REQUEST, type ArpFrame, buildArpFrame, parseArpFrame } from "./arp-packet.js";
 import { ArpResponder, type ArpStatsEvent } from "./arp-responder.js";
 import type { ArpInterface } from "./network-interfaces.js";
-import { CaptureError, InvalidAnnounceAddressError, type PacketHandlers, type PacketSession } from "./packet-session.js";
+import {
+  CaptureError,
+  InvalidAnnounceAddressError,
+  type PacketHandlers,
+  type PacketSession,
+} from "./packet-session.js";
 
 const VIP = "192.0.2.100";
 const OTHER_VIP = "192.0.2.101";
@@ -121,7 +126,10 @@ describe("ArpResponder answering requests", () => {
     ["an address that is not announced", { targetIp: "192.0.2.99" }],
     ["an ARP reply", { operation: ARP_REPLY }],
     ["a request unicast to another host's MAC", { ethernetDestination: "02:00:00:00:00:bb" }],
-    ["our own gratuitous request seen on the way out", { ethernetSource: ETH0.mac, senderMac: ETH0.mac, senderIp: VIP }],
+    [
+      "our own gratuitous request seen on the way out",
+      { ethernetSource: ETH0.mac, senderMac: ETH0.mac, senderIp: VIP },
+    ],
   ])("ignores %s", async (_name, frame) => {
     const { responder, session, stats } = await setup();
     responder.setAnnounced([VIP]);

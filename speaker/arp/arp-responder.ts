@@ -159,7 +159,10 @@ export class ArpResponder {
         this.closeSession(name);
       } else if (now.ifindex !== open.iface.ifindex || now.mac !== open.iface.mac) {
         // Re-created under the same name, or its MAC changed: the old socket is bound to the old device.
-        this.log.info({ iface: name, mac: now.mac, ifindex: now.ifindex }, "interface changed; reopening its ARP session");
+        this.log.info(
+          { iface: name, mac: now.mac, ifindex: now.ifindex },
+          "interface changed; reopening its ARP session",
+        );
         this.closeSession(name);
       }
     }
@@ -181,7 +184,10 @@ export class ArpResponder {
         },
       });
     } catch (err) {
-      this.log.warn({ iface: iface.name, err }, `cannot open ARP session on interface ${iface.name}; retrying on the next rescan`);
+      this.log.warn(
+        { iface: iface.name, err },
+        `cannot open ARP session on interface ${iface.name}; retrying on the next rescan`,
+      );
       return;
     }
     const open: OpenSession = { iface, session, closed: false };
@@ -271,7 +277,8 @@ export class ArpResponder {
       open.session.send(frame);
       return true;
     } catch (err) {
-      const error = err instanceof CaptureError ? err : new CaptureError(open.iface.name, "send failed", { cause: err });
+      const error =
+        err instanceof CaptureError ? err : new CaptureError(open.iface.name, "send failed", { cause: err });
       this.onSessionError(open, error);
       return false;
     }

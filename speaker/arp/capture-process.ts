@@ -110,7 +110,9 @@ class CaptureProcessSession implements PacketSession {
     // Node ends a crash report with its version line; the line before says what went wrong.
     const lines = this.stderrTail.split("\n").map((l) => l.trim());
     const lastLine = lines.filter((l) => l !== "" && !/^Node\.js v\d/.test(l)).at(-1) ?? "";
-    this.fail(new CaptureError(this.iface, `capture process exited with ${how}${hint}${lastLine ? `: ${lastLine}` : ""}`));
+    this.fail(
+      new CaptureError(this.iface, `capture process exited with ${how}${hint}${lastLine ? `: ${lastLine}` : ""}`),
+    );
   }
 
   private fail(error: CaptureError): void {

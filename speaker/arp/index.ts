@@ -1,9 +1,5 @@
 /** ARP responder of the bare-metal speaker: answers ARP for announced VIPs and sends gratuitous ARP on takeover. */
-export {
-  ArpResponder,
-  type ArpResponderOptions,
-  type ArpStatsEvent,
-} from "./arp-responder.js";
+export { ArpResponder, type ArpResponderOptions, type ArpStatsEvent } from "./arp-responder.js";
 export {
   ARP_FRAME_LENGTH,
   ARP_REPLY,

@@ -62,7 +62,9 @@ describe("HealthProber (fake clock)", () => {
   it("rejects a timeout longer than the interval and bad thresholds", () => {
     const base = { logger: pino({ level: "silent" }), onChange: () => undefined };
     expect(() => new HealthProber({ ...base, intervalMs: 100, timeoutMs: 101 })).toThrow(HealthProberConfigError);
-    expect(() => new HealthProber({ ...base, intervalMs: 100, timeoutMs: 50, failureThreshold: 0 })).toThrow(HealthProberConfigError);
+    expect(() => new HealthProber({ ...base, intervalMs: 100, timeoutMs: 50, failureThreshold: 0 })).toThrow(
+      HealthProberConfigError,
+    );
   });
 
   it("probes a new target at once, counts it healthy before the first answer, then probes every interval", async () => {

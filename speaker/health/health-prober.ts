@@ -63,8 +63,12 @@ export class HealthProber {
         `health probes need 0 < timeoutMs <= intervalMs, got timeoutMs=${opts.timeoutMs} intervalMs=${opts.intervalMs}`,
       );
     }
-    for (const [name, v] of [["failureThreshold", this.failureThreshold], ["successThreshold", this.successThreshold]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new HealthProberConfigError(`${name} must be a positive integer, got ${v}`);
+    for (const [name, v] of [
+      ["failureThreshold", this.failureThreshold],
+      ["successThreshold", this.successThreshold],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new HealthProberConfigError(`${name} must be a positive integer, got ${v}`);
     }
     this.clock = opts.clock ?? systemClock;
     this.probe = opts.probe ?? networkProbe;
@@ -82,7 +86,15 @@ export class HealthProber {
     }
     for (const [key, target] of wanted) {
       if (this.targets.has(key)) continue;
-      const s: TargetState = { key, target, healthy: undefined, successes: 0, failures: 0, next: undefined, inFlight: undefined };
+      const s: TargetState = {
+        key,
+        target,
+        healthy: undefined,
+        successes: 0,
+        failures: 0,
+        next: undefined,
+        inFlight: undefined,
+      };
       this.targets.set(key, s);
       void this.run(s);
     }
@@ -161,5 +173,4 @@ export class HealthProber {
     s.next = undefined;
     s.inFlight?.abort();
   }
-
 }

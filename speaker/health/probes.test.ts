@@ -109,7 +109,11 @@ describe("HealthProber against real local servers", () => {
     expect(srv.connections()).toBeLessThanOrEqual(requests + 1);
     // Host and a short User-Agent are sent.
 
-    expect(srv.requests[0]).toMatchObject({ host: `127.0.0.1:${srv.port}`, "user-agent": PROBE_USER_AGENT, connection: "close" });
+    expect(srv.requests[0]).toMatchObject({
+      host: `127.0.0.1:${srv.port}`,
+      "user-agent": PROBE_USER_AGENT,
+      connection: "close",
+    });
   });
 
   it("TCP: healthy while the server listens, unhealthy once it closes", async () => {

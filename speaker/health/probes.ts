@@ -37,7 +37,12 @@ export function probeHttp(target: Extract<ProbeTarget, { kind: "http" }>, signal
         method: "GET",
         agent: false,
         signal,
-        headers: { Host: hostPort(target.ip, target.port), "User-Agent": PROBE_USER_AGENT, Accept: "*/*", Connection: "close" },
+        headers: {
+          Host: hostPort(target.ip, target.port),
+          "User-Agent": PROBE_USER_AGENT,
+          Accept: "*/*",
+          Connection: "close",
+        },
       },
       (res) => {
         const status = res.statusCode ?? 0;

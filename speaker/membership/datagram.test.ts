@@ -17,7 +17,10 @@ describe("heartbeat datagram", () => {
   });
 
   it("rejects a wrong secret, a missing signature and a tampered body", () => {
-    expect(decodeHeartbeat(encodeHeartbeat(hb, secret), new TextEncoder().encode("other"))).toMatchObject({ ok: false, reason: "bad signature" });
+    expect(decodeHeartbeat(encodeHeartbeat(hb, secret), new TextEncoder().encode("other"))).toMatchObject({
+      ok: false,
+      reason: "bad signature",
+    });
     expect(decodeHeartbeat(encodeHeartbeat(hb), secret)).toMatchObject({ ok: false });
     const tampered = encodeHeartbeat(hb, secret);
     tampered[15] = 99;

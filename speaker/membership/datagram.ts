@@ -33,8 +33,7 @@ export interface Heartbeat {
 }
 
 export type DecodeResult =
-  | { readonly ok: true; readonly heartbeat: Heartbeat }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly heartbeat: Heartbeat } | { readonly ok: false; readonly reason: string };
 
 /** Encodes a heartbeat, signed when `secret` is given. Throws RangeError on a caller bug (bad name or incarnation). */
 export function encodeHeartbeat(hb: Heartbeat, secret?: Uint8Array): Buffer {
@@ -44,7 +43,9 @@ export function encodeHeartbeat(hb: Heartbeat, secret?: Uint8Array): Buffer {
   }
   const incarnation = Buffer.from(hb.incarnation, "hex");
   if (incarnation.length !== INCARNATION_BYTES || incarnation.toString("hex") !== hb.incarnation.toLowerCase()) {
-    throw new RangeError(`incarnation must be ${INCARNATION_BYTES * 2} hex digits, got ${JSON.stringify(hb.incarnation)}`);
+    throw new RangeError(
+      `incarnation must be ${INCARNATION_BYTES * 2} hex digits, got ${JSON.stringify(hb.incarnation)}`,
+    );
   }
   const bodyLength = HEADER_BYTES + name.length;
   const out = Buffer.alloc(bodyLength + (secret ? MAC_BYTES : 0));

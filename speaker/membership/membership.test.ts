@@ -41,7 +41,10 @@ async function freeUdpPort(): Promise<number> {
 
 function capture(): { logger: Logger; lines: Array<{ msg: string; level: number }> } {
   const lines: Array<{ msg: string; level: number }> = [];
-  const logger = pino({ level: "info" }, { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; level: number }) });
+  const logger = pino(
+    { level: "info" },
+    { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; level: number }) },
+  );
   return { logger, lines };
 }
 
@@ -53,7 +56,14 @@ interface Made {
 async function make(
   port: number,
   node: string,
-  opts: { clock?: Clock; secret?: Uint8Array; logger?: Logger; peers?: PeerAddress[]; interval?: number; timeout?: number } = {},
+  opts: {
+    clock?: Clock;
+    secret?: Uint8Array;
+    logger?: Logger;
+    peers?: PeerAddress[];
+    interval?: number;
+    timeout?: number;
+  } = {},
 ): Promise<Made> {
   let changes = 0;
   const ip = PEERS.find((p) => p.node === node)!.ip;
@@ -79,7 +89,8 @@ async function rawFrom(ip: string): Promise<(buf: Buffer, port: number) => Promi
   const s = dgram.createSocket("udp4");
   sockets.push(s);
   await new Promise<void>((resolve) => s.bind(0, ip, resolve));
-  return (buf, port) => new Promise<void>((resolve, reject) => s.send(buf, port, "127.0.0.1", (err) => (err ? reject(err) : resolve())));
+  return (buf, port) =>
+    new Promise<void>((resolve, reject) => s.send(buf, port, "127.0.0.1", (err) => (err ? reject(err) : resolve())));
 }
 
 describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
@@ -249,10 +260,14 @@ describe("SpeakerMembership (real time)", () => {
     expect(a.m.state("b")).toBe("alive");
     const killedAt = Date.now();
     await b.m.stop({ leave: false });
-    await waitFor(() => {
-      if (a.m.state("b") === "dead") deadSeen ??= Date.now();
-      return deadSeen !== undefined;
-    }, "b dead", 3000);
+    await waitFor(
+      () => {
+        if (a.m.state("b") === "dead") deadSeen ??= Date.now();
+        return deadSeen !== undefined;
+      },
+      "b dead",
+      3000,
+    );
     const elapsed = deadSeen! - killedAt;
     // Real timers on a shared machine: only a lower bound is safe (a peer is not declared dead early); the exact
     // bounds are checked with the fake clock above, and the end-to-end figure by bench/failover.

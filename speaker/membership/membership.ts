@@ -17,9 +17,21 @@
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { canonicalIP, formatIP, parseIP, unmapIPv4 } from "../../src/toolkit/index.js";
-import { INCARNATION_BYTES, MAX_DATAGRAM_BYTES, decodeHeartbeat, encodeHeartbeat, seqAfter, type Heartbeat } from "./datagram.js";
+import {
+  INCARNATION_BYTES,
+  MAX_DATAGRAM_BYTES,
+  decodeHeartbeat,
+  encodeHeartbeat,
+  seqAfter,
+  type Heartbeat,
+} from "./datagram.js";
 import { MembershipBindError } from "./membership-errors.js";
-import { validateMembershipOptions, type MembershipOptions, type PeerAddress, type PeerState } from "./membership-options.js";
+import {
+  validateMembershipOptions,
+  type MembershipOptions,
+  type PeerAddress,
+  type PeerState,
+} from "./membership-options.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
 import { errorMessage } from "../../src/index.js";
@@ -69,7 +81,11 @@ export class SpeakerMembership {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         socket.close();
-        reject(new MembershipBindError(`cannot bind heartbeat socket ${this.opts.bindAddress}:${this.opts.port}`, { cause: err }));
+        reject(
+          new MembershipBindError(`cannot bind heartbeat socket ${this.opts.bindAddress}:${this.opts.port}`, {
+            cause: err,
+          }),
+        );
       };
       socket.once("error", onError);
       socket.bind(this.opts.port, this.opts.bindAddress, () => {
@@ -114,7 +130,15 @@ export class SpeakerMembership {
     }
     for (const [node, ip] of next) {
       if (this.peers.has(node)) continue;
-      const rec: PeerRecord = { ip, state: "unknown", incarnation: undefined, seq: 0, lastHeard: 0, deadline: undefined, retired: [] };
+      const rec: PeerRecord = {
+        ip,
+        state: "unknown",
+        incarnation: undefined,
+        seq: 0,
+        lastHeard: 0,
+        deadline: undefined,
+        retired: [],
+      };
       this.peers.set(node, rec);
       if (this.socket && !this.stopped) void this.send(node, rec, false);
     }
@@ -183,7 +207,11 @@ export class SpeakerMembership {
       const done = (err: Error | null): void => {
         if (err) {
           // EHOSTUNREACH, ENETUNREACH, an interface gone: expected while a peer is down, so rate-limited.
-          this.drops.warn(`send:${node}`, { node, ip: rec.ip, err: errorMessage(err) }, "cannot send heartbeat to peer");
+          this.drops.warn(
+            `send:${node}`,
+            { node, ip: rec.ip, err: errorMessage(err) },
+            "cannot send heartbeat to peer",
+          );
         }
         resolve();
       };
@@ -215,11 +243,19 @@ export class SpeakerMembership {
     }
     const rec = this.peers.get(hb.node);
     if (!rec) {
-      this.drops.warn("unknown-node", { from: source, node: hb.node }, "dropped heartbeat from a node not in the peer list");
+      this.drops.warn(
+        "unknown-node",
+        { from: source, node: hb.node },
+        "dropped heartbeat from a node not in the peer list",
+      );
       return;
     }
     if (sourceIP(source) !== rec.ip) {
-      this.drops.warn("wrong-source", { from: source, node: hb.node, expected: rec.ip }, "dropped heartbeat from a wrong address");
+      this.drops.warn(
+        "wrong-source",
+        { from: source, node: hb.node, expected: rec.ip },
+        "dropped heartbeat from a wrong address",
+      );
       return;
     }
     this.accept(hb, rec);
@@ -275,7 +311,6 @@ export class SpeakerMembership {
     if (from !== to) this.opts.logger.info({ node, from, to, reason }, "peer speaker state changed");
     this.changes.notify();
   }
-
 
   private arm(fn: () => void, ms: number): TimerHandle {
     const handle = this.clock.setTimeout(fn, ms);

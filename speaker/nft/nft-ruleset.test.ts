@@ -52,7 +52,11 @@ describe("renderRuleset", () => {
   it("replaces exactly our table in one transaction", () => {
     const script = renderRuleset(plan(rule()));
     const lines = script.split("\n");
-    expect(lines.slice(0, 3)).toEqual(["add table ip lb-operator", "delete table ip lb-operator", "table ip lb-operator {"]);
+    expect(lines.slice(0, 3)).toEqual([
+      "add table ip lb-operator",
+      "delete table ip lb-operator",
+      "table ip lb-operator {",
+    ]);
     expect(script.match(/^(add|delete|flush|table) /gm)).toEqual(["add ", "delete ", "table "]);
     expect(script.endsWith("}\n")).toBe(true);
     expect(renderRuleset(plan(rule()), { table: "lab-7" }).split("\n").slice(0, 3)).toEqual([
@@ -64,7 +68,9 @@ describe("renderRuleset", () => {
 
   it("hooks filter before dstnat, nat at dstnat/srcnat, on prerouting, output and forward", () => {
     const script = renderRuleset(plan(rule()));
-    expect(block(script, "chain", "filter-prerouting")[0]).toBe("type filter hook prerouting priority dstnat - 10; policy accept;");
+    expect(block(script, "chain", "filter-prerouting")[0]).toBe(
+      "type filter hook prerouting priority dstnat - 10; policy accept;",
+    );
     expect(block(script, "chain", "filter-output")[0]).toBe("type filter hook output priority -110; policy accept;");
     expect(block(script, "chain", "filter-forward")).toContain("ip daddr @forwarded-vips drop");
     expect(block(script, "chain", "nat-prerouting")).toEqual([
@@ -75,7 +81,9 @@ describe("renderRuleset", () => {
       "type nat hook output priority -100; policy accept;",
       "ip daddr . meta l4proto . th dport vmap @services",
     ]);
-    expect(block(script, "chain", "nat-postrouting")[0]).toBe("type nat hook postrouting priority srcnat; policy accept;");
+    expect(block(script, "chain", "nat-postrouting")[0]).toBe(
+      "type nat hook postrouting priority srcnat; policy accept;",
+    );
   });
 
   it("maps each VIP, protocol and port to its own chain, with the Service in a comment", () => {
@@ -100,9 +108,14 @@ describe("renderRuleset", () => {
 
   it("DNATs straight to a single destination and drops when there is none", () => {
     const script = renderRuleset(
-      plan(rule({ protocol: "UDP", destinations: [{ ip: "10.0.0.5", port: 53 }] }), rule({ port: 81, destinations: [] })),
+      plan(
+        rule({ protocol: "UDP", destinations: [{ ip: "10.0.0.5", port: 53 }] }),
+        rule({ port: 81, destinations: [] }),
+      ),
     );
-    expect(block(script, "chain", serviceChain(script, "192.0.2.200 . udp . 80"))[1]).toBe("meta l4proto udp dnat to 10.0.0.5:53");
+    expect(block(script, "chain", serviceChain(script, "192.0.2.200 . udp . 80"))[1]).toBe(
+      "meta l4proto udp dnat to 10.0.0.5:53",
+    );
     expect(block(script, "chain", serviceChain(script, "192.0.2.200 . tcp . 81")).slice(1)).toEqual(["drop"]);
   });
 
@@ -115,8 +128,21 @@ describe("renderRuleset", () => {
   });
 
   it("masquerades hairpin connections to our VIPs: each destination address paired with itself", () => {
-    const local = rule({ port: 81, masquerade: false, destinations: [{ ip: "198.51.100.33", port: 8080 }, { ip: "198.51.100.9", port: 8080 }] });
-    const script = renderRuleset(plan(rule(), local, rule({ protocol: "UDP", masquerade: false, destinations: [{ ip: "198.51.100.9", port: 53 }] })));
+    const local = rule({
+      port: 81,
+      masquerade: false,
+      destinations: [
+        { ip: "198.51.100.33", port: 8080 },
+        { ip: "198.51.100.9", port: 8080 },
+      ],
+    });
+    const script = renderRuleset(
+      plan(
+        rule(),
+        local,
+        rule({ protocol: "UDP", masquerade: false, destinations: [{ ip: "198.51.100.9", port: 53 }] }),
+      ),
+    );
     // Deduplicated and in numeric address order, so the script is stable.
     expect(elements(script, "set", "hairpin")).toEqual([
       "192.0.2.11 . 192.0.2.11",
@@ -135,12 +161,17 @@ describe("renderRuleset", () => {
   });
 
   it("admits only Service ports on forwarded VIPs, through a source-range chain where there are ranges", () => {
-    const script = renderRuleset(plan(rule(), rule({ port: 443, sourceRanges: ["198.51.100.0/24", "203.0.113.7/32"] })));
+    const script = renderRuleset(
+      plan(rule(), rule({ port: 443, sourceRanges: ["198.51.100.0/24", "203.0.113.7/32"] })),
+    );
     const vipPorts = elements(script, "map", "vip-ports");
     expect(vipPorts[0]).toBe("192.0.2.200 . tcp . 80 : accept");
     const fw = /^192\.0\.2\.200 \. tcp \. 443 : goto (fw-\S+)$/.exec(vipPorts[1] ?? "")?.[1];
     expect(fw).toBeDefined();
-    expect(block(script, "chain", fw!).slice(1)).toEqual(["ip saddr { 198.51.100.0/24, 203.0.113.7/32 } accept", "drop"]);
+    expect(block(script, "chain", fw!).slice(1)).toEqual([
+      "ip saddr { 198.51.100.0/24, 203.0.113.7/32 } accept",
+      "drop",
+    ]);
     expect(block(script, "chain", "vip-guard")).toEqual([
       "ct state established,related return",
       "ip daddr . meta l4proto . th dport vmap @vip-ports",
@@ -155,7 +186,12 @@ describe("renderRuleset", () => {
   });
 
   it("is deterministic: the same rules in another order render the same script", () => {
-    const rules = [rule(), rule({ vip: "192.0.2.9", port: 81 }), rule({ protocol: "UDP" }), rule({ vip: "192.0.2.100" })];
+    const rules = [
+      rule(),
+      rule({ vip: "192.0.2.9", port: 81 }),
+      rule({ protocol: "UDP" }),
+      rule({ vip: "192.0.2.100" }),
+    ];
     const a = renderRuleset(plan(...rules));
     expect(renderRuleset(plan(...[...rules].reverse()))).toBe(a);
     // Numeric, not textual, address order.
@@ -215,7 +251,15 @@ describe("renderRuleset validation", () => {
 
   it("accepts the edges of the valid ranges", () => {
     expect(() =>
-      renderRuleset(plan(rule({ port: 65535, destinations: [{ ip: "0.0.0.1", port: 1 }], sourceRanges: ["0.0.0.0/0", "255.255.255.255/32"] }))),
+      renderRuleset(
+        plan(
+          rule({
+            port: 65535,
+            destinations: [{ ip: "0.0.0.1", port: 1 }],
+            sourceRanges: ["0.0.0.0/0", "255.255.255.255/32"],
+          }),
+        ),
+      ),
     ).not.toThrow();
   });
 

@@ -152,9 +152,7 @@ function checkRules(rules: readonly ForwardingRule[]): CheckedRule[] {
   const checked = rules.map((rule, i) => checkRule(rule, `rules[${i}]`));
   checked.sort(
     (a, b) =>
-      ipv4ToInt(a.rule.vip) - ipv4ToInt(b.rule.vip) ||
-      a.proto.localeCompare(b.proto) ||
-      a.rule.port - b.rule.port,
+      ipv4ToInt(a.rule.vip) - ipv4ToInt(b.rule.vip) || a.proto.localeCompare(b.proto) || a.rule.port - b.rule.port,
   );
   const seenKeys = new Map<string, string>();
   const seenChains = new Set<string>();
@@ -213,7 +211,11 @@ function renderRuleChains(r: CheckedRule): string[] {
   if (r.fwChain !== undefined) {
     // kube-proxy's firewall chains: allow the ranges, drop the rest. nft merges overlapping prefixes itself.
     lines.push(
-      ...chain(r.fwChain, [comment(`source ranges of ${what}`), `ip saddr { ${rule.sourceRanges.join(", ")} } accept`, "drop"]),
+      ...chain(r.fwChain, [
+        comment(`source ranges of ${what}`),
+        `ip saddr { ${rule.sourceRanges.join(", ")} } accept`,
+        "drop",
+      ]),
     );
   }
   lines.push(...chain(r.svcChain, [comment(what), dnatStatement(r)]));

@@ -67,7 +67,9 @@ function runOnce(
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     child.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") {
-        finish(new NftNotFoundError(`${file} not found: install nftables (nft 1.0.6 or newer) on the node`, { cause: err }));
+        finish(
+          new NftNotFoundError(`${file} not found: install nftables (nft 1.0.6 or newer) on the node`, { cause: err }),
+        );
       } else {
         finish(new NftError(`${shown} could not be started: ${err.message}`, { cause: err }));
       }

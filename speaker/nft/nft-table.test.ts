@@ -32,7 +32,9 @@ interface Call {
 }
 
 /** Records calls; `respond` decides each call's outcome. */
-function recordingRunner(respond: (call: Call) => Promise<{ stdout: string; stderr: string }> = async () => ({ stdout: "", stderr: "" })) {
+function recordingRunner(
+  respond: (call: Call) => Promise<{ stdout: string; stderr: string }> = async () => ({ stdout: "", stderr: "" }),
+) {
   const calls: Call[] = [];
   const run: NftRunner = (args, stdin) => {
     const call = { args, stdin };
@@ -99,7 +101,12 @@ describe("NftTable.apply", () => {
   it("runs overlapping calls one at a time, in call order", async () => {
     const events: string[] = [];
     const { run } = recordingRunner(async ({ stdin }) => {
-      const which = stdin?.includes(". 81 ") === true ? "81" : stdin?.includes("delete") === true && !stdin.includes("{") ? "rm" : "80";
+      const which =
+        stdin?.includes(". 81 ") === true
+          ? "81"
+          : stdin?.includes("delete") === true && !stdin.includes("{")
+            ? "rm"
+            : "80";
       events.push(`start ${which}`);
       await new Promise((r) => setTimeout(r, 5));
       events.push(`end ${which}`);

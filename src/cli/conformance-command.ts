@@ -38,19 +38,48 @@ const regex = (value: string): RegExp => {
 
 export function conformanceCommand(plugins: readonly ProviderPlugin[]): Command {
   return new Command("conformance")
-    .description("run the provider-neutral LoadBalancer conformance suite against a cluster whose controller is running")
-    .addOption(new Option("--provider <name>", "provider under test (selects its skip list)").choices(plugins.map((p) => p.name)).makeOptionMandatory())
+    .description(
+      "run the provider-neutral LoadBalancer conformance suite against a cluster whose controller is running",
+    )
+    .addOption(
+      new Option("--provider <name>", "provider under test (selects its skip list)")
+        .choices(plugins.map((p) => p.name))
+        .makeOptionMandatory(),
+    )
     .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
-    .option("--load-balancer-class <class>", "spec.loadBalancerClass the controller handles (default: lb-operator.io/<provider>)")
+    .option(
+      "--load-balancer-class <class>",
+      "spec.loadBalancerClass the controller handles (default: lb-operator.io/<provider>)",
+    )
     .option("--focus <regex>", "run only the cases whose name matches", regex)
     .option("--skip <regex>", "do not run the cases whose name matches", regex)
     .option("--junit <file>", "also write the results as JUnit XML")
     .option("--namespace-prefix <prefix>", "prefix of the namespace each case creates (and deletes)", "lb-conformance")
-    .option("--requestable-address <ip>", "an address the provider can hand out on request (without it, that case is skipped)")
-    .option("--timeout <duration>", "how long a case waits for a load balancer (upstream e2e: 2m)", durationOption, 120_000)
-    .option("--data-path", "also run the cases that send traffic through the load balancer, from where this command runs", false)
-    .option("--client-address <ip>", "with --data-path: the address backends see for this command's requests (required with --data-path)", ipAddress)
-    .option("--echo-image <ref>", "with --data-path: image of the backend pods (agnhost netexec semantics)", DEFAULT_ECHO_IMAGE)
+    .option(
+      "--requestable-address <ip>",
+      "an address the provider can hand out on request (without it, that case is skipped)",
+    )
+    .option(
+      "--timeout <duration>",
+      "how long a case waits for a load balancer (upstream e2e: 2m)",
+      durationOption,
+      120_000,
+    )
+    .option(
+      "--data-path",
+      "also run the cases that send traffic through the load balancer, from where this command runs",
+      false,
+    )
+    .option(
+      "--client-address <ip>",
+      "with --data-path: the address backends see for this command's requests (required with --data-path)",
+      ipAddress,
+    )
+    .option(
+      "--echo-image <ref>",
+      "with --data-path: image of the backend pods (agnhost netexec semantics)",
+      DEFAULT_ECHO_IMAGE,
+    )
     .action(async (flags: ConformanceFlags) => runConformance(plugins, flags));
 }
 
@@ -63,7 +92,10 @@ async function runConformance(plugins: readonly ProviderPlugin[], flags: Conform
   const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const skips = conformance.resolveSkips([
     ...(plugins.find((p) => p.name === flags.provider)?.conformanceSkips ?? []),
-    ...conformance.unmetRequirementSkips(conformance.conformanceCases, { requestableAddress: flags.requestableAddress, dataPath }),
+    ...conformance.unmetRequirementSkips(conformance.conformanceCases, {
+      requestableAddress: flags.requestableAddress,
+      dataPath,
+    }),
   ]);
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   const interrupt = conformance.abortOnInterrupt(write);

@@ -29,7 +29,9 @@ describe("buildCli", () => {
 
   it("adds every plugin's flags to run, and only to run", () => {
     const run = command(PROVIDER_PLUGINS, "run").options.map((o) => o.long);
-    expect(run).toEqual(expect.arrayContaining(["--address-pool", "--announce-only", "--aws-region", "--gce-region", "--gce-node-tags"]));
+    expect(run).toEqual(
+      expect.arrayContaining(["--address-pool", "--announce-only", "--aws-region", "--gce-region", "--gce-node-tags"]),
+    );
     expect(command(PROVIDER_PLUGINS, "conformance").options.map((o) => o.long)).not.toContain("--aws-region");
   });
 
@@ -39,12 +41,16 @@ describe("buildCli", () => {
 
   it("refuses a plugin flag that collides with a core flag or another plugin's", () => {
     expect(() => buildCli([stub("a", ["--workers <n>"])])).toThrow(DuplicateFlagError);
-    expect(() => buildCli([stub("a", ["--zone <z>"]), stub("b", ["--zone <z>"])])).toThrow('provider plugin "b" declares --zone');
+    expect(() => buildCli([stub("a", ["--zone <z>"]), stub("b", ["--zone <z>"])])).toThrow(
+      'provider plugin "b" declares --zone',
+    );
   });
 
   it("rejects an unknown provider before building anything", async () => {
     const program = buildCli([stub("only", [])]).exitOverride();
     program.commands.forEach((c) => c.exitOverride().configureOutput({ writeErr: () => undefined }));
-    await expect(program.parseAsync(["node", "lb-operator", "run", "--provider", "nope"])).rejects.toThrow(/Allowed choices are only/);
+    await expect(program.parseAsync(["node", "lb-operator", "run", "--provider", "nope"])).rejects.toThrow(
+      /Allowed choices are only/,
+    );
   });
 });

@@ -43,7 +43,11 @@ interface CoreRunFlags {
 export function runCommand(plugins: readonly ProviderPlugin[]): Command {
   const command = new Command("run")
     .description("run the controller that reconciles type: LoadBalancer Services")
-    .addOption(new Option("--provider <name>", "load balancer provider").choices(plugins.map((p) => p.name)).makeOptionMandatory())
+    .addOption(
+      new Option("--provider <name>", "load balancer provider")
+        .choices(plugins.map((p) => p.name))
+        .makeOptionMandatory(),
+    )
     .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
     .option("--load-balancer-class <class>", "spec.loadBalancerClass handled (default: lb-operator.io/<provider>)")
     .option("--default-class", "also handle Services without spec.loadBalancerClass", false)
@@ -80,7 +84,11 @@ export class DuplicateFlagError extends LbOperatorError {
   }
 }
 
-async function startController(plugins: readonly ProviderPlugin[], flags: CoreRunFlags, values: Readonly<Record<string, unknown>>): Promise<void> {
+async function startController(
+  plugins: readonly ProviderPlugin[],
+  flags: CoreRunFlags,
+  values: Readonly<Record<string, unknown>>,
+): Promise<void> {
   const plugin = plugins.find((p) => p.name === flags.provider);
   // commander's choices() already refused any other name.
   if (plugin === undefined) throw new RangeError(`unknown provider "${flags.provider}"`);
@@ -89,13 +97,26 @@ async function startController(plugins: readonly ProviderPlugin[], flags: CoreRu
   const metrics = new ControllerMetrics();
   const abort = abortOnSignals(logger);
   const resync = new ResyncHub();
-  const provider = await plugin.create({ kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() }, values);
+  const provider = await plugin.create(
+    { kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() },
+    values,
+  );
   const config = controllerConfig(flags);
   const state = new ControllerState();
   const [host, port] = splitHostPort(flags.metricsBindAddress);
-  const server = await startHttpServer({ host, port, registry: metrics.registry, health: { live: () => true, ready: () => state.ready() } });
+  const server = await startHttpServer({
+    host,
+    port,
+    registry: metrics.registry,
+    health: { live: () => true, ready: () => state.ready() },
+  });
   logger.info({ provider: flags.provider, class: config.classOptions, metrics: flags.metricsBindAddress }, "starting");
-  const outcome = await runController(config, { kubeConfig, provider, resync, logger, clock: systemClock, metrics }, abort.signal, state);
+  const outcome = await runController(
+    config,
+    { kubeConfig, provider, resync, logger, clock: systemClock, metrics },
+    abort.signal,
+    state,
+  );
   server.close();
   if (outcome === "lost") process.exitCode = 1;
   logger.info({ outcome }, "stopped");

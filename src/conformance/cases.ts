@@ -12,7 +12,13 @@ import type { DataPathAccess } from "./data-path.js";
 import { dataPathCases } from "./data-path-cases.js";
 import { delay, eventually } from "../../testing/eventually.js";
 import type { ConformanceKubeClient } from "./kube-client.js";
-import { addressOf, createService, ingressOf, waitForLoadBalancer, waitForLoadBalancerDestroy } from "./service-waits.js";
+import {
+  addressOf,
+  createService,
+  ingressOf,
+  waitForLoadBalancer,
+  waitForLoadBalancerDestroy,
+} from "./service-waits.js";
 import { conformanceService, withoutNodePorts } from "./test-service.js";
 
 export interface CaseContext {
@@ -95,9 +101,13 @@ const controlPlaneCases: readonly ConformanceCase[] = [
       const again = await waitForLoadBalancer(ctx, "fin");
       assert.ok(again.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER));
       await ctx.kube.core.deleteNamespacedService({ namespace: ctx.namespace, name: "fin" });
-      await eventually("deletion to complete", async () => (await ctx.kube.service(ctx.namespace, "fin")) === undefined, {
-        timeoutMs: ctx.timeoutMs,
-      });
+      await eventually(
+        "deletion to complete",
+        async () => (await ctx.kube.service(ctx.namespace, "fin")) === undefined,
+        {
+          timeoutMs: ctx.timeoutMs,
+        },
+      );
     },
   },
   {
@@ -140,13 +150,35 @@ const controlPlaneCases: readonly ConformanceCase[] = [
       // upstream "should only allow access from service loadbalancer source ranges", the control-plane half: the
       // ranges change in place (firewall / security group / data path), the load balancer is not replaced. The
       // traffic half is the data-path case of the same name (data-path-cases.ts).
-      await createService(ctx, conformanceService(ctx.namespace, "ranges", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerSourceRanges = ["198.51.100.0/24"])));
+      await createService(
+        ctx,
+        conformanceService(
+          ctx.namespace,
+          "ranges",
+          ctx.loadBalancerClass,
+          (s) => (s.spec!.loadBalancerSourceRanges = ["198.51.100.0/24"]),
+        ),
+      );
       const before = addressOf(await waitForLoadBalancer(ctx, "ranges"));
-      await ctx.kube.updateService(ctx.namespace, "ranges", (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24", "192.0.2.0/28"]));
+      await ctx.kube.updateService(
+        ctx.namespace,
+        "ranges",
+        (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24", "192.0.2.0/28"]),
+      );
       await delay(1_000);
-      assert.equal(addressOf(await waitForLoadBalancer(ctx, "ranges")), before, "the address changed when only the source ranges changed");
-      const failures = (await ctx.kube.events(ctx.namespace, "ranges")).filter((e) => e.reason === "SyncLoadBalancerFailed");
-      assert.deepEqual(failures.map((e) => e.message), [], "changing the source ranges failed");
+      assert.equal(
+        addressOf(await waitForLoadBalancer(ctx, "ranges")),
+        before,
+        "the address changed when only the source ranges changed",
+      );
+      const failures = (await ctx.kube.events(ctx.namespace, "ranges")).filter(
+        (e) => e.reason === "SyncLoadBalancerFailed",
+      );
+      assert.deepEqual(
+        failures.map((e) => e.message),
+        [],
+        "changing the source ranges failed",
+      );
     },
   },
   {
@@ -156,7 +188,12 @@ const controlPlaneCases: readonly ConformanceCase[] = [
       assert.ok(ctx.requestableAddress, "the target gave no requestable address");
       await createService(
         ctx,
-        conformanceService(ctx.namespace, "asked", ctx.loadBalancerClass, (s) => (s.spec!.loadBalancerIP = ctx.requestableAddress)),
+        conformanceService(
+          ctx.namespace,
+          "asked",
+          ctx.loadBalancerClass,
+          (s) => (s.spec!.loadBalancerIP = ctx.requestableAddress),
+        ),
       );
       assert.equal(addressOf(await waitForLoadBalancer(ctx, "asked")), ctx.requestableAddress);
     },
@@ -175,14 +212,18 @@ const controlPlaneCases: readonly ConformanceCase[] = [
       // Ours only: under load the apiserver's ClusterIP repair loop may add its own Warning (ClusterIPNotAllocated).
       const ours = (e: CoreV1Event): boolean =>
         e.type === "Warning" && (e.reportingComponent === "lb-operator" || e.source?.component === "lb-operator");
-      const warning = await eventually("a Warning event", async () => (await ctx.kube.events(ctx.namespace, "badip")).find(ours));
+      const warning = await eventually("a Warning event", async () =>
+        (await ctx.kube.events(ctx.namespace, "badip")).find(ours),
+      );
       assert.equal(warning.reason, "SyncLoadBalancerFailed");
       assert.match(warning.message ?? "", /not-an-ip/);
       await delay(2_000);
       const svc = await ctx.kube.service(ctx.namespace, "badip");
       assert.deepEqual(ingressOf(svc), []);
       const warnings = (await ctx.kube.events(ctx.namespace, "badip")).filter(ours);
-      const seen = warnings.map((w) => `${w.reason} x${w.count ?? 1} at ${String(w.firstTimestamp ?? w.eventTime)}: ${w.message ?? ""}`).join("; ");
+      const seen = warnings
+        .map((w) => `${w.reason} x${w.count ?? 1} at ${String(w.firstTimestamp ?? w.eventTime)}: ${w.message ?? ""}`)
+        .join("; ");
       assert.equal(warnings.length, 1, `expected one Warning event, got: ${seen}`);
       assert.equal(warnings[0]?.count ?? 1, 1, `the warning repeated (a retry storm): ${seen}`);
     },

@@ -10,7 +10,11 @@ import type { ConformanceKubeClient } from "./kube-client.js";
 const CLIENT = "192.0.2.10";
 
 const node = (name: string, tweak: (n: V1Node) => void = () => undefined): V1Node => {
-  const n: V1Node = { metadata: { name, labels: {} }, spec: {}, status: { conditions: [{ type: "Ready", status: "True" }] } };
+  const n: V1Node = {
+    metadata: { name, labels: {} },
+    spec: {},
+    status: { conditions: [{ type: "Ready", status: "True" }] },
+  };
   tweak(n);
   return n;
 };
@@ -81,9 +85,14 @@ function fakeWorld(faults: LbFaults = {}, nodes: V1Node[] = [node("node-b"), nod
     if (!svc) return { ok: false, error: `connect ECONNREFUSED ${hostname}` };
     const ranges = svc.spec?.loadBalancerSourceRanges ?? [];
     const denied = !faults.ignoreSourceRanges && ranges.length > 0 && !ranges.includes(`${CLIENT}/32`);
-    if (denied && !(faults.denyLeaksEvery && requests++ % faults.denyLeaksEvery === 0)) return { ok: false, error: "no answer within 1000 ms" };
-    const selected = (p: V1Pod): boolean => Object.entries(svc.spec?.selector ?? {}).every(([k, v]) => p.metadata?.labels?.[k] === v);
-    let backends = [...pods.values(), ...(faults.keepRemoved ? deleted.values() : [])].filter(selected).map((p) => p.metadata!.name!).sort();
+    if (denied && !(faults.denyLeaksEvery && requests++ % faults.denyLeaksEvery === 0))
+      return { ok: false, error: "no answer within 1000 ms" };
+    const selected = (p: V1Pod): boolean =>
+      Object.entries(svc.spec?.selector ?? {}).every(([k, v]) => p.metadata?.labels?.[k] === v);
+    let backends = [...pods.values(), ...(faults.keepRemoved ? deleted.values() : [])]
+      .filter(selected)
+      .map((p) => p.metadata!.name!)
+      .sort();
     if (faults.onlyFirstBackend) backends = backends.slice(0, 1);
     const n = requests++;
     const backend = backends[n % backends.length];
@@ -91,11 +100,23 @@ function fakeWorld(faults: LbFaults = {}, nodes: V1Node[] = [node("node-b"), nod
     if (faults.deadPods?.includes(backend) || (faults.failEvery && n % faults.failEvery === faults.failEvery - 1)) {
       return { ok: false, error: "read ECONNRESET" };
     }
-    const body = pathname === "/clientip" ? `${faults.sourceSeen ?? CLIENT}:${40000 + n}` : pathname === "/hostname" ? backend : "?";
+    const body =
+      pathname === "/clientip"
+        ? `${faults.sourceSeen ?? CLIENT}:${40000 + n}`
+        : pathname === "/hostname"
+          ? backend
+          : "?";
     return { ok: true, status: 200, body };
   };
   const dataPath: DataPathAccess = { clientAddress: CLIENT, echoImage: "example.com/echo:1", get };
-  const ctx: CaseContext = { kube, namespace: "ns", loadBalancerClass: "x/y", requestableAddress: undefined, timeoutMs: 400, dataPath };
+  const ctx: CaseContext = {
+    kube,
+    namespace: "ns",
+    loadBalancerClass: "x/y",
+    requestableAddress: undefined,
+    timeoutMs: 400,
+    dataPath,
+  };
   return { ctx, pods, deleted, rangesSeen };
 }
 
@@ -114,7 +135,10 @@ describe("data-path case: reachability through the load balancer", () => {
     const world = fakeWorld();
     await reach.run(world.ctx);
     const pods = [...world.pods.values()];
-    expect(pods.map((p) => [p.metadata?.name, p.spec?.nodeName])).toEqual([["reach-0", "node-a"], ["reach-1", "node-b"]]);
+    expect(pods.map((p) => [p.metadata?.name, p.spec?.nodeName])).toEqual([
+      ["reach-0", "node-a"],
+      ["reach-1", "node-b"],
+    ]);
   });
 
   it("creates bare backend pods as agreed with the lab", async () => {
@@ -142,7 +166,10 @@ describe("data-path case: reachability through the load balancer", () => {
 
   it("skips excluded, unschedulable and unready nodes, and puts both pods on the one node left", async () => {
     const world = fakeWorld({}, [
-      node("a-excluded", (n) => (n.metadata!.labels!["node.kubernetes.io/exclude-from-external-load-balancers"] = "true")),
+      node(
+        "a-excluded",
+        (n) => (n.metadata!.labels!["node.kubernetes.io/exclude-from-external-load-balancers"] = "true"),
+      ),
       node("b-cordoned", (n) => (n.spec!.unschedulable = true)),
       node("c-notready", (n) => (n.status!.conditions = [{ type: "Ready", status: "False" }])),
       node("d-ok", (n) => (n.metadata!.labels!["node.kubernetes.io/exclude-from-external-load-balancers"] = "false")),
@@ -160,7 +187,9 @@ describe("data-path case: reachability through the load balancer", () => {
     const world = fakeWorld({ deadPods: ["reach-1"] });
     const err = await reach.run(world.ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConformanceTimeoutError);
-    expect((err as Error).message).toMatch(/waiting for every backend \(reach-0, reach-1\) to answer.*never answered: reach-1; last round 10 requests: "reach-0" x5, unanswered x5 \(read ECONNRESET\)/);
+    expect((err as Error).message).toMatch(
+      /waiting for every backend \(reach-0, reach-1\) to answer.*never answered: reach-1; last round 10 requests: "reach-0" x5, unanswered x5 \(read ECONNRESET\)/,
+    );
   });
 
   it("fails when the load balancer sends everything to one backend", async () => {
@@ -168,11 +197,15 @@ describe("data-path case: reachability through the load balancer", () => {
   });
 
   it("fails when, once both answered, a fresh request goes unanswered", async () => {
-    await expect(reach.run(fakeWorld({ failEvery: 17 }).ctx)).rejects.toThrow(/not every request was answered: 30 requests: "reach-0" x\d+, "reach-1" x\d+, unanswered x2 \(read ECONNRESET\)/);
+    await expect(reach.run(fakeWorld({ failEvery: 17 }).ctx)).rejects.toThrow(
+      /not every request was answered: 30 requests: "reach-0" x\d+, "reach-1" x\d+, unanswered x2 \(read ECONNRESET\)/,
+    );
   });
 
   it("fails when a backend pod never becomes Ready", async () => {
-    await expect(reach.run(fakeWorld({ podsNeverReady: true }).ctx)).rejects.toThrow(/pod ns\/reach-0 on node-a to be Ready/);
+    await expect(reach.run(fakeWorld({ podsNeverReady: true }).ctx)).rejects.toThrow(
+      /pod ns\/reach-0 on node-a to be Ready/,
+    );
   });
 
   it("fails with a clear message when the runner gave no data path", async () => {
@@ -192,11 +225,15 @@ describe("data-path case: loadBalancerSourceRanges allow and deny", () => {
   it("fails when the deny phase still answers", async () => {
     const err = await sourceRanges.run(fakeWorld({ ignoreSourceRanges: true }).ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConformanceTimeoutError);
-    expect((err as Error).message).toMatch(/5 consecutive requests to go unanswered with loadBalancerSourceRanges 203\.0\.113\.1\/32.*still answered: 5 requests: "srcrange-0" x5/);
+    expect((err as Error).message).toMatch(
+      /5 consecutive requests to go unanswered with loadBalancerSourceRanges 203\.0\.113\.1\/32.*still answered: 5 requests: "srcrange-0" x5/,
+    );
   });
 
   it("fails when the deny phase still lets some requests through", async () => {
-    await expect(sourceRanges.run(fakeWorld({ denyLeaksEvery: 3 }).ctx)).rejects.toThrow(/still answered: 5 requests: (unanswered x\d \(no answer within 1000 ms\), "srcrange-0" x\d|"srcrange-0" x\d, unanswered x\d)/);
+    await expect(sourceRanges.run(fakeWorld({ denyLeaksEvery: 3 }).ctx)).rejects.toThrow(
+      /still answered: 5 requests: (unanswered x\d \(no answer within 1000 ms\), "srcrange-0" x\d|"srcrange-0" x\d, unanswered x\d)/,
+    );
   });
 });
 

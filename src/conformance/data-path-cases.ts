@@ -40,7 +40,12 @@ async function serviceWithBackends(
   const dp = requireDataPath(ctx);
   const body = conformanceService(ctx.namespace, name, ctx.loadBalancerClass, ...tweaks);
   await createService(ctx, body);
-  const pods = await startEchoPods(ctx, { prefix: name, selector: body.spec?.selector ?? {}, count: backends, image: dp.echoImage });
+  const pods = await startEchoPods(ctx, {
+    prefix: name,
+    selector: body.spec?.selector ?? {},
+    count: backends,
+    image: dp.echoImage,
+  });
   return { svc: await waitForLoadBalancer(ctx, name), pods };
 }
 
@@ -75,9 +80,19 @@ export const dataPathCases: readonly ConformanceCase[] = [
       const round = await sendRequests(dp, url, REACH_REQUESTS);
       const seen = describeAnswers(round);
       const answers = round.map(answerOf);
-      assert.ok(answers.every((a) => a !== undefined), `not every request was answered: ${seen}`);
-      assert.ok(answers.every((a) => a !== undefined && names.includes(a)), `something other than ${names.join(", ")} answered: ${seen}`);
-      for (const name of names) assert.ok(answers.includes(name), `${name} (on ${pods.find((p) => p.name === name)?.nodeName ?? "?"}) got no request: ${seen}`);
+      assert.ok(
+        answers.every((a) => a !== undefined),
+        `not every request was answered: ${seen}`,
+      );
+      assert.ok(
+        answers.every((a) => a !== undefined && names.includes(a)),
+        `something other than ${names.join(", ")} answered: ${seen}`,
+      );
+      for (const name of names)
+        assert.ok(
+          answers.includes(name),
+          `${name} (on ${pods.find((p) => p.name === name)?.nodeName ?? "?"}) got no request: ${seen}`,
+        );
     },
   },
   {
@@ -98,7 +113,10 @@ export const dataPathCases: readonly ConformanceCase[] = [
         `${DENY_STREAK} consecutive requests to go unanswered with loadBalancerSourceRanges ${deny.join(",")} (not the client's)`,
         async () => {
           const round = await sendRequests(dp, url, DENY_STREAK, DENY_TIMEOUT_MS);
-          assert.ok(round.every((r) => answerOf(r) === undefined), `still answered: ${describeAnswers(round)}`);
+          assert.ok(
+            round.every((r) => answerOf(r) === undefined),
+            `still answered: ${describeAnswers(round)}`,
+          );
           return true;
         },
         { timeoutMs: ctx.timeoutMs, intervalMs: 200 },
@@ -144,7 +162,10 @@ export const dataPathCases: readonly ConformanceCase[] = [
         `${DRAIN_STREAK} consecutive fresh requests all answered by ${kept}, none by the deleted ${removed}`,
         async () => {
           const round = await sendRequests(dp, url, DRAIN_STREAK);
-          assert.ok(round.every((r) => answerOf(r) === kept), describeAnswers(round));
+          assert.ok(
+            round.every((r) => answerOf(r) === kept),
+            describeAnswers(round),
+          );
           return true;
         },
         { timeoutMs: ctx.timeoutMs, intervalMs: 200 },

@@ -33,7 +33,12 @@ export function loadBalancerUrl(svc: V1Service, path: string): string {
 export const answerOf = (r: DataPathResponse): string | undefined => (r.ok ? (r.body ?? "").trim() : undefined);
 
 /** `count` requests one after another, each on a fresh connection. */
-export async function sendRequests(dp: DataPathAccess, url: string, count: number, timeoutMs = REQUEST_TIMEOUT_MS): Promise<DataPathResponse[]> {
+export async function sendRequests(
+  dp: DataPathAccess,
+  url: string,
+  count: number,
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<DataPathResponse[]> {
   const responses: DataPathResponse[] = [];
   for (let i = 0; i < count; i++) responses.push(await dp.get(url, { timeoutMs }));
   return responses;
@@ -49,7 +54,9 @@ export function describeAnswers(responses: readonly DataPathResponse[]): string 
     if (answer === undefined) lastError = r.error ?? (r.status !== undefined ? `HTTP ${r.status}` : undefined);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  const parts = [...counts].map(([key, n]) => `${key} x${n}${key === "unanswered" && lastError ? ` (${lastError})` : ""}`);
+  const parts = [...counts].map(
+    ([key, n]) => `${key} x${n}${key === "unanswered" && lastError ? ` (${lastError})` : ""}`,
+  );
   return `${responses.length} requests: ${parts.join(", ")}`;
 }
 

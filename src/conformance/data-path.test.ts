@@ -23,7 +23,9 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<{ url
 
 describe("freshHttpGet", () => {
   it("answers with the status and body, each request on its own connection", async () => {
-    const { url, connections } = await serve((req, res) => res.end(`${req.url ?? ""} from ${req.socket.remotePort ?? 0}`));
+    const { url, connections } = await serve((req, res) =>
+      res.end(`${req.url ?? ""} from ${req.socket.remotePort ?? 0}`),
+    );
     const first = await freshHttpGet(`${url}/hostname`, { timeoutMs: 2_000 });
     const second = await freshHttpGet(`${url}/hostname`, { timeoutMs: 2_000 });
     expect(first).toMatchObject({ ok: true, status: 200 });
@@ -66,13 +68,19 @@ describe("dataPathFromFlags", () => {
   it("gives the client address, the default echo image and the fresh-connection GET", () => {
     const dp = dataPathFromFlags({ dataPath: true, clientAddress: "192.0.2.10" });
     expect(dp).toMatchObject({ clientAddress: "192.0.2.10", echoImage: DEFAULT_ECHO_IMAGE, get: freshHttpGet });
-    expect(dataPathFromFlags({ dataPath: true, clientAddress: "2001:db8::10", echoImage: "example.com/echo:1" })?.echoImage).toBe("example.com/echo:1");
+    expect(
+      dataPathFromFlags({ dataPath: true, clientAddress: "2001:db8::10", echoImage: "example.com/echo:1" })?.echoImage,
+    ).toBe("example.com/echo:1");
   });
 
   it("requires a valid --client-address with --data-path, and --data-path with --client-address", () => {
     expect(() => dataPathFromFlags({ dataPath: true })).toThrow(DataPathOptionsError);
     expect(() => dataPathFromFlags({ dataPath: true })).toThrow(/--data-path needs --client-address <ip>/);
-    expect(() => dataPathFromFlags({ dataPath: true, clientAddress: "client.example" })).toThrow(/expected an IPv4 or IPv6 address, got "client.example"/);
-    expect(() => dataPathFromFlags({ clientAddress: "192.0.2.10" })).toThrow(/--client-address is only used with --data-path/);
+    expect(() => dataPathFromFlags({ dataPath: true, clientAddress: "client.example" })).toThrow(
+      /expected an IPv4 or IPv6 address, got "client.example"/,
+    );
+    expect(() => dataPathFromFlags({ clientAddress: "192.0.2.10" })).toThrow(
+      /--client-address is only used with --data-path/,
+    );
   });
 });

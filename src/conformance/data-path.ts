@@ -87,10 +87,15 @@ export class DataPathOptionsError extends LbOperatorError {}
  * The CLI's data path, or undefined without `--data-path` (the data-path cases are then skipped with a reason).
  * The client address cannot be discovered from the runner's side: behind NAT the backends see another one.
  */
-export function dataPathFromFlags(flags: DataPathFlags, get: DataPathAccess["get"] = freshHttpGet): DataPathAccess | undefined {
+export function dataPathFromFlags(
+  flags: DataPathFlags,
+  get: DataPathAccess["get"] = freshHttpGet,
+): DataPathAccess | undefined {
   if (!flags.dataPath) {
     if (flags.clientAddress !== undefined) {
-      throw new DataPathOptionsError("--client-address is only used with --data-path: add --data-path to run the data-path cases");
+      throw new DataPathOptionsError(
+        "--client-address is only used with --data-path: add --data-path to run the data-path cases",
+      );
     }
     return undefined;
   }

@@ -21,7 +21,8 @@ export interface EchoPod {
   readonly nodeName: string;
 }
 
-const isReady = (node: V1Node): boolean => node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+const isReady = (node: V1Node): boolean =>
+  node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
 /**
  * Nodes a backend may go to, by name: Ready, schedulable, not being deleted, and not excluded from load balancers
@@ -39,7 +40,13 @@ export function eligibleNodes(nodes: readonly V1Node[]): V1Node[] {
 }
 
 /** One backend Pod, exactly as the lab contract above describes it. */
-export function echoPod(options: { namespace: string; name: string; labels: Record<string, string>; nodeName: string; image: string }): V1Pod {
+export function echoPod(options: {
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  nodeName: string;
+  image: string;
+}): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -59,7 +66,8 @@ export function echoPod(options: { namespace: string; name: string; labels: Reco
   };
 }
 
-const podReady = (pod: V1Pod | undefined): boolean => pod?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+const podReady = (pod: V1Pod | undefined): boolean =>
+  pod?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
 /**
  * Creates `count` backends `<prefix>-0..` with the Service's selector as labels, spread over distinct eligible
@@ -71,7 +79,9 @@ export async function startEchoPods(
 ): Promise<EchoPod[]> {
   const nodes = eligibleNodes((await ctx.kube.core.listNode()).items);
   if (nodes.length === 0) {
-    throw new NoEligibleNodeError("no Node can take a backend pod: none is Ready, schedulable and not excluded from load balancers");
+    throw new NoEligibleNodeError(
+      "no Node can take a backend pod: none is Ready, schedulable and not excluded from load balancers",
+    );
   }
   const pods: EchoPod[] = [];
   for (let i = 0; i < options.count; i++) {

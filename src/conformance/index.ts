@@ -14,7 +14,13 @@ export { ConformanceTimeoutError, delay, eventually } from "../../testing/eventu
 export { toJUnitXml, escapeXml } from "./junit.js";
 export { ConformanceKubeClient } from "./kube-client.js";
 export type { CaseResult, SuiteResult } from "./results.js";
-export { ConformanceInterruptedError, type SuiteOptions, abortOnInterrupt, runConformanceSuite, summaryTable } from "./runner.js";
+export {
+  ConformanceInterruptedError,
+  type SuiteOptions,
+  abortOnInterrupt,
+  runConformanceSuite,
+  summaryTable,
+} from "./runner.js";
 export {
   type GivenInputs,
   type SkipEntry,

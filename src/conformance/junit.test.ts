@@ -9,8 +9,20 @@ const suite: SuiteResult = {
   interrupted: false,
   cases: [
     { name: "creates a load balancer", status: "passed", durationMs: 1_500 },
-    { name: `keeps <"the"> & 'address'`, status: "failed", durationMs: 250, message: "expected 1 < 2 & \x1b[31mred\x1b[39m", errorType: "AssertionError", detail: "AssertionError: expected <a>\n    at x (y.ts:1:2)" },
-    { name: "honours a requested address", status: "skipped", durationMs: 0, message: "no --requestable-address given" },
+    {
+      name: `keeps <"the"> & 'address'`,
+      status: "failed",
+      durationMs: 250,
+      message: "expected 1 < 2 & \x1b[31mred\x1b[39m",
+      errorType: "AssertionError",
+      detail: "AssertionError: expected <a>\n    at x (y.ts:1:2)",
+    },
+    {
+      name: "honours a requested address",
+      status: "skipped",
+      durationMs: 0,
+      message: "no --requestable-address given",
+    },
   ],
 };
 
@@ -25,7 +37,9 @@ describe("toJUnitXml", () => {
   });
 
   it("writes a passed case as an empty testcase with its time in seconds", () => {
-    expect(xml).toContain(`<testcase classname="lb-operator.conformance.baremetal" name="creates a load balancer" time="1.500"/>`);
+    expect(xml).toContain(
+      `<testcase classname="lb-operator.conformance.baremetal" name="creates a load balancer" time="1.500"/>`,
+    );
   });
 
   it("writes a failure with an escaped message, type and body, without ANSI codes", () => {
@@ -37,7 +51,9 @@ describe("toJUnitXml", () => {
   });
 
   it("writes a skipped case with its reason", () => {
-    expect(xml).toMatch(/name="honours a requested address" time="0.000">\n\s+<skipped message="no --requestable-address given"\/>\n\s+<\/testcase>/);
+    expect(xml).toMatch(
+      /name="honours a requested address" time="0.000">\n\s+<skipped message="no --requestable-address given"\/>\n\s+<\/testcase>/,
+    );
   });
 
   it("closes every element it opens", () => {

@@ -5,15 +5,17 @@ import { type SuiteResult, countByStatus } from "./results.js";
  * tab/newline/CR, lone surrogates, U+FFFE/U+FFFF), e.g. ANSI colour codes in assertion diffs.
  */
 export function escapeXml(text: string): string {
-  return text
-    // eslint-disable-next-line no-control-regex -- matching the ESC of ANSI colour codes is the point
-    .replace(/\x1b\[[0-9;]*m/g, "")
-    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
+  return (
+    text
+      // eslint-disable-next-line no-control-regex -- matching the ESC of ANSI colour codes is the point
+      .replace(/\x1b\[[0-9;]*m/g, "")
+      .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, "")
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      .replace(/'/g, "&apos;")
+  );
 }
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(3);

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import { type ConformanceCase, conformanceCases } from "./cases.js";
 import { dataPathCases } from "./data-path-cases.js";
 import { type SuiteKube, runConformanceSuite } from "./runner.js";
-import { UNMET_REQUIREMENT_REASONS, UnknownCaseError, dataPathSkip, resolveSkips, unmetRequirementSkips } from "./skip-lists.js";
+import {
+  UNMET_REQUIREMENT_REASONS,
+  UnknownCaseError,
+  dataPathSkip,
+  resolveSkips,
+  unmetRequirementSkips,
+} from "./skip-lists.js";
 
 function fakeKube(): { kube: SuiteKube; created: string[]; deleted: string[] } {
   const created: string[] = [];
@@ -18,14 +24,26 @@ function fakeKube(): { kube: SuiteKube; created: string[]; deleted: string[] } {
   return { kube, created, deleted };
 }
 
-const options = { provider: "test", loadBalancerClass: "x/y", requestableAddress: undefined, timeoutMs: 1_000, namespacePrefix: "conf" };
+const options = {
+  provider: "test",
+  loadBalancerClass: "x/y",
+  requestableAddress: undefined,
+  timeoutMs: 1_000,
+  namespacePrefix: "conf",
+};
 
 describe("runConformanceSuite", () => {
   it("runs cases in order, reports pass, fail and skip, and deletes every namespace it created", async () => {
     const order: string[] = [];
     const cases: ConformanceCase[] = [
       { name: "good", run: async (ctx) => void order.push(`good@${ctx.namespace}`) },
-      { name: "bad", run: async () => { order.push("bad"); throw new Error("boom"); } },
+      {
+        name: "bad",
+        run: async () => {
+          order.push("bad");
+          throw new Error("boom");
+        },
+      },
       { name: "listed", run: async () => void order.push("listed") },
     ];
     const { kube, created, deleted } = fakeKube();
@@ -51,32 +69,60 @@ describe("runConformanceSuite", () => {
   it("gives every case the runner's data path", async () => {
     const dataPath = { clientAddress: "192.0.2.10", echoImage: "example.com/echo:1", get: async () => ({ ok: true }) };
     const seen: unknown[] = [];
-    const cases: ConformanceCase[] = [{ name: "traffic", requires: ["dataPath"], run: async (ctx) => void seen.push(ctx.dataPath) }];
-    await runConformanceSuite({ ...options, cases, skips: new Map(), dataPath }, { kube: fakeKube().kube, write: () => undefined });
+    const cases: ConformanceCase[] = [
+      { name: "traffic", requires: ["dataPath"], run: async (ctx) => void seen.push(ctx.dataPath) },
+    ];
+    await runConformanceSuite(
+      { ...options, cases, skips: new Map(), dataPath },
+      { kube: fakeKube().kube, write: () => undefined },
+    );
     expect(seen).toEqual([dataPath]);
   });
 
   it("applies --focus and --skip to case names", async () => {
     const ran: string[] = [];
-    const cases: ConformanceCase[] = ["alpha one", "alpha two", "beta"].map((name) => ({ name, run: async () => void ran.push(name) }));
+    const cases: ConformanceCase[] = ["alpha one", "alpha two", "beta"].map((name) => ({
+      name,
+      run: async () => void ran.push(name),
+    }));
     const result = await runConformanceSuite(
       { ...options, cases, skips: new Map(), focus: /alpha/, skip: /two/ },
       { kube: fakeKube().kube, write: () => undefined },
     );
     expect(ran).toEqual(["alpha one"]);
-    expect(result.cases.filter((c) => c.status === "skipped").map((c) => c.message)).toEqual(["matches --skip /two/", "does not match --focus /alpha/"]);
+    expect(result.cases.filter((c) => c.status === "skipped").map((c) => c.message)).toEqual([
+      "matches --skip /two/",
+      "does not match --focus /alpha/",
+    ]);
   });
 
   it("on abort stops the running case, still deletes its namespace and skips the rest as interrupted", async () => {
     const abort = new AbortController();
     const cases: ConformanceCase[] = [
-      { name: "hangs", run: () => { abort.abort(); return new Promise(() => undefined); } },
-      { name: "later", run: async () => { throw new Error("must not run"); } },
+      {
+        name: "hangs",
+        run: () => {
+          abort.abort();
+          return new Promise(() => undefined);
+        },
+      },
+      {
+        name: "later",
+        run: async () => {
+          throw new Error("must not run");
+        },
+      },
     ];
     const { kube, created, deleted } = fakeKube();
-    const result = await runConformanceSuite({ ...options, cases, skips: new Map() }, { kube, write: () => undefined, signal: abort.signal });
+    const result = await runConformanceSuite(
+      { ...options, cases, skips: new Map() },
+      { kube, write: () => undefined, signal: abort.signal },
+    );
     expect(result.interrupted).toBe(true);
-    expect(result.cases.map((c) => [c.status, c.message])).toEqual([["failed", "interrupted"], ["skipped", "interrupted"]]);
+    expect(result.cases.map((c) => [c.status, c.message])).toEqual([
+      ["failed", "interrupted"],
+      ["skipped", "interrupted"],
+    ]);
     expect(created).toHaveLength(1);
     expect(deleted).toEqual(created);
   });
@@ -99,7 +145,10 @@ describe("skip lists", () => {
     const entries = [{ reason: "provider", tests: ["needs address"] }, ...unmetRequirementSkips(cases, {}, reasons)];
     expect(resolveSkips(entries, cases).get("needs address")).toBe("provider");
     expect(resolveSkips(unmetRequirementSkips(cases, { dataPath: {} }, reasons), cases)).toEqual(
-      new Map([["needs address", "no address"], ["needs both", "no address"]]),
+      new Map([
+        ["needs address", "no address"],
+        ["needs both", "no address"],
+      ]),
     );
     expect(unmetRequirementSkips(cases, { requestableAddress: "192.0.2.1", dataPath: {} }, reasons)).toEqual([]);
   });
@@ -112,7 +161,9 @@ describe("skip lists", () => {
         ["needs both", "the runner was not given a way to reach the load balancer (--data-path)"],
       ]),
     );
-    expect(resolveSkips(unmetRequirementSkips(cases, { dataPath: {} }), cases).get("needs address")).toBe(UNMET_REQUIREMENT_REASONS.requestableAddress);
+    expect(resolveSkips(unmetRequirementSkips(cases, { dataPath: {} }), cases).get("needs address")).toBe(
+      UNMET_REQUIREMENT_REASONS.requestableAddress,
+    );
   });
 
   it("skips every data-path case in the real suite with the data-path reason when the runner has no data path", async () => {
@@ -126,7 +177,9 @@ describe("skip lists", () => {
     expect(result.cases.map((c) => [c.status, c.message])).toEqual(
       dataPathCases.map(() => ["skipped", "the runner was not given a way to reach the load balancer (--data-path)"]),
     );
-    expect(lines).toContain(`- ${dataPathCases[0]!.name} [skipped: the runner was not given a way to reach the load balancer (--data-path)]`);
+    expect(lines).toContain(
+      `- ${dataPathCases[0]!.name} [skipped: the runner was not given a way to reach the load balancer (--data-path)]`,
+    );
   });
 
   it("registers the data-path cases with the others, each requiring a data path, under unique names", () => {

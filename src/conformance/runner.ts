@@ -47,7 +47,9 @@ export async function runConformanceSuite(options: SuiteOptions, deps: SuiteDeps
   const startedAt = new Date(now());
   const results: CaseResult[] = [];
   const cases = options.cases ?? conformanceCases;
-  deps.write(`lb-operator conformance: ${cases.length} cases against provider ${options.provider} (class ${options.loadBalancerClass})`);
+  deps.write(
+    `lb-operator conformance: ${cases.length} cases against provider ${options.provider} (class ${options.loadBalancerClass})`,
+  );
   for (const testCase of cases) {
     const skipReason = deps.signal?.aborted ? "interrupted" : selectionSkip(testCase.name, options);
     if (skipReason !== undefined) {
@@ -57,7 +59,11 @@ export async function runConformanceSuite(options: SuiteOptions, deps: SuiteDeps
     }
     const result = await runOne(testCase, options, deps, now);
     results.push(result);
-    deps.write(result.status === "passed" ? `✓ ${result.name} (${formatSeconds(result.durationMs)})` : `✗ ${result.name} (${formatSeconds(result.durationMs)})`);
+    deps.write(
+      result.status === "passed"
+        ? `✓ ${result.name} (${formatSeconds(result.durationMs)})`
+        : `✗ ${result.name} (${formatSeconds(result.durationMs)})`,
+    );
     if (result.status === "failed") deps.write(`    ${result.message ?? ""}`);
   }
   const suite: SuiteResult = {
@@ -79,7 +85,12 @@ function selectionSkip(name: string, options: SuiteOptions): string | undefined 
   return undefined;
 }
 
-async function runOne(testCase: ConformanceCase, options: SuiteOptions, deps: SuiteDeps, now: () => number): Promise<CaseResult> {
+async function runOne(
+  testCase: ConformanceCase,
+  options: SuiteOptions,
+  deps: SuiteDeps,
+  now: () => number,
+): Promise<CaseResult> {
   const started = now();
   let namespace: string | undefined;
   let outcome: CaseResult;

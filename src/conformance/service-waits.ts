@@ -8,8 +8,12 @@ import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
 import type { CaseContext } from "./cases.js";
 import { eventually } from "../../testing/eventually.js";
 
-export const ingressOf = (svc: V1Service | undefined): V1LoadBalancerIngress[] => svc?.status?.loadBalancer?.ingress ?? [];
-export const addressOf = (svc: V1Service | undefined): string => ingressOf(svc).map((i) => i.ip ?? i.hostname).join(",");
+export const ingressOf = (svc: V1Service | undefined): V1LoadBalancerIngress[] =>
+  svc?.status?.loadBalancer?.ingress ?? [];
+export const addressOf = (svc: V1Service | undefined): string =>
+  ingressOf(svc)
+    .map((i) => i.ip ?? i.hostname)
+    .join(",");
 
 export async function createService(ctx: CaseContext, svc: V1Service): Promise<void> {
   await ctx.kube.core.createNamespacedService({ namespace: ctx.namespace, body: svc });

@@ -49,7 +49,10 @@ export function dataPathSkip(reason: string): SkipEntry {
  * Case name -> skip reason. Unknown names fail, so a renamed case cannot silently stay skipped; a case named twice
  * keeps its first reason.
  */
-export function resolveSkips(entries: readonly SkipEntry[], cases: readonly ConformanceCase[] = conformanceCases): Map<string, string> {
+export function resolveSkips(
+  entries: readonly SkipEntry[],
+  cases: readonly ConformanceCase[] = conformanceCases,
+): Map<string, string> {
   const known = new Set(cases.map((c) => c.name));
   const skipped = new Map<string, string>();
   for (const entry of entries) {

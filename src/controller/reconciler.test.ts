@@ -52,7 +52,9 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
     view: {
       service: (namespace, name) => cache.get(name, namespace),
       endpointSlices: (namespace, name) =>
-        slices.filter((s) => s.metadata?.namespace === namespace && s.metadata?.labels?.["kubernetes.io/service-name"] === name),
+        slices.filter(
+          (s) => s.metadata?.namespace === namespace && s.metadata?.labels?.["kubernetes.io/service-name"] === name,
+        ),
       nodes: () => nodes,
     },
     writer,
@@ -175,7 +177,9 @@ describe("ServiceReconciler: ensure", () => {
     expect(await h.reconcile()).toEqual({ kind: "success" });
     expect(h.journal.entries).toEqual([`ensure ${KEY}`]);
     expect(h.events.reasons()).toEqual(["UpdatedLoadBalancer"]);
-    expect(h.provider.lastSpec(KEY)?.backends).toMatchObject({ nodes: [{ name: "n1" }, { name: "n2" }, { name: "n3" }] });
+    expect(h.provider.lastSpec(KEY)?.backends).toMatchObject({
+      nodes: [{ name: "n1" }, { name: "n2" }, { name: "n3" }],
+    });
   });
 
   it("a node that becomes ineligible is a backend change too", async () => {
@@ -190,7 +194,10 @@ describe("ServiceReconciler: ensure", () => {
   it("a shape change (new port) emits EnsuringLoadBalancer + EnsuredLoadBalancer and patches the new status", async () => {
     const h = await ensured();
     h.edit((s) => {
-      s.spec!.ports = [...s.spec!.ports!, { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: 30443 }];
+      s.spec!.ports = [
+        ...s.spec!.ports!,
+        { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: 30443 },
+      ];
     });
     expect(await h.reconcile()).toEqual({ kind: "success" });
     expect(h.events.reasons()).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
@@ -274,7 +281,9 @@ describe("ServiceReconciler: an apiserver that drops a status field", () => {
     expect(warnings[0]!.message).toContain("ingress[].ipMode");
     expect(warnings[0]!.message).toContain("--announce-only");
 
-    h.edit((svc) => { svc.status = { loadBalancer: { ingress: [{ ip: "203.0.113.99" }] } }; });
+    h.edit((svc) => {
+      svc.status = { loadBalancer: { ingress: [{ ip: "203.0.113.99" }] } };
+    });
     expect(await h.reconcile()).toEqual({ kind: "success" });
     // Repaired to what the server keeps, once, with no second warning.
     expect(h.svc()?.status?.loadBalancer?.ingress?.[0]?.ip).toBe("198.51.100.10");
@@ -322,7 +331,12 @@ describe("ServiceReconciler: invalid specs", () => {
       s.spec!.ports = [{ name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 }];
     });
     expect((await h.reconcile()).kind).toBe("success");
-    expect(h.writer.calls.map((c) => c.op)).toEqual(["setCondition", "addFinalizers", "patchLoadBalancerStatus", "setCondition"]);
+    expect(h.writer.calls.map((c) => c.op)).toEqual([
+      "setCondition",
+      "addFinalizers",
+      "patchLoadBalancerStatus",
+      "setCondition",
+    ]);
     expect(h.writer.calls.at(-1)?.condition).toEqual({ type: "lb-operator.io/SpecValid" });
     expect(h.svc()?.status?.conditions).toEqual([]);
   });
@@ -378,7 +392,12 @@ describe("ServiceReconciler: provider failures", () => {
     expect(h.journal.entries).toEqual([`addFinalizers ${KEY}`, `ensure ${KEY}`]);
     expect(h.events.events).toEqual([
       { key: KEY, type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" },
-      { key: KEY, type: "Warning", reason: "SyncLoadBalancerFailed", message: "Error syncing load balancer: throttled by the cloud" },
+      {
+        key: KEY,
+        type: "Warning",
+        reason: "SyncLoadBalancerFailed",
+        message: "Error syncing load balancer: throttled by the cloud",
+      },
     ]);
   });
 
@@ -494,7 +513,11 @@ describe("ServiceReconciler: cleanup", () => {
 describe("ServiceReconciler: Services that are not ours", () => {
   it.each([
     { name: "another class", svc: newService("web", tweakClass("other.io/lb")), opts: AS_DEFAULT },
-    { name: "no class while we are not the default", svc: newService("web"), opts: { ...AS_DEFAULT, isDefaultClass: false } },
+    {
+      name: "no class while we are not the default",
+      svc: newService("web"),
+      opts: { ...AS_DEFAULT, isDefaultClass: false },
+    },
     { name: "not a LoadBalancer", svc: newService("web", (s) => (s.spec!.type = "ClusterIP")), opts: AS_DEFAULT },
   ])("$name: untouched", async ({ svc, opts }) => {
     const h = harness([svc], { classOptions: opts });
@@ -505,7 +528,9 @@ describe("ServiceReconciler: Services that are not ours", () => {
   });
 
   it("our class while we are not the default is ensured", async () => {
-    const h = harness([newService("web", tweakClass(OURS))], { classOptions: { ...AS_DEFAULT, isDefaultClass: false } });
+    const h = harness([newService("web", tweakClass(OURS))], {
+      classOptions: { ...AS_DEFAULT, isDefaultClass: false },
+    });
     await h.reconcile();
     expect(h.journal.entries).toEqual([`addFinalizers ${KEY}`, `ensure ${KEY}`, `patchLoadBalancerStatus ${KEY}`]);
   });
@@ -513,9 +538,14 @@ describe("ServiceReconciler: Services that are not ours", () => {
   // The upstream finalizer is shared by every k8s.io/cloud-provider based controller, so a Service of another
   // class carrying it (and not our owner finalizer) belongs to someone else: no delete, no finalizer or status change.
   it("leaves alone a Service of another class carrying the shared upstream cleanup finalizer", async () => {
-    const foreign = newService("web", tweakClass("other.io/lb"), tweakFinalizer(LOAD_BALANCER_CLEANUP_FINALIZER), (s) => {
-      s.status = { loadBalancer: { ingress: [{ ip: "203.0.113.9", ipMode: "VIP" }] } };
-    });
+    const foreign = newService(
+      "web",
+      tweakClass("other.io/lb"),
+      tweakFinalizer(LOAD_BALANCER_CLEANUP_FINALIZER),
+      (s) => {
+        s.status = { loadBalancer: { ingress: [{ ip: "203.0.113.9", ipMode: "VIP" }] } };
+      },
+    );
     const h = harness([foreign]);
     await h.reconcile();
     expect(h.journal.entries).toEqual([]);

@@ -125,7 +125,10 @@ export class ServiceReconciler {
   }
 
   private deriveSpecOf(svc: V1Service): LoadBalancerSpec {
-    const endpointSlices = this.deps.view.endpointSlices(svc.metadata?.namespace ?? "default", svc.metadata?.name ?? "");
+    const endpointSlices = this.deps.view.endpointSlices(
+      svc.metadata?.namespace ?? "default",
+      svc.metadata?.name ?? "",
+    );
     return deriveSpec(svc, endpointSlices, this.deps.view.nodes(), { clusterId: this.deps.clusterId });
   }
 
@@ -138,15 +141,28 @@ export class ServiceReconciler {
 
   private ensureFailed(key: string, svc: V1Service, err: unknown): SyncVerdict {
     this.countProviderCall("ensure", err instanceof RetryAfterError ? "retryAfter" : "error");
-    this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", `Error syncing load balancer: ${errorMessage(err)}`);
+    this.deps.events.record(
+      svc,
+      "Warning",
+      "SyncLoadBalancerFailed",
+      `Error syncing load balancer: ${errorMessage(err)}`,
+    );
     this.ensured.delete(key);
     return verdictFor(err);
   }
 
   /** Writes `written` unless the server already holds it; returns what to compare the Service's status with next. */
-  private async writeStatus(key: string, svc: V1Service, written: V1LoadBalancerStatus, previous: Ensured | undefined): Promise<V1LoadBalancerStatus> {
+  private async writeStatus(
+    key: string,
+    svc: V1Service,
+    written: V1LoadBalancerStatus,
+    previous: Ensured | undefined,
+  ): Promise<V1LoadBalancerStatus> {
     // The provider's answer is unchanged and the server still holds what it kept of it: nothing to write.
-    const unchanged = previous !== undefined && statusEqual(written, previous.written) && statusEqual(currentStatus(svc), previous.status);
+    const unchanged =
+      previous !== undefined &&
+      statusEqual(written, previous.written) &&
+      statusEqual(currentStatus(svc), previous.status);
     if (unchanged) return previous.status;
     if (statusEqual(currentStatus(svc), written)) return written;
     return this.acceptStored(key, svc, written, await this.deps.writer.patchLoadBalancerStatus(svc, written));
@@ -157,7 +173,12 @@ export class ServiceReconciler {
    * we write (ipMode before Kubernetes 1.30) would otherwise make every later comparison see a difference and
    * re-patch forever. Said once per Service, as a Warning event and a log line, since it changes who forwards.
    */
-  private acceptStored(key: string, svc: V1Service, written: V1LoadBalancerStatus, stored: V1LoadBalancerStatus | undefined): V1LoadBalancerStatus {
+  private acceptStored(
+    key: string,
+    svc: V1Service,
+    written: V1LoadBalancerStatus,
+    stored: V1LoadBalancerStatus | undefined,
+  ): V1LoadBalancerStatus {
     if (stored === undefined || statusEqual(stored, written)) return written;
     const dropped = droppedStatusFields(written, stored);
     if (!this.warnedDropped.has(key)) {
@@ -180,7 +201,11 @@ export class ServiceReconciler {
       this.deps.logger.warn({ key, field: err.field, reason: err.message }, "invalid load balancer spec");
     }
     if (specCondition(svc)?.message !== err.message) {
-      await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, { status: "False", reason: "InvalidSpec", message: err.message });
+      await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, {
+        status: "False",
+        reason: "InvalidSpec",
+        message: err.message,
+      });
     }
     this.ensured.delete(key);
     return verdictFor(err);
@@ -194,7 +219,12 @@ export class ServiceReconciler {
       this.countProviderCall("delete", "success");
     } catch (err) {
       this.countProviderCall("delete", "error");
-      this.deps.events.record(svc, "Warning", "DeleteLoadBalancerFailed", `Error deleting load balancer: ${errorMessage(err)}`);
+      this.deps.events.record(
+        svc,
+        "Warning",
+        "DeleteLoadBalancerFailed",
+        `Error deleting load balancer: ${errorMessage(err)}`,
+      );
       return verdictFor(err);
     }
     this.deps.events.record(svc, "Normal", "DeletedLoadBalancer", "Deleted load balancer");

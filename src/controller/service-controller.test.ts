@@ -115,9 +115,13 @@ function endpointsOf(h: ReturnType<typeof startController>, key: string): readon
 describe("ServiceController: start-up", () => {
   it("restores the existing load balancers once the caches synced, before onSynced and the first ensure", async () => {
     const kept = newService("kept", tweakFinalizer(), (s) => {
-      s.status = { loadBalancer: { ingress: [{ ip: "203.0.113.7", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }] } };
+      s.status = {
+        loadBalancer: { ingress: [{ ip: "203.0.113.7", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }] },
+      };
     });
-    const h = startController({ services: [kept, newService("fresh"), newService("other", tweakClass("other.io/lb"))] });
+    const h = startController({
+      services: [kept, newService("fresh"), newService("other", tweakClass("other.io/lb"))],
+    });
     await settle();
     expect(h.caches.all.map((c) => c.startCalls)).toEqual([1, 1, 1]);
     expect(h.order).toEqual(["restore", "synced"]);
@@ -127,7 +131,12 @@ describe("ServiceController: start-up", () => {
       ["kept", { ingress: [{ ip: "203.0.113.7", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }] }],
     ]);
     expect(h.provider.calls[0]).toMatchObject({ op: "restore", key: "default/kept" });
-    expect(h.provider.calls.slice(1).map((c) => `${c.op} ${c.key}`).sort()).toEqual(["ensure default/fresh", "ensure default/kept"]);
+    expect(
+      h.provider.calls
+        .slice(1)
+        .map((c) => `${c.op} ${c.key}`)
+        .sort(),
+    ).toEqual(["ensure default/fresh", "ensure default/kept"]);
     // the restored address came back from ensure, so the kept Service needs no write at all
     expect(h.writer.opsFor("default/kept")).toEqual([]);
     expect(h.writer.opsFor("default/fresh")).toEqual(["addFinalizers", "patchLoadBalancerStatus"]);
@@ -180,7 +189,11 @@ describe("ServiceController: Service events", () => {
     // drift repair puts it back, still without a provider-visible change
     h.clock.advance(DRIFT_MS);
     await settle();
-    expect(h.writer.opsFor("default/web")).toEqual(["addFinalizers", "patchLoadBalancerStatus", "patchLoadBalancerStatus"]);
+    expect(h.writer.opsFor("default/web")).toEqual([
+      "addFinalizers",
+      "patchLoadBalancerStatus",
+      "patchLoadBalancerStatus",
+    ]);
     await h.stop();
   });
 
@@ -371,7 +384,11 @@ describe("ServiceController: Node events", () => {
   it("a node leaving the load balancers enqueues the nodePort-mode Services only", async () => {
     const h = start();
     await settle();
-    h.caches.nodeCache.edit("n2", undefined, nodeLabel("node.kubernetes.io/exclude-from-external-load-balancers", "true"));
+    h.caches.nodeCache.edit(
+      "n2",
+      undefined,
+      nodeLabel("node.kubernetes.io/exclude-from-external-load-balancers", "true"),
+    );
     await settle();
     expect(await h.reconciles()).toBe(5);
     expect(nodeNames(h, "default/np")).toEqual(["n1"]);
@@ -401,7 +418,12 @@ describe("ServiceController: drift repair", () => {
   it("forces exactly one provider call per Service per period, with no writes or events when nothing drifted", async () => {
     const invalid = newService("invalid", tweakPorts({ name: "http", protocol: "TCP", port: 80 }));
     const h = startController({
-      services: [newService("a"), newService("b", tweakPodMode()), newService("foreign", tweakClass("other.io/lb")), invalid],
+      services: [
+        newService("a"),
+        newService("b", tweakPodMode()),
+        newService("foreign", tweakClass("other.io/lb")),
+        invalid,
+      ],
     });
     await settle();
     const writes = h.writer.calls.length;

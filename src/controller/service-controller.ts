@@ -132,7 +132,10 @@ export class ServiceController {
       await this.options.provider.restore?.(existing);
       this.synced = true;
       this.options.onSynced?.();
-      log.info({ services: this.serviceCache.list().length, restored: existing.length }, "caches synced; starting workers");
+      log.info(
+        { services: this.serviceCache.list().length, restored: existing.length },
+        "caches synced; starting workers",
+      );
       for (const svc of this.serviceCache.list()) this.onServiceAdd(svc);
       this.armDriftRepair();
       disconnect = this.options.resync?.connect(() => this.reprocessAll());

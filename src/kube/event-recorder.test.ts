@@ -33,7 +33,14 @@ function fakeRest() {
 
 const svc = newService("web");
 const make = (rest: KubeRest, clock = new FakeClock(), extra: { maxQueued?: number; onDropped?: () => void } = {}) =>
-  new KubeEventRecorder({ rest, clock, logger: pino({ level: "silent" }), component: "lb-operator", instance: "i", ...extra });
+  new KubeEventRecorder({
+    rest,
+    clock,
+    logger: pino({ level: "silent" }),
+    component: "lb-operator",
+    instance: "i",
+    ...extra,
+  });
 
 describe("KubeEventRecorder", () => {
   it("creates an Event about the Service, then aggregates a repeat into count", async () => {
@@ -53,7 +60,9 @@ describe("KubeEventRecorder", () => {
       involvedObject: { kind: "Service", name: "web", uid: "uid-web" },
       source: { component: "lb-operator" },
     });
-    expect(f.sent[1]?.path).toBe(`/api/v1/namespaces/default/events/${(f.sent[0]?.body.metadata as { name: string }).name}`);
+    expect(f.sent[1]?.path).toBe(
+      `/api/v1/namespaces/default/events/${(f.sent[0]?.body.metadata as { name: string }).name}`,
+    );
     expect(f.sent[1]?.body).toMatchObject({ count: 2 });
   });
 

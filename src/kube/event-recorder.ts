@@ -111,7 +111,11 @@ export class KubeEventRecorder implements EventRecorder {
         this.seen.delete(key);
         this.seen.set(key, previous);
         const body = { count: previous.count, lastTimestamp: new Date(now).toISOString() };
-        await this.options.rest.patch(`${base}/${encodeURIComponent(previous.name)}`, body, "application/merge-patch+json");
+        await this.options.rest.patch(
+          `${base}/${encodeURIComponent(previous.name)}`,
+          body,
+          "application/merge-patch+json",
+        );
         return;
       }
       const name = `${svc.metadata?.name ?? "service"}.${now.toString(16)}${(++this.seq).toString(16)}`;

@@ -13,7 +13,12 @@ class ScriptedWatch extends Watch {
   constructor() {
     super(new KubeConfig());
   }
-  override async watch(_path: string, query: Record<string, string>, callback: Event, done: Done): Promise<AbortController> {
+  override async watch(
+    _path: string,
+    query: Record<string, string>,
+    callback: Event,
+    done: Done,
+  ): Promise<AbortController> {
     this.calls.push({ resourceVersion: query.resourceVersion ?? "", send: callback, end: done });
     return new AbortController();
   }
@@ -22,7 +27,10 @@ class ScriptedWatch extends Watch {
   }
 }
 
-const cm = (name: string, rv: string, data = "x"): V1ConfigMap => ({ metadata: { name, namespace: "ns", resourceVersion: rv }, data: { v: data } });
+const cm = (name: string, rv: string, data = "x"): V1ConfigMap => ({
+  metadata: { name, namespace: "ns", resourceVersion: rv },
+  data: { v: data },
+});
 const tick = () => new Promise((r) => setImmediate(r));
 async function settle() {
   for (let i = 0; i < 10; i++) await tick();
@@ -48,7 +56,8 @@ function harness(lists: (() => KubernetesListObject<V1ConfigMap>)[]) {
     },
     handlers: {
       onAdd: (o) => seen.push(`add ${o.metadata!.name}@${o.metadata!.resourceVersion}`),
-      onUpdate: (a, b) => seen.push(`update ${a.metadata!.name}@${a.metadata!.resourceVersion}->${b.metadata!.resourceVersion}`),
+      onUpdate: (a, b) =>
+        seen.push(`update ${a.metadata!.name}@${a.metadata!.resourceVersion}->${b.metadata!.resourceVersion}`),
       onDelete: (o) => seen.push(`delete ${o.metadata!.name}`),
     },
     onRestart: () => restarts++,
@@ -56,7 +65,9 @@ function harness(lists: (() => KubernetesListObject<V1ConfigMap>)[]) {
   return { clock, watch, seen, informer, listCalls: () => listCalls, restarts: () => restarts };
 }
 
-const listOf = (rv: string, ...items: V1ConfigMap[]) => () => ({ metadata: { resourceVersion: rv }, items });
+const listOf =
+  (rv: string, ...items: V1ConfigMap[]) =>
+  () => ({ metadata: { resourceVersion: rv }, items });
 
 describe("ResilientInformer", () => {
   it("resolves start after the first list, then watches from its resourceVersion; updates carry the old object", async () => {
@@ -140,7 +151,10 @@ describe("ResilientInformer", () => {
 
 describe("ResilientInformer memory", () => {
   it("drops managedFields from cached objects", async () => {
-    const withFields = { ...cm("a", "5"), metadata: { ...cm("a", "5").metadata, managedFields: [{ manager: "kubectl", operation: "Update" }] } };
+    const withFields = {
+      ...cm("a", "5"),
+      metadata: { ...cm("a", "5").metadata, managedFields: [{ manager: "kubectl", operation: "Update" }] },
+    };
     const h = harness([listOf("10", withFields)]);
     await h.informer.start();
     expect(h.informer.get("a", "ns")?.metadata?.managedFields).toBeUndefined();

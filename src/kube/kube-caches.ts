@@ -50,7 +50,12 @@ export function kubeCacheFactory(options: KubeCacheOptions): CacheFactory {
     });
   return {
     services: (handlers) =>
-      make<V1Service>("services", "/api/v1/services", () => core.listServiceForAllNamespaces({}, callOptions(LIST_TIMEOUT_MS)), handlers),
+      make<V1Service>(
+        "services",
+        "/api/v1/services",
+        () => core.listServiceForAllNamespaces({}, callOptions(LIST_TIMEOUT_MS)),
+        handlers,
+      ),
     endpointSlices: (handlers) =>
       make<V1EndpointSlice>(
         "endpointslices",
@@ -58,6 +63,7 @@ export function kubeCacheFactory(options: KubeCacheOptions): CacheFactory {
         () => discovery.listEndpointSliceForAllNamespaces({}, callOptions(LIST_TIMEOUT_MS)),
         handlers,
       ),
-    nodes: (handlers) => make<V1Node>("nodes", "/api/v1/nodes", () => core.listNode({}, callOptions(LIST_TIMEOUT_MS)), handlers),
+    nodes: (handlers) =>
+      make<V1Node>("nodes", "/api/v1/nodes", () => core.listNode({}, callOptions(LIST_TIMEOUT_MS)), handlers),
   };
 }

@@ -26,7 +26,9 @@ export class KubeRest {
 
   /** A patch whose caller needs the object as the server stored it (plain parsed JSON, no model classes). */
   async patchForObject(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<unknown> {
-    return JSON.parse(await this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type)) as unknown;
+    return JSON.parse(
+      await this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type),
+    ) as unknown;
   }
 
   async post(path: string, body: unknown): Promise<void> {
@@ -53,7 +55,9 @@ export class KubeRest {
       if (err instanceof Error && err.name === "TimeoutError" && this.kubeConfig instanceof PooledKubeConfig) {
         this.kubeConfig.resetConnections();
       }
-      throw new KubeApiError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, undefined, { cause: err });
+      throw new KubeApiError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, undefined, {
+        cause: err,
+      });
     }
     const text = await res.text();
     if (res.ok) return text;

@@ -134,7 +134,8 @@ export class LeaderElector {
     const { coordination, namespace, name, identity } = this.options;
     const holder = lease.spec?.holderIdentity ?? "";
     const transitions = lease.spec?.leaseTransitions ?? 0;
-    const acquiredAt = holder === identity && lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).getTime() : now;
+    const acquiredAt =
+      holder === identity && lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).getTime() : now;
     const body: V1Lease = {
       metadata: { ...lease.metadata, name, namespace },
       spec: this.spec(acquiredAt, now, holder === identity ? transitions : transitions + 1),
@@ -166,7 +167,12 @@ export class LeaderElector {
         namespace,
         body: {
           metadata: lease.metadata,
-          spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: new V1MicroTime(this.options.clock.now()) },
+          spec: {
+            ...lease.spec,
+            holderIdentity: "",
+            leaseDurationSeconds: 1,
+            renewTime: new V1MicroTime(this.options.clock.now()),
+          },
         },
       });
       logger.info({ identity }, "released leader lease");

@@ -49,7 +49,10 @@ export class KubeServiceWriter implements ServiceWriter {
     // another controller added concurrently, and needs no resourceVersion.
     await this.write(svc, { body: { metadata: { finalizers } }, action: "adding finalizers to" });
     const present = svc.metadata?.finalizers ?? [];
-    return { ...svc, metadata: { ...svc.metadata, finalizers: [...present, ...finalizers.filter((f) => !present.includes(f))] } };
+    return {
+      ...svc,
+      metadata: { ...svc.metadata, finalizers: [...present, ...finalizers.filter((f) => !present.includes(f))] },
+    };
   }
 
   async removeFinalizers(svc: V1Service, finalizers: readonly string[]): Promise<void> {
@@ -60,7 +63,10 @@ export class KubeServiceWriter implements ServiceWriter {
     });
   }
 
-  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<V1LoadBalancerStatus | undefined> {
+  async patchLoadBalancerStatus(
+    svc: V1Service,
+    status: V1LoadBalancerStatus,
+  ): Promise<V1LoadBalancerStatus | undefined> {
     // A merge patch replaces `ingress` as a whole; null removes it (upstream writes an empty status on cleanup).
     const loadBalancer = status.ingress?.length ? { ingress: status.ingress } : { ingress: null };
     const stored = await this.write(svc, {
@@ -78,7 +84,12 @@ export class KubeServiceWriter implements ServiceWriter {
   async setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void> {
     // Strategic merge on `conditions` (merge key `type`) touches only our condition, never another writer's.
     const entry = condition
-      ? { type, ...condition, lastTransitionTime: new Date().toISOString(), observedGeneration: svc.metadata?.generation }
+      ? {
+          type,
+          ...condition,
+          lastTransitionTime: new Date().toISOString(),
+          observedGeneration: svc.metadata?.generation,
+        }
       : { type, $patch: "delete" };
     await this.write(svc, {
       status: true,
@@ -100,14 +111,20 @@ export class KubeServiceWriter implements ServiceWriter {
     } catch (err) {
       if (goneIsSuccess && isNotFound(err)) return undefined;
       const code = err instanceof KubeApiError ? err.statusCode : undefined;
-      throw new KubeApiError(`${action} ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`, code, { cause: err });
+      throw new KubeApiError(
+        `${action} ${namespace}/${name}: ${err instanceof Error ? err.message : String(err)}`,
+        code,
+        { cause: err },
+      );
     }
   }
 }
 
 /** The Service's (or its status subresource's) path and the patch content type. */
 function patchRequest(
-  svc: V1Service, status: boolean, merge: boolean,
+  svc: V1Service,
+  status: boolean,
+  merge: boolean,
 ): { readonly name: string; readonly namespace: string; readonly path: string; readonly type: PatchType } {
   const name = svc.metadata?.name ?? "";
   const namespace = svc.metadata?.namespace ?? "default";

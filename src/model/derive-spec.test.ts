@@ -15,7 +15,12 @@ import {
 } from "../../test/fixtures/services.js";
 import type { ServiceTweak } from "../../test/fixtures/services.js";
 import type { LoadBalancerSpec } from "../provider.js";
-import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL, REQUESTED_IPS_ANNOTATION, SOURCE_RANGES_ANNOTATION, TO_BE_DELETED_TAINT } from "./annotations.js";
+import {
+  EXCLUDE_FROM_LOAD_BALANCERS_LABEL,
+  REQUESTED_IPS_ANNOTATION,
+  SOURCE_RANGES_ANNOTATION,
+  TO_BE_DELETED_TAINT,
+} from "./annotations.js";
 import { deriveSpec } from "./derive-spec.js";
 import { deepFreeze } from "./freeze.js";
 import { loadBalancerId } from "./load-balancer-id.js";
@@ -30,14 +35,35 @@ const nodes = (): V1Node[] => [
 ];
 
 const podService = (...tweaks: ServiceTweak[]): V1Service =>
-  newService("web", tweakPorts({ name: "http", port: 80, targetPort: "http" }, { name: "dns", protocol: "UDP", port: 53, targetPort: 5353 }), tweakPodMode(), ...tweaks);
+  newService(
+    "web",
+    tweakPorts(
+      { name: "http", port: 80, targetPort: "http" },
+      { name: "dns", protocol: "UDP", port: 53, targetPort: 5353 },
+    ),
+    tweakPodMode(),
+    ...tweaks,
+  );
 
 const slices = (): V1EndpointSlice[] => [
-  newEndpointSlice("web", "web-2", [{ name: "http", port: 8081 }, { name: "dns", port: 5353, protocol: "UDP" }], [{ ip: "10.0.0.2", nodeName: "node-b" }]),
-  newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [
-    { ip: "10.0.0.1", nodeName: "node-a" },
-    { ip: "10.0.0.9", ready: false, serving: false, nodeName: "node-a" },
-  ]),
+  newEndpointSlice(
+    "web",
+    "web-2",
+    [
+      { name: "http", port: 8081 },
+      { name: "dns", port: 5353, protocol: "UDP" },
+    ],
+    [{ ip: "10.0.0.2", nodeName: "node-b" }],
+  ),
+  newEndpointSlice(
+    "web",
+    "web-1",
+    [{ name: "http", port: 8080 }],
+    [
+      { ip: "10.0.0.1", nodeName: "node-a" },
+      { ip: "10.0.0.9", ready: false, serving: false, nodeName: "node-a" },
+    ],
+  ),
   newEndpointSlice("api", "api-1", [{ name: "http", port: 8080 }], [{ ip: "10.0.0.7" }]),
 ];
 
@@ -54,8 +80,26 @@ describe("deriveSpec", () => {
       backends: {
         mode: "nodePort",
         nodes: [
-          { name: "node-a", addresses: [{ type: "InternalIP", address: "198.51.100.1" }, { type: "Hostname", address: "node-a" }], providerID: "test://node-a", zone: "zone-a", labels: { "topology.kubernetes.io/zone": "zone-a" } },
-          { name: "node-b", addresses: [{ type: "InternalIP", address: "198.51.100.2" }, { type: "Hostname", address: "node-b" }], providerID: "test://node-b", zone: "zone-a", labels: { "topology.kubernetes.io/zone": "zone-a" } },
+          {
+            name: "node-a",
+            addresses: [
+              { type: "InternalIP", address: "198.51.100.1" },
+              { type: "Hostname", address: "node-a" },
+            ],
+            providerID: "test://node-a",
+            zone: "zone-a",
+            labels: { "topology.kubernetes.io/zone": "zone-a" },
+          },
+          {
+            name: "node-b",
+            addresses: [
+              { type: "InternalIP", address: "198.51.100.2" },
+              { type: "Hostname", address: "node-b" },
+            ],
+            providerID: "test://node-b",
+            zone: "zone-a",
+            labels: { "topology.kubernetes.io/zone": "zone-a" },
+          },
         ],
       },
       healthCheck: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },
@@ -86,7 +130,14 @@ describe("deriveSpec", () => {
       mode: "pod",
       endpoints: [
         { ip: "10.0.0.1", ports: { http: 8080 }, nodeName: "node-a", zone: undefined, ready: true, serving: true },
-        { ip: "10.0.0.2", ports: { http: 8081, dns: 5353 }, nodeName: "node-b", zone: undefined, ready: true, serving: true },
+        {
+          ip: "10.0.0.2",
+          ports: { http: 8081, dns: 5353 },
+          nodeName: "node-b",
+          zone: undefined,
+          ready: true,
+          serving: true,
+        },
       ],
     });
     expect(spec.healthCheck).toEqual({ kind: "tcp", source: "targetPort" });
@@ -112,19 +163,43 @@ describe("deriveSpec", () => {
 
   it.each<{ name: string; svc: V1Service; field: string; text: string }>([
     { name: "no ports", svc: newService("web", tweakPorts()), field: "spec.ports", text: "at least one port" },
-    { name: "unknown protocol", svc: newService("web", tweakPorts({ name: "x", protocol: "ICMP", port: 1, nodePort: 30001 })), field: "spec.ports[0].protocol", text: '"ICMP"' },
-    { name: "missing nodePort", svc: newService("web", tweakPorts({ name: "x", port: 80 })), field: "spec.ports[0].nodePort", text: "no nodePort" },
-    { name: "Local without healthCheckNodePort", svc: newService("web", (s) => void (s.spec!.externalTrafficPolicy = "Local")), field: "spec.healthCheckNodePort", text: "Local" },
+    {
+      name: "unknown protocol",
+      svc: newService("web", tweakPorts({ name: "x", protocol: "ICMP", port: 1, nodePort: 30001 })),
+      field: "spec.ports[0].protocol",
+      text: '"ICMP"',
+    },
+    {
+      name: "missing nodePort",
+      svc: newService("web", tweakPorts({ name: "x", port: 80 })),
+      field: "spec.ports[0].nodePort",
+      text: "no nodePort",
+    },
+    {
+      name: "Local without healthCheckNodePort",
+      svc: newService("web", (s) => void (s.spec!.externalTrafficPolicy = "Local")),
+      field: "spec.healthCheckNodePort",
+      text: "Local",
+    },
     {
       name: "invalid CIDR",
       svc: newService("web", tweakSourceRanges("192.0.2.0/24", "10.0.0.0/8", "10.0.0.0/99")),
       field: "spec.loadBalancerSourceRanges[2]",
       text: '"10.0.0.0/99"',
     },
-    { name: "bad requested IP", svc: newService("web", (s) => void (s.spec!.loadBalancerIP = "192.0.2.999")), field: "spec.loadBalancerIP", text: '"192.0.2.999"' },
+    {
+      name: "bad requested IP",
+      svc: newService("web", (s) => void (s.spec!.loadBalancerIP = "192.0.2.999")),
+      field: "spec.loadBalancerIP",
+      text: '"192.0.2.999"',
+    },
     {
       name: "conflicting requested IPs",
-      svc: newService("web", (s) => void (s.spec!.loadBalancerIP = "192.0.2.1"), tweakAnnotation(REQUESTED_IPS_ANNOTATION, "192.0.2.2")),
+      svc: newService(
+        "web",
+        (s) => void (s.spec!.loadBalancerIP = "192.0.2.1"),
+        tweakAnnotation(REQUESTED_IPS_ANNOTATION, "192.0.2.2"),
+      ),
       field: `metadata.annotations[${REQUESTED_IPS_ANNOTATION}]`,
       text: "conflicts",
     },
@@ -150,7 +225,11 @@ describe("deriveSpec", () => {
   });
 
   it("never mutates its inputs", () => {
-    const svc = podService(tweakLocal(), tweakSourceRanges("10.0.0.1/8"), tweakAnnotation(REQUESTED_IPS_ANNOTATION, "192.0.2.5"));
+    const svc = podService(
+      tweakLocal(),
+      tweakSourceRanges("10.0.0.1/8"),
+      tweakAnnotation(REQUESTED_IPS_ANNOTATION, "192.0.2.5"),
+    );
     const inputs = { svc, slices: slices(), nodes: nodes() };
     const before = structuredClone(inputs);
     deepFreeze(inputs);

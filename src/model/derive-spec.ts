@@ -13,7 +13,8 @@ import { derivePorts } from "./ports.js";
 import { parseRequestedIPs } from "./requested-ips.js";
 import { isPodMode } from "./service-predicates.js";
 import {
-  copyAnnotations, copySelector,
+  copyAnnotations,
+  copySelector,
   deriveExternalTrafficPolicy,
   deriveHealthCheck,
   deriveIPFamilies,

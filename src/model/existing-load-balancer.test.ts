@@ -27,7 +27,12 @@ const withIngress =
 
 describe("existingLoadBalancer", () => {
   it("returns the id, ports, annotations and addresses of one of ours", () => {
-    const svc = newService("web", tweakFinalizer(), tweakAnnotation("lb-operator.io/pool", "blue"), withIngress({ ip: "192.0.2.10", ipMode: "VIP" }));
+    const svc = newService(
+      "web",
+      tweakFinalizer(),
+      tweakAnnotation("lb-operator.io/pool", "blue"),
+      withIngress({ ip: "192.0.2.10", ipMode: "VIP" }),
+    );
     expect(existingLoadBalancer(svc, CLUSTER, AS_DEFAULT)).toEqual({
       id: loadBalancerId(svc, CLUSTER),
       ports: [{ name: "http", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined }],
@@ -45,10 +50,22 @@ describe("existingLoadBalancer", () => {
       svc: newService("web", tweakFinalizer("example.com/other"), withIngress({ ip: "192.0.2.10" })),
       opts: AS_DEFAULT,
     },
-    { what: "of another class", svc: newService("web", tweakFinalizer(), tweakClass("other.io/lb"), withIngress({ ip: "192.0.2.10" })), opts: AS_DEFAULT },
-    { what: "class-less when we are not the default", svc: newService("web", tweakFinalizer(), withIngress({ ip: "192.0.2.10" })), opts: NOT_DEFAULT },
+    {
+      what: "of another class",
+      svc: newService("web", tweakFinalizer(), tweakClass("other.io/lb"), withIngress({ ip: "192.0.2.10" })),
+      opts: AS_DEFAULT,
+    },
+    {
+      what: "class-less when we are not the default",
+      svc: newService("web", tweakFinalizer(), withIngress({ ip: "192.0.2.10" })),
+      opts: NOT_DEFAULT,
+    },
     { what: "with no ingress", svc: newService("web", tweakFinalizer()), opts: AS_DEFAULT },
-    { what: "with no status at all", svc: newService("web", tweakFinalizer(), (s) => delete s.status), opts: AS_DEFAULT },
+    {
+      what: "with no status at all",
+      svc: newService("web", tweakFinalizer(), (s) => delete s.status),
+      opts: AS_DEFAULT,
+    },
   ])("is undefined for a Service $what", ({ svc, opts }) => {
     expect(existingLoadBalancer(svc, CLUSTER, opts)).toBeUndefined();
   });

@@ -46,7 +46,14 @@ describe("loadBalancerId", () => {
     ["another cluster", () => loadBalancerId(svc, "cluster-2")],
     ["another namespace", () => loadBalancerId(newService("web", tweakNamespace("prod")), "cluster-1")],
     ["another name", () => loadBalancerId(newService("api"), "cluster-1")],
-    ["re-created (new uid)", () => loadBalancerId(newService("web", (s) => void (s.metadata!.uid = "uid-2")), "cluster-1")],
+    [
+      "re-created (new uid)",
+      () =>
+        loadBalancerId(
+          newService("web", (s) => void (s.metadata!.uid = "uid-2")),
+          "cluster-1",
+        ),
+    ],
   ])("differs for %s", (_name, other) => {
     expect(other().shortName).not.toBe(loadBalancerId(svc, "cluster-1").shortName);
   });

@@ -22,28 +22,40 @@ describe("deriveNodeBackends", () => {
     expect(deriveNodeBackends(nodes)).toEqual([
       {
         name: "kept",
-        addresses: [{ type: "InternalIP", address: "198.51.100.5" }, { type: "Hostname", address: "kept" }],
+        addresses: [
+          { type: "InternalIP", address: "198.51.100.5" },
+          { type: "Hostname", address: "kept" },
+        ],
         providerID: "test://kept",
         zone: "zone-a",
         labels: { [ZONE_LABEL]: "zone-a", [EXCLUDE_FROM_LOAD_BALANCERS_LABEL]: "false" },
       },
       {
         name: "n1",
-        addresses: [{ type: "InternalIP", address: "198.51.100.1" }, { type: "Hostname", address: "n1" }],
+        addresses: [
+          { type: "InternalIP", address: "198.51.100.1" },
+          { type: "Hostname", address: "n1" },
+        ],
         providerID: "test://n1",
         zone: "zone-a",
         labels: { [ZONE_LABEL]: "zone-a" },
       },
       {
         name: "n2",
-        addresses: [{ type: "InternalIP", address: "198.51.100.2" }, { type: "Hostname", address: "n2" }],
+        addresses: [
+          { type: "InternalIP", address: "198.51.100.2" },
+          { type: "Hostname", address: "n2" },
+        ],
         providerID: undefined,
         zone: undefined,
         labels: {},
       },
       {
         name: "n3",
-        addresses: [{ type: "InternalIP", address: "198.51.100.3" }, { type: "Hostname", address: "n3" }],
+        addresses: [
+          { type: "InternalIP", address: "198.51.100.3" },
+          { type: "Hostname", address: "n3" },
+        ],
         providerID: "test://n3",
         zone: "zone-b",
         labels: { [ZONE_LABEL]: "zone-b" },

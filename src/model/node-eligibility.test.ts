@@ -19,7 +19,11 @@ describe("isNodeEligible", () => {
     { name: "exclude label 0", tweaks: [nodeLabel(EXCLUDE, "0")], want: true },
     { name: "exclude label garbage (fail closed)", tweaks: [nodeLabel(EXCLUDE, "garbage")], want: false },
     { name: "autoscaler taint", tweaks: [nodeTaint(TO_BE_DELETED_TAINT, "NoSchedule")], want: false },
-    { name: "autoscaler taint, other effect", tweaks: [nodeTaint(TO_BE_DELETED_TAINT, "PreferNoSchedule")], want: false },
+    {
+      name: "autoscaler taint, other effect",
+      tweaks: [nodeTaint(TO_BE_DELETED_TAINT, "PreferNoSchedule")],
+      want: false,
+    },
     { name: "another taint", tweaks: [nodeTaint("node.kubernetes.io/unschedulable")], want: true },
     { name: "deletionTimestamp", tweaks: [nodeDeleting()], want: false },
     {
@@ -36,7 +40,11 @@ describe("nodeChangeMatters", () => {
   const base = node();
   it.each<{ name: string; tweaks: NodeTweak[]; want: boolean }>([
     { name: "nothing", tweaks: [], want: false },
-    { name: "heartbeat/conditions", tweaks: [(n) => void (n.status!.conditions = [{ type: "Ready", status: "False" }])], want: false },
+    {
+      name: "heartbeat/conditions",
+      tweaks: [(n) => void (n.status!.conditions = [{ type: "Ready", status: "False" }])],
+      want: false,
+    },
     { name: "unrelated label", tweaks: [nodeLabel("team", "a")], want: false },
     { name: "unrelated taint", tweaks: [nodeTaint("example.com/x")], want: false },
     { name: "exclude label added", tweaks: [nodeLabel(EXCLUDE, "true")], want: true },
@@ -46,7 +54,11 @@ describe("nodeChangeMatters", () => {
     { name: "providerID", tweaks: [(n) => void (n.spec!.providerID = "test://other")], want: true },
     { name: "zone label", tweaks: [nodeLabel(ZONE_LABEL, "zone-b")], want: true },
     { name: "address changed", tweaks: [(n) => void (n.status!.addresses![0]!.address = "198.51.100.9")], want: true },
-    { name: "address added", tweaks: [(n) => void n.status!.addresses!.push({ type: "ExternalIP", address: "203.0.113.1" })], want: true },
+    {
+      name: "address added",
+      tweaks: [(n) => void n.status!.addresses!.push({ type: "ExternalIP", address: "203.0.113.1" })],
+      want: true,
+    },
   ])("$name -> $want", ({ tweaks, want }) => {
     expect(nodeChangeMatters(base, node(...tweaks))).toBe(want);
   });

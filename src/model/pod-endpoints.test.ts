@@ -1,6 +1,12 @@
 import type { V1EndpointSlice } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { newEndpointSlice, newService, tweakNamespace, tweakPodMode, tweakPorts } from "../../test/fixtures/services.js";
+import {
+  newEndpointSlice,
+  newService,
+  tweakNamespace,
+  tweakPodMode,
+  tweakPorts,
+} from "../../test/fixtures/services.js";
 import type { IPFamily, PortSpec } from "../provider.js";
 import { deepFreeze } from "./freeze.js";
 import { derivePodEndpoints } from "./pod-endpoints.js";
@@ -34,8 +40,22 @@ describe("derivePodEndpoints", () => {
       newEndpointSlice("web", "web-old", [{ name: "http", port: 8080 }, METRICS], [{ ip: "10.0.0.1", nodeName: "n1" }]),
     ]);
     expect(got).toEqual([
-      { ip: "10.0.0.1", ports: { http: 8080, metrics: 9090 }, nodeName: "n1", zone: undefined, ready: true, serving: true },
-      { ip: "10.0.0.2", ports: { http: 8081, metrics: 9090 }, nodeName: "n2", zone: undefined, ready: true, serving: true },
+      {
+        ip: "10.0.0.1",
+        ports: { http: 8080, metrics: 9090 },
+        nodeName: "n1",
+        zone: undefined,
+        ready: true,
+        serving: true,
+      },
+      {
+        ip: "10.0.0.2",
+        ports: { http: 8081, metrics: 9090 },
+        nodeName: "n2",
+        zone: undefined,
+        ready: true,
+        serving: true,
+      },
     ]);
   });
 
@@ -54,10 +74,15 @@ describe("derivePodEndpoints", () => {
 
   it("uses the Service's own namespace", () => {
     const prod = deepFreeze(newService("web", tweakNamespace("prod"), tweakPodMode()));
-    const got = derivePodEndpoints(prod, derivePorts(prod, true), [
-      newEndpointSlice("web", "web-a", [HTTP], [{ ip: "10.0.0.1" }]),
-      newEndpointSlice("web", "web-b", [HTTP], [{ ip: "10.0.0.3" }], "prod"),
-    ], V4);
+    const got = derivePodEndpoints(
+      prod,
+      derivePorts(prod, true),
+      [
+        newEndpointSlice("web", "web-a", [HTTP], [{ ip: "10.0.0.1" }]),
+        newEndpointSlice("web", "web-b", [HTTP], [{ ip: "10.0.0.3" }], "prod"),
+      ],
+      V4,
+    );
     expect(got.map((e) => e.ip)).toEqual(["10.0.0.3"]);
   });
 
@@ -73,34 +98,50 @@ describe("derivePodEndpoints", () => {
   });
 
   it("sorts by IP numerically", () => {
-    const got = derive([newEndpointSlice("web", "s", [HTTP], [{ ip: "10.0.0.10" }, { ip: "10.0.0.9" }, { ip: "9.0.0.1" }])]);
+    const got = derive([
+      newEndpointSlice("web", "s", [HTTP], [{ ip: "10.0.0.10" }, { ip: "10.0.0.9" }, { ip: "9.0.0.1" }]),
+    ]);
     expect(got.map((e) => e.ip)).toEqual(["9.0.0.1", "10.0.0.9", "10.0.0.10"]);
   });
 
   it("keeps only ready endpoints when some are ready", () => {
     const got = derive([
-      newEndpointSlice("web", "s", [HTTP], [
-        { ip: "10.0.0.1" },
-        { ip: "10.0.0.2", ready: false, serving: false },
-        { ip: "10.0.0.3", ready: false, serving: true, terminating: true },
-      ]),
+      newEndpointSlice(
+        "web",
+        "s",
+        [HTTP],
+        [
+          { ip: "10.0.0.1" },
+          { ip: "10.0.0.2", ready: false, serving: false },
+          { ip: "10.0.0.3", ready: false, serving: true, terminating: true },
+        ],
+      ),
     ]);
     expect(got.map((e) => e.ip)).toEqual(["10.0.0.1"]);
   });
 
   it("falls back to serving terminating endpoints when none are ready (kube-proxy)", () => {
     const got = derive([
-      newEndpointSlice("web", "s", [HTTP], [
-        { ip: "10.0.0.1", ready: false, serving: false, terminating: true },
-        { ip: "10.0.0.2", ready: false, serving: true, terminating: true },
-        { ip: "10.0.0.3", ready: false, serving: false },
-      ]),
+      newEndpointSlice(
+        "web",
+        "s",
+        [HTTP],
+        [
+          { ip: "10.0.0.1", ready: false, serving: false, terminating: true },
+          { ip: "10.0.0.2", ready: false, serving: true, terminating: true },
+          { ip: "10.0.0.3", ready: false, serving: false },
+        ],
+      ),
     ]);
-    expect(got).toEqual([{ ip: "10.0.0.2", ports: { http: 8080 }, nodeName: undefined, zone: undefined, ready: false, serving: true }]);
+    expect(got).toEqual([
+      { ip: "10.0.0.2", ports: { http: 8080 }, nodeName: undefined, zone: undefined, ready: false, serving: true },
+    ]);
   });
 
   it("returns nothing when nothing is ready or serving, or there are no slices", () => {
-    expect(derive([newEndpointSlice("web", "s", [HTTP], [{ ip: "10.0.0.1", ready: false, serving: false }])])).toEqual([]);
+    expect(derive([newEndpointSlice("web", "s", [HTTP], [{ ip: "10.0.0.1", ready: false, serving: false }])])).toEqual(
+      [],
+    );
     expect(derive([])).toEqual([]);
   });
 
@@ -111,9 +152,28 @@ describe("derivePodEndpoints", () => {
   });
 
   it("deduplicates an IP seen in two slices: first slice by name wins ports, flags are OR-ed", () => {
-    const a = newEndpointSlice("web", "a", [{ name: "http", port: 8080 }], [{ ip: "10.0.0.1", ready: false, serving: false, nodeName: "n1" }]);
-    const b = newEndpointSlice("web", "b", [{ name: "http", port: 9999 }, METRICS], [{ ip: "10.0.0.1", nodeName: "n9" }]);
-    const want = [{ ip: "10.0.0.1", ports: { http: 8080, metrics: 9090 }, nodeName: "n1", zone: undefined, ready: true, serving: true }];
+    const a = newEndpointSlice(
+      "web",
+      "a",
+      [{ name: "http", port: 8080 }],
+      [{ ip: "10.0.0.1", ready: false, serving: false, nodeName: "n1" }],
+    );
+    const b = newEndpointSlice(
+      "web",
+      "b",
+      [{ name: "http", port: 9999 }, METRICS],
+      [{ ip: "10.0.0.1", nodeName: "n9" }],
+    );
+    const want = [
+      {
+        ip: "10.0.0.1",
+        ports: { http: 8080, metrics: 9090 },
+        nodeName: "n1",
+        zone: undefined,
+        ready: true,
+        serving: true,
+      },
+    ];
     expect(derive([a, b])).toEqual(want);
     expect(derive([b, a])).toEqual(want);
   });
@@ -123,11 +183,21 @@ describe("derivePodEndpoints", () => {
       newEndpointSlice("web", "only-metrics", [METRICS], [{ ip: "10.0.0.1" }]),
       newEndpointSlice("web", "none", [{ name: "other", port: 1 }], [{ ip: "10.0.0.2" }]),
     ]);
-    expect(got).toEqual([{ ip: "10.0.0.1", ports: { metrics: 9090 }, nodeName: undefined, zone: undefined, ready: true, serving: true }]);
+    expect(got).toEqual([
+      { ip: "10.0.0.1", ports: { metrics: 9090 }, nodeName: undefined, zone: undefined, ready: true, serving: true },
+    ]);
   });
 
   it("matches slice ports by protocol as well as name, and ignores a port without a number", () => {
-    const slice = newEndpointSlice("web", "s", [{ name: "http", port: 8080, protocol: "UDP" }, { name: "metrics", port: 0 }], [{ ip: "10.0.0.1" }]);
+    const slice = newEndpointSlice(
+      "web",
+      "s",
+      [
+        { name: "http", port: 8080, protocol: "UDP" },
+        { name: "metrics", port: 0 },
+      ],
+      [{ ip: "10.0.0.1" }],
+    );
     expect(derive([slice])).toEqual([]);
   });
 

@@ -50,7 +50,11 @@ export function derivePodEndpoints(
   return chosen.sort((a, b) => compareIPs(a.address, b.address)).map((c) => toPodEndpoint(c, ports));
 }
 
-function serviceSlices(svc: V1Service, slices: readonly V1EndpointSlice[], ipFamilies: readonly IPFamily[]): V1EndpointSlice[] {
+function serviceSlices(
+  svc: V1Service,
+  slices: readonly V1EndpointSlice[],
+  ipFamilies: readonly IPFamily[],
+): V1EndpointSlice[] {
   const namespace = svc.metadata?.namespace;
   const name = svc.metadata?.name;
   return slices
@@ -75,7 +79,12 @@ function resolvePorts(slice: V1EndpointSlice, ports: readonly PortSpec[]): Map<s
   return resolved;
 }
 
-function addEndpoint(byIP: Map<string, Candidate>, endpoint: V1Endpoint, resolved: ReadonlyMap<string, number>, addressType: string): void {
+function addEndpoint(
+  byIP: Map<string, Candidate>,
+  endpoint: V1Endpoint,
+  resolved: ReadonlyMap<string, number>,
+  addressType: string,
+): void {
   const address = endpointAddress(endpoint, addressType);
   if (address === undefined) return;
   const key = formatIP(address);
@@ -133,9 +142,17 @@ function toPodEndpoint(c: Candidate, ports: readonly PortSpec[]): PodEndpoint {
   for (const p of ports) {
     const port = c.ports.get(p.name);
     // defineProperty rather than assignment: a key is data, never a prototype setter.
-    if (port !== undefined) Object.defineProperty(ordered, p.name, { value: port, enumerable: true, writable: true, configurable: true });
+    if (port !== undefined)
+      Object.defineProperty(ordered, p.name, { value: port, enumerable: true, writable: true, configurable: true });
   }
-  return { ip: formatIP(c.address), ports: ordered, nodeName: c.nodeName, zone: c.zone, ready: c.ready, serving: c.serving };
+  return {
+    ip: formatIP(c.address),
+    ports: ordered,
+    nodeName: c.nodeName,
+    zone: c.zone,
+    ready: c.ready,
+    serving: c.serving,
+  };
 }
 
 function compareText(a: string, b: string): number {

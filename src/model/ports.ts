@@ -31,9 +31,13 @@ export function derivePorts(svc: V1Service, podMode: boolean): PortSpec[] {
   return ports.map((p, i) => {
     const protocol = p.protocol ?? "TCP";
     if (!isProtocol(protocol)) {
-      throw new InvalidSpecError(`spec.ports[${i}].protocol`, `unsupported protocol "${protocol}"; want TCP, UDP or SCTP`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].protocol`,
+        `unsupported protocol "${protocol}"; want TCP, UDP or SCTP`,
+      );
     }
-    if (!isPortNumber(p.port)) throw new InvalidSpecError(`spec.ports[${i}].port`, `${String(p.port)} is not a port (1-65535)`);
+    if (!isPortNumber(p.port))
+      throw new InvalidSpecError(`spec.ports[${i}].port`, `${String(p.port)} is not a port (1-65535)`);
     if (!podMode && !isPortNumber(p.nodePort)) {
       throw new InvalidSpecError(
         `spec.ports[${i}].nodePort`,
@@ -43,9 +47,11 @@ export function derivePorts(svc: V1Service, podMode: boolean): PortSpec[] {
     const name = p.name ?? "";
     const key = `${protocol}/${p.port}`;
     const sameKey = seenPorts.get(key);
-    if (sameKey !== undefined) throw new InvalidSpecError(`spec.ports[${i}]`, `duplicate ${key}, also spec.ports[${sameKey}]`);
+    if (sameKey !== undefined)
+      throw new InvalidSpecError(`spec.ports[${i}]`, `duplicate ${key}, also spec.ports[${sameKey}]`);
     const sameName = seenNames.get(name);
-    if (sameName !== undefined) throw new InvalidSpecError(`spec.ports[${i}].name`, `duplicate name "${name}", also spec.ports[${sameName}]`);
+    if (sameName !== undefined)
+      throw new InvalidSpecError(`spec.ports[${i}].name`, `duplicate name "${name}", also spec.ports[${sameName}]`);
     seenPorts.set(key, i);
     seenNames.set(name, i);
     return { name, protocol, port: p.port, nodePort: podMode ? undefined : p.nodePort, appProtocol: p.appProtocol };

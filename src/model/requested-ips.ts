@@ -28,7 +28,8 @@ export function parseRequestedIPs(svc: V1Service, ipFamilies: readonly IPFamily[
   const specText = svc.spec?.loadBalancerIP ?? "";
   const annotationText = (svc.metadata?.annotations?.[REQUESTED_IPS_ANNOTATION] ?? "").trim();
   const fromSpec = specText === "" ? [] : [parseOne(specText, SPEC_FIELD)];
-  const fromAnnotation = annotationText === "" ? [] : annotationText.split(",").map((raw) => parseOne(raw.trim(), ANNOTATION_FIELD));
+  const fromAnnotation =
+    annotationText === "" ? [] : annotationText.split(",").map((raw) => parseOne(raw.trim(), ANNOTATION_FIELD));
   if (fromSpec.length > 0 && fromAnnotation.length > 0 && !sameSet(fromSpec, fromAnnotation)) {
     throw new InvalidSpecError(
       ANNOTATION_FIELD,
@@ -60,7 +61,10 @@ function orderByFamily(requested: readonly Requested[], ipFamilies: readonly IPF
   for (const { text, family } of requested) {
     const other = byFamily.get(family);
     if (other !== undefined && other !== text) {
-      throw new InvalidSpecError(field, `asks for two ${family} addresses ("${other}", "${text}"); at most one per family`);
+      throw new InvalidSpecError(
+        field,
+        `asks for two ${family} addresses ("${other}", "${text}"); at most one per family`,
+      );
     }
     if (!ipFamilies.includes(family)) {
       throw new InvalidSpecError(field, `"${text}" is ${family} but spec.ipFamilies is [${ipFamilies.join(", ")}]`);

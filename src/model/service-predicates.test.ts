@@ -38,7 +38,13 @@ describe("isOurs / wantsLoadBalancer", () => {
     { name: "no class, we are default", s: svc(), opts: asDefault, ours: true, wants: true },
     { name: "no class, not default", s: svc(), opts: notDefault, ours: false, wants: false },
     { name: "our class", s: svc(tweakClass(OURS)), opts: notDefault, ours: true, wants: true },
-    { name: "another class, even as default", s: svc(tweakClass("other.io/lb")), opts: asDefault, ours: false, wants: false },
+    {
+      name: "another class, even as default",
+      s: svc(tweakClass("other.io/lb")),
+      opts: asDefault,
+      ours: false,
+      wants: false,
+    },
     { name: "ClusterIP", s: svc(tweakType("ClusterIP")), opts: asDefault, ours: true, wants: false },
     { name: "NodePort", s: svc(tweakType("NodePort")), opts: asDefault, ours: true, wants: false },
     { name: "being deleted", s: svc(tweakDeleting()), opts: asDefault, ours: true, wants: false },
@@ -52,11 +58,35 @@ describe("hasFinalizer / needsCleanup", () => {
   it.each([
     { name: "no finalizer", s: svc(tweakDeleting()), opts: asDefault, has: false, cleanup: false },
     { name: "finalizer, still wanted", s: svc(tweakFinalizer()), opts: asDefault, has: true, cleanup: false },
-    { name: "finalizer + deleting", s: svc(tweakFinalizer(), tweakDeleting()), opts: asDefault, has: true, cleanup: true },
-    { name: "finalizer + type ClusterIP", s: svc(tweakFinalizer(), tweakType("ClusterIP")), opts: asDefault, has: true, cleanup: true },
+    {
+      name: "finalizer + deleting",
+      s: svc(tweakFinalizer(), tweakDeleting()),
+      opts: asDefault,
+      has: true,
+      cleanup: true,
+    },
+    {
+      name: "finalizer + type ClusterIP",
+      s: svc(tweakFinalizer(), tweakType("ClusterIP")),
+      opts: asDefault,
+      has: true,
+      cleanup: true,
+    },
     { name: "finalizer + no longer default", s: svc(tweakFinalizer()), opts: notDefault, has: true, cleanup: true },
-    { name: "finalizer + other class", s: svc(tweakFinalizer(), tweakClass("x.io/y")), opts: asDefault, has: true, cleanup: true },
-    { name: "someone else's finalizer", s: svc(tweakFinalizer("example.com/other"), tweakDeleting()), opts: asDefault, has: false, cleanup: false },
+    {
+      name: "finalizer + other class",
+      s: svc(tweakFinalizer(), tweakClass("x.io/y")),
+      opts: asDefault,
+      has: true,
+      cleanup: true,
+    },
+    {
+      name: "someone else's finalizer",
+      s: svc(tweakFinalizer("example.com/other"), tweakDeleting()),
+      opts: asDefault,
+      has: false,
+      cleanup: false,
+    },
   ])("$name", ({ s, opts, has, cleanup }) => {
     expect(hasFinalizer(s)).toBe(has);
     expect(needsCleanup(s, opts)).toBe(cleanup);
@@ -66,7 +96,12 @@ describe("hasFinalizer / needsCleanup", () => {
 describe("isPodMode / usesEndpoints", () => {
   it.each([
     { name: "default", s: svc(), pod: false, endpoints: false },
-    { name: "allocateLoadBalancerNodePorts=true", s: svc((x) => void (x.spec!.allocateLoadBalancerNodePorts = true)), pod: false, endpoints: false },
+    {
+      name: "allocateLoadBalancerNodePorts=true",
+      s: svc((x) => void (x.spec!.allocateLoadBalancerNodePorts = true)),
+      pod: false,
+      endpoints: false,
+    },
     { name: "pod mode", s: svc(tweakPodMode()), pod: true, endpoints: true },
     { name: "Local", s: svc(tweakLocal()), pod: false, endpoints: true },
   ])("$name", ({ s, pod, endpoints }) => {
@@ -79,7 +114,14 @@ describe("needsUpdate", () => {
   const base = svc();
   it.each<{ name: string; tweak: ServiceTweak; want: boolean }>([
     { name: "nothing changed", tweak: () => undefined, want: false },
-    { name: "resourceVersion/status only", tweak: (s) => ((s.metadata!.resourceVersion = "9"), (s.status = { loadBalancer: { ingress: [{ ip: "192.0.2.1" }] } })), want: false },
+    {
+      name: "resourceVersion/status only",
+      tweak: (s) => (
+        (s.metadata!.resourceVersion = "9"),
+        (s.status = { loadBalancer: { ingress: [{ ip: "192.0.2.1" }] } })
+      ),
+      want: false,
+    },
     { name: "labels only", tweak: (s) => void (s.metadata!.labels = { a: "b" }), want: false },
     { name: "selector only", tweak: (s) => void (s.spec!.selector = { app: "other" }), want: false },
     { name: "type LoadBalancer -> ClusterIP", tweak: tweakType("ClusterIP"), want: true },
@@ -90,9 +132,17 @@ describe("needsUpdate", () => {
     { name: "nodePort", tweak: (s) => void (s.spec!.ports![0]!.nodePort = 30081), want: true },
     { name: "targetPort", tweak: (s) => void (s.spec!.ports![0]!.targetPort = "http"), want: true },
     { name: "appProtocol", tweak: (s) => void (s.spec!.ports![0]!.appProtocol = "kubernetes.io/h2c"), want: true },
-    { name: "port count", tweak: tweakPorts({ name: "http", port: 80, nodePort: 30080 }, { name: "https", port: 443, nodePort: 30443 }), want: true },
+    {
+      name: "port count",
+      tweak: tweakPorts({ name: "http", port: 80, nodePort: 30080 }, { name: "https", port: 443, nodePort: 30443 }),
+      want: true,
+    },
     { name: "sessionAffinity", tweak: (s) => void (s.spec!.sessionAffinity = "ClientIP"), want: true },
-    { name: "sessionAffinityConfig", tweak: (s) => void (s.spec!.sessionAffinityConfig = { clientIP: { timeoutSeconds: 60 } }), want: true },
+    {
+      name: "sessionAffinityConfig",
+      tweak: (s) => void (s.spec!.sessionAffinityConfig = { clientIP: { timeoutSeconds: 60 } }),
+      want: true,
+    },
     { name: "loadBalancerIP", tweak: (s) => void (s.spec!.loadBalancerIP = "192.0.2.10"), want: true },
     { name: "externalIPs", tweak: (s) => void (s.spec!.externalIPs = ["192.0.2.20"]), want: true },
     { name: "an annotation added", tweak: tweakAnnotation("example.com/x", "1"), want: true },

@@ -150,7 +150,10 @@ function sameStrings(a: readonly string[] | undefined, b: readonly string[] | un
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
-function sameRecords(a: Readonly<Record<string, string>> | undefined, b: Readonly<Record<string, string>> | undefined): boolean {
+function sameRecords(
+  a: Readonly<Record<string, string>> | undefined,
+  b: Readonly<Record<string, string>> | undefined,
+): boolean {
   const x = a ?? {};
   const y = b ?? {};
   const keys = Object.keys(x);

@@ -30,7 +30,11 @@ describe("deriveIPFamilies", () => {
     { name: "unset defaults to IPv4", tweak: spec((s) => void delete s.ipFamilies), want: ["IPv4"] },
     { name: "empty defaults to IPv4", tweak: spec((s) => void (s.ipFamilies = [])), want: ["IPv4"] },
     { name: "IPv6 single stack", tweak: spec((s) => void (s.ipFamilies = ["IPv6"])), want: ["IPv6"] },
-    { name: "dual stack, order kept", tweak: spec((s) => void (s.ipFamilies = ["IPv6", "IPv4"])), want: ["IPv6", "IPv4"] },
+    {
+      name: "dual stack, order kept",
+      tweak: spec((s) => void (s.ipFamilies = ["IPv6", "IPv4"])),
+      want: ["IPv6", "IPv4"],
+    },
   ])("$name", ({ tweak, want }) => {
     expect(deriveIPFamilies(svc(tweak))).toEqual(want);
   });
@@ -38,7 +42,11 @@ describe("deriveIPFamilies", () => {
   it.each([
     { tweak: spec((s) => void (s.ipFamilies = ["IPv5"])), field: "spec.ipFamilies[0]", text: '"IPv5"' },
     { tweak: spec((s) => void (s.ipFamilies = ["IPv4", "IPv4"])), field: "spec.ipFamilies[1]", text: "duplicate" },
-    { tweak: spec((s) => void (s.ipFamilies = ["IPv4", "IPv6", "IPv4"])), field: "spec.ipFamilies", text: "at most two" },
+    {
+      tweak: spec((s) => void (s.ipFamilies = ["IPv4", "IPv6", "IPv4"])),
+      field: "spec.ipFamilies",
+      text: "at most two",
+    },
   ])("rejects $field", ({ tweak, field, text }) => {
     expectInvalid(() => deriveIPFamilies(svc(tweak)), field, text);
   });
@@ -54,7 +62,11 @@ describe("deriveExternalTrafficPolicy", () => {
   });
 
   it("rejects an unknown policy", () => {
-    expectInvalid(() => deriveExternalTrafficPolicy(svc(spec((s) => void (s.externalTrafficPolicy = "Global")))), "spec.externalTrafficPolicy", '"Global"');
+    expectInvalid(
+      () => deriveExternalTrafficPolicy(svc(spec((s) => void (s.externalTrafficPolicy = "Global")))),
+      "spec.externalTrafficPolicy",
+      '"Global"',
+    );
   });
 });
 
@@ -62,10 +74,16 @@ describe("deriveSessionAffinity", () => {
   it.each([
     { name: "unset", tweak: spec((s) => void delete s.sessionAffinity), want: { type: "None" } },
     { name: "None", tweak: spec(() => undefined), want: { type: "None" } },
-    { name: "ClientIP default timeout", tweak: spec((s) => void (s.sessionAffinity = "ClientIP")), want: { type: "ClientIP", timeoutSeconds: 10800 } },
+    {
+      name: "ClientIP default timeout",
+      tweak: spec((s) => void (s.sessionAffinity = "ClientIP")),
+      want: { type: "ClientIP", timeoutSeconds: 10800 },
+    },
     {
       name: "ClientIP explicit timeout",
-      tweak: spec((s) => ((s.sessionAffinity = "ClientIP"), (s.sessionAffinityConfig = { clientIP: { timeoutSeconds: 60 } }))),
+      tweak: spec(
+        (s) => ((s.sessionAffinity = "ClientIP"), (s.sessionAffinityConfig = { clientIP: { timeoutSeconds: 60 } })),
+      ),
       want: { type: "ClientIP", timeoutSeconds: 60 },
     },
   ])("$name", ({ tweak, want }) => {
@@ -75,12 +93,16 @@ describe("deriveSessionAffinity", () => {
   it.each([
     { tweak: spec((s) => void (s.sessionAffinity = "Cookie")), field: "spec.sessionAffinity", text: '"Cookie"' },
     {
-      tweak: spec((s) => ((s.sessionAffinity = "ClientIP"), (s.sessionAffinityConfig = { clientIP: { timeoutSeconds: 0 } }))),
+      tweak: spec(
+        (s) => ((s.sessionAffinity = "ClientIP"), (s.sessionAffinityConfig = { clientIP: { timeoutSeconds: 0 } })),
+      ),
       field: "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
       text: "outside 1-86400",
     },
     {
-      tweak: spec((s) => ((s.sessionAffinity = "ClientIP"), (s.sessionAffinityConfig = { clientIP: { timeoutSeconds: 86401 } }))),
+      tweak: spec(
+        (s) => ((s.sessionAffinity = "ClientIP"), (s.sessionAffinityConfig = { clientIP: { timeoutSeconds: 86401 } })),
+      ),
       field: "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
       text: "86401",
     },
@@ -91,7 +113,13 @@ describe("deriveSessionAffinity", () => {
 
 describe("deriveHealthCheck", () => {
   it.each([
-    { name: "Cluster: kube-proxy healthz", s: svc(), podMode: false, policy: "Cluster", want: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" } },
+    {
+      name: "Cluster: kube-proxy healthz",
+      s: svc(),
+      podMode: false,
+      policy: "Cluster",
+      want: { kind: "http", source: "kubeProxy", port: 10256, path: "/healthz" },
+    },
     {
       name: "Local: healthCheckNodePort",
       s: svc(tweakLocal(32123)),
@@ -99,15 +127,31 @@ describe("deriveHealthCheck", () => {
       policy: "Local",
       want: { kind: "http", source: "healthCheckNodePort", port: 32123, path: "/healthz" },
     },
-    { name: "pod mode, Cluster", s: svc(), podMode: true, policy: "Cluster", want: { kind: "tcp", source: "targetPort" } },
-    { name: "pod mode, Local (no healthCheckNodePort needed)", s: svc(spec((x) => void (x.externalTrafficPolicy = "Local"))), podMode: true, policy: "Local", want: { kind: "tcp", source: "targetPort" } },
+    {
+      name: "pod mode, Cluster",
+      s: svc(),
+      podMode: true,
+      policy: "Cluster",
+      want: { kind: "tcp", source: "targetPort" },
+    },
+    {
+      name: "pod mode, Local (no healthCheckNodePort needed)",
+      s: svc(spec((x) => void (x.externalTrafficPolicy = "Local"))),
+      podMode: true,
+      policy: "Local",
+      want: { kind: "tcp", source: "targetPort" },
+    },
   ] as const)("$name", ({ s, podMode, policy, want }) => {
     expect(deriveHealthCheck(s, podMode, policy)).toEqual(want);
   });
 
   it("rejects Local without healthCheckNodePort", () => {
     const s = svc(spec((x) => void (x.externalTrafficPolicy = "Local")));
-    expectInvalid(() => deriveHealthCheck(s, false, "Local"), "spec.healthCheckNodePort", "Local needs a healthCheckNodePort");
+    expectInvalid(
+      () => deriveHealthCheck(s, false, "Local"),
+      "spec.healthCheckNodePort",
+      "Local needs a healthCheckNodePort",
+    );
   });
 });
 

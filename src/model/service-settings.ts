@@ -19,9 +19,11 @@ export type ExternalTrafficPolicy = "Cluster" | "Local";
 export function deriveIPFamilies(svc: V1Service): IPFamily[] {
   const families = svc.spec?.ipFamilies ?? [];
   if (families.length === 0) return ["IPv4"];
-  if (families.length > 2) throw new InvalidSpecError("spec.ipFamilies", `at most two families, got ${families.length}`);
+  if (families.length > 2)
+    throw new InvalidSpecError("spec.ipFamilies", `at most two families, got ${families.length}`);
   return families.map((f, i) => {
-    if (f !== "IPv4" && f !== "IPv6") throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `unknown IP family "${f}"; want IPv4 or IPv6`);
+    if (f !== "IPv4" && f !== "IPv6")
+      throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `unknown IP family "${f}"; want IPv4 or IPv6`);
     if (families.indexOf(f) !== i) throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `duplicate IP family "${f}"`);
     return f;
   });
@@ -39,7 +41,8 @@ export function deriveExternalTrafficPolicy(svc: V1Service): ExternalTrafficPoli
 export function deriveSessionAffinity(svc: V1Service): SessionAffinity {
   const type = svc.spec?.sessionAffinity ?? "None";
   if (type === "None" || type === "") return { type: "None" };
-  if (type !== "ClientIP") throw new InvalidSpecError("spec.sessionAffinity", `unknown session affinity "${type}"; want None or ClientIP`);
+  if (type !== "ClientIP")
+    throw new InvalidSpecError("spec.sessionAffinity", `unknown session affinity "${type}"; want None or ClientIP`);
   const timeoutSeconds = svc.spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT_SECONDS;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_CLIENT_IP_TIMEOUT_SECONDS) {
     throw new InvalidSpecError(
@@ -59,10 +62,14 @@ export function deriveSessionAffinity(svc: V1Service): SessionAffinity {
  */
 export function deriveHealthCheck(svc: V1Service, podMode: boolean, policy: ExternalTrafficPolicy): HealthCheck {
   if (podMode) return { kind: "tcp", source: "targetPort" };
-  if (policy === "Cluster") return { kind: "http", source: "kubeProxy", port: KUBE_PROXY_HEALTHZ_PORT, path: "/healthz" };
+  if (policy === "Cluster")
+    return { kind: "http", source: "kubeProxy", port: KUBE_PROXY_HEALTHZ_PORT, path: "/healthz" };
   const port = svc.spec?.healthCheckNodePort;
   if (port === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new InvalidSpecError("spec.healthCheckNodePort", "externalTrafficPolicy Local needs a healthCheckNodePort (1-65535)");
+    throw new InvalidSpecError(
+      "spec.healthCheckNodePort",
+      "externalTrafficPolicy Local needs a healthCheckNodePort (1-65535)",
+    );
   }
   return { kind: "http", source: "healthCheckNodePort", port, path: "/healthz" };
 }

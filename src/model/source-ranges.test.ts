@@ -17,16 +17,32 @@ describe("parseSourceRanges", () => {
   it.each<{ name: string; tweaks: ServiceTweak[]; want: string[] }>([
     { name: "neither set: allow all", tweaks: [], want: [] },
     { name: "blank annotation", tweaks: [annotate("  ")], want: [] },
-    { name: "spec field", tweaks: [tweakSourceRanges("192.0.2.0/24", "2001:db8::/32")], want: ["192.0.2.0/24", "2001:db8::/32"] },
-    { name: "annotation", tweaks: [annotate("192.0.2.0/24, 198.51.100.0/24")], want: ["192.0.2.0/24", "198.51.100.0/24"] },
+    {
+      name: "spec field",
+      tweaks: [tweakSourceRanges("192.0.2.0/24", "2001:db8::/32")],
+      want: ["192.0.2.0/24", "2001:db8::/32"],
+    },
+    {
+      name: "annotation",
+      tweaks: [annotate("192.0.2.0/24, 198.51.100.0/24")],
+      want: ["192.0.2.0/24", "198.51.100.0/24"],
+    },
     {
       name: "spec wins over annotation",
       tweaks: [tweakSourceRanges("203.0.113.0/24"), annotate("192.0.2.0/24")],
       want: ["203.0.113.0/24"],
     },
-    { name: "empty spec list falls back to annotation", tweaks: [tweakSourceRanges(), annotate("192.0.2.0/24")], want: ["192.0.2.0/24"] },
+    {
+      name: "empty spec list falls back to annotation",
+      tweaks: [tweakSourceRanges(), annotate("192.0.2.0/24")],
+      want: ["192.0.2.0/24"],
+    },
     { name: "trimmed", tweaks: [tweakSourceRanges("  192.0.2.0/24\t")], want: ["192.0.2.0/24"] },
-    { name: "host bits cleared", tweaks: [tweakSourceRanges("10.1.2.3/8", "2001:db8::1/32")], want: ["10.0.0.0/8", "2001:db8::/32"] },
+    {
+      name: "host bits cleared",
+      tweaks: [tweakSourceRanges("10.1.2.3/8", "2001:db8::1/32")],
+      want: ["10.0.0.0/8", "2001:db8::/32"],
+    },
     {
       name: "deduplicated after normalisation",
       tweaks: [tweakSourceRanges("10.0.0.1/8", "10.0.0.0/8", "2001:DB8::/32", "2001:db8:0::/32")],
@@ -39,7 +55,11 @@ describe("parseSourceRanges", () => {
     },
     { name: "0.0.0.0/0 kept", tweaks: [tweakSourceRanges("0.0.0.0/0")], want: ["0.0.0.0/0"] },
     { name: "::/0 kept", tweaks: [tweakSourceRanges("::/0", "0.0.0.0/0")], want: ["0.0.0.0/0", "::/0"] },
-    { name: "e2e split ranges", tweaks: [tweakSourceRanges("0.0.0.0/1", "128.0.0.0/1")], want: ["0.0.0.0/1", "128.0.0.0/1"] },
+    {
+      name: "e2e split ranges",
+      tweaks: [tweakSourceRanges("0.0.0.0/1", "128.0.0.0/1")],
+      want: ["0.0.0.0/1", "128.0.0.0/1"],
+    },
   ])("$name", ({ tweaks, want }) => {
     expect(ranges(...tweaks)).toEqual(want);
   });
@@ -51,11 +71,36 @@ describe("parseSourceRanges", () => {
       field: "spec.loadBalancerSourceRanges[2]",
       quoted: '"10.0.0.0/40"',
     },
-    { name: "bare address", tweaks: [tweakSourceRanges("192.0.2.1")], field: "spec.loadBalancerSourceRanges[0]", quoted: '"192.0.2.1"' },
-    { name: "empty spec entry", tweaks: [tweakSourceRanges("")], field: "spec.loadBalancerSourceRanges[0]", quoted: '""' },
-    { name: "bad annotation entry", tweaks: [annotate("192.0.2.0/24, nonsense")], field: ANNOTATION_FIELD, quoted: '"nonsense" (entry 2)' },
-    { name: "trailing comma in annotation", tweaks: [annotate("192.0.2.0/24,")], field: ANNOTATION_FIELD, quoted: '"" (entry 2)' },
-    { name: "leading-zero octet", tweaks: [tweakSourceRanges("010.0.0.0/8")], field: "spec.loadBalancerSourceRanges[0]", quoted: '"010.0.0.0/8"' },
+    {
+      name: "bare address",
+      tweaks: [tweakSourceRanges("192.0.2.1")],
+      field: "spec.loadBalancerSourceRanges[0]",
+      quoted: '"192.0.2.1"',
+    },
+    {
+      name: "empty spec entry",
+      tweaks: [tweakSourceRanges("")],
+      field: "spec.loadBalancerSourceRanges[0]",
+      quoted: '""',
+    },
+    {
+      name: "bad annotation entry",
+      tweaks: [annotate("192.0.2.0/24, nonsense")],
+      field: ANNOTATION_FIELD,
+      quoted: '"nonsense" (entry 2)',
+    },
+    {
+      name: "trailing comma in annotation",
+      tweaks: [annotate("192.0.2.0/24,")],
+      field: ANNOTATION_FIELD,
+      quoted: '"" (entry 2)',
+    },
+    {
+      name: "leading-zero octet",
+      tweaks: [tweakSourceRanges("010.0.0.0/8")],
+      field: "spec.loadBalancerSourceRanges[0]",
+      quoted: '"010.0.0.0/8"',
+    },
   ])("$name", ({ tweaks, field, quoted }) => {
     const svc = deepFreeze(newService("web", ...tweaks));
     let caught: unknown;

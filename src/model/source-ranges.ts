@@ -34,7 +34,10 @@ export function parseSourceRanges(svc: V1Service): string[] {
     const cidr = parseCIDR(entry.text);
     if (cidr === undefined) {
       const where = entry.where === "" ? "" : ` (${entry.where})`;
-      throw new InvalidSpecError(entry.field, `invalid CIDR "${entry.text}"${where}: want an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/32`);
+      throw new InvalidSpecError(
+        entry.field,
+        `invalid CIDR "${entry.text}"${where}: want an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/32`,
+      );
     }
     byText.set(formatCIDR(cidr), cidr);
   }

@@ -76,14 +76,25 @@ describe("statusEqual", () => {
   });
 
   it.each([
-    { what: "another port", other: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 81, protocol: "TCP" }] }] } },
-    { what: "another protocol", other: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 80, protocol: "UDP" }] }] } },
+    {
+      what: "another port",
+      other: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 81, protocol: "TCP" }] }] },
+    },
+    {
+      what: "another protocol",
+      other: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 80, protocol: "UDP" }] }] },
+    },
     {
       what: "a port error",
-      other: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP", error: "PortUnavailable" }] }] },
+      other: {
+        ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP", error: "PortUnavailable" }] }],
+      },
     },
     { what: "a port fewer", other: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP" }] } },
-    { what: "another ip", other: { ingress: [{ ip: "192.0.2.2", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }] } },
+    {
+      what: "another ip",
+      other: { ingress: [{ ip: "192.0.2.2", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }] },
+    },
     {
       what: "a hostname instead of the ip",
       other: { ingress: [{ hostname: "192.0.2.1", ports: [{ port: 80, protocol: "TCP" }] }] },
@@ -103,8 +114,12 @@ describe("statusEqual", () => {
   });
 
   it("detects an error that differs between two ports' errors", () => {
-    const a: V1LoadBalancerStatus = { ingress: [{ ip: "192.0.2.1", ports: [{ port: 80, protocol: "TCP", error: "A" }] }] };
-    const b: V1LoadBalancerStatus = { ingress: [{ ip: "192.0.2.1", ports: [{ port: 80, protocol: "TCP", error: "B" }] }] };
+    const a: V1LoadBalancerStatus = {
+      ingress: [{ ip: "192.0.2.1", ports: [{ port: 80, protocol: "TCP", error: "A" }] }],
+    };
+    const b: V1LoadBalancerStatus = {
+      ingress: [{ ip: "192.0.2.1", ports: [{ port: 80, protocol: "TCP", error: "B" }] }],
+    };
     expect(statusEqual(a, b)).toBe(false);
   });
 
@@ -193,12 +208,21 @@ const ROUND_TRIPS: { what: string; status: LoadBalancerStatus }[] = [
   {
     what: "ports of every protocol",
     status: {
-      ingress: [{ hostname: "lb.example.com", ports: [80, 53, 5060].map((port, i) => ({ port, protocol: (["TCP", "UDP", "SCTP"] as const)[i] ?? "TCP" })) }],
+      ingress: [
+        {
+          hostname: "lb.example.com",
+          ports: [80, 53, 5060].map((port, i) => ({ port, protocol: (["TCP", "UDP", "SCTP"] as const)[i] ?? "TCP" })),
+        },
+      ],
     },
   },
   {
     what: "a port error",
-    status: { ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 53, protocol: "UDP", error: "MixedProtocolNotSupported" }] }] },
+    status: {
+      ingress: [
+        { ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 53, protocol: "UDP", error: "MixedProtocolNotSupported" }] },
+      ],
+    },
   },
   {
     what: "everything, on two ingresses",
@@ -224,19 +248,26 @@ describe("encodeStatus and decodeStatus round trip", () => {
     // The generator is not degenerate: distinct statuses, and every field of ingress and ports occurs.
     expect(new Set(statuses.map((s) => JSON.stringify(s))).size).toBeGreaterThan(200);
     const ingress = statuses.flatMap((s) => s.ingress);
-    const fields = new Set([...ingress.flatMap((i) => Object.keys(i)), ...ingress.flatMap((i) => i.ports ?? []).flatMap((p) => Object.keys(p))]);
+    const fields = new Set([
+      ...ingress.flatMap((i) => Object.keys(i)),
+      ...ingress.flatMap((i) => i.ports ?? []).flatMap((p) => Object.keys(p)),
+    ]);
     expect([...fields].sort()).toEqual(["error", "hostname", "ip", "ipMode", "port", "ports", "protocol"]);
     for (const status of statuses) expect(decodeStatus(encodeStatus(status))).toStrictEqual(status);
   });
 
   it("keeps what an apiserver before 1.30 stored without ipMode visible as dropped, and nothing else", () => {
-    const status: LoadBalancerStatus = { ingress: [{ ip: "192.0.2.1", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP" }] }] };
+    const status: LoadBalancerStatus = {
+      ingress: [{ ip: "192.0.2.1", ipMode: "Proxy", ports: [{ port: 80, protocol: "TCP" }] }],
+    };
     const written = encodeStatus(status);
     const stored: V1LoadBalancerStatus = { ingress: written.ingress?.map(({ ipMode: _dropped, ...rest }) => rest) };
     expect(droppedStatusFields(written, stored)).toEqual(["ingress[].ipMode"]);
     // Proxy is not the apiserver's default: the Service no longer says what we wrote.
     expect(statusEqual(written, stored)).toBe(false);
-    expect(decodeStatus(stored)).toStrictEqual({ ingress: [{ ip: "192.0.2.1", ports: [{ port: 80, protocol: "TCP" }] }] });
+    expect(decodeStatus(stored)).toStrictEqual({
+      ingress: [{ ip: "192.0.2.1", ports: [{ port: 80, protocol: "TCP" }] }],
+    });
     // What was stored round-trips as stored, so comparing with it again sees no change (no patch loop).
     expect(statusEqual(encodeStatus(decodeStatus(stored)), stored)).toBe(true);
   });
@@ -244,12 +275,18 @@ describe("encodeStatus and decodeStatus round trip", () => {
 
 describe("droppedStatusFields", () => {
   const written = encodeStatus({
-    ingress: [{ ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] }, { hostname: "lb.example.com" }],
+    ingress: [
+      { ip: "192.0.2.1", ipMode: "VIP", ports: [{ port: 80, protocol: "TCP" }] },
+      { hostname: "lb.example.com" },
+    ],
   });
 
   it("is empty when the apiserver kept everything, in any key order", () => {
     const stored: V1LoadBalancerStatus = {
-      ingress: [{ ports: [{ protocol: "TCP", port: 80 }], ipMode: "VIP", ip: "192.0.2.1" }, { hostname: "lb.example.com" }],
+      ingress: [
+        { ports: [{ protocol: "TCP", port: 80 }], ipMode: "VIP", ip: "192.0.2.1" },
+        { hostname: "lb.example.com" },
+      ],
     };
     expect(droppedStatusFields(written, stored)).toEqual([]);
   });

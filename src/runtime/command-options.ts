@@ -24,7 +24,8 @@ export const positiveIntOption = (value: string): number => {
 
 export const portOption = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port (1-65535), got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError(`expected a port (1-65535), got "${value}"`);
   return n;
 };
 
@@ -34,7 +35,10 @@ export const repeatableOption = (value: string, previous: string[]): string[] =>
 /** A repeatable, comma-separated list option: items are trimmed and empty ones dropped. */
 export const listOption = (value: string, previous: string[]): string[] => [
   ...previous,
-  ...value.split(",").map((v) => v.trim()).filter(Boolean),
+  ...value
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean),
 ];
 
 /** "host:port" or "[v6]:port" -> [host, port]; an empty host binds every address. */

@@ -7,7 +7,12 @@
 export type { Cache, CacheFactory, CacheHandlers } from "./cache.js";
 export { kubeCacheFactory, type KubeCacheOptions } from "../kube/kube-caches.js";
 export { KubeRest, type PatchType } from "../kube/kube-rest.js";
-export { type EventRecorder, type EventType, KubeEventRecorder, type KubeEventRecorderOptions } from "../kube/event-recorder.js";
+export {
+  type EventRecorder,
+  type EventType,
+  KubeEventRecorder,
+  type KubeEventRecorderOptions,
+} from "../kube/event-recorder.js";
 export { type HealthSource, startHttpServer } from "../http-server.js";
 export { LeaderElector, type LeaderElectionOptions } from "../kube/leader-election.js";
 export { type Clock, type TimerHandle, sleep, systemClock } from "../util/clock.js";

@@ -59,7 +59,9 @@ describe("AnnotationReader", () => {
     const range = { min: 1, max: 10 };
     expect(reader({ k: "7" }).int("k", range)).toBe(7);
     for (const bad of ["0", "11", "-1", "1e1", "5.0", "x"]) {
-      expect(invalid(() => reader({ k: bad }).int("k", range)).message).toBe(`metadata.annotations[k]: "${bad}": want an integer in 1-10`);
+      expect(invalid(() => reader({ k: bad }).int("k", range)).message).toBe(
+        `metadata.annotations[k]: "${bad}": want an integer in 1-10`,
+      );
     }
     expect(invalid(() => reader({ k: "x" }).int("k", range, "a port")).message).toContain("want a port");
   });
@@ -76,11 +78,16 @@ describe("AnnotationReader", () => {
     const aliases = { ours: ["theirs", "older"] };
     expect(new AnnotationReader({ older: "1", theirs: "2" }, aliases).string("ours")).toBe("2");
     expect(new AnnotationReader({ ours: "3", theirs: "2" }, aliases).string("ours")).toBe("3");
-    expect(invalid(() => new AnnotationReader({ older: "maybe" }, aliases).bool("ours")).field).toBe("metadata.annotations[older]");
+    expect(invalid(() => new AnnotationReader({ older: "maybe" }, aliases).bool("ours")).field).toBe(
+      "metadata.annotations[older]",
+    );
   });
 
   it("gives the raw value to lookup, blank included", () => {
-    expect(new AnnotationReader({ theirs: " " }, { ours: ["theirs"] }).lookup("ours")).toEqual({ key: "theirs", value: " " });
+    expect(new AnnotationReader({ theirs: " " }, { ours: ["theirs"] }).lookup("ours")).toEqual({
+      key: "theirs",
+      value: " ",
+    });
     expect(reader({}).lookup("ours")).toBeUndefined();
   });
 

@@ -81,7 +81,11 @@ export class AnnotationReader {
     try {
       return parseDuration(found.value);
     } catch (err) {
-      return this.fail(found.key, `"${found.value}" is not a duration: want a number with a unit, e.g. 500ms, 30s, 10m, 1h`, err);
+      return this.fail(
+        found.key,
+        `"${found.value}" is not a duration: want a number with a unit, e.g. 500ms, 30s, 10m, 1h`,
+        err,
+      );
     }
   }
 

@@ -69,12 +69,17 @@ describe("cloudCall", () => {
     await expect(cloudCall("Describe", final.fn, { ...fast, idempotent: true })).rejects.toBeInstanceOf(FakeApiError);
     expect(final.calls()).toBe(1);
     const later = failing(["transient", "throttled"]);
-    await expect(cloudCall("Describe", later.fn, { ...fast, idempotent: true })).rejects.toBeInstanceOf(RetryAfterError);
+    await expect(cloudCall("Describe", later.fn, { ...fast, idempotent: true })).rejects.toBeInstanceOf(
+      RetryAfterError,
+    );
     expect(later.calls()).toBe(2);
   });
 
   it("treats what the provider calls final as final, whatever the error", async () => {
-    const err: unknown = await cloudCall("Describe", () => Promise.reject(new Error("plain")), { ...fast, idempotent: true }).catch((e: unknown) => e);
+    const err: unknown = await cloudCall("Describe", () => Promise.reject(new Error("plain")), {
+      ...fast,
+      idempotent: true,
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FakeApiError);
     expect((err as FakeApiError).message).toBe("Describe failed");
   });
@@ -90,7 +95,9 @@ describe("cloudCall", () => {
     const before = new AbortController();
     before.abort(new Error("stop"));
     const untouched = failing([]);
-    await expect(cloudCall("Describe", untouched.fn, { ...fast, idempotent: true, signal: before.signal })).rejects.toThrow("stop");
+    await expect(
+      cloudCall("Describe", untouched.fn, { ...fast, idempotent: true, signal: before.signal }),
+    ).rejects.toThrow("stop");
     expect(untouched.calls()).toBe(0);
 
     const during = new AbortController();
@@ -100,7 +107,9 @@ describe("cloudCall", () => {
       during.abort(new Error("gone"));
       return Promise.reject(new FakeSdkError("transient"));
     };
-    await expect(cloudCall("Describe", fn, { ...fast, idempotent: true, signal: during.signal })).rejects.toThrow("gone");
+    await expect(cloudCall("Describe", fn, { ...fast, idempotent: true, signal: during.signal })).rejects.toThrow(
+      "gone",
+    );
     expect(calls).toBe(1);
   });
 });

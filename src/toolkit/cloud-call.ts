@@ -73,13 +73,19 @@ export async function cloudCall<T>(operation: string, fn: () => Promise<T>, opti
           if (signal?.aborted) throw new AbortError(err instanceof Error ? err : new Error(String(err)));
           const failure = errors.classify(err);
           if (failure === "transient") throw err instanceof Error ? err : new Error(String(err));
-          const settled = failure === "throttled"
-            ? new RetryAfterError(errors.throttledMessage(operation, err), THROTTLE_RETRY_AFTER_MS, { cause: err })
-            : errors.toError(operation, err);
+          const settled =
+            failure === "throttled"
+              ? new RetryAfterError(errors.throttledMessage(operation, err), THROTTLE_RETRY_AFTER_MS, { cause: err })
+              : errors.toError(operation, err);
           throw new AbortError(new Settled(settled));
         }
       },
-      { retries: attempts - 1, minTimeout: options.minRetryDelayMs ?? DEFAULT_MIN_RETRY_DELAY_MS, maxTimeout: MAX_RETRY_DELAY_MS, signal },
+      {
+        retries: attempts - 1,
+        minTimeout: options.minRetryDelayMs ?? DEFAULT_MIN_RETRY_DELAY_MS,
+        maxTimeout: MAX_RETRY_DELAY_MS,
+        signal,
+      },
     );
   } catch (err) {
     if (signal?.aborted) throw signal.reason ?? err;

@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
 import {
-  FAMILY_BITS, canonicalIP, compareCIDRs, compareIPs, formatCIDR, formatIP, formatIPValue, fromBigInt, ipFamilyOf, ipv4ToNumber,
-  parseCIDR, parseIP, parseIPValue, parseIPv4, toBigInt, unmapIPv4,
+  FAMILY_BITS,
+  canonicalIP,
+  compareCIDRs,
+  compareIPs,
+  formatCIDR,
+  formatIP,
+  formatIPValue,
+  fromBigInt,
+  ipFamilyOf,
+  ipv4ToNumber,
+  parseCIDR,
+  parseIP,
+  parseIPValue,
+  parseIPv4,
+  toBigInt,
+  unmapIPv4,
 } from "./ip.js";
 import type { IPAddress } from "./ip.js";
 
@@ -72,13 +86,21 @@ describe("parseCIDR", () => {
 
 describe("ordering", () => {
   it("sorts IPv4 before IPv6, then numerically (not lexically)", () => {
-    const sorted = ["2001:db8::1", "10.0.0.10", "10.0.0.9", "::1", "9.255.255.255"].map(ip).sort(compareIPs).map(formatIP);
+    const sorted = ["2001:db8::1", "10.0.0.10", "10.0.0.9", "::1", "9.255.255.255"]
+      .map(ip)
+      .sort(compareIPs)
+      .map(formatIP);
     expect(sorted).toEqual(["9.255.255.255", "10.0.0.9", "10.0.0.10", "::1", "2001:db8::1"]);
   });
 
   it("sorts CIDRs by network, then shorter prefix first", () => {
     const cidrs = ["10.0.0.0/16", "10.0.0.0/8", "2001:db8::/32", "9.0.0.0/8"].map((t) => parseCIDR(t)!);
-    expect(cidrs.sort(compareCIDRs).map(formatCIDR)).toEqual(["9.0.0.0/8", "10.0.0.0/8", "10.0.0.0/16", "2001:db8::/32"]);
+    expect(cidrs.sort(compareCIDRs).map(formatCIDR)).toEqual([
+      "9.0.0.0/8",
+      "10.0.0.0/8",
+      "10.0.0.0/16",
+      "2001:db8::/32",
+    ]);
   });
 });
 
@@ -107,15 +129,20 @@ describe("formatIPValue and canonicalIP", () => {
   it("formats the extremes of each family", () => {
     expect(formatIPValue({ family: "IPv4", value: 0n })).toBe("0.0.0.0");
     expect(formatIPValue({ family: "IPv4", value: (1n << BigInt(FAMILY_BITS.IPv4)) - 1n })).toBe("255.255.255.255");
-    expect(formatIPValue({ family: "IPv6", value: (1n << BigInt(FAMILY_BITS.IPv6)) - 1n })).toBe("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+    expect(formatIPValue({ family: "IPv6", value: (1n << BigInt(FAMILY_BITS.IPv6)) - 1n })).toBe(
+      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    );
   });
 });
 
 describe("toBigInt and fromBigInt", () => {
-  it.each(["0.0.0.0", "192.0.2.1", "255.255.255.255", "::", "2001:db8::1", "::ffff:c000:201"])("round-trip %s", (text) => {
-    const address = ip(text);
-    expect(formatIP(fromBigInt(toBigInt(address), ipFamilyOf(address)))).toBe(formatIP(address));
-  });
+  it.each(["0.0.0.0", "192.0.2.1", "255.255.255.255", "::", "2001:db8::1", "::ffff:c000:201"])(
+    "round-trip %s",
+    (text) => {
+      const address = ip(text);
+      expect(formatIP(fromBigInt(toBigInt(address), ipFamilyOf(address)))).toBe(formatIP(address));
+    },
+  );
 
   it("keeps the family: 1 is 0.0.0.1 in IPv4 and ::1 in IPv6", () => {
     expect(formatIP(fromBigInt(1n, "IPv4"))).toBe("0.0.0.1");

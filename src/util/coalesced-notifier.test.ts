@@ -22,9 +22,13 @@ describe("CoalescedNotifier", () => {
   it("logs a throwing handler instead of throwing", async () => {
     const lines: string[] = [];
     const logger = pino({ level: "error" }, { write: (l: string) => void lines.push(l) });
-    const n = new CoalescedNotifier(() => {
-      throw new Error("boom");
-    }, logger, "membership");
+    const n = new CoalescedNotifier(
+      () => {
+        throw new Error("boom");
+      },
+      logger,
+      "membership",
+    );
     n.notify();
     await tick();
     expect(lines.join("")).toContain("membership onChange handler threw");

@@ -23,7 +23,9 @@ runConformance({
   provider: "aws",
   skip: [
     ...awsPlugin.conformanceSkips,
-    dataPathSkip("moto creates no data path: its load balancers forward no traffic, so there is nothing to send requests through"),
+    dataPathSkip(
+      "moto creates no data path: its load balancers forward no traffic, so there is nothing to send requests through",
+    ),
   ],
   setup: async () => {
     const [cp, moto] = await Promise.all([startControlPlane(), startMoto()]);
@@ -33,10 +35,14 @@ runConformance({
       const created = await kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec } });
       await kube.core.replaceNodeStatus({ name: created.metadata!.name!, body: { ...created, status: node.status } });
     }
-    const controller = await startController(cp.kubeConfig(), awsProviderFor(moto.clients(), pino({ level: "silent" })), {
-      clusterId: CLUSTER,
-      classOptions: { loadBalancerClass: CLASS, isDefaultClass: false },
-    });
+    const controller = await startController(
+      cp.kubeConfig(),
+      awsProviderFor(moto.clients(), pino({ level: "silent" })),
+      {
+        clusterId: CLUSTER,
+        classOptions: { loadBalancerClass: CLASS, isDefaultClass: false },
+      },
+    );
     return {
       kubeConfig: cp.kubeConfig(),
       loadBalancerClass: CLASS,

@@ -26,7 +26,9 @@ runConformance({
   provider: "gce",
   skip: [
     ...gcePlugin.conformanceSkips,
-    dataPathSkip("the fake Compute API creates no data path: its forwarding rules forward no traffic, so there is nothing to send requests through"),
+    dataPathSkip(
+      "the fake Compute API creates no data path: its forwarding rules forward no traffic, so there is nothing to send requests through",
+    ),
   ],
   setup: async () => {
     const [cp, fake] = await Promise.all([
@@ -43,10 +45,21 @@ runConformance({
       });
       await kube.core.replaceNodeStatus({
         name: n.name,
-        body: { ...created, status: { addresses: [{ type: "InternalIP", address: "10.128.0.2" }], conditions: [{ type: "Ready", status: "True" }] } },
+        body: {
+          ...created,
+          status: {
+            addresses: [{ type: "InternalIP", address: "10.128.0.2" }],
+            conditions: [{ type: "Ready", status: "True" }],
+          },
+        },
       });
     }
-    const provider = gceProviderFor(gceClientsFor(fake), gceLocation({ project: fake.project, nodeTags: TAGS }), pino({ level: "silent" }), { minPollIntervalMs: 0 });
+    const provider = gceProviderFor(
+      gceClientsFor(fake),
+      gceLocation({ project: fake.project, nodeTags: TAGS }),
+      pino({ level: "silent" }),
+      { minPollIntervalMs: 0 },
+    );
     const controller = await startController(cp.kubeConfig(), provider, {
       clusterId: CLUSTER,
       classOptions: { loadBalancerClass: CLASS, isDefaultClass: false },

@@ -13,7 +13,12 @@ runConformance({
     const cp = await startControlPlane();
     const abort = new AbortController();
     const provider = await recordingPlugin.create(
-      { kubeConfig: cp.kubeConfig(), logger: pino({ level: "silent" }), signal: abort.signal, requestResync: () => undefined },
+      {
+        kubeConfig: cp.kubeConfig(),
+        logger: pino({ level: "silent" }),
+        signal: abort.signal,
+        requestResync: () => undefined,
+      },
       {},
     );
     const controller = await startController(cp.kubeConfig(), provider);

@@ -22,7 +22,11 @@ export interface ConformanceTarget {
  * provider under vitest (hono's `runTest({ newRouter, skip })` pattern, ../shared/reference/style-anchors.md
  * section 6). Unknown names in the skip list fail the run, so a renamed case cannot silently stay skipped.
  */
-export function runConformance(options: { provider: string; setup: () => Promise<ConformanceTarget>; skip: readonly SkipEntry[] }): void {
+export function runConformance(options: {
+  provider: string;
+  setup: () => Promise<ConformanceTarget>;
+  skip: readonly SkipEntry[];
+}): void {
   describe(`conformance: ${options.provider}`, () => {
     let target: ConformanceTarget;
     let kube: ConformanceKubeClient;

@@ -68,16 +68,21 @@ function countedClient<C extends object>(client: C, onSend: (command: unknown) =
 export function countCalls(clients: AwsClients): CallCounter {
   const log: CountedCall[] = [];
   let failIn: number | undefined;
-  const record = (api: CountedApi) => (command: unknown): Error | undefined => {
-    const operation = operationName(command);
-    const mutating = isMutating(operation);
-    log.push({ api, operation, mutating });
-    if (!mutating || failIn === undefined || --failIn > 0) return undefined;
-    failIn = undefined;
-    return new InjectedCallError(`${api}:${operation}`);
-  };
-  const matches = (filter: CallFilter) => (c: CountedCall): boolean =>
-    (filter.api === undefined || c.api === filter.api) && (filter.mutating === undefined || c.mutating === filter.mutating);
+  const record =
+    (api: CountedApi) =>
+    (command: unknown): Error | undefined => {
+      const operation = operationName(command);
+      const mutating = isMutating(operation);
+      log.push({ api, operation, mutating });
+      if (!mutating || failIn === undefined || --failIn > 0) return undefined;
+      failIn = undefined;
+      return new InjectedCallError(`${api}:${operation}`);
+    };
+  const matches =
+    (filter: CallFilter) =>
+    (c: CountedCall): boolean =>
+      (filter.api === undefined || c.api === filter.api) &&
+      (filter.mutating === undefined || c.mutating === filter.mutating);
 
   return {
     clients: {
@@ -95,7 +100,9 @@ export function countCalls(clients: AwsClients): CallCounter {
       }
       return out;
     },
-    reset: () => { log.length = 0; },
+    reset: () => {
+      log.length = 0;
+    },
     failNthMutating(n: number): void {
       if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be a whole number, got ${n}`);
       failIn = n === 0 ? undefined : n;

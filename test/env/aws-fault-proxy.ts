@@ -66,24 +66,41 @@ export interface AwsFaultProxy {
   stop(): Promise<void>;
 }
 
-const API_BY_VERSION: Readonly<Record<string, AwsApi>> = { "2012-06-01": "elb", "2015-12-01": "elbv2", "2016-11-15": "ec2" };
+const API_BY_VERSION: Readonly<Record<string, AwsApi>> = {
+  "2012-06-01": "elb",
+  "2015-12-01": "elbv2",
+  "2016-11-15": "ec2",
+};
 const ELB_NS: Readonly<Record<string, string>> = {
   elb: "http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/",
   elbv2: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
 };
 
-interface Rule { operation: string; api: AwsApi | undefined; fault: AwsFault; remaining: number }
+interface Rule {
+  operation: string;
+  api: AwsApi | undefined;
+  fault: AwsFault;
+  remaining: number;
+}
 
 function errorResponse(api: AwsApi, status: number, code: string, message: string): { status: number; body: string } {
   const requestId = randomUUID();
   if (api === "ec2") {
     // EC2's error document (Response/Errors/Error), unlike the ErrorResponse of the other query APIs.
-    return { status, body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code>` +
-      `<Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>` };
+    return {
+      status,
+      body:
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code>` +
+        `<Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+    };
   }
   const type = status >= 500 ? "Receiver" : "Sender";
-  return { status, body: `<ErrorResponse xmlns="${ELB_NS[api] ?? ELB_NS["elbv2"]}"><Error><Type>${type}</Type>` +
-    `<Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>` };
+  return {
+    status,
+    body:
+      `<ErrorResponse xmlns="${ELB_NS[api] ?? ELB_NS["elbv2"]}"><Error><Type>${type}</Type>` +
+      `<Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+  };
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -98,7 +115,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function classify(req: IncomingMessage, body: Buffer): { api: AwsApi; operation: string } {
   const url = new URL(req.url ?? "/", "http://proxy");
   const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded")
-    ? new URLSearchParams(body.toString("utf8")) : new URLSearchParams();
+    ? new URLSearchParams(body.toString("utf8"))
+    : new URLSearchParams();
   const get = (k: string): string => form.get(k) ?? url.searchParams.get(k) ?? "";
   return { api: API_BY_VERSION[get("Version")] ?? "unknown", operation: get("Action") };
 }
@@ -109,7 +127,9 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
   const seen: SeenRequest[] = [];
 
   const take = (api: AwsApi, operation: string): AwsFault | undefined => {
-    const rule = rules.find((r) => (r.operation === "*" || r.operation === operation) && (r.api === undefined || r.api === api));
+    const rule = rules.find(
+      (r) => (r.operation === "*" || r.operation === operation) && (r.api === undefined || r.api === api),
+    );
     if (!rule) return undefined;
     rule.remaining -= 1;
     if (rule.remaining <= 0) rules = rules.filter((r) => r !== rule);
@@ -117,14 +137,23 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
   };
 
   /** Forwards to moto and resolves with its whole answer (so drop-after happens after moto finished). */
-  const forward = (req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> =>
+  const forward = (
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> =>
     new Promise((resolve, reject) => {
-      const out = request({
-        host: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
-        headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
-      }, (res) => {
-        readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
-      });
+      const out = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
+        },
+        (res) => {
+          readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+        },
+      );
       out.on("error", reject);
       out.end(body);
     });
@@ -133,7 +162,9 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
     const body = await readBody(req);
     const { api, operation } = classify(req, body);
     const fault = take(api, operation);
-    const record = (forwarded: boolean): void => { seen.push({ api, operation, fault: fault?.kind, forwarded }); };
+    const record = (forwarded: boolean): void => {
+      seen.push({ api, operation, fault: fault?.kind, forwarded });
+    };
     const reply = (r: { status: number; body: string }): void => {
       res.writeHead(r.status, { "content-type": "text/xml", "content-length": Buffer.byteLength(r.body) });
       res.end(r.body);
@@ -141,9 +172,11 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
     switch (fault?.kind) {
       case "throttle":
         record(false);
-        reply(api === "ec2"
-          ? errorResponse(api, 503, "RequestLimitExceeded", "Request limit exceeded.")
-          : errorResponse(api, 400, "Throttling", "Rate exceeded"));
+        reply(
+          api === "ec2"
+            ? errorResponse(api, 503, "RequestLimitExceeded", "Request limit exceeded.")
+            : errorResponse(api, 400, "Throttling", "Rate exceeded"),
+        );
         return;
       case "server-error":
         record(false);
@@ -192,15 +225,25 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
     inject(operation, fault, options = {}): void {
       const times = options.times ?? 1;
       if (!(times >= 1)) throw new AwsFaultProxyError(`times must be at least 1, got ${times}`);
-      rules.push({ operation, api: options.api, fault: typeof fault === "string" ? { kind: fault } : fault, remaining: times });
+      rules.push({
+        operation,
+        api: options.api,
+        fault: typeof fault === "string" ? { kind: fault } : fault,
+        remaining: times,
+      });
     },
-    clearFaults: () => { rules = []; },
+    clearFaults: () => {
+      rules = [];
+    },
     pendingFaults: () => rules.map((r) => ({ operation: r.operation, fault: r.fault.kind, remaining: r.remaining })),
     seen: () => [...seen],
-    clearSeen: () => { seen.length = 0; },
-    stop: () => (stopping ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    })),
+    clearSeen: () => {
+      seen.length = 0;
+    },
+    stop: () =>
+      (stopping ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      })),
   };
 }

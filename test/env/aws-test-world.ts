@@ -34,7 +34,9 @@ export interface FreshAwsWorld<R extends ClientRecorder> {
 
 /** Resets `moto` and builds a world and a provider on `record(new clients)`. */
 export async function freshAwsWorld<R extends ClientRecorder>(
-  moto: MotoServer, options: AwsWorldOptions, record: (clients: AwsClients, raw: AwsClients) => R,
+  moto: MotoServer,
+  options: AwsWorldOptions,
+  record: (clients: AwsClients, raw: AwsClients) => R,
 ): Promise<FreshAwsWorld<R>> {
   await moto.reset();
   const raw = moto.clients();
@@ -49,14 +51,21 @@ export async function freshAwsWorld<R extends ClientRecorder>(
  */
 export function freshAwsWorldPerTest(options: AwsWorldOptions): FreshAwsWorld<CallCounter>;
 export function freshAwsWorldPerTest<R extends ClientRecorder>(
-  options: AwsWorldOptions, record: (clients: AwsClients, raw: AwsClients) => R): FreshAwsWorld<R>;
+  options: AwsWorldOptions,
+  record: (clients: AwsClients, raw: AwsClients) => R,
+): FreshAwsWorld<R>;
 export function freshAwsWorldPerTest(
-  options: AwsWorldOptions, record: (clients: AwsClients, raw: AwsClients) => ClientRecorder = countCalls,
+  options: AwsWorldOptions,
+  record: (clients: AwsClients, raw: AwsClients) => ClientRecorder = countCalls,
 ): FreshAwsWorld<ClientRecorder> {
   let moto: MotoServer | undefined;
   let current: FreshAwsWorld<ClientRecorder> | undefined;
-  beforeAll(async () => { moto = await startMoto(); });
-  afterAll(async () => { await moto?.stop(); });
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+  afterAll(async () => {
+    await moto?.stop();
+  });
   beforeEach(async () => {
     if (moto === undefined) throw new Error("moto did not start");
     current = await freshAwsWorld(moto, options, record);
@@ -66,11 +75,21 @@ export function freshAwsWorldPerTest(
     return current;
   };
   return {
-    get moto() { return now().moto; },
-    get raw() { return now().raw; },
-    get world() { return now().world; },
-    get recorder() { return now().recorder; },
-    get provider() { return now().provider; },
+    get moto() {
+      return now().moto;
+    },
+    get raw() {
+      return now().raw;
+    },
+    get world() {
+      return now().world;
+    },
+    get recorder() {
+      return now().recorder;
+    },
+    get provider() {
+      return now().provider;
+    },
   };
 }
 
@@ -89,7 +108,11 @@ export function specNodes(nodes: readonly V1Node[]): SpecNode[] {
  * A fresh moto world as a ProviderTestWorld: specs are newSpec(`spec`) with the world's nodes; resources are
  * what listOwned finds for the Services the world handed specs out for.
  */
-export async function awsContractWorld(moto: MotoServer, clusterId: string, spec: Omit<NewSpecOptions, "name" | "clusterId" | "nodes"> = {}): Promise<ProviderTestWorld> {
+export async function awsContractWorld(
+  moto: MotoServer,
+  clusterId: string,
+  spec: Omit<NewSpecOptions, "name" | "clusterId" | "nodes"> = {},
+): Promise<ProviderTestWorld> {
   const fresh = await freshAwsWorld(moto, { clusterId, nodes: 2 }, countCalls);
   const names = new Set<string>();
   return {
@@ -104,7 +127,13 @@ export async function awsContractWorld(moto: MotoServer, clusterId: string, spec
       const left: string[] = [];
       for (const name of names) {
         const o = await listOwned(fresh.raw, { clusterId, namespace: "default", name });
-        left.push(...o.loadBalancers, ...o.classicLoadBalancers, ...o.targetGroups, ...o.listeners, ...o.securityGroups);
+        left.push(
+          ...o.loadBalancers,
+          ...o.classicLoadBalancers,
+          ...o.targetGroups,
+          ...o.listeners,
+          ...o.securityGroups,
+        );
       }
       return left;
     },
@@ -114,7 +143,9 @@ export async function awsContractWorld(moto: MotoServer, clusterId: string, spec
 
 /** The id of the security group called `name` (it must exist). */
 export async function groupIdByName(raw: AwsClients, name: string): Promise<string> {
-  const out = await raw.ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }));
+  const out = await raw.ec2.send(
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: "group-name", Values: [name] }] }),
+  );
   const id = out.SecurityGroups?.[0]?.GroupId;
   if (id === undefined) throw new Error(`no security group ${name}`);
   return id;
@@ -123,6 +154,11 @@ export async function groupIdByName(raw: AwsClients, name: string): Promise<stri
 /** Ingress rules of the Service's frontend group as "proto:from-to:cidr", sorted. */
 export async function frontendRulesOf(raw: AwsClients, id: LoadBalancerId): Promise<string[]> {
   const gid = await groupIdByName(raw, securityGroupName(id));
-  const out = await raw.ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }));
-  return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true).map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`).sort();
+  const out = await raw.ec2.send(
+    new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: "group-id", Values: [gid] }] }),
+  );
+  return (out.SecurityGroupRules ?? [])
+    .filter((r) => r.IsEgress !== true)
+    .map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4}`)
+    .sort();
 }

@@ -6,21 +6,41 @@
  * with the AWS cloud provider would register for them (spec.providerID aws:///<az>/<instance-id>).
  */
 import {
-  AssociateRouteTableCommand, AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateRouteCommand,
-  CreateRouteTableCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand,
-  DescribeSecurityGroupRulesCommand, RunInstancesCommand, TerminateInstancesCommand,
-  type Instance, type SecurityGroupRule, type Tag,
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeSecurityGroupRulesCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  type Instance,
+  type SecurityGroupRule,
+  type Tag,
 } from "@aws-sdk/client-ec2";
 import {
-  DescribeLoadBalancersCommand as DescribeClassicCommand, DescribeTagsCommand as DescribeClassicTagsCommand,
+  DescribeLoadBalancersCommand as DescribeClassicCommand,
+  DescribeTagsCommand as DescribeClassicTagsCommand,
 } from "@aws-sdk/client-elastic-load-balancing";
 import {
-  DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTagsCommand, DescribeTargetGroupsCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeSecurityGroupsCommand } from "@aws-sdk/client-ec2";
 import type { V1Node } from "@kubernetes/client-node";
 import { LbOperatorError } from "../../src/errors.js";
-import { TAG_CLUSTER, TAG_STACK, TAG_SERVICE_UID, type AwsClients, type SubnetInfo } from "../../providers/aws/aws-types.js";
+import {
+  TAG_CLUSTER,
+  TAG_STACK,
+  TAG_SERVICE_UID,
+  type AwsClients,
+  type SubnetInfo,
+} from "../../providers/aws/aws-types.js";
 
 export class AwsWorldError extends LbOperatorError {}
 
@@ -67,8 +87,10 @@ export interface AwsWorld {
   nodeSecurityGroupRules(): Promise<SecurityGroupRule[]>;
 }
 
-const tagSpec = (resourceType: "vpc" | "subnet" | "security-group" | "instance" | "internet-gateway" | "route-table",
-  tags: Record<string, string>) => [{ ResourceType: resourceType, Tags: Object.entries(tags).map(([Key, Value]): Tag => ({ Key, Value })) }];
+const tagSpec = (
+  resourceType: "vpc" | "subnet" | "security-group" | "instance" | "internet-gateway" | "route-table",
+  tags: Record<string, string>,
+) => [{ ResourceType: resourceType, Tags: Object.entries(tags).map(([Key, Value]): Tag => ({ Key, Value })) }];
 
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new AwsWorldError(`moto returned no ${what}`);
@@ -89,29 +111,43 @@ export async function createAwsWorld(clients: AwsClients, options: AwsWorldOptio
   const clusterTag = `kubernetes.io/cluster/${clusterId}`;
   const { ec2 } = clients;
 
-  const vpc = await ec2.send(new CreateVpcCommand({
-    CidrBlock: vpcCidr, TagSpecifications: tagSpec("vpc", { Name: `${clusterId}-vpc`, [clusterTag]: "shared" }),
-  }));
+  const vpc = await ec2.send(
+    new CreateVpcCommand({
+      CidrBlock: vpcCidr,
+      TagSpecifications: tagSpec("vpc", { Name: `${clusterId}-vpc`, [clusterTag]: "shared" }),
+    }),
+  );
   const vpcId = required(vpc.Vpc?.VpcId, "VpcId");
 
   // Public subnets route to an internet gateway, as CPA's subnet discovery checks (reference section 3).
-  const igw = await ec2.send(new CreateInternetGatewayCommand({
-    TagSpecifications: tagSpec("internet-gateway", { Name: `${clusterId}-igw` }),
-  }));
+  const igw = await ec2.send(
+    new CreateInternetGatewayCommand({
+      TagSpecifications: tagSpec("internet-gateway", { Name: `${clusterId}-igw` }),
+    }),
+  );
   const igwId = required(igw.InternetGateway?.InternetGatewayId, "InternetGatewayId");
   await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
-  const rt = await ec2.send(new CreateRouteTableCommand({
-    VpcId: vpcId, TagSpecifications: tagSpec("route-table", { Name: `${clusterId}-public` }),
-  }));
+  const rt = await ec2.send(
+    new CreateRouteTableCommand({
+      VpcId: vpcId,
+      TagSpecifications: tagSpec("route-table", { Name: `${clusterId}-public` }),
+    }),
+  );
   const routeTableId = required(rt.RouteTable?.RouteTableId, "RouteTableId");
-  await ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: "0.0.0.0/0", GatewayId: igwId }));
+  await ec2.send(
+    new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: "0.0.0.0/0", GatewayId: igwId }),
+  );
 
   const makeSubnet = async (zone: string, third: number, role: string, name: string): Promise<SubnetInfo> => {
     const cidr = subnetCidr(vpcCidr, third);
-    const out = await ec2.send(new CreateSubnetCommand({
-      VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: zone,
-      TagSpecifications: tagSpec("subnet", { Name: name, [role]: "1", [clusterTag]: "shared" }),
-    }));
+    const out = await ec2.send(
+      new CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: cidr,
+        AvailabilityZone: zone,
+        TagSpecifications: tagSpec("subnet", { Name: name, [role]: "1", [clusterTag]: "shared" }),
+      }),
+    );
     return { id: required(out.Subnet?.SubnetId, "SubnetId"), availabilityZone: zone, cidr };
   };
   const publicSubnets: SubnetInfo[] = [];
@@ -120,37 +156,57 @@ export async function createAwsWorld(clients: AwsClients, options: AwsWorldOptio
     const pub = await makeSubnet(zone, i, "kubernetes.io/role/elb", `${clusterId}-public-${zone}`);
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTableId, SubnetId: pub.id }));
     publicSubnets.push(pub);
-    internalSubnets.push(await makeSubnet(zone, 100 + i, "kubernetes.io/role/internal-elb", `${clusterId}-internal-${zone}`));
+    internalSubnets.push(
+      await makeSubnet(zone, 100 + i, "kubernetes.io/role/internal-elb", `${clusterId}-internal-${zone}`),
+    );
   }
 
-  const sg = await ec2.send(new CreateSecurityGroupCommand({
-    GroupName: `${clusterId}-nodes`, Description: `nodes of ${clusterId}`, VpcId: vpcId,
-    TagSpecifications: tagSpec("security-group", { Name: `${clusterId}-nodes`, [clusterTag]: "owned" }),
-  }));
+  const sg = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${clusterId}-nodes`,
+      Description: `nodes of ${clusterId}`,
+      VpcId: vpcId,
+      TagSpecifications: tagSpec("security-group", { Name: `${clusterId}-nodes`, [clusterTag]: "owned" }),
+    }),
+  );
   const nodeSecurityGroupId = required(sg.GroupId, "GroupId");
 
   const running: WorldInstance[] = [];
   let started = 0;
 
-  const toWorldInstance = (inst: Instance, zone: string, subnetId: string, labels: Record<string, string>): WorldInstance => {
+  const toWorldInstance = (
+    inst: Instance,
+    zone: string,
+    subnetId: string,
+    labels: Record<string, string>,
+  ): WorldInstance => {
     const instanceId = required(inst.InstanceId, "InstanceId");
     const privateIp = required(inst.PrivateIpAddress, "PrivateIpAddress");
     const nodeName = inst.PrivateDnsName ?? `ip-${privateIp.replaceAll(".", "-")}.ec2.internal`;
     return { instanceId, nodeName, availabilityZone: zone, subnetId, privateIp, labels };
   };
 
-  const addNodes = async (count: number, labels: Readonly<Record<string, string>> = {}): Promise<readonly WorldInstance[]> => {
+  const addNodes = async (
+    count: number,
+    labels: Readonly<Record<string, string>> = {},
+  ): Promise<readonly WorldInstance[]> => {
     const added: WorldInstance[] = [];
     for (let i = 0; i < count; i++) {
       const zoneIndex = started++ % zones.length;
       const zone = required(zones[zoneIndex], "zone");
       // Nodes live in the internal subnets, as in a usual EKS/kops layout.
       const subnet = required(internalSubnets[zoneIndex], "subnet");
-      const out = await ec2.send(new RunInstancesCommand({
-        ImageId: "ami-12c6146b", InstanceType: "t3.medium", MinCount: 1, MaxCount: 1,
-        SubnetId: subnet.id, SecurityGroupIds: [nodeSecurityGroupId],
-        TagSpecifications: tagSpec("instance", { [clusterTag]: "owned" }),
-      }));
+      const out = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: "ami-12c6146b",
+          InstanceType: "t3.medium",
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: subnet.id,
+          SecurityGroupIds: [nodeSecurityGroupId],
+          TagSpecifications: tagSpec("instance", { [clusterTag]: "owned" }),
+        }),
+      );
       const inst = required(out.Instances?.[0], "instance");
       const w = toWorldInstance(inst, zone, subnet.id, { ...options.nodeLabels, ...labels });
       running.push(w);
@@ -162,7 +218,12 @@ export async function createAwsWorld(clients: AwsClients, options: AwsWorldOptio
   await addNodes(options.nodes ?? 2);
 
   return {
-    clusterId, vpcId, vpcCidr, publicSubnets, internalSubnets, nodeSecurityGroupId,
+    clusterId,
+    vpcId,
+    vpcCidr,
+    publicSubnets,
+    internalSubnets,
+    nodeSecurityGroupId,
     instances: () => [...running],
     nodes: () => running.map(nodeObject),
     addNodes,
@@ -174,9 +235,11 @@ export async function createAwsWorld(clients: AwsClients, options: AwsWorldOptio
       running.splice(index, 1);
     },
     async nodeSecurityGroupRules(): Promise<SecurityGroupRule[]> {
-      const out = await ec2.send(new DescribeSecurityGroupRulesCommand({
-        Filters: [{ Name: "group-id", Values: [nodeSecurityGroupId] }],
-      }));
+      const out = await ec2.send(
+        new DescribeSecurityGroupRulesCommand({
+          Filters: [{ Name: "group-id", Values: [nodeSecurityGroupId] }],
+        }),
+      );
       return (out.SecurityGroupRules ?? []).filter((r) => r.IsEgress !== true);
     },
   };
@@ -236,9 +299,12 @@ function tagMap(tags: readonly { Key?: string | undefined; Value?: string | unde
 }
 
 function ownedBy(filter: OwnerFilter): (tags: Tags) => boolean {
-  return (tags) => tags[TAG_CLUSTER] === filter.clusterId
-    && (filter.namespace === undefined || filter.name === undefined || tags[TAG_STACK] === `${filter.namespace}/${filter.name}`)
-    && (filter.uid === undefined || tags[TAG_SERVICE_UID] === filter.uid);
+  return (tags) =>
+    tags[TAG_CLUSTER] === filter.clusterId &&
+    (filter.namespace === undefined ||
+      filter.name === undefined ||
+      tags[TAG_STACK] === `${filter.namespace}/${filter.name}`) &&
+    (filter.uid === undefined || tags[TAG_SERVICE_UID] === filter.uid);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -248,8 +314,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Follows a Marker/NextToken paginated describe to the end, collecting the defined ids. */
-async function pages<O>(page: (marker: string | undefined) => Promise<O>,
-  read: (out: O) => [readonly (string | undefined)[], string | undefined]): Promise<string[]> {
+async function pages<O>(
+  page: (marker: string | undefined) => Promise<O>,
+  read: (out: O) => [readonly (string | undefined)[], string | undefined],
+): Promise<string[]> {
   const ids: string[] = [];
   let marker: string | undefined;
   do {
@@ -267,15 +335,23 @@ async function pages<O>(page: (marker: string | undefined) => Promise<O>,
 export async function listOwned(clients: AwsClients, filter: OwnerFilter): Promise<OwnedResources> {
   const match = ownedBy(filter);
 
-  const lbArns = await pages((Marker) => clients.elbv2.send(new DescribeLoadBalancersCommand({ Marker })),
-    (o) => [(o.LoadBalancers ?? []).map((lb) => lb.LoadBalancerArn), o.NextMarker]);
-  const tgArns = await pages((Marker) => clients.elbv2.send(new DescribeTargetGroupsCommand({ Marker })),
-    (o) => [(o.TargetGroups ?? []).map((tg) => tg.TargetGroupArn), o.NextMarker]);
+  const lbArns = await pages(
+    (Marker) => clients.elbv2.send(new DescribeLoadBalancersCommand({ Marker })),
+    (o) => [(o.LoadBalancers ?? []).map((lb) => lb.LoadBalancerArn), o.NextMarker],
+  );
+  const tgArns = await pages(
+    (Marker) => clients.elbv2.send(new DescribeTargetGroupsCommand({ Marker })),
+    (o) => [(o.TargetGroups ?? []).map((tg) => tg.TargetGroupArn), o.NextMarker],
+  );
   // Listeners of any load balancer: an owned listener could sit on a load balancer someone else tagged.
   const listenerArns: string[] = [];
   for (const LoadBalancerArn of lbArns) {
-    listenerArns.push(...await pages((Marker) => clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn, Marker })),
-      (o) => [(o.Listeners ?? []).map((l) => l.ListenerArn), o.NextMarker]));
+    listenerArns.push(
+      ...(await pages(
+        (Marker) => clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn, Marker })),
+        (o) => [(o.Listeners ?? []).map((l) => l.ListenerArn), o.NextMarker],
+      )),
+    );
   }
 
   const ownedV2 = new Set<string>();
@@ -284,8 +360,10 @@ export async function listOwned(clients: AwsClients, filter: OwnerFilter): Promi
     for (const d of out.TagDescriptions ?? []) if (d.ResourceArn && match(tagMap(d.Tags))) ownedV2.add(d.ResourceArn);
   }
 
-  const classicNames = await pages((Marker) => clients.elb.send(new DescribeClassicCommand({ Marker })),
-    (o) => [(o.LoadBalancerDescriptions ?? []).map((lb) => lb.LoadBalancerName), o.NextMarker]);
+  const classicNames = await pages(
+    (Marker) => clients.elb.send(new DescribeClassicCommand({ Marker })),
+    (o) => [(o.LoadBalancerDescriptions ?? []).map((lb) => lb.LoadBalancerName), o.NextMarker],
+  );
   const classicLoadBalancers: string[] = [];
   for (const batch of chunks(classicNames, 20)) {
     const out = await clients.elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: batch }));

@@ -1,5 +1,12 @@
 import { existsSync } from "node:fs";
-import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Service } from "@kubernetes/client-node";
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Service,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startControlPlane, type ControlPlane } from "./control-plane.js";
 
@@ -9,7 +16,11 @@ const viewerToken = "no-rights-token";
 function lbService(name: string): V1Service {
   return {
     metadata: { name, namespace },
-    spec: { type: "LoadBalancer", selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] },
+    spec: {
+      type: "LoadBalancer",
+      selector: { app: name },
+      ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
+    },
   };
 }
 
@@ -63,7 +74,11 @@ describe("control plane harness", () => {
 
   it("round-trips status.loadBalancer.ingress[].ipMode through the status subresource", async () => {
     await core.patchNamespacedServiceStatus(
-      { name: "web", namespace, body: { status: { loadBalancer: { ingress: [{ ip: "192.0.2.10", ipMode: "Proxy" }] } } } },
+      {
+        name: "web",
+        namespace,
+        body: { status: { loadBalancer: { ingress: [{ ip: "192.0.2.10", ipMode: "Proxy" }] } } },
+      },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     const svc = await core.readNamespacedService({ name: "web", namespace });

@@ -13,12 +13,23 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { LbOperatorError } from "../../src/errors.js";
 import {
-  type ManagedChild, launchManaged, removeDir, runInstallScript, terminateManaged, trackDir, waitUntilReady,
+  type ManagedChild,
+  launchManaged,
+  removeDir,
+  runInstallScript,
+  terminateManaged,
+  trackDir,
+  waitUntilReady,
 } from "./managed-process.js";
 
 export class ControlPlaneError extends LbOperatorError {}
 
-export interface ExtraToken { token: string; user: string; uid: string; groups: string[] }
+export interface ExtraToken {
+  token: string;
+  user: string;
+  uid: string;
+  groups: string[];
+}
 
 export interface ControlPlaneOptions {
   /** Address the apiserver listens on; a lab binds it to a bridge address so network namespaces reach it. */
@@ -30,7 +41,11 @@ export interface ControlPlaneOptions {
   kubernetesVersion?: string;
 }
 
-export interface ExtraApiServer { server: string; kubeconfigPath: string; stop(): Promise<void> }
+export interface ExtraApiServer {
+  server: string;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
 
 export interface ControlPlane {
   readonly server: string;
@@ -61,18 +76,29 @@ export function resolveControlPlaneBinaries(kubernetesVersion?: string): Promise
   const key = kubernetesVersion ?? "default";
   let found = binaries.get(key);
   if (!found) {
-    process.stderr.write(`control-plane: resolving kube-apiserver ${kubernetesVersion ?? ""} and etcd (a first build takes several minutes)\n`);
+    process.stderr.write(
+      `control-plane: resolving kube-apiserver ${kubernetesVersion ?? ""} and etcd (a first build takes several minutes)\n`,
+    );
     // Another version is wanted for its apiserver alone (a test of what an older apiserver does).
-    const env: Record<string, string> = kubernetesVersion === undefined ? {} : { K8S_VERSION: kubernetesVersion, KUBE_COMMANDS: "kube-apiserver" };
-    found = runInstallScript("install-control-plane.sh", (dir) =>
-      existsSync(join(dir, "kube-apiserver")) && existsSync(join(dir, "etcd")) ? undefined : `printed ${JSON.stringify(dir)}, which lacks the binaries`, env);
+    const env: Record<string, string> =
+      kubernetesVersion === undefined ? {} : { K8S_VERSION: kubernetesVersion, KUBE_COMMANDS: "kube-apiserver" };
+    found = runInstallScript(
+      "install-control-plane.sh",
+      (dir) =>
+        existsSync(join(dir, "kube-apiserver")) && existsSync(join(dir, "etcd"))
+          ? undefined
+          : `printed ${JSON.stringify(dir)}, which lacks the binaries`,
+      env,
+    );
     found.catch(() => binaries.delete(key));
     binaries.set(key, found);
   }
   return found;
 }
 
-interface Proc extends ManagedChild { readonly name: string }
+interface Proc extends ManagedChild {
+  readonly name: string;
+}
 
 function launch(name: string, bin: string, args: string[], logPath: string): Proc {
   return { name, ...launchManaged(bin, args, logPath) };
@@ -82,7 +108,11 @@ const terminate = terminateManaged;
 
 function waitReady(proc: Proc, probe: () => Promise<boolean>): Promise<void> {
   return waitUntilReady(proc, {
-    name: proc.name, what: "it was ready", timeoutMs: READY_TIMEOUT_MS, probe, error: (m) => new ControlPlaneError(m),
+    name: proc.name,
+    what: "it was ready",
+    timeoutMs: READY_TIMEOUT_MS,
+    probe,
+    error: (m) => new ControlPlaneError(m),
   });
 }
 
@@ -94,7 +124,10 @@ export function httpsStatus(url: string, options: { ca?: string; token?: string 
   return new Promise((resolve) => {
     const headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     const tls = options.ca === undefined ? { rejectUnauthorized: false } : { ca: options.ca };
-    const req = request(url, { ...tls, headers, timeout: 2_000 }, (res) => { res.resume(); resolve(res.statusCode); });
+    const req = request(url, { ...tls, headers, timeout: 2_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
     req.on("timeout", () => req.destroy());
     req.on("error", () => resolve(undefined));
     req.end();
@@ -108,7 +141,9 @@ export function freePort(host: string): Promise<number> {
     srv.once("error", reject);
     srv.listen(0, host, () => {
       const addr = srv.address();
-      srv.close(() => (addr && typeof addr === "object" ? resolve(addr.port) : reject(new ControlPlaneError("no port"))));
+      srv.close(() =>
+        addr && typeof addr === "object" ? resolve(addr.port) : reject(new ControlPlaneError("no port")),
+      );
     });
   });
 }
@@ -117,14 +152,56 @@ const hostPort = (host: string, port: number): string => (isIPv6(host) ? `[${hos
 
 async function makeCerts(dir: string, bindAddress: string): Promise<void> {
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await exec("openssl", ["req", "-x509", ...ec, "-keyout", join(dir, "ca.key"), "-out", join(dir, "ca.crt"), "-days", "7",
-    "-subj", "/CN=lb-operator-test-ca", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
-  await exec("openssl", ["req", ...ec, "-keyout", join(dir, "server.key"), "-out", join(dir, "server.csr"), "-subj", "/CN=kube-apiserver"]);
+  await exec("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    join(dir, "ca.key"),
+    "-out",
+    join(dir, "ca.crt"),
+    "-days",
+    "7",
+    "-subj",
+    "/CN=lb-operator-test-ca",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
+  await exec("openssl", [
+    "req",
+    ...ec,
+    "-keyout",
+    join(dir, "server.key"),
+    "-out",
+    join(dir, "server.csr"),
+    "-subj",
+    "/CN=kube-apiserver",
+  ]);
   const sans = new Set(["IP:127.0.0.1", "IP:::1", "DNS:localhost", "DNS:kubernetes.default.svc"]);
   if (bindAddress !== "0.0.0.0" && bindAddress !== "::") sans.add(`IP:${bindAddress}`);
-  writeFileSync(join(dir, "server.ext"), `subjectAltName=${[...sans].join(",")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
-  await exec("openssl", ["x509", "-req", "-in", join(dir, "server.csr"), "-CA", join(dir, "ca.crt"), "-CAkey", join(dir, "ca.key"),
-    "-CAcreateserial", "-out", join(dir, "server.crt"), "-days", "7", "-extfile", join(dir, "server.ext")]);
+  writeFileSync(
+    join(dir, "server.ext"),
+    `subjectAltName=${[...sans].join(",")}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
+  );
+  await exec("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    join(dir, "server.csr"),
+    "-CA",
+    join(dir, "ca.crt"),
+    "-CAkey",
+    join(dir, "ca.key"),
+    "-CAcreateserial",
+    "-out",
+    join(dir, "server.crt"),
+    "-days",
+    "7",
+    "-extfile",
+    join(dir, "server.ext"),
+  ]);
   const sa = generateKeyPairSync("rsa", { modulusLength: 2048 });
   writeFileSync(join(dir, "sa.key"), sa.privateKey.export({ type: "pkcs8", format: "pem" }));
   writeFileSync(join(dir, "sa.pub"), sa.publicKey.export({ type: "spki", format: "pem" }));
@@ -132,12 +209,23 @@ async function makeCerts(dir: string, bindAddress: string): Promise<void> {
 
 function kubeconfigYaml(server: string, ca: string, token: string): string {
   // JSON is valid YAML; no serializer needed.
-  return JSON.stringify({
-    apiVersion: "v1", kind: "Config", "current-context": "lb-operator-test",
-    clusters: [{ name: "lb-operator-test", cluster: { server, "certificate-authority-data": Buffer.from(ca).toString("base64") } }],
-    users: [{ name: "user", user: { token } }],
-    contexts: [{ name: "lb-operator-test", context: { cluster: "lb-operator-test", user: "user" } }],
-  }, null, 2);
+  return JSON.stringify(
+    {
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "lb-operator-test",
+      clusters: [
+        {
+          name: "lb-operator-test",
+          cluster: { server, "certificate-authority-data": Buffer.from(ca).toString("base64") },
+        },
+      ],
+      users: [{ name: "user", user: { token } }],
+      contexts: [{ name: "lb-operator-test", context: { cluster: "lb-operator-test", user: "user" } }],
+    },
+    null,
+    2,
+  );
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -150,11 +238,12 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   let apiServer: Proc | undefined;
   let stopping: Promise<void> | undefined;
 
-  const stop = (): Promise<void> => (stopping ??= (async () => {
-    // Everything is thrown away, so no graceful shutdown.
-    await Promise.all([...procs].map((p) => terminate(p, 0)));
-    removeDir(dir);
-  })());
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      // Everything is thrown away, so no graceful shutdown.
+      await Promise.all([...procs].map((p) => terminate(p, 0)));
+      removeDir(dir);
+    })());
 
   try {
     const started = Date.now();
@@ -162,38 +251,68 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const ca = readFileSync(join(dir, "ca.crt"), "utf8");
     const adminToken = randomBytes(24).toString("hex");
     const quote = (groups: string[]): string => `"${groups.join(",")}"`;
-    writeFileSync(join(dir, "tokens.csv"), [
-      `${adminToken},admin,admin-uid,${quote(["system:masters"])}`,
-      ...(options.extraTokens ?? []).map((t) => `${t.token},${t.user},${t.uid},${quote(t.groups)}`),
-    ].join("\n") + "\n");
+    writeFileSync(
+      join(dir, "tokens.csv"),
+      [
+        `${adminToken},admin,admin-uid,${quote(["system:masters"])}`,
+        ...(options.extraTokens ?? []).map((t) => `${t.token},${t.user},${t.uid},${quote(t.groups)}`),
+      ].join("\n") + "\n",
+    );
 
-    const [clientPort, peerPort, apiPort] = await Promise.all([freePort("127.0.0.1"), freePort("127.0.0.1"), freePort(bindAddress)]);
+    const [clientPort, peerPort, apiPort] = await Promise.all([
+      freePort("127.0.0.1"),
+      freePort("127.0.0.1"),
+      freePort(bindAddress),
+    ]);
     const etcdUrl = `http://127.0.0.1:${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
-    const etcd = launch("etcd", join(bin, "etcd"), [
-      "--name=lb-operator-test", `--data-dir=${join(dir, "etcd-data")}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=lb-operator-test=${peerUrl}`, "--unsafe-no-fsync=true",
-    ], join(dir, "etcd.log"));
+    const etcd = launch(
+      "etcd",
+      join(bin, "etcd"),
+      [
+        "--name=lb-operator-test",
+        `--data-dir=${join(dir, "etcd-data")}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=lb-operator-test=${peerUrl}`,
+        "--unsafe-no-fsync=true",
+      ],
+      join(dir, "etcd.log"),
+    );
     procs.add(etcd);
-    await waitReady(etcd, async () => (await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false)));
+    await waitReady(
+      etcd,
+      async () =>
+        await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+          (r) => r.ok,
+          () => false,
+        ),
+    );
 
     const server = `https://${hostPort(clientHost, apiPort)}`;
     const apiServerArgs = (port: number, certDir: string): string[] => [
-      `--etcd-servers=${etcdUrl}`, `--cert-dir=${certDir}`,
-      `--tls-cert-file=${join(dir, "server.crt")}`, `--tls-private-key-file=${join(dir, "server.key")}`,
-      `--bind-address=${bindAddress}`, `--secure-port=${port}`,
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${certDir}`,
+      `--tls-cert-file=${join(dir, "server.crt")}`,
+      `--tls-private-key-file=${join(dir, "server.key")}`,
+      `--bind-address=${bindAddress}`,
+      `--secure-port=${port}`,
       // One issuer for every apiserver on this etcd, so tokens minted by one are accepted by the others.
       `--service-account-issuer=${server}`,
-      `--service-account-key-file=${join(dir, "sa.pub")}`, `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+      `--service-account-key-file=${join(dir, "sa.pub")}`,
+      `--service-account-signing-key-file=${join(dir, "sa.key")}`,
       // /16 holds the 20,000 Services of the scale tests; the range only feeds the allocator, never traffic.
       "--service-cluster-ip-range=10.96.0.0/16",
       `--service-node-port-range=${options.serviceNodePortRange ?? "30000-32767"}`,
-      "--disable-admission-plugins=ServiceAccount", "--authorization-mode=RBAC",
-      `--token-auth-file=${join(dir, "tokens.csv")}`, "--allow-privileged=true",
+      "--disable-admission-plugins=ServiceAccount",
+      "--authorization-mode=RBAC",
+      `--token-auth-file=${join(dir, "tokens.csv")}`,
+      "--allow-privileged=true",
       // The default reconciler writes a loopback Endpoints for `kubernetes` (rejected) and fights between apiservers.
-      "--endpoint-reconciler-type=none", "--profiling=false",
+      "--endpoint-reconciler-type=none",
+      "--profiling=false",
       ...(options.extraApiServerArgs ?? []),
     ];
 
@@ -210,11 +329,15 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     apiServer = await launchApiServer("kube-apiserver", apiPort, server);
     const kubeconfigPath = join(dir, "admin.kubeconfig");
     writeFileSync(kubeconfigPath, kubeconfigYaml(server, ca, adminToken));
-    if (process.env["LB_OPERATOR_DEBUG"]) process.stderr.write(`control-plane: ready at ${server} in ${Date.now() - started} ms\n`);
+    if (process.env["LB_OPERATOR_DEBUG"])
+      process.stderr.write(`control-plane: ready at ${server} in ${Date.now() - started} ms\n`);
 
     let extraCount = 0;
     return {
-      server, adminToken, kubeconfigPath, dir,
+      server,
+      adminToken,
+      kubeconfigPath,
+      dir,
       kubeConfig(token?: string): KubeConfig {
         const kc = new KubeConfig();
         if (token === undefined) kc.loadFromFile(kubeconfigPath);
@@ -244,7 +367,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         writeFileSync(path, kubeconfigYaml(url, ca, adminToken));
         return { server: url, kubeconfigPath: path, stop: () => terminate(proc, 10_000) };
       },
-      processIds: () => [...procs].filter((p) => !p.done()).flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])),
+      processIds: () =>
+        [...procs].filter((p) => !p.done()).flatMap((p) => (p.child.pid === undefined ? [] : [p.child.pid])),
       stop,
     };
   } catch (err) {

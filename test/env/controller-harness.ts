@@ -10,7 +10,6 @@ import { systemClock } from "../../src/util/clock.js";
 import { KubeTestClient } from "../../testing/kube-test-client.js";
 import { type ControlPlane, startControlPlane } from "./control-plane.js";
 
-
 export const TEST_CLASS = "lb-operator.io/test";
 
 /** The harness could not give a test what it set up (a controller that never synced, a cluster read too early). */
@@ -42,7 +41,12 @@ export async function startController(
   const metrics = new ControllerMetrics({ processMetrics: false });
   const logger = pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" });
   const abort = new AbortController();
-  const done = runController(config, { kubeConfig, provider, resync, logger, clock: systemClock, metrics }, abort.signal, state);
+  const done = runController(
+    config,
+    { kubeConfig, provider, resync, logger, clock: systemClock, metrics },
+    abort.signal,
+    state,
+  );
   const deadline = Date.now() + 60_000;
   while (!state.synced) {
     if (Date.now() > deadline) throw new HarnessError("controller did not sync its caches within 60 s");
@@ -78,7 +82,8 @@ export function useTestCluster(): TestCluster {
     await started?.cp.stop();
   });
   const get = (): TestCluster => {
-    if (started === undefined) throw new HarnessError("useTestCluster: the control plane is read before beforeAll started it");
+    if (started === undefined)
+      throw new HarnessError("useTestCluster: the control plane is read before beforeAll started it");
     return started;
   };
   return {

@@ -40,7 +40,8 @@ export class ControllerProcess {
     const deadline = Date.now() + 30_000;
     while (!(await proc.metrics().catch(() => undefined))) {
       if (child.exitCode !== null) throw new Error(`controller ${name} exited with ${child.exitCode}; see ${logPath}`);
-      if (Date.now() > deadline) throw new Error(`controller ${name} did not serve metrics within 30 s; see ${logPath}`);
+      if (Date.now() > deadline)
+        throw new Error(`controller ${name} did not serve metrics within 30 s; see ${logPath}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     return proc;
@@ -56,7 +57,8 @@ export class ControllerProcess {
     const text = await this.metrics();
     let sum = 0;
     for (const line of text.split("\n")) {
-      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+        sum += Number(line.slice(line.lastIndexOf(" ") + 1));
     }
     return sum;
   }

@@ -14,7 +14,11 @@ const node = (script: string): string[] => ["-e", script];
 describe("launchManaged", () => {
   it("logs stdout and stderr, and reports the exit code once the child has exited", async () => {
     const log = join(dir, "logged.log");
-    const proc = launchManaged(process.execPath, node("console.log('out'); console.error('err'); process.exit(3)"), log);
+    const proc = launchManaged(
+      process.execPath,
+      node("console.log('out'); console.error('err'); process.exit(3)"),
+      log,
+    );
     await proc.exited;
     expect(exitStatus(proc)).toBe("3");
     expect(readFileSync(log, "utf8").split("\n").filter(Boolean).sort()).toEqual(["err", "out"]);
@@ -22,7 +26,10 @@ describe("launchManaged", () => {
 
   it("runs in the given directory and pipes stdout when asked, still logging stderr", async () => {
     const log = join(dir, "piped.log");
-    const proc = launchManaged(process.execPath, node("console.log(process.cwd()); console.error('err')"), log, { cwd: dir, pipeStdout: true });
+    const proc = launchManaged(process.execPath, node("console.log(process.cwd()); console.error('err')"), log, {
+      cwd: dir,
+      pipeStdout: true,
+    });
     const stdout = proc.child.stdout;
     if (!stdout) throw new Error("stdout is not piped");
     const lines: string[] = [];

@@ -23,7 +23,9 @@ export function runInstallScript(
     const path = fileURLToPath(new URL(`../../scripts/${script}`, import.meta.url));
     const child = spawn("bash", [path], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
     let out = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      out += chunk;
+    });
     child.on("error", (err) => reject(new InstallScriptError(`cannot run ${script}`, { cause: err })));
     child.on("close", (code) => {
       const last = out.trim().split("\n").at(-1) ?? "";
@@ -97,7 +99,12 @@ export interface LaunchOptions {
  * Starts `bin args` with stdout (unless piped) and stderr appended to `logPath`, killed with this process however
  * it ends.
  */
-export function launchManaged(bin: string, args: readonly string[], logPath: string, options: LaunchOptions = {}): ManagedChild {
+export function launchManaged(
+  bin: string,
+  args: readonly string[],
+  logPath: string,
+  options: LaunchOptions = {},
+): ManagedChild {
   installCleanupHandlers();
   const fd = openSync(logPath, "a");
   const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, [...args]];
@@ -114,9 +121,15 @@ export function watchChild(child: ChildProcess, logPath: string): ManagedChild {
   let done = child.exitCode !== null || child.signalCode !== null;
   const exited = new Promise<void>((resolve) => {
     if (done) resolve();
-    const finish = (): void => { done = true; resolve(); };
+    const finish = (): void => {
+      done = true;
+      resolve();
+    };
     child.once("exit", finish);
-    child.once("error", (err) => { writeFileSync(logPath, `spawn failed: ${err.message}\n`, { flag: "a" }); finish(); });
+    child.once("error", (err) => {
+      writeFileSync(logPath, `spawn failed: ${err.message}\n`, { flag: "a" });
+      finish();
+    });
   });
   return { child, logPath, exited, done: () => done };
 }
@@ -154,12 +167,16 @@ export async function waitUntilReady(proc: ManagedChild, wait: ReadyWait): Promi
   const deadline = Date.now() + wait.timeoutMs;
   for (;;) {
     if (proc.done()) {
-      throw wait.error(`${wait.name} exited before ${wait.what}; log ${proc.logPath} (exit ${exitStatus(proc)}):\n${logTail(proc.logPath)}`);
+      throw wait.error(
+        `${wait.name} exited before ${wait.what}; log ${proc.logPath} (exit ${exitStatus(proc)}):\n${logTail(proc.logPath)}`,
+      );
     }
     if (await wait.probe()) return;
     if (Date.now() > deadline) {
       await terminateManaged(proc, 0);
-      throw wait.error(`${wait.name} not ready (${wait.what}) after ${wait.timeoutMs / 1000}s; log ${proc.logPath}:\n${logTail(proc.logPath)}`);
+      throw wait.error(
+        `${wait.name} not ready (${wait.what}) after ${wait.timeoutMs / 1000}s; log ${proc.logPath}:\n${logTail(proc.logPath)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -11,11 +11,21 @@ import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balan
 import { LbOperatorError } from "../../src/errors.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
 import { freePort } from "./control-plane.js";
-import { launchManaged, logTail, printsExistingPath, removeDir, runInstallScript, trackDir } from "./managed-process.js";
+import {
+  launchManaged,
+  logTail,
+  printsExistingPath,
+  removeDir,
+  runInstallScript,
+  trackDir,
+} from "./managed-process.js";
 
 export class MotoError extends LbOperatorError {}
 
-export interface MotoCredentials { readonly accessKeyId: string; readonly secretAccessKey: string }
+export interface MotoCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
 
 export interface MotoServer {
   /** http://127.0.0.1:<port> */
@@ -46,7 +56,9 @@ let binary: Promise<string> | undefined;
 /** Runs scripts/install-moto.sh once per process (it installs from PyPI on first use, then reuses its venv). */
 export function resolveMotoServer(): Promise<string> {
   binary ??= runInstallScript("install-moto.sh", printsExistingPath);
-  binary.catch(() => { binary = undefined; });
+  binary.catch(() => {
+    binary = undefined;
+  });
   return binary;
 }
 
@@ -81,15 +93,16 @@ export async function startMoto(): Promise<MotoServer> {
   const { child, exited, done } = launchManaged(bin, ["-H", "127.0.0.1", "-p", String(port)], logPath);
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= (async () => {
-    if (!done()) {
-      child.kill("SIGTERM");
-      const timer = new Promise<"timeout">((r) => setTimeout(r, 5_000, "timeout").unref());
-      if ((await Promise.race([exited, timer])) === "timeout") child.kill("SIGKILL");
-      await exited;
-    }
-    removeDir(dir);
-  })());
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      if (!done()) {
+        child.kill("SIGTERM");
+        const timer = new Promise<"timeout">((r) => setTimeout(r, 5_000, "timeout").unref());
+        if ((await Promise.race([exited, timer])) === "timeout") child.kill("SIGKILL");
+        await exited;
+      }
+      removeDir(dir);
+    })());
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
@@ -108,7 +121,11 @@ export async function startMoto(): Promise<MotoServer> {
   }
 
   return {
-    endpoint, region: REGION, credentials: CREDENTIALS, pid: child.pid, logPath,
+    endpoint,
+    region: REGION,
+    credentials: CREDENTIALS,
+    pid: child.pid,
+    logPath,
     clients: (endpointOverride) => motoClients(endpointOverride ?? endpoint),
     async reset(): Promise<void> {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: "POST", signal: AbortSignal.timeout(10_000) });

@@ -14,7 +14,12 @@ export class RecordingEvents implements EventRecorder {
   readonly events: RecordedEvent[] = [];
 
   record(svc: V1Service, type: EventType, reason: string, message: string): void {
-    this.events.push({ key: `${svc.metadata?.namespace ?? "default"}/${svc.metadata?.name ?? ""}`, type, reason, message });
+    this.events.push({
+      key: `${svc.metadata?.namespace ?? "default"}/${svc.metadata?.name ?? ""}`,
+      type,
+      reason,
+      message,
+    });
   }
 
   /** Reasons recorded (for one Service when `key` is given), in order. */

@@ -12,7 +12,11 @@ const recordingFlags = z.object({ recordingIpMode: z.enum(["VIP", "Proxy"]).defa
 
 export const recordingPlugin: ProviderPlugin = {
   name: "recording",
-  flags: () => [new Option("--recording-ip-mode <mode>", "recording: the ipMode every ensure reports").choices(["VIP", "Proxy"]).default("VIP")],
+  flags: () => [
+    new Option("--recording-ip-mode <mode>", "recording: the ipMode every ensure reports")
+      .choices(["VIP", "Proxy"])
+      .default("VIP"),
+  ],
   create: async (_context, values) => {
     const provider = new RecordingProvider();
     provider.ipMode = recordingFlags.parse(values).recordingIpMode;

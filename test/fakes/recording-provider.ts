@@ -1,4 +1,10 @@
-import type { ExistingLoadBalancer, LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec, LoadBalancerStatus } from "../../src/provider.js";
+import type {
+  ExistingLoadBalancer,
+  LoadBalancerId,
+  LoadBalancerProvider,
+  LoadBalancerSpec,
+  LoadBalancerStatus,
+} from "../../src/provider.js";
 import { CallLog, type ProviderTestWorld } from "../../testing/call-recorder.js";
 import { newSpec } from "../../testing/new-spec.js";
 

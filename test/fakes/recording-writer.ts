@@ -64,7 +64,10 @@ export class RecordingWriter implements ServiceWriter {
    */
   droppedIngressFields: readonly string[] = [];
 
-  async patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<V1LoadBalancerStatus | undefined> {
+  async patchLoadBalancerStatus(
+    svc: V1Service,
+    status: V1LoadBalancerStatus,
+  ): Promise<V1LoadBalancerStatus | undefined> {
     this.record({ op: "patchLoadBalancerStatus", key: keyOf(svc), status: structuredClone(status) });
     const stored = this.store?.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
     const ingress = (status.ingress ?? []).map((i) => {
@@ -112,7 +115,8 @@ export class RecordingWriter implements ServiceWriter {
   private current(svc: V1Service, key: string): V1Service {
     if (!this.store) return svc;
     const stored = this.store.get(svc.metadata?.name ?? "", svc.metadata?.namespace);
-    if (!stored) throw new KubeApiError(`adding finalizer to ${key}: services "${svc.metadata?.name ?? ""}" not found`, 404);
+    if (!stored)
+      throw new KubeApiError(`adding finalizer to ${key}: services "${svc.metadata?.name ?? ""}" not found`, 404);
     return stored;
   }
 }

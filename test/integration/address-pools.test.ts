@@ -15,7 +15,9 @@ const CRD_FILE = new URL("../../charts/lb-operator/crds/addresspools.lb-operator
 
 const cluster = useTestCluster();
 
-async function startBaremetal(addressPools: string[]): Promise<{ controller: RunningController; stop: () => Promise<void> }> {
+async function startBaremetal(
+  addressPools: string[],
+): Promise<{ controller: RunningController; stop: () => Promise<void> }> {
   const abort = new AbortController();
   const hub = new ResyncHub();
   const provider = await createBaremetalProvider(
@@ -27,7 +29,12 @@ async function startBaremetal(addressPools: string[]): Promise<{ controller: Run
     },
     { addressPools, addressPoolFile: undefined, announceOnly: false },
   );
-  const controller = await startController(cluster.cp.kubeConfig(), provider, { classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } }, hub);
+  const controller = await startController(
+    cluster.cp.kubeConfig(),
+    provider,
+    { classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } },
+    hub,
+  );
   return {
     controller,
     stop: async () => {
@@ -37,7 +44,8 @@ async function startBaremetal(addressPools: string[]): Promise<{ controller: Run
   };
 }
 
-const ipOf = async (ns: string, name: string) => (await cluster.kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip;
+const ipOf = async (ns: string, name: string) =>
+  (await cluster.kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip;
 
 describe("address pools from flags and AddressPool objects", () => {
   it("without the CRD, serves the flag pools", async () => {
@@ -76,13 +84,22 @@ describe("address pools from flags and AddressPool objects", () => {
         group: "lb-operator.io",
         version: "v1alpha1",
         plural: "addresspools",
-        body: { apiVersion: "lb-operator.io/v1alpha1", kind: "AddressPool", metadata: { name: "blue" }, spec: { addresses: ["198.51.100.128/28"], autoAssign: false } },
+        body: {
+          apiVersion: "lb-operator.io/v1alpha1",
+          kind: "AddressPool",
+          metadata: { name: "blue" },
+          spec: { addresses: ["198.51.100.128/28"], autoAssign: false },
+        },
       });
       // "Unknown pool" is not retried on its own: the pool change itself must requeue the Service.
-      expect(await eventually("an address from the new pool", () => ipOf(ns, "wants-blue"), { timeoutMs: 20_000 })).toBe("198.51.100.128");
+      expect(
+        await eventually("an address from the new pool", () => ipOf(ns, "wants-blue"), { timeoutMs: 20_000 }),
+      ).toBe("198.51.100.128");
 
       await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "plain", CLASS) });
-      expect(await eventually("a flag-pool address", () => ipOf(ns, "plain"))).toMatch(/^192\.0\.2\.(1[6-9]|2\d|3[01])$/);
+      expect(await eventually("a flag-pool address", () => ipOf(ns, "plain"))).toMatch(
+        /^192\.0\.2\.(1[6-9]|2\d|3[01])$/,
+      );
     } finally {
       await run.stop();
     }

@@ -106,7 +106,22 @@ describe("ArpResponder on veth pairs", () => {
   });
 
   it("(d) gratuitous ARP on announce moves the namespace's stale neighbour entry to our MAC", async () => {
-    await sh("ip", "netns", "exec", NS_A, "ip", "neigh", "replace", GARP_VIP, "lladdr", STALE_MAC, "dev", PEER_A, "nud", "stale");
+    await sh(
+      "ip",
+      "netns",
+      "exec",
+      NS_A,
+      "ip",
+      "neigh",
+      "replace",
+      GARP_VIP,
+      "lladdr",
+      STALE_MAC,
+      "dev",
+      PEER_A,
+      "nud",
+      "stale",
+    );
     expect(await neighbourMac(NS_A, PEER_A, GARP_VIP)).toBe(STALE_MAC);
     responder!.setAnnounced([VIP, GARP_VIP]);
     await eventually(

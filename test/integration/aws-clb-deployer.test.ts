@@ -6,17 +6,33 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  CreateLoadBalancerCommand, DescribeLoadBalancerAttributesCommand, DescribeLoadBalancersCommand, DescribeTagsCommand,
+  CreateLoadBalancerCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
   type LoadBalancerDescription,
 } from "@aws-sdk/client-elastic-load-balancing";
 import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
-import { TAG_CLUSTER, TAG_SERVICE_UID, TAG_STACK, type AwsClients, type AwsEnvironment, type AwsServiceConfig } from "../../providers/aws/aws-types.js";
+import {
+  TAG_CLUSTER,
+  TAG_SERVICE_UID,
+  TAG_STACK,
+  type AwsClients,
+  type AwsEnvironment,
+  type AwsServiceConfig,
+} from "../../providers/aws/aws-types.js";
 import { ClbDeployer, ForeignLoadBalancerError } from "../../providers/aws/clb/clb-deployer.js";
 import { PROXY_PROTOCOL_POLICY } from "../../providers/aws/clb/clb-model.js";
 import { loadBalancerName } from "../../providers/aws/names.js";
-import { ensureBackendSecurityGroup, ensureNodeAccess } from "../../providers/aws/security-groups/backend-security-group.js";
-import { deleteFrontendSecurityGroup, ensureFrontendSecurityGroup } from "../../providers/aws/security-groups/frontend-security-group.js";
+import {
+  ensureBackendSecurityGroup,
+  ensureNodeAccess,
+} from "../../providers/aws/security-groups/backend-security-group.js";
+import {
+  deleteFrontendSecurityGroup,
+  ensureFrontendSecurityGroup,
+} from "../../providers/aws/security-groups/frontend-security-group.js";
 import { securityGroupRules } from "../../providers/aws/security-groups/sg-api.js";
 import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
 import { countCalls, type CallCounter } from "../env/aws-call-counter.js";
@@ -44,22 +60,38 @@ beforeAll(async () => {
   world = await createAwsWorld(raw, { clusterId: CLUSTER, nodes: 3 });
   deployer = new ClbDeployer({ clients: counter.clients });
 });
-afterAll(async () => { await moto?.stop(); });
+afterAll(async () => {
+  await moto?.stop();
+});
 
 function env(): AwsEnvironment {
-  const instances = world.instances().map((w) => ({ nodeName: w.nodeName, instanceId: w.instanceId, availabilityZone: w.availabilityZone }))
+  const instances = world
+    .instances()
+    .map((w) => ({ nodeName: w.nodeName, instanceId: w.instanceId, availabilityZone: w.availabilityZone }))
     .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
-  return { vpcId: world.vpcId, subnets: world.publicSubnets, instances, nodeSecurityGroupId: world.nodeSecurityGroupId };
+  return {
+    vpcId: world.vpcId,
+    subnets: world.publicSubnets,
+    instances,
+    nodeSecurityGroupId: world.nodeSecurityGroupId,
+  };
 }
 
 /** What the provider does for a classic ELB: frontend + backend groups, the node rule, then the deployer. */
 async function ensure(spec: LoadBalancerSpec, config: AwsServiceConfig) {
   const c = counter.clients;
   const ports = spec.ports.map((p) => ({ protocol: "TCP" as const, port: p.port }));
-  const frontend = await ensureFrontendSecurityGroup(c, { id: spec.id, vpcId: world.vpcId, ports, sourceRanges: spec.sourceRanges, extraTags: config.additionalTags }, signal);
+  const frontend = await ensureFrontendSecurityGroup(
+    c,
+    { id: spec.id, vpcId: world.vpcId, ports, sourceRanges: spec.sourceRanges, extraTags: config.additionalTags },
+    signal,
+  );
   const backend = await ensureBackendSecurityGroup(c, { clusterId: spec.id.clusterId, vpcId: world.vpcId }, signal);
   await ensureNodeAccess(c, world.nodeSecurityGroupId, backend, signal);
-  const { dnsName } = await deployer.ensure({ spec, config, env: env(), securityGroupIds: [frontend, backend] }, signal);
+  const { dnsName } = await deployer.ensure(
+    { spec, config, env: env(), securityGroupIds: [frontend, backend] },
+    signal,
+  );
   return { dnsName, frontend, backend };
 }
 
@@ -71,39 +103,70 @@ async function describeLb(name: string): Promise<LoadBalancerDescription> {
 }
 
 async function exists(name: string): Promise<boolean> {
-  return describeLb(name).then(() => true, (err: unknown) => {
-    if ((err as Error).name === "AccessPointNotFoundException") return false;
-    throw err;
-  });
+  return describeLb(name).then(
+    () => true,
+    (err: unknown) => {
+      if ((err as Error).name === "AccessPointNotFoundException") return false;
+      throw err;
+    },
+  );
 }
 
-const listeners = (lb: LoadBalancerDescription) => (lb.ListenerDescriptions ?? []).map((d) => d.Listener)
-  .map((l) => [l?.LoadBalancerPort, l?.Protocol, l?.InstancePort, l?.InstanceProtocol, l?.SSLCertificateId])
-  .sort((a, b) => Number(a[0]) - Number(b[0]));
+const listeners = (lb: LoadBalancerDescription) =>
+  (lb.ListenerDescriptions ?? [])
+    .map((d) => d.Listener)
+    .map((l) => [l?.LoadBalancerPort, l?.Protocol, l?.InstancePort, l?.InstanceProtocol, l?.SSLCertificateId])
+    .sort((a, b) => Number(a[0]) - Number(b[0]));
 const instanceIds = (lb: LoadBalancerDescription) => (lb.Instances ?? []).map((i) => i.InstanceId).sort();
-const worldIds = () => world.instances().map((w) => w.instanceId).sort();
+const worldIds = () =>
+  world
+    .instances()
+    .map((w) => w.instanceId)
+    .sort();
 const attributesOf = async (name: string) =>
   (await raw.elb.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerName: name }))).LoadBalancerAttributes;
-const ingressOf = async (groupId: string) => (await securityGroupRules(raw, groupId)).filter((r) => !r.IsEgress)
-  .map((r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4 ?? r.CidrIpv6 ?? r.ReferencedGroupInfo?.GroupId}`).sort();
+const ingressOf = async (groupId: string) =>
+  (await securityGroupRules(raw, groupId))
+    .filter((r) => !r.IsEgress)
+    .map(
+      (r) => `${r.IpProtocol}:${r.FromPort}-${r.ToPort}:${r.CidrIpv4 ?? r.CidrIpv6 ?? r.ReferencedGroupInfo?.GroupId}`,
+    )
+    .sort();
 
 async function noOpEnsure(spec: LoadBalancerSpec, config: AwsServiceConfig): Promise<void> {
   counter.reset();
   await ensure(spec, config);
-  console.log("classic ELB steady-state reconcile (security groups + deployer):", counter.byOperation({ qualified: true }));
+  console.log(
+    "classic ELB steady-state reconcile (security groups + deployer):",
+    counter.byOperation({ qualified: true }),
+  );
   expect(counter.calls({ mutating: true })).toEqual([]);
   // The deployer's share: DescribeLoadBalancers, DescribeTags, DescribeLoadBalancerAttributes.
-  expect(counter.byOperation({ api: "elb" })).toEqual({ DescribeLoadBalancers: 1, DescribeTags: 1, DescribeLoadBalancerAttributes: 1 });
+  expect(counter.byOperation({ api: "elb" })).toEqual({
+    DescribeLoadBalancers: 1,
+    DescribeTags: 1,
+    DescribeLoadBalancerAttributes: 1,
+  });
 }
 
 describe("classic ELB deployer on moto", () => {
   const name = loadBalancerName(id, "clb", "internet-facing");
-  const baseSpec = clbSpec({ ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 443, nodePort: 30443, name: "https" }] });
+  const baseSpec = clbSpec({
+    ports: [
+      { port: 80, nodePort: 30080, name: "http" },
+      { port: 443, nodePort: 30443, name: "https" },
+    ],
+  });
   const baseConfig = clbConfig({
-    additionalTags: { team: "web" }, crossZone: true, idleTimeoutSeconds: 300, proxyProtocol: true,
+    additionalTags: { team: "web" },
+    crossZone: true,
+    idleTimeoutSeconds: 300,
+    proxyProtocol: true,
     connectionDraining: { enabled: true, timeoutSeconds: 120 },
     accessLog: { enabled: true, bucket: "logs", prefix: "web", emitIntervalMinutes: 5 },
-    sslCertificate: CERT, sslPorts: [443], backendProtocol: "ssl",
+    sslCertificate: CERT,
+    sslPorts: [443],
+    backendProtocol: "ssl",
   });
   let groups: { frontend: string; backend: string };
 
@@ -116,28 +179,53 @@ describe("classic ELB deployer on moto", () => {
     expect(lb.Scheme).toBe("internet-facing");
     // backend-protocol ssl on an ssl-port: SSL/SSL (cloud-provider-aws's mapping). moto echoes Protocol as
     // InstanceProtocol, so SSL->TCP would never look converged here (AWS stores it); unit tests cover that case.
-    expect(listeners(lb)).toEqual([[80, "TCP", 30080, "TCP", undefined], [443, "SSL", 30443, "SSL", CERT]]);
-    expect(lb.HealthCheck).toEqual({ Target: "TCP:30080", Interval: 10, Timeout: 5, HealthyThreshold: 2, UnhealthyThreshold: 6 });
+    expect(listeners(lb)).toEqual([
+      [80, "TCP", 30080, "TCP", undefined],
+      [443, "SSL", 30443, "SSL", CERT],
+    ]);
+    expect(lb.HealthCheck).toEqual({
+      Target: "TCP:30080",
+      Interval: 10,
+      Timeout: 5,
+      HealthyThreshold: 2,
+      UnhealthyThreshold: 6,
+    });
     expect(instanceIds(lb)).toEqual(worldIds());
     expect([...(lb.Subnets ?? [])].sort()).toEqual(world.publicSubnets.map((s) => s.id).sort());
     expect([...(lb.SecurityGroups ?? [])].sort()).toEqual([out.frontend, out.backend].sort());
     expect(lb.BackendServerDescriptions?.map((b) => [b.InstancePort, b.PolicyNames]).sort()).toEqual([
-      [30080, [PROXY_PROTOCOL_POLICY]], [30443, [PROXY_PROTOCOL_POLICY]],
+      [30080, [PROXY_PROTOCOL_POLICY]],
+      [30443, [PROXY_PROTOCOL_POLICY]],
     ]);
     expect(await attributesOf(name)).toMatchObject({
-      CrossZoneLoadBalancing: { Enabled: true }, ConnectionDraining: { Enabled: true, Timeout: 120 },
-      ConnectionSettings: { IdleTimeout: 300 }, AccessLog: { Enabled: true, S3BucketName: "logs", S3BucketPrefix: "web", EmitInterval: 5 },
+      CrossZoneLoadBalancing: { Enabled: true },
+      ConnectionDraining: { Enabled: true, Timeout: 120 },
+      ConnectionSettings: { IdleTimeout: 300 },
+      AccessLog: { Enabled: true, S3BucketName: "logs", S3BucketPrefix: "web", EmitInterval: 5 },
     });
-    const tags = (await raw.elb.send(new DescribeTagsCommand({ LoadBalancerNames: [name] }))).TagDescriptions?.[0]?.Tags ?? [];
+    const tags =
+      (await raw.elb.send(new DescribeTagsCommand({ LoadBalancerNames: [name] }))).TagDescriptions?.[0]?.Tags ?? [];
     expect(Object.fromEntries(tags.map((t) => [t.Key, t.Value]))).toMatchObject({
-      team: "web", [TAG_CLUSTER]: CLUSTER, [TAG_SERVICE_UID]: id.uid, [TAG_STACK]: "default/web", "service.k8s.aws/resource": "LoadBalancer",
+      team: "web",
+      [TAG_CLUSTER]: CLUSTER,
+      [TAG_SERVICE_UID]: id.uid,
+      [TAG_STACK]: "default/web",
+      "service.k8s.aws/resource": "LoadBalancer",
     });
-    expect(await ingressOf(out.frontend)).toEqual(["icmp:3-4:0.0.0.0/0", "tcp:443-443:0.0.0.0/0", "tcp:80-80:0.0.0.0/0"]);
+    expect(await ingressOf(out.frontend)).toEqual([
+      "icmp:3-4:0.0.0.0/0",
+      "tcp:443-443:0.0.0.0/0",
+      "tcp:80-80:0.0.0.0/0",
+    ]);
     expect(await ingressOf(world.nodeSecurityGroupId)).toEqual([`-1:-1--1:${out.backend}`]);
     // The new load balancer has no health check until configured (moto, reference section 6): one ConfigureHealthCheck.
     expect(counter.byOperation({ api: "elb", mutating: true })).toEqual({
-      CreateLoadBalancer: 1, ConfigureHealthCheck: 1, ModifyLoadBalancerAttributes: 1, CreateLoadBalancerPolicy: 1,
-      SetLoadBalancerPoliciesForBackendServer: 2, RegisterInstancesWithLoadBalancer: 1,
+      CreateLoadBalancer: 1,
+      ConfigureHealthCheck: 1,
+      ModifyLoadBalancerAttributes: 1,
+      CreateLoadBalancerPolicy: 1,
+      SetLoadBalancerPoliciesForBackendServer: 2,
+      RegisterInstancesWithLoadBalancer: 1,
     });
   });
 
@@ -149,12 +237,21 @@ describe("classic ELB deployer on moto", () => {
     const leaving = world.instances()[0]!;
     await world.removeNode(leaving.nodeName);
     const [joined] = await world.addNodes(1);
-    const spec = clbSpec({ ports: [{ port: 80, nodePort: 31080, name: "http" }, { port: 8080, nodePort: 30808, name: "alt" }], sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"] });
+    const spec = clbSpec({
+      ports: [
+        { port: 80, nodePort: 31080, name: "http" },
+        { port: 8080, nodePort: 30808, name: "alt" },
+      ],
+      sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"],
+    });
     const config = clbConfig({ ...baseConfig, proxyProtocol: false, idleTimeoutSeconds: 120 });
     counter.reset();
     await ensure(spec, config);
     const lb = await describeLb(name);
-    expect(listeners(lb)).toEqual([[80, "TCP", 31080, "TCP", undefined], [8080, "TCP", 30808, "TCP", undefined]]);
+    expect(listeners(lb)).toEqual([
+      [80, "TCP", 31080, "TCP", undefined],
+      [8080, "TCP", 30808, "TCP", undefined],
+    ]);
     expect(lb.HealthCheck?.Target).toBe("TCP:31080");
     expect(instanceIds(lb)).toEqual(worldIds());
     expect(instanceIds(lb)).toContain(joined!.instanceId);
@@ -162,16 +259,25 @@ describe("classic ELB deployer on moto", () => {
     expect(lb.BackendServerDescriptions?.flatMap((b) => b.PolicyNames ?? [])).toEqual([]);
     expect((await attributesOf(name))?.ConnectionSettings).toEqual({ IdleTimeout: 120 });
     expect(await ingressOf(groups.frontend)).toEqual([
-      "icmp:3-4:198.51.100.0/24", "icmp:3-4:203.0.113.0/24", "tcp:80-80:198.51.100.0/24", "tcp:80-80:203.0.113.0/24",
-      "tcp:8080-8080:198.51.100.0/24", "tcp:8080-8080:203.0.113.0/24",
+      "icmp:3-4:198.51.100.0/24",
+      "icmp:3-4:203.0.113.0/24",
+      "tcp:80-80:198.51.100.0/24",
+      "tcp:80-80:203.0.113.0/24",
+      "tcp:8080-8080:198.51.100.0/24",
+      "tcp:8080-8080:203.0.113.0/24",
     ]);
     expect(await ingressOf(world.nodeSecurityGroupId)).toEqual([`-1:-1--1:${groups.backend}`]);
     expect(counter.byOperation({ mutating: true })).toEqual({
-      AuthorizeSecurityGroupIngress: 1, RevokeSecurityGroupIngress: 1,
-      DeleteLoadBalancerListeners: 2, CreateLoadBalancerListeners: 1, ConfigureHealthCheck: 1, ModifyLoadBalancerAttributes: 1,
+      AuthorizeSecurityGroupIngress: 1,
+      RevokeSecurityGroupIngress: 1,
+      DeleteLoadBalancerListeners: 2,
+      CreateLoadBalancerListeners: 1,
+      ConfigureHealthCheck: 1,
+      ModifyLoadBalancerAttributes: 1,
       // Our policy leaves 30080 and 30443; the new NodePorts never get it.
       SetLoadBalancerPoliciesForBackendServer: 2,
-      RegisterInstancesWithLoadBalancer: 1, DeregisterInstancesFromLoadBalancer: 1,
+      RegisterInstancesWithLoadBalancer: 1,
+      DeregisterInstancesFromLoadBalancer: 1,
     });
     await noOpEnsure(spec, config);
   });
@@ -179,7 +285,11 @@ describe("classic ELB deployer on moto", () => {
   it("registers only joining nodes and switches the health check for externalTrafficPolicy Local", async () => {
     await world.addNodes(2);
     const spec = clbSpec({
-      ports: [{ port: 80, nodePort: 31080, name: "http" }, { port: 8080, nodePort: 30808, name: "alt" }], sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"],
+      ports: [
+        { port: 80, nodePort: 31080, name: "http" },
+        { port: 8080, nodePort: 30808, name: "alt" },
+      ],
+      sourceRanges: ["198.51.100.0/24", "203.0.113.0/24"],
       healthCheckNodePort: 32000,
     });
     const config = clbConfig({ ...baseConfig, proxyProtocol: false, idleTimeoutSeconds: 120 });
@@ -188,7 +298,10 @@ describe("classic ELB deployer on moto", () => {
     const lb = await describeLb(name);
     expect(lb.HealthCheck?.Target).toBe("HTTP:32000/healthz");
     expect(instanceIds(lb)).toEqual(worldIds());
-    expect(counter.byOperation({ mutating: true })).toEqual({ ConfigureHealthCheck: 1, RegisterInstancesWithLoadBalancer: 1 });
+    expect(counter.byOperation({ mutating: true })).toEqual({
+      ConfigureHealthCheck: 1,
+      RegisterInstancesWithLoadBalancer: 1,
+    });
     await noOpEnsure(spec, config);
   });
 
@@ -207,9 +320,13 @@ describe("classic ELB deployer on moto", () => {
   it("rejects bad input before any write", async () => {
     const udp = clbSpec({ name: "bad", ports: [{ port: 53, nodePort: 30053, protocol: "UDP" }] });
     counter.reset();
-    await expect(deployer.ensure({ spec: udp, config: clbConfig(), env: env(), securityGroupIds: [] }, signal)).rejects.toThrow(InvalidSpecError);
+    await expect(
+      deployer.ensure({ spec: udp, config: clbConfig(), env: env(), securityGroupIds: [] }, signal),
+    ).rejects.toThrow(InvalidSpecError);
     const pod = clbSpec({ name: "bad", endpoints: [] });
-    await expect(deployer.ensure({ spec: pod, config: clbConfig(), env: env(), securityGroupIds: [] }, signal)).rejects.toThrow(InvalidSpecError);
+    await expect(
+      deployer.ensure({ spec: pod, config: clbConfig(), env: env(), securityGroupIds: [] }, signal),
+    ).rejects.toThrow(InvalidSpecError);
     expect(counter.count()).toBe(0);
   });
 
@@ -217,14 +334,18 @@ describe("classic ELB deployer on moto", () => {
     const foreign = clbSpec({ name: "foreign", uid: "11111111-2222-3333-4444-555555555555" });
     const foreignId = foreign.id;
     const foreignName = loadBalancerName(foreignId, "clb", "internet-facing");
-    await raw.elb.send(new CreateLoadBalancerCommand({
-      LoadBalancerName: foreignName, Subnets: [world.publicSubnets[0]!.id],
-      Listeners: [{ Protocol: "TCP", LoadBalancerPort: 22, InstanceProtocol: "TCP", InstancePort: 30022 }],
-      Tags: [{ Key: TAG_CLUSTER, Value: "someone-else" }],
-    }));
+    await raw.elb.send(
+      new CreateLoadBalancerCommand({
+        LoadBalancerName: foreignName,
+        Subnets: [world.publicSubnets[0]!.id],
+        Listeners: [{ Protocol: "TCP", LoadBalancerPort: 22, InstanceProtocol: "TCP", InstancePort: 30022 }],
+        Tags: [{ Key: TAG_CLUSTER, Value: "someone-else" }],
+      }),
+    );
     counter.reset();
-    await expect(deployer.ensure({ spec: foreign, config: clbConfig(), env: env(), securityGroupIds: [] }, signal))
-      .rejects.toThrow(ForeignLoadBalancerError);
+    await expect(
+      deployer.ensure({ spec: foreign, config: clbConfig(), env: env(), securityGroupIds: [] }, signal),
+    ).rejects.toThrow(ForeignLoadBalancerError);
     await deployer.delete(foreignId, signal);
     expect(counter.calls({ mutating: true })).toEqual([]);
     expect(listeners(await describeLb(foreignName))).toEqual([[22, "TCP", 30022, "TCP", undefined]]);

@@ -3,7 +3,12 @@
  * proxy, the real SDK v3 clients. Services are created through the API; the assertions look at what exists in
  * (moto's) AWS, at the Service status and at the Events.
  */
-import { DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DescribeLoadBalancersCommand as DescribeClassicCommand } from "@aws-sdk/client-elastic-load-balancing";
 import type { V1Service } from "@kubernetes/client-node";
 import pino from "pino";
@@ -41,7 +46,10 @@ beforeAll(async () => {
     await kube.core.replaceNodeStatus({ name: created.metadata!.name!, body: { ...created, status: node.status } });
   }
   const provider = awsProviderFor(moto.clients(proxy.endpoint), pino({ level: "silent" }));
-  controller = await startController(cp.kubeConfig(), provider, { clusterId: CLUSTER, classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } });
+  controller = await startController(cp.kubeConfig(), provider, {
+    clusterId: CLUSTER,
+    classOptions: { loadBalancerClass: CLASS, isDefaultClass: false },
+  });
 });
 
 afterAll(async () => {
@@ -56,13 +64,20 @@ beforeEach(async () => {
   proxy.clearFaults();
 });
 
-const service = (name: string, ...tweaks: ((s: V1Service) => void)[]): V1Service => apiService(ns, name, CLASS, ...tweaks);
-const annotate = (annotations: Record<string, string>) => (s: V1Service): void => {
-  s.metadata!.annotations = { ...s.metadata!.annotations, ...annotations };
-};
+const service = (name: string, ...tweaks: ((s: V1Service) => void)[]): V1Service =>
+  apiService(ns, name, CLASS, ...tweaks);
+const annotate =
+  (annotations: Record<string, string>) =>
+  (s: V1Service): void => {
+    s.metadata!.annotations = { ...s.metadata!.annotations, ...annotations };
+  };
 
 async function hostnameOf(name: string, timeoutMs = 30_000): Promise<string> {
-  return eventually(`a hostname for ${ns}/${name}`, async () => (await kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.hostname, { timeoutMs });
+  return eventually(
+    `a hostname for ${ns}/${name}`,
+    async () => (await kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.hostname,
+    { timeoutMs },
+  );
 }
 
 async function owned(name: string) {
@@ -74,14 +89,25 @@ async function nlbOf(hostname: string) {
   const lbs = (await aws().elbv2.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? [];
   const lb = lbs.find((l) => l.DNSName?.toLowerCase() === hostname);
   if (!lb) throw new Error(`no NLB with DNS name ${hostname}`);
-  const listeners = (await aws().elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
+  const listeners =
+    (await aws().elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }))).Listeners ?? [];
   // Through the listeners: moto does not update a target group's load balancer after ModifyListener.
   const arns = listeners.flatMap((l) => (l.DefaultActions ?? []).map((a) => a.TargetGroupArn ?? "")).filter(Boolean);
-  const tgs = arns.length ? ((await aws().elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? []) : [];
+  const tgs = arns.length
+    ? ((await aws().elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: arns }))).TargetGroups ?? [])
+    : [];
   const targets = new Map<number, string[]>();
   for (const tg of tgs) {
-    const health = (await aws().elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn }))).TargetHealthDescriptions ?? [];
-    targets.set(tg.Port ?? 0, health.filter((h) => h.TargetHealth?.State !== "draining").map((h) => `${h.Target?.Id}:${h.Target?.Port}`).sort());
+    const health =
+      (await aws().elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.TargetGroupArn })))
+        .TargetHealthDescriptions ?? [];
+    targets.set(
+      tg.Port ?? 0,
+      health
+        .filter((h) => h.TargetHealth?.State !== "draining")
+        .map((h) => `${h.Target?.Id}:${h.Target?.Port}`)
+        .sort(),
+    );
   }
   return { lb, tgs, listeners, targets };
 }
@@ -98,17 +124,30 @@ describe("aws provider under the controller", () => {
     expect(created.lb.Type).toBe("network");
     const svc = (await kube.service(ns, "web"))!;
     const nodePort = svc.spec!.ports![0]!.nodePort!;
-    expect(created.targets.get(nodePort)).toEqual(world.instances().map((i) => `${i.instanceId}:${nodePort}`).sort());
+    expect(created.targets.get(nodePort)).toEqual(
+      world
+        .instances()
+        .map((i) => `${i.instanceId}:${nodePort}`)
+        .sort(),
+    );
     expect(created.listeners.map((l) => l.Port)).toEqual([80]);
 
-    await kube.updateService(ns, "web", (s) => s.spec!.ports!.push({ name: "https", port: 443, targetPort: 8443, protocol: "TCP" }));
+    await kube.updateService(ns, "web", (s) =>
+      s.spec!.ports!.push({ name: "https", port: 443, targetPort: 8443, protocol: "TCP" }),
+    );
     await eventually("two listeners", async () => (await nlbOf(hostname)).listeners.length === 2);
 
     await kube.updateService(ns, "web", (s) => void (s.spec!.externalTrafficPolicy = "Local"));
     const local = await eventually("HTTP health checks on the healthCheckNodePort", async () => {
       const now = await nlbOf(hostname);
       const hcnp = (await kube.service(ns, "web"))?.spec?.healthCheckNodePort;
-      return now.tgs.length === 2 && now.tgs.every((t) => t.HealthCheckProtocol === "HTTP" && t.HealthCheckPort === String(hcnp) && t.HealthCheckPath === "/healthz") ? now : undefined;
+      return now.tgs.length === 2 &&
+        now.tgs.every(
+          (t) =>
+            t.HealthCheckProtocol === "HTTP" && t.HealthCheckPort === String(hcnp) && t.HealthCheckPath === "/healthz",
+        )
+        ? now
+        : undefined;
     });
     expect(local.tgs).toHaveLength(2);
 
@@ -122,7 +161,11 @@ describe("aws provider under the controller", () => {
     const hostname = await hostnameOf("classic");
     const classic = (await aws().elb.send(new DescribeClassicCommand({}))).LoadBalancerDescriptions ?? [];
     expect(classic.some((l) => l.DNSName?.toLowerCase() === hostname)).toBe(true);
-    await kube.updateService(ns, "classic", (s) => void (s.metadata!.annotations = { ...s.metadata!.annotations, [`${A}type`]: "nlb" }));
+    await kube.updateService(
+      ns,
+      "classic",
+      (s) => void (s.metadata!.annotations = { ...s.metadata!.annotations, [`${A}type`]: "nlb" }),
+    );
     await eventually("an NLB and no classic ELB", async () => {
       const o = await owned("classic");
       return o.loadBalancers.length === 1 && o.classicLoadBalancers.length === 0;
@@ -135,18 +178,30 @@ describe("aws provider under the controller", () => {
       ["badtags", { [`${A}additional-resource-tags`]: "team" }, /additional-resource-tags.*team/],
       ["badeip", { [`${A}type`]: "nlb", [`${A}eip-allocations`]: "eipalloc-1" }, /eip-allocations/],
     ];
-    for (const [name, annotations] of bad) await kube.core.createNamespacedService({ namespace: ns, body: service(name, annotate(annotations)) });
+    for (const [name, annotations] of bad)
+      await kube.core.createNamespacedService({ namespace: ns, body: service(name, annotate(annotations)) });
     await kube.core.createNamespacedService({
       namespace: ns,
       body: service("mixed", (s) => {
-        s.spec!.ports = [{ name: "tcp", port: 53, targetPort: 53, protocol: "TCP" }, { name: "udp", port: 53, targetPort: 53, protocol: "UDP" }];
+        s.spec!.ports = [
+          { name: "tcp", port: 53, targetPort: 53, protocol: "TCP" },
+          { name: "udp", port: 53, targetPort: 53, protocol: "UDP" },
+        ];
       }),
     });
     await kube.core.createNamespacedService({
       namespace: ns,
-      body: service("noendpoints", annotate({ [`${A}type`]: "nlb" }), (s) => void (s.spec!.allocateLoadBalancerNodePorts = false)),
+      body: service(
+        "noendpoints",
+        annotate({ [`${A}type`]: "nlb" }),
+        (s) => void (s.spec!.allocateLoadBalancerNodePorts = false),
+      ),
     });
-    for (const [name, , pattern] of [...bad, ["mixed", {}, /UDP/i] as const, ["noendpoints", {}, /no ready endpoints/] as const]) {
+    for (const [name, , pattern] of [
+      ...bad,
+      ["mixed", {}, /UDP/i] as const,
+      ["noendpoints", {}, /no ready endpoints/] as const,
+    ]) {
       const w = await eventually(`a Warning for ${name}`, async () => (await warnings(name))[0]);
       expect(w).toMatch(pattern);
       expect(isEmpty(await owned(name))).toBe(true);
@@ -157,8 +212,13 @@ describe("aws provider under the controller", () => {
     proxy.inject("CreateLoadBalancer", "drop-after", { api: "elbv2" });
     proxy.inject("CreateTargetGroup", "server-error", { api: "elbv2" });
     proxy.inject("CreateListener", "throttle", { api: "elbv2" });
-    await kube.core.createNamespacedService({ namespace: ns, body: service("faulty", annotate({ [`${A}type`]: "nlb" })) });
-    const w = await eventually("a throttling Warning", async () => (await warnings("faulty")).find((m) => /throttled/.test(m)));
+    await kube.core.createNamespacedService({
+      namespace: ns,
+      body: service("faulty", annotate({ [`${A}type`]: "nlb" })),
+    });
+    const w = await eventually("a throttling Warning", async () =>
+      (await warnings("faulty")).find((m) => /throttled/.test(m)),
+    );
     expect(w).toMatch(/CreateListener/);
     const hostname = await hostnameOf("faulty", 60_000);
     expect(proxy.pendingFaults()).toEqual([]);

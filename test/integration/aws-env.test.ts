@@ -4,15 +4,24 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
-  CreateSecurityGroupCommand, DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand,
+  CreateSecurityGroupCommand,
+  DescribeInstancesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcsCommand,
 } from "@aws-sdk/client-ec2";
 import {
-  CreateLoadBalancerCommand as CreateClassicCommand, DescribeLoadBalancersCommand as DescribeClassicCommand,
+  CreateLoadBalancerCommand as CreateClassicCommand,
+  DescribeLoadBalancersCommand as DescribeClassicCommand,
 } from "@aws-sdk/client-elastic-load-balancing";
 import {
-  CreateListenerCommand, CreateLoadBalancerCommand, CreateTargetGroupCommand, DeleteLoadBalancerCommand,
-  DeleteTargetGroupCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteLoadBalancerCommand,
+  DeleteTargetGroupCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { RetryAfterError } from "../../src/errors.js";
 import { awsCall, errorCode, isThrottling, isTransient, statusOf } from "../../providers/aws/aws-call.js";
@@ -24,8 +33,13 @@ import { createAwsWorld, isEmpty, listOwned, type AwsWorld } from "../env/aws-wo
 import { startMoto, type MotoServer } from "../env/moto.js";
 
 const CLUSTER = `c${process.pid}`;
-const idOf = (name: string): LoadBalancerId =>
-  ({ clusterId: CLUSTER, namespace: "default", name, uid: `uid-${name}`, shortName: `a${name}` });
+const idOf = (name: string): LoadBalancerId => ({
+  clusterId: CLUSTER,
+  namespace: "default",
+  name,
+  uid: `uid-${name}`,
+  shortName: `a${name}`,
+});
 const tagList = (tags: Record<string, string>): { Key: string; Value: string }[] =>
   Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
@@ -46,7 +60,9 @@ beforeAll(async () => {
   moto = await startMoto();
   clients = moto.clients();
 });
-afterAll(async () => { await moto.stop(); });
+afterAll(async () => {
+  await moto.stop();
+});
 
 describe("moto and the world", () => {
   beforeAll(async () => {
@@ -56,15 +72,25 @@ describe("moto and the world", () => {
   it("creates tagged subnets per zone in its own VPC", async () => {
     const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ VpcIds: [world.vpcId] }));
     expect(vpcs.Vpcs?.[0]?.CidrBlock).toBe("10.0.0.0/16");
-    const out = await clients.ec2.send(new DescribeSubnetsCommand({
-      Filters: [{ Name: "tag:kubernetes.io/role/elb", Values: ["1"] }, { Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ["shared"] }],
-    }));
-    expect((out.Subnets ?? []).map((s) => [s.SubnetId, s.AvailabilityZone, s.VpcId]).sort())
-      .toEqual(world.publicSubnets.map((s) => [s.id, s.availabilityZone, world.vpcId]).sort());
-    const internal = await clients.ec2.send(new DescribeSubnetsCommand({
-      Filters: [{ Name: "tag:kubernetes.io/role/internal-elb", Values: ["1"] }],
-    }));
-    expect((internal.Subnets ?? []).map((s) => s.SubnetId).sort()).toEqual(world.internalSubnets.map((s) => s.id).sort());
+    const out = await clients.ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [
+          { Name: "tag:kubernetes.io/role/elb", Values: ["1"] },
+          { Name: `tag:kubernetes.io/cluster/${CLUSTER}`, Values: ["shared"] },
+        ],
+      }),
+    );
+    expect((out.Subnets ?? []).map((s) => [s.SubnetId, s.AvailabilityZone, s.VpcId]).sort()).toEqual(
+      world.publicSubnets.map((s) => [s.id, s.availabilityZone, world.vpcId]).sort(),
+    );
+    const internal = await clients.ec2.send(
+      new DescribeSubnetsCommand({
+        Filters: [{ Name: "tag:kubernetes.io/role/internal-elb", Values: ["1"] }],
+      }),
+    );
+    expect((internal.Subnets ?? []).map((s) => s.SubnetId).sort()).toEqual(
+      world.internalSubnets.map((s) => s.id).sort(),
+    );
   });
 
   it("tags the node security group owned and runs the instances in it", async () => {
@@ -105,28 +131,52 @@ describe("moto and the world", () => {
   it("lists what a Service owns by tags, and only that", async () => {
     const create = async (name: string): Promise<string> => {
       const id = idOf(name);
-      const lb = await clients.elbv2.send(new CreateLoadBalancerCommand({
-        Name: `k8s-${name}`, Type: "network", Subnets: world.publicSubnets.map((s) => s.id),
-        Tags: tagList(ownershipTags(id, "LoadBalancer")),
-      }));
+      const lb = await clients.elbv2.send(
+        new CreateLoadBalancerCommand({
+          Name: `k8s-${name}`,
+          Type: "network",
+          Subnets: world.publicSubnets.map((s) => s.id),
+          Tags: tagList(ownershipTags(id, "LoadBalancer")),
+        }),
+      );
       const lbArn = lb.LoadBalancers?.[0]?.LoadBalancerArn ?? "";
-      const tg = await clients.elbv2.send(new CreateTargetGroupCommand({
-        Name: `k8s-${name}-80`, Protocol: "TCP", Port: 30080, VpcId: world.vpcId, TargetType: "instance",
-        Tags: tagList(ownershipTags(id, "default/x:80")),
-      }));
-      await clients.elbv2.send(new CreateListenerCommand({
-        LoadBalancerArn: lbArn, Protocol: "TCP", Port: 80, Tags: tagList(ownershipTags(id, "default/x:80")),
-        DefaultActions: [{ Type: "forward", TargetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn ?? "" }],
-      }));
-      await clients.ec2.send(new CreateSecurityGroupCommand({
-        GroupName: `k8s-${name}`, Description: "frontend", VpcId: world.vpcId,
-        TagSpecifications: [{ ResourceType: "security-group", Tags: tagList(ownershipTags(id, "ManagedLBSecurityGroup")) }],
-      }));
-      await clients.elb.send(new CreateClassicCommand({
-        LoadBalancerName: `clb-${name}`, Subnets: world.publicSubnets.map((s) => s.id),
-        Listeners: [{ Protocol: "TCP", LoadBalancerPort: 80, InstancePort: 30080 }],
-        Tags: tagList(ownershipTags(id, "LoadBalancer")),
-      }));
+      const tg = await clients.elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: `k8s-${name}-80`,
+          Protocol: "TCP",
+          Port: 30080,
+          VpcId: world.vpcId,
+          TargetType: "instance",
+          Tags: tagList(ownershipTags(id, "default/x:80")),
+        }),
+      );
+      await clients.elbv2.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: lbArn,
+          Protocol: "TCP",
+          Port: 80,
+          Tags: tagList(ownershipTags(id, "default/x:80")),
+          DefaultActions: [{ Type: "forward", TargetGroupArn: tg.TargetGroups?.[0]?.TargetGroupArn ?? "" }],
+        }),
+      );
+      await clients.ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: `k8s-${name}`,
+          Description: "frontend",
+          VpcId: world.vpcId,
+          TagSpecifications: [
+            { ResourceType: "security-group", Tags: tagList(ownershipTags(id, "ManagedLBSecurityGroup")) },
+          ],
+        }),
+      );
+      await clients.elb.send(
+        new CreateClassicCommand({
+          LoadBalancerName: `clb-${name}`,
+          Subnets: world.publicSubnets.map((s) => s.id),
+          Listeners: [{ Protocol: "TCP", LoadBalancerPort: 80, InstancePort: 30080 }],
+          Tags: tagList(ownershipTags(id, "LoadBalancer")),
+        }),
+      );
       return lbArn;
     };
     const arnA = await create("svca");
@@ -161,10 +211,21 @@ describe("fault proxy", () => {
     proxy = await startAwsFaultProxy(moto.endpoint);
     via = moto.clients(proxy.endpoint);
   });
-  afterAll(async () => { await proxy.stop(); });
-  beforeEach(() => { proxy.clearFaults(); proxy.clearSeen(); });
+  afterAll(async () => {
+    await proxy.stop();
+  });
+  beforeEach(() => {
+    proxy.clearFaults();
+    proxy.clearSeen();
+  });
 
-  const failure = async (p: Promise<unknown>): Promise<unknown> => p.then(() => { throw new Error("call succeeded"); }, (e: unknown) => e);
+  const failure = async (p: Promise<unknown>): Promise<unknown> =>
+    p.then(
+      () => {
+        throw new Error("call succeeded");
+      },
+      (e: unknown) => e,
+    );
 
   it("passes calls through and records the operation per API", async () => {
     await via.elbv2.send(new DescribeLoadBalancersCommand({}));
@@ -191,12 +252,15 @@ describe("fault proxy", () => {
     // One-shot: the next call goes through.
     await via.elbv2.send(new DescribeLoadBalancersCommand({}));
     expect(proxy.pendingFaults()).toEqual([]);
-    await expect(awsCall("DescribeVpcs", () => via.ec2.send(new DescribeVpcsCommand({}))).then(() => "ok")).resolves.toBe("ok");
+    await expect(
+      awsCall("DescribeVpcs", () => via.ec2.send(new DescribeVpcsCommand({}))).then(() => "ok"),
+    ).resolves.toBe("ok");
   });
 
   it("N-shot faults and awsCall turns throttling into RetryAfterError", async () => {
     proxy.inject("DescribeTargetGroups", "throttle", { times: 2 });
-    const call = (): Promise<unknown> => awsCall("DescribeTargetGroups", () => via.elbv2.send(new DescribeTargetGroupsCommand({})));
+    const call = (): Promise<unknown> =>
+      awsCall("DescribeTargetGroups", () => via.elbv2.send(new DescribeTargetGroupsCommand({})));
     await expect(call()).rejects.toBeInstanceOf(RetryAfterError);
     await expect(call()).rejects.toBeInstanceOf(RetryAfterError);
     await expect(call()).resolves.toBeDefined();
@@ -213,31 +277,62 @@ describe("fault proxy", () => {
     proxy.clearSeen();
     proxy.inject("DescribeLoadBalancers", "server-error", { api: "elbv2" });
     await awsCall("DescribeLoadBalancers", () => via.elbv2.send(new DescribeLoadBalancersCommand({})));
-    expect(proxy.seen().map((s) => [s.fault, s.forwarded])).toEqual([["server-error", false], [undefined, true]]);
+    expect(proxy.seen().map((s) => [s.fault, s.forwarded])).toEqual([
+      ["server-error", false],
+      [undefined, true],
+    ]);
   });
 
   it("drops the connection before forwarding: a network error, nothing created", async () => {
     proxy.inject("CreateTargetGroup", "drop-before");
-    const err = await failure(via.elbv2.send(new CreateTargetGroupCommand({
-      Name: "drop-before", Protocol: "TCP", Port: 30001, VpcId: world.vpcId, TargetType: "instance",
-    })));
+    const err = await failure(
+      via.elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: "drop-before",
+          Protocol: "TCP",
+          Port: 30001,
+          VpcId: world.vpcId,
+          TargetType: "instance",
+        }),
+      ),
+    );
     // The SDK's node handler names a reset socket TimeoutError with code ECONNRESET; isTransient takes both.
-    expect([statusOf(err), errorCode(err), (err as { code?: string }).code]).toEqual([undefined, "TimeoutError", "ECONNRESET"]);
+    expect([statusOf(err), errorCode(err), (err as { code?: string }).code]).toEqual([
+      undefined,
+      "TimeoutError",
+      "ECONNRESET",
+    ]);
     expect(isTransient(err)).toBe(true);
-    expect(proxy.seen()).toEqual([{ api: "elbv2", operation: "CreateTargetGroup", fault: "drop-before", forwarded: false }]);
+    expect(proxy.seen()).toEqual([
+      { api: "elbv2", operation: "CreateTargetGroup", fault: "drop-before", forwarded: false },
+    ]);
     const tgs = await clients.elbv2.send(new DescribeTargetGroupsCommand({}));
     expect(tgs.TargetGroups?.map((t) => t.TargetGroupName)).not.toContain("drop-before");
   });
 
   it("drops the connection after moto performed the create: the caller errs, the resource exists", async () => {
     proxy.inject("CreateTargetGroup", "drop-after");
-    const err = await failure(via.elbv2.send(new CreateTargetGroupCommand({
-      Name: "drop-after", Protocol: "TCP", Port: 30002, VpcId: world.vpcId, TargetType: "instance",
-    })));
+    const err = await failure(
+      via.elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: "drop-after",
+          Protocol: "TCP",
+          Port: 30002,
+          VpcId: world.vpcId,
+          TargetType: "instance",
+        }),
+      ),
+    );
     // The SDK's node handler names a reset socket TimeoutError with code ECONNRESET; isTransient takes both.
-    expect([statusOf(err), errorCode(err), (err as { code?: string }).code]).toEqual([undefined, "TimeoutError", "ECONNRESET"]);
+    expect([statusOf(err), errorCode(err), (err as { code?: string }).code]).toEqual([
+      undefined,
+      "TimeoutError",
+      "ECONNRESET",
+    ]);
     expect(isTransient(err)).toBe(true);
-    expect(proxy.seen()).toEqual([{ api: "elbv2", operation: "CreateTargetGroup", fault: "drop-after", forwarded: true }]);
+    expect(proxy.seen()).toEqual([
+      { api: "elbv2", operation: "CreateTargetGroup", fault: "drop-after", forwarded: true },
+    ]);
     const tgs = await clients.elbv2.send(new DescribeTargetGroupsCommand({}));
     expect(tgs.TargetGroups?.map((t) => t.TargetGroupName)).toContain("drop-after");
     // The same client keeps working after its socket was destroyed.
@@ -258,16 +353,23 @@ describe("call counter", () => {
     await counter.clients.elbv2.send(new DescribeLoadBalancersCommand({}));
     await counter.clients.elbv2.send(new DescribeLoadBalancersCommand({}));
     await counter.clients.elb.send(new DescribeClassicCommand({}));
-    await counter.clients.ec2.send(new CreateSecurityGroupCommand({ GroupName: "counted", Description: "d", VpcId: world.vpcId }));
+    await counter.clients.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: "counted", Description: "d", VpcId: world.vpcId }),
+    );
     // A failed call counts too.
-    await expect(counter.clients.ec2.send(new CreateSecurityGroupCommand({ GroupName: "counted", Description: "d", VpcId: world.vpcId })))
-      .rejects.toThrow();
+    await expect(
+      counter.clients.ec2.send(
+        new CreateSecurityGroupCommand({ GroupName: "counted", Description: "d", VpcId: world.vpcId }),
+      ),
+    ).rejects.toThrow();
     // The originals are not counted.
     await clients.ec2.send(new DescribeVpcsCommand({}));
 
     expect(counter.byOperation()).toEqual({ DescribeLoadBalancers: 3, CreateSecurityGroup: 2 });
     expect(counter.byOperation({ qualified: true })).toEqual({
-      "elbv2:DescribeLoadBalancers": 2, "elb:DescribeLoadBalancers": 1, "ec2:CreateSecurityGroup": 2,
+      "elbv2:DescribeLoadBalancers": 2,
+      "elb:DescribeLoadBalancers": 1,
+      "ec2:CreateSecurityGroup": 2,
     });
     expect(counter.count({ mutating: true })).toBe(2);
     expect(counter.count({ mutating: false, api: "elbv2" })).toBe(2);
@@ -275,7 +377,12 @@ describe("call counter", () => {
     counter.reset();
     expect(counter.count()).toBe(0);
     expect(["DescribeTags", "ListTagsForResource", "GetResources"].map(isMutating)).toEqual([false, false, false]);
-    expect(["ModifyTargetGroup", "RegisterTargets", "AddTags", "DeleteLoadBalancer"].map(isMutating)).toEqual([true, true, true, true]);
+    expect(["ModifyTargetGroup", "RegisterTargets", "AddTags", "DeleteLoadBalancer"].map(isMutating)).toEqual([
+      true,
+      true,
+      true,
+      true,
+    ]);
   });
 });
 
@@ -284,7 +391,9 @@ describe("reset and stop", () => {
     await moto.reset();
     const lbs = await clients.elbv2.send(new DescribeLoadBalancersCommand({}));
     expect(lbs.LoadBalancers ?? []).toEqual([]);
-    const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: "vpc-id", Values: [world.vpcId] }] }));
+    const vpcs = await clients.ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: "vpc-id", Values: [world.vpcId] }] }),
+    );
     expect(vpcs.Vpcs ?? []).toEqual([]);
     expect(isEmpty(await listOwned(clients, { clusterId: CLUSTER }))).toBe(true);
   });

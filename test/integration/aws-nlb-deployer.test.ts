@@ -22,7 +22,12 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateSecurityGroupCommand } from "@aws-sdk/client-ec2";
 import type { LoadBalancerSpec } from "../../src/provider.js";
-import { ownershipTags, type AwsClients, type AwsServiceConfig, type DeployInput } from "../../providers/aws/aws-types.js";
+import {
+  ownershipTags,
+  type AwsClients,
+  type AwsServiceConfig,
+  type DeployInput,
+} from "../../providers/aws/aws-types.js";
 import { loadBalancerName } from "../../providers/aws/names.js";
 import { NlbDeployer } from "../../providers/aws/nlb/nlb-deployer.js";
 import { ForeignResourceError } from "../../providers/aws/nlb/ownership.js";
@@ -44,12 +49,26 @@ function tagsOf(list: readonly { Key?: string; Value?: string }[] | undefined): 
   return Object.fromEntries((list ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
 }
 
-function input(spec: LoadBalancerSpec, config: AwsServiceConfig = nlbConfig(), securityGroupIds: string[] = []): DeployInput {
+function input(
+  spec: LoadBalancerSpec,
+  config: AwsServiceConfig = nlbConfig(),
+  securityGroupIds: string[] = [],
+): DeployInput {
   const instances = world
     .instances()
     .map((w) => ({ nodeName: w.nodeName, instanceId: w.instanceId, availabilityZone: w.availabilityZone }))
     .sort((a, b) => (a.instanceId < b.instanceId ? -1 : 1));
-  return { spec, config, env: { vpcId: world.vpcId, subnets: world.publicSubnets, instances, nodeSecurityGroupId: world.nodeSecurityGroupId }, securityGroupIds };
+  return {
+    spec,
+    config,
+    env: {
+      vpcId: world.vpcId,
+      subnets: world.publicSubnets,
+      instances,
+      nodeSecurityGroupId: world.nodeSecurityGroupId,
+    },
+    securityGroupIds,
+  };
 }
 
 async function loadBalancer(name: string) {
@@ -87,7 +106,12 @@ async function tags(arn: string): Promise<Record<string, string>> {
 async function ensureCounted(i: DeployInput) {
   counter.reset();
   const result = await deployer.ensure(i, signal);
-  return { result, mutating: counter.byOperation({ mutating: true }), describes: counter.byOperation({ mutating: false }), calls: counter.calls() };
+  return {
+    result,
+    mutating: counter.byOperation({ mutating: true }),
+    describes: counter.byOperation({ mutating: false }),
+    calls: counter.calls(),
+  };
 }
 
 async function expectNoOp(i: DeployInput, label: string): Promise<number> {
@@ -107,15 +131,29 @@ beforeEach(() => {
 const nlbSpec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({ clusterId: CLUSTER, ...options });
 const nlbTestId = (options: NewSpecOptions = {}) => nlbSpec(options).id;
 
-const twoPorts = (): LoadBalancerSpec => nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" }] });
+const twoPorts = (): LoadBalancerSpec =>
+  nlbSpec({
+    ports: [
+      { port: 80, nodePort: 30080, name: "http" },
+      { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" },
+    ],
+  });
 
 describe("NLB deployer, instance targets", () => {
   it("creates the NLB, then a second ensure makes no mutating call", async () => {
-    const sg = await raw.ec2.send(new CreateSecurityGroupCommand({ GroupName: "lb-frontend", Description: "frontend", VpcId: world.vpcId }));
+    const sg = await raw.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: "lb-frontend", Description: "frontend", VpcId: world.vpcId }),
+    );
     const config = nlbConfig({ crossZone: true, additionalTags: { team: "payments" } });
     const i = input(twoPorts(), config, [sg.GroupId!]);
     const created = await ensureCounted(i);
-    expect(created.mutating).toMatchObject({ CreateLoadBalancer: 1, CreateTargetGroup: 2, CreateListener: 2, RegisterTargets: 2, ModifyLoadBalancerAttributes: 1 });
+    expect(created.mutating).toMatchObject({
+      CreateLoadBalancer: 1,
+      CreateTargetGroup: 2,
+      CreateListener: 2,
+      RegisterTargets: 2,
+      ModifyLoadBalancerAttributes: 1,
+    });
 
     const name = loadBalancerName(nlbTestId(), "nlb", "internet-facing");
     const lb = await loadBalancer(name);
@@ -126,8 +164,13 @@ describe("NLB deployer, instance targets", () => {
     expect(lb.Scheme).toBe("internet-facing");
     expect(lb.AvailabilityZones?.map((z) => z.SubnetId).sort()).toEqual(world.publicSubnets.map((s) => s.id).sort());
     expect(lb.SecurityGroups).toEqual([sg.GroupId]);
-    expect(await tags(lb.LoadBalancerArn!)).toMatchObject({ ...ownershipTags(nlbTestId(), "LoadBalancer"), team: "payments" });
-    const attrs = await raw.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+    expect(await tags(lb.LoadBalancerArn!)).toMatchObject({
+      ...ownershipTags(nlbTestId(), "LoadBalancer"),
+      team: "payments",
+    });
+    const attrs = await raw.elbv2.send(
+      new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: lb.LoadBalancerArn }),
+    );
     expect(tagsOf(attrs.Attributes)["load_balancing.cross_zone.enabled"]).toBe("true");
 
     const tgs = await targetGroupsOf(lb.LoadBalancerArn!);
@@ -137,8 +180,14 @@ describe("NLB deployer, instance targets", () => {
     ]);
     const [udp, tcp] = tgs as [TargetGroup, TargetGroup];
     // Every field sent, so none of moto's ALB defaults (HTTP, 30 s, 5/2) shows up.
-    expect([tcp.HealthCheckProtocol, tcp.HealthCheckPort, tcp.HealthCheckIntervalSeconds, tcp.HealthCheckTimeoutSeconds, tcp.HealthyThresholdCount, tcp.UnhealthyThresholdCount])
-      .toEqual(["TCP", "traffic-port", 10, 10, 3, 3]);
+    expect([
+      tcp.HealthCheckProtocol,
+      tcp.HealthCheckPort,
+      tcp.HealthCheckIntervalSeconds,
+      tcp.HealthCheckTimeoutSeconds,
+      tcp.HealthyThresholdCount,
+      tcp.UnhealthyThresholdCount,
+    ]).toEqual(["TCP", "traffic-port", 10, 10, 3, 3]);
     // UDP instance targets are checked through kube-proxy's /healthz (health-check.ts).
     expect([udp.HealthCheckProtocol, udp.HealthCheckPort, udp.HealthCheckPath]).toEqual(["HTTP", "10256", "/healthz"]);
     expect(await tags(tcp.TargetGroupArn!)).toMatchObject(ownershipTags(nlbTestId(), "default/web:80"));
@@ -165,11 +214,22 @@ describe("NLB deployer, instance targets", () => {
     const lbArn = (await loadBalancer(name)).LoadBalancerArn!;
 
     // Ports: 53/UDP goes, 8080 comes, 80 stays untouched.
-    const portedOptions: NewSpecOptions = { ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 8080, nodePort: 30808, name: "alt" }] };
+    const portedOptions: NewSpecOptions = {
+      ports: [
+        { port: 80, nodePort: 30080, name: "http" },
+        { port: 8080, nodePort: 30808, name: "alt" },
+      ],
+    };
     const ported = nlbSpec(portedOptions);
     const tg80Before = (await targetGroupsOf(lbArn)).find((g) => g.Port === 30080)!.TargetGroupArn;
     const update = await ensureCounted(input(ported));
-    expect(update.mutating).toEqual({ CreateTargetGroup: 1, RegisterTargets: 1, CreateListener: 1, DeleteListener: 1, DeleteTargetGroup: 1 });
+    expect(update.mutating).toEqual({
+      CreateTargetGroup: 1,
+      RegisterTargets: 1,
+      CreateListener: 1,
+      DeleteListener: 1,
+      DeleteTargetGroup: 1,
+    });
     expect((await listenersOf(lbArn)).map((l) => l.Port)).toEqual([80, 8080]);
     expect((await targetGroupsOf(lbArn)).map((g) => g.Port)).toEqual([30080, 30808]);
     expect((await targetGroupsOf(lbArn)).find((g) => g.Port === 30080)!.TargetGroupArn).toBe(tg80Before);
@@ -179,7 +239,8 @@ describe("NLB deployer, instance targets", () => {
     const [added] = await world.addNodes(1);
     const joined = await ensureCounted(input(ported));
     expect(joined.mutating).toEqual({ RegisterTargets: 2 });
-    for (const g of await targetGroupsOf(lbArn)) expect(await targetsOf(g.TargetGroupArn!)).toContain(`${added!.instanceId}:${g.Port}`);
+    for (const g of await targetGroupsOf(lbArn))
+      expect(await targetsOf(g.TargetGroupArn!)).toContain(`${added!.instanceId}:${g.Port}`);
 
     // A node stops being a target (target-node-labels no longer match, say): one DeregisterTargets per group.
     const leaving = world.instances()[0]!;
@@ -202,10 +263,26 @@ describe("NLB deployer, instance targets", () => {
     // (names.ts); listeners move over and the old groups go.
     const local = nlbSpec({ ...portedOptions, healthCheckNodePort: 32111 });
     const switched = await ensureCounted(input(local));
-    expect(switched.mutating).toEqual({ CreateTargetGroup: 2, RegisterTargets: 2, ModifyListener: 2, DeleteTargetGroup: 2 });
+    expect(switched.mutating).toEqual({
+      CreateTargetGroup: 2,
+      RegisterTargets: 2,
+      ModifyListener: 2,
+      DeleteTargetGroup: 2,
+    });
     const localGroups = await targetGroupsOf(lbArn);
-    expect(localGroups.map((g) => [g.HealthCheckProtocol, g.HealthCheckPort, g.HealthCheckPath, g.HealthCheckIntervalSeconds, g.HealthyThresholdCount, g.UnhealthyThresholdCount]))
-      .toEqual([["HTTP", "32111", "/healthz", 10, 2, 2], ["HTTP", "32111", "/healthz", 10, 2, 2]]);
+    expect(
+      localGroups.map((g) => [
+        g.HealthCheckProtocol,
+        g.HealthCheckPort,
+        g.HealthCheckPath,
+        g.HealthCheckIntervalSeconds,
+        g.HealthyThresholdCount,
+        g.UnhealthyThresholdCount,
+      ]),
+    ).toEqual([
+      ["HTTP", "32111", "/healthz", 10, 2, 2],
+      ["HTTP", "32111", "/healthz", 10, 2, 2],
+    ]);
     const listenerTargets = (await listenersOf(lbArn)).map((l) => l.DefaultActions?.[0]?.TargetGroupArn).sort();
     expect(listenerTargets).toEqual(localGroups.map((g) => g.TargetGroupArn).sort());
     // The legacy provider rewrites an HTTP-checked target group on every reconcile (reference section 3); not here.
@@ -224,7 +301,9 @@ describe("NLB deployer, instance targets", () => {
     expect(first.mutating.ModifyTargetGroupAttributes).toBe(1);
     const lbArn = (await loadBalancer(loadBalancerName(nlbTestId(), "nlb", "internet-facing"))).LoadBalancerArn!;
     const [tg] = await targetGroupsOf(lbArn);
-    const tgAttrs = await raw.elbv2.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg!.TargetGroupArn }));
+    const tgAttrs = await raw.elbv2.send(
+      new DescribeTargetGroupAttributesCommand({ TargetGroupArn: tg!.TargetGroupArn }),
+    );
     expect(tagsOf(tgAttrs.Attributes)["proxy_protocol_v2.enabled"]).toBe("true");
     // With managed target group attributes, a no-op also reads them: one more describe per group.
     expect(await expectNoOp(input(spec, config), "1 port, proxy-protocol")).toBe(5 + 1 + 1);
@@ -239,9 +318,14 @@ describe("NLB deployer, instance targets", () => {
     expect(lbTags).not.toHaveProperty("b");
 
     // moto quirk: a duplicate listener port is accepted. Ensure removes the duplicate and keeps the right one.
-    const dup = await raw.elbv2.send(new CreateListenerCommand({
-      LoadBalancerArn: lbArn, Port: 80, Protocol: "TCP", DefaultActions: [{ Type: "forward", TargetGroupArn: tg!.TargetGroupArn }],
-    }));
+    const dup = await raw.elbv2.send(
+      new CreateListenerCommand({
+        LoadBalancerArn: lbArn,
+        Port: 80,
+        Protocol: "TCP",
+        DefaultActions: [{ Type: "forward", TargetGroupArn: tg!.TargetGroupArn }],
+      }),
+    );
     expect(await listenersOf(lbArn)).toHaveLength(2);
     const fixed = await ensureCounted(input(spec, nlbConfig({ additionalTags: { a: "3" }, proxyProtocol: true })));
     expect(Object.keys(fixed.mutating)).toEqual(["DeleteListener"]);
@@ -252,7 +336,14 @@ describe("NLB deployer, instance targets", () => {
 
   it("refuses to touch a load balancer with our name that is not ours", async () => {
     const name = loadBalancerName(nlbTestId(), "nlb", "internet-facing");
-    await raw.elbv2.send(new CreateLoadBalancerCommand({ Name: name, Type: "network", Subnets: world.publicSubnets.map((s) => s.id), Tags: [{ Key: "owner", Value: "someone" }] }));
+    await raw.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: name,
+        Type: "network",
+        Subnets: world.publicSubnets.map((s) => s.id),
+        Tags: [{ Key: "owner", Value: "someone" }],
+      }),
+    );
     counter.reset();
     await expect(deployer.ensure(input(nlbSpec()), signal)).rejects.toBeInstanceOf(ForeignResourceError);
     expect(counter.count({ mutating: true })).toBe(0);
@@ -266,7 +357,9 @@ describe("NLB deployer, instance targets", () => {
     const publicName = loadBalancerName(nlbTestId(), "nlb", "internet-facing");
     const tgBefore = (await targetGroupsOf((await loadBalancer(publicName)).LoadBalancerArn!))[0]!.TargetGroupArn;
     await deployer.ensure(input(nlbSpec(), nlbConfig({ scheme: "internal" })), signal);
-    await expect(raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [publicName] }))).rejects.toMatchObject({ name: "LoadBalancerNotFoundException" });
+    await expect(raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [publicName] }))).rejects.toMatchObject({
+      name: "LoadBalancerNotFoundException",
+    });
     const internal = await loadBalancer(loadBalancerName(nlbTestId(), "nlb", "internal"));
     expect(internal.Scheme).toBe("internal");
     expect((await targetGroupsOf(internal.LoadBalancerArn!))[0]!.TargetGroupArn).toBe(tgBefore);
@@ -278,15 +371,24 @@ describe("NLB deployer, ip targets", () => {
     const api = { name: "api", uid: "7c6d5e4f-3a2b-4c1d-9e8f-0a1b2c3d4e5f" };
     const id = nlbTestId(api);
     const config = nlbConfig({ targetType: "ip" });
-    const spec = (ips: string[], notReady: string[] = []): LoadBalancerSpec => nlbSpec({
-      ...api,
-      ports: [{ port: 443, name: "https" }],
-      endpoints: [...ips.map((ip) => ({ ip, ports: { https: 8443 } })), ...notReady.map((ip) => ({ ip, ports: { https: 8443 }, ready: false }))],
-    });
+    const spec = (ips: string[], notReady: string[] = []): LoadBalancerSpec =>
+      nlbSpec({
+        ...api,
+        ports: [{ port: 443, name: "https" }],
+        endpoints: [
+          ...ips.map((ip) => ({ ip, ports: { https: 8443 } })),
+          ...notReady.map((ip) => ({ ip, ports: { https: 8443 }, ready: false })),
+        ],
+      });
     await deployer.ensure(input(spec(["10.0.100.10", "10.0.100.11"], ["10.0.100.12"]), config), signal);
     const lbArn = (await loadBalancer(loadBalancerName(id, "nlb", "internet-facing"))).LoadBalancerArn!;
     const [tg] = await targetGroupsOf(lbArn);
-    expect([tg!.TargetType, tg!.Port, tg!.HealthCheckProtocol, tg!.HealthCheckPort]).toEqual(["ip", 1, "TCP", "traffic-port"]);
+    expect([tg!.TargetType, tg!.Port, tg!.HealthCheckProtocol, tg!.HealthCheckPort]).toEqual([
+      "ip",
+      1,
+      "TCP",
+      "traffic-port",
+    ]);
     expect(await targetsOf(tg!.TargetGroupArn!)).toEqual(["10.0.100.10:8443", "10.0.100.11:8443"]);
     await expectNoOp(input(spec(["10.0.100.10", "10.0.100.11"], ["10.0.100.12"]), config), "1 port, ip");
 
@@ -310,11 +412,35 @@ describe("NLB deployer, delete", () => {
     // and a load balancer made under an older name (same Service prefix, another hash).
     const prefix = loadBalancerName(id, "nlb", "internet-facing").slice(0, -10);
     const orphanTags = Object.entries(ownershipTags(id, "default/web:9999")).map(([Key, Value]) => ({ Key, Value }));
-    await raw.elbv2.send(new CreateTargetGroupCommand({ Name: `${prefix}0000000000`, Protocol: "TCP", Port: 30999, VpcId: world.vpcId, TargetType: "instance", Tags: orphanTags }));
+    await raw.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `${prefix}0000000000`,
+        Protocol: "TCP",
+        Port: 30999,
+        VpcId: world.vpcId,
+        TargetType: "instance",
+        Tags: orphanTags,
+      }),
+    );
     const lbTags = Object.entries(ownershipTags(id, "LoadBalancer")).map(([Key, Value]) => ({ Key, Value }));
-    await raw.elbv2.send(new CreateLoadBalancerCommand({ Name: `${prefix}1111111111`, Type: "network", Subnets: world.publicSubnets.map((s) => s.id), Tags: lbTags }));
+    await raw.elbv2.send(
+      new CreateLoadBalancerCommand({
+        Name: `${prefix}1111111111`,
+        Type: "network",
+        Subnets: world.publicSubnets.map((s) => s.id),
+        Tags: lbTags,
+      }),
+    );
     // A stranger sharing the prefix but not our tags stays.
-    await raw.elbv2.send(new CreateTargetGroupCommand({ Name: `${prefix}2222222222`, Protocol: "TCP", Port: 30998, VpcId: world.vpcId, TargetType: "instance" }));
+    await raw.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: `${prefix}2222222222`,
+        Protocol: "TCP",
+        Port: 30998,
+        VpcId: world.vpcId,
+        TargetType: "instance",
+      }),
+    );
     expect((await listOwned(raw, { clusterId: CLUSTER, uid: id.uid })).loadBalancers).toHaveLength(2);
 
     counter.reset();

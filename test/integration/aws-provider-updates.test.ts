@@ -6,11 +6,15 @@
  * aws-provider.test.ts.
  */
 import {
-  DescribeListenersCommand, DescribeLoadBalancerAttributesCommand, DescribeLoadBalancersCommand, DescribeTagsCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancerAttributesCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTagsCommand,
   DescribeTargetHealthCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
-  DescribeLoadBalancerAttributesCommand as DescribeClassicAttributesCommand, DescribeLoadBalancersCommand as DescribeClassicCommand,
+  DescribeLoadBalancerAttributesCommand as DescribeClassicAttributesCommand,
+  DescribeLoadBalancersCommand as DescribeClassicCommand,
   DescribeTagsCommand as DescribeClassicTagsCommand,
 } from "@aws-sdk/client-elastic-load-balancing";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
@@ -19,7 +23,14 @@ import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerId, LoadBalancerSpec } from "../../src/provider.js";
 import { backendSecurityGroupName, loadBalancerName } from "../../providers/aws/names.js";
 import { freshAwsWorldPerTest, frontendRulesOf, groupIdByName } from "../env/aws-test-world.js";
-import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakSourceRanges, type EndpointFixture } from "../fixtures/services.js";
+import {
+  newEndpointSlice,
+  newService,
+  tweakAnnotation,
+  tweakPodMode,
+  tweakSourceRanges,
+  type EndpointFixture,
+} from "../fixtures/services.js";
 
 const CLUSTER = `upd${process.pid}`;
 const A = "service.beta.kubernetes.io/aws-load-balancer-";
@@ -30,8 +41,10 @@ const signal = new AbortController().signal;
 const aws = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 });
 
 const nlbType = tweakAnnotation(`${A}type`, "nlb");
-const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
-const podSlice = (...endpoints: EndpointFixture[]): V1EndpointSlice => newEndpointSlice("pods", "pods-1", [{ name: "http", port: 8080 }], endpoints);
+const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec =>
+  deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
+const podSlice = (...endpoints: EndpointFixture[]): V1EndpointSlice =>
+  newEndpointSlice("pods", "pods-1", [{ name: "http", port: 8080 }], endpoints);
 
 /** Ensures and returns the mutating calls it made, by operation. */
 async function ensure(spec: LoadBalancerSpec): Promise<Record<string, number>> {
@@ -46,7 +59,9 @@ async function expectNoOp(spec: LoadBalancerSpec): Promise<void> {
 
 /** The NLB's ARN, its (single) listener's and target group's ARNs. */
 async function nlbArns(id: LoadBalancerId): Promise<{ lb: string; listener: string; tg: string }> {
-  const lbs = await aws.raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
+  const lbs = await aws.raw.elbv2.send(
+    new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }),
+  );
   const lb = lbs.LoadBalancers![0]!.LoadBalancerArn!;
   const listener = (await aws.raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb }))).Listeners![0]!;
   return { lb, listener: listener.ListenerArn!, tg: listener.DefaultActions![0]!.TargetGroupArn! };
@@ -55,8 +70,10 @@ async function nlbArns(id: LoadBalancerId): Promise<{ lb: string; listener: stri
 async function nlbTargets(id: LoadBalancerId): Promise<string[]> {
   const out = await aws.raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: (await nlbArns(id)).tg }));
   // "draining": deregistration in progress (moto reports terminated instances so), no longer a target.
-  return (out.TargetHealthDescriptions ?? []).filter((d) => d.TargetHealth?.State !== "draining")
-    .map((d) => `${d.Target?.Id}:${d.Target?.Port}`).sort();
+  return (out.TargetHealthDescriptions ?? [])
+    .filter((d) => d.TargetHealth?.State !== "draining")
+    .map((d) => `${d.Target?.Id}:${d.Target?.Port}`)
+    .sort();
 }
 
 const clbName = (id: LoadBalancerId): string => loadBalancerName(id, "clb", "internet-facing");
@@ -68,8 +85,13 @@ async function clbInstances(id: LoadBalancerId): Promise<string[]> {
 const groupId = (name: string): Promise<string> => groupIdByName(aws.raw, name);
 const frontendRules = (id: LoadBalancerId): Promise<string[]> => frontendRulesOf(aws.raw, id);
 
-const rulesFor = (port: number, ...cidrs: string[]): string[] => cidrs.flatMap((c) => [`tcp:${port}-${port}:${c}`, `icmp:3-4:${c}`]).sort();
-const instanceIds = (): string[] => aws.world.instances().map((w) => w.instanceId).sort();
+const rulesFor = (port: number, ...cidrs: string[]): string[] =>
+  cidrs.flatMap((c) => [`tcp:${port}-${port}:${c}`, `icmp:3-4:${c}`]).sort();
+const instanceIds = (): string[] =>
+  aws.world
+    .instances()
+    .map((w) => w.instanceId)
+    .sort();
 
 async function elbv2Tags(arn: string): Promise<Record<string, string>> {
   const out = await aws.raw.elbv2.send(new DescribeTagsCommand({ ResourceArns: [arn] }));
@@ -86,13 +108,23 @@ describe("AWS provider: updates", () => {
     expect(await frontendRules(specOf(classic).id)).toEqual(rulesFor(80, "198.51.100.0/24"));
 
     const moved = specOf(newService("web", nlbType, tweakSourceRanges("198.51.100.0/25", "192.0.2.0/24")));
-    expect(await ensure(moved)).toEqual({ "ec2:AuthorizeSecurityGroupIngress": 1, "ec2:RevokeSecurityGroupIngress": 1 });
+    expect(await ensure(moved)).toEqual({
+      "ec2:AuthorizeSecurityGroupIngress": 1,
+      "ec2:RevokeSecurityGroupIngress": 1,
+    });
     const order = aws.recorder.calls({ mutating: true }).map((c) => c.operation);
-    expect(order, "authorize before revoke: a moved range is never closed in between").toEqual(["AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"]);
+    expect(order, "authorize before revoke: a moved range is never closed in between").toEqual([
+      "AuthorizeSecurityGroupIngress",
+      "RevokeSecurityGroupIngress",
+    ]);
     expect(await frontendRules(moved.id)).toEqual(rulesFor(80, "198.51.100.0/25", "192.0.2.0/24"));
-    expect(await frontendRules(specOf(classic).id), "the other load balancer's rules are untouched").toEqual(rulesFor(80, "198.51.100.0/24"));
+    expect(await frontendRules(specOf(classic).id), "the other load balancer's rules are untouched").toEqual(
+      rulesFor(80, "198.51.100.0/24"),
+    );
     const backend = await groupId(backendSecurityGroupName(CLUSTER));
-    expect((await aws.world.nodeSecurityGroupRules()).map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId, r.CidrIpv4])).toEqual([["-1", backend, undefined]]);
+    expect(
+      (await aws.world.nodeSecurityGroupRules()).map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId, r.CidrIpv4]),
+    ).toEqual([["-1", backend, undefined]]);
     await expectNoOp(moved);
   });
 
@@ -117,8 +149,17 @@ describe("AWS provider: updates", () => {
 
     // A Node leaves Kubernetes (here: excluded from load balancers) while its instance keeps running.
     const [leaving] = aws.world.instances();
-    const nodes = aws.world.nodes().map((n) => (n.metadata!.name !== leaving!.nodeName ? n
-      : { ...n, metadata: { ...n.metadata, labels: { ...n.metadata!.labels, "node.kubernetes.io/exclude-from-external-load-balancers": "true" } } }));
+    const nodes = aws.world.nodes().map((n) =>
+      n.metadata!.name !== leaving!.nodeName
+        ? n
+        : {
+            ...n,
+            metadata: {
+              ...n.metadata,
+              labels: { ...n.metadata!.labels, "node.kubernetes.io/exclude-from-external-load-balancers": "true" },
+            },
+          },
+    );
     const without = (svc: V1Service): LoadBalancerSpec => deriveSpec(svc, [], nodes, { clusterId: CLUSTER });
     expect(await ensure(without(nlbSvc))).toEqual({ "elbv2:DeregisterTargets": 1 });
     expect(await ensure(without(clbSvc))).toEqual({ "elb:DeregisterInstancesFromLoadBalancer": 1 });
@@ -150,15 +191,19 @@ describe("AWS provider: updates", () => {
     // Every pod replaced (a rollout or selector flip, aws-load-balancer-controller#3621): never an empty group.
     const flipped = specOf(svc, [podSlice({ ip: "10.0.100.20" }, { ip: "10.0.101.20" })]);
     expect(await ensure(flipped)).toEqual({ "elbv2:RegisterTargets": 1, "elbv2:DeregisterTargets": 1 });
-    expect(aws.recorder.calls({ mutating: true }).map((c) => c.operation)).toEqual(["RegisterTargets", "DeregisterTargets"]);
+    expect(aws.recorder.calls({ mutating: true }).map((c) => c.operation)).toEqual([
+      "RegisterTargets",
+      "DeregisterTargets",
+    ]);
     expect(await nlbTargets(id)).toEqual(["10.0.100.20:8080", "10.0.101.20:8080"]);
 
     // One pod moves, one new pod is not ready yet: only ready endpoints are targets.
-    const partial = specOf(svc, [podSlice({ ip: "10.0.100.20" }, { ip: "10.0.101.30" }, { ip: "10.0.101.31", ready: false })]);
+    const partial = specOf(svc, [
+      podSlice({ ip: "10.0.100.20" }, { ip: "10.0.101.30" }, { ip: "10.0.101.31", ready: false }),
+    ]);
     expect(await ensure(partial)).toEqual({ "elbv2:RegisterTargets": 1, "elbv2:DeregisterTargets": 1 });
     expect(await nlbTargets(id)).toEqual(["10.0.100.20:8080", "10.0.101.30:8080"]);
     await expectNoOp(partial);
-
   });
 
   // aws-provider.ts validateTargets: an existing ip-mode NLB whose endpoints all go away is converged to no targets.
@@ -179,14 +224,16 @@ describe("AWS provider: updates", () => {
     await ensure(plain);
     const arns = await nlbArns(plain.id);
     const crossZone = async (): Promise<string | undefined> =>
-      (await aws.raw.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arns.lb }))).Attributes
-        ?.find((a) => a.Key === "load_balancing.cross_zone.enabled")?.Value;
+      (
+        await aws.raw.elbv2.send(new DescribeLoadBalancerAttributesCommand({ LoadBalancerArn: arns.lb }))
+      ).Attributes?.find((a) => a.Key === "load_balancing.cross_zone.enabled")?.Value;
     expect(await crossZone()).toBe("false");
 
     const tagged = specOf(newService("web", nlbType, tweakAnnotation(TAGS, "team=payments,env=test")));
     const added = await ensure(tagged);
     expect(Object.keys(added).sort()).toEqual(["ec2:CreateTags", "elbv2:AddTags"]);
-    for (const arn of Object.values(arns)) expect(await elbv2Tags(arn)).toMatchObject({ team: "payments", env: "test" });
+    for (const arn of Object.values(arns))
+      expect(await elbv2Tags(arn)).toMatchObject({ team: "payments", env: "test" });
     await expectNoOp(tagged);
 
     // RemoveTags for the keys, AddTags to clear the record of added keys (nlb-diff.ts TAG_ADDITIONAL_KEYS).
@@ -201,7 +248,9 @@ describe("AWS provider: updates", () => {
     expect(await ensure(zonal)).toEqual({ "elbv2:ModifyLoadBalancerAttributes": 1 });
     expect(await crossZone()).toBe("true");
     await expectNoOp(zonal);
-    expect(await ensure(specOf(newService("web", nlbType, tweakAnnotation(CROSS_ZONE, "false"))))).toEqual({ "elbv2:ModifyLoadBalancerAttributes": 1 });
+    expect(await ensure(specOf(newService("web", nlbType, tweakAnnotation(CROSS_ZONE, "false"))))).toEqual({
+      "elbv2:ModifyLoadBalancerAttributes": 1,
+    });
     expect(await crossZone()).toBe("false");
     await expectNoOp(plain);
   });
@@ -214,7 +263,8 @@ describe("AWS provider: updates", () => {
       return Object.fromEntries((out.TagDescriptions![0]!.Tags ?? []).map((t) => [t.Key!, t.Value!]));
     };
     const crossZone = async (): Promise<boolean | undefined> =>
-      (await aws.raw.elb.send(new DescribeClassicAttributesCommand({ LoadBalancerName: clbName(plain.id) }))).LoadBalancerAttributes?.CrossZoneLoadBalancing?.Enabled;
+      (await aws.raw.elb.send(new DescribeClassicAttributesCommand({ LoadBalancerName: clbName(plain.id) })))
+        .LoadBalancerAttributes?.CrossZoneLoadBalancing?.Enabled;
 
     const tagged = specOf(newService("classic", tweakAnnotation(TAGS, "team=payments")));
     expect(Object.keys(await ensure(tagged)).sort()).toEqual(["ec2:CreateTags", "elb:AddTags"]);

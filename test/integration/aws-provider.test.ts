@@ -7,9 +7,15 @@
  * stopped create leaks nothing) is in contract-aws.test.ts; updates are in aws-provider-updates.test.ts.
  */
 import {
-  DescribeListenersCommand, DescribeLoadBalancersCommand, DescribeTargetGroupsCommand, DescribeTargetHealthCommand,
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import { DescribeLoadBalancersCommand as DescribeClassicCommand, type LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balancing";
+import {
+  DescribeLoadBalancersCommand as DescribeClassicCommand,
+  type LoadBalancerDescription,
+} from "@aws-sdk/client-elastic-load-balancing";
 import type { V1EndpointSlice, V1Service } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { deriveSpec } from "../../src/model/derive-spec.js";
@@ -28,7 +34,8 @@ const twoPorts = tweakPorts(
   { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },
   { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: 30443 },
 );
-const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec => deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
+const specOf = (svc: V1Service, slices: V1EndpointSlice[] = []): LoadBalancerSpec =>
+  deriveSpec(svc, slices, aws.world.nodes(), { clusterId: CLUSTER });
 
 async function ensure(spec: LoadBalancerSpec) {
   aws.recorder.reset();
@@ -41,28 +48,40 @@ async function expectNoOp(spec: LoadBalancerSpec, label: string): Promise<void> 
   const { mutating } = await ensure(spec);
   expect(mutating, `${label}: mutating calls on an unchanged ensure`).toEqual({});
   const describes = aws.recorder.byOperation({ mutating: false, qualified: true });
-  console.log(`[aws-provider] no-op ensure, ${label}: ${aws.recorder.count()} describe calls ${JSON.stringify(describes)}`);
+  console.log(
+    `[aws-provider] no-op ensure, ${label}: ${aws.recorder.count()} describe calls ${JSON.stringify(describes)}`,
+  );
 }
 
 async function nlb(id: LoadBalancerId) {
-  const out = await aws.raw.elbv2.send(new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }));
+  const out = await aws.raw.elbv2.send(
+    new DescribeLoadBalancersCommand({ Names: [loadBalancerName(id, "nlb", "internet-facing")] }),
+  );
   return out.LoadBalancers![0]!;
 }
 
 /** Per listener port: [target group port, target type, sorted "id:port" targets]. */
 async function nlbTargets(lbArn: string): Promise<Record<number, [number | undefined, string | undefined, string[]]>> {
   const out: Record<number, [number | undefined, string | undefined, string[]]> = {};
-  for (const l of (await aws.raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ?? []) {
+  for (const l of (await aws.raw.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn }))).Listeners ??
+    []) {
     const arn = l.DefaultActions![0]!.TargetGroupArn!;
-    const tg = (await aws.raw.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] }))).TargetGroups![0]!;
+    const tg = (await aws.raw.elbv2.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [arn] })))
+      .TargetGroups![0]!;
     const health = await aws.raw.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }));
-    out[l.Port!] = [tg.Port, tg.TargetType, (health.TargetHealthDescriptions ?? []).map((d) => `${d.Target?.Id}:${d.Target?.Port}`).sort()];
+    out[l.Port!] = [
+      tg.Port,
+      tg.TargetType,
+      (health.TargetHealthDescriptions ?? []).map((d) => `${d.Target?.Id}:${d.Target?.Port}`).sort(),
+    ];
   }
   return out;
 }
 
 async function clb(id: LoadBalancerId): Promise<LoadBalancerDescription> {
-  const out = await aws.raw.elb.send(new DescribeClassicCommand({ LoadBalancerNames: [loadBalancerName(id, "clb", "internet-facing")] }));
+  const out = await aws.raw.elb.send(
+    new DescribeClassicCommand({ LoadBalancerNames: [loadBalancerName(id, "clb", "internet-facing")] }),
+  );
   return out.LoadBalancerDescriptions![0]!;
 }
 
@@ -78,17 +97,34 @@ async function expectSecurityGroups(id: LoadBalancerId, attached: readonly strin
   expect(nodeRules.map((r) => [r.IpProtocol, r.ReferencedGroupInfo?.GroupId])).toEqual([["-1", backend]]);
 }
 
-const instanceTargets = (port: number) => aws.world.instances().map((w) => `${w.instanceId}:${port}`).sort();
+const instanceTargets = (port: number) =>
+  aws.world
+    .instances()
+    .map((w) => `${w.instanceId}:${port}`)
+    .sort();
 const openRules = (...ports: number[]) => [...ports.map((p) => `tcp:${p}-${p}:0.0.0.0/0`), "icmp:3-4:0.0.0.0/0"].sort();
 
 describe("AWS provider: create", () => {
   it("NLB with instance targets: NodePorts on every node's instance", async () => {
     const spec = specOf(newService("web", tweakAnnotation(`${A}type`, "nlb"), twoPorts));
     const created = await ensure(spec);
-    expect(created.mutating).toMatchObject({ CreateLoadBalancer: 1, CreateTargetGroup: 2, CreateListener: 2, RegisterTargets: 2 });
+    expect(created.mutating).toMatchObject({
+      CreateLoadBalancer: 1,
+      CreateTargetGroup: 2,
+      CreateListener: 2,
+      RegisterTargets: 2,
+    });
     const lb = await nlb(spec.id);
     expect([lb.Type, lb.Scheme]).toEqual(["network", "internet-facing"]);
-    expect(created.status.ingress).toEqual([{ hostname: lb.DNSName!.toLowerCase(), ports: [{ port: 80, protocol: "TCP" }, { port: 443, protocol: "TCP" }] }]);
+    expect(created.status.ingress).toEqual([
+      {
+        hostname: lb.DNSName!.toLowerCase(),
+        ports: [
+          { port: 80, protocol: "TCP" },
+          { port: 443, protocol: "TCP" },
+        ],
+      },
+    ]);
     expect(await nlbTargets(lb.LoadBalancerArn!)).toEqual({
       80: [30080, "instance", instanceTargets(30080)],
       443: [30443, "instance", instanceTargets(30443)],
@@ -99,12 +135,20 @@ describe("AWS provider: create", () => {
 
   it("NLB with ip targets (pod mode): ready pod addresses on the target port", async () => {
     const svc = newService("pods", tweakAnnotation(`${A}type`, "nlb"), tweakPodMode());
-    const slice = newEndpointSlice("pods", "pods-1", [{ name: "http", port: 8080 }], [
-      { ip: "10.0.100.10" }, { ip: "10.0.101.11" }, { ip: "10.0.100.12", ready: false },
-    ]);
+    const slice = newEndpointSlice(
+      "pods",
+      "pods-1",
+      [{ name: "http", port: 8080 }],
+      [{ ip: "10.0.100.10" }, { ip: "10.0.101.11" }, { ip: "10.0.100.12", ready: false }],
+    );
     const spec = specOf(svc, [slice]);
     const created = await ensure(spec);
-    expect(created.mutating).toMatchObject({ CreateLoadBalancer: 1, CreateTargetGroup: 1, CreateListener: 1, RegisterTargets: 1 });
+    expect(created.mutating).toMatchObject({
+      CreateLoadBalancer: 1,
+      CreateTargetGroup: 1,
+      CreateListener: 1,
+      RegisterTargets: 1,
+    });
     const lb = await nlb(spec.id);
     expect(created.status.ingress[0]?.hostname).toBe(lb.DNSName!.toLowerCase());
     expect(await nlbTargets(lb.LoadBalancerArn!)).toEqual({ 80: [1, "ip", ["10.0.100.10:8080", "10.0.101.11:8080"]] });
@@ -115,12 +159,25 @@ describe("AWS provider: create", () => {
   it("classic ELB: listeners port -> NodePort, instances registered, TCP health check on the first NodePort", async () => {
     const spec = specOf(newService("classic", twoPorts));
     const created = await ensure(spec);
-    expect(created.mutating).toMatchObject({ CreateLoadBalancer: 1, ConfigureHealthCheck: 1, RegisterInstancesWithLoadBalancer: 1 });
+    expect(created.mutating).toMatchObject({
+      CreateLoadBalancer: 1,
+      ConfigureHealthCheck: 1,
+      RegisterInstancesWithLoadBalancer: 1,
+    });
     const lb = await clb(spec.id);
     expect(created.status.ingress[0]?.hostname).toBe(lb.DNSName!.toLowerCase());
-    expect((lb.ListenerDescriptions ?? []).map((d) => [d.Listener?.LoadBalancerPort, d.Listener?.InstancePort]).sort())
-      .toEqual([[443, 30443], [80, 30080]]);
-    expect((lb.Instances ?? []).map((i) => i.InstanceId).sort()).toEqual(aws.world.instances().map((w) => w.instanceId).sort());
+    expect(
+      (lb.ListenerDescriptions ?? []).map((d) => [d.Listener?.LoadBalancerPort, d.Listener?.InstancePort]).sort(),
+    ).toEqual([
+      [443, 30443],
+      [80, 30080],
+    ]);
+    expect((lb.Instances ?? []).map((i) => i.InstanceId).sort()).toEqual(
+      aws.world
+        .instances()
+        .map((w) => w.instanceId)
+        .sort(),
+    );
     expect(lb.HealthCheck?.Target).toBe("TCP:30080");
     expect(await frontendRules(spec.id)).toEqual(openRules(80, 443));
     await expectSecurityGroups(spec.id, lb.SecurityGroups);
@@ -134,7 +191,9 @@ describe("AWS provider: create", () => {
     expect(nlbSpec.backends.mode === "nodePort" && nlbSpec.backends.nodes.length).toBe(3);
 
     await ensure(nlbSpec);
-    expect(await nlbTargets((await nlb(nlbSpec.id)).LoadBalancerArn!)).toEqual({ 80: [30080, "instance", [`${edge!.instanceId}:30080`]] });
+    expect(await nlbTargets((await nlb(nlbSpec.id)).LoadBalancerArn!)).toEqual({
+      80: [30080, "instance", [`${edge!.instanceId}:30080`]],
+    });
     await ensure(clbSpec);
     expect((await clb(clbSpec.id)).Instances?.map((i) => i.InstanceId)).toEqual([edge!.instanceId]);
     await expectNoOp(nlbSpec, "NLB instance, target-node-labels");

@@ -116,9 +116,13 @@ describe("bare-metal address allocation against a real apiserver", () => {
 
   it("warns when a pool is exhausted, and hands the address out once it is freed", async () => {
     const ns = await kube.createNamespace("full");
-    const inTiny = (name: string) => apiService(ns, name, CLASS, tweakAnnotation("lb-operator.io/address-pool", "tiny"));
-    for (const name of ["t0", "t1", "t2", "t3"]) await kube.core.createNamespacedService({ namespace: ns, body: inTiny(name) });
-    await eventually("four addresses", async () => (await Promise.all(["t0", "t1", "t2", "t3"].map((n) => ipOf(ns, n)))).every(Boolean));
+    const inTiny = (name: string) =>
+      apiService(ns, name, CLASS, tweakAnnotation("lb-operator.io/address-pool", "tiny"));
+    for (const name of ["t0", "t1", "t2", "t3"])
+      await kube.core.createNamespacedService({ namespace: ns, body: inTiny(name) });
+    await eventually("four addresses", async () =>
+      (await Promise.all(["t0", "t1", "t2", "t3"].map((n) => ipOf(ns, n)))).every(Boolean),
+    );
     await kube.core.createNamespacedService({ namespace: ns, body: inTiny("t4") });
     const message = await eventually("exhausted warning", async () => (await warnings(ns, "t4"))[0]);
     expect(message).toMatch(/tiny/);
@@ -126,7 +130,9 @@ describe("bare-metal address allocation against a real apiserver", () => {
     expect(await ipOf(ns, "t4")).toBeUndefined();
     const freed = await ipOf(ns, "t0");
     await kube.core.deleteNamespacedService({ namespace: ns, name: "t0" });
-    await eventually("t4 to get the freed address", async () => (await ipOf(ns, "t4")) === freed, { timeoutMs: 15_000 });
+    await eventually("t4 to get the freed address", async () => (await ipOf(ns, "t4")) === freed, {
+      timeoutMs: 15_000,
+    });
   });
 
   it("keeps every address across a controller restart and never hands a held one out again", async () => {

@@ -44,7 +44,15 @@ import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
 import type { AwsWorld } from "../env/aws-world.js";
 import { freshFakeComputePerTest, gceNodes, gceTestProvider } from "../env/fake-compute/gce-test-world.js";
 import type { FakeCompute, RecordedCall } from "../env/fake-compute/index.js";
-import { newEndpointSlice, newService, tweakAnnotation, tweakPodMode, tweakPorts, tweakSourceRanges, type ServiceTweak } from "../fixtures/services.js";
+import {
+  newEndpointSlice,
+  newService,
+  tweakAnnotation,
+  tweakPodMode,
+  tweakPorts,
+  tweakSourceRanges,
+  type ServiceTweak,
+} from "../fixtures/services.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const AWS_POLICY_FILE = "deploy/aws/iam-policy.json";
@@ -76,7 +84,10 @@ const StatementSchema = z.strictObject({
   Resource: StringsSchema,
   Condition: z.record(z.string(), z.record(z.string(), StringsSchema)).optional(),
 });
-const PolicySchema = z.strictObject({ Version: z.literal("2012-10-17"), Statement: z.array(StatementSchema).nonempty() });
+const PolicySchema = z.strictObject({
+  Version: z.literal("2012-10-17"),
+  Statement: z.array(StatementSchema).nonempty(),
+});
 type Statement = z.infer<typeof StatementSchema>;
 type Policy = z.infer<typeof PolicySchema>;
 
@@ -111,7 +122,9 @@ interface RecordedAwsCall {
 
 /** IAM's wildcard match (`*` any run of characters, `?` one), case-sensitive as ARNs are. */
 function wildcard(pattern: string, value: string): boolean {
-  const source = [...pattern].map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("");
+  const source = [...pattern]
+    .map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+    .join("");
   return new RegExp(`^${source}$`).test(value);
 }
 
@@ -127,31 +140,43 @@ function conditionHolds(operator: string, key: string, wanted: readonly string[]
     case "ForAnyValue:StringEquals":
       return present !== undefined && list(present).some((v) => wanted.includes(v));
     default:
-      throw new Error(`${AWS_POLICY_FILE}: condition operator ${operator} is not modelled by this test; add it to conditionHolds`);
+      throw new Error(
+        `${AWS_POLICY_FILE}: condition operator ${operator} is not modelled by this test; add it to conditionHolds`,
+      );
   }
 }
 
 function statementMatches(statement: Statement, request: AuthRequest): boolean {
   if (!list(statement.Action).includes(request.action)) return false;
   // An action without resource-level permissions is only granted by Resource "*".
-  if (!list(statement.Resource).some((r) => r === "*" || (request.resource !== "*" && wildcard(r, request.resource)))) return false;
+  if (!list(statement.Resource).some((r) => r === "*" || (request.resource !== "*" && wildcard(r, request.resource))))
+    return false;
   return Object.entries(statement.Condition ?? {}).every(([operator, keys]) =>
-    Object.entries(keys).every(([key, wanted]) => conditionHolds(operator, key, list(wanted), request.context)));
+    Object.entries(keys).every(([key, wanted]) => conditionHolds(operator, key, list(wanted), request.context)),
+  );
 }
 
 /** The Sids of the Allow statements that grant `request`, or why none does (an explicit Deny wins). */
-function authorize(policy: Policy, request: AuthRequest): { readonly allowedBy: readonly string[]; readonly denial?: string } {
+function authorize(
+  policy: Policy,
+  request: AuthRequest,
+): { readonly allowedBy: readonly string[]; readonly denial?: string } {
   const denied = policy.Statement.filter((s) => s.Effect === "Deny" && statementMatches(s, request));
   if (denied.length > 0) return { allowedBy: [], denial: `denied by statement ${denied.map((s) => s.Sid).join(", ")}` };
-  const allowedBy = policy.Statement.filter((s) => s.Effect === "Allow" && statementMatches(s, request)).map((s) => s.Sid);
+  const allowedBy = policy.Statement.filter((s) => s.Effect === "Allow" && statementMatches(s, request)).map(
+    (s) => s.Sid,
+  );
   if (allowedBy.length > 0) return { allowedBy };
-  const listing = policy.Statement.filter((s) => s.Effect === "Allow" && list(s.Action).includes(request.action)).map((s) => s.Sid);
+  const listing = policy.Statement.filter((s) => s.Effect === "Allow" && list(s.Action).includes(request.action)).map(
+    (s) => s.Sid,
+  );
   return {
     allowedBy: [],
-    denial: listing.length === 0
-      ? `no Allow statement of ${AWS_POLICY_FILE} lists ${request.action}`
-      : `statement ${listing.join(", ")} lists ${request.action}, but its Resource or Condition does not match ` +
-        `(condition keys ${JSON.stringify(request.context)})`,
+    denial:
+      listing.length === 0
+        ? `no Allow statement of ${AWS_POLICY_FILE} lists ${request.action}`
+        : `statement ${listing.join(", ")} lists ${request.action}, but its Resource or Condition does not match ` +
+          `(condition keys ${JSON.stringify(request.context)})`,
   };
 }
 
@@ -159,7 +184,10 @@ function authorize(policy: Policy, request: AuthRequest): { readonly allowedBy: 
 function awsDenials(policy: Policy, calls: readonly RecordedAwsCall[]): string[] {
   const out: string[] = [];
   for (const c of calls) {
-    if (c.unmodelled) out.push(`${c.call}: this test has no model of the resources it authorizes; add the operation to awsAuthRequests`);
+    if (c.unmodelled)
+      out.push(
+        `${c.call}: this test has no model of the resources it authorizes; add the operation to awsAuthRequests`,
+      );
     for (const r of c.requests) {
       const { denial } = authorize(policy, r);
       if (denial !== undefined) out.push(`${c.call} needs ${r.action} on ${r.resource}: ${denial}`);
@@ -196,13 +224,15 @@ function text(input: Input, key: string): string {
 
 function texts(input: Input, key: string): string[] {
   const value = input[key];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) throw new Error(`expected ${key} (strings) in the call's input`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string"))
+    throw new Error(`expected ${key} (strings) in the call's input`);
   return value;
 }
 
 function tagsFrom(value: unknown): Tags {
   const out: Record<string, string> = {};
-  for (const t of (Array.isArray(value) ? value : []) as { Key?: string; Value?: string }[]) if (t.Key !== undefined) out[t.Key] = t.Value ?? "";
+  for (const t of (Array.isArray(value) ? value : []) as { Key?: string; Value?: string }[])
+    if (t.Key !== undefined) out[t.Key] = t.Value ?? "";
   return out;
 }
 
@@ -212,7 +242,10 @@ function resourceTagKeys(tags: Tags | undefined): Record<string, string> {
 
 function requestTagKeys(tags: Tags): Record<string, ContextValue> {
   const keys = Object.keys(tags);
-  return { ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])), ...(keys.length > 0 ? { "aws:TagKeys": keys } : {}) };
+  return {
+    ...Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:RequestTag/${k}`, v])),
+    ...(keys.length > 0 ? { "aws:TagKeys": keys } : {}),
+  };
 }
 
 /** The tags of existing resources, read from moto with uncounted clients just before a call (undefined: gone). */
@@ -230,7 +263,9 @@ function tagLookup(raw: AwsClients): TagLookup {
       return d === undefined ? undefined : tagsFrom(d.Tags);
     },
     classic: async (name) => {
-      const out = await raw.elb.send(new DescribeClassicTagsCommand({ LoadBalancerNames: [name] })).catch(() => undefined);
+      const out = await raw.elb
+        .send(new DescribeClassicTagsCommand({ LoadBalancerNames: [name] }))
+        .catch(() => undefined);
       const d = out?.TagDescriptions?.find((x) => x.LoadBalancerName === name);
       return d === undefined ? undefined : tagsFrom(d.Tags);
     },
@@ -243,13 +278,33 @@ function tagLookup(raw: AwsClients): TagLookup {
 }
 
 // Operations on one existing resource, named by this input field; authorized on that resource with its tags.
-const ELBV2_ON_LOAD_BALANCER = ["DeleteLoadBalancer", "ModifyLoadBalancerAttributes", "SetSecurityGroups", "SetSubnets"];
-const ELBV2_ON_TARGET_GROUP = ["DeleteTargetGroup", "DeregisterTargets", "ModifyTargetGroup", "ModifyTargetGroupAttributes", "RegisterTargets"];
+const ELBV2_ON_LOAD_BALANCER = [
+  "DeleteLoadBalancer",
+  "ModifyLoadBalancerAttributes",
+  "SetSecurityGroups",
+  "SetSubnets",
+];
+const ELBV2_ON_TARGET_GROUP = [
+  "DeleteTargetGroup",
+  "DeregisterTargets",
+  "ModifyTargetGroup",
+  "ModifyTargetGroupAttributes",
+  "RegisterTargets",
+];
 const ELBV2_ON_LISTENER = ["DeleteListener", "ModifyListener"];
 const CLASSIC_ON_LOAD_BALANCER = [
-  "ApplySecurityGroupsToLoadBalancer", "AttachLoadBalancerToSubnets", "ConfigureHealthCheck", "CreateLoadBalancerListeners",
-  "CreateLoadBalancerPolicy", "DeleteLoadBalancer", "DeleteLoadBalancerListeners", "DeregisterInstancesFromLoadBalancer",
-  "DetachLoadBalancerFromSubnets", "ModifyLoadBalancerAttributes", "RegisterInstancesWithLoadBalancer", "SetLoadBalancerPoliciesForBackendServer",
+  "ApplySecurityGroupsToLoadBalancer",
+  "AttachLoadBalancerToSubnets",
+  "ConfigureHealthCheck",
+  "CreateLoadBalancerListeners",
+  "CreateLoadBalancerPolicy",
+  "DeleteLoadBalancer",
+  "DeleteLoadBalancerListeners",
+  "DeregisterInstancesFromLoadBalancer",
+  "DetachLoadBalancerFromSubnets",
+  "ModifyLoadBalancerAttributes",
+  "RegisterInstancesWithLoadBalancer",
+  "SetLoadBalancerPoliciesForBackendServer",
 ];
 const EC2_ON_SECURITY_GROUP = ["AuthorizeSecurityGroupIngress", "DeleteSecurityGroup", "RevokeSecurityGroupIngress"];
 
@@ -269,16 +324,31 @@ function tagOnCreate(service: "ec2" | typeof ELB, resource: string, tags: Tags, 
  * The authorization requests of one call, as the Service Authorization Reference lists resources and condition keys
  * per action; undefined for an operation this table does not know (the test then fails, naming it).
  */
-async function awsAuthRequests(api: CountedApi, operation: string, input: Input, lookup: TagLookup): Promise<AuthRequest[] | undefined> {
+async function awsAuthRequests(
+  api: CountedApi,
+  operation: string,
+  input: Input,
+  lookup: TagLookup,
+): Promise<AuthRequest[] | undefined> {
   const action = iamAction(api, operation);
   if (/^(Describe|List|Get)[A-Z]/.test(operation)) return [{ action, resource: "*", context: {} }];
-  const on = async (resource: string, tags: Promise<Tags | undefined>, extra: RequestContext = {}): Promise<AuthRequest> =>
-    ({ action, resource: api === "elbv2" ? nlbArn(resource) : resource, context: { ...resourceTagKeys(await tags), ...extra } });
+  const on = async (
+    resource: string,
+    tags: Promise<Tags | undefined>,
+    extra: RequestContext = {},
+  ): Promise<AuthRequest> => ({
+    action,
+    resource: api === "elbv2" ? nlbArn(resource) : resource,
+    context: { ...resourceTagKeys(await tags), ...extra },
+  });
 
   if (api === "elbv2") {
-    if (ELBV2_ON_LOAD_BALANCER.includes(operation)) return [await on(text(input, "LoadBalancerArn"), lookup.elbv2(text(input, "LoadBalancerArn")))];
-    if (ELBV2_ON_TARGET_GROUP.includes(operation)) return [await on(text(input, "TargetGroupArn"), lookup.elbv2(text(input, "TargetGroupArn")))];
-    if (ELBV2_ON_LISTENER.includes(operation)) return [await on(text(input, "ListenerArn"), lookup.elbv2(text(input, "ListenerArn")))];
+    if (ELBV2_ON_LOAD_BALANCER.includes(operation))
+      return [await on(text(input, "LoadBalancerArn"), lookup.elbv2(text(input, "LoadBalancerArn")))];
+    if (ELBV2_ON_TARGET_GROUP.includes(operation))
+      return [await on(text(input, "TargetGroupArn"), lookup.elbv2(text(input, "TargetGroupArn")))];
+    if (ELBV2_ON_LISTENER.includes(operation))
+      return [await on(text(input, "ListenerArn"), lookup.elbv2(text(input, "ListenerArn")))];
     const tags = tagsFrom(input.Tags);
     switch (operation) {
       case "CreateLoadBalancer": {
@@ -298,7 +368,11 @@ async function awsAuthRequests(api: CountedApi, operation: string, input: Input,
       case "AddTags":
         return Promise.all(texts(input, "ResourceArns").map((arn) => on(arn, lookup.elbv2(arn), requestTagKeys(tags))));
       case "RemoveTags":
-        return Promise.all(texts(input, "ResourceArns").map((arn) => on(arn, lookup.elbv2(arn), { "aws:TagKeys": texts(input, "TagKeys") })));
+        return Promise.all(
+          texts(input, "ResourceArns").map((arn) =>
+            on(arn, lookup.elbv2(arn), { "aws:TagKeys": texts(input, "TagKeys") }),
+          ),
+        );
       default:
         return undefined;
     }
@@ -316,7 +390,11 @@ async function awsAuthRequests(api: CountedApi, operation: string, input: Input,
         return [{ action, resource: arn, context: requestTagKeys(tags) }, ...tagOnCreate(ELB, arn, tags, operation)];
       }
       case "AddTags":
-        return Promise.all(texts(input, "LoadBalancerNames").map((n) => on(elbArn(`loadbalancer/${n}`), lookup.classic(n), requestTagKeys(tags))));
+        return Promise.all(
+          texts(input, "LoadBalancerNames").map((n) =>
+            on(elbArn(`loadbalancer/${n}`), lookup.classic(n), requestTagKeys(tags)),
+          ),
+        );
       default:
         return undefined;
     }
@@ -329,7 +407,10 @@ async function awsAuthRequests(api: CountedApi, operation: string, input: Input,
   switch (operation) {
     case "CreateSecurityGroup": {
       // Authorized on the new group (with the request's tags) and on the VPC it goes into (without them).
-      const specs = (Array.isArray(input.TagSpecifications) ? input.TagSpecifications : []) as { ResourceType?: string; Tags?: unknown }[];
+      const specs = (Array.isArray(input.TagSpecifications) ? input.TagSpecifications : []) as {
+        ResourceType?: string;
+        Tags?: unknown;
+      }[];
       const tags = tagsFrom(specs.find((s) => s.ResourceType === "security-group")?.Tags);
       const group = ec2Arn(`security-group/${PENDING}`);
       return [
@@ -341,7 +422,11 @@ async function awsAuthRequests(api: CountedApi, operation: string, input: Input,
     case "CreateTags": {
       const ids = texts(input, "Resources");
       if (!ids.every((id) => id.startsWith("sg-"))) return undefined;
-      return Promise.all(ids.map((id) => on(ec2Arn(`security-group/${id}`), lookup.securityGroup(id), requestTagKeys(tagsFrom(input.Tags)))));
+      return Promise.all(
+        ids.map((id) =>
+          on(ec2Arn(`security-group/${id}`), lookup.securityGroup(id), requestTagKeys(tagsFrom(input.Tags))),
+        ),
+      );
     }
     default:
       return undefined;
@@ -374,12 +459,19 @@ function recordAwsCalls(clients: AwsClients, lookup: TagLookup): AwsRecorder {
         };
       },
     });
-  return { clients: { elbv2: wrap("elbv2", clients.elbv2), elb: wrap("elb", clients.elb), ec2: wrap("ec2", clients.ec2) }, calls };
+  return {
+    clients: { elbv2: wrap("elbv2", clients.elbv2), elb: wrap("elb", clients.elb), ec2: wrap("ec2", clients.ec2) },
+    calls,
+  };
 }
 
 /** Every SDK command the AWS provider's sources construct, as IAM actions, with the files that construct them. */
 function awsSourceActions(): Map<string, string[]> {
-  const apiOf: Readonly<Record<string, CountedApi>> = { ec2: "ec2", "elastic-load-balancing": "elb", "elastic-load-balancing-v2": "elbv2" };
+  const apiOf: Readonly<Record<string, CountedApi>> = {
+    ec2: "ec2",
+    "elastic-load-balancing": "elb",
+    "elastic-load-balancing-v2": "elbv2",
+  };
   const found = new Map<string, string[]>();
   for (const { path, text: source } of sources("providers/aws")) {
     const commands = new Map<string, string>();
@@ -387,8 +479,12 @@ function awsSourceActions(): Map<string, string[]> {
       const api = apiOf[m[2] ?? ""];
       if (api === undefined) continue;
       for (const item of (m[1] ?? "").split(",")) {
-        const [imported = "", local] = item.trim().replace(/^type\s+/, "").split(/\s+as\s+/);
-        if (imported.endsWith("Command")) commands.set(local ?? imported, iamAction(api, imported.slice(0, -"Command".length)));
+        const [imported = "", local] = item
+          .trim()
+          .replace(/^type\s+/, "")
+          .split(/\s+as\s+/);
+        if (imported.endsWith("Command"))
+          commands.set(local ?? imported, iamAction(api, imported.slice(0, -"Command".length)));
       }
     }
     for (const m of source.matchAll(/new\s+(\w+)\s*\(/g)) {
@@ -428,12 +524,17 @@ const given = (body: Body, field: string): boolean => {
   const v = body[field];
   return v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0);
 };
-const always = (...permissions: string[]) => (): readonly string[] => permissions;
+const always =
+  (...permissions: string[]) =>
+  (): readonly string[] =>
+    permissions;
 
 /** A backend service references its health checks (useReadOnly) and its backends' instance groups (use). */
 function backendServiceUses(body: Body): string[] {
   const checks = (Array.isArray(body.healthChecks) ? body.healthChecks : []) as string[];
-  const groups = ((Array.isArray(body.backends) ? body.backends : []) as { group?: string }[]).map((b) => b.group ?? "");
+  const groups = ((Array.isArray(body.backends) ? body.backends : []) as { group?: string }[]).map(
+    (b) => b.group ?? "",
+  );
   return [
     ...(checks.some((c) => !c.includes("/regions/")) ? ["compute.healthChecks.useReadOnly"] : []),
     ...(checks.some((c) => c.includes("/regions/")) ? ["compute.regionHealthChecks.useReadOnly"] : []),
@@ -465,20 +566,52 @@ function forwardingRuleInsert(body: Body): string[] {
  * endpoint needs compute.forwardingRules.delete only (pscDelete is the PSC-only alternative).
  */
 const COMPUTE_METHODS: readonly ComputeMethod[] = [
-  { method: "subnetworks.get", rest: "GET regions/{region}/subnetworks/{name}", permissions: always("compute.subnetworks.get") },
-  { method: "healthChecks.get", rest: "GET global/healthChecks/{name}", permissions: always("compute.healthChecks.get") },
-  { method: "healthChecks.insert", rest: "POST global/healthChecks", permissions: always("compute.healthChecks.create") },
-  { method: "healthChecks.update", rest: "PUT global/healthChecks/{name}", permissions: always("compute.healthChecks.update") },
-  { method: "healthChecks.delete", rest: "DELETE global/healthChecks/{name}", permissions: always("compute.healthChecks.delete") },
+  {
+    method: "subnetworks.get",
+    rest: "GET regions/{region}/subnetworks/{name}",
+    permissions: always("compute.subnetworks.get"),
+  },
+  {
+    method: "healthChecks.get",
+    rest: "GET global/healthChecks/{name}",
+    permissions: always("compute.healthChecks.get"),
+  },
+  {
+    method: "healthChecks.insert",
+    rest: "POST global/healthChecks",
+    permissions: always("compute.healthChecks.create"),
+  },
+  {
+    method: "healthChecks.update",
+    rest: "PUT global/healthChecks/{name}",
+    permissions: always("compute.healthChecks.update"),
+  },
+  {
+    method: "healthChecks.delete",
+    rest: "DELETE global/healthChecks/{name}",
+    permissions: always("compute.healthChecks.delete"),
+  },
   { method: "firewalls.get", rest: "GET global/firewalls/{name}", permissions: always("compute.firewalls.get") },
-  { method: "firewalls.insert", rest: "POST global/firewalls", permissions: always("compute.firewalls.create", "compute.networks.updatePolicy") },
+  {
+    method: "firewalls.insert",
+    rest: "POST global/firewalls",
+    permissions: always("compute.firewalls.create", "compute.networks.updatePolicy"),
+  },
   {
     method: "firewalls.patch",
     rest: "PATCH global/firewalls/{name}",
     permissions: always("compute.firewalls.get", "compute.firewalls.update", "compute.networks.updatePolicy"),
   },
-  { method: "firewalls.delete", rest: "DELETE global/firewalls/{name}", permissions: always("compute.firewalls.delete", "compute.networks.updatePolicy") },
-  { method: "regionBackendServices.get", rest: "GET regions/{region}/backendServices/{name}", permissions: always("compute.regionBackendServices.get") },
+  {
+    method: "firewalls.delete",
+    rest: "DELETE global/firewalls/{name}",
+    permissions: always("compute.firewalls.delete", "compute.networks.updatePolicy"),
+  },
+  {
+    method: "regionBackendServices.get",
+    rest: "GET regions/{region}/backendServices/{name}",
+    permissions: always("compute.regionBackendServices.get"),
+  },
   {
     method: "regionBackendServices.insert",
     rest: "POST regions/{region}/backendServices",
@@ -489,11 +622,31 @@ const COMPUTE_METHODS: readonly ComputeMethod[] = [
     rest: "PUT regions/{region}/backendServices/{name}",
     permissions: (b) => ["compute.regionBackendServices.update", ...backendServiceUses(b)],
   },
-  { method: "regionBackendServices.delete", rest: "DELETE regions/{region}/backendServices/{name}", permissions: always("compute.regionBackendServices.delete") },
-  { method: "forwardingRules.get", rest: "GET regions/{region}/forwardingRules/{name}", permissions: always("compute.forwardingRules.get") },
-  { method: "forwardingRules.insert", rest: "POST regions/{region}/forwardingRules", permissions: forwardingRuleInsert },
-  { method: "forwardingRules.delete", rest: "DELETE regions/{region}/forwardingRules/{name}", permissions: always("compute.forwardingRules.delete") },
-  { method: "instanceGroups.get", rest: "GET zones/{zone}/instanceGroups/{name}", permissions: always("compute.instanceGroups.get") },
+  {
+    method: "regionBackendServices.delete",
+    rest: "DELETE regions/{region}/backendServices/{name}",
+    permissions: always("compute.regionBackendServices.delete"),
+  },
+  {
+    method: "forwardingRules.get",
+    rest: "GET regions/{region}/forwardingRules/{name}",
+    permissions: always("compute.forwardingRules.get"),
+  },
+  {
+    method: "forwardingRules.insert",
+    rest: "POST regions/{region}/forwardingRules",
+    permissions: forwardingRuleInsert,
+  },
+  {
+    method: "forwardingRules.delete",
+    rest: "DELETE regions/{region}/forwardingRules/{name}",
+    permissions: always("compute.forwardingRules.delete"),
+  },
+  {
+    method: "instanceGroups.get",
+    rest: "GET zones/{zone}/instanceGroups/{name}",
+    permissions: always("compute.instanceGroups.get"),
+  },
   {
     method: "instanceGroups.insert",
     rest: "POST zones/{zone}/instanceGroups",
@@ -503,8 +656,16 @@ const COMPUTE_METHODS: readonly ComputeMethod[] = [
       ...(given(b, "subnetwork") ? ["compute.subnetworks.use"] : []),
     ],
   },
-  { method: "instanceGroups.delete", rest: "DELETE zones/{zone}/instanceGroups/{name}", permissions: always("compute.instanceGroups.delete") },
-  { method: "instanceGroups.listInstances", rest: "POST zones/{zone}/instanceGroups/{name}/listInstances", permissions: always("compute.instanceGroups.list") },
+  {
+    method: "instanceGroups.delete",
+    rest: "DELETE zones/{zone}/instanceGroups/{name}",
+    permissions: always("compute.instanceGroups.delete"),
+  },
+  {
+    method: "instanceGroups.listInstances",
+    rest: "POST zones/{zone}/instanceGroups/{name}/listInstances",
+    permissions: always("compute.instanceGroups.list"),
+  },
   {
     method: "instanceGroups.addInstances",
     rest: "POST zones/{zone}/instanceGroups/{name}/addInstances",
@@ -515,12 +676,36 @@ const COMPUTE_METHODS: readonly ComputeMethod[] = [
     rest: "POST zones/{zone}/instanceGroups/{name}/removeInstances",
     permissions: always("compute.instanceGroups.update", "compute.instances.use"),
   },
-  { method: "regionOperations.get", rest: "GET regions/{region}/operations/{name}", permissions: always("compute.regionOperations.get") },
-  { method: "regionOperations.wait", rest: "POST regions/{region}/operations/{name}/wait", permissions: always("compute.regionOperations.get") },
-  { method: "zoneOperations.get", rest: "GET zones/{zone}/operations/{name}", permissions: always("compute.zoneOperations.get") },
-  { method: "zoneOperations.wait", rest: "POST zones/{zone}/operations/{name}/wait", permissions: always("compute.zoneOperations.get") },
-  { method: "globalOperations.get", rest: "GET global/operations/{name}", permissions: always("compute.globalOperations.get") },
-  { method: "globalOperations.wait", rest: "POST global/operations/{name}/wait", permissions: always("compute.globalOperations.get") },
+  {
+    method: "regionOperations.get",
+    rest: "GET regions/{region}/operations/{name}",
+    permissions: always("compute.regionOperations.get"),
+  },
+  {
+    method: "regionOperations.wait",
+    rest: "POST regions/{region}/operations/{name}/wait",
+    permissions: always("compute.regionOperations.get"),
+  },
+  {
+    method: "zoneOperations.get",
+    rest: "GET zones/{zone}/operations/{name}",
+    permissions: always("compute.zoneOperations.get"),
+  },
+  {
+    method: "zoneOperations.wait",
+    rest: "POST zones/{zone}/operations/{name}/wait",
+    permissions: always("compute.zoneOperations.get"),
+  },
+  {
+    method: "globalOperations.get",
+    rest: "GET global/operations/{name}",
+    permissions: always("compute.globalOperations.get"),
+  },
+  {
+    method: "globalOperations.wait",
+    rest: "POST global/operations/{name}/wait",
+    permissions: always("compute.globalOperations.get"),
+  },
 ];
 
 const PROJECT_PATH = /^\/compute\/v1\/projects\/[^/]+\//;
@@ -551,16 +736,24 @@ function computeDenials(role: ReadonlySet<string>, calls: readonly RecordedCall[
     const where = `${call.method} (${entry.rest})`;
     if (entry.method !== call.method) out.push(`${where}: COMPUTE_METHODS maps this path to ${entry.method}`);
     const body = (typeof call.body === "object" && call.body !== null ? call.body : {}) as Body;
-    for (const p of entry.permissions(body)) if (!role.has(p)) out.push(`${where} needs ${p}, which ${GCE_ROLE_FILE} does not include`);
+    for (const p of entry.permissions(body))
+      if (!role.has(p)) out.push(`${where} needs ${p}, which ${GCE_ROLE_FILE} does not include`);
   }
   return unique(out);
 }
 
 /** Compute client methods the GCE provider's sources call, as `<collection>.<verb>`, with their files. */
 const CLIENT_COLLECTIONS: Readonly<Record<string, string>> = {
-  instanceGroups: "instanceGroups", healthChecks: "healthChecks", backendServices: "regionBackendServices", forwardingRules: "forwardingRules",
-  firewalls: "firewalls", addresses: "addresses", subnetworks: "subnetworks", regionOperations: "regionOperations",
-  zoneOperations: "zoneOperations", globalOperations: "globalOperations",
+  instanceGroups: "instanceGroups",
+  healthChecks: "healthChecks",
+  backendServices: "regionBackendServices",
+  forwardingRules: "forwardingRules",
+  firewalls: "firewalls",
+  addresses: "addresses",
+  subnetworks: "subnetworks",
+  regionOperations: "regionOperations",
+  zoneOperations: "zoneOperations",
+  globalOperations: "globalOperations",
 };
 /** Client methods that are no Compute call. */
 const NOT_COMPUTE_CALLS: Readonly<Record<string, string>> = {
@@ -589,10 +782,16 @@ describe(`AWS: ${AWS_POLICY_FILE}`, () => {
 
   it("is well-formed: Allow statements with unique Sids, no wildcard actions", () => {
     const sids = policy.Statement.map((s) => s.Sid);
-    expect(sids.filter((sid, i) => sids.indexOf(sid) !== i), "duplicate Sids").toEqual([]);
+    expect(
+      sids.filter((sid, i) => sids.indexOf(sid) !== i),
+      "duplicate Sids",
+    ).toEqual([]);
     expect(policy.Statement.filter((s) => s.Effect !== "Allow").map((s) => s.Sid)).toEqual([]);
     const actions = policy.Statement.flatMap((s) => list(s.Action));
-    expect(actions.filter((a) => !/^(ec2|elasticloadbalancing|iam):[A-Z][A-Za-z]+$/.test(a)), "actions that are not one exact action").toEqual([]);
+    expect(
+      actions.filter((a) => !/^(ec2|elasticloadbalancing|iam):[A-Z][A-Za-z]+$/.test(a)),
+      "actions that are not one exact action",
+    ).toEqual([]);
   });
 
   describe("against the calls the provider makes (moto)", () => {
@@ -607,22 +806,32 @@ describe(`AWS: ${AWS_POLICY_FILE}`, () => {
     let recorder: AwsRecorder;
     let provider: AwsProvider;
 
-    const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 }, (clients, rawClients) => recordAwsCalls(clients, tagLookup(rawClients)));
+    const fresh = freshAwsWorldPerTest({ clusterId: CLUSTER, nodes: 2 }, (clients, rawClients) =>
+      recordAwsCalls(clients, tagLookup(rawClients)),
+    );
     beforeEach(() => void ({ raw, world, recorder, provider } = fresh));
 
-    const specOf = (svc: V1Service, slices: V1EndpointSlice[] = [], nodes: V1Node[] = world.nodes()): LoadBalancerSpec =>
-      deriveSpec(svc, slices, nodes, { clusterId: CLUSTER });
-    const ports = (httpsNodePort = 30443) => tweakPorts(
-      { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },
-      { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: httpsNodePort },
-    );
-    const annotations = (values: Readonly<Record<string, string>>): ServiceTweak[] => Object.entries(values).map(([k, v]) => tweakAnnotation(`${A}${k}`, v));
+    const specOf = (
+      svc: V1Service,
+      slices: V1EndpointSlice[] = [],
+      nodes: V1Node[] = world.nodes(),
+    ): LoadBalancerSpec => deriveSpec(svc, slices, nodes, { clusterId: CLUSTER });
+    const ports = (httpsNodePort = 30443) =>
+      tweakPorts(
+        { name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 },
+        { name: "https", protocol: "TCP", port: 443, targetPort: 8443, nodePort: httpsNodePort },
+      );
+    const annotations = (values: Readonly<Record<string, string>>): ServiceTweak[] =>
+      Object.entries(values).map(([k, v]) => tweakAnnotation(`${A}${k}`, v));
 
     /** The mutating calls `work` made, as "<client>:<operation>". */
     async function mutatingCalls(work: () => Promise<unknown>): Promise<string[]> {
       const before = recorder.calls.length;
       await work();
-      return recorder.calls.slice(before).map((c) => c.call).filter((c) => isMutating(c.slice(c.indexOf(":") + 1)));
+      return recorder.calls
+        .slice(before)
+        .map((c) => c.call)
+        .filter((c) => isMutating(c.slice(c.indexOf(":") + 1)));
     }
 
     /** Runs one step and checks it made (at least) the writes it is there for, so the scenario really reaches them. */
@@ -640,105 +849,221 @@ describe(`AWS: ${AWS_POLICY_FILE}`, () => {
     }
 
     async function userSecurityGroup(name: string): Promise<string> {
-      const out = await raw.ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: "a group the user manages", VpcId: world.vpcId }));
+      const out = await raw.ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: name,
+          Description: "a group the user manages",
+          VpcId: world.vpcId,
+        }),
+      );
       return out.GroupId!;
     }
 
-    const excluding = (nodeName: string): V1Node[] => world.nodes().map((n) => (n.metadata!.name !== nodeName ? n
-      : { ...n, metadata: { ...n.metadata, labels: { ...n.metadata!.labels, [EXCLUDE_FROM_LOAD_BALANCERS_LABEL]: "true" } } }));
+    const excluding = (nodeName: string): V1Node[] =>
+      world.nodes().map((n) =>
+        n.metadata!.name !== nodeName
+          ? n
+          : {
+              ...n,
+              metadata: {
+                ...n.metadata,
+                labels: { ...n.metadata!.labels, [EXCLUDE_FROM_LOAD_BALANCERS_LABEL]: "true" },
+              },
+            },
+      );
 
     it("NLB with instance targets: create, every update the provider writes, node churn, scheme change, delete", async () => {
       const nlb = (extra: Readonly<Record<string, string>>, ...tweaks: ServiceTweak[]): V1Service =>
-        newService("web", ...annotations({ type: "nlb", "target-group-attributes": "preserve_client_ip.enabled=true", ...extra }), ...tweaks);
+        newService(
+          "web",
+          ...annotations({ type: "nlb", "target-group-attributes": "preserve_client_ip.enabled=true", ...extra }),
+          ...tweaks,
+        );
       const firstSubnet = { subnets: world.publicSubnets[0]!.id };
 
       await step("create", () => provider.ensure(specOf(nlb(firstSubnet, ports())), signal), [
-        "ec2:CreateSecurityGroup", "ec2:AuthorizeSecurityGroupIngress", "elbv2:CreateLoadBalancer", "elbv2:CreateTargetGroup",
-        "elbv2:ModifyTargetGroupAttributes", "elbv2:RegisterTargets", "elbv2:CreateListener",
+        "ec2:CreateSecurityGroup",
+        "ec2:AuthorizeSecurityGroupIngress",
+        "elbv2:CreateLoadBalancer",
+        "elbv2:CreateTargetGroup",
+        "elbv2:ModifyTargetGroupAttributes",
+        "elbv2:RegisterTargets",
+        "elbv2:CreateListener",
       ]);
       await step("unchanged", () => provider.ensure(specOf(nlb(firstSubnet, ports())), signal), []);
-      await step("subnets annotation dropped: discovered subnets", () => provider.ensure(specOf(nlb({}, ports())), signal), ["elbv2:SetSubnets"]);
-      await step("additional-resource-tags", () => provider.ensure(specOf(nlb({ "additional-resource-tags": "team=payments" }, ports())), signal),
-        ["elbv2:AddTags", "ec2:CreateTags"]);
+      await step(
+        "subnets annotation dropped: discovered subnets",
+        () => provider.ensure(specOf(nlb({}, ports())), signal),
+        ["elbv2:SetSubnets"],
+      );
+      await step(
+        "additional-resource-tags",
+        () => provider.ensure(specOf(nlb({ "additional-resource-tags": "team=payments" }, ports())), signal),
+        ["elbv2:AddTags", "ec2:CreateTags"],
+      );
       await step("tags dropped", () => provider.ensure(specOf(nlb({}, ports())), signal), ["elbv2:RemoveTags"]);
       const ranged = tweakSourceRanges("203.0.113.0/24");
-      await step("source ranges", () => provider.ensure(specOf(nlb({}, ports(), ranged)), signal),
-        ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]);
+      await step("source ranges", () => provider.ensure(specOf(nlb({}, ports(), ranged)), signal), [
+        "ec2:AuthorizeSecurityGroupIngress",
+        "ec2:RevokeSecurityGroupIngress",
+      ]);
       const tuned = { "cross-zone-load-balancing-enabled": "true", "healthcheck-healthy-threshold": "5" };
-      await step("cross-zone and health-check threshold", () => provider.ensure(specOf(nlb(tuned, ports(), ranged)), signal),
-        ["elbv2:ModifyLoadBalancerAttributes", "elbv2:ModifyTargetGroup"]);
-      await step("NodePort change: new target group, listener moved", () => provider.ensure(specOf(nlb(tuned, ports(31443), ranged)), signal),
-        ["elbv2:CreateTargetGroup", "elbv2:ModifyListener", "elbv2:DeleteTargetGroup"]);
+      await step(
+        "cross-zone and health-check threshold",
+        () => provider.ensure(specOf(nlb(tuned, ports(), ranged)), signal),
+        ["elbv2:ModifyLoadBalancerAttributes", "elbv2:ModifyTargetGroup"],
+      );
+      await step(
+        "NodePort change: new target group, listener moved",
+        () => provider.ensure(specOf(nlb(tuned, ports(31443), ranged)), signal),
+        ["elbv2:CreateTargetGroup", "elbv2:ModifyListener", "elbv2:DeleteTargetGroup"],
+      );
       const onePort = tweakPorts({ name: "http", protocol: "TCP", port: 80, targetPort: 8080, nodePort: 30080 });
-      await step("port removed", () => provider.ensure(specOf(nlb(tuned, onePort, ranged)), signal), ["elbv2:DeleteListener", "elbv2:DeleteTargetGroup"]);
+      await step("port removed", () => provider.ensure(specOf(nlb(tuned, onePort, ranged)), signal), [
+        "elbv2:DeleteListener",
+        "elbv2:DeleteTargetGroup",
+      ]);
       await world.addNodes(1);
-      await step("node joins", () => provider.ensure(specOf(nlb(tuned, onePort, ranged)), signal), ["elbv2:RegisterTargets"]);
-      await step("node leaves", () => provider.ensure(specOf(nlb(tuned, onePort, ranged), [], excluding(world.instances()[0]!.nodeName)), signal),
-        ["elbv2:DeregisterTargets"]);
+      await step("node joins", () => provider.ensure(specOf(nlb(tuned, onePort, ranged)), signal), [
+        "elbv2:RegisterTargets",
+      ]);
+      await step(
+        "node leaves",
+        () =>
+          provider.ensure(specOf(nlb(tuned, onePort, ranged), [], excluding(world.instances()[0]!.nodeName)), signal),
+        ["elbv2:DeregisterTargets"],
+      );
       const own = { ...tuned, "security-groups": await userSecurityGroup("user-nlb") };
-      await step("security-groups annotation", () => provider.ensure(specOf(nlb(own, onePort, ranged)), signal), ["elbv2:SetSecurityGroups"]);
-      await step("scheme change: replaced", () => provider.ensure(specOf(nlb({ ...own, scheme: "internal" }, onePort, ranged)), signal),
-        ["elbv2:DeleteLoadBalancer", "elbv2:CreateLoadBalancer"]);
-      await step("delete", () => provider.delete(specOf(nlb({}, onePort)).id, signal),
-        ["elbv2:DeleteLoadBalancer", "elbv2:DeleteTargetGroup", "ec2:DeleteSecurityGroup"]);
+      await step("security-groups annotation", () => provider.ensure(specOf(nlb(own, onePort, ranged)), signal), [
+        "elbv2:SetSecurityGroups",
+      ]);
+      await step(
+        "scheme change: replaced",
+        () => provider.ensure(specOf(nlb({ ...own, scheme: "internal" }, onePort, ranged)), signal),
+        ["elbv2:DeleteLoadBalancer", "elbv2:CreateLoadBalancer"],
+      );
+      await step("delete", () => provider.delete(specOf(nlb({}, onePort)).id, signal), [
+        "elbv2:DeleteLoadBalancer",
+        "elbv2:DeleteTargetGroup",
+        "ec2:DeleteSecurityGroup",
+      ]);
       expectAllowed();
     });
 
     it("NLB with ip targets: create, endpoints moving, delete", async () => {
       const svc = newService("pods", ...annotations({ type: "nlb" }), tweakPodMode());
-      const slice = (...ips: string[]): V1EndpointSlice => newEndpointSlice("pods", "pods-1", [{ name: "http", port: 8080 }], ips.map((ip) => ({ ip })));
-      await step("create", () => provider.ensure(specOf(svc, [slice("10.0.100.10", "10.0.101.11")]), signal),
-        ["elbv2:CreateLoadBalancer", "elbv2:CreateTargetGroup", "elbv2:RegisterTargets", "elbv2:CreateListener"]);
-      await step("endpoints move", () => provider.ensure(specOf(svc, [slice("10.0.100.20", "10.0.101.11")]), signal),
-        ["elbv2:RegisterTargets", "elbv2:DeregisterTargets"]);
-      await step("delete", () => provider.delete(specOf(svc).id, signal), ["elbv2:DeleteLoadBalancer", "elbv2:DeleteTargetGroup", "ec2:DeleteSecurityGroup"]);
+      const slice = (...ips: string[]): V1EndpointSlice =>
+        newEndpointSlice(
+          "pods",
+          "pods-1",
+          [{ name: "http", port: 8080 }],
+          ips.map((ip) => ({ ip })),
+        );
+      await step("create", () => provider.ensure(specOf(svc, [slice("10.0.100.10", "10.0.101.11")]), signal), [
+        "elbv2:CreateLoadBalancer",
+        "elbv2:CreateTargetGroup",
+        "elbv2:RegisterTargets",
+        "elbv2:CreateListener",
+      ]);
+      await step("endpoints move", () => provider.ensure(specOf(svc, [slice("10.0.100.20", "10.0.101.11")]), signal), [
+        "elbv2:RegisterTargets",
+        "elbv2:DeregisterTargets",
+      ]);
+      await step("delete", () => provider.delete(specOf(svc).id, signal), [
+        "elbv2:DeleteLoadBalancer",
+        "elbv2:DeleteTargetGroup",
+        "ec2:DeleteSecurityGroup",
+      ]);
       expectAllowed();
     });
 
     it("classic ELB: create, subnets, security groups, tags, ports, node churn, delete", async () => {
       const clb = (extra: Readonly<Record<string, string>>, ...tweaks: ServiceTweak[]): V1Service =>
-        newService("classic", ...annotations({ "proxy-protocol": "*", "connection-idle-timeout": "120", ...extra }), ...tweaks);
+        newService(
+          "classic",
+          ...annotations({ "proxy-protocol": "*", "connection-idle-timeout": "120", ...extra }),
+          ...tweaks,
+        );
       await step("create", () => provider.ensure(specOf(clb({}, ports())), signal), [
-        "ec2:CreateSecurityGroup", "elb:CreateLoadBalancer", "elb:ConfigureHealthCheck", "elb:ModifyLoadBalancerAttributes",
-        "elb:CreateLoadBalancerPolicy", "elb:SetLoadBalancerPoliciesForBackendServer", "elb:RegisterInstancesWithLoadBalancer",
+        "ec2:CreateSecurityGroup",
+        "elb:CreateLoadBalancer",
+        "elb:ConfigureHealthCheck",
+        "elb:ModifyLoadBalancerAttributes",
+        "elb:CreateLoadBalancerPolicy",
+        "elb:SetLoadBalancerPoliciesForBackendServer",
+        "elb:RegisterInstancesWithLoadBalancer",
       ]);
       await step("unchanged", () => provider.ensure(specOf(clb({}, ports())), signal), []);
-      await step("one subnet named", () => provider.ensure(specOf(clb({ subnets: world.publicSubnets[0]!.id }, ports())), signal),
-        ["elb:DetachLoadBalancerFromSubnets"]);
-      await step("subnets discovered again", () => provider.ensure(specOf(clb({}, ports())), signal), ["elb:AttachLoadBalancerToSubnets"]);
+      await step(
+        "one subnet named",
+        () => provider.ensure(specOf(clb({ subnets: world.publicSubnets[0]!.id }, ports())), signal),
+        ["elb:DetachLoadBalancerFromSubnets"],
+      );
+      await step("subnets discovered again", () => provider.ensure(specOf(clb({}, ports())), signal), [
+        "elb:AttachLoadBalancerToSubnets",
+      ]);
       const extra = { "extra-security-groups": await userSecurityGroup("user-clb") };
-      await step("extra-security-groups", () => provider.ensure(specOf(clb(extra, ports())), signal), ["elb:ApplySecurityGroupsToLoadBalancer"]);
+      await step("extra-security-groups", () => provider.ensure(specOf(clb(extra, ports())), signal), [
+        "elb:ApplySecurityGroupsToLoadBalancer",
+      ]);
       const tagged = { ...extra, "additional-resource-tags": "team=payments" };
-      await step("additional-resource-tags", () => provider.ensure(specOf(clb(tagged, ports())), signal), ["elb:AddTags", "ec2:CreateTags"]);
-      await step("NodePort change: listener replaced", () => provider.ensure(specOf(clb(tagged, ports(31443))), signal),
-        ["elb:DeleteLoadBalancerListeners", "elb:CreateLoadBalancerListeners"]);
+      await step("additional-resource-tags", () => provider.ensure(specOf(clb(tagged, ports())), signal), [
+        "elb:AddTags",
+        "ec2:CreateTags",
+      ]);
+      await step(
+        "NodePort change: listener replaced",
+        () => provider.ensure(specOf(clb(tagged, ports(31443))), signal),
+        ["elb:DeleteLoadBalancerListeners", "elb:CreateLoadBalancerListeners"],
+      );
       await world.addNodes(1);
-      await step("node joins", () => provider.ensure(specOf(clb(tagged, ports(31443))), signal), ["elb:RegisterInstancesWithLoadBalancer"]);
+      await step("node joins", () => provider.ensure(specOf(clb(tagged, ports(31443))), signal), [
+        "elb:RegisterInstancesWithLoadBalancer",
+      ]);
       await world.removeNode(world.instances()[0]!.nodeName);
-      await step("node leaves", () => provider.ensure(specOf(clb(tagged, ports(31443))), signal), ["elb:DeregisterInstancesFromLoadBalancer"]);
-      await step("delete", () => provider.delete(specOf(clb({}, ports())).id, signal), ["elb:DeleteLoadBalancer", "ec2:DeleteSecurityGroup"]);
+      await step("node leaves", () => provider.ensure(specOf(clb(tagged, ports(31443))), signal), [
+        "elb:DeregisterInstancesFromLoadBalancer",
+      ]);
+      await step("delete", () => provider.delete(specOf(clb({}, ports())).id, signal), [
+        "elb:DeleteLoadBalancer",
+        "ec2:DeleteSecurityGroup",
+      ]);
       expectAllowed();
     });
 
     it("grants nothing the provider does not need: every action and statement is used, or listed in AWS_EXTRAS with a reason", () => {
-      expect(scenariosDone, "every scenario ran to its end (run the whole file): this check needs their calls").toBe(SCENARIOS);
+      expect(scenariosDone, "every scenario ran to its end (run the whole file): this check needs their calls").toBe(
+        SCENARIOS,
+      );
       const requests = seen.flatMap((c) => c.requests);
       const called = new Set(requests.map((r) => r.action));
       const granted = unique(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => list(s.Action)));
       const unused = granted.filter((a) => !called.has(a));
-      expect(Object.fromEntries(unused.map((a) => [a, AWS_EXTRAS[a] ?? "no recorded call needs it: remove it, or say why in AWS_EXTRAS"])),
-        `actions in ${AWS_POLICY_FILE} no call needs`).toEqual(AWS_EXTRAS);
+      expect(
+        Object.fromEntries(
+          unused.map((a) => [a, AWS_EXTRAS[a] ?? "no recorded call needs it: remove it, or say why in AWS_EXTRAS"]),
+        ),
+        `actions in ${AWS_POLICY_FILE} no call needs`,
+      ).toEqual(AWS_EXTRAS);
 
       const usedSids = new Set(requests.flatMap((r) => authorize(policy, r).allowedBy));
-      const idle = policy.Statement.filter((s) => !usedSids.has(s.Sid) && !list(s.Action).every((a) => a in AWS_EXTRAS)).map((s) => s.Sid);
+      const idle = policy.Statement.filter(
+        (s) => !usedSids.has(s.Sid) && !list(s.Action).every((a) => a in AWS_EXTRAS),
+      ).map((s) => s.Sid);
       expect(idle, "statements that granted no recorded call").toEqual([]);
 
       const inSource = awsSourceActions();
-      const notGranted = [...inSource].filter(([a]) => !granted.includes(a)).map(([a, files]) => `${a} (${files.join(", ")})`);
+      const notGranted = [...inSource]
+        .filter(([a]) => !granted.includes(a))
+        .map(([a, files]) => `${a} (${files.join(", ")})`);
       expect(notGranted, `SDK commands in providers/aws that ${AWS_POLICY_FILE} does not grant`).toEqual([]);
-      const notReached = [...inSource].filter(([a]) => !called.has(a)).map(([a, files]) => `${a} (${files.join(", ")})`);
+      const notReached = [...inSource]
+        .filter(([a]) => !called.has(a))
+        .map(([a, files]) => `${a} (${files.join(", ")})`);
       expect(notReached, "SDK commands in providers/aws that no scenario here reaches: add a step").toEqual([]);
-      console.log(`[cloud-permissions] AWS: ${seen.length} calls, ${requests.length} authorizations, ${called.size} actions: ${unique(called).join(" ")}`);
+      console.log(
+        `[cloud-permissions] AWS: ${seen.length} calls, ${requests.length} authorizations, ${called.size} actions: ${unique(called).join(" ")}`,
+      );
     });
   });
 });
@@ -764,10 +1089,16 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
     provider = gceTestProvider(fake);
   });
 
-  const spec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({
-    clusterId: CLUSTER, uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", nodes: gceNodes("node-a1", "node-a2", "node-b1"), ports: [{ port: 80 }, { port: 443 }], ...options,
-  });
-  const local = (port: number, options: NewSpecOptions = {}): LoadBalancerSpec => spec({ healthCheckNodePort: port, ...options });
+  const spec = (options: NewSpecOptions = {}): LoadBalancerSpec =>
+    newSpec({
+      clusterId: CLUSTER,
+      uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+      nodes: gceNodes("node-a1", "node-a2", "node-b1"),
+      ports: [{ port: 80 }, { port: 443 }],
+      ...options,
+    });
+  const local = (port: number, options: NewSpecOptions = {}): LoadBalancerSpec =>
+    spec({ healthCheckNodePort: port, ...options });
 
   async function step(label: string, work: () => Promise<unknown>, expected: readonly string[]): Promise<void> {
     fake.clearCalls();
@@ -785,24 +1116,60 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
   it("create, ports past five, traffic policy both ways, health-check port, node churn across zones, protocol, delete", async () => {
     const sixPorts = [80, 81, 82, 443, 8080, 8443].map((port) => ({ port }));
     await step("create", () => provider.ensure(spec(), signal), [
-      "instanceGroups.insert", "instanceGroups.addInstances", "healthChecks.insert", "firewalls.insert", "regionBackendServices.insert",
+      "instanceGroups.insert",
+      "instanceGroups.addInstances",
+      "healthChecks.insert",
+      "firewalls.insert",
+      "regionBackendServices.insert",
       "forwardingRules.insert",
     ]);
     await step("unchanged", () => provider.ensure(spec(), signal), []);
-    await step("six ports: allPorts rule", () => provider.ensure(spec({ ports: sixPorts }), signal),
-      ["forwardingRules.delete", "forwardingRules.insert", "firewalls.patch"]);
-    await step("Local", () => provider.ensure(local(32000), signal),
-      ["healthChecks.insert", "firewalls.insert", "regionBackendServices.update", "healthChecks.delete", "firewalls.delete"]);
-    await step("health-check port", () => provider.ensure(local(32001), signal), ["healthChecks.update", "firewalls.patch"]);
+    await step("six ports: allPorts rule", () => provider.ensure(spec({ ports: sixPorts }), signal), [
+      "forwardingRules.delete",
+      "forwardingRules.insert",
+      "firewalls.patch",
+    ]);
+    await step("Local", () => provider.ensure(local(32000), signal), [
+      "healthChecks.insert",
+      "firewalls.insert",
+      "regionBackendServices.update",
+      "healthChecks.delete",
+      "firewalls.delete",
+    ]);
+    await step("health-check port", () => provider.ensure(local(32001), signal), [
+      "healthChecks.update",
+      "firewalls.patch",
+    ]);
     const churned = { nodes: gceNodes("node-a2", "node-c1") };
-    await step("nodes join and leave across zones", () => provider.ensure(local(32001, churned), signal),
-      ["instanceGroups.insert", "instanceGroups.addInstances", "instanceGroups.removeInstances", "regionBackendServices.update", "instanceGroups.delete"]);
-    await step("UDP with a requested IP", () => provider.ensure(local(32001, { ...churned, ports: [{ port: 53, protocol: "UDP" as const }], loadBalancerIP: "10.128.0.77" }), signal),
-      ["forwardingRules.delete", "regionBackendServices.update", "forwardingRules.insert"]);
-    await step("delete", () => provider.delete(spec().id, signal),
-      ["forwardingRules.delete", "regionBackendServices.delete", "firewalls.delete", "healthChecks.delete", "instanceGroups.delete"]);
+    await step("nodes join and leave across zones", () => provider.ensure(local(32001, churned), signal), [
+      "instanceGroups.insert",
+      "instanceGroups.addInstances",
+      "instanceGroups.removeInstances",
+      "regionBackendServices.update",
+      "instanceGroups.delete",
+    ]);
+    await step(
+      "UDP with a requested IP",
+      () =>
+        provider.ensure(
+          local(32001, { ...churned, ports: [{ port: 53, protocol: "UDP" as const }], loadBalancerIP: "10.128.0.77" }),
+          signal,
+        ),
+      ["forwardingRules.delete", "regionBackendServices.update", "forwardingRules.insert"],
+    );
+    await step("delete", () => provider.delete(spec().id, signal), [
+      "forwardingRules.delete",
+      "regionBackendServices.delete",
+      "firewalls.delete",
+      "healthChecks.delete",
+      "instanceGroups.delete",
+    ]);
     const waits = unique(seen.filter((c) => c.method.endsWith("Operations.wait")).map((c) => c.method));
-    expect(waits, "operations of every scope were awaited").toEqual(["globalOperations.wait", "regionOperations.wait", "zoneOperations.wait"]);
+    expect(waits, "operations of every scope were awaited").toEqual([
+      "globalOperations.wait",
+      "regionOperations.wait",
+      "zoneOperations.wait",
+    ]);
     scenarioDone = true;
     expect(computeDenials(permissions, seen), `calls ${GCE_ROLE_FILE} does not allow`).toEqual([]);
   });
@@ -811,15 +1178,23 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
     expect(scenarioDone, "the scenario ran to its end (run the whole file): this check needs its calls").toBe(true);
     const needed = new Set(seen.flatMap((c) => computeMethodOf(c)?.permissions((c.body ?? {}) as Body) ?? []));
     const unused = role.includedPermissions.filter((p) => !needed.has(p));
-    expect(Object.fromEntries(unused.map((p) => [p, GCE_EXTRAS[p] ?? "no recorded call needs it: remove it, or say why in GCE_EXTRAS"])),
-      `permissions in ${GCE_ROLE_FILE} no call needs`).toEqual(GCE_EXTRAS);
+    expect(
+      Object.fromEntries(
+        unused.map((p) => [p, GCE_EXTRAS[p] ?? "no recorded call needs it: remove it, or say why in GCE_EXTRAS"]),
+      ),
+      `permissions in ${GCE_ROLE_FILE} no call needs`,
+    ).toEqual(GCE_EXTRAS);
 
     const inSource = gceSourceMethods();
     const called = new Set(seen.map((c) => c.method));
-    const unmapped = [...inSource].filter(([m]) => !COMPUTE_METHODS.some((e) => e.method === m)).map(([m, files]) => `${m} (${files.join(", ")})`);
+    const unmapped = [...inSource]
+      .filter(([m]) => !COMPUTE_METHODS.some((e) => e.method === m))
+      .map(([m, files]) => `${m} (${files.join(", ")})`);
     expect(unmapped, "Compute methods in providers/gce without a COMPUTE_METHODS entry").toEqual([]);
     const notReached = [...inSource].filter(([m]) => !called.has(m)).map(([m, files]) => `${m} (${files.join(", ")})`);
     expect(notReached, "Compute methods in providers/gce that the scenario never reached: add a step").toEqual([]);
-    console.log(`[cloud-permissions] GCE: ${seen.length} calls, ${called.size} methods, ${needed.size} permissions: ${unique(needed).join(" ")}`);
+    console.log(
+      `[cloud-permissions] GCE: ${seen.length} calls, ${called.size} methods, ${needed.size} permissions: ${unique(needed).join(" ")}`,
+    );
   });
 });

@@ -39,7 +39,22 @@ interface CliRun {
 /** Runs the CLI here, or inside a lab namespace (`netns`) as a user on that host would. */
 function conformance(provider: string, kubeconfig: string, extra: string[] = [], netns?: string): Promise<CliRun> {
   const junit = join(dir, `${provider}.xml`);
-  const argv = [process.execPath, "--import", "tsx", MAIN, "conformance", "--provider", provider, "--kubeconfig", kubeconfig, "--junit", junit, "--timeout", "60s", ...extra];
+  const argv = [
+    process.execPath,
+    "--import",
+    "tsx",
+    MAIN,
+    "conformance",
+    "--provider",
+    provider,
+    "--kubeconfig",
+    kubeconfig,
+    "--junit",
+    junit,
+    "--timeout",
+    "60s",
+    ...extra,
+  ];
   const [cmd, ...args] = netns === undefined ? argv : ["ip", "netns", "exec", netns, ...argv];
   const child = spawn(cmd!, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -61,18 +76,30 @@ function expectPassed(run: CliRun, skipped: number): void {
   expect(run.junit).toContain(`skipped="${skipped}"`);
 }
 
-async function registerNodes(cp: ControlPlane, nodes: { name: string; zone: string; providerID: string }[]): Promise<void> {
+async function registerNodes(
+  cp: ControlPlane,
+  nodes: { name: string; zone: string; providerID: string }[],
+): Promise<void> {
   const kube = new KubeTestClient(cp.kubeConfig());
   for (const n of nodes) {
-    const created = await kube.core.createNode({ body: { metadata: { name: n.name, labels: { "topology.kubernetes.io/zone": n.zone } }, spec: { providerID: n.providerID } } });
-    await kube.core.replaceNodeStatus({ name: n.name, body: { ...created, status: { addresses: [{ type: "InternalIP", address: "10.0.0.10" }] } } });
+    const created = await kube.core.createNode({
+      body: {
+        metadata: { name: n.name, labels: { "topology.kubernetes.io/zone": n.zone } },
+        spec: { providerID: n.providerID },
+      },
+    });
+    await kube.core.replaceNodeStatus({
+      name: n.name,
+      body: { ...created, status: { addresses: [{ type: "InternalIP", address: "10.0.0.10" }] } },
+    });
   }
 }
 
 const DATA_PATH_CASES = conformanceCases.filter((c) => c.requires?.includes("dataPath"));
 /** The provider's skip list, plus the data-path cases when the run has no --data-path. */
 const skipsOf = (provider: "aws" | "gce" | "baremetal", dataPath: boolean): number =>
-  PROVIDER_PLUGINS.find((p) => p.name === provider)!.conformanceSkips.reduce((n, e) => n + e.tests.length, 0) + (dataPath ? 0 : DATA_PATH_CASES.length);
+  PROVIDER_PLUGINS.find((p) => p.name === provider)!.conformanceSkips.reduce((n, e) => n + e.tests.length, 0) +
+  (dataPath ? 0 : DATA_PATH_CASES.length);
 
 describe("conformance CLI, bare metal in the network lab", () => {
   let lab: Lab;
@@ -86,8 +113,12 @@ describe("conformance CLI, bare metal in the network lab", () => {
     await lab?.teardown();
   });
   it("passes, with a requestable address from the lab pool and the data-path cases run from the client host", async () => {
-    const run = await conformance("baremetal", lab.cp.kubeconfigPath,
-      ["--requestable-address", "192.0.2.119", "--data-path", "--client-address", lab.client.ip], lab.client.ns);
+    const run = await conformance(
+      "baremetal",
+      lab.cp.kubeconfigPath,
+      ["--requestable-address", "192.0.2.119", "--data-path", "--client-address", lab.client.ip],
+      lab.client.ns,
+    );
     expectPassed(run, skipsOf("baremetal", true));
     for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`✓ ${c.name} (`);
   }, 300_000);
@@ -102,7 +133,14 @@ describe("conformance CLI, AWS on moto", () => {
     cp = plane;
     stopMoto = () => moto.stop();
     const world = await createAwsWorld(moto.clients(), { clusterId: "cli", nodes: 2 });
-    await registerNodes(cp, world.nodes().map((n) => ({ name: n.metadata!.name!, zone: n.metadata!.labels!["topology.kubernetes.io/zone"] ?? "", providerID: n.spec!.providerID! })));
+    await registerNodes(
+      cp,
+      world.nodes().map((n) => ({
+        name: n.metadata!.name!,
+        zone: n.metadata!.labels!["topology.kubernetes.io/zone"] ?? "",
+        providerID: n.spec!.providerID!,
+      })),
+    );
     controller = await startController(cp.kubeConfig(), awsProviderFor(moto.clients(), pino({ level: "silent" })), {
       clusterId: "cli",
       classOptions: { loadBalancerClass: "lb-operator.io/aws", isDefaultClass: false },
@@ -125,13 +163,30 @@ describe("conformance CLI, GCE on the fake Compute API", () => {
   let stopFake: () => Promise<void>;
   let controller: RunningController;
   beforeAll(async () => {
-    const nodes = [{ name: "node-a1", zone: "us-central1-a" }, { name: "node-b1", zone: "us-central1-b" }];
-    const [plane, fake] = await Promise.all([startControlPlane(), startFakeCompute({ instances: nodes.map((n) => ({ ...n, tags: ["gke-node"] })) })]);
+    const nodes = [
+      { name: "node-a1", zone: "us-central1-a" },
+      { name: "node-b1", zone: "us-central1-b" },
+    ];
+    const [plane, fake] = await Promise.all([
+      startControlPlane(),
+      startFakeCompute({ instances: nodes.map((n) => ({ ...n, tags: ["gke-node"] })) }),
+    ]);
     cp = plane;
     stopFake = () => fake.stop();
-    await registerNodes(cp, nodes.map((n) => ({ ...n, providerID: `gce://${fake.project}/${n.zone}/${n.name}` })));
-    const provider = gceProviderFor(gceClientsFor(fake), gceLocation({ project: fake.project, nodeTags: ["gke-node"] }), pino({ level: "silent" }), { minPollIntervalMs: 0 });
-    controller = await startController(cp.kubeConfig(), provider, { clusterId: "cli", classOptions: { loadBalancerClass: "lb-operator.io/gce", isDefaultClass: false } });
+    await registerNodes(
+      cp,
+      nodes.map((n) => ({ ...n, providerID: `gce://${fake.project}/${n.zone}/${n.name}` })),
+    );
+    const provider = gceProviderFor(
+      gceClientsFor(fake),
+      gceLocation({ project: fake.project, nodeTags: ["gke-node"] }),
+      pino({ level: "silent" }),
+      { minPollIntervalMs: 0 },
+    );
+    controller = await startController(cp.kubeConfig(), provider, {
+      clusterId: "cli",
+      classOptions: { loadBalancerClass: "lb-operator.io/gce", isDefaultClass: false },
+    });
   });
   afterAll(async () => {
     await controller?.stop();

@@ -22,7 +22,15 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "conformance-cli-"));
   cp = await startControlPlane();
   controller = await ControllerProcess.start(
-    ["--provider", "baremetal", "--address-pool", "conf=203.0.113.0/25", "--no-leader-elect", "--kubeconfig", cp.kubeconfigPath],
+    [
+      "--provider",
+      "baremetal",
+      "--address-pool",
+      "conf=203.0.113.0/25",
+      "--no-leader-elect",
+      "--kubeconfig",
+      cp.kubeconfigPath,
+    ],
     cp.dir,
     "conformance-controller",
   );
@@ -40,10 +48,27 @@ interface CliRun {
 }
 
 /** `lb-operator conformance` as a user runs it; `onLine` may signal the child while it runs. */
-function conformance(args: string[], onLine?: (line: string, signal: (s: NodeJS.Signals) => void) => void): Promise<CliRun> {
+function conformance(
+  args: string[],
+  onLine?: (line: string, signal: (s: NodeJS.Signals) => void) => void,
+): Promise<CliRun> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", MAIN, "conformance", "--provider", "baremetal", "--kubeconfig", cp.kubeconfigPath, "--namespace-prefix", PREFIX, "--timeout", "30s", ...args],
+    [
+      "--import",
+      "tsx",
+      MAIN,
+      "conformance",
+      "--provider",
+      "baremetal",
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "--namespace-prefix",
+      PREFIX,
+      "--timeout",
+      "30s",
+      ...args,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";
@@ -85,8 +110,13 @@ describe("lb-operator conformance --provider baremetal", () => {
     const skipped = 1 + dataPath.length;
     expect(dataPath.length).toBeGreaterThanOrEqual(4);
     expect(run.stdout).toContain(`${total} cases: ${total - skipped} passed, 0 failed, ${skipped} skipped in `);
-    expect(run.stdout).toContain("- honours a requested address in spec.loadBalancerIP [skipped: no --requestable-address given]");
-    for (const c of dataPath) expect(run.stdout).toContain(`- ${c.name} [skipped: the runner was not given a way to reach the load balancer (--data-path)]`);
+    expect(run.stdout).toContain(
+      "- honours a requested address in spec.loadBalancerIP [skipped: no --requestable-address given]",
+    );
+    for (const c of dataPath)
+      expect(run.stdout).toContain(
+        `- ${c.name} [skipped: the runner was not given a way to reach the load balancer (--data-path)]`,
+      );
     expect(run.stdout).toContain("✓ should handle load balancer cleanup finalizer for service (");
     expect(run.stdout).toMatch(/\n {2}RESULT +TIME {2}CASE\n/);
 
@@ -104,28 +134,47 @@ describe("lb-operator conformance --provider baremetal", () => {
     const run = await conformance(["--requestable-address", REQUESTED, "--focus", "in spec\\.loadBalancerIP$"]);
     expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/✓ honours a requested address in spec\.loadBalancerIP \(\d+\.\d s\)/);
-    expect(run.stdout).toContain(`${conformanceCases.length} cases: 1 passed, 0 failed, ${conformanceCases.length - 1} skipped`);
+    expect(run.stdout).toContain(
+      `${conformanceCases.length} cases: 1 passed, 0 failed, ${conformanceCases.length - 1} skipped`,
+    );
     await expectCleanedUp();
   });
 
   it("exits 1 when a case fails and records the failure in the JUnit file", async () => {
     // A class no controller handles: the load balancer never comes, so the case fails on its (short) timeout.
     const junit = join(dir, "fail.xml");
-    const run = await conformance(["--load-balancer-class", "example.com/nobody", "--timeout", "2s", "--focus", "^creates a load balancer", "--junit", junit]);
+    const run = await conformance([
+      "--load-balancer-class",
+      "example.com/nobody",
+      "--timeout",
+      "2s",
+      "--focus",
+      "^creates a load balancer",
+      "--junit",
+      junit,
+    ]);
     expect(run.code, run.stdout).toBe(1);
     expect(run.stdout).toMatch(/✗ creates a load balancer .* \(\d+\.\d s\)\n {4}timed out after 2000 ms waiting for/);
-    expect(readFileSync(junit, "utf8")).toMatch(/<failure message="timed out after 2000 ms waiting for [^"]+" type="ConformanceTimeoutError">/);
+    expect(readFileSync(junit, "utf8")).toMatch(
+      /<failure message="timed out after 2000 ms waiting for [^"]+" type="ConformanceTimeoutError">/,
+    );
     await expectCleanedUp();
   });
 
   it("on SIGINT stops, deletes the running case's namespace and exits 130", async () => {
     const before = await expectCleanedUp();
-    const run = await conformance(["--load-balancer-class", "example.com/nobody", "--timeout", "60s"], (line, signal) => {
-      if (line.startsWith("lb-operator conformance:")) setTimeout(() => signal("SIGINT"), 1_500);
-    });
+    const run = await conformance(
+      ["--load-balancer-class", "example.com/nobody", "--timeout", "60s"],
+      (line, signal) => {
+        if (line.startsWith("lb-operator conformance:")) setTimeout(() => signal("SIGINT"), 1_500);
+      },
+    );
     expect(run.code, run.stdout).toBe(130);
     expect(run.stdout).toContain("received SIGINT");
     expect(run.stdout).toMatch(/Summary \(baremetal\) - interrupted/);
-    await eventually("the interrupted case's namespace to be deleted", async () => (await expectCleanedUp()) === before + 1);
+    await eventually(
+      "the interrupted case's namespace to be deleted",
+      async () => (await expectCleanedUp()) === before + 1,
+    );
   });
 });

@@ -10,5 +10,11 @@ const CLUSTER = `ctr${process.pid}`;
 const PORTS = [{ port: 80 }, { port: 443 }];
 const fake = freshFakeComputePerTest();
 
-describeProviderContract("gce, Cluster policy", () => gceContractWorld(fake(), CLUSTER, { ports: PORTS }), { timeout: 120_000 });
-describeProviderContract("gce, Local policy", () => gceContractWorld(fake(), CLUSTER, { ports: PORTS, healthCheckNodePort: 32000 }), { timeout: 120_000 });
+describeProviderContract("gce, Cluster policy", () => gceContractWorld(fake(), CLUSTER, { ports: PORTS }), {
+  timeout: 120_000,
+});
+describeProviderContract(
+  "gce, Local policy",
+  () => gceContractWorld(fake(), CLUSTER, { ports: PORTS, healthCheckNodePort: 32000 }),
+  { timeout: 120_000 },
+);

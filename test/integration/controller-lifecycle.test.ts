@@ -67,21 +67,43 @@ describe("controller lifecycle against a real apiserver", () => {
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "app", TEST_CLASS) });
     await eventually("first ensure", () => ensures(ns, "app").length >= 1);
     const steps: [string, (s: V1Service) => void, (spec: LoadBalancerSpec) => boolean][] = [
-      ["ports", (s) => s.spec!.ports!.push({ name: "https", port: 443, targetPort: 8443, protocol: "TCP" }), (spec) => spec.ports.length === 2],
-      ["source ranges", (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24"]), (spec) => spec.sourceRanges.join() === "203.0.113.0/24"],
-      ["annotations", (s) => (s.metadata!.annotations = { ...s.metadata!.annotations, "example.com/tier": "gold" }), (spec) => spec.annotations["example.com/tier"] === "gold"],
-      ["traffic policy", (s) => (s.spec!.externalTrafficPolicy = "Local"), (spec) => spec.healthCheck.kind === "http" && spec.healthCheck.source === "healthCheckNodePort"],
+      [
+        "ports",
+        (s) => s.spec!.ports!.push({ name: "https", port: 443, targetPort: 8443, protocol: "TCP" }),
+        (spec) => spec.ports.length === 2,
+      ],
+      [
+        "source ranges",
+        (s) => (s.spec!.loadBalancerSourceRanges = ["203.0.113.0/24"]),
+        (spec) => spec.sourceRanges.join() === "203.0.113.0/24",
+      ],
+      [
+        "annotations",
+        (s) => (s.metadata!.annotations = { ...s.metadata!.annotations, "example.com/tier": "gold" }),
+        (spec) => spec.annotations["example.com/tier"] === "gold",
+      ],
+      [
+        "traffic policy",
+        (s) => (s.spec!.externalTrafficPolicy = "Local"),
+        (spec) => spec.healthCheck.kind === "http" && spec.healthCheck.source === "healthCheckNodePort",
+      ],
     ];
     for (const [what, change, seen] of steps) {
       const before = ensures(ns, "app").length;
       await kube.updateService(ns, "app", change);
-      await eventually(`spec with new ${what}`, () => ensures(ns, "app").length > before && seen(provider.lastSpec(`${ns}/app`)!));
+      await eventually(
+        `spec with new ${what}`,
+        () => ensures(ns, "app").length > before && seen(provider.lastSpec(`${ns}/app`)!),
+      );
     }
   });
 
   it("passes endpoint changes of a pod-mode Service to the provider, and ignores them for a nodePort Cluster Service", async () => {
     const ns = await kube.createNamespace("eps");
-    await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "pods", TEST_CLASS, tweakPodMode()) });
+    await kube.core.createNamespacedService({
+      namespace: ns,
+      body: apiService(ns, "pods", TEST_CLASS, tweakPodMode()),
+    });
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "nodes", TEST_CLASS) });
     await eventually("both ensured", () => ensures(ns, "pods").length >= 1 && ensures(ns, "nodes").length >= 1);
     expect(provider.lastSpec(`${ns}/pods`)?.backends).toEqual({ mode: "pod", endpoints: [] });
@@ -93,7 +115,9 @@ describe("controller lifecycle against a real apiserver", () => {
     await discovery.createNamespacedEndpointSlice({ namespace: ns, body: slice("nodes", "192.0.2.11") });
     await eventually("pod endpoint reaches the provider", () => {
       const b = provider.lastSpec(`${ns}/pods`)?.backends;
-      return b?.mode === "pod" && b.endpoints.map((e) => e.ip).join() === "192.0.2.10" && b.endpoints[0]?.ports.http === 8080;
+      return (
+        b?.mode === "pod" && b.endpoints.map((e) => e.ip).join() === "192.0.2.10" && b.endpoints[0]?.ports.http === 8080
+      );
     });
     await delay(1_000);
     expect(ensures(ns, "nodes").length).toBe(nodeEnsures);
@@ -141,7 +165,9 @@ describe("controller lifecycle against a real apiserver", () => {
     expect(provider.callsFor(`${ns}/flip`, "delete")).toHaveLength(1);
     expect(provider.live.has(`${ns}/flip`)).toBe(false);
     const reasons = (await kube.events(ns, "flip")).map((e) => e.reason);
-    await eventually("DeletedLoadBalancer event", async () => (await kube.events(ns, "flip")).some((e) => e.reason === "DeletedLoadBalancer"));
+    await eventually("DeletedLoadBalancer event", async () =>
+      (await kube.events(ns, "flip")).some((e) => e.reason === "DeletedLoadBalancer"),
+    );
     expect(reasons).toContain("EnsuredLoadBalancer");
   });
 
@@ -165,7 +191,10 @@ describe("controller lifecycle against a real apiserver", () => {
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "theirs", "example.com/other") });
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "classless", undefined) });
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "ours", TEST_CLASS) });
-    await eventually("ours ensured", async () => (await kube.service(ns, "ours"))?.status?.loadBalancer?.ingress?.length);
+    await eventually(
+      "ours ensured",
+      async () => (await kube.service(ns, "ours"))?.status?.loadBalancer?.ingress?.length,
+    );
     await delay(500);
     for (const name of ["theirs", "classless"]) {
       const svc = await kube.service(ns, name);
@@ -180,26 +209,44 @@ describe("controller lifecycle against a real apiserver", () => {
     const ns = await kube.createNamespace("local");
     await kube.core.createNamespacedService({
       namespace: ns,
-      body: apiService(ns, "loc", TEST_CLASS, tweakLocal(), tweakAnnotation("service.beta.kubernetes.io/load-balancer-source-ranges", "198.51.100.0/24, 2001:db8::/32")),
+      body: apiService(
+        ns,
+        "loc",
+        TEST_CLASS,
+        tweakLocal(),
+        tweakAnnotation("service.beta.kubernetes.io/load-balancer-source-ranges", "198.51.100.0/24, 2001:db8::/32"),
+      ),
     });
     await eventually("ensure", () => ensures(ns, "loc").length >= 1);
     const spec = provider.lastSpec(`${ns}/loc`)!;
     const svc = await kube.service(ns, "loc");
-    expect(spec.healthCheck).toEqual({ kind: "http", source: "healthCheckNodePort", port: svc?.spec?.healthCheckNodePort, path: "/healthz" });
+    expect(spec.healthCheck).toEqual({
+      kind: "http",
+      source: "healthCheckNodePort",
+      port: svc?.spec?.healthCheckNodePort,
+      path: "/healthz",
+    });
     expect(spec.sourceRanges).toEqual(["198.51.100.0/24", "2001:db8::/32"]);
   });
 
   it("a provider error gives SyncLoadBalancerFailed and backs off from 5 s; the next attempt converges", async () => {
     const ns = await kube.createNamespace("fail");
     let failures = 1;
-    provider.fault = (op, key) => (op === "ensure" && key === `${ns}/flaky` && failures-- > 0 ? new Error("cloud is down") : undefined);
+    provider.fault = (op, key) =>
+      op === "ensure" && key === `${ns}/flaky` && failures-- > 0 ? new Error("cloud is down") : undefined;
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "flaky", TEST_CLASS) });
-    const warning = await eventually("a Warning event", async () => (await kube.events(ns, "flaky")).find((e) => e.type === "Warning"));
+    const warning = await eventually("a Warning event", async () =>
+      (await kube.events(ns, "flaky")).find((e) => e.type === "Warning"),
+    );
     expect(warning.reason).toBe("SyncLoadBalancerFailed");
     expect(warning.message).toContain("cloud is down");
-    await eventually("ingress after the retry", async () => (await kube.service(ns, "flaky"))?.status?.loadBalancer?.ingress?.length, {
-      timeoutMs: 15_000,
-    });
+    await eventually(
+      "ingress after the retry",
+      async () => (await kube.service(ns, "flaky"))?.status?.loadBalancer?.ingress?.length,
+      {
+        timeoutMs: 15_000,
+      },
+    );
     const [first, second] = ensures(ns, "flaky");
     expect(second!.at - first!.at).toBeGreaterThanOrEqual(4_900);
   });
@@ -208,9 +255,14 @@ describe("controller lifecycle against a real apiserver", () => {
     const ns = await kube.createNamespace("throttle");
     let throttled = 1;
     provider.fault = (op, key) =>
-      op === "ensure" && key === `${ns}/slow` && throttled-- > 0 ? new RetryAfterError("Throttling: rate exceeded", 1_500) : undefined;
+      op === "ensure" && key === `${ns}/slow` && throttled-- > 0
+        ? new RetryAfterError("Throttling: rate exceeded", 1_500)
+        : undefined;
     await kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "slow", TEST_CLASS) });
-    await eventually("ingress after the retry", async () => (await kube.service(ns, "slow"))?.status?.loadBalancer?.ingress?.length);
+    await eventually(
+      "ingress after the retry",
+      async () => (await kube.service(ns, "slow"))?.status?.loadBalancer?.ingress?.length,
+    );
     const [first, second] = ensures(ns, "slow");
     const gap = second!.at - first!.at;
     expect(gap).toBeGreaterThanOrEqual(1_450);

@@ -29,7 +29,10 @@ describe("controller resilience", () => {
     try {
       const ns = await cluster.kube.createNamespace("away");
       await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "before", TEST_CLASS) });
-      await eventually("ingress before outage", async () => (await cluster.kube.service(ns, "before"))?.status?.loadBalancer?.ingress?.length);
+      await eventually(
+        "ingress before outage",
+        async () => (await cluster.kube.service(ns, "before"))?.status?.loadBalancer?.ingress?.length,
+      );
 
       await cluster.cp.stopApiServer();
       // Another apiserver on the same etcd takes writes while the controller's apiserver is down.
@@ -44,12 +47,14 @@ describe("controller resilience", () => {
       }
       await cluster.cp.startApiServer();
 
-      await eventually("the Service created during the outage gets an address", async () =>
-        (await cluster.kube.service(ns, "during"))?.status?.loadBalancer?.ingress?.length,
+      await eventually(
+        "the Service created during the outage gets an address",
+        async () => (await cluster.kube.service(ns, "during"))?.status?.loadBalancer?.ingress?.length,
         { timeoutMs: 60_000 },
       );
-      await eventually("the Service deleted during the outage is cleaned up and gone", async () =>
-        (await cluster.kube.service(ns, "before")) === undefined && !provider.live.has(`${ns}/before`),
+      await eventually(
+        "the Service deleted during the outage is cleaned up and gone",
+        async () => (await cluster.kube.service(ns, "before")) === undefined && !provider.live.has(`${ns}/before`),
         { timeoutMs: 60_000 },
       );
       expect(provider.callsFor(`${ns}/before`, "delete")).toHaveLength(1);
@@ -74,9 +79,13 @@ describe("controller resilience", () => {
       const silenced = proxy.blackholeExisting();
       expect(silenced).toBeGreaterThan(0);
       const start = Date.now();
-      await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "late", "lb-operator.io/silent") });
-      await eventually("the Service to be reconciled after the watch was silenced", async () =>
-        (await cluster.kube.service(ns, "late"))?.status?.loadBalancer?.ingress?.length,
+      await cluster.kube.core.createNamespacedService({
+        namespace: ns,
+        body: apiService(ns, "late", "lb-operator.io/silent"),
+      });
+      await eventually(
+        "the Service to be reconciled after the watch was silenced",
+        async () => (await cluster.kube.service(ns, "late"))?.status?.loadBalancer?.ingress?.length,
         { timeoutMs: 40_000 },
       );
       expect(Date.now() - start).toBeGreaterThan(1_000);

@@ -30,18 +30,35 @@ let controller: RunningController | undefined;
 let ns: string;
 
 async function startOurController(): Promise<RunningController> {
-  const provider = gceProviderFor(gceClientsFor(fake), gceLocation({ project: fake.project, nodeTags: TAGS }), pino({ level: "silent" }), { minPollIntervalMs: 0, minRetryDelayMs: 10 });
-  return startController(cp.kubeConfig(), provider, { clusterId: CLUSTER, classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } });
+  const provider = gceProviderFor(
+    gceClientsFor(fake),
+    gceLocation({ project: fake.project, nodeTags: TAGS }),
+    pino({ level: "silent" }),
+    { minPollIntervalMs: 0, minRetryDelayMs: 10 },
+  );
+  return startController(cp.kubeConfig(), provider, {
+    clusterId: CLUSTER,
+    classOptions: { loadBalancerClass: CLASS, isDefaultClass: false },
+  });
 }
 
 beforeAll(async () => {
-  [cp, fake] = await Promise.all([startControlPlane(), startFakeCompute({ instances: NODES.map((n) => ({ ...n, tags: TAGS })) })]);
+  [cp, fake] = await Promise.all([
+    startControlPlane(),
+    startFakeCompute({ instances: NODES.map((n) => ({ ...n, tags: TAGS })) }),
+  ]);
   kube = new KubeTestClient(cp.kubeConfig());
   for (const n of NODES) {
     const created = await kube.core.createNode({
-      body: { metadata: { name: n.name, labels: { "topology.kubernetes.io/zone": n.zone } }, spec: { providerID: `gce://${fake.project}/${n.zone}/${n.name}` } },
+      body: {
+        metadata: { name: n.name, labels: { "topology.kubernetes.io/zone": n.zone } },
+        spec: { providerID: `gce://${fake.project}/${n.zone}/${n.name}` },
+      },
     });
-    await kube.core.replaceNodeStatus({ name: n.name, body: { ...created, status: { addresses: [{ type: "InternalIP", address: "10.128.0.2" }] } } });
+    await kube.core.replaceNodeStatus({
+      name: n.name,
+      body: { ...created, status: { addresses: [{ type: "InternalIP", address: "10.128.0.2" }] } },
+    });
   }
   controller = await startOurController();
 });
@@ -56,21 +73,30 @@ beforeEach(async () => {
   ns = await kube.createNamespace("gce");
 });
 
-const service = (name: string, ...tweaks: ((s: V1Service) => void)[]): V1Service => apiService(ns, name, CLASS, ...tweaks);
+const service = (name: string, ...tweaks: ((s: V1Service) => void)[]): V1Service =>
+  apiService(ns, name, CLASS, ...tweaks);
 
 /** Every resource whose description names this Service (by namespace/name), per collection. */
 function ownedBy(name: string): Record<string, string[]> {
-  const mine = (d: string | null | undefined): boolean => (d ?? "").includes(`"kubernetes.io/service-name":"${ns}/${name}"`);
+  const mine = (d: string | null | undefined): boolean =>
+    (d ?? "").includes(`"kubernetes.io/service-name":"${ns}/${name}"`);
   const out: Record<string, string[]> = {};
   for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "addresses"] as const) {
-    const names = fake.resources(c).filter((r) => mine(r.description)).map((r) => r.name ?? "");
+    const names = fake
+      .resources(c)
+      .filter((r) => mine(r.description))
+      .map((r) => r.name ?? "");
     if (names.length > 0) out[c] = names.sort();
   }
   return out;
 }
 
 async function ipOf(name: string, timeoutMs = 30_000): Promise<string> {
-  return eventually(`an address for ${ns}/${name}`, async () => (await kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip, { timeoutMs });
+  return eventually(
+    `an address for ${ns}/${name}`,
+    async () => (await kube.service(ns, name))?.status?.loadBalancer?.ingress?.[0]?.ip,
+    { timeoutMs },
+  );
 }
 
 async function warnings(name: string): Promise<string[]> {
@@ -80,12 +106,29 @@ async function warnings(name: string): Promise<string[]> {
 describe("gce provider under the controller", () => {
   it("bad input gives one clear Warning and creates nothing", async () => {
     const cases: [string, (s: V1Service) => void, RegExp][] = [
-      ["badsubnet", (s) => void (s.metadata!.annotations = { "networking.gke.io/internal-load-balancer-subnet": "no-such-subnet" }), /no-such-subnet/],
+      [
+        "badsubnet",
+        (s) => void (s.metadata!.annotations = { "networking.gke.io/internal-load-balancer-subnet": "no-such-subnet" }),
+        /no-such-subnet/,
+      ],
       ["badip", (s) => void (s.spec!.loadBalancerIP = "192.0.2.10"), /192\.0\.2\.10/],
-      ["mixed", (s) => void (s.spec!.ports = [{ name: "t", port: 53, targetPort: 53, protocol: "TCP" }, { name: "u", port: 53, targetPort: 53, protocol: "UDP" }]), /TCP.*UDP|UDP.*TCP|mixed/i],
-      ["badtype", (s) => void (s.metadata!.annotations = { "networking.gke.io/load-balancer-type": "External" }), /External/],
+      [
+        "mixed",
+        (s) =>
+          void (s.spec!.ports = [
+            { name: "t", port: 53, targetPort: 53, protocol: "TCP" },
+            { name: "u", port: 53, targetPort: 53, protocol: "UDP" },
+          ]),
+        /TCP.*UDP|UDP.*TCP|mixed/i,
+      ],
+      [
+        "badtype",
+        (s) => void (s.metadata!.annotations = { "networking.gke.io/load-balancer-type": "External" }),
+        /External/,
+      ],
     ];
-    for (const [name, tweak] of cases) await kube.core.createNamespacedService({ namespace: ns, body: service(name, tweak) });
+    for (const [name, tweak] of cases)
+      await kube.core.createNamespacedService({ namespace: ns, body: service(name, tweak) });
     for (const [name, , pattern] of cases) {
       const w = await eventually(`a Warning for ${name}`, async () => (await warnings(name))[0]);
       expect(w).toMatch(pattern);
@@ -110,7 +153,10 @@ describe("gce provider under the controller", () => {
   it("a controller stopped between two creates: the next one converges and nothing is duplicated or leaked", async () => {
     fake.faults.delayNext("regionBackendServices.insert", 3_000);
     await kube.core.createNamespacedService({ namespace: ns, body: service("interrupted") });
-    await eventually("the backend service insert to start", () => fake.calls({ method: "regionBackendServices.insert" }).length > 0);
+    await eventually(
+      "the backend service insert to start",
+      () => fake.calls({ method: "regionBackendServices.insert" }).length > 0,
+    );
     await controller!.stop();
     controller = undefined;
     await delay(3_500);

@@ -17,7 +17,12 @@ import { ownershipDescription } from "../../providers/gce/gce-types.js";
 import { lbName } from "../../providers/gce/names.js";
 import { ForeignResourceError } from "../../providers/gce/ownership.js";
 import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
-import { GCE_TEST_TAGS, freshFakeComputePerTest, gceNodes, gceTestProvider } from "../env/fake-compute/gce-test-world.js";
+import {
+  GCE_TEST_TAGS,
+  freshFakeComputePerTest,
+  gceNodes,
+  gceTestProvider,
+} from "../env/fake-compute/gce-test-world.js";
 import { gceClientsFor, type FakeCompute } from "../env/fake-compute/index.js";
 
 const CLUSTER = `gce${process.pid}`;
@@ -30,16 +35,26 @@ let fake: FakeCompute;
 let provider: GceProvider;
 
 const freshFake = freshFakeComputePerTest({
-  networks: [{ name: "default", subnetworks: [{ name: "default", region: "us-central1", ipCidrRange: "10.128.0.0/20" }, ILB_SUBNET] }],
+  networks: [
+    {
+      name: "default",
+      subnetworks: [{ name: "default", region: "us-central1", ipCidrRange: "10.128.0.0/20" }, ILB_SUBNET],
+    },
+  ],
 });
 beforeEach(() => {
   fake = freshFake();
   provider = gceTestProvider(fake);
 });
 
-const spec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({
-  clusterId: CLUSTER, uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", nodes: gceNodes("node-a1", "node-a2", "node-b1"), ports: [{ port: 80 }, { port: 443 }], ...options,
-});
+const spec = (options: NewSpecOptions = {}): LoadBalancerSpec =>
+  newSpec({
+    clusterId: CLUSTER,
+    uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    nodes: gceNodes("node-a1", "node-a2", "node-b1"),
+    ports: [{ port: 80 }, { port: 443 }],
+    ...options,
+  });
 const id = spec().id;
 const name = lbName(id);
 const local = (options: NewSpecOptions = {}): LoadBalancerSpec => spec({ healthCheckNodePort: 32000, ...options });
@@ -71,16 +86,34 @@ const fr = () => one(fake.resources("forwardingRules"), "forwarding rules");
 const bs = () => one(fake.resources("backendServices"), "backend services");
 const firewall = (n: string) => fake.resources("firewalls").find((f) => f.name === n);
 const healthCheck = (n: string) => fake.resources("healthChecks").find((h) => h.name === n);
-const groupZones = () => fake.resources("instanceGroups").map((g) => g.zone?.split("/").pop()).sort();
-const members = (zone: string) => fake.members(zone, `k8s-ig--${CLUSTER}`).map((m) => m.split("/").pop()).sort();
+const groupZones = () =>
+  fake
+    .resources("instanceGroups")
+    .map((g) => g.zone?.split("/").pop())
+    .sort();
+const members = (zone: string) =>
+  fake
+    .members(zone, `k8s-ig--${CLUSTER}`)
+    .map((m) => m.split("/").pop())
+    .sort();
 const backendZones = () => (bs().backends ?? []).map((b) => b.group?.split("/zones/")[1]?.split("/")[0]).sort();
 
 /** Deletes the Service and checks nothing is left, and that a second delete writes nothing. */
 async function expectDeleteClean(): Promise<void> {
   fake.clearCalls();
   await provider.delete(id, signal);
-  for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups", "addresses"] as const) {
-    expect(fake.resources(c).map((r) => r.name), `${c} left after delete`).toEqual([]);
+  for (const c of [
+    "forwardingRules",
+    "backendServices",
+    "healthChecks",
+    "firewalls",
+    "instanceGroups",
+    "addresses",
+  ] as const) {
+    expect(
+      fake.resources(c).map((r) => r.name),
+      `${c} left after delete`,
+    ).toEqual([]);
   }
   fake.clearCalls();
   await provider.delete(id, signal);
@@ -94,16 +127,44 @@ describe("create, no-op, delete", () => {
     expect(ip).toBe(rule.IPAddress);
     expect(ip).toMatch(/^10\.128\.0\.\d+$/);
     expect(rule).toMatchObject({
-      name, description: ownershipDescription(id), IPProtocol: "TCP", loadBalancingScheme: "INTERNAL", ports: ["80", "443"], allowGlobalAccess: false,
-      backendService: `${LINK}/regions/us-central1/backendServices/${name}`, network: `${LINK}/global/networks/default`, subnetwork: `${LINK}/regions/us-central1/subnetworks/default`,
+      name,
+      description: ownershipDescription(id),
+      IPProtocol: "TCP",
+      loadBalancingScheme: "INTERNAL",
+      ports: ["80", "443"],
+      allowGlobalAccess: false,
+      backendService: `${LINK}/regions/us-central1/backendServices/${name}`,
+      network: `${LINK}/global/networks/default`,
+      subnetwork: `${LINK}/regions/us-central1/subnetworks/default`,
     });
-    expect(bs()).toMatchObject({ name, protocol: "TCP", loadBalancingScheme: "INTERNAL", sessionAffinity: "NONE", healthChecks: [`${LINK}/global/healthChecks/k8s-${CLUSTER}-node`] });
+    expect(bs()).toMatchObject({
+      name,
+      protocol: "TCP",
+      loadBalancingScheme: "INTERNAL",
+      sessionAffinity: "NONE",
+      healthChecks: [`${LINK}/global/healthChecks/k8s-${CLUSTER}-node`],
+    });
     expect(backendZones()).toEqual(["us-central1-a", "us-central1-b"]);
-    expect(healthCheck(`k8s-${CLUSTER}-node`)).toMatchObject({ type: "HTTP", httpHealthCheck: { port: 10256, requestPath: "/healthz" }, checkIntervalSec: 8, timeoutSec: 1, healthyThreshold: 1, unhealthyThreshold: 3 });
-    expect(firewall(`k8s-fw-${name}`)).toMatchObject({
-      description: ownershipDescription(id), sourceRanges: ["10.128.0.0/9"], destinationRanges: [ip], allowed: [{ IPProtocol: "tcp", ports: ["80", "443"] }], targetTags: TAGS,
+    expect(healthCheck(`k8s-${CLUSTER}-node`)).toMatchObject({
+      type: "HTTP",
+      httpHealthCheck: { port: 10256, requestPath: "/healthz" },
+      checkIntervalSec: 8,
+      timeoutSec: 1,
+      healthyThreshold: 1,
+      unhealthyThreshold: 3,
     });
-    expect(firewall(`k8s-${CLUSTER}-node-hc`)).toMatchObject({ sourceRanges: ["130.211.0.0/22", "35.191.0.0/16"], allowed: [{ IPProtocol: "tcp", ports: ["10256"] }], targetTags: TAGS });
+    expect(firewall(`k8s-fw-${name}`)).toMatchObject({
+      description: ownershipDescription(id),
+      sourceRanges: ["10.128.0.0/9"],
+      destinationRanges: [ip],
+      allowed: [{ IPProtocol: "tcp", ports: ["80", "443"] }],
+      targetTags: TAGS,
+    });
+    expect(firewall(`k8s-${CLUSTER}-node-hc`)).toMatchObject({
+      sourceRanges: ["130.211.0.0/22", "35.191.0.0/16"],
+      allowed: [{ IPProtocol: "tcp", ports: ["10256"] }],
+      targetTags: TAGS,
+    });
     expect(groupZones()).toEqual(["us-central1-a", "us-central1-b"]);
     expect(members("us-central1-a")).toEqual(["node-a1", "node-a2"]);
     expect(members("us-central1-b")).toEqual(["node-b1"]);
@@ -129,7 +190,9 @@ describe("updates", () => {
     expect(up.mutating).toEqual(["forwardingRules.delete", "forwardingRules.insert", "firewalls.patch"]);
     expect(fr()).toMatchObject({ allPorts: true, IPAddress: ip });
     expect(fr().ports ?? []).toEqual([]);
-    expect(firewall(`k8s-fw-${name}`)?.allowed).toEqual([{ IPProtocol: "tcp", ports: ["80-82", "443", "8080", "8443"] }]);
+    expect(firewall(`k8s-fw-${name}`)?.allowed).toEqual([
+      { IPProtocol: "tcp", ports: ["80-82", "443", "8080", "8443"] },
+    ]);
     await expectNoOp(six, "six ports");
     const down = await ensure(spec());
     expect(down.ip).toBe(ip);
@@ -154,7 +217,10 @@ describe("updates", () => {
     await ensure(spec());
     const toLocal = await ensure(local());
     expect(bs().healthChecks).toEqual([`${LINK}/global/healthChecks/${name}`]);
-    expect(healthCheck(name)).toMatchObject({ description: ownershipDescription(id), httpHealthCheck: { port: 32000, requestPath: "/healthz" } });
+    expect(healthCheck(name)).toMatchObject({
+      description: ownershipDescription(id),
+      httpHealthCheck: { port: 32000, requestPath: "/healthz" },
+    });
     expect(firewall(`${name}-hc`)?.allowed).toEqual([{ IPProtocol: "tcp", ports: ["32000"] }]);
     // The shared check was used by this Service only: removed with its firewall.
     expect(healthCheck(`k8s-${CLUSTER}-node`)).toBeUndefined();
@@ -172,7 +238,12 @@ describe("updates", () => {
   it("nodes join and leave across zones: only the difference is written, empty zones' groups removed", async () => {
     await ensure(spec({ nodes: gceNodes("node-a1", "node-b1") }));
     const join = await ensure(spec({ nodes: gceNodes("node-a1", "node-a2", "node-b1", "node-c1") }));
-    expect(join.mutating.sort()).toEqual(["instanceGroups.addInstances", "instanceGroups.addInstances", "instanceGroups.insert", "regionBackendServices.update"]);
+    expect(join.mutating.sort()).toEqual([
+      "instanceGroups.addInstances",
+      "instanceGroups.addInstances",
+      "instanceGroups.insert",
+      "regionBackendServices.update",
+    ]);
     expect(groupZones()).toEqual(["us-central1-a", "us-central1-b", "us-central1-c"]);
     expect(members("us-central1-a")).toEqual(["node-a1", "node-a2"]);
     expect(members("us-central1-c")).toEqual(["node-c1"]);
@@ -196,7 +267,10 @@ describe("updates", () => {
     const subnet = spec({ annotations: { "networking.gke.io/internal-load-balancer-subnet": "ilb-subnet" } });
     const s = await ensure(subnet);
     expect(s.ip).toMatch(/^10\.130\.0\.\d+$/);
-    expect(fr()).toMatchObject({ subnetwork: `${LINK}/regions/us-central1/subnetworks/ilb-subnet`, allowGlobalAccess: false });
+    expect(fr()).toMatchObject({
+      subnetwork: `${LINK}/regions/us-central1/subnetworks/ilb-subnet`,
+      allowGlobalAccess: false,
+    });
     expect(firewall(`k8s-fw-${name}`)?.destinationRanges).toEqual([s.ip]);
     await expectNoOp(subnet, "custom subnet");
   });
@@ -206,7 +280,12 @@ describe("updates", () => {
     expect((await ensure(requested)).ip).toBe("10.128.0.77");
     const udp = spec({ loadBalancerIP: "10.128.0.77", ports: [{ port: 53, protocol: "UDP" }] });
     const change = await ensure(udp);
-    expect(change.mutating).toEqual(["forwardingRules.delete", "regionBackendServices.update", "forwardingRules.insert", "firewalls.patch"]);
+    expect(change.mutating).toEqual([
+      "forwardingRules.delete",
+      "regionBackendServices.update",
+      "forwardingRules.insert",
+      "firewalls.patch",
+    ]);
     expect(fr()).toMatchObject({ IPProtocol: "UDP", IPAddress: "10.128.0.77", ports: ["53"] });
     expect(bs().protocol).toBe("UDP");
     expect(firewall(`k8s-fw-${name}`)?.allowed).toEqual([{ IPProtocol: "udp", ports: ["53"] }]);
@@ -229,12 +308,21 @@ describe("shared resources", () => {
     expect(groupZones()).toEqual(["us-central1-a", "us-central1-b"]);
     await expectNoOp(spec(api), "other Service after the first was deleted");
     await provider.delete(other, signal);
-    for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups"] as const) expect(fake.resources(c)).toEqual([]);
+    for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups"] as const)
+      expect(fake.resources(c)).toEqual([]);
   });
 
   it("a same-named resource that is not ours is never modified", async () => {
     const { firewalls } = gceClientsFor(fake);
-    const [op] = await firewalls.insert({ project: "test-project", firewallResource: { name: `k8s-fw-${name}`, network: "global/networks/default", allowed: [{ IPProtocol: "tcp" }], sourceRanges: ["1.2.3.4/32"] } });
+    const [op] = await firewalls.insert({
+      project: "test-project",
+      firewallResource: {
+        name: `k8s-fw-${name}`,
+        network: "global/networks/default",
+        allowed: [{ IPProtocol: "tcp" }],
+        sourceRanges: ["1.2.3.4/32"],
+      },
+    });
     fake.settleOperations();
     expect(op.latestResponse).toBeDefined();
     fake.clearCalls();
@@ -296,10 +384,27 @@ describe("faults converge on the next ensure, nothing leaked", () => {
 
 describe("bad input: InvalidSpecError and nothing created", () => {
   const cases: [string, LoadBalancerSpec, string][] = [
-    ["a subnet annotation naming nothing", spec({ annotations: { "networking.gke.io/internal-load-balancer-subnet": "no-such-subnet" } }), "metadata.annotations[networking.gke.io/internal-load-balancer-subnet]"],
+    [
+      "a subnet annotation naming nothing",
+      spec({ annotations: { "networking.gke.io/internal-load-balancer-subnet": "no-such-subnet" } }),
+      "metadata.annotations[networking.gke.io/internal-load-balancer-subnet]",
+    ],
     ["a requested IP outside the subnet", spec({ loadBalancerIP: "10.200.0.5" }), "spec.loadBalancerIP"],
-    ["mixed TCP/UDP", spec({ ports: [{ port: 53, protocol: "TCP" }, { port: 53, protocol: "UDP", name: "dns-udp" }] }), "spec.ports"],
-    ["an unknown load-balancer type", spec({ annotations: { "networking.gke.io/load-balancer-type": "External" } }), "metadata.annotations[networking.gke.io/load-balancer-type]"],
+    [
+      "mixed TCP/UDP",
+      spec({
+        ports: [
+          { port: 53, protocol: "TCP" },
+          { port: 53, protocol: "UDP", name: "dns-udp" },
+        ],
+      }),
+      "spec.ports",
+    ],
+    [
+      "an unknown load-balancer type",
+      spec({ annotations: { "networking.gke.io/load-balancer-type": "External" } }),
+      "metadata.annotations[networking.gke.io/load-balancer-type]",
+    ],
     ["pod mode", spec({ endpoints: [] }), "spec.allocateLoadBalancerNodePorts"],
   ];
   for (const [label, bad, field] of cases) {
@@ -309,7 +414,8 @@ describe("bad input: InvalidSpecError and nothing created", () => {
       expect(err).toBeInstanceOf(InvalidSpecError);
       expect((err as InvalidSpecError).field).toBe(field);
       expect(mutating()).toEqual([]);
-      for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups"] as const) expect(fake.resources(c)).toEqual([]);
+      for (const c of ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups"] as const)
+        expect(fake.resources(c)).toEqual([]);
     });
   }
 });

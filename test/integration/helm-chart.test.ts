@@ -4,7 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
-  ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, PolicyV1Api, RbacAuthorizationV1Api,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  PolicyV1Api,
+  RbacAuthorizationV1Api,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments, stringify } from "yaml";
@@ -15,30 +20,52 @@ import { eventually } from "../../testing/eventually.js";
 import { printsExistingPath, runInstallScript } from "../env/managed-process.js";
 import { KubeTestClient } from "../../testing/kube-test-client.js";
 
-
 const CHART = fileURLToPath(new URL("../../charts/lb-operator", import.meta.url));
-const CI_VALUES = readdirSync(join(CHART, "ci")).filter((f) => f.endsWith("-values.yaml")).sort();
+const CI_VALUES = readdirSync(join(CHART, "ci"))
+  .filter((f) => f.endsWith("-values.yaml"))
+  .sort();
 const RELEASE = `lbo${process.pid}`;
 const NAMESPACE = `helm-${process.pid}`;
 // The oldest Kubernetes the chart admits (Chart.yaml kubeVersion); offline renders and lints assume it, so they do
 // not depend on the version helm was built with, and prove the chart renders at its floor.
 const KUBE_FLOOR = "1.30.0";
 
-interface HelmResult { code: number; stdout: string; stderr: string }
-interface Manifest { kind: string; metadata: { name: string; namespace?: string }; [key: string]: unknown }
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
+interface HelmResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [key: string]: unknown;
+}
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
 type Labels = Record<string, string>;
 interface Container {
-  name: string; image: string; args: string[]; env?: Record<string, unknown>[]; securityContext?: Record<string, unknown>;
+  name: string;
+  image: string;
+  args: string[];
+  env?: Record<string, unknown>[];
+  securityContext?: Record<string, unknown>;
 }
 interface PodTemplate {
   metadata: { labels: Labels; annotations?: Record<string, string> };
   spec: {
-    serviceAccountName?: string; priorityClassName?: string; securityContext?: Record<string, unknown>; containers: Container[];
+    serviceAccountName?: string;
+    priorityClassName?: string;
+    securityContext?: Record<string, unknown>;
+    containers: Container[];
     topologySpreadConstraints?: Record<string, unknown>[];
   };
 }
-interface Workload extends Manifest { spec: { selector: { matchLabels: Labels }; template: PodTemplate } }
+interface Workload extends Manifest {
+  spec: { selector: { matchLabels: Labels }; template: PodTemplate };
+}
 
 /** Runs scripts/install-helm.sh (builds helm from the Go module proxy on first use) and returns the binary. */
 const resolveHelm = (): Promise<string> => runInstallScript("install-helm.sh", printsExistingPath);
@@ -64,10 +91,21 @@ function helm(args: string[], kubeconfig?: string): Promise<HelmResult> {
 }
 
 async function render(extraArgs: string[], release = RELEASE): Promise<Manifest[]> {
-  const r = await helm(["template", release, CHART, "--namespace", NAMESPACE, "--kube-version", KUBE_FLOOR, ...extraArgs]);
+  const r = await helm([
+    "template",
+    release,
+    CHART,
+    "--namespace",
+    NAMESPACE,
+    "--kube-version",
+    KUBE_FLOOR,
+    ...extraArgs,
+  ]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
-  return parseAllDocuments(r.stdout).map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
 }
 
 function find(manifests: Manifest[], kind: string, name: string): Manifest | undefined {
@@ -89,10 +127,18 @@ function objectNames(manifests: Manifest[]): string[] {
 /** What a baremetal render with the ServiceMonitor on names its objects, given the fullname. */
 function namesFor(fullname: string): string[] {
   return [
-    `ClusterRole/${fullname}`, `ClusterRole/${fullname}-speaker`, `ClusterRoleBinding/${fullname}`,
-    `ClusterRoleBinding/${fullname}-speaker`, `DaemonSet/${fullname}-speaker`, `Deployment/${fullname}`,
-    `PodDisruptionBudget/${fullname}`, `Role/${fullname}-leader-election`, `RoleBinding/${fullname}-leader-election`,
-    `Service/${fullname}-metrics`, `ServiceAccount/${fullname}`, `ServiceAccount/${fullname}-speaker`,
+    `ClusterRole/${fullname}`,
+    `ClusterRole/${fullname}-speaker`,
+    `ClusterRoleBinding/${fullname}`,
+    `ClusterRoleBinding/${fullname}-speaker`,
+    `DaemonSet/${fullname}-speaker`,
+    `Deployment/${fullname}`,
+    `PodDisruptionBudget/${fullname}`,
+    `Role/${fullname}-leader-election`,
+    `RoleBinding/${fullname}-leader-election`,
+    `Service/${fullname}-metrics`,
+    `ServiceAccount/${fullname}`,
+    `ServiceAccount/${fullname}-speaker`,
     `ServiceMonitor/${fullname}`,
   ].sort();
 }
@@ -139,7 +185,9 @@ const KNOBS = {
   topologySpreadConstraints: [
     { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway" },
     {
-      maxSkew: 2, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule",
+      maxSkew: 2,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable: "DoNotSchedule",
       labelSelector: { matchLabels: { tier: "lb" } },
     },
   ],
@@ -177,31 +225,49 @@ describe("helm chart, offline", () => {
 
   it("renders the controller with leader election, probes, two replicas and a PDB by default", async () => {
     const manifests = await render([]);
-    const deployment = find(manifests, "Deployment", `${RELEASE}-lb-operator`) as { spec: { replicas: number } } | undefined;
+    const deployment = find(manifests, "Deployment", `${RELEASE}-lb-operator`) as
+      { spec: { replicas: number } } | undefined;
     expect(deployment?.spec.replicas).toBe(2);
-    expect(controllerArgs(manifests)).toEqual(expect.arrayContaining([
-      "--provider=baremetal", "--load-balancer-class=lb-operator.io/baremetal", `--leader-election-namespace=${NAMESPACE}`,
-      "--metrics-bind-address=0.0.0.0:8080", "--lease-duration=15s",
-    ]));
-    expect(find(manifests, "PodDisruptionBudget", `${RELEASE}-lb-operator`)).toMatchObject({ spec: { minAvailable: 1 } });
+    expect(controllerArgs(manifests)).toEqual(
+      expect.arrayContaining([
+        "--provider=baremetal",
+        "--load-balancer-class=lb-operator.io/baremetal",
+        `--leader-election-namespace=${NAMESPACE}`,
+        "--metrics-bind-address=0.0.0.0:8080",
+        "--lease-duration=15s",
+      ]),
+    );
+    expect(find(manifests, "PodDisruptionBudget", `${RELEASE}-lb-operator`)).toMatchObject({
+      spec: { minAvailable: 1 },
+    });
     expect(find(manifests, "DaemonSet", `${RELEASE}-lb-operator-speaker`)).toBeDefined();
     expect(manifests.some((m) => m.kind === "ServiceMonitor")).toBe(false);
   });
 
   it("renders each provider's flags, credentials and optional parts from its ci values", async () => {
     const aws = await render(["--values", join(CHART, "ci", "aws-values.yaml")]);
-    expect(controllerArgs(aws)).toEqual(expect.arrayContaining(["--provider=aws", "--aws-region=eu-west-1", "--cluster-id=prod-eu"]));
+    expect(controllerArgs(aws)).toEqual(
+      expect.arrayContaining(["--provider=aws", "--aws-region=eu-west-1", "--cluster-id=prod-eu"]),
+    );
     expect(find(aws, "ServiceAccount", `${RELEASE}-lb-operator`)).toMatchObject({
       metadata: { annotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::111122223333:role/lb-operator" } },
     });
-    expect(find(aws, "ServiceMonitor", `${RELEASE}-lb-operator`)).toMatchObject({ apiVersion: "monitoring.coreos.com/v1" });
+    expect(find(aws, "ServiceMonitor", `${RELEASE}-lb-operator`)).toMatchObject({
+      apiVersion: "monitoring.coreos.com/v1",
+    });
     expect(aws.some((m) => m.kind === "DaemonSet")).toBe(false);
 
     const gce = await render(["--values", join(CHART, "ci", "gce-values.yaml")]);
-    expect(controllerArgs(gce)).toEqual(expect.arrayContaining([
-      "--provider=gce", "--gce-project=my-project", "--gce-region=us-central1", "--gce-network=prod",
-      "--gce-subnetwork=prod-us-central1", "--gce-node-tags=gke-prod-node",
-    ]));
+    expect(controllerArgs(gce)).toEqual(
+      expect.arrayContaining([
+        "--provider=gce",
+        "--gce-project=my-project",
+        "--gce-region=us-central1",
+        "--gce-network=prod",
+        "--gce-subnetwork=prod-us-central1",
+        "--gce-node-tags=gke-prod-node",
+      ]),
+    );
     expect(JSON.stringify(find(gce, "Deployment", `${RELEASE}-lb-operator`))).toContain(
       '{"name":"GOOGLE_APPLICATION_CREDENTIALS","value":"/var/run/secrets/lb-operator/credentials/key.json"}',
     );
@@ -216,17 +282,28 @@ describe("helm chart, offline", () => {
     [["--set", "provider=gce"], "at '/gce/region': minLength: got 0, want 1"],
     [["--set", "podAnnotations=3"], "at '/podAnnotations': got number, want object"],
     [["--set", "extraArgs=x"], "at '/extraArgs': got string, want array"],
-    [["--set", "image.digest=latest"], "at '/image/digest': 'latest' does not match pattern '^(sha256:[a-f0-9]{64})?$'"],
+    [
+      ["--set", "image.digest=latest"],
+      "at '/image/digest': 'latest' does not match pattern '^(sha256:[a-f0-9]{64})?$'",
+    ],
     [["--set", "priorityClassName=7"], "at '/priorityClassName': got number, want string"],
     [["--set", "speaker.extraEnv[0].value=x"], "at '/speaker/extraEnv/0': missing property 'name'"],
-    [["--set", "speaker.seccompProfile.type=Localhost"], "at '/speaker/seccompProfile': missing property 'localhostProfile'"],
-    [["--set", "speaker.podLabels.app\\.kubernetes\\.io/component=x"], "at '/speaker/podLabels/app.kubernetes.io~1component': false schema"],
+    [
+      ["--set", "speaker.seccompProfile.type=Localhost"],
+      "at '/speaker/seccompProfile': missing property 'localhostProfile'",
+    ],
+    [
+      ["--set", "speaker.podLabels.app\\.kubernetes\\.io/component=x"],
+      "at '/speaker/podLabels/app.kubernetes.io~1component': false schema",
+    ],
     [["--set", "nameOverride=Edge"], "at '/nameOverride': 'Edge' does not match pattern"],
     [["--set", "speaker.priorityClass=x"], "at '/speaker': additional properties 'priorityClass' not allowed"],
   ])("rejects %j with a readable schema message", async (args, message) => {
     for (const command of ["template", "lint"]) {
       const common = ["--kube-version", KUBE_FLOOR, ...args];
-      const r = await helm(command === "template" ? ["template", RELEASE, CHART, ...common] : ["lint", CHART, ...common]);
+      const r = await helm(
+        command === "template" ? ["template", RELEASE, CHART, ...common] : ["lint", CHART, ...common],
+      );
       expect(r.code, `${command} ${args.join(" ")}`).not.toBe(0);
       expect(`${r.stdout}${r.stderr}`).toContain(message);
     }
@@ -236,10 +313,16 @@ describe("helm chart, offline", () => {
     const chart = parse(readFileSync(join(CHART, "Chart.yaml"), "utf8")) as { kubeVersion: string };
     expect(chart.kubeVersion).toBe(">=1.30.0-0");
     // helm prints the version as major.minor.patch.
-    for (const [version, printed] of [["1.29.0", "v1.29.0"], ["1.29.15", "v1.29.15"], ["v1.29.4-eks-a737599", "v1.29.4"]] as const) {
+    for (const [version, printed] of [
+      ["1.29.0", "v1.29.0"],
+      ["1.29.15", "v1.29.15"],
+      ["v1.29.4-eks-a737599", "v1.29.4"],
+    ] as const) {
       const r = await helm(["template", RELEASE, CHART, "--kube-version", version]);
       expect(r.code, version).not.toBe(0);
-      expect(r.stderr).toContain(`Error: chart requires kubeVersion: >=1.30.0-0 which is incompatible with Kubernetes ${printed}\n`);
+      expect(r.stderr).toContain(
+        `Error: chart requires kubeVersion: >=1.30.0-0 which is incompatible with Kubernetes ${printed}\n`,
+      );
       expect(r.stdout).toBe("");
     }
     // Providers' versions carry a pre-release-like suffix; the "-0" in the range admits them.
@@ -261,9 +344,13 @@ describe("helm chart, offline", () => {
       expect(pod.metadata.annotations).toBeUndefined();
       expect(pod.spec.topologySpreadConstraints).toBeUndefined();
     }
-    expect(controller.spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(controller.spec.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    });
     expect(speaker.spec.containers[0]!.securityContext).toMatchObject({
-      seccompProfile: { type: "RuntimeDefault" }, capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW"] },
+      seccompProfile: { type: "RuntimeDefault" },
+      capabilities: { drop: ["ALL"], add: ["NET_ADMIN", "NET_RAW"] },
     });
     expect(speaker.spec.containers[0]!.env?.map((e) => e.name)).toEqual(["NODE_NAME", "NODE_IP"]);
     expect(controller.spec.containers[0]!.env).toBeUndefined();
@@ -283,7 +370,9 @@ describe("helm chart, offline", () => {
     const deployment = workload(manifests, "Deployment");
     const controller = deployment.spec.template;
     expect(deployment.spec.selector.matchLabels).toEqual({
-      "app.kubernetes.io/name": "lb-operator", "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "controller",
+      "app.kubernetes.io/name": "lb-operator",
+      "app.kubernetes.io/instance": RELEASE,
+      "app.kubernetes.io/component": "controller",
     });
     expect(controller.metadata.annotations).toEqual(KNOBS.podAnnotations);
     expect(controller.metadata.labels).toMatchObject({ ...KNOBS.podLabels, ...deployment.spec.selector.matchLabels });
@@ -302,10 +391,15 @@ describe("helm chart, offline", () => {
     const daemonSet = workload(manifests, "DaemonSet");
     const speaker = daemonSet.spec.template;
     expect(daemonSet.spec.selector.matchLabels).toEqual({
-      "app.kubernetes.io/name": "lb-operator", "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "speaker",
+      "app.kubernetes.io/name": "lb-operator",
+      "app.kubernetes.io/instance": RELEASE,
+      "app.kubernetes.io/component": "speaker",
     });
     expect(speaker.metadata.annotations).toEqual(KNOBS.speaker.podAnnotations);
-    expect(speaker.metadata.labels).toMatchObject({ ...KNOBS.speaker.podLabels, ...daemonSet.spec.selector.matchLabels });
+    expect(speaker.metadata.labels).toMatchObject({
+      ...KNOBS.speaker.podLabels,
+      ...daemonSet.spec.selector.matchLabels,
+    });
     expect(speaker.spec.priorityClassName).toBe("system-node-critical");
     expect(speaker.spec.serviceAccountName).toBe("edge-lb-speaker");
     const s = speaker.spec.containers[0]!;
@@ -317,7 +411,12 @@ describe("helm chart, offline", () => {
   });
 
   it("keeps the credentials file's variable next to extraEnv", async () => {
-    const gce = await render(["--values", join(CHART, "ci", "gce-values.yaml"), "--set", "extraEnv[0].name=NO_PROXY,extraEnv[0].value=.internal"]);
+    const gce = await render([
+      "--values",
+      join(CHART, "ci", "gce-values.yaml"),
+      "--set",
+      "extraEnv[0].name=NO_PROXY,extraEnv[0].value=.internal",
+    ]);
     expect(workload(gce, "Deployment").spec.template.spec.containers[0]!.env).toEqual([
       { name: "GOOGLE_APPLICATION_CREDENTIALS", value: "/var/run/secrets/lb-operator/credentials/key.json" },
       { name: "NO_PROXY", value: ".internal" },
@@ -339,12 +438,15 @@ describe("helm chart, offline", () => {
     expect(workload(long, "DaemonSet").metadata.name).toBe(`${"a".repeat(55)}-speaker`);
     expect(find(long, "Service", `${"a".repeat(55)}-metrics`)).toBeDefined();
     expect(find(long, "Role", `${"a".repeat(47)}-leader-election`)).toBeDefined();
-    for (const m of long) expect(m.metadata.name, `${m.kind}/${m.metadata.name}`).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    for (const m of long)
+      expect(m.metadata.name, `${m.kind}/${m.metadata.name}`).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
     const longName = await render(["--set", `nameOverride=${"b".repeat(70)}`]);
     expect(workload(longName, "Deployment").metadata.name).toBe(`${RELEASE}-${"b".repeat(70)}`.slice(0, 63));
     // The Lease is named after the release alone, so renaming the objects never splits the leadership.
     for (const m of [long, longName]) {
-      expect(workload(m, "Deployment").spec.template.spec.containers[0]!.args).toContain(`--leader-election-id=${RELEASE}-lb-operator`);
+      expect(workload(m, "Deployment").spec.template.spec.containers[0]!.args).toContain(
+        `--leader-election-id=${RELEASE}-lb-operator`,
+      );
     }
   });
 
@@ -352,7 +454,11 @@ describe("helm chart, offline", () => {
     const monitor = ["--set", "metrics.serviceMonitor.enabled=true"];
     const base = await render(monitor);
     const expected = selectors(base);
-    const controller = { "app.kubernetes.io/name": "lb-operator", "app.kubernetes.io/instance": RELEASE, "app.kubernetes.io/component": "controller" };
+    const controller = {
+      "app.kubernetes.io/name": "lb-operator",
+      "app.kubernetes.io/instance": RELEASE,
+      "app.kubernetes.io/component": "controller",
+    };
     expect(expected).toMatchObject({
       deployment: { matchLabels: controller },
       daemonSet: { matchLabels: { ...controller, "app.kubernetes.io/component": "speaker" } },
@@ -363,9 +469,16 @@ describe("helm chart, offline", () => {
     for (const args of [
       ["--set", "nameOverride=edge"],
       ["--set", "fullnameOverride=edge-lb"],
-      ["--set", "podLabels.team=network,speaker.podLabels.team=dataplane,podLabels.app\\.kubernetes\\.io/version=custom"],
+      [
+        "--set",
+        "podLabels.team=network,speaker.podLabels.team=dataplane,podLabels.app\\.kubernetes\\.io/version=custom",
+      ],
       // The schema refuses selector keys in podLabels; past it (--skip-schema-validation) the chart's still win.
-      ["--skip-schema-validation", "--set", "podLabels.app\\.kubernetes\\.io/component=x,speaker.podLabels.app\\.kubernetes\\.io/instance=y"],
+      [
+        "--skip-schema-validation",
+        "--set",
+        "podLabels.app\\.kubernetes\\.io/component=x,speaker.podLabels.app\\.kubernetes\\.io/instance=y",
+      ],
     ]) {
       const manifests = await render([...monitor, ...args]);
       expect(selectors(manifests), args.join(" ")).toEqual(expected);
@@ -398,9 +511,12 @@ describe("helm chart, offline", () => {
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
     ]);
-    expect(baremetal.filter((m) => m.kind === "ClusterRole" || m.kind === "Role").map((m) => m.metadata.name).sort()).toEqual([
-      `${RELEASE}-lb-operator`, `${RELEASE}-lb-operator-leader-election`, `${RELEASE}-lb-operator-speaker`,
-    ]);
+    expect(
+      baremetal
+        .filter((m) => m.kind === "ClusterRole" || m.kind === "Role")
+        .map((m) => m.metadata.name)
+        .sort(),
+    ).toEqual([`${RELEASE}-lb-operator`, `${RELEASE}-lb-operator-leader-election`, `${RELEASE}-lb-operator-speaker`]);
     const aws = await render(["--values", join(CHART, "ci", "aws-values.yaml")]);
     expect(rules(aws, "ClusterRole", `${RELEASE}-lb-operator`)).toEqual(controllerRules);
   });
@@ -416,10 +532,23 @@ describe("helm chart on the test control plane", () => {
   beforeAll(async () => {
     cp = await startControlPlane();
     // No kubelet or controller-manager here: no pod is ever created, so no image is pulled.
-    install = await helm([
-      "install", RELEASE, CHART, "--namespace", namespace, "--create-namespace", "--set", "image.pullPolicy=Never",
-      "--values", join(CHART, "ci", "baremetal-values.yaml"), "--set", "speaker.heartbeatSecret=",
-    ], cp.kubeconfigPath);
+    install = await helm(
+      [
+        "install",
+        RELEASE,
+        CHART,
+        "--namespace",
+        namespace,
+        "--create-namespace",
+        "--set",
+        "image.pullPolicy=Never",
+        "--values",
+        join(CHART, "ci", "baremetal-values.yaml"),
+        "--set",
+        "speaker.heartbeatSecret=",
+      ],
+      cp.kubeconfigPath,
+    );
   });
   afterAll(async () => {
     await controller?.stop("SIGKILL");
@@ -453,12 +582,22 @@ describe("helm chart on the test control plane", () => {
     expect(install.code).toBe(0);
     expect(install.stdout).toContain("kubectl get svc -o wide");
     expect(await present()).toEqual([
-      `ClusterRole/${name}`, `ClusterRole/${name}-speaker`, `ClusterRoleBinding/${name}`, `ClusterRoleBinding/${name}-speaker`,
-      `DaemonSet/${name}-speaker`, `Deployment/${name}`, `PodDisruptionBudget/${name}`,
-      `Role/${name}-leader-election`, `RoleBinding/${name}-leader-election`,
-      `ServiceAccount/${name}`, `ServiceAccount/${name}-speaker`,
+      `ClusterRole/${name}`,
+      `ClusterRole/${name}-speaker`,
+      `ClusterRoleBinding/${name}`,
+      `ClusterRoleBinding/${name}-speaker`,
+      `DaemonSet/${name}-speaker`,
+      `Deployment/${name}`,
+      `PodDisruptionBudget/${name}`,
+      `Role/${name}-leader-election`,
+      `RoleBinding/${name}-leader-election`,
+      `ServiceAccount/${name}`,
+      `ServiceAccount/${name}-speaker`,
     ]);
-    const crd = await cp.kubeConfig().makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: "addresspools.lb-operator.io" });
+    const crd = await cp
+      .kubeConfig()
+      .makeApiClient(ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: "addresspools.lb-operator.io" });
     expect(crd.spec.group).toBe("lb-operator.io");
   });
 
@@ -467,7 +606,9 @@ describe("helm chart on the test control plane", () => {
     const kube = new KubeTestClient(admin);
     // A bound token from the TokenRequest API, as the kubelet would mount it: the chart's RBAC and nothing else.
     const request = await kube.core.createNamespacedServiceAccountToken({
-      name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } },
+      name,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
     });
     const token = request.status?.token ?? "";
     expect(token).not.toBe("");
@@ -477,10 +618,20 @@ describe("helm chart on the test control plane", () => {
     const args = deployment.spec?.template.spec?.containers[0]?.args ?? [];
     expect(args[0]).toBe("run");
     // ControllerProcess appends its own --metrics-bind-address, which wins over the chart's (last one counts).
-    controller = await ControllerProcess.start([...args.slice(1), "--kubeconfig", saKubeconfig], cp.dir, `chart-sa-${process.pid}`);
+    controller = await ControllerProcess.start(
+      [...args.slice(1), "--kubeconfig", saKubeconfig],
+      cp.dir,
+      `chart-sa-${process.pid}`,
+    );
 
-    await kube.core.createNamespacedService({ namespace, body: apiService(namespace, "first", "lb-operator.io/baremetal") });
-    const ip = await eventually("the Service's address", async () => (await kube.service(namespace, "first"))?.status?.loadBalancer?.ingress?.[0]?.ip);
+    await kube.core.createNamespacedService({
+      namespace,
+      body: apiService(namespace, "first", "lb-operator.io/baremetal"),
+    });
+    const ip = await eventually(
+      "the Service's address",
+      async () => (await kube.service(namespace, "first"))?.status?.loadBalancer?.ingress?.[0]?.ip,
+    );
     expect(ip).toMatch(/^192\.0\.2\.(1[01][0-9]|120)$/);
     const lease = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ name, namespace });
     expect(lease.spec?.holderIdentity).toBeTruthy();
@@ -488,13 +639,18 @@ describe("helm chart on the test control plane", () => {
     const sa = cp.kubeConfig(token);
     const saCore = sa.makeApiClient(CoreV1Api);
     const forbidden = { code: 403 };
-    await expect(saCore.readNamespacedSecret({ name: "anything", namespace: "kube-system" })).rejects.toMatchObject(forbidden);
+    await expect(saCore.readNamespacedSecret({ name: "anything", namespace: "kube-system" })).rejects.toMatchObject(
+      forbidden,
+    );
     await expect(saCore.listSecretForAllNamespaces()).rejects.toMatchObject(forbidden);
     await expect(saCore.listNamespacedSecret({ namespace })).rejects.toMatchObject(forbidden);
     await expect(saCore.deleteNamespacedService({ name: "first", namespace })).rejects.toMatchObject(forbidden);
-    await expect(sa.makeApiClient(CoordinationV1Api).createNamespacedLease({
-      namespace: "default", body: { metadata: { name: "intruder" }, spec: {} },
-    })).rejects.toMatchObject(forbidden);
+    await expect(
+      sa.makeApiClient(CoordinationV1Api).createNamespacedLease({
+        namespace: "default",
+        body: { metadata: { name: "intruder" }, spec: {} },
+      }),
+    ).rejects.toMatchObject(forbidden);
 
     // Deleting the Service needs the controller to release its address and remove its finalizer, also under RBAC.
     await kube.core.deleteNamespacedService({ name: "first", namespace });
@@ -505,7 +661,10 @@ describe("helm chart on the test control plane", () => {
 
   it("the apiserver takes every knob: a second release with all of them installs, keeps them, and uninstalls", async () => {
     const release = `${RELEASE}k`;
-    const r = await helm(["install", release, CHART, "--namespace", namespace, "--values", writeKnobs()], cp.kubeconfigPath);
+    const r = await helm(
+      ["install", release, CHART, "--namespace", namespace, "--values", writeKnobs()],
+      cp.kubeconfigPath,
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const apps = cp.kubeConfig().makeApiClient(AppsV1Api);
@@ -513,10 +672,15 @@ describe("helm chart on the test control plane", () => {
     const pod = deployment.spec?.template;
     expect(pod?.spec?.priorityClassName).toBe(KNOBS.priorityClassName);
     expect(pod?.metadata?.annotations).toEqual(KNOBS.podAnnotations);
-    expect(pod?.spec?.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+    expect(pod?.spec?.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual([
+      "topology.kubernetes.io/zone",
+      "kubernetes.io/hostname",
+    ]);
     expect(pod?.spec?.containers[0]?.image).toBe(`${KNOBS.image.repository}@${DIGEST}`);
     const daemonSet = await apps.readNamespacedDaemonSet({ name: "edge-lb-speaker", namespace });
-    expect(daemonSet.spec?.template.spec?.containers[0]?.securityContext?.seccompProfile).toEqual(KNOBS.speaker.seccompProfile);
+    expect(daemonSet.spec?.template.spec?.containers[0]?.securityContext?.seccompProfile).toEqual(
+      KNOBS.speaker.seccompProfile,
+    );
     expect(daemonSet.spec?.template.spec?.priorityClassName).toBe("system-node-critical");
     const uninstall = await helm(["uninstall", release, "--namespace", namespace, "--wait"], cp.kubeconfigPath);
     expect(uninstall.code, uninstall.stderr).toBe(0);
@@ -527,7 +691,10 @@ describe("helm chart on the test control plane", () => {
     expect(uninstall.code, uninstall.stderr).toBe(0);
     expect(await present()).toEqual([]);
     // Helm keeps its release records in Secrets of the release namespace; uninstall removes those too.
-    const records = await cp.kubeConfig().makeApiClient(CoreV1Api).listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${RELEASE}` });
+    const records = await cp
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${RELEASE}` });
     expect(records.items).toEqual([]);
   });
 });

@@ -15,18 +15,33 @@ import type { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../../testing/eventually.js";
 import { removeDir, trackDir } from "../env/managed-process.js";
 import {
-  Container, imageSize, imageUid, removeAll, resolveImage, runToCompletion, sweepStaleContainers,
+  Container,
+  imageSize,
+  imageUid,
+  removeAll,
+  resolveImage,
+  runToCompletion,
+  sweepStaleContainers,
 } from "../env/image/podman.js";
 import {
-  type ChartContainer, type ChartSecurity, type EffectiveSecurity, chartSecurity, describeSecurity, effectiveSecurity,
-  podmanSecurityFlags, processSecurity, securityMismatches,
+  type ChartContainer,
+  type ChartSecurity,
+  type EffectiveSecurity,
+  chartSecurity,
+  describeSecurity,
+  effectiveSecurity,
+  podmanSecurityFlags,
+  processSecurity,
+  securityMismatches,
 } from "../env/image/security-context.js";
 import { type Lab, SPEAKER_METRICS_PORT, startLab } from "../env/lab/lab.js";
 import { startLabController, waitForAddress } from "../env/lab/lab-controller.js";
 import { arpAnswered, nftTable, reachable } from "../env/lab/speaker-checks.js";
 import { apiService } from "../fixtures/api-services.js";
 
-const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const PACKAGE_VERSION = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
 /** Uncompressed. About 530 MiB today: the base (Node + headers + npm, ~285) and production node_modules (~265). */
 const IMAGE_SIZE_BUDGET_MIB = 768;
 const KUBECONFIG_IN_CONTAINER = "/etc/lb-operator/kubeconfig";
@@ -34,7 +49,8 @@ const CLASS = "lb-operator.io/baremetal";
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 
 /** What each capability is for in the speaker, for failure messages. */
-const CAPABILITY_USES = "NET_RAW: the libpcap capture that answers ARP (raw packet socket); NET_ADMIN: writing the nftables table";
+const CAPABILITY_USES =
+  "NET_RAW: the libpcap capture that answers ARP (raw packet socket); NET_ADMIN: writing the nftables table";
 /** A failed privileged operation shows up in a warning or error, or as the kernel's refusal. */
 const REFUSALS = /not permitted|EPERM|EACCES|permission denied|capabilit/i;
 const LEVELS: Record<number, string> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
@@ -72,30 +88,50 @@ function kubeconfigFor(path: string, name: string): string {
   return copy;
 }
 
-interface Workload { chart: ChartContainer; sec: EffectiveSecurity; flags: string[]; described: string }
+interface Workload {
+  chart: ChartContainer;
+  sec: EffectiveSecurity;
+  flags: string[];
+  described: string;
+}
 
 function workload(c: ChartContainer): Workload {
   const sec = effectiveSecurity(c);
-  return { chart: c, sec, flags: podmanSecurityFlags(sec, uid, c.emptyDirMounts), described: describeSecurity(sec, uid) };
+  return {
+    chart: c,
+    sec,
+    flags: podmanSecurityFlags(sec, uid, c.emptyDirMounts),
+    described: describeSecurity(sec, uid),
+  };
 }
 
 /** Kernel refusals in a speaker's log, by the capability the refused operation needs. */
-const NEEDS: [RegExp, string][] = [[/nft|netlink/i, "NET_ADMIN (nftables)"], [/capture|pcap|socket/i, "NET_RAW (ARP capture)"]];
+const NEEDS: [RegExp, string][] = [
+  [/nft|netlink/i, "NET_ADMIN (nftables)"],
+  [/capture|pcap|socket/i, "NET_RAW (ARP capture)"],
+];
 
-interface Diagnosis { text: string; refused: string[] }
+interface Diagnosis {
+  text: string;
+  refused: string[];
+}
 
 /** Container state, the security context used, and what its log shows failing. */
 async function diagnosis(label: string, container: Container, w: Workload): Promise<Diagnosis> {
   const state = await container.state().catch(() => undefined);
   const log = (await container.logs().catch((err: unknown) => `(no log: ${String(err)})`)).split("\n").map(compact);
   const failures = [...new Set(log.filter((l) => l.failure).map((l) => l.text))].slice(-6);
-  const refused = NEEDS.filter(([re]) => log.some((l) => REFUSALS.test(l.text) && re.test(l.text))).map(([, cap]) => cap);
+  const refused = NEEDS.filter(([re]) => log.some((l) => REFUSALS.test(l.text) && re.test(l.text))).map(
+    ([, cap]) => cap,
+  );
   const text = [
     `${label} (${container.name}): ${state ? (state.running ? "running" : `exited with ${state.exitCode}`) : "gone"}`,
     `  ran with the chart's securityContext from ${w.chart.where}: ${w.described}`,
     `  podman flags: ${w.flags.join(" ")}`,
     ...(refused.length ? [`  refused by the kernel: ${refused.join(", ")}`] : []),
-    ...(failures.length ? ["  warnings and errors in its log:", ...failures.map((l) => `    ${l}`)] : ["  no warnings or errors in its log"]),
+    ...(failures.length
+      ? ["  warnings and errors in its log:", ...failures.map((l) => `    ${l}`)]
+      : ["  no warnings or errors in its log"]),
     "  log tail:",
     ...log.slice(-5).map((l) => `    ${l.text}`),
   ].join("\n");
@@ -103,13 +139,20 @@ async function diagnosis(label: string, container: Container, w: Workload): Prom
 }
 
 /** Polls `url` (through `get`) until it answers 200; fails early, with the diagnosis, if the container exits. */
-async function waitServing(label: string, container: Container, w: Workload, get: () => Promise<number>): Promise<void> {
+async function waitServing(
+  label: string,
+  container: Container,
+  w: Workload,
+  get: () => Promise<number>,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const state = await container.state();
-    if (!state.running) throw new Error(`${label} exited before serving /metrics\n${(await diagnosis(label, container, w)).text}`);
+    if (!state.running)
+      throw new Error(`${label} exited before serving /metrics\n${(await diagnosis(label, container, w)).text}`);
     if ((await get().catch(() => 0)) === 200) return;
-    if (Date.now() > deadline) throw new Error(`${label} served nothing within 60 s\n${(await diagnosis(label, container, w)).text}`);
+    if (Date.now() > deadline)
+      throw new Error(`${label} served nothing within 60 s\n${(await diagnosis(label, container, w)).text}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -118,7 +161,9 @@ async function waitServing(label: string, container: Container, w: Workload, get
 async function expectEnforced(label: string, container: Container, w: Workload): Promise<void> {
   const { pid } = await container.state();
   const mismatches = securityMismatches(processSecurity(pid), w.sec, uid);
-  expect(mismatches, `${label}: the running process differs from the chart's securityContext (${w.described})`).toEqual([]);
+  expect(mismatches, `${label}: the running process differs from the chart's securityContext (${w.described})`).toEqual(
+    [],
+  );
 }
 
 describe("the image", () => {
@@ -162,10 +207,32 @@ describe("the controller container, with the chart's controller securityContext"
     const container = await Container.start({
       name: "controller",
       image,
-      flags: [...w.flags, "--network", "host", "--volume", `${kubeconfigFor(apiserver.kubeconfigPath, "controller")}:${KUBECONFIG_IN_CONTAINER}:ro`],
-      args: ["run", "--provider", "baremetal", "--load-balancer-class", CLASS, "--kubeconfig", KUBECONFIG_IN_CONTAINER,
-        "--address-pool", "image=203.0.113.200-203.0.113.207", "--metrics-bind-address", `127.0.0.1:${port}`,
-        "--leader-election-namespace", "default", "--leader-election-id", `lbo${process.pid}-image`, "--log-level", "debug"],
+      flags: [
+        ...w.flags,
+        "--network",
+        "host",
+        "--volume",
+        `${kubeconfigFor(apiserver.kubeconfigPath, "controller")}:${KUBECONFIG_IN_CONTAINER}:ro`,
+      ],
+      args: [
+        "run",
+        "--provider",
+        "baremetal",
+        "--load-balancer-class",
+        CLASS,
+        "--kubeconfig",
+        KUBECONFIG_IN_CONTAINER,
+        "--address-pool",
+        "image=203.0.113.200-203.0.113.207",
+        "--metrics-bind-address",
+        `127.0.0.1:${port}`,
+        "--leader-election-namespace",
+        "default",
+        "--leader-election-id",
+        `lbo${process.pid}-image`,
+        "--log-level",
+        "debug",
+      ],
     });
     containers.push(container);
     await waitServing("controller", container, w, async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status);
@@ -177,10 +244,16 @@ describe("the controller container, with the chart's controller securityContext"
     await core.createNamespacedService({ namespace: ns, body: apiService(ns, "web", CLASS) });
     let ip: string;
     try {
-      ip = await eventually(`an address for ${ns}/web`, async () =>
-        (await core.readNamespacedService({ namespace: ns, name: "web" })).status?.loadBalancer?.ingress?.[0]?.ip, { timeoutMs: 30_000 });
+      ip = await eventually(
+        `an address for ${ns}/web`,
+        async () =>
+          (await core.readNamespacedService({ namespace: ns, name: "web" })).status?.loadBalancer?.ingress?.[0]?.ip,
+        { timeoutMs: 30_000 },
+      );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${(await diagnosis("controller", container, w)).text}`, { cause: err });
+      throw new Error(`${(err as Error).message}\n${(await diagnosis("controller", container, w)).text}`, {
+        cause: err,
+      });
     }
     expect(ip).toMatch(/^203\.0\.113\.20[0-7]$/);
   });
@@ -202,7 +275,9 @@ describe("speaker containers in the lab's nodes, with the chart's speaker securi
     const refused = [...new Set(each.flatMap((d) => d.refused))];
     return [
       `${what}; the speakers ran with capabilities ${w.sec.capAdd.join("+") || "none"} (drop ${w.sec.capDrop.join(",") || "none"})` +
-        (refused.length ? `; the kernel refused operations needing ${refused.join(" and ")}` : "; no refusal in their logs"),
+        (refused.length
+          ? `; the kernel refused operations needing ${refused.join(" and ")}`
+          : "; no refusal in their logs"),
       `(${CAPABILITY_USES})`,
       ...each.map((d) => d.text),
     ].join("\n");
@@ -218,17 +293,38 @@ describe("speaker containers in the lab's nodes, with the chart's speaker securi
       const container = await Container.start({
         name: `speaker-${node.name}`,
         image,
-        flags: [...w.flags, "--network", `ns:/run/netns/${node.ns}`, "--volume", `${kubeconfig}:${KUBECONFIG_IN_CONTAINER}:ro`],
+        flags: [
+          ...w.flags,
+          "--network",
+          `ns:/run/netns/${node.ns}`,
+          "--volume",
+          `${kubeconfig}:${KUBECONFIG_IN_CONTAINER}:ro`,
+        ],
         // The lab's speaker arguments (lab.ts startSpeaker).
-        args: ["speaker", "--node-name", node.name, "--kubeconfig", KUBECONFIG_IN_CONTAINER,
-          "--metrics-bind-address", `${node.ip}:${SPEAKER_METRICS_PORT}`, "--log-level", "debug"],
+        args: [
+          "speaker",
+          "--node-name",
+          node.name,
+          "--kubeconfig",
+          KUBECONFIG_IN_CONTAINER,
+          "--metrics-bind-address",
+          `${node.ip}:${SPEAKER_METRICS_PORT}`,
+          "--log-level",
+          "debug",
+        ],
       });
       speakers.set(node.name, container);
     }
     for (const node of started.nodes) {
       const container = speakers.get(node.name)!;
-      await waitServing(`speaker on ${node.name}`, container, w, async () =>
-        (await node.agent.httpGet(`http://${node.ip}:${SPEAKER_METRICS_PORT}/metrics`, { timeoutMs: 1_000 })).status ?? 0);
+      await waitServing(
+        `speaker on ${node.name}`,
+        container,
+        w,
+        async () =>
+          (await node.agent.httpGet(`http://${node.ip}:${SPEAKER_METRICS_PORT}/metrics`, { timeoutMs: 1_000 }))
+            .status ?? 0,
+      );
       await expectEnforced(`speaker on ${node.name}`, container, w);
     }
 
@@ -236,7 +332,10 @@ describe("speaker containers in the lab's nodes, with the chart's speaker securi
       name: "web",
       namespace: "image",
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
-      pods: [{ name: "web-a", node: "node-1" }, { name: "web-b", node: "node-2" }],
+      pods: [
+        { name: "web-a", node: "node-1" },
+        { name: "web-b", node: "node-2" },
+      ],
     });
     const { ip: vip, service } = await waitForAddress(started, "image", "web");
     expect(service.status?.loadBalancer?.ingress?.[0]?.ipMode).toBe("Proxy");
@@ -250,12 +349,19 @@ describe("speaker containers in the lab's nodes, with the chart's speaker securi
     try {
       hit = await reachable(started, vip, 80);
     } catch (err) {
-      const tables = await Promise.all(started.nodes.map(async (n) => `${n.name}: ${(await nftTable(started, n.name)) ? "has" : "has no"} nft table`));
-      throw new Error(await speakerFailure(`the client cannot reach ${vip}:80 (${tables.join(", ")})`, w), { cause: err });
+      const tables = await Promise.all(
+        started.nodes.map(async (n) => `${n.name}: ${(await nftTable(started, n.name)) ? "has" : "has no"} nft table`),
+      );
+      throw new Error(await speakerFailure(`the client cannot reach ${vip}:80 (${tables.join(", ")})`, w), {
+        cause: err,
+      });
     }
     expect(hit.backend).toMatch(/^web-[ab]$/);
-    const forwarding = (await Promise.all(started.nodes.map(async (n) => ((await nftTable(started, n.name)).includes(`${vip} . `) ? [n.name] : []))))
-      .flat();
+    const forwarding = (
+      await Promise.all(
+        started.nodes.map(async (n) => ((await nftTable(started, n.name)).includes(`${vip} . `) ? [n.name] : [])),
+      )
+    ).flat();
     expect(forwarding, `nodes whose nft table forwards ${vip}`).toHaveLength(1);
   }, 300_000);
 });

@@ -15,9 +15,14 @@ import { type DeployedService, type Lab, startLab, sweepStaleLabs } from "../env
 
 const prefix = `lbo${process.pid}-`;
 const namespaces = (): string[] =>
-  execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").map((l) => l.split(" ")[0] ?? "").filter(Boolean);
+  execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter(Boolean);
 const rootLinks = (): string[] =>
-  execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" }).split("\n").flatMap((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1] ?? []);
+  execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" })
+    .split("\n")
+    .flatMap((l) => /^\d+: ([^:@\s]+)/.exec(l)?.[1] ?? []);
 const backendOf = (body: string): string | undefined => /^backend=(\S+) /.exec(body)?.[1];
 
 describe("lab network", () => {
@@ -29,8 +34,14 @@ describe("lab network", () => {
     lab = await startLab({ startSpeakers: false });
     web = await lab.deployService({
       name: "web",
-      ports: [{ name: "http", port: 80, targetPort: 8080 }, { name: "dns", port: 53, protocol: "UDP", targetPort: 5353 }],
-      pods: [{ name: "web-0", node: "node-1" }, { name: "web-1", node: "node-2" }],
+      ports: [
+        { name: "http", port: 80, targetPort: 8080 },
+        { name: "dns", port: 53, protocol: "UDP", targetPort: 5353 },
+      ],
+      pods: [
+        { name: "web-0", node: "node-1" },
+        { name: "web-1", node: "node-2" },
+      ],
     });
     local = await lab.deployService({
       name: "local",
@@ -55,10 +66,17 @@ describe("lab network", () => {
     ]);
     expect(lab.network.uplink.rootIp).toMatch(/^203\.0\.113\.\d+$/);
     // One namespace per host and one per pod (web-0, web-1, local-0).
-    expect(namespaces().filter((n) => n.startsWith(prefix)).sort()).toEqual(
-      ["client", "node-1", "node-2", "node-3", "outsider", "p1-2", "p2-2", "p2-3", "switch"].map((n) => prefix + n));
+    expect(
+      namespaces()
+        .filter((n) => n.startsWith(prefix))
+        .sort(),
+    ).toEqual(
+      ["client", "node-1", "node-2", "node-3", "outsider", "p1-2", "p2-2", "p2-3", "switch"].map((n) => prefix + n),
+    );
     // The root namespace gets its /30 and nothing for the lab LAN.
-    const rootRoutes = execFileSync("ip", ["-4", "route", "show", "dev", lab.network.uplink.rootLink], { encoding: "utf8" });
+    const rootRoutes = execFileSync("ip", ["-4", "route", "show", "dev", lab.network.uplink.rootLink], {
+      encoding: "utf8",
+    });
     expect(rootRoutes).not.toContain("192.0.2.");
   });
 
@@ -70,12 +88,16 @@ describe("lab network", () => {
       const seen = new Set<string>();
       // Cluster policy: kube-proxy on any node spreads over every pod, wherever it runs. Its rules follow the
       // EndpointSlices at most once a second (minSyncPeriod), so the second pod may take a sync to appear.
-      await eventually(`${node.name}'s kube-proxy to send to both pods`, async () => {
-        const tcp = await lab.client.agent.request("TCP", node.ip, http.nodePort!);
-        expect(tcp.ok).toBe(true);
-        seen.add(backendOf(tcp.body) ?? "?");
-        return seen.size === 2;
-      }, { timeoutMs: 10_000, intervalMs: 50 });
+      await eventually(
+        `${node.name}'s kube-proxy to send to both pods`,
+        async () => {
+          const tcp = await lab.client.agent.request("TCP", node.ip, http.nodePort!);
+          expect(tcp.ok).toBe(true);
+          seen.add(backendOf(tcp.body) ?? "?");
+          return seen.size === 2;
+        },
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
       expect([...seen].sort()).toEqual(["web-0", "web-1"]);
       const udp = await lab.client.agent.request("UDP", node.ip, dns.nodePort!);
       expect(udp.ok).toBe(true);
@@ -94,10 +116,16 @@ describe("lab network", () => {
     expect(node.status?.addresses).toEqual(expect.arrayContaining([{ type: "InternalIP", address: "192.0.2.12" }]));
     const pod = await core.readNamespacedPod({ namespace: "default", name: "web-1" });
     expect(pod.status).toMatchObject({ phase: "Running", podIP: "198.51.100.34", hostIP: "192.0.2.12" });
-    const slices = await lab.kubeConfig().makeApiClient(DiscoveryV1Api)
+    const slices = await lab
+      .kubeConfig()
+      .makeApiClient(DiscoveryV1Api)
       .listNamespacedEndpointSlice({ namespace: "default", labelSelector: "kubernetes.io/service-name=web" });
-    expect(slices.items.map((s) => s.metadata?.labels?.["endpointslice.kubernetes.io/managed-by"])).toEqual(["endpointslice-controller.k8s.io"]);
-    const endpoints = slices.items.flatMap((s) => s.endpoints ?? []).sort((a, b) => a.addresses[0]!.localeCompare(b.addresses[0]!));
+    expect(slices.items.map((s) => s.metadata?.labels?.["endpointslice.kubernetes.io/managed-by"])).toEqual([
+      "endpointslice-controller.k8s.io",
+    ]);
+    const endpoints = slices.items
+      .flatMap((s) => s.endpoints ?? [])
+      .sort((a, b) => a.addresses[0]!.localeCompare(b.addresses[0]!));
     expect(endpoints.map((e) => [e.addresses[0], e.nodeName, e.conditions?.ready, e.targetRef?.name])).toEqual([
       ["198.51.100.18", "node-1", true, "web-0"],
       ["198.51.100.34", "node-2", true, "web-1"],
@@ -109,17 +137,28 @@ describe("lab network", () => {
     expect(hc).toBeGreaterThan(0);
     const check = (node: string) => lab.client.agent.httpGet(`http://${lab.node(node).ip}:${hc}/healthz`);
     // kube-proxy syncs at most once a second (minSyncPeriod), so the first answers may predate the Service.
-    const withPod = await eventually("kube-proxy to count the local endpoint", async () => {
-      const res = await check("node-2");
-      return res.status === 200 ? res : undefined;
-    }, { timeoutMs: 10_000 });
-    expect(JSON.parse(withPod.body)).toMatchObject({ service: { namespace: "lab-local", name: "local" }, localEndpoints: 1 });
+    const withPod = await eventually(
+      "kube-proxy to count the local endpoint",
+      async () => {
+        const res = await check("node-2");
+        return res.status === 200 ? res : undefined;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(JSON.parse(withPod.body)).toMatchObject({
+      service: { namespace: "lab-local", name: "local" },
+      localEndpoints: 1,
+    });
     expect((await check("node-1")).status).toBe(503);
 
     await local.setPodReady("local-0", false);
-    await eventually("kube-proxy to see no local endpoint", async () => (await check("node-2")).status === 503, { timeoutMs: 10_000 });
+    await eventually("kube-proxy to see no local endpoint", async () => (await check("node-2")).status === 503, {
+      timeoutMs: 10_000,
+    });
     await local.setPodReady("local-0", true);
-    await eventually("kube-proxy to see the endpoint again", async () => (await check("node-2")).status === 200, { timeoutMs: 10_000 });
+    await eventually("kube-proxy to see the endpoint again", async () => (await check("node-2")).status === 200, {
+      timeoutMs: 10_000,
+    });
 
     await lab.stopKubeProxy("node-2");
     expect((await lab.client.agent.httpGet("http://192.0.2.12:10256/healthz", { timeoutMs: 1_000 })).ok).toBe(false);
@@ -146,7 +185,14 @@ describe("lab network", () => {
   it("measures with the loop: the first success after the start time", async () => {
     const node1 = lab.nodes[0]!;
     const startAt = Date.now();
-    const loop = lab.client.agent.loop({ protocol: "TCP", ip: node1.ip, port: 7000, everyMs: 20, timeoutMs: 200, startAt });
+    const loop = lab.client.agent.loop({
+      protocol: "TCP",
+      ip: node1.ip,
+      port: 7000,
+      everyMs: 20,
+      timeoutMs: 200,
+      startAt,
+    });
     await new Promise((r) => setTimeout(r, 300));
     const restoredAt = Date.now();
     await node1.agent.serve("TCP", node1.ip, 7000, "node-1");
@@ -159,10 +205,22 @@ describe("lab network", () => {
 
   it("kube-controller-manager deletes a namespace, the kubelet stand-in finishing its pods", async () => {
     const core = lab.kubeConfig().makeApiClient(CoreV1Api);
-    await lab.deployService({ name: "doomed", namespace: "lab-doomed", ports: [{ name: "http", port: 80, targetPort: 8080 }], pods: [{ name: "doomed-0", node: "node-3" }] });
+    await lab.deployService({
+      name: "doomed",
+      namespace: "lab-doomed",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: [{ name: "doomed-0", node: "node-3" }],
+    });
     await core.deleteNamespace({ name: "lab-doomed" });
-    await eventually("the namespace to be gone", async () =>
-      core.readNamespace({ name: "lab-doomed" }).then(() => false, (err: unknown) => (err as { code?: number }).code === 404), { timeoutMs: 60_000 });
+    await eventually(
+      "the namespace to be gone",
+      async () =>
+        core.readNamespace({ name: "lab-doomed" }).then(
+          () => false,
+          (err: unknown) => (err as { code?: number }).code === 404,
+        ),
+      { timeoutMs: 60_000 },
+    );
     expect(namespaces()).not.toContain(`${prefix}p3-2`);
   });
 
@@ -176,7 +234,9 @@ describe("lab network", () => {
 
   it("tears everything down and is idempotent", async () => {
     const pids = [...lab.nodes, lab.client, lab.outsider].map((h) => h.agent.pid!);
-    const labPids = lab.network.nodes.flatMap((n) => execFileSync("ip", ["netns", "pids", n.ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean).map(Number));
+    const labPids = lab.network.nodes.flatMap((n) =>
+      execFileSync("ip", ["netns", "pids", n.ns], { encoding: "utf8" }).split(/\s+/).filter(Boolean).map(Number),
+    );
     expect(labPids.length).toBeGreaterThan(lab.nodes.length);
     const cpPids = lab.cp.processIds();
     const logDir = lab.logDir;
@@ -191,13 +251,24 @@ describe("lab network", () => {
 
 describe("lab parts that fail to start", () => {
   it.each([
-    ["kube-proxy", { kubeProxyBinary: "/bin/false" }, /kube-proxy \(\/bin\/false\) on node-1 exited before .*healthz answered 200; log \S+kube-proxy-node-1\.log/],
-    ["kube-controller-manager", { controllerManagerBinary: "/bin/false" }, /kube-controller-manager \(\/bin\/false\) exited before .*; log \S+kube-controller-manager\.log/],
-  ] as const)("%s: a clear error naming the binary and its log, and nothing left behind", async (_part, options, message) => {
-    await expect(startLab({ nodes: 1, startSpeakers: false, ...options })).rejects.toThrow(message);
-    expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
-    expect(rootLinks().filter((l) => l.startsWith(prefix))).toEqual([]);
-  });
+    [
+      "kube-proxy",
+      { kubeProxyBinary: "/bin/false" },
+      /kube-proxy \(\/bin\/false\) on node-1 exited before .*healthz answered 200; log \S+kube-proxy-node-1\.log/,
+    ],
+    [
+      "kube-controller-manager",
+      { controllerManagerBinary: "/bin/false" },
+      /kube-controller-manager \(\/bin\/false\) exited before .*; log \S+kube-controller-manager\.log/,
+    ],
+  ] as const)(
+    "%s: a clear error naming the binary and its log, and nothing left behind",
+    async (_part, options, message) => {
+      await expect(startLab({ nodes: 1, startSpeakers: false, ...options })).rejects.toThrow(message);
+      expect(namespaces().filter((n) => n.startsWith(prefix))).toEqual([]);
+      expect(rootLinks().filter((l) => l.startsWith(prefix))).toEqual([]);
+    },
+  );
 });
 
 describe("sweepStaleLabs", () => {
@@ -219,7 +290,12 @@ describe("sweepStaleLabs", () => {
       expect(namespaces()).toContain(mine);
       expect(rootLinks()).not.toContain(link);
     } finally {
-      for (const args of [["link", "del", link], ["netns", "del", ns], ["netns", "del", mine]]) spawnSync("ip", args);
+      for (const args of [
+        ["link", "del", link],
+        ["netns", "del", ns],
+        ["netns", "del", mine],
+      ])
+        spawnSync("ip", args);
     }
   });
 });

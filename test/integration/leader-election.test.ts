@@ -18,9 +18,26 @@ afterAll(async () => {
 
 async function startCandidate(identity: string): Promise<ControllerProcess> {
   const args = [
-    "--provider", "baremetal", "--kubeconfig", cluster.cp.kubeconfigPath, "--address-pool", "le=192.0.2.0/28",
-    "--load-balancer-class", CLASS, "--identity", identity, "--leader-election-id", LEASE,
-    "--lease-duration", `${LEASE_DURATION_MS}ms`, "--renew-deadline", "3s", "--retry-period", "500ms", "--log-level", "info",
+    "--provider",
+    "baremetal",
+    "--kubeconfig",
+    cluster.cp.kubeconfigPath,
+    "--address-pool",
+    "le=192.0.2.0/28",
+    "--load-balancer-class",
+    CLASS,
+    "--identity",
+    identity,
+    "--leader-election-id",
+    LEASE,
+    "--lease-duration",
+    `${LEASE_DURATION_MS}ms`,
+    "--renew-deadline",
+    "3s",
+    "--retry-period",
+    "500ms",
+    "--log-level",
+    "info",
   ];
   const proc = await ControllerProcess.start(args, cluster.cp.dir, identity);
   procs.push(proc);
@@ -28,7 +45,10 @@ async function startCandidate(identity: string): Promise<ControllerProcess> {
 }
 
 async function holder(): Promise<string | undefined> {
-  const lease = await cluster.cp.kubeConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE, namespace: "default" });
+  const lease = await cluster.cp
+    .kubeConfig()
+    .makeApiClient(CoordinationV1Api)
+    .readNamespacedLease({ name: LEASE, namespace: "default" });
   return lease.spec?.holderIdentity || undefined;
 }
 
@@ -46,7 +66,10 @@ describe("leader election between two controller processes", () => {
 
     const ns = await cluster.kube.createNamespace("le");
     await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "one", CLASS) });
-    await eventually("ingress", async () => (await cluster.kube.service(ns, "one"))?.status?.loadBalancer?.ingress?.length);
+    await eventually(
+      "ingress",
+      async () => (await cluster.kube.service(ns, "one"))?.status?.loadBalancer?.ingress?.length,
+    );
     await eventually("events", async () => (await cluster.kube.events(ns, "one")).length >= 2);
     expect(await reportersOf(ns, "one")).toEqual(new Set([first]));
     expect(await leader.metric("lb_operator_leader")).toBe(1);
@@ -61,7 +84,10 @@ describe("leader election between two controller processes", () => {
     const handover = Date.now() - stoppedAt;
     expect(handover).toBeLessThan(LEASE_DURATION_MS);
     await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "two", CLASS) });
-    await eventually("ingress from the new leader", async () => (await cluster.kube.service(ns, "two"))?.status?.loadBalancer?.ingress?.length);
+    await eventually(
+      "ingress from the new leader",
+      async () => (await cluster.kube.service(ns, "two"))?.status?.loadBalancer?.ingress?.length,
+    );
     await eventually("events", async () => (await cluster.kube.events(ns, "two")).length >= 2);
     expect(await reportersOf(ns, "two")).toEqual(new Set([followerId]));
 
@@ -71,7 +97,10 @@ describe("leader election between two controller processes", () => {
     expect(await holder()).toBe(followerId);
     const killedAt = Date.now();
     await follower.stop("SIGKILL");
-    await eventually("charlie to hold the lease", async () => (await holder()) === "charlie", { intervalMs: 50, timeoutMs: 20_000 });
+    await eventually("charlie to hold the lease", async () => (await holder()) === "charlie", {
+      intervalMs: 50,
+      timeoutMs: 20_000,
+    });
     const takeover = Date.now() - killedAt;
     expect(takeover).toBeGreaterThan(1_000);
     expect(takeover).toBeLessThan(LEASE_DURATION_MS + 2_000);

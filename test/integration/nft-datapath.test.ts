@@ -116,7 +116,12 @@ interface Target {
   readonly port: number;
 }
 
-async function talkTo(from: Host, { host, proto, port }: Target, count = 1, timeoutMs = OK_TIMEOUT_MS): Promise<Result[]> {
+async function talkTo(
+  from: Host,
+  { host, proto, port }: Target,
+  count = 1,
+  timeoutMs = OK_TIMEOUT_MS,
+): Promise<Result[]> {
   const opts = JSON.stringify({ proto, host, port, count, timeoutMs });
   const out = await run("ip", "netns", "exec", ns(from), NODE, "-e", CLIENT, opts);
   return JSON.parse(out) as Result[];
@@ -138,9 +143,7 @@ function reply(result: Result): string {
 
 /** Backend names that answered, failing the test if any attempt did not get a reply. */
 function answeredBy(results: Result[]): Set<string> {
-  return new Set(
-    results.map((r) => reply(r).split(" ")[0]!),
-  );
+  return new Set(results.map((r) => reply(r).split(" ")[0]!));
 }
 
 function rule(port: number, overrides: Partial<ForwardingRule> = {}): ForwardingRule {
@@ -172,7 +175,12 @@ function labPlan(allowed: string): DataPlan {
       rule(83, { destinations: [{ ip: ADDR.lb, port: 8080 }], masquerade: false, service: "lab/local" }),
       rule(84, { destinations: [], service: "lab/empty" }),
       // Without masquerade b1 replies to the client directly; an unconnected UDP socket accepts that reply.
-      rule(85, { protocol: "UDP", destinations: [{ ip: ADDR.b1, port: 8080 }], masquerade: false, service: "lab/direct" }),
+      rule(85, {
+        protocol: "UDP",
+        destinations: [{ ip: ADDR.b1, port: 8080 }],
+        masquerade: false,
+        service: "lab/direct",
+      }),
     ],
   };
 }
@@ -256,7 +264,21 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
     await run("ip", "-n", BRIDGE_NS, "link", "add", "br0", "type", "bridge");
     await run("ip", "-n", BRIDGE_NS, "link", "set", "br0", "up");
     for (const host of HOSTS) {
-      await run("ip", "-n", BRIDGE_NS, "link", "add", `v-${host}`, "type", "veth", "peer", "name", "eth0", "netns", ns(host));
+      await run(
+        "ip",
+        "-n",
+        BRIDGE_NS,
+        "link",
+        "add",
+        `v-${host}`,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        ns(host),
+      );
       await run("ip", "-n", BRIDGE_NS, "link", "set", `v-${host}`, "master", "br0", "up");
       await run("ip", "-n", ns(host), "addr", "add", `${ADDR[host]}/24`, "dev", "eth0");
       await run("ip", "-n", ns(host), "link", "set", "eth0", "up");
@@ -277,7 +299,20 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
     await sysctl("net.ipv4.conf.pod0.send_redirects=0");
     const [link] = JSON.parse(await run("ip", "-j", "-n", ns("lb"), "link", "show", "eth0")) as { address: string }[];
     for (const client of ["c1", "c2"] as const) {
-      await run("ip", "-n", ns(client), "neigh", "replace", VIP, "lladdr", link!.address, "dev", "eth0", "nud", "permanent");
+      await run(
+        "ip",
+        "-n",
+        ns(client),
+        "neigh",
+        "replace",
+        VIP,
+        "lladdr",
+        link!.address,
+        "dev",
+        "eth0",
+        "nud",
+        "permanent",
+      );
     }
     await Promise.all([
       startServer("b1", [8080], [8080]),
@@ -399,8 +434,12 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
     });
 
     it("kube-proxy's DNAT alone answers on lb's and b2's NodePort", async () => {
-      expect(await talkTo("c1", { host: ADDR.lb, proto: "tcp", port: NODE_PORT })).toEqual([{ ok: true, reply: `p1 ${ADDR.c1}` }]);
-      expect(await talkTo("c1", { host: ADDR.b2, proto: "tcp", port: NODE_PORT })).toEqual([{ ok: true, reply: `b2 ${ADDR.c1}` }]);
+      expect(await talkTo("c1", { host: ADDR.lb, proto: "tcp", port: NODE_PORT })).toEqual([
+        { ok: true, reply: `p1 ${ADDR.c1}` },
+      ]);
+      expect(await talkTo("c1", { host: ADDR.b2, proto: "tcp", port: NODE_PORT })).toEqual([
+        { ok: true, reply: `b2 ${ADDR.c1}` },
+      ]);
     });
 
     describe.each(ORDERS)("%s", (order) => {
@@ -421,7 +460,9 @@ describe.skipIf(!isRoot)("nftables data path in network namespaces", () => {
       });
 
       it("Local: lb's own pod straight keeps the client address, TCP and UDP", async () => {
-        expect(await talk("c1", "tcp", 88, 5)).toEqual([1, 2, 3, 4, 5].map(() => ({ ok: true, reply: `p1 ${ADDR.c1}` })));
+        expect(await talk("c1", "tcp", 88, 5)).toEqual(
+          [1, 2, 3, 4, 5].map(() => ({ ok: true, reply: `p1 ${ADDR.c1}` })),
+        );
         expect(await once("c2", "udp", 88)).toEqual({ ok: true, reply: `p1 ${ADDR.c2}` });
       });
     });

@@ -25,18 +25,34 @@ let policy: string;
 
 beforeAll(async () => {
   policy = join(tmpdir(), `audit-policy-${process.pid}.yaml`);
-  writeFileSync(policy, JSON.stringify({
-    apiVersion: "audit.k8s.io/v1", kind: "Policy",
-    rules: [{ level: "Metadata", verbs: ["patch", "update"], resources: [{ group: "", resources: ["services/status"] }] }, { level: "None" }],
-  }));
+  writeFileSync(
+    policy,
+    JSON.stringify({
+      apiVersion: "audit.k8s.io/v1",
+      kind: "Policy",
+      rules: [
+        { level: "Metadata", verbs: ["patch", "update"], resources: [{ group: "", resources: ["services/status"] }] },
+        { level: "None" },
+      ],
+    }),
+  );
   auditLog = join(tmpdir(), `audit-${process.pid}.log`);
   cp = await startControlPlane({
     kubernetesVersion: OLD_KUBERNETES,
     extraApiServerArgs: [`--audit-policy-file=${policy}`, `--audit-log-path=${auditLog}`, "--audit-log-mode=blocking"],
   });
   controller = await ControllerProcess.start(
-    ["--provider", "baremetal", "--address-pool", "old=203.0.113.64/28", "--no-leader-elect", "--kubeconfig", cp.kubeconfigPath,
-      "--drift-period", DRIFT_PERIOD],
+    [
+      "--provider",
+      "baremetal",
+      "--address-pool",
+      "old=203.0.113.64/28",
+      "--no-leader-elect",
+      "--kubeconfig",
+      cp.kubeconfigPath,
+      "--drift-period",
+      DRIFT_PERIOD,
+    ],
     cp.dir,
     "controller-on-1.29",
   );
@@ -56,21 +72,37 @@ function statusWrites(name: string): number {
   } catch {
     return 0;
   }
-  return text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { stage?: string; objectRef?: { name?: string; subresource?: string } })
-    .filter((e) => e.stage === "ResponseComplete" && e.objectRef?.name === name && e.objectRef.subresource === "status").length;
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { stage?: string; objectRef?: { name?: string; subresource?: string } })
+    .filter((e) => e.stage === "ResponseComplete" && e.objectRef?.name === name && e.objectRef.subresource === "status")
+    .length;
 }
 
 describe(`the controller against kube-apiserver ${OLD_KUBERNETES}, which drops ipMode`, () => {
   it("writes the status once, warns once, and does not re-patch on later syncs and drift repairs", async () => {
     const core = cp.kubeConfig().makeApiClient(CoreV1Api);
-    await core.createNamespacedService({ namespace: "default", body: {
-      metadata: { name: "web" },
-      spec: { type: "LoadBalancer", loadBalancerClass: CLASS, ports: [{ port: 80, targetPort: 8080 }], selector: { app: "web" } },
-    } });
-    const ingress = await eventually("an address", async () => {
-      const svc = await core.readNamespacedService({ namespace: "default", name: "web" });
-      return svc.status?.loadBalancer?.ingress?.[0];
-    }, { timeoutMs: 30_000 });
+    await core.createNamespacedService({
+      namespace: "default",
+      body: {
+        metadata: { name: "web" },
+        spec: {
+          type: "LoadBalancer",
+          loadBalancerClass: CLASS,
+          ports: [{ port: 80, targetPort: 8080 }],
+          selector: { app: "web" },
+        },
+      },
+    });
+    const ingress = await eventually(
+      "an address",
+      async () => {
+        const svc = await core.readNamespacedService({ namespace: "default", name: "web" });
+        return svc.status?.loadBalancer?.ingress?.[0];
+      },
+      { timeoutMs: 30_000 },
+    );
     // The server kept the address and dropped what it does not know.
     expect(ingress.ip).toMatch(/^203\.0\.113\./);
     expect(ingress.ipMode).toBeUndefined();

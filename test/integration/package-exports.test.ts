@@ -13,7 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const exec = promisify(execFile);
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { name: string; version: string; bin: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as {
+  name: string;
+  version: string;
+  bin: Record<string, string>;
+};
 const scratch = mkdtempSync(join(tmpdir(), "lb-operator-package-"));
 const packageDir = join(scratch, "package");
 const consumer = join(scratch, "consumer");
@@ -22,7 +26,11 @@ beforeAll(async () => {
   mkdirSync(packageDir);
   cpSync(join(REPO, "package.json"), join(packageDir, "package.json"));
   symlinkSync(join(REPO, "node_modules"), join(packageDir, "node_modules"));
-  await exec(join(REPO, "node_modules/.bin/tsc"), ["-p", join(REPO, "tsconfig.build.json"), "--outDir", join(packageDir, "dist")], { cwd: REPO });
+  await exec(
+    join(REPO, "node_modules/.bin/tsc"),
+    ["-p", join(REPO, "tsconfig.build.json"), "--outDir", join(packageDir, "dist")],
+    { cwd: REPO },
+  );
   mkdirSync(join(consumer, "node_modules"), { recursive: true });
   symlinkSync(packageDir, join(consumer, "node_modules", pkg.name));
 }, 180_000);
@@ -38,13 +46,25 @@ async function importInConsumer(specifier: string, expression: string): Promise<
 describe("the package", () => {
   it(`"${pkg.name}" exports the provider contract's errors and the conformance suite entry point`, async () => {
     const names = await importInConsumer(pkg.name, "Object.keys(m).sort()");
-    expect(names).toEqual(expect.arrayContaining([
-      "InvalidSpecError", "LbOperatorError", "RetryAfterError", "ProviderError",
-      "runConformanceSuite", "conformanceCases", "providerSkips", "resolveSkips", "ConformanceKubeClient", "toJUnitXml",
-      "packageVersion",
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "InvalidSpecError",
+        "LbOperatorError",
+        "RetryAfterError",
+        "ProviderError",
+        "runConformanceSuite",
+        "conformanceCases",
+        "providerSkips",
+        "resolveSkips",
+        "ConformanceKubeClient",
+        "toJUnitXml",
+        "packageVersion",
+      ]),
+    );
     // Errors carry their type across the package boundary: retry decisions come from it.
-    expect(await importInConsumer(pkg.name, "new m.RetryAfterError('slow down', 1500) instanceof m.LbOperatorError")).toBe(true);
+    expect(
+      await importInConsumer(pkg.name, "new m.RetryAfterError('slow down', 1500) instanceof m.LbOperatorError"),
+    ).toBe(true);
     expect(await importInConsumer(pkg.name, "m.conformanceCases.length > 10")).toBe(true);
     expect(await importInConsumer(pkg.name, "m.packageVersion()")).toBe(pkg.version);
   });
@@ -55,12 +75,25 @@ describe("the package", () => {
 
   it(`"${pkg.name}/runtime" gives a program the core's runtime layer`, async () => {
     const names = await importInConsumer(`${pkg.name}/runtime`, "Object.keys(m).sort()");
-    expect(names).toEqual(expect.arrayContaining(["kubeCacheFactory", "KubeRest", "KubeEventRecorder", "startHttpServer", "LeaderElector", "systemClock"]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        "kubeCacheFactory",
+        "KubeRest",
+        "KubeEventRecorder",
+        "startHttpServer",
+        "LeaderElector",
+        "systemClock",
+      ]),
+    );
   });
 
   it(`"${pkg.name}/toolkit" gives a provider the shared cloud-call policy, annotation reader and IP module`, async () => {
-    expect(await importInConsumer(`${pkg.name}/toolkit`, "[typeof m.cloudCall, typeof m.AnnotationReader, m.formatIP(m.parseIP('2001:db8::1'))]"))
-      .toEqual(["function", "function", "2001:db8::1"]);
+    expect(
+      await importInConsumer(
+        `${pkg.name}/toolkit`,
+        "[typeof m.cloudCall, typeof m.AnnotationReader, m.formatIP(m.parseIP('2001:db8::1'))]",
+      ),
+    ).toEqual(["function", "function", "2001:db8::1"]);
   });
 
   it("the speaker is its own program: lb-operator-speaker prints --version and its own --help", async () => {

@@ -15,11 +15,22 @@ afterAll(async () => controller?.stop("SIGKILL"));
 // The recording provider is registered as a plugin and nothing else: the core's `run` builds it from its own flag.
 describe("a provider registered through its plugin alone", () => {
   it("is chosen with --provider, reads its own flag and serves its default class", async () => {
-    const args = ["--provider", "recording", "--recording-ip-mode", "Proxy", "--kubeconfig", cluster.cp.kubeconfigPath, "--no-leader-elect"];
+    const args = [
+      "--provider",
+      "recording",
+      "--recording-ip-mode",
+      "Proxy",
+      "--kubeconfig",
+      cluster.cp.kubeconfigPath,
+      "--no-leader-elect",
+    ];
     controller = await ControllerProcess.start(args, cluster.cp.dir, "recording", ENTRY);
     const ns = await cluster.kube.createNamespace("plugin");
     await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "web", CLASS) });
-    const ingress = await eventually("an address", async () => (await cluster.kube.service(ns, "web"))?.status?.loadBalancer?.ingress?.[0]);
+    const ingress = await eventually(
+      "an address",
+      async () => (await cluster.kube.service(ns, "web"))?.status?.loadBalancer?.ingress?.[0],
+    );
     expect(ingress).toMatchObject({ ip: "198.51.100.10", ipMode: "Proxy" });
   });
 });

@@ -21,7 +21,12 @@ const CLASS = "lb-operator.io/skeleton";
 
 async function skeletonWorld(): Promise<ProviderTestWorld> {
   const cloud = new SkeletonCloud("203.0.113");
-  const context = { kubeConfig: new KubeConfig(), logger: pino({ level: "silent" }), signal: new AbortController().signal, requestResync: () => undefined };
+  const context = {
+    kubeConfig: new KubeConfig(),
+    logger: pino({ level: "silent" }),
+    signal: new AbortController().signal,
+    requestResync: () => undefined,
+  };
   const provider = await skeletonPlugin(cloud).create(context, {});
   return {
     provider,
@@ -41,13 +46,27 @@ describe("the skeleton provider in the real controller", () => {
   afterAll(async () => controller?.stop("SIGKILL"));
 
   it("gives a Service an address from its own flag and releases it on delete", async () => {
-    const args = ["--provider", "skeleton", "--skeleton-prefix", "198.51.100", "--kubeconfig", cluster.cp.kubeconfigPath, "--no-leader-elect"];
+    const args = [
+      "--provider",
+      "skeleton",
+      "--skeleton-prefix",
+      "198.51.100",
+      "--kubeconfig",
+      cluster.cp.kubeconfigPath,
+      "--no-leader-elect",
+    ];
     controller = await ControllerProcess.start(args, cluster.cp.dir, "skeleton", ENTRY);
     const ns = await cluster.kube.createNamespace("skeleton");
     await cluster.kube.core.createNamespacedService({ namespace: ns, body: apiService(ns, "web", CLASS) });
-    const ingress = await eventually("an address", async () => (await cluster.kube.service(ns, "web"))?.status?.loadBalancer?.ingress?.[0]);
+    const ingress = await eventually(
+      "an address",
+      async () => (await cluster.kube.service(ns, "web"))?.status?.loadBalancer?.ingress?.[0],
+    );
     expect(ingress).toMatchObject({ ip: "198.51.100.1" });
     await cluster.kube.core.deleteNamespacedService({ namespace: ns, name: "web" });
-    await eventually("the Service gone (finalizer removed after delete)", async () => (await cluster.kube.service(ns, "web")) === undefined);
+    await eventually(
+      "the Service gone (finalizer removed after delete)",
+      async () => (await cluster.kube.service(ns, "web")) === undefined,
+    );
   });
 });

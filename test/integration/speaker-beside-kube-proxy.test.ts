@@ -35,7 +35,9 @@ describe.each(KUBE_PROXY_MODES)("speaker beside a real kube-proxy (%s mode)", (m
 
   it("Local: 50 fresh connections through the VIP are all answered, and the backend sees the client's own address", async () => {
     await lab.deployService({
-      name: "local", namespace: ns, externalTrafficPolicy: "Local",
+      name: "local",
+      namespace: ns,
+      externalTrafficPolicy: "Local",
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
       pods: [{ name: "local-a", node: "node-2" }],
     });
@@ -52,15 +54,22 @@ describe.each(KUBE_PROXY_MODES)("speaker beside a real kube-proxy (%s mode)", (m
 
   it("Cluster: 300 fresh connections through the VIP are all answered, by pods on every node", async () => {
     await lab.deployService({
-      name: "cluster", namespace: ns,
+      name: "cluster",
+      namespace: ns,
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
       pods: NODES.map((node, i) => ({ name: `cluster-${i}`, node })),
     });
     const { ip: vip } = await waitForAddress(lab, ns, "cluster");
     // Converged: every node's kube-proxy healthy in the speaker's probes and every pod answering.
-    await eventually("every pod to answer through the VIP", async () => (await backendsHit(lab, vip, 80, 30)).size === 3, { timeoutMs: 30_000 });
+    await eventually(
+      "every pod to answer through the VIP",
+      async () => (await backendsHit(lab, vip, 80, 30)).size === 3,
+      { timeoutMs: 30_000 },
+    );
     const hits = await backendsHit(lab, vip, 80, 300);
-    console.log(`[${mode}] Cluster: announcer ${electAnnouncer(vip, NODES)}, answers ${JSON.stringify(Object.fromEntries(hits))}`);
+    console.log(
+      `[${mode}] Cluster: announcer ${electAnnouncer(vip, NODES)}, answers ${JSON.stringify(Object.fromEntries(hits))}`,
+    );
     expect(hits.get("-") ?? 0).toBe(0);
     expect([...hits.keys()].sort()).toEqual(["cluster-0", "cluster-1", "cluster-2"]);
     expect([...hits.values()].reduce((a, b) => a + b, 0)).toBe(300);
@@ -68,7 +77,8 @@ describe.each(KUBE_PROXY_MODES)("speaker beside a real kube-proxy (%s mode)", (m
 
   it("a new Cluster Service answers every request from its first moment, before other kube-proxies programmed its NodePort", async () => {
     await lab.deployService({
-      name: "fresh", namespace: ns,
+      name: "fresh",
+      namespace: ns,
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
       pods: NODES.map((node, i) => ({ name: `fresh-${i}`, node })),
     });
@@ -82,17 +92,23 @@ describe.each(KUBE_PROXY_MODES)("speaker beside a real kube-proxy (%s mode)", (m
 
   it("a pod on the announcing node reaches its own Service's VIP (hairpin), with Local and with Cluster", async () => {
     await lab.deployService({
-      name: "hairpin-local", namespace: ns, externalTrafficPolicy: "Local",
+      name: "hairpin-local",
+      namespace: ns,
+      externalTrafficPolicy: "Local",
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
       pods: [{ name: "hp-local", node: "node-3" }],
     });
     const { ip: localVip } = await waitForAddress(lab, ns, "hairpin-local");
     await reachable(lab, localVip, 80);
     const fromPod = await lab.podAgent(ns, "hp-local");
-    const self = await eventually("the pod to reach its own VIP", async () => {
-      const r = await fromPod.request("TCP", localVip, 80, { timeoutMs: 1_000 });
-      return r.ok ? parseBackendLine(r.body) : undefined;
-    }, { timeoutMs: 15_000 });
+    const self = await eventually(
+      "the pod to reach its own VIP",
+      async () => {
+        const r = await fromPod.request("TCP", localVip, 80, { timeoutMs: 1_000 });
+        return r.ok ? parseBackendLine(r.body) : undefined;
+      },
+      { timeoutMs: 15_000 },
+    );
     expect(self.backend).toBe("hp-local");
 
     const { ip: clusterVip } = await waitForAddress(lab, ns, "cluster");
@@ -109,23 +125,34 @@ describe.each(KUBE_PROXY_MODES)("speaker beside a real kube-proxy (%s mode)", (m
     expect(answered).toContain(podOnAnnouncer);
   });
 
-  it.runIf(mode === "nftables")("pod mode, UDP only: keeps answering for 30 s, 20/20 at the end", async () => {
-    await lab.deployService({
-      name: "syslog", namespace: ns, podMode: true,
-      ports: [{ name: "syslog", port: 514, protocol: "UDP", targetPort: 5514 }],
-      pods: [{ name: "syslog-a", node: "node-1" }, { name: "syslog-b", node: "node-3" }],
-    });
-    const { ip: vip } = await waitForAddress(lab, ns, "syslog");
-    await reachable(lab, vip, 514, "UDP");
-    const until = Date.now() + 30_000;
-    let failures = 0;
-    while (Date.now() < until) {
-      if (!(await lab.client.agent.request("UDP", vip, 514, { timeoutMs: 1_000 })).ok) failures++;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const hits = await backendsHit(lab, vip, 514, 20, "UDP");
-    console.log(`UDP-only pod mode: ${failures} failed requests over 30 s; then ${JSON.stringify(Object.fromEntries(hits))}`);
-    expect(hits.get("-") ?? 0).toBe(0);
-    expect(failures).toBe(0);
-  }, 90_000);
+  it.runIf(mode === "nftables")(
+    "pod mode, UDP only: keeps answering for 30 s, 20/20 at the end",
+    async () => {
+      await lab.deployService({
+        name: "syslog",
+        namespace: ns,
+        podMode: true,
+        ports: [{ name: "syslog", port: 514, protocol: "UDP", targetPort: 5514 }],
+        pods: [
+          { name: "syslog-a", node: "node-1" },
+          { name: "syslog-b", node: "node-3" },
+        ],
+      });
+      const { ip: vip } = await waitForAddress(lab, ns, "syslog");
+      await reachable(lab, vip, 514, "UDP");
+      const until = Date.now() + 30_000;
+      let failures = 0;
+      while (Date.now() < until) {
+        if (!(await lab.client.agent.request("UDP", vip, 514, { timeoutMs: 1_000 })).ok) failures++;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const hits = await backendsHit(lab, vip, 514, 20, "UDP");
+      console.log(
+        `UDP-only pod mode: ${failures} failed requests over 30 s; then ${JSON.stringify(Object.fromEntries(hits))}`,
+      );
+      expect(hits.get("-") ?? 0).toBe(0);
+      expect(failures).toBe(0);
+    },
+    90_000,
+  );
 });

@@ -43,14 +43,27 @@ describe("speaker failover", () => {
     expect(await nftTable(lab, announcer)).toContain(vip);
     await lab.stopSpeaker(announcer);
     expect(await nftTable(lab, announcer)).toBe("");
-    const successor = electAnnouncer(vip, NODES.filter((n) => n !== announcer));
-    await eventually("the successor to answer", async () => (await announcerSeenByClient(lab, vip, 80)) === successor, { timeoutMs: 10_000 });
+    const successor = electAnnouncer(
+      vip,
+      NODES.filter((n) => n !== announcer),
+    );
+    await eventually("the successor to answer", async () => (await announcerSeenByClient(lab, vip, 80)) === successor, {
+      timeoutMs: 10_000,
+    });
     await reachable(lab, vip, 80);
 
     await lab.startSpeaker(announcer);
-    await eventually("the restarted speaker to take its address back", async () => (await announcerSeenByClient(lab, vip, 80)) === announcer, { timeoutMs: 15_000 });
+    await eventually(
+      "the restarted speaker to take its address back",
+      async () => (await announcerSeenByClient(lab, vip, 80)) === announcer,
+      { timeoutMs: 15_000 },
+    );
     expect(await nftTable(lab, announcer)).toContain(vip);
-    await eventually("the successor to withdraw its rules", async () => !(await nftTable(lab, successor!)).includes(vip), { timeoutMs: 10_000 });
+    await eventually(
+      "the successor to withdraw its rules",
+      async () => !(await nftTable(lab, successor!)).includes(vip),
+      { timeoutMs: 10_000 },
+    );
   });
 
   it(`the client reaches the VIP through another node after the announcer dies (${TRIALS} trials)`, async () => {

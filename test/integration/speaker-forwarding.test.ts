@@ -10,7 +10,14 @@ import type { ControllerProcess } from "../env/controller-process.js";
 import { eventually } from "../../testing/eventually.js";
 import { type Lab, startLab } from "../env/lab/lab.js";
 import { startLabController, waitForAddress } from "../env/lab/lab-controller.js";
-import { announcerSeenByClient, arpAnswered, backendsHit, nftTable, nodesForwarding, reachable } from "../env/lab/speaker-checks.js";
+import {
+  announcerSeenByClient,
+  arpAnswered,
+  backendsHit,
+  nftTable,
+  nodesForwarding,
+  reachable,
+} from "../env/lab/speaker-checks.js";
 
 const NODES = ["node-1", "node-2", "node-3"];
 let lab: Lab;
@@ -29,12 +36,16 @@ afterAll(async () => {
 });
 
 async function editService(namespace: string, name: string, change: (svc: V1Service) => void): Promise<void> {
-  await eventually(`update ${namespace}/${name}`, async () => {
-    const svc = await core.readNamespacedService({ namespace, name });
-    change(svc);
-    await core.replaceNamespacedService({ namespace, name, body: svc });
-    return true;
-  }, { timeoutMs: 10_000 });
+  await eventually(
+    `update ${namespace}/${name}`,
+    async () => {
+      const svc = await core.readNamespacedService({ namespace, name });
+      change(svc);
+      await core.replaceNamespacedService({ namespace, name, body: svc });
+      return true;
+    },
+    { timeoutMs: 10_000 },
+  );
 }
 
 describe("speaker: forwarding through the VIP", () => {
@@ -42,8 +53,14 @@ describe("speaker: forwarding through the VIP", () => {
     await lab.deployService({
       name: "web",
       namespace: "fwd",
-      ports: [{ name: "http", port: 80, targetPort: 8080 }, { name: "dns", port: 53, protocol: "UDP", targetPort: 5353 }],
-      pods: [{ name: "web-a", node: "node-1" }, { name: "web-b", node: "node-2" }],
+      ports: [
+        { name: "http", port: 80, targetPort: 8080 },
+        { name: "dns", port: 53, protocol: "UDP", targetPort: 5353 },
+      ],
+      pods: [
+        { name: "web-a", node: "node-1" },
+        { name: "web-b", node: "node-2" },
+      ],
     });
     const { ip: vip, service } = await waitForAddress(lab, "fwd", "web");
     expect(service.status?.loadBalancer?.ingress?.[0]?.ipMode).toBe("Proxy");
@@ -64,7 +81,10 @@ describe("speaker: forwarding through the VIP", () => {
       namespace: "fwd",
       podMode: true,
       ports: [{ name: "http", port: 8000, targetPort: 9000 }],
-      pods: [{ name: "pod-a", node: "node-2" }, { name: "pod-b", node: "node-3" }],
+      pods: [
+        { name: "pod-a", node: "node-2" },
+        { name: "pod-b", node: "node-3" },
+      ],
     });
     const { ip: vip, service } = await waitForAddress(lab, "fwd", "pods");
     expect(service.spec?.ports?.[0]?.nodePort).toBeUndefined();
@@ -104,7 +124,10 @@ describe("speaker: forwarding through the VIP", () => {
     await editService("fwd", "ranges", (svc) => void (svc.spec!.loadBalancerSourceRanges = [`${lab.outsider.ip}/32`]));
     const outsider = await reachable(lab, vip, 80, "TCP", "outsider");
     expect(outsider.backend).toBe("ranges-a");
-    await eventually("the client to be dropped", async () => !(await lab.client.agent.request("TCP", vip, 80, { timeoutMs: 500 })).ok);
+    await eventually(
+      "the client to be dropped",
+      async () => !(await lab.client.agent.request("TCP", vip, 80, { timeoutMs: 500 })).ok,
+    );
     for (const n of NODES) expect(lab.speakerRunning(n)).toBe(true);
   });
 
@@ -122,11 +145,15 @@ describe("speaker: forwarding through the VIP", () => {
     const sick = NODES.find((n) => n !== announcer)!;
     const destination = `${lab.node(sick).ip} . ${nodePort}`;
     const rules = (): Promise<string> => nftTable(lab, announcer);
-    await eventually(`${sick}'s NodePort among the destinations`, async () => (await rules()).includes(destination), { timeoutMs: 15_000 });
+    await eventually(`${sick}'s NodePort among the destinations`, async () => (await rules()).includes(destination), {
+      timeoutMs: 15_000,
+    });
 
     const failedAt = Date.now();
     await lab.stopKubeProxy(sick);
-    await eventually(`${sick} to leave the rotation`, async () => !(await rules()).includes(destination), { timeoutMs: 15_000 });
+    await eventually(`${sick} to leave the rotation`, async () => !(await rules()).includes(destination), {
+      timeoutMs: 15_000,
+    });
     // The probe interval is 1 s: the node should go within 2 intervals (reported, not asserted: timing belongs in bench/).
     console.log(`${sick} out of rotation ${Date.now() - failedAt} ms after its kube-proxy stopped`);
     // Its pods still serve, through the other nodes' kube-proxies; nothing fails.
@@ -143,17 +170,28 @@ describe("speaker: forwarding through the VIP", () => {
       namespace: "fwd",
       podMode: true,
       ports: [{ name: "http", port: 8001, targetPort: 9001 }],
-      pods: [{ name: "ph-a", node: "node-1" }, { name: "ph-b", node: "node-2" }],
+      pods: [
+        { name: "ph-a", node: "node-1" },
+        { name: "ph-b", node: "node-2" },
+      ],
     });
     const { ip: vip } = await waitForAddress(lab, "fwd", "podhealth");
-    await eventually("both pods to answer", async () => (await backendsHit(lab, vip, 8001, 20)).size === 2, { timeoutMs: 15_000 });
+    await eventually("both pods to answer", async () => (await backendsHit(lab, vip, 8001, 20)).size === 2, {
+      timeoutMs: 15_000,
+    });
     await lab.setPodServing("fwd", "ph-b", false);
-    await eventually("ph-b to leave the rotation", async () => {
-      const hits = await backendsHit(lab, vip, 8001, 20);
-      return !hits.has("ph-b") && !hits.has("-");
-    }, { timeoutMs: 15_000 });
+    await eventually(
+      "ph-b to leave the rotation",
+      async () => {
+        const hits = await backendsHit(lab, vip, 8001, 20);
+        return !hits.has("ph-b") && !hits.has("-");
+      },
+      { timeoutMs: 15_000 },
+    );
     await svc.setPodReady("ph-b", true);
-    await eventually("ph-b to return", async () => (await backendsHit(lab, vip, 8001, 20)).has("ph-b"), { timeoutMs: 15_000 });
+    await eventually("ph-b to return", async () => (await backendsHit(lab, vip, 8001, 20)).has("ph-b"), {
+      timeoutMs: 15_000,
+    });
   });
 
   it("a pod whose server is killed leaves the real EndpointSlice and gets no new connection", async () => {
@@ -164,18 +202,26 @@ describe("speaker: forwarding through the VIP", () => {
       pods: NODES.map((node, i) => ({ name: `crash-${i}`, node })),
     });
     const { ip: vip } = await waitForAddress(lab, "fwd", "crash");
-    await eventually("every pod to answer", async () => (await backendsHit(lab, vip, 80, 30)).size === 3, { timeoutMs: 15_000 });
+    await eventually("every pod to answer", async () => (await backendsHit(lab, vip, 80, 30)).size === 3, {
+      timeoutMs: 15_000,
+    });
     // The announcer's own pod: the one the speaker forwards to directly, not through a kube-proxy.
     const victim = `crash-${NODES.indexOf(electAnnouncer(vip, NODES)!)}`;
     await svc.setPodReady(victim, false);
-    const slices = await lab.kubeConfig().makeApiClient(DiscoveryV1Api)
+    const slices = await lab
+      .kubeConfig()
+      .makeApiClient(DiscoveryV1Api)
       .listNamespacedEndpointSlice({ namespace: "fwd", labelSelector: "kubernetes.io/service-name=crash" });
     const endpoint = slices.items.flatMap((s) => s.endpoints ?? []).find((e) => e.targetRef?.name === victim);
     expect(endpoint?.conditions?.ready).toBe(false);
-    await eventually(`no connection to ${victim} and none failing`, async () => {
-      const hits = await backendsHit(lab, vip, 80, 30);
-      return !hits.has(victim) && !hits.has("-");
-    }, { timeoutMs: 15_000 });
+    await eventually(
+      `no connection to ${victim} and none failing`,
+      async () => {
+        const hits = await backendsHit(lab, vip, 80, 30);
+        return !hits.has(victim) && !hits.has("-");
+      },
+      { timeoutMs: 15_000 },
+    );
     const hits = await backendsHit(lab, vip, 80, 60);
     expect(hits.has(victim)).toBe(false);
     expect(hits.get("-") ?? 0).toBe(0);
@@ -187,7 +233,10 @@ describe("speaker: forwarding through the VIP", () => {
       namespace: "fwd",
       externalTrafficPolicy: "Local",
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
-      pods: [{ name: "moving-1", node: "node-1" }, { name: "moving-3", node: "node-3" }],
+      pods: [
+        { name: "moving-1", node: "node-1" },
+        { name: "moving-3", node: "node-3" },
+      ],
     });
     const { ip: vip } = await waitForAddress(lab, "fwd", "moving");
     await reachable(lab, vip, 80);
@@ -195,18 +244,38 @@ describe("speaker: forwarding through the VIP", () => {
     const next = first === "node-1" ? "node-3" : "node-1";
     expect(await announcerSeenByClient(lab, vip, 80)).toBe(first);
     const startAt = Date.now();
-    const loop = lab.client.agent.loop({ protocol: "TCP", ip: vip, port: 80, everyMs: 20, timeoutMs: 200, startAt, expect: `backend=moving-${next.at(-1)}` });
+    const loop = lab.client.agent.loop({
+      protocol: "TCP",
+      ip: vip,
+      port: 80,
+      everyMs: 20,
+      timeoutMs: 200,
+      startAt,
+      expect: `backend=moving-${next.at(-1)}`,
+    });
     await svc.removePod(`moving-${first.at(-1)}`);
     const moved = await loop;
     expect(moved.ok).toBe(true);
-    console.log(`Local: ${first}'s last pod deleted; the first answer through ${next} came ${moved.at! - startAt} ms after the delete was sent`);
+    console.log(
+      `Local: ${first}'s last pod deleted; the first answer through ${next} came ${moved.at! - startAt} ms after the delete was sent`,
+    );
     expect(await announcerSeenByClient(lab, vip, 80)).toBe(next);
     expect(await nodesForwarding(lab, vip)).toEqual([next]);
   });
 
   it("deleting the Service or changing its type removes the rules and the ARP answers on every node", async () => {
-    const a = await lab.deployService({ name: "gone", namespace: "fwd", ports: [{ name: "http", port: 80, targetPort: 8080 }], pods: [{ name: "gone-a", node: "node-1" }] });
-    await lab.deployService({ name: "retyped", namespace: "fwd", ports: [{ name: "http", port: 80, targetPort: 8080 }], pods: [{ name: "retyped-a", node: "node-2" }] });
+    const a = await lab.deployService({
+      name: "gone",
+      namespace: "fwd",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: [{ name: "gone-a", node: "node-1" }],
+    });
+    await lab.deployService({
+      name: "retyped",
+      namespace: "fwd",
+      ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      pods: [{ name: "retyped-a", node: "node-2" }],
+    });
     const { ip: goneVip } = await waitForAddress(lab, "fwd", "gone");
     const { ip: retypedVip } = await waitForAddress(lab, "fwd", "retyped");
     await reachable(lab, goneVip, 80);
@@ -216,7 +285,11 @@ describe("speaker: forwarding through the VIP", () => {
     await a.delete();
     await editService("fwd", "retyped", (svc) => void (svc.spec!.type = "NodePort"));
     for (const vip of [goneVip, retypedVip]) {
-      await eventually(`${vip} to leave every node's rules`, async () => (await nodesForwarding(lab, vip)).length === 0, { timeoutMs: 15_000 });
+      await eventually(
+        `${vip} to leave every node's rules`,
+        async () => (await nodesForwarding(lab, vip)).length === 0,
+        { timeoutMs: 15_000 },
+      );
       expect(await arpAnswered(lab, vip)).toBe(false);
     }
     // Other Services are untouched.

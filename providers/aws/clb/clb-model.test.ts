@@ -3,8 +3,15 @@ import type { LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balan
 import { InvalidSpecError } from "../../../src/errors.js";
 import { TAG_CLUSTER, TAG_SERVICE_UID } from "../aws-types.js";
 import {
-  PROXY_PROTOCOL_POLICY, attributeChanges, desiredListeners, diffListeners, diffSets, healthCheckDiffers, isOwned,
-  missingTags, proxyProtocolPlan,
+  PROXY_PROTOCOL_POLICY,
+  attributeChanges,
+  desiredListeners,
+  diffListeners,
+  diffSets,
+  healthCheckDiffers,
+  isOwned,
+  missingTags,
+  proxyProtocolPlan,
 } from "./clb-model.js";
 import type { PortSpec } from "../../../src/provider.js";
 import { clbConfig } from "../../../test/fixtures/aws-config.js";
@@ -15,17 +22,28 @@ const ports = (...specPorts: SpecPort[]): readonly PortSpec[] => newSpec({ ports
 
 describe("desiredListeners", () => {
   it("maps each Service port to its NodePort over TCP", () => {
-    expect(desiredListeners(ports({ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }), clbConfig())).toEqual([
-      { LoadBalancerPort: 80, InstancePort: 30080, Protocol: "TCP", InstanceProtocol: "TCP" },
-      { LoadBalancerPort: 443, InstancePort: 30443, Protocol: "TCP", InstanceProtocol: "TCP" },
-    ]);
+    expect(desiredListeners(ports({ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }), clbConfig())).toEqual(
+      [
+        { LoadBalancerPort: 80, InstancePort: 30080, Protocol: "TCP", InstanceProtocol: "TCP" },
+        { LoadBalancerPort: 443, InstancePort: 30443, Protocol: "TCP", InstanceProtocol: "TCP" },
+      ],
+    );
   });
 
   it("terminates TLS only on ssl-ports (by number or name), SSL/TCP without backend-protocol", () => {
     const config = clbConfig({ sslCertificate: "arn:cert", sslPorts: [443, "Admin"] });
-    const out = desiredListeners(ports({ port: 80, nodePort: 30080 }, { port: 443, nodePort: 30443 }, { port: 8443, nodePort: 30843, name: "admin" }), config);
+    const out = desiredListeners(
+      ports(
+        { port: 80, nodePort: 30080 },
+        { port: 443, nodePort: 30443 },
+        { port: 8443, nodePort: 30843, name: "admin" },
+      ),
+      config,
+    );
     expect(out.map((l) => [l.Protocol, l.InstanceProtocol, l.SSLCertificateId])).toEqual([
-      ["TCP", "TCP", undefined], ["SSL", "TCP", "arn:cert"], ["SSL", "TCP", "arn:cert"],
+      ["TCP", "TCP", undefined],
+      ["SSL", "TCP", "arn:cert"],
+      ["SSL", "TCP", "arn:cert"],
     ]);
   });
 
@@ -52,14 +70,22 @@ describe("desiredListeners", () => {
 });
 
 describe("diffListeners", () => {
-  const l = (port: number, nodePort: number, protocol = "TCP") => ({ LoadBalancerPort: port, InstancePort: nodePort, Protocol: protocol, InstanceProtocol: protocol });
+  const l = (port: number, nodePort: number, protocol = "TCP") => ({
+    LoadBalancerPort: port,
+    InstancePort: nodePort,
+    Protocol: protocol,
+    InstanceProtocol: protocol,
+  });
 
   it("is empty when converged, ignoring protocol case", () => {
     expect(diffListeners([l(80, 30080, "tcp")], [l(80, 30080)])).toEqual({ remove: [], create: [] });
   });
 
   it("removes gone listeners, re-creates changed ones, creates new ones", () => {
-    const diff = diffListeners([l(80, 30080), l(443, 30443), l(22, 30022)], [l(80, 30080), l(443, 31443), l(8080, 30808)]);
+    const diff = diffListeners(
+      [l(80, 30080), l(443, 30443), l(22, 30022)],
+      [l(80, 30080), l(443, 31443), l(8080, 30808)],
+    );
     expect(diff.remove).toEqual([22, 443]);
     expect(diff.create).toEqual([l(443, 31443), l(8080, 30808)]);
   });
@@ -72,33 +98,49 @@ describe("diffListeners", () => {
 
 describe("attributeChanges", () => {
   const defaults = {
-    CrossZoneLoadBalancing: { Enabled: false }, AccessLog: { Enabled: false },
-    ConnectionDraining: { Enabled: false }, ConnectionSettings: { IdleTimeout: 60 },
+    CrossZoneLoadBalancing: { Enabled: false },
+    AccessLog: { Enabled: false },
+    ConnectionDraining: { Enabled: false },
+    ConnectionSettings: { IdleTimeout: 60 },
   };
 
   it("returns undefined when every block matches (disabled blocks ignore their stale fields)", () => {
     expect(attributeChanges(defaults, clbConfig())).toBeUndefined();
-    const stale = { ...defaults, ConnectionDraining: { Enabled: false, Timeout: 17 }, AccessLog: { Enabled: false, S3BucketName: "old" } };
+    const stale = {
+      ...defaults,
+      ConnectionDraining: { Enabled: false, Timeout: 17 },
+      AccessLog: { Enabled: false, S3BucketName: "old" },
+    };
     expect(attributeChanges(stale, clbConfig())).toBeUndefined();
   });
 
   it("returns only the blocks that differ", () => {
     const config = clbConfig({ connectionDraining: { enabled: true, timeoutSeconds: 120 }, crossZone: true });
     expect(attributeChanges(defaults, config)).toEqual({
-      ConnectionDraining: { Enabled: true, Timeout: 120 }, CrossZoneLoadBalancing: { Enabled: true },
+      ConnectionDraining: { Enabled: true, Timeout: 120 },
+      CrossZoneLoadBalancing: { Enabled: true },
     });
     expect(attributeChanges({ ...defaults, ConnectionDraining: { Enabled: true, Timeout: 300 } }, config)).toEqual({
-      ConnectionDraining: { Enabled: true, Timeout: 120 }, CrossZoneLoadBalancing: { Enabled: true },
+      ConnectionDraining: { Enabled: true, Timeout: 120 },
+      CrossZoneLoadBalancing: { Enabled: true },
     });
   });
 
   it("diffs access logs on bucket, prefix and an explicit interval", () => {
     const accessLog = { enabled: true, bucket: "logs", prefix: "p", emitIntervalMinutes: 5 };
-    const current = { ...defaults, AccessLog: { Enabled: true, S3BucketName: "logs", S3BucketPrefix: "p", EmitInterval: 5 } };
+    const current = {
+      ...defaults,
+      AccessLog: { Enabled: true, S3BucketName: "logs", S3BucketPrefix: "p", EmitInterval: 5 },
+    };
     expect(attributeChanges(current, clbConfig({ accessLog }))).toBeUndefined();
-    expect(attributeChanges(current, clbConfig({ accessLog: { ...accessLog, emitIntervalMinutes: undefined } }))).toBeUndefined();
+    expect(
+      attributeChanges(current, clbConfig({ accessLog: { ...accessLog, emitIntervalMinutes: undefined } })),
+    ).toBeUndefined();
     expect(attributeChanges(current, clbConfig({ accessLog: { ...accessLog, prefix: "q" } }))?.AccessLog).toEqual({
-      Enabled: true, S3BucketName: "logs", S3BucketPrefix: "q", EmitInterval: 5,
+      Enabled: true,
+      S3BucketName: "logs",
+      S3BucketPrefix: "q",
+      EmitInterval: 5,
     });
   });
 });
@@ -114,7 +156,10 @@ describe("health check, tags, ownership, sets", () => {
   });
 
   it("adds only missing or changed tags", () => {
-    expect(missingTags({ a: "1", b: "2", extra: "x" }, { a: "1", b: "3", c: "4" })).toEqual([{ Key: "b", Value: "3" }, { Key: "c", Value: "4" }]);
+    expect(missingTags({ a: "1", b: "2", extra: "x" }, { a: "1", b: "3", c: "4" })).toEqual([
+      { Key: "b", Value: "3" },
+      { Key: "c", Value: "4" },
+    ]);
     expect(missingTags({ a: "1" }, { a: "1" })).toEqual([]);
   });
 
@@ -139,7 +184,10 @@ describe("proxyProtocolPlan", () => {
   it("creates the policy and sets it on every NodePort when enabled", () => {
     expect(proxyProtocolPlan(lb([], []), [30080, 30443], true)).toEqual({
       createPolicy: true,
-      backendChanges: [{ instancePort: 30080, policyNames: [PROXY_PROTOCOL_POLICY] }, { instancePort: 30443, policyNames: [PROXY_PROTOCOL_POLICY] }],
+      backendChanges: [
+        { instancePort: 30080, policyNames: [PROXY_PROTOCOL_POLICY] },
+        { instancePort: 30443, policyNames: [PROXY_PROTOCOL_POLICY] },
+      ],
     });
   });
 
@@ -150,10 +198,19 @@ describe("proxyProtocolPlan", () => {
   });
 
   it("removes our policy from ports that no longer want it and keeps other policies", () => {
-    const current = lb([PROXY_PROTOCOL_POLICY, "other"], [{ port: 30080, names: [PROXY_PROTOCOL_POLICY, "other"] }, { port: 30099, names: [PROXY_PROTOCOL_POLICY] }]);
+    const current = lb(
+      [PROXY_PROTOCOL_POLICY, "other"],
+      [
+        { port: 30080, names: [PROXY_PROTOCOL_POLICY, "other"] },
+        { port: 30099, names: [PROXY_PROTOCOL_POLICY] },
+      ],
+    );
     expect(proxyProtocolPlan(current, [30080], false).backendChanges).toEqual([
-      { instancePort: 30080, policyNames: ["other"] }, { instancePort: 30099, policyNames: [] },
+      { instancePort: 30080, policyNames: ["other"] },
+      { instancePort: 30099, policyNames: [] },
     ]);
-    expect(proxyProtocolPlan(current, [30080], true).backendChanges).toEqual([{ instancePort: 30099, policyNames: [] }]);
+    expect(proxyProtocolPlan(current, [30080], true).backendChanges).toEqual([
+      { instancePort: 30099, policyNames: [] },
+    ]);
   });
 });

@@ -6,7 +6,11 @@
  * reference section 3).
  */
 import type {
-  HealthCheck, Listener, LoadBalancerAttributes, LoadBalancerDescription, Tag,
+  HealthCheck,
+  Listener,
+  LoadBalancerAttributes,
+  LoadBalancerDescription,
+  Tag,
 } from "@aws-sdk/client-elastic-load-balancing";
 import { InvalidSpecError } from "../../../src/errors.js";
 import type { PortSpec } from "../../../src/provider.js";
@@ -35,14 +39,22 @@ export function desiredListeners(ports: readonly PortSpec[], config: AwsServiceC
       throw new InvalidSpecError(`spec.ports[${i}].protocol`, `a classic ELB supports only TCP, not ${port.protocol}`);
     }
     if (port.nodePort === undefined) {
-      throw new InvalidSpecError(`spec.ports[${i}].nodePort`, "a classic ELB forwards to NodePorts; this port has none (allocateLoadBalancerNodePorts=false?)");
+      throw new InvalidSpecError(
+        `spec.ports[${i}].nodePort`,
+        "a classic ELB forwards to NodePorts; this port has none (allocateLoadBalancerNodePorts=false?)",
+      );
     }
     const backend = config.backendProtocol;
-    const listener: Listener = { LoadBalancerPort: port.port, InstancePort: port.nodePort, Protocol: "TCP", InstanceProtocol: "TCP" };
+    const listener: Listener = {
+      LoadBalancerPort: port.port,
+      InstancePort: port.nodePort,
+      Protocol: "TCP",
+      InstanceProtocol: "TCP",
+    };
     if (config.sslCertificate && isSslPort(port, config.sslPorts)) {
       return {
         ...listener,
-        Protocol: backend ? TLS_FRONTEND[backend] ?? "SSL" : "SSL",
+        Protocol: backend ? (TLS_FRONTEND[backend] ?? "SSL") : "SSL",
         InstanceProtocol: (backend ?? "tcp").toUpperCase(),
         SSLCertificateId: config.sslCertificate,
       };
@@ -52,10 +64,13 @@ export function desiredListeners(ports: readonly PortSpec[], config: AwsServiceC
 }
 
 function sameListener(a: Listener, b: Listener): boolean {
-  return a.LoadBalancerPort === b.LoadBalancerPort && a.InstancePort === b.InstancePort &&
+  return (
+    a.LoadBalancerPort === b.LoadBalancerPort &&
+    a.InstancePort === b.InstancePort &&
     (a.Protocol ?? "").toUpperCase() === (b.Protocol ?? "").toUpperCase() &&
     (a.InstanceProtocol ?? "").toUpperCase() === (b.InstanceProtocol ?? "").toUpperCase() &&
-    (a.SSLCertificateId ?? "") === (b.SSLCertificateId ?? "");
+    (a.SSLCertificateId ?? "") === (b.SSLCertificateId ?? "")
+  );
 }
 
 export interface ListenerDiff {
@@ -104,18 +119,26 @@ export function desiredHealthCheck(settings: HealthCheckSettings, target: string
 
 /** A new classic ELB in moto has no health check at all until one is configured (reference section 6). */
 export function healthCheckDiffers(current: HealthCheck | undefined, desired: HealthCheck): boolean {
-  return current === undefined || current.Target !== desired.Target || current.Interval !== desired.Interval ||
-    current.Timeout !== desired.Timeout || current.HealthyThreshold !== desired.HealthyThreshold ||
-    current.UnhealthyThreshold !== desired.UnhealthyThreshold;
+  return (
+    current === undefined ||
+    current.Target !== desired.Target ||
+    current.Interval !== desired.Interval ||
+    current.Timeout !== desired.Timeout ||
+    current.HealthyThreshold !== desired.HealthyThreshold ||
+    current.UnhealthyThreshold !== desired.UnhealthyThreshold
+  );
 }
 
 type Attribute<K extends keyof LoadBalancerAttributes> = NonNullable<LoadBalancerAttributes[K]>;
 
 /** A disabled block ignores its timeout: AWS keeps a stale draining timeout around after disabling. */
 function drainingChange(
-  current: Attribute<"ConnectionDraining"> | undefined, draining: AwsServiceConfig["connectionDraining"],
+  current: Attribute<"ConnectionDraining"> | undefined,
+  draining: AwsServiceConfig["connectionDraining"],
 ): Attribute<"ConnectionDraining"> | undefined {
-  const differs = (current?.Enabled ?? false) !== draining.enabled || (draining.enabled && current?.Timeout !== draining.timeoutSeconds);
+  const differs =
+    (current?.Enabled ?? false) !== draining.enabled ||
+    (draining.enabled && current?.Timeout !== draining.timeoutSeconds);
   if (!differs) return undefined;
   return draining.enabled ? { Enabled: true, Timeout: draining.timeoutSeconds } : { Enabled: false };
 }
@@ -124,11 +147,17 @@ function drainingChange(
 function accessLogDiffers(current: Attribute<"AccessLog"> | undefined, log: AwsServiceConfig["accessLog"]): boolean {
   if ((current?.Enabled ?? false) !== log.enabled) return true;
   if (!log.enabled) return false;
-  return (current?.S3BucketName ?? "") !== (log.bucket ?? "") || (current?.S3BucketPrefix ?? "") !== (log.prefix ?? "") ||
-    (log.emitIntervalMinutes !== undefined && current?.EmitInterval !== log.emitIntervalMinutes);
+  return (
+    (current?.S3BucketName ?? "") !== (log.bucket ?? "") ||
+    (current?.S3BucketPrefix ?? "") !== (log.prefix ?? "") ||
+    (log.emitIntervalMinutes !== undefined && current?.EmitInterval !== log.emitIntervalMinutes)
+  );
 }
 
-function accessLogChange(current: Attribute<"AccessLog"> | undefined, log: AwsServiceConfig["accessLog"]): Attribute<"AccessLog"> | undefined {
+function accessLogChange(
+  current: Attribute<"AccessLog"> | undefined,
+  log: AwsServiceConfig["accessLog"],
+): Attribute<"AccessLog"> | undefined {
   if (!accessLogDiffers(current, log)) return undefined;
   return log.enabled
     ? { Enabled: true, S3BucketName: log.bucket, S3BucketPrefix: log.prefix, EmitInterval: log.emitIntervalMinutes }
@@ -140,7 +169,10 @@ function accessLogChange(current: Attribute<"AccessLog"> | undefined, log: AwsSe
  * fields (AWS keeps a stale draining timeout or bucket around after disabling), and an unset emit interval
  * accepts whatever AWS defaulted to.
  */
-export function attributeChanges(current: LoadBalancerAttributes | undefined, config: AwsServiceConfig): LoadBalancerAttributes | undefined {
+export function attributeChanges(
+  current: LoadBalancerAttributes | undefined,
+  config: AwsServiceConfig,
+): LoadBalancerAttributes | undefined {
   const changes: LoadBalancerAttributes = {};
   const draining = drainingChange(current?.ConnectionDraining, config.connectionDraining);
   if (draining) changes.ConnectionDraining = draining;
@@ -162,8 +194,13 @@ export function tagMap(tags: readonly Tag[] | undefined): Record<string, string>
 }
 
 /** Tags to add or overwrite. Tags are never removed (see frontend-security-group.ts for why). */
-export function missingTags(current: Readonly<Record<string, string>>, desired: Readonly<Record<string, string>>): Tag[] {
-  return Object.entries(desired).filter(([key, value]) => current[key] !== value).map(([Key, Value]) => ({ Key, Value }));
+export function missingTags(
+  current: Readonly<Record<string, string>>,
+  desired: Readonly<Record<string, string>>,
+): Tag[] {
+  return Object.entries(desired)
+    .filter(([key, value]) => current[key] !== value)
+    .map(([Key, Value]) => ({ Key, Value }));
 }
 
 /** Ours when both the cluster and the Service UID tags match: a same-named foreign ELB is never touched. */
@@ -186,7 +223,11 @@ export interface ProxyProtocolPlan {
  * every NodePort's backend when enabled, removed from backends that should not have it. Other policies on a
  * backend are kept. The policy itself is created only when missing.
  */
-export function proxyProtocolPlan(lb: LoadBalancerDescription, instancePorts: readonly number[], enabled: boolean): ProxyProtocolPlan {
+export function proxyProtocolPlan(
+  lb: LoadBalancerDescription,
+  instancePorts: readonly number[],
+  enabled: boolean,
+): ProxyProtocolPlan {
   const backends = new Map<number, string[]>();
   for (const b of lb.BackendServerDescriptions ?? []) {
     if (b.InstancePort !== undefined) backends.set(b.InstancePort, b.PolicyNames ?? []);
@@ -196,8 +237,10 @@ export function proxyProtocolPlan(lb: LoadBalancerDescription, instancePorts: re
   for (const port of [...new Set([...wanted, ...backends.keys()])].sort((a, b) => a - b)) {
     const names = backends.get(port) ?? [];
     const has = names.includes(PROXY_PROTOCOL_POLICY);
-    if (wanted.has(port) && !has) backendChanges.push({ instancePort: port, policyNames: [...names, PROXY_PROTOCOL_POLICY] });
-    if (!wanted.has(port) && has) backendChanges.push({ instancePort: port, policyNames: names.filter((n) => n !== PROXY_PROTOCOL_POLICY) });
+    if (wanted.has(port) && !has)
+      backendChanges.push({ instancePort: port, policyNames: [...names, PROXY_PROTOCOL_POLICY] });
+    if (!wanted.has(port) && has)
+      backendChanges.push({ instancePort: port, policyNames: names.filter((n) => n !== PROXY_PROTOCOL_POLICY) });
   }
   const createPolicy = enabled && !(lb.Policies?.OtherPolicies ?? []).includes(PROXY_PROTOCOL_POLICY);
   return { createPolicy, backendChanges };

@@ -2,7 +2,14 @@ import { describe, it, expect } from "vitest";
 import { InvalidSpecError } from "../../../src/errors.js";
 import { TAG_RESOURCE, TAG_SERVICE_UID, ownershipTags } from "../aws-types.js";
 import { loadBalancerName } from "../names.js";
-import { ATTR_ACCESS_LOGS_BUCKET, ATTR_CROSS_ZONE, ATTR_PROXY_PROTOCOL_V2, DEFAULT_SSL_POLICY, IP_TARGET_GROUP_PORT, desiredNlb } from "./desired-nlb.js";
+import {
+  ATTR_ACCESS_LOGS_BUCKET,
+  ATTR_CROSS_ZONE,
+  ATTR_PROXY_PROTOCOL_V2,
+  DEFAULT_SSL_POLICY,
+  IP_TARGET_GROUP_PORT,
+  desiredNlb,
+} from "./desired-nlb.js";
 import { TAG_ADDITIONAL_KEYS } from "./nlb-diff.js";
 import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { nlbConfig, nlbEnv, nlbInput } from "../../../test/fixtures/aws-config.js";
@@ -39,14 +46,22 @@ describe("desiredNlb: load balancer", () => {
     ]);
     expect(lb.securityGroupIds).toEqual(["sg-1", "sg-2"]);
     // Ownership tags win over a user tag of the same key; the record lists only genuinely additional keys.
-    expect(lb.tags).toEqual({ ...ownershipTags(nlbTestId(), "LoadBalancer"), team: "a", [TAG_ADDITIONAL_KEYS]: "team" });
+    expect(lb.tags).toEqual({
+      ...ownershipTags(nlbTestId(), "LoadBalancer"),
+      team: "a",
+      [TAG_ADDITIONAL_KEYS]: "team",
+    });
     expect(lb.attributes).toEqual({ [ATTR_CROSS_ZONE]: "true", "access_logs.s3.enabled": "false" });
   });
 
   it("maps EIP allocations to subnets in order and rejects a count mismatch", () => {
-    const lb = desiredNlb(nlbInput({ config: nlbConfig({ eipAllocations: ["eipalloc-1", "eipalloc-2"] }) })).loadBalancer;
+    const lb = desiredNlb(
+      nlbInput({ config: nlbConfig({ eipAllocations: ["eipalloc-1", "eipalloc-2"] }) }),
+    ).loadBalancer;
     expect(lb.subnetMappings.map((m) => m.allocationId)).toEqual(["eipalloc-1", "eipalloc-2"]);
-    expect(invalidField(() => desiredNlb(nlbInput({ config: nlbConfig({ eipAllocations: ["eipalloc-1"] }) })))).toContain("eip-allocations");
+    expect(
+      invalidField(() => desiredNlb(nlbInput({ config: nlbConfig({ eipAllocations: ["eipalloc-1"] }) }))),
+    ).toContain("eip-allocations");
   });
 
   it("access logs need a bucket", () => {
@@ -56,7 +71,9 @@ describe("desiredNlb: load balancer", () => {
       [ATTR_ACCESS_LOGS_BUCKET]: "logs",
       "access_logs.s3.prefix": "p",
     });
-    expect(invalidField(() => desiredNlb(nlbInput({ config: nlbConfig({ accessLog: { ...on, bucket: undefined } }) })))).toContain("s3-bucket-name");
+    expect(
+      invalidField(() => desiredNlb(nlbInput({ config: nlbConfig({ accessLog: { ...on, bucket: undefined } }) }))),
+    ).toContain("s3-bucket-name");
   });
 
   it("an internal scheme gives another name", () => {
@@ -67,7 +84,12 @@ describe("desiredNlb: load balancer", () => {
 });
 
 describe("desiredNlb: instance targets", () => {
-  const spec = nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "http" }, { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" }] });
+  const spec = nlbSpec({
+    ports: [
+      { port: 80, nodePort: 30080, name: "http" },
+      { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" },
+    ],
+  });
 
   it("one target group and listener per port, on the NodePort, with every instance", () => {
     const nlb = desiredNlb(nlbInput({ spec }));
@@ -75,10 +97,19 @@ describe("desiredNlb: instance targets", () => {
       [80, "TCP", 30080, "instance"],
       [53, "UDP", 30053, "instance"],
     ]);
-    expect(nlb.targetGroups[0]?.targets).toEqual([{ id: "i-aaa", port: 30080 }, { id: "i-bbb", port: 30080 }]);
+    expect(nlb.targetGroups[0]?.targets).toEqual([
+      { id: "i-aaa", port: 30080 },
+      { id: "i-bbb", port: 30080 },
+    ]);
     expect(nlb.targetGroups[0]?.tags[TAG_RESOURCE]).toBe("default/web:80");
     expect(nlb.targetGroups[0]?.healthCheck).toEqual({
-      protocol: "TCP", port: "traffic-port", path: undefined, intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 3,
+      protocol: "TCP",
+      port: "traffic-port",
+      path: undefined,
+      intervalSeconds: 10,
+      timeoutSeconds: 10,
+      healthyThreshold: 3,
+      unhealthyThreshold: 3,
     });
     expect(nlb.listeners.map((l) => [l.port, l.protocol, l.targetGroupName])).toEqual([
       [80, "TCP", nlb.targetGroups[0]?.name],
@@ -95,9 +126,37 @@ describe("desiredNlb: instance targets", () => {
   });
 
   it("rejects a port without NodePort, SCTP, and one port number on two protocols", () => {
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: { ...nlbSpec(), ports: [{ name: "", protocol: "TCP", port: 80, nodePort: undefined, appProtocol: undefined }] } })))).toBe("spec.allocateLoadBalancerNodePorts");
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "", protocol: "SCTP" }] }) })))).toBe("spec.ports");
-    expect(invalidField(() => desiredNlb(nlbInput({ spec: nlbSpec({ ports: [{ port: 53, nodePort: 30053, name: "a" }, { port: 53, nodePort: 30054, name: "b", protocol: "UDP" }] }) })))).toBe("spec.ports");
+    expect(
+      invalidField(() =>
+        desiredNlb(
+          nlbInput({
+            spec: {
+              ...nlbSpec(),
+              ports: [{ name: "", protocol: "TCP", port: 80, nodePort: undefined, appProtocol: undefined }],
+            },
+          }),
+        ),
+      ),
+    ).toBe("spec.allocateLoadBalancerNodePorts");
+    expect(
+      invalidField(() =>
+        desiredNlb(nlbInput({ spec: nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "", protocol: "SCTP" }] }) })),
+      ),
+    ).toBe("spec.ports");
+    expect(
+      invalidField(() =>
+        desiredNlb(
+          nlbInput({
+            spec: nlbSpec({
+              ports: [
+                { port: 53, nodePort: 30053, name: "a" },
+                { port: 53, nodePort: 30054, name: "b", protocol: "UDP" },
+              ],
+            }),
+          }),
+        ),
+      ),
+    ).toBe("spec.ports");
   });
 
   it("no instances: target groups without targets", () => {
@@ -106,7 +165,13 @@ describe("desiredNlb: instance targets", () => {
 });
 
 describe("desiredNlb: TLS, attributes", () => {
-  const spec = nlbSpec({ ports: [{ port: 443, nodePort: 30443, name: "https" }, { port: 80, nodePort: 30080, name: "http" }, { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" }] });
+  const spec = nlbSpec({
+    ports: [
+      { port: 443, nodePort: 30443, name: "https" },
+      { port: 80, nodePort: 30080, name: "http" },
+      { port: 53, nodePort: 30053, name: "dns", protocol: "UDP" },
+    ],
+  });
   const cert = "arn:aws:acm:us-east-1:123456789012:certificate/abc";
 
   it("ssl-ports by number or name terminate TLS with the certificate and the default policy", () => {
@@ -122,7 +187,12 @@ describe("desiredNlb: TLS, attributes", () => {
   });
 
   it("'*' covers every TCP port; backend-protocol ssl makes TLS target groups", () => {
-    const nlb = desiredNlb(nlbInput({ spec, config: nlbConfig({ sslCertificate: cert, backendProtocol: "ssl", sslNegotiationPolicy: "P" }) }));
+    const nlb = desiredNlb(
+      nlbInput({
+        spec,
+        config: nlbConfig({ sslCertificate: cert, backendProtocol: "ssl", sslNegotiationPolicy: "P" }),
+      }),
+    );
     expect(nlb.listeners.map((l) => l.protocol)).toEqual(["TLS", "TLS", "UDP"]);
     expect(nlb.listeners[0]?.sslPolicy).toBe("P");
     expect(nlb.targetGroups.map((g) => g.protocol)).toEqual(["TLS", "TLS", "UDP"]);
@@ -130,11 +200,16 @@ describe("desiredNlb: TLS, attributes", () => {
 
   it("no certificate, no TLS; a UDP port listed in ssl-ports is an error", () => {
     expect(desiredNlb(nlbInput({ spec, config: nlbConfig({ sslPorts: [443] }) })).listeners[0]?.protocol).toBe("TCP");
-    expect(invalidField(() => desiredNlb(nlbInput({ spec, config: nlbConfig({ sslCertificate: cert, sslPorts: [53] }) })))).toContain("ssl-ports");
+    expect(
+      invalidField(() => desiredNlb(nlbInput({ spec, config: nlbConfig({ sslCertificate: cert, sslPorts: [53] }) }))),
+    ).toContain("ssl-ports");
   });
 
   it("target-group-attributes plus proxy_protocol_v2 for proxy-protocol", () => {
-    const config = nlbConfig({ proxyProtocol: true, targetGroupAttributes: { "deregistration_delay.timeout_seconds": "30" } });
+    const config = nlbConfig({
+      proxyProtocol: true,
+      targetGroupAttributes: { "deregistration_delay.timeout_seconds": "30" },
+    });
     expect(desiredNlb(nlbInput({ config })).targetGroups[0]?.attributes).toEqual({
       "deregistration_delay.timeout_seconds": "30",
       [ATTR_PROXY_PROTOCOL_V2]: "true",
@@ -145,7 +220,10 @@ describe("desiredNlb: TLS, attributes", () => {
 
 describe("desiredNlb: ip targets", () => {
   const config = nlbConfig({ targetType: "ip" });
-  const podSpec = (endpoints: PodEndpoint[]): LoadBalancerSpec => ({ ...nlbSpec({ endpoints: [] }), backends: { mode: "pod", endpoints } });
+  const podSpec = (endpoints: PodEndpoint[]): LoadBalancerSpec => ({
+    ...nlbSpec({ endpoints: [] }),
+    backends: { mode: "pod", endpoints },
+  });
 
   it("ready IPv4 endpoints with their own target port; the group's port is a fixed placeholder", () => {
     const spec = podSpec([
@@ -158,14 +236,22 @@ describe("desiredNlb: ip targets", () => {
     const tg = desiredNlb(nlbInput({ spec, config })).targetGroups[0];
     expect(tg?.targetType).toBe("ip");
     expect(tg?.port).toBe(IP_TARGET_GROUP_PORT);
-    expect(tg?.targets).toEqual([{ id: "10.1.0.2", port: 8081 }, { id: "10.1.0.9", port: 8080 }]);
+    expect(tg?.targets).toEqual([
+      { id: "10.1.0.2", port: 8081 },
+      { id: "10.1.0.9", port: 8080 },
+    ]);
     // The ETP=Local node check does not apply to ip targets (LBC #1813).
-    const local = { ...spec, externalTrafficPolicy: "Local" as const, healthCheck: nlbSpec({ healthCheckNodePort: 32100 }).healthCheck };
+    const local = {
+      ...spec,
+      externalTrafficPolicy: "Local" as const,
+      healthCheck: nlbSpec({ healthCheckNodePort: 32100 }).healthCheck,
+    };
     expect(desiredNlb(nlbInput({ spec: local, config })).targetGroups[0]?.healthCheck.protocol).toBe("TCP");
   });
 
   it("no endpoints empties the group under the same name; node backends are invalid", () => {
-    const some = desiredNlb(nlbInput({ spec: podSpec([endpoint("10.1.0.9", { http: 8080 })]), config })).targetGroups[0];
+    const some = desiredNlb(nlbInput({ spec: podSpec([endpoint("10.1.0.9", { http: 8080 })]), config }))
+      .targetGroups[0];
     const none = desiredNlb(nlbInput({ spec: podSpec([]), config })).targetGroups[0];
     expect(none?.targets).toEqual([]);
     expect(none?.name).toBe(some?.name);

@@ -104,14 +104,20 @@ function isSslPort(config: AwsServiceConfig, port: PortSpec): boolean {
   if (config.sslPorts === "*") return port.protocol === "TCP";
   const listed = config.sslPorts.some((p) => p === port.port || (port.name !== "" && p === port.name));
   if (listed && port.protocol !== "TCP") {
-    throw new InvalidSpecError(field("ssl-ports"), `port ${port.port}/${port.protocol} cannot terminate TLS: only TCP ports can`);
+    throw new InvalidSpecError(
+      field("ssl-ports"),
+      `port ${port.port}/${port.protocol} cannot terminate TLS: only TCP ports can`,
+    );
   }
   return listed;
 }
 
 function listenerProtocol(port: PortSpec): "TCP" | "UDP" {
   if (port.protocol === "TCP" || port.protocol === "UDP") return port.protocol;
-  throw new InvalidSpecError("spec.ports", `port ${port.port}: protocol ${port.protocol} is not supported by a Network Load Balancer; use TCP or UDP`);
+  throw new InvalidSpecError(
+    "spec.ports",
+    `port ${port.port}: protocol ${port.protocol} is not supported by a Network Load Balancer; use TCP or UDP`,
+  );
 }
 
 function loadBalancerAttributes(config: AwsServiceConfig): Record<string, string> {
@@ -133,7 +139,10 @@ function subnetMappings(input: DeployInput): SubnetMapping[] {
   const { env, config } = input;
   const eips = config.eipAllocations;
   if (eips !== undefined && eips.length !== env.subnets.length) {
-    throw new InvalidSpecError(field("eip-allocations"), `${eips.length} allocations for ${env.subnets.length} subnets: the counts must match`);
+    throw new InvalidSpecError(
+      field("eip-allocations"),
+      `${eips.length} allocations for ${env.subnets.length} subnets: the counts must match`,
+    );
   }
   return env.subnets.map((s, i) => ({ subnetId: s.id, allocationId: eips?.[i] }));
 }
@@ -168,7 +177,10 @@ function targetPortFor(input: DeployInput, port: PortSpec): number {
     return port.nodePort;
   }
   if (spec.backends.mode !== "pod") {
-    throw new InvalidSpecError(field("nlb-target-type"), "ip targets need pod endpoints, but the Service's backends are nodes");
+    throw new InvalidSpecError(
+      field("nlb-target-type"),
+      "ip targets need pod endpoints, but the Service's backends are nodes",
+    );
   }
   // Every ip target is registered with its own port and the health check uses the traffic port, so the group's own
   // port is only a default. A fixed one (aws-load-balancer-controller uses 1 when the target port is not numeric)
@@ -216,7 +228,10 @@ function checkUniquePorts(ports: readonly PortSpec[]): void {
   for (const p of ports) {
     const before = seen.get(p.port);
     if (before !== undefined) {
-      throw new InvalidSpecError("spec.ports", `port ${p.port} is used by both ${before} and ${p.protocol}: an NLB listener serves one protocol per port`);
+      throw new InvalidSpecError(
+        "spec.ports",
+        `port ${p.port} is used by both ${before} and ${p.protocol}: an NLB listener serves one protocol per port`,
+      );
     }
     seen.set(p.port, p.protocol);
   }

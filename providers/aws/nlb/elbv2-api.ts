@@ -49,7 +49,9 @@ export class Elbv2Api {
   /** Undefined when no load balancer has this name (LoadBalancerNotFound). */
   async findLoadBalancer(name: string, signal: AbortSignal): Promise<LoadBalancer | undefined> {
     try {
-      const out = await this.call("DescribeLoadBalancers", signal, (o) => this.client.send(new DescribeLoadBalancersCommand({ Names: [name] }), o));
+      const out = await this.call("DescribeLoadBalancers", signal, (o) =>
+        this.client.send(new DescribeLoadBalancersCommand({ Names: [name] }), o),
+      );
       return out.LoadBalancers?.[0];
     } catch (err) {
       if (hasCode(err, "LoadBalancerNotFound", "LoadBalancerNotFoundException")) return undefined;
@@ -60,7 +62,9 @@ export class Elbv2Api {
   /** Undefined when no target group has this name. */
   async findTargetGroup(name: string, signal: AbortSignal): Promise<TargetGroup | undefined> {
     try {
-      const out = await this.call("DescribeTargetGroups", signal, (o) => this.client.send(new DescribeTargetGroupsCommand({ Names: [name] }), o));
+      const out = await this.call("DescribeTargetGroups", signal, (o) =>
+        this.client.send(new DescribeTargetGroupsCommand({ Names: [name] }), o),
+      );
       return out.TargetGroups?.[0];
     } catch (err) {
       if (hasCode(err, "TargetGroupNotFound", "TargetGroupNotFoundException")) return undefined;
@@ -73,7 +77,9 @@ export class Elbv2Api {
     const all: LoadBalancer[] = [];
     let marker: string | undefined;
     do {
-      const out = await this.call("DescribeLoadBalancers", signal, (o) => this.client.send(new DescribeLoadBalancersCommand({ Marker: marker }), o));
+      const out = await this.call("DescribeLoadBalancers", signal, (o) =>
+        this.client.send(new DescribeLoadBalancersCommand({ Marker: marker }), o),
+      );
       all.push(...(out.LoadBalancers ?? []));
       marker = out.NextMarker;
     } while (marker);
@@ -93,7 +99,17 @@ export class Elbv2Api {
         marker = out.NextMarker;
       } catch (err) {
         // A gone load balancer has no groups; moto answers TargetGroupNotFound for one without groups.
-        if (loadBalancerArn !== undefined && hasCode(err, "LoadBalancerNotFound", "LoadBalancerNotFoundException", "TargetGroupNotFound", "TargetGroupNotFoundException")) return all;
+        if (
+          loadBalancerArn !== undefined &&
+          hasCode(
+            err,
+            "LoadBalancerNotFound",
+            "LoadBalancerNotFoundException",
+            "TargetGroupNotFound",
+            "TargetGroupNotFoundException",
+          )
+        )
+          return all;
         throw err;
       }
     } while (marker);
@@ -108,9 +124,9 @@ export class Elbv2Api {
     const unique = [...new Set(arns)];
     if (unique.length === 0) return [];
     const describe = (TargetGroupArns: string[]): Promise<TargetGroup[]> =>
-      this.call("DescribeTargetGroups", signal, (o) => this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns }), o)).then(
-        (out) => out.TargetGroups ?? [],
-      );
+      this.call("DescribeTargetGroups", signal, (o) =>
+        this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns }), o),
+      ).then((out) => out.TargetGroups ?? []);
     const notFound = (err: unknown): TargetGroup[] => {
       if (hasCode(err, "TargetGroupNotFound", "TargetGroupNotFoundException")) return [];
       throw err;
@@ -142,7 +158,9 @@ export class Elbv2Api {
   async describeTags(arns: readonly string[], signal: AbortSignal): Promise<Map<string, Record<string, string>>> {
     const tags = new Map<string, Record<string, string>>();
     for (const batch of chunk([...new Set(arns)], TAGS_PER_CALL)) {
-      const out = await this.call("DescribeTags", signal, (o) => this.client.send(new DescribeTagsCommand({ ResourceArns: batch }), o));
+      const out = await this.call("DescribeTags", signal, (o) =>
+        this.client.send(new DescribeTagsCommand({ ResourceArns: batch }), o),
+      );
       for (const d of out.TagDescriptions ?? []) if (d.ResourceArn) tags.set(d.ResourceArn, toRecord(d.Tags));
     }
     return tags;
@@ -167,7 +185,9 @@ export class Elbv2Api {
    * registered again, and one that is not desired needs no second deregistration.
    */
   async registeredTargets(arn: string, signal: AbortSignal): Promise<DesiredTarget[]> {
-    const out = await this.call("DescribeTargetHealth", signal, (o) => this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), o));
+    const out = await this.call("DescribeTargetHealth", signal, (o) =>
+      this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }), o),
+    );
     const targets: DesiredTarget[] = [];
     for (const d of out.TargetHealthDescriptions ?? []) {
       if (d.TargetHealth?.State === "draining" || d.Target?.Id === undefined || d.Target.Port === undefined) continue;
@@ -180,10 +200,14 @@ export class Elbv2Api {
   async applyTags(arn: string, diff: TagDiff, signal: AbortSignal): Promise<void> {
     if (isTagDiffEmpty(diff)) return;
     if (Object.keys(diff.add).length > 0) {
-      await this.call("AddTags", signal, (o) => this.client.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toAwsTags(diff.add) }), o));
+      await this.call("AddTags", signal, (o) =>
+        this.client.send(new AddTagsCommand({ ResourceArns: [arn], Tags: toAwsTags(diff.add) }), o),
+      );
     }
     if (diff.remove.length > 0) {
-      await this.call("RemoveTags", signal, (o) => this.client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: [...diff.remove] }), o));
+      await this.call("RemoveTags", signal, (o) =>
+        this.client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: [...diff.remove] }), o),
+      );
     }
   }
 }

@@ -37,14 +37,18 @@ export async function deleteTargetGroup(ctx: CleanupContext, tg: TargetGroup, si
   if (arn === undefined) return;
   for (let attempt = 1; ; attempt++) {
     try {
-      await ctx.api.call("DeleteTargetGroup", signal, (o) => ctx.api.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }), o));
+      await ctx.api.call("DeleteTargetGroup", signal, (o) =>
+        ctx.api.client.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn }), o),
+      );
       ctx.logger?.info({ targetGroup: tg.TargetGroupName }, "deleted target group");
       return;
     } catch (err) {
       if (hasCode(err, "TargetGroupNotFound", "TargetGroupNotFoundException")) return;
       if (!hasCode(err, "ResourceInUse", "ResourceInUseException")) throw err;
       if (attempt >= ctx.retry.attempts) {
-        throw new RetryAfterError(`target group ${tg.TargetGroupName ?? arn} is still in use`, IN_USE_RETRY_AFTER_MS, { cause: err });
+        throw new RetryAfterError(`target group ${tg.TargetGroupName ?? arn} is still in use`, IN_USE_RETRY_AFTER_MS, {
+          cause: err,
+        });
       }
       await ctx.retry.sleep(ctx.retry.delayMs, signal);
     }
@@ -71,15 +75,25 @@ export async function deleteLoadBalancerAndGroups(
     if (hasCode(err, "LoadBalancerNotFound", "LoadBalancerNotFoundException")) return [];
     throw err;
   });
-  const forwarded = listeners.flatMap((l) => l.DefaultActions?.flatMap((a) => (a.TargetGroupArn ? [a.TargetGroupArn] : [])) ?? []);
+  const forwarded = listeners.flatMap(
+    (l) => l.DefaultActions?.flatMap((a) => (a.TargetGroupArn ? [a.TargetGroupArn] : [])) ?? [],
+  );
   const byArn = new Map<string, TargetGroup>();
-  for (const g of [...(await ctx.api.targetGroupsByArn(forwarded, signal)), ...(await ctx.api.listTargetGroups(arn, signal))]) {
+  for (const g of [
+    ...(await ctx.api.targetGroupsByArn(forwarded, signal)),
+    ...(await ctx.api.listTargetGroups(arn, signal)),
+  ]) {
     if (g.TargetGroupArn !== undefined) byArn.set(g.TargetGroupArn, g);
   }
   const groups = [...byArn.values()];
-  const tags = await ctx.api.describeTags(groups.flatMap((g) => (g.TargetGroupArn ? [g.TargetGroupArn] : [])), signal);
+  const tags = await ctx.api.describeTags(
+    groups.flatMap((g) => (g.TargetGroupArn ? [g.TargetGroupArn] : [])),
+    signal,
+  );
   try {
-    await ctx.api.call("DeleteLoadBalancer", signal, (o) => ctx.api.client.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }), o));
+    await ctx.api.call("DeleteLoadBalancer", signal, (o) =>
+      ctx.api.client.send(new DeleteLoadBalancerCommand({ LoadBalancerArn: arn }), o),
+    );
     ctx.logger?.info({ loadBalancer: lb.LoadBalancerName }, "deleted load balancer");
   } catch (err) {
     if (!hasCode(err, "LoadBalancerNotFound", "LoadBalancerNotFoundException")) throw err;
@@ -104,20 +118,36 @@ export function servicePrefix(name: string): string {
  *    DescribeTags, 20 per call: aws-load-balancer-controller fetches the tags of every resource in the region on
  *    each reconcile (reference section 3, #3171); here the listing happens once per Service deletion.
  */
-export async function deleteOwned(ctx: CleanupContext, id: LoadBalancerId, names: readonly string[], signal: AbortSignal): Promise<void> {
+export async function deleteOwned(
+  ctx: CleanupContext,
+  id: LoadBalancerId,
+  names: readonly string[],
+  signal: AbortSignal,
+): Promise<void> {
   const byName = await Promise.all(names.map((n) => ctx.api.findLoadBalancer(n, signal)));
   const prefixes = new Set(names.map(servicePrefix));
-  const matches = (name: string | undefined): boolean => name !== undefined && [...prefixes].some((p) => name.startsWith(p));
-  const [allLbs, allTgs] = await Promise.all([ctx.api.listLoadBalancers(signal), ctx.api.listTargetGroups(undefined, signal)]);
+  const matches = (name: string | undefined): boolean =>
+    name !== undefined && [...prefixes].some((p) => name.startsWith(p));
+  const [allLbs, allTgs] = await Promise.all([
+    ctx.api.listLoadBalancers(signal),
+    ctx.api.listTargetGroups(undefined, signal),
+  ]);
   const lbs = new Map<string, LoadBalancer>();
   for (const lb of [...byName, ...allLbs.filter((l) => matches(l.LoadBalancerName))]) {
     if (lb?.LoadBalancerArn !== undefined && lb.Type === "network") lbs.set(lb.LoadBalancerArn, lb);
   }
   const tgs = allTgs.filter((g) => matches(g.TargetGroupName));
-  const tags = await ctx.api.describeTags([...lbs.keys(), ...tgs.flatMap((g) => (g.TargetGroupArn ? [g.TargetGroupArn] : []))], signal);
+  const tags = await ctx.api.describeTags(
+    [...lbs.keys(), ...tgs.flatMap((g) => (g.TargetGroupArn ? [g.TargetGroupArn] : []))],
+    signal,
+  );
   for (const [arn, lb] of lbs) {
     if (isOwned(tags.get(arn), id)) await deleteLoadBalancerAndGroups(ctx, lb, id, new Set(), signal);
-    else ctx.logger?.warn({ loadBalancer: lb.LoadBalancerName }, "load balancer with this Service's name is not ours; left alone");
+    else
+      ctx.logger?.warn(
+        { loadBalancer: lb.LoadBalancerName },
+        "load balancer with this Service's name is not ours; left alone",
+      );
   }
   for (const g of tgs) if (isOwned(tags.get(g.TargetGroupArn ?? ""), id)) await deleteTargetGroup(ctx, g, signal);
 }

@@ -73,7 +73,8 @@ interface Observed {
 function forwardedTargetGroups(l: Listener): string[] {
   const action = l.DefaultActions?.length === 1 ? l.DefaultActions[0] : undefined;
   if (action?.Type !== "forward") return [];
-  const weighted = action.ForwardConfig?.TargetGroups?.flatMap((t) => (t.TargetGroupArn ? [t.TargetGroupArn] : [])) ?? [];
+  const weighted =
+    action.ForwardConfig?.TargetGroups?.flatMap((t) => (t.TargetGroupArn ? [t.TargetGroupArn] : [])) ?? [];
   if (weighted.length > 0) return weighted;
   return action.TargetGroupArn !== undefined ? [action.TargetGroupArn] : [];
 }
@@ -89,7 +90,10 @@ function toCurrentListener(l: Listener): CurrentListener {
   };
 }
 
-function listenerInput(d: DesiredListener, targetGroupArn: string): {
+function listenerInput(
+  d: DesiredListener,
+  targetGroupArn: string,
+): {
   Port: number;
   Protocol: DesiredListener["protocol"];
   Certificates: { CertificateArn: string }[] | undefined;
@@ -151,7 +155,12 @@ export class NlbDeployer implements LoadBalancerDeployer {
 
   async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    await deleteOwned(this.cleanup, id, SCHEMES.map((s) => loadBalancerName(id, "nlb", s)), signal);
+    await deleteOwned(
+      this.cleanup,
+      id,
+      SCHEMES.map((s) => loadBalancerName(id, "nlb", s)),
+      signal,
+    );
   }
 
   private async observeOrCreate(desired: DesiredNlb, id: LoadBalancerId, signal: AbortSignal): Promise<Observed> {
@@ -161,11 +170,19 @@ export class NlbDeployer implements LoadBalancerDeployer {
     const arn = lb.LoadBalancerArn;
     if (arn === undefined) throw new Error(`load balancer ${want.name} has no ARN`);
     const listeners = await this.api.listListeners(arn, signal);
-    const attached = await this.api.targetGroupsByArn(listeners.flatMap((l) => toCurrentListener(l).targetGroupArns), signal);
-    const arns = [arn, ...attached.map((g) => g.TargetGroupArn ?? ""), ...listeners.map((l) => l.ListenerArn ?? "")].filter((a) => a !== "");
+    const attached = await this.api.targetGroupsByArn(
+      listeners.flatMap((l) => toCurrentListener(l).targetGroupArns),
+      signal,
+    );
+    const arns = [
+      arn,
+      ...attached.map((g) => g.TargetGroupArn ?? ""),
+      ...listeners.map((l) => l.ListenerArn ?? ""),
+    ].filter((a) => a !== "");
     const tags = await this.api.describeTags(arns, signal);
     assertOwned("load balancer", want.name, tags.get(arn), id);
-    if (lb.Type !== "network") throw new ForeignResourceError("load balancer", want.name, `type ${lb.Type ?? "unknown"}, not network`);
+    if (lb.Type !== "network")
+      throw new ForeignResourceError("load balancer", want.name, `type ${lb.Type ?? "unknown"}, not network`);
     return { lb, arn, listeners, attached, tags };
   }
 
@@ -178,7 +195,10 @@ export class NlbDeployer implements LoadBalancerDeployer {
       const old = await this.api.findLoadBalancer(loadBalancerName(id, "nlb", scheme), signal);
       if (old?.LoadBalancerArn === undefined) continue;
       if (!isOwned((await this.api.describeTags([old.LoadBalancerArn], signal)).get(old.LoadBalancerArn), id)) continue;
-      this.logger?.info({ loadBalancer: old.LoadBalancerName, scheme: want.scheme }, "replacing load balancer: scheme changed");
+      this.logger?.info(
+        { loadBalancer: old.LoadBalancerName, scheme: want.scheme },
+        "replacing load balancer: scheme changed",
+      );
       await deleteLoadBalancerAndGroups(this.cleanup, old, id, keep, signal);
     }
     const out = await this.api.call("CreateLoadBalancer", signal, (o) =>
@@ -203,17 +223,31 @@ export class NlbDeployer implements LoadBalancerDeployer {
     return { lb, arn: lb.LoadBalancerArn, listeners: [], attached: [], tags };
   }
 
-  private async syncLoadBalancer(observed: Observed, want: DesiredLoadBalancer, id: LoadBalancerId, signal: AbortSignal): Promise<void> {
+  private async syncLoadBalancer(
+    observed: Observed,
+    want: DesiredLoadBalancer,
+    id: LoadBalancerId,
+    signal: AbortSignal,
+  ): Promise<void> {
     const { lb, arn } = observed;
     await this.api.applyTags(arn, diffTags(observed.tags.get(arn) ?? {}, want.tags, ownedTagKeys(id)), signal);
     const subnets = (lb.AvailabilityZones ?? []).flatMap((z) => (z.SubnetId ? [z.SubnetId] : []));
-    if (!sameSet(subnets, want.subnetMappings.map((m) => m.subnetId))) {
+    if (
+      !sameSet(
+        subnets,
+        want.subnetMappings.map((m) => m.subnetId),
+      )
+    ) {
       const SubnetMappings = want.subnetMappings.map((m) => ({ SubnetId: m.subnetId, AllocationId: m.allocationId }));
-      await this.api.call("SetSubnets", signal, (o) => this.api.client.send(new SetSubnetsCommand({ LoadBalancerArn: arn, SubnetMappings }), o));
+      await this.api.call("SetSubnets", signal, (o) =>
+        this.api.client.send(new SetSubnetsCommand({ LoadBalancerArn: arn, SubnetMappings }), o),
+      );
     }
     if (!sameSet(lb.SecurityGroups ?? [], want.securityGroupIds)) {
       const SecurityGroups = [...want.securityGroupIds];
-      await this.api.call("SetSecurityGroups", signal, (o) => this.api.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups }), o));
+      await this.api.call("SetSecurityGroups", signal, (o) =>
+        this.api.client.send(new SetSecurityGroupsCommand({ LoadBalancerArn: arn, SecurityGroups }), o),
+      );
     }
     const changed = diffAttributes(await this.api.loadBalancerAttributes(arn, signal), want.attributes);
     if (Object.keys(changed).length > 0) {
@@ -235,16 +269,27 @@ export class NlbDeployer implements LoadBalancerDeployer {
     const arnOf = (d: DesiredListener): string => tgArns.get(d.targetGroupName) ?? "";
     for (const d of plan.create) {
       await this.api.call("CreateListener", signal, (o) =>
-        this.api.client.send(new CreateListenerCommand({ LoadBalancerArn: observed.arn, ...listenerInput(d, arnOf(d)), Tags: toAwsTags(d.tags) }), o),
+        this.api.client.send(
+          new CreateListenerCommand({
+            LoadBalancerArn: observed.arn,
+            ...listenerInput(d, arnOf(d)),
+            Tags: toAwsTags(d.tags),
+          }),
+          o,
+        ),
       );
     }
     for (const { arn, desired: d } of plan.modify) {
-      await this.api.call("ModifyListener", signal, (o) => this.api.client.send(new ModifyListenerCommand({ ListenerArn: arn, ...listenerInput(d, arnOf(d)) }), o));
+      await this.api.call("ModifyListener", signal, (o) =>
+        this.api.client.send(new ModifyListenerCommand({ ListenerArn: arn, ...listenerInput(d, arnOf(d)) }), o),
+      );
     }
     const removed = new Set(plan.remove);
     for (const arn of plan.remove) {
       try {
-        await this.api.call("DeleteListener", signal, (o) => this.api.client.send(new DeleteListenerCommand({ ListenerArn: arn }), o));
+        await this.api.call("DeleteListener", signal, (o) =>
+          this.api.client.send(new DeleteListenerCommand({ ListenerArn: arn }), o),
+        );
       } catch (err) {
         if (!hasCode(err, "ListenerNotFound", "ListenerNotFoundException")) throw err;
       }
@@ -253,7 +298,11 @@ export class NlbDeployer implements LoadBalancerDeployer {
     for (const l of observed.listeners) {
       const d = byPort.get(l.Port ?? 0);
       if (d === undefined || l.ListenerArn === undefined || removed.has(l.ListenerArn)) continue;
-      await this.api.applyTags(l.ListenerArn, diffTags(observed.tags.get(l.ListenerArn) ?? {}, d.tags, ownedTagKeys(id)), signal);
+      await this.api.applyTags(
+        l.ListenerArn,
+        diffTags(observed.tags.get(l.ListenerArn) ?? {}, d.tags, ownedTagKeys(id)),
+        signal,
+      );
     }
   }
 }

@@ -20,7 +20,12 @@ describe("tags", () => {
   const owned = new Set(["owner", TAG_ADDITIONAL_KEYS]);
 
   it("withAdditionalTags records additional keys; owned keys win", () => {
-    expect(withAdditionalTags({ b: "1", a: "2", owner: "x" }, { owner: "me" })).toEqual({ a: "2", b: "1", owner: "me", [TAG_ADDITIONAL_KEYS]: "a,b" });
+    expect(withAdditionalTags({ b: "1", a: "2", owner: "x" }, { owner: "me" })).toEqual({
+      a: "2",
+      b: "1",
+      owner: "me",
+      [TAG_ADDITIONAL_KEYS]: "a,b",
+    });
     expect(withAdditionalTags({}, { owner: "me" })[TAG_ADDITIONAL_KEYS]).toBe("");
   });
 
@@ -51,10 +56,24 @@ describe("attributes and sets", () => {
 });
 
 describe("healthCheckDiffers", () => {
-  const tcp: HealthCheckSettings = { protocol: "TCP", port: "traffic-port", path: undefined, intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 3 };
+  const tcp: HealthCheckSettings = {
+    protocol: "TCP",
+    port: "traffic-port",
+    path: undefined,
+    intervalSeconds: 10,
+    timeoutSeconds: 10,
+    healthyThreshold: 3,
+    unhealthyThreshold: 3,
+  };
   const current: TargetGroup = {
-    HealthCheckEnabled: true, HealthCheckProtocol: "TCP", HealthCheckPort: "traffic-port", HealthCheckPath: "/stale",
-    HealthCheckIntervalSeconds: 10, HealthCheckTimeoutSeconds: 10, HealthyThresholdCount: 3, UnhealthyThresholdCount: 3,
+    HealthCheckEnabled: true,
+    HealthCheckProtocol: "TCP",
+    HealthCheckPort: "traffic-port",
+    HealthCheckPath: "/stale",
+    HealthCheckIntervalSeconds: 10,
+    HealthCheckTimeoutSeconds: 10,
+    HealthyThresholdCount: 3,
+    UnhealthyThresholdCount: 3,
   };
 
   it("equal settings (stale path on a TCP check ignored) do not differ", () => {
@@ -63,15 +82,25 @@ describe("healthCheckDiffers", () => {
 
   it("any field differs", () => {
     const variants: TargetGroup[] = [
-      { HealthCheckEnabled: false }, { HealthCheckProtocol: "HTTP" }, { HealthCheckPort: "32000" }, { HealthCheckIntervalSeconds: 30 },
-      { HealthCheckTimeoutSeconds: 5 }, { HealthyThresholdCount: 5 }, { UnhealthyThresholdCount: 2 },
+      { HealthCheckEnabled: false },
+      { HealthCheckProtocol: "HTTP" },
+      { HealthCheckPort: "32000" },
+      { HealthCheckIntervalSeconds: 30 },
+      { HealthCheckTimeoutSeconds: 5 },
+      { HealthyThresholdCount: 5 },
+      { UnhealthyThresholdCount: 2 },
     ];
     for (const v of variants) expect(healthCheckDiffers({ ...current, ...v }, tcp)).toBe(true);
   });
 
   it("HTTP compares port and path", () => {
     const http: HealthCheckSettings = { ...tcp, protocol: "HTTP", port: 32000, path: "/healthz" };
-    const cur = { ...current, HealthCheckProtocol: "HTTP" as const, HealthCheckPort: "32000", HealthCheckPath: "/healthz" };
+    const cur = {
+      ...current,
+      HealthCheckProtocol: "HTTP" as const,
+      HealthCheckPort: "32000",
+      HealthCheckPath: "/healthz",
+    };
     expect(healthCheckDiffers(cur, http)).toBe(false);
     expect(healthCheckDiffers({ ...cur, HealthCheckPath: "/" }, http)).toBe(true);
   });
@@ -80,10 +109,20 @@ describe("healthCheckDiffers", () => {
 describe("targets", () => {
   it("diffTargets keys by id and port", () => {
     const d = diffTargets(
-      [{ id: "i-1", port: 30080 }, { id: "i-2", port: 30080 }],
-      [{ id: "i-2", port: 30080 }, { id: "i-3", port: 30080 }, { id: "i-1", port: 30081 }],
+      [
+        { id: "i-1", port: 30080 },
+        { id: "i-2", port: 30080 },
+      ],
+      [
+        { id: "i-2", port: 30080 },
+        { id: "i-3", port: 30080 },
+        { id: "i-1", port: 30081 },
+      ],
     );
-    expect(d.register).toEqual([{ id: "i-3", port: 30080 }, { id: "i-1", port: 30081 }]);
+    expect(d.register).toEqual([
+      { id: "i-3", port: 30080 },
+      { id: "i-1", port: 30081 },
+    ]);
     expect(d.deregister).toEqual([{ id: "i-1", port: 30080 }]);
     expect(diffTargets([{ id: "a", port: 1 }], [{ id: "a", port: 1 }])).toEqual({ register: [], deregister: [] });
   });
@@ -98,12 +137,27 @@ describe("targets", () => {
 
 describe("planListeners", () => {
   const want = (port: number, tg: string, extra: Partial<DesiredListener> = {}): DesiredListener => ({
-    port, protocol: "TCP", certificateArn: undefined, sslPolicy: undefined, targetGroupName: tg, tags: {}, ...extra,
+    port,
+    protocol: "TCP",
+    certificateArn: undefined,
+    sslPolicy: undefined,
+    targetGroupName: tg,
+    tags: {},
+    ...extra,
   });
   const have = (arn: string, port: number, tgArn: string, extra: Partial<CurrentListener> = {}): CurrentListener => ({
-    arn, port, protocol: "TCP", certificateArn: undefined, sslPolicy: undefined, targetGroupArns: [tgArn], ...extra,
+    arn,
+    port,
+    protocol: "TCP",
+    certificateArn: undefined,
+    sslPolicy: undefined,
+    targetGroupArns: [tgArn],
+    ...extra,
   });
-  const arns = new Map([["tg80", "arn:tg80"], ["tg443", "arn:tg443"]]);
+  const arns = new Map([
+    ["tg80", "arn:tg80"],
+    ["tg443", "arn:tg443"],
+  ]);
 
   it("converged: nothing to do", () => {
     expect(isListenerPlanEmpty(planListeners([have("l1", 80, "arn:tg80")], [want(80, "tg80")], arns))).toBe(true);

@@ -17,9 +17,14 @@ import { TAG_ADDITIONAL_KEYS } from "../aws-types.js";
 const MAX_TAG_VALUE = 256;
 
 /** `owned` plus the record of the additional keys; ownership tags win over a user tag with the same key. */
-export function withAdditionalTags(additional: Readonly<Record<string, string>>, owned: Readonly<Record<string, string>>): Record<string, string> {
+export function withAdditionalTags(
+  additional: Readonly<Record<string, string>>,
+  owned: Readonly<Record<string, string>>,
+): Record<string, string> {
   let record = "";
-  for (const key of Object.keys(additional).filter((k) => !(k in owned)).sort()) {
+  for (const key of Object.keys(additional)
+    .filter((k) => !(k in owned))
+    .sort()) {
     const next = record === "" ? key : `${record},${key}`;
     if (next.length > MAX_TAG_VALUE) break;
     record = next;
@@ -55,7 +60,10 @@ export function isTagDiffEmpty(diff: TagDiff): boolean {
 }
 
 /** The desired keys whose current value differs (attributes we do not manage are left alone). */
-export function diffAttributes(current: Readonly<Record<string, string>>, desired: Readonly<Record<string, string>>): Record<string, string> {
+export function diffAttributes(
+  current: Readonly<Record<string, string>>,
+  desired: Readonly<Record<string, string>>,
+): Record<string, string> {
   const changed: Record<string, string> = {};
   for (const [k, v] of Object.entries(desired)) if (current[k] !== v) changed[k] = v;
   return changed;

@@ -52,20 +52,37 @@ function awsTargets(targets: readonly DesiredTarget[]): { Id: string; Port: numb
  * Registers before it deregisters, so a selector flip (every old target replaced) never leaves the group empty
  * (aws-load-balancer-controller#3621, reference section 4 item 3).
  */
-async function syncTargets(api: Elbv2Api, arn: string, current: readonly DesiredTarget[], desired: readonly DesiredTarget[], signal: AbortSignal): Promise<void> {
+async function syncTargets(
+  api: Elbv2Api,
+  arn: string,
+  current: readonly DesiredTarget[],
+  desired: readonly DesiredTarget[],
+  signal: AbortSignal,
+): Promise<void> {
   const { register, deregister } = diffTargets(current, desired);
   for (const batch of chunk(register, TARGETS_PER_CALL)) {
-    await api.call("RegisterTargets", signal, (o) => api.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: awsTargets(batch) }), o));
+    await api.call("RegisterTargets", signal, (o) =>
+      api.client.send(new RegisterTargetsCommand({ TargetGroupArn: arn, Targets: awsTargets(batch) }), o),
+    );
   }
   for (const batch of chunk(deregister, TARGETS_PER_CALL)) {
-    await api.call("DeregisterTargets", signal, (o) => api.client.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: awsTargets(batch) }), o));
+    await api.call("DeregisterTargets", signal, (o) =>
+      api.client.send(new DeregisterTargetsCommand({ TargetGroupArn: arn, Targets: awsTargets(batch) }), o),
+    );
   }
 }
 
-async function modifyAttributes(api: Elbv2Api, arn: string, changed: Readonly<Record<string, string>>, signal: AbortSignal): Promise<void> {
+async function modifyAttributes(
+  api: Elbv2Api,
+  arn: string,
+  changed: Readonly<Record<string, string>>,
+  signal: AbortSignal,
+): Promise<void> {
   if (Object.keys(changed).length === 0) return;
   const Attributes = Object.entries(changed).map(([Key, Value]) => ({ Key, Value }));
-  await api.call("ModifyTargetGroupAttributes", signal, (o) => api.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes }), o));
+  await api.call("ModifyTargetGroupAttributes", signal, (o) =>
+    api.client.send(new ModifyTargetGroupAttributesCommand({ TargetGroupArn: arn, Attributes }), o),
+  );
 }
 
 async function createTargetGroup(api: Elbv2Api, desired: DesiredTargetGroup, signal: AbortSignal): Promise<string> {
@@ -121,7 +138,10 @@ export async function ensureTargetGroup(
   if (arn === undefined) throw new Error(`target group ${desired.name} has no ARN`);
   if (healthCheckDiffers(group, desired.healthCheck)) {
     await api.call("ModifyTargetGroup", signal, (o) =>
-      api.client.send(new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthCheckInput(desired.healthCheck) }), o),
+      api.client.send(
+        new ModifyTargetGroupCommand({ TargetGroupArn: arn, ...healthCheckInput(desired.healthCheck) }),
+        o,
+      ),
     );
   }
   await api.applyTags(arn, diffTags(tags ?? {}, desired.tags, ownedTagKeys(id)), signal);

@@ -23,9 +23,17 @@ export function isOwned(tags: Readonly<Record<string, string>> | undefined, id: 
   return tags !== undefined && tags[TAG_SERVICE_UID] === id.uid && tags[TAG_CLUSTER] === id.clusterId;
 }
 
-export function assertOwned(kind: string, name: string, tags: Readonly<Record<string, string>> | undefined, id: LoadBalancerId): void {
+export function assertOwned(
+  kind: string,
+  name: string,
+  tags: Readonly<Record<string, string>> | undefined,
+  id: LoadBalancerId,
+): void {
   if (isOwned(tags, id)) return;
-  const owner = tags?.[TAG_SERVICE_UID] === undefined ? "no ownership tags" : `service uid ${tags[TAG_SERVICE_UID]}, cluster ${tags[TAG_CLUSTER] ?? "?"}`;
+  const owner =
+    tags?.[TAG_SERVICE_UID] === undefined
+      ? "no ownership tags"
+      : `service uid ${tags[TAG_SERVICE_UID]}, cluster ${tags[TAG_CLUSTER] ?? "?"}`;
   throw new ForeignResourceError(kind, name, owner);
 }
 

@@ -35,13 +35,24 @@ export async function ensureBackendSecurityGroup(
   signal?: AbortSignal,
 ): Promise<string> {
   const tags = backendSecurityGroupTags(request.clusterId);
-  const found = await findSecurityGroups(clients, [{ Name: "vpc-id", Values: [request.vpcId] }, ...tagFilters(tags)], signal);
+  const found = await findSecurityGroups(
+    clients,
+    [{ Name: "vpc-id", Values: [request.vpcId] }, ...tagFilters(tags)],
+    signal,
+  );
   const name = backendSecurityGroupName(request.clusterId);
   const existing = found.find((group) => group.GroupName === name) ?? found[0];
   if (existing?.GroupId) return existing.GroupId;
-  return createSecurityGroup(clients, {
-    vpcId: request.vpcId, name, description: `lb-operator backend for cluster ${request.clusterId}`, tags,
-  }, signal);
+  return createSecurityGroup(
+    clients,
+    {
+      vpcId: request.vpcId,
+      name,
+      description: `lb-operator backend for cluster ${request.clusterId}`,
+      tags,
+    },
+    signal,
+  );
 }
 
 /**
@@ -55,11 +66,19 @@ export async function ensureNodeAccess(
   signal?: AbortSignal,
 ): Promise<void> {
   const rules = await securityGroupRules(clients, nodeSecurityGroupId, signal);
-  const present = rules.some((rule) => !rule.IsEgress && rule.IpProtocol === "-1" &&
-    rule.ReferencedGroupInfo?.GroupId === backendGroupId);
+  const present = rules.some(
+    (rule) => !rule.IsEgress && rule.IpProtocol === "-1" && rule.ReferencedGroupInfo?.GroupId === backendGroupId,
+  );
   if (present) return;
-  await authorizeIngress(clients, nodeSecurityGroupId, [{
-    IpProtocol: "-1",
-    UserIdGroupPairs: [{ GroupId: backendGroupId, Description: BACKEND_RULE_DESCRIPTION }],
-  }], signal);
+  await authorizeIngress(
+    clients,
+    nodeSecurityGroupId,
+    [
+      {
+        IpProtocol: "-1",
+        UserIdGroupPairs: [{ GroupId: backendGroupId, Description: BACKEND_RULE_DESCRIPTION }],
+      },
+    ],
+    signal,
+  );
 }

@@ -44,15 +44,22 @@ export async function deleteSecurityGroupWithRetry(
   for (;;) {
     signal?.throwIfAborted();
     try {
-      await awsCall("DeleteSecurityGroup", () =>
-        clients.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }), { abortSignal: signal }), { signal });
+      await awsCall(
+        "DeleteSecurityGroup",
+        () => clients.ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }), { abortSignal: signal }),
+        { signal },
+      );
       return;
     } catch (err) {
       if (hasCode(err, "InvalidGroup.NotFound", "InvalidGroupId.NotFound")) return;
       if (!hasCode(err, "DependencyViolation")) throw err;
       const left = deadline - now();
       if (left <= 0) {
-        throw new RetryAfterError(`security group ${groupId} is still in use (DependencyViolation)`, options.retryAfterMs ?? 30_000, { cause: err });
+        throw new RetryAfterError(
+          `security group ${groupId} is still in use (DependencyViolation)`,
+          options.retryAfterMs ?? 30_000,
+          { cause: err },
+        );
       }
       await sleep(Math.min(wait, left), signal);
       wait = Math.min(wait * 2, maxDelay);

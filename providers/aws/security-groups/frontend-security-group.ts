@@ -12,9 +12,20 @@ import { TAG_CLUSTER, TAG_RESOURCE, TAG_SERVICE_UID, ownershipTags, type AwsClie
 import { securityGroupName } from "../names.js";
 import { deleteSecurityGroupWithRetry, type DeleteRetryOptions } from "./delete-security-group.js";
 import {
-  authorizeIngress, createSecurityGroup, findSecurityGroups, securityGroupRules, tagFilters, tagsOf,
+  authorizeIngress,
+  createSecurityGroup,
+  findSecurityGroups,
+  securityGroupRules,
+  tagFilters,
+  tagsOf,
 } from "./sg-api.js";
-import { FRONTEND_RULE_DESCRIPTION, desiredFrontendRules, diffIngressRules, toIpPermissions, type ListenerPort } from "./sg-rules.js";
+import {
+  FRONTEND_RULE_DESCRIPTION,
+  desiredFrontendRules,
+  diffIngressRules,
+  toIpPermissions,
+  type ListenerPort,
+} from "./sg-rules.js";
 
 export const FRONTEND_SG_RESOURCE = "ManagedLBSecurityGroup";
 
@@ -44,7 +55,11 @@ export async function ensureFrontendSecurityGroup(
 ): Promise<string> {
   const { id, vpcId } = request;
   const desiredTags = { ...request.extraTags, ...ownershipTags(id, FRONTEND_SG_RESOURCE) };
-  const found = await findSecurityGroups(clients, [{ Name: "vpc-id", Values: [vpcId] }, ...tagFilters(ownedFilterTags(id))], signal);
+  const found = await findSecurityGroups(
+    clients,
+    [{ Name: "vpc-id", Values: [vpcId] }, ...tagFilters(ownedFilterTags(id))],
+    signal,
+  );
   const name = securityGroupName(id);
   const existing = found.find((group) => group.GroupName === name) ?? found[0];
   let groupId: string;
@@ -52,9 +67,16 @@ export async function ensureFrontendSecurityGroup(
     groupId = existing.GroupId;
     await addMissingTags(clients, existing, desiredTags, signal);
   } else {
-    groupId = await createSecurityGroup(clients, {
-      vpcId, name, description: `lb-operator frontend for ${id.namespace}/${id.name}`, tags: desiredTags,
-    }, signal);
+    groupId = await createSecurityGroup(
+      clients,
+      {
+        vpcId,
+        name,
+        description: `lb-operator frontend for ${id.namespace}/${id.name}`,
+        tags: desiredTags,
+      },
+      signal,
+    );
   }
 
   const desired = desiredFrontendRules(request.ports, request.sourceRanges);
@@ -64,8 +86,15 @@ export async function ensureFrontendSecurityGroup(
     await authorizeIngress(clients, groupId, toIpPermissions(diff.authorize, FRONTEND_RULE_DESCRIPTION), signal);
   }
   if (diff.revoke.length > 0) {
-    await awsCall("RevokeSecurityGroupIngress", () => clients.ec2.send(
-      new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [...diff.revoke] }), { abortSignal: signal }), { signal });
+    await awsCall(
+      "RevokeSecurityGroupIngress",
+      () =>
+        clients.ec2.send(
+          new RevokeSecurityGroupIngressCommand({ GroupId: groupId, SecurityGroupRuleIds: [...diff.revoke] }),
+          { abortSignal: signal },
+        ),
+      { signal },
+    );
   }
   return groupId;
 }
@@ -84,9 +113,18 @@ async function addMissingTags(
   const missing = Object.entries(desired).filter(([key, value]) => current[key] !== value);
   if (missing.length === 0 || !group.GroupId) return;
   const groupId = group.GroupId;
-  await awsCall("CreateTags", () => clients.ec2.send(new CreateTagsCommand({
-    Resources: [groupId], Tags: missing.map(([Key, Value]) => ({ Key, Value })),
-  }), { abortSignal: signal }), { signal });
+  await awsCall(
+    "CreateTags",
+    () =>
+      clients.ec2.send(
+        new CreateTagsCommand({
+          Resources: [groupId],
+          Tags: missing.map(([Key, Value]) => ({ Key, Value })),
+        }),
+        { abortSignal: signal },
+      ),
+    { signal },
+  );
 }
 
 /**

@@ -9,7 +9,8 @@ export function ec2SecurityGroups(clients: AwsClients, deleteOptions?: DeleteRet
   return {
     ensureFrontend: (input, signal) => ensureFrontendSecurityGroup(clients, input, signal),
     ensureBackend: (clusterId, vpcId, signal) => ensureBackendSecurityGroup(clients, { clusterId, vpcId }, signal),
-    ensureNodeAccess: (nodeGroupId, backendGroupId, signal) => ensureNodeAccess(clients, nodeGroupId, backendGroupId, signal),
+    ensureNodeAccess: (nodeGroupId, backendGroupId, signal) =>
+      ensureNodeAccess(clients, nodeGroupId, backendGroupId, signal),
     deleteFrontend: (id, signal) => deleteFrontendSecurityGroup(clients, id, signal, deleteOptions),
   };
 }

@@ -3,16 +3,36 @@ import type { SecurityGroupRule } from "@aws-sdk/client-ec2";
 import { desiredFrontendRules, diffIngressRules, existingRuleKey, toIpPermissions } from "./sg-rules.js";
 
 let nextId = 0;
-function rule(protocol: string, from: number, to: number, source: { v4?: string; v6?: string; group?: string }, egress = false): SecurityGroupRule {
+function rule(
+  protocol: string,
+  from: number,
+  to: number,
+  source: { v4?: string; v6?: string; group?: string },
+  egress = false,
+): SecurityGroupRule {
   return {
-    SecurityGroupRuleId: `sgr-${++nextId}`, IsEgress: egress, IpProtocol: protocol, FromPort: from, ToPort: to,
-    CidrIpv4: source.v4, CidrIpv6: source.v6, ReferencedGroupInfo: source.group ? { GroupId: source.group } : undefined,
+    SecurityGroupRuleId: `sgr-${++nextId}`,
+    IsEgress: egress,
+    IpProtocol: protocol,
+    FromPort: from,
+    ToPort: to,
+    CidrIpv4: source.v4,
+    CidrIpv6: source.v6,
+    ReferencedGroupInfo: source.group ? { GroupId: source.group } : undefined,
   };
 }
 
 describe("desiredFrontendRules", () => {
   it("opens the listener ports and path-MTU ICMP to 0.0.0.0/0 when there are no source ranges", () => {
-    expect(desiredFrontendRules([{ protocol: "TCP", port: 80 }, { protocol: "UDP", port: 53 }], [])).toEqual([
+    expect(
+      desiredFrontendRules(
+        [
+          { protocol: "TCP", port: 80 },
+          { protocol: "UDP", port: 53 },
+        ],
+        [],
+      ),
+    ).toEqual([
       { protocol: "icmp", fromPort: 3, toPort: 4, cidr: "0.0.0.0/0" },
       { protocol: "tcp", fromPort: 80, toPort: 80, cidr: "0.0.0.0/0" },
       { protocol: "udp", fromPort: 53, toPort: 53, cidr: "0.0.0.0/0" },
@@ -20,7 +40,13 @@ describe("desiredFrontendRules", () => {
   });
 
   it("is ports x ranges plus one ICMP rule per range (ICMPv6 packet-too-big for IPv6), de-duplicated", () => {
-    const rules = desiredFrontendRules([{ protocol: "TCP", port: 443 }, { protocol: "TCP", port: 443 }], ["198.51.100.0/24", "2001:db8::/32"]);
+    const rules = desiredFrontendRules(
+      [
+        { protocol: "TCP", port: 443 },
+        { protocol: "TCP", port: 443 },
+      ],
+      ["198.51.100.0/24", "2001:db8::/32"],
+    );
     expect(rules).toEqual([
       { protocol: "icmpv6", fromPort: 2, toPort: 0, cidr: "2001:db8::/32" },
       { protocol: "icmp", fromPort: 3, toPort: 4, cidr: "198.51.100.0/24" },
@@ -65,10 +91,15 @@ describe("diffIngressRules", () => {
 
 describe("toIpPermissions", () => {
   it("puts IPv4 and IPv6 sources in their own range lists with the description", () => {
-    expect(toIpPermissions([
-      { protocol: "tcp", fromPort: 80, toPort: 80, cidr: "198.51.100.0/24" },
-      { protocol: "icmpv6", fromPort: 2, toPort: 0, cidr: "2001:db8::/32" },
-    ], "d")).toEqual([
+    expect(
+      toIpPermissions(
+        [
+          { protocol: "tcp", fromPort: 80, toPort: 80, cidr: "198.51.100.0/24" },
+          { protocol: "icmpv6", fromPort: 2, toPort: 0, cidr: "2001:db8::/32" },
+        ],
+        "d",
+      ),
+    ).toEqual([
       { IpProtocol: "tcp", FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: "198.51.100.0/24", Description: "d" }] },
       { IpProtocol: "icmpv6", FromPort: 2, ToPort: 0, Ipv6Ranges: [{ CidrIpv6: "2001:db8::/32", Description: "d" }] },
     ]);

@@ -31,7 +31,13 @@ const PMTU_IPV4 = { protocol: "icmp", fromPort: 3, toPort: 4 } as const;
 const PMTU_IPV6 = { protocol: "icmpv6", fromPort: 2, toPort: 0 } as const;
 
 // EC2 answers with names for the common protocols but accepts (and may echo) IANA numbers.
-const PROTOCOL_NUMBERS: Readonly<Record<string, IngressProtocol>> = { "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", all: "-1" };
+const PROTOCOL_NUMBERS: Readonly<Record<string, IngressProtocol>> = {
+  "6": "tcp",
+  "17": "udp",
+  "1": "icmp",
+  "58": "icmpv6",
+  all: "-1",
+};
 
 export function normalizeProtocol(protocol: string): string {
   const lower = protocol.toLowerCase();
@@ -47,10 +53,15 @@ export function isIpv6Cidr(cidr: string): boolean {
  * for the classic ELB group, aws-load-balancer-controller with enable-icmp-for-path-mtu-discovery). An empty
  * `sourceRanges` means 0.0.0.0/0, as in both anchors. Sorted and de-duplicated.
  */
-export function desiredFrontendRules(ports: readonly ListenerPort[], sourceRanges: readonly string[]): CidrIngressRule[] {
+export function desiredFrontendRules(
+  ports: readonly ListenerPort[],
+  sourceRanges: readonly string[],
+): CidrIngressRule[] {
   const ranges = sourceRanges.length > 0 ? sourceRanges : [ALLOW_ALL_IPV4];
   const rules = new Map<string, CidrIngressRule>();
-  const add = (rule: CidrIngressRule): void => { rules.set(ruleKey(rule), rule); };
+  const add = (rule: CidrIngressRule): void => {
+    rules.set(ruleKey(rule), rule);
+  };
   for (const cidr of ranges) {
     for (const { protocol, port } of ports) {
       add({ protocol: protocol === "UDP" ? "udp" : "tcp", fromPort: port, toPort: port, cidr });
@@ -66,8 +77,12 @@ export function ruleKey(rule: CidrIngressRule): string {
 
 /** The key of an existing rule; rules from other groups or prefix lists get keys no desired rule has. */
 export function existingRuleKey(rule: SecurityGroupRule): string {
-  const source = rule.CidrIpv4 ?? rule.CidrIpv6 ??
-    (rule.ReferencedGroupInfo?.GroupId ? `group:${rule.ReferencedGroupInfo.GroupId}` : `prefix-list:${rule.PrefixListId ?? "?"}`);
+  const source =
+    rule.CidrIpv4 ??
+    rule.CidrIpv6 ??
+    (rule.ReferencedGroupInfo?.GroupId
+      ? `group:${rule.ReferencedGroupInfo.GroupId}`
+      : `prefix-list:${rule.PrefixListId ?? "?"}`);
   return `${normalizeProtocol(rule.IpProtocol ?? "-1")}|${rule.FromPort ?? -1}|${rule.ToPort ?? -1}|${source}`;
 }
 
@@ -78,7 +93,10 @@ export interface IngressDiff {
 }
 
 /** `existing` may contain egress rules; they are ignored (the default allow-all egress stays). */
-export function diffIngressRules(existing: readonly SecurityGroupRule[], desired: readonly CidrIngressRule[]): IngressDiff {
+export function diffIngressRules(
+  existing: readonly SecurityGroupRule[],
+  desired: readonly CidrIngressRule[],
+): IngressDiff {
   const desiredKeys = new Set(desired.map(ruleKey));
   const present = new Set<string>();
   const revoke: string[] = [];

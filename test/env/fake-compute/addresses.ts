@@ -20,9 +20,15 @@ function buildAddress(ctx: RouteContext, kept: Address, assign: boolean): Addres
   if (type !== "INTERNAL") throw invalid("fake-compute serves INTERNAL addresses only.");
   const subnetValue = body.string("subnetwork");
   if (subnetValue === undefined || subnetValue === "") throw required("resource.subnetwork");
-  const subnet = existing(ctx, subnetValue, { field: "resource.subnetwork", collection: "subnetworks", defaultScope: ctx.scope });
+  const subnet = existing(ctx, subnetValue, {
+    field: "resource.subnetwork",
+    collection: "subnetworks",
+    defaultScope: ctx.scope,
+  });
   if (subnet.resource.region !== kept.region) {
-    throw invalid(`Invalid value for field 'resource.subnetwork': '${subnetValue}'. The subnetwork must be in the address's region.`);
+    throw invalid(
+      `Invalid value for field 'resource.subnetwork': '${subnetValue}'. The subnetwork must be in the address's region.`,
+    );
   }
   const subnetLink = linkOf(subnet.ref);
   const users: string[] = [];
@@ -31,17 +37,24 @@ function buildAddress(ctx: RouteContext, kept: Address, assign: boolean): Addres
     const value = parseIpv4(address);
     const range = parseCidr(subnet.resource.ipCidrRange ?? "");
     if (value === undefined || range === undefined || !usableInRange(range, value)) {
-      throw invalid(`Invalid value for field 'resource.address': '${address}'. Requested internal IP is outside the subnetwork's range ${subnet.resource.ipCidrRange}.`);
+      throw invalid(
+        `Invalid value for field 'resource.address': '${address}'. Requested internal IP is outside the subnetwork's range ${subnet.resource.ipCidrRange}.`,
+      );
     }
     const holder = ctx.store.takenIps(subnetLink).get(value);
     if (holder !== undefined && holder.collection !== "forwardingRules") {
-      throw new ComputeApiError(409, "alreadyExists", `IP_IN_USE_BY_ANOTHER_RESOURCE: '${address}' is already being used by '${holder.link}'.`);
+      throw new ComputeApiError(
+        409,
+        "alreadyExists",
+        `IP_IN_USE_BY_ANOTHER_RESOURCE: '${address}' is already being used by '${holder.link}'.`,
+      );
     }
     if (holder !== undefined) users.push(holder.link);
     address = formatIpv4(value);
   } else {
     address = assign ? ctx.store.freeIp(subnet.resource) : undefined;
-    if (assign && address === undefined) throw new ComputeApiError(400, "ipSpaceExhausted", `No free address in subnetwork '${subnet.ref.key}'.`);
+    if (assign && address === undefined)
+      throw new ComputeApiError(400, "ipSpaceExhausted", `No free address in subnetwork '${subnet.ref.key}'.`);
   }
   return {
     ...kept,

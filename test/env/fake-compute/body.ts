@@ -10,7 +10,8 @@ export class Body {
 
   constructor(raw: unknown, path = "resource") {
     if (raw === undefined || raw === null) raw = {};
-    if (typeof raw !== "object" || Array.isArray(raw)) throw invalid(`Invalid JSON payload: '${path}' must be an object`);
+    if (typeof raw !== "object" || Array.isArray(raw))
+      throw invalid(`Invalid JSON payload: '${path}' must be an object`);
     this.raw = raw as Record<string, unknown>;
     this.path = path;
   }
@@ -44,7 +45,10 @@ export class Body {
     const value = this.string(name);
     if (value === undefined || value === "") return undefined;
     const found = allowed.find((a) => a === value);
-    if (found === undefined) throw invalid(`Invalid value for field '${this.path}.${name}': '${value}'. Must be one of [${allowed.join(", ")}]`);
+    if (found === undefined)
+      throw invalid(
+        `Invalid value for field '${this.path}.${name}': '${value}'. Must be one of [${allowed.join(", ")}]`,
+      );
     return found;
   }
 
@@ -90,7 +94,9 @@ export class Body {
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== "object" || patch === null || Array.isArray(patch)) return patch;
   const base: Record<string, unknown> =
-    typeof target === "object" && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+    typeof target === "object" && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete base[key];
     else base[key] = mergePatch(base[key], value);

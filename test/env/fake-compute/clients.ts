@@ -45,6 +45,12 @@ export function gceClientsFor(fake: FakeEndpoint, extra: ClientOptions = {}): Gc
 }
 
 /** Clients the provider does not use but tests may (zones, instances). */
-export function extraClientsFor(fake: FakeEndpoint, extra: ClientOptions = {}): { zones: ZonesClient; instances: InstancesClient } {
-  return { zones: new ZonesClient(fakeClientOptions(fake, extra)), instances: new InstancesClient(fakeClientOptions(fake, extra)) };
+export function extraClientsFor(
+  fake: FakeEndpoint,
+  extra: ClientOptions = {},
+): { zones: ZonesClient; instances: InstancesClient } {
+  return {
+    zones: new ZonesClient(fakeClientOptions(fake, extra)),
+    instances: new InstancesClient(fakeClientOptions(fake, extra)),
+  };
 }

@@ -9,7 +9,16 @@ import { makeRef } from "./refs.js";
 import { ROUTES } from "./router.js";
 import { listen } from "./server.js";
 import { ComputeStore } from "./store.js";
-import { DEFAULT_NETWORKS, DEFAULT_ZONES, seedInstance, seedNetwork, seedZone, type SeedInstance, type SeedNetwork, type SeedZone } from "./seed.js";
+import {
+  DEFAULT_NETWORKS,
+  DEFAULT_ZONES,
+  seedInstance,
+  seedNetwork,
+  seedZone,
+  type SeedInstance,
+  type SeedNetwork,
+  type SeedZone,
+} from "./seed.js";
 import type { Collection, Instance, Operation, ResourceOf } from "./types.js";
 
 export interface FakeComputeOptions {
@@ -68,11 +77,18 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
   const now = options.now ?? Date.now;
   const host = options.host ?? "127.0.0.1";
   const store = new ComputeStore(now);
-  const ops = new OperationBook(store, now, { polls: options.operationPolls ?? 2, settleAfterMs: options.settleAfterMs ?? 2000 });
+  const ops = new OperationBook(store, now, {
+    polls: options.operationPolls ?? 2,
+    settleAfterMs: options.settleAfterMs ?? 2000,
+  });
   const faults = new FaultBook(ROUTES.map((r) => r.id));
   const calls: RecordedCall[] = [];
   const requestIds = new Map<string, { project: string; op: Operation }>();
-  const seeds = { zones: options.zones ?? DEFAULT_ZONES, networks: [...(options.networks ?? DEFAULT_NETWORKS)], instances: [...(options.instances ?? [])] };
+  const seeds = {
+    zones: options.zones ?? DEFAULT_ZONES,
+    networks: [...(options.networks ?? DEFAULT_NETWORKS)],
+    instances: [...(options.instances ?? [])],
+  };
   const seedAll = () => {
     for (const z of seeds.zones) seedZone(store, project, z);
     for (const n of seeds.networks) seedNetwork(store, project, n);
@@ -90,11 +106,13 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       calls.filter(
         (c) =>
           (filter.mutating === undefined || c.mutating === filter.mutating) &&
-          (filter.method === undefined || (typeof filter.method === "string" ? c.method === filter.method : filter.method.test(c.method))),
+          (filter.method === undefined ||
+            (typeof filter.method === "string" ? c.method === filter.method : filter.method.test(c.method))),
       ),
     clearCalls: () => void calls.splice(0),
     resources: (collection) => store.list(collection, project),
-    members: (zone, name) => store.membersOf(makeRef(project, { kind: "zone", name: zone }, "instanceGroups", name).key),
+    members: (zone, name) =>
+      store.membersOf(makeRef(project, { kind: "zone", name: zone }, "instanceGroups", name).key),
     addInstance: (seed) => {
       seeds.instances.push(seed);
       return seedInstance(store, project, seed);
@@ -105,9 +123,17 @@ export async function startFakeCompute(options: FakeComputeOptions = {}): Promis
       store.delete(ref);
       for (const key of store.dropMember(vm.selfLink ?? "")) {
         const group = store.get("instanceGroups", key);
-        if (group) store.put("instanceGroups", key, { ...group, size: store.membersOf(key).length, fingerprint: store.nextFingerprint() });
+        if (group)
+          store.put("instanceGroups", key, {
+            ...group,
+            size: store.membersOf(key).length,
+            fingerprint: store.nextFingerprint(),
+          });
       }
-      seeds.instances.splice(seeds.instances.findIndex((s) => s.zone === zone && s.name === name), 1);
+      seeds.instances.splice(
+        seeds.instances.findIndex((s) => s.zone === zone && s.name === name),
+        1,
+      );
     },
     addNetwork: (seed) => {
       seeds.networks.push(seed);

@@ -8,7 +8,17 @@
 import { Body, mergePatch } from "./body.js";
 import { validPortSpec } from "./forwarding-rules.js";
 import { isCidrOrIp, linkOf } from "./refs.js";
-import { checkSameName, deleteRoute, existing, getRoute, insertRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
+import {
+  checkSameName,
+  deleteRoute,
+  existing,
+  getRoute,
+  insertRoute,
+  listRoute,
+  refIn,
+  type Route,
+  type RouteContext,
+} from "./routes.js";
 import type { Firewall } from "./types.js";
 import { invalid, required } from "./types.js";
 
@@ -24,7 +34,8 @@ function rules(body: Body, field: "allowed" | "denied") {
     }
     const ports = r.strings("ports");
     if (ports !== undefined && ports.length > 0) {
-      if (!PROTOCOLS_WITH_PORTS.includes(protocol)) throw invalid(`Invalid value for field '${r.path}.ports': ports are allowed only for tcp, udp and sctp.`);
+      if (!PROTOCOLS_WITH_PORTS.includes(protocol))
+        throw invalid(`Invalid value for field '${r.path}.ports': ports are allowed only for tcp, udp and sctp.`);
       for (const p of ports) if (!validPortSpec(p)) throw invalid(`Invalid value for field '${r.path}.ports': '${p}'.`);
     }
     return { IPProtocol: protocol, ...(ports === undefined || ports.length === 0 ? {} : { ports: [...ports] }) };
@@ -33,15 +44,22 @@ function rules(body: Body, field: "allowed" | "denied") {
 
 function ranges(body: Body, field: string): string[] | undefined {
   const list = body.strings(field);
-  for (const r of list ?? []) if (!isCidrOrIp(r)) throw invalid(`Invalid value for field 'resource.${field}': '${r}'. Must be a valid IPv4 CIDR address range.`);
+  for (const r of list ?? [])
+    if (!isCidrOrIp(r))
+      throw invalid(`Invalid value for field 'resource.${field}': '${r}'. Must be a valid IPv4 CIDR address range.`);
   return list;
 }
 
 function buildFirewall(ctx: RouteContext, body: Body, kept: Firewall): Firewall {
-  const network = existing(ctx, body.requiredString("network"), { field: "resource.network", collection: "networks", defaultScope: { kind: "global" } });
+  const network = existing(ctx, body.requiredString("network"), {
+    field: "resource.network",
+    collection: "networks",
+    defaultScope: { kind: "global" },
+  });
   const allowed = rules(body, "allowed");
   const denied = rules(body, "denied");
-  if (allowed.length > 0 && denied.length > 0) throw invalid("Invalid value for field 'resource.allowed': only one of allowed and denied may be set.");
+  if (allowed.length > 0 && denied.length > 0)
+    throw invalid("Invalid value for field 'resource.allowed': only one of allowed and denied may be set.");
   if (allowed.length === 0 && denied.length === 0) throw required("resource.allowed");
   const direction = body.enumOf("direction", ["INGRESS", "EGRESS"]) ?? "INGRESS";
   const priority = body.integer("priority") ?? 1000;
@@ -50,7 +68,8 @@ function buildFirewall(ctx: RouteContext, body: Body, kept: Firewall): Firewall 
   const sourceServiceAccounts = body.strings("sourceServiceAccounts") ?? [];
   let sourceRanges = ranges(body, "sourceRanges") ?? [];
   let destinationRanges = ranges(body, "destinationRanges") ?? [];
-  if (direction === "INGRESS" && sourceRanges.length + sourceTags.length + sourceServiceAccounts.length === 0) sourceRanges = ["0.0.0.0/0"];
+  if (direction === "INGRESS" && sourceRanges.length + sourceTags.length + sourceServiceAccounts.length === 0)
+    sourceRanges = ["0.0.0.0/0"];
   if (direction === "EGRESS" && destinationRanges.length === 0) destinationRanges = ["0.0.0.0/0"];
   return {
     ...kept,
@@ -73,8 +92,12 @@ function buildFirewall(ctx: RouteContext, body: Body, kept: Firewall): Firewall 
 }
 
 /** The lists that have items: Compute omits empty repeated fields from a stored rule. */
-function nonEmptyLists(lists: Readonly<Record<string, readonly string[] | undefined>>): Record<string, readonly string[]> {
-  return Object.fromEntries(Object.entries(lists).filter((entry): entry is [string, readonly string[]] => (entry[1]?.length ?? 0) > 0));
+function nonEmptyLists(
+  lists: Readonly<Record<string, readonly string[] | undefined>>,
+): Record<string, readonly string[]> {
+  return Object.fromEntries(
+    Object.entries(lists).filter((entry): entry is [string, readonly string[]] => (entry[1]?.length ?? 0) > 0),
+  );
 }
 
 /** PUT replaces every field; PATCH merges the body into the current rule (arrays replace). */
@@ -102,7 +125,11 @@ function replace(ctx: RouteContext, merge: boolean) {
 export const firewallRoutes: readonly Route[] = [
   getRoute("firewalls.get", `${BASE}/:name`, COLLECTION),
   listRoute("firewalls.list", BASE, COLLECTION, "firewallList"),
-  insertRoute("firewalls.insert", BASE, { collection: COLLECTION, kind: "firewall", build: (ctx, kept) => buildFirewall(ctx, ctx.body, kept) }),
+  insertRoute("firewalls.insert", BASE, {
+    collection: COLLECTION,
+    kind: "firewall",
+    build: (ctx, kept) => buildFirewall(ctx, ctx.body, kept),
+  }),
   { id: "firewalls.update", httpMethod: "PUT", pattern: `${BASE}/:name`, handle: (ctx) => replace(ctx, false) },
   { id: "firewalls.patch", httpMethod: "PATCH", pattern: `${BASE}/:name`, handle: (ctx) => replace(ctx, true) },
   deleteRoute("firewalls.delete", `${BASE}/:name`, COLLECTION),

@@ -31,37 +31,74 @@ export function validPortSpec(spec: string): boolean {
 function ports(ctx: RouteContext): Pick<ForwardingRule, "ports" | "allPorts"> {
   const list = ctx.body.strings("ports");
   const all = ctx.body.boolean("allPorts") ?? false;
-  if (ctx.body.has("portRange")) throw invalid("Invalid value for field 'resource.portRange'. Use 'ports' or 'allPorts' with INTERNAL forwarding rules.");
-  if (list !== undefined && list.length > 0 && all) throw invalid("Invalid value for field 'resource.allPorts': 'true'. Cannot specify both ports and allPorts.");
+  if (ctx.body.has("portRange"))
+    throw invalid(
+      "Invalid value for field 'resource.portRange'. Use 'ports' or 'allPorts' with INTERNAL forwarding rules.",
+    );
+  if (list !== undefined && list.length > 0 && all)
+    throw invalid("Invalid value for field 'resource.allPorts': 'true'. Cannot specify both ports and allPorts.");
   if (list === undefined || list.length === 0) {
     if (!all) throw required("resource.ports");
     return { allPorts: true };
   }
-  if (list.length > MAX_PORTS) throw invalid(`Invalid value for field 'resource.ports': '${list.join(",")}'. Too many ports specified. Maximum is ${MAX_PORTS}.`);
-  for (const p of list) if (!validPortSpec(p)) throw invalid(`Invalid value for field 'resource.ports': '${p}'. Invalid port.`);
-  if (new Set(list).size !== list.length) throw invalid(`Invalid value for field 'resource.ports': '${list.join(",")}'. Duplicate ports.`);
+  if (list.length > MAX_PORTS)
+    throw invalid(
+      `Invalid value for field 'resource.ports': '${list.join(",")}'. Too many ports specified. Maximum is ${MAX_PORTS}.`,
+    );
+  for (const p of list)
+    if (!validPortSpec(p)) throw invalid(`Invalid value for field 'resource.ports': '${p}'. Invalid port.`);
+  if (new Set(list).size !== list.length)
+    throw invalid(`Invalid value for field 'resource.ports': '${list.join(",")}'. Duplicate ports.`);
   return { ports: [...list] };
 }
 
 /** The stored rule from the request, validated against the current state; `assignIp` picks a free address. */
 function buildForwardingRule(ctx: RouteContext, kept: ForwardingRule, assignIp: boolean): ForwardingRule {
   const body = ctx.body;
-  const scheme = body.enumOf("loadBalancingScheme", ["INTERNAL", "EXTERNAL", "INTERNAL_MANAGED", "EXTERNAL_MANAGED", "INTERNAL_SELF_MANAGED"]);
+  const scheme = body.enumOf("loadBalancingScheme", [
+    "INTERNAL",
+    "EXTERNAL",
+    "INTERNAL_MANAGED",
+    "EXTERNAL_MANAGED",
+    "INTERNAL_SELF_MANAGED",
+  ]);
   if (scheme === undefined) throw required("resource.loadBalancingScheme");
   if (scheme !== "INTERNAL") throw invalid(`fake-compute serves INTERNAL forwarding rules only, not '${scheme}'.`);
   const ipProtocol = body.enumOf("IPProtocol", ["TCP", "UDP", "L3_DEFAULT", "ESP", "AH", "SCTP", "ICMP"]);
   if (ipProtocol === undefined) throw required("resource.IPProtocol");
-  const bs = existing(ctx, body.requiredString("backendService"), { field: "resource.backendService", collection: "backendServices", defaultScope: ctx.scope });
-  if (bs.resource.loadBalancingScheme !== scheme || linkOf(bs.ref) !== bs.resource.selfLink || bs.ref.scope.kind !== "region") {
-    throw invalid(`Invalid value for field 'resource.backendService'. The backend service must be a regional ${scheme} backend service.`);
+  const bs = existing(ctx, body.requiredString("backendService"), {
+    field: "resource.backendService",
+    collection: "backendServices",
+    defaultScope: ctx.scope,
+  });
+  if (
+    bs.resource.loadBalancingScheme !== scheme ||
+    linkOf(bs.ref) !== bs.resource.selfLink ||
+    bs.ref.scope.kind !== "region"
+  ) {
+    throw invalid(
+      `Invalid value for field 'resource.backendService'. The backend service must be a regional ${scheme} backend service.`,
+    );
   }
   if (!protocolsMatch(ipProtocol, bs.resource.protocol)) {
-    throw invalid(`Invalid value for field 'resource.IPProtocol': '${ipProtocol}'. It must match the protocol '${bs.resource.protocol}' of backend service '${bs.ref.key}'.`);
+    throw invalid(
+      `Invalid value for field 'resource.IPProtocol': '${ipProtocol}'. It must match the protocol '${bs.resource.protocol}' of backend service '${bs.ref.key}'.`,
+    );
   }
-  const network = existing(ctx, body.requiredString("network"), { field: "resource.network", collection: "networks", defaultScope: { kind: "global" } });
-  const subnet = existing(ctx, body.requiredString("subnetwork"), { field: "resource.subnetwork", collection: "subnetworks", defaultScope: ctx.scope });
+  const network = existing(ctx, body.requiredString("network"), {
+    field: "resource.network",
+    collection: "networks",
+    defaultScope: { kind: "global" },
+  });
+  const subnet = existing(ctx, body.requiredString("subnetwork"), {
+    field: "resource.subnetwork",
+    collection: "subnetworks",
+    defaultScope: ctx.scope,
+  });
   if (subnet.resource.network !== linkOf(network.ref) || subnet.resource.region !== kept.region) {
-    throw invalid(`Invalid value for field 'resource.subnetwork': '${subnet.ref.key}'. The subnetwork must belong to network '${network.ref.key}' and the rule's region.`);
+    throw invalid(
+      `Invalid value for field 'resource.subnetwork': '${subnet.ref.key}'. The subnetwork must belong to network '${network.ref.key}' and the rule's region.`,
+    );
   }
   const subnetLink = linkOf(subnet.ref);
   const ip = ruleAddress(ctx, subnet, kept, assignIp);
@@ -84,25 +121,39 @@ function buildForwardingRule(ctx: RouteContext, kept: ForwardingRule, assignIp: 
 }
 
 /** The rule's address: the requested literal or reserved Address, checked against the subnet; else a free one. */
-function ruleAddress(ctx: RouteContext, subnet: { readonly ref: Ref; readonly resource: Subnetwork }, kept: ForwardingRule, assignIp: boolean): string | undefined {
+function ruleAddress(
+  ctx: RouteContext,
+  subnet: { readonly ref: Ref; readonly resource: Subnetwork },
+  kept: ForwardingRule,
+  assignIp: boolean,
+): string | undefined {
   let ip = ctx.body.string("IPAddress");
   if (ip !== undefined && ip !== "" && parseIpv4(ip) === undefined) {
     // IPAddress may name a reserved Address (link or name) instead of the literal: the rule takes its address.
-    ip = existing(ctx, ip, { field: "resource.IPAddress", collection: "addresses", defaultScope: ctx.scope }).resource.address ?? "";
+    ip =
+      existing(ctx, ip, { field: "resource.IPAddress", collection: "addresses", defaultScope: ctx.scope }).resource
+        .address ?? "";
   }
   if (ip === undefined || ip === "") {
     const free = assignIp ? ctx.store.freeIp(subnet.resource) : undefined;
-    if (assignIp && free === undefined) throw new ComputeApiError(400, "ipSpaceExhausted", `No free address in subnetwork '${subnet.ref.key}'.`);
+    if (assignIp && free === undefined)
+      throw new ComputeApiError(400, "ipSpaceExhausted", `No free address in subnetwork '${subnet.ref.key}'.`);
     return free;
   }
   const value = parseIpv4(ip);
   const range = parseCidr(subnet.resource.ipCidrRange ?? "");
   if (value === undefined || range === undefined || !usableInRange(range, value)) {
-    throw invalid(`Invalid value for field 'resource.IPAddress': '${ip}'. Requested internal IP is outside the subnetwork's range ${subnet.resource.ipCidrRange}.`);
+    throw invalid(
+      `Invalid value for field 'resource.IPAddress': '${ip}'. Requested internal IP is outside the subnetwork's range ${subnet.resource.ipCidrRange}.`,
+    );
   }
   const holder = ctx.store.takenIps(linkOf(subnet.ref)).get(value);
   if (holder !== undefined && holder.collection !== "addresses" && holder.link !== kept.selfLink) {
-    throw new ComputeApiError(409, "alreadyExists", `IP_IN_USE_BY_ANOTHER_RESOURCE: '${ip}' is already being used by '${holder.link}'.`);
+    throw new ComputeApiError(
+      409,
+      "alreadyExists",
+      `IP_IN_USE_BY_ANOTHER_RESOURCE: '${ip}' is already being used by '${holder.link}'.`,
+    );
   }
   return formatIpv4(value);
 }
@@ -110,7 +161,8 @@ function ruleAddress(ctx: RouteContext, subnet: { readonly ref: Ref; readonly re
 /** Keeps the Address resources holding `rule`'s IP in step: IN_USE with the rule as user, or back to RESERVED. */
 function syncAddresses(ctx: RouteContext, rule: ForwardingRule, inUse: boolean): void {
   for (const address of ctx.store.list("addresses")) {
-    if (address.subnetwork !== rule.subnetwork || address.address !== rule.IPAddress || address.selfLink == null) continue;
+    if (address.subnetwork !== rule.subnetwork || address.address !== rule.IPAddress || address.selfLink == null)
+      continue;
     const users = (address.users ?? []).filter((u) => u !== rule.selfLink);
     if (inUse) users.push(rule.selfLink ?? "");
     const key = address.selfLink.slice(address.selfLink.indexOf("projects/"));
@@ -139,7 +191,10 @@ export const forwardingRuleRoutes: readonly Route[] = [
   getRoute("forwardingRules.get", `${BASE}/:name`, COLLECTION),
   listRoute("forwardingRules.list", BASE, COLLECTION, "forwardingRuleList"),
   insertRoute("forwardingRules.insert", BASE, {
-    collection: COLLECTION, kind: "forwardingRule", build: buildForwardingRule, afterPut: (ctx, rule) => syncAddresses(ctx, rule, true),
+    collection: COLLECTION,
+    kind: "forwardingRule",
+    build: buildForwardingRule,
+    afterPut: (ctx, rule) => syncAddresses(ctx, rule, true),
   }),
   { id: "forwardingRules.delete", httpMethod: "DELETE", pattern: `${BASE}/:name`, handle: remove },
 ];

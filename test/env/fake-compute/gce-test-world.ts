@@ -25,8 +25,14 @@ export const GCE_TEST_NODES: readonly { readonly name: string; readonly zone: st
 ];
 
 /** The whole GCE provider on `fake`, with waits and retries shortened for tests. */
-export function gceTestProvider(fake: FakeCompute, location: GceLocation = gceLocation({ nodeTags: GCE_TEST_TAGS })): GceProvider {
-  return gceProviderFor(gceClientsFor(fake), location, pino({ level: "silent" }), { minPollIntervalMs: 0, minRetryDelayMs: 1 });
+export function gceTestProvider(
+  fake: FakeCompute,
+  location: GceLocation = gceLocation({ nodeTags: GCE_TEST_TAGS }),
+): GceProvider {
+  return gceProviderFor(gceClientsFor(fake), location, pino({ level: "silent" }), {
+    minPollIntervalMs: 0,
+    minRetryDelayMs: 1,
+  });
 }
 
 /** Nodes as a GCE kubelet registers them (providerID gce://project/zone/name); a name not in GCE_TEST_NODES gets zone "?". */
@@ -38,9 +44,14 @@ export function gceNodes(...names: string[]): SpecNode[] {
 export function freshFakeComputePerTest(options: FakeComputeOptions = {}): () => FakeCompute {
   let fake: FakeCompute | undefined;
   beforeAll(async () => {
-    fake = await startFakeCompute({ instances: GCE_TEST_NODES.map((n) => ({ ...n, tags: [...GCE_TEST_TAGS] })), ...options });
+    fake = await startFakeCompute({
+      instances: GCE_TEST_NODES.map((n) => ({ ...n, tags: [...GCE_TEST_TAGS] })),
+      ...options,
+    });
   });
-  afterAll(async () => { await fake?.stop(); });
+  afterAll(async () => {
+    await fake?.stop();
+  });
   beforeEach(() => fake?.reset());
   return () => {
     if (fake === undefined) throw new Error("fake Compute did not start");
@@ -49,7 +60,14 @@ export function freshFakeComputePerTest(options: FakeComputeOptions = {}): () =>
 }
 
 /** The collections a Service's load balancer lives in (instances, networks and zones are seeds). */
-const LOAD_BALANCER_COLLECTIONS: readonly Collection[] = ["forwardingRules", "backendServices", "healthChecks", "firewalls", "instanceGroups", "addresses"];
+const LOAD_BALANCER_COLLECTIONS: readonly Collection[] = [
+  "forwardingRules",
+  "backendServices",
+  "healthChecks",
+  "firewalls",
+  "instanceGroups",
+  "addresses",
+];
 
 /**
  * A reset fake as a ProviderTestWorld. Resources are the API-made resources of the Services, not the cluster's
@@ -57,16 +75,24 @@ const LOAD_BALANCER_COLLECTIONS: readonly Collection[] = ["forwardingRules", "ba
  * they may outlive a Service. (A create stopped before its backend service exists leaves the instance groups
  * until the cluster's next ensure: delete finds their zones through the backend service.)
  */
-export async function gceContractWorld(fake: FakeCompute, clusterId: string, spec: Omit<NewSpecOptions, "name" | "clusterId"> = {}): Promise<ProviderTestWorld> {
+export async function gceContractWorld(
+  fake: FakeCompute,
+  clusterId: string,
+  spec: Omit<NewSpecOptions, "name" | "clusterId"> = {},
+): Promise<ProviderTestWorld> {
   fake.reset();
   return {
     provider: gceTestProvider(fake),
     spec: (name) => newSpec({ nodes: gceNodes("node-a1", "node-a2", "node-b1"), ...spec, name, clusterId }),
     calls: () => fake.calls().map((c) => ({ operation: c.method, mutating: c.mutating })),
     clearCalls: () => fake.clearCalls(),
-    resources: async () => LOAD_BALANCER_COLLECTIONS.flatMap((c) => fake.resources(c)
-      .filter((r) => !isClusterResource(r.description, clusterId))
-      .map((r) => `${c}/${r.name ?? "?"}`)),
+    resources: async () =>
+      LOAD_BALANCER_COLLECTIONS.flatMap((c) =>
+        fake
+          .resources(c)
+          .filter((r) => !isClusterResource(r.description, clusterId))
+          .map((r) => `${c}/${r.name ?? "?"}`),
+      ),
     failNthMutatingCall: (n) => fake.faults.failNthMutation(n),
   };
 }

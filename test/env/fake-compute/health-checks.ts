@@ -6,13 +6,28 @@
  */
 import { Body, mergePatch } from "./body.js";
 import { validateName } from "./refs.js";
-import { checkNameFree, checkSameName, deleteRoute, getRoute, listRoute, refIn, type Route, type RouteContext } from "./routes.js";
+import {
+  checkNameFree,
+  checkSameName,
+  deleteRoute,
+  getRoute,
+  listRoute,
+  refIn,
+  type Route,
+  type RouteContext,
+} from "./routes.js";
 import { outputFields } from "./store.js";
 import type { HealthCheck } from "./types.js";
 import { invalid, required } from "./types.js";
 
 const TYPES = ["HTTP", "HTTPS", "HTTP2", "TCP", "SSL"] as const;
-const DETAIL = { HTTP: "httpHealthCheck", HTTPS: "httpsHealthCheck", HTTP2: "http2HealthCheck", TCP: "tcpHealthCheck", SSL: "sslHealthCheck" } as const;
+const DETAIL = {
+  HTTP: "httpHealthCheck",
+  HTTPS: "httpsHealthCheck",
+  HTTP2: "http2HealthCheck",
+  TCP: "tcpHealthCheck",
+  SSL: "sslHealthCheck",
+} as const;
 const COLLECTION = "healthChecks";
 const BASE = "global/healthChecks";
 
@@ -33,14 +48,21 @@ function buildHealthCheck(body: Body, kept: HealthCheck): HealthCheck {
   const port = inRange(detail, "port", 80, [1, 65535]);
   const requestPath = type === "TCP" || type === "SSL" ? undefined : (detail.string("requestPath") ?? "/");
   if (requestPath !== undefined && !requestPath.startsWith("/")) {
-    throw invalid(`Invalid value for field 'resource.${detailField}.requestPath': '${requestPath}'. Must start with '/'.`);
+    throw invalid(
+      `Invalid value for field 'resource.${detailField}.requestPath': '${requestPath}'. Must start with '/'.`,
+    );
   }
   const checkIntervalSec = inRange(body, "checkIntervalSec", 5, [1, 300]);
   const timeoutSec = inRange(body, "timeoutSec", 5, [1, 300]);
   if (timeoutSec > checkIntervalSec) {
     throw invalid("Invalid value for field 'resource.timeoutSec': timeout cannot be greater than checkIntervalSec.");
   }
-  const details = { port, portSpecification: "USE_FIXED_PORT", proxyHeader: "NONE", ...(requestPath === undefined ? {} : { requestPath }) };
+  const details = {
+    port,
+    portSpecification: "USE_FIXED_PORT",
+    proxyHeader: "NONE",
+    ...(requestPath === undefined ? {} : { requestPath }),
+  };
   return {
     ...kept,
     description: body.string("description") ?? "",

@@ -5,5 +5,12 @@ export type { FaultBook, HttpFaultOptions, OperationFaultOptions, RecordedCall }
 export { MAX_PORTS } from "./forwarding-rules.js";
 export { LINK_BASE } from "./refs.js";
 export { isMutatingMethod } from "./router.js";
-export { DEFAULT_NETWORKS, DEFAULT_ZONES, type SeedInstance, type SeedNetwork, type SeedSubnetwork, type SeedZone } from "./seed.js";
+export {
+  DEFAULT_NETWORKS,
+  DEFAULT_ZONES,
+  type SeedInstance,
+  type SeedNetwork,
+  type SeedSubnetwork,
+  type SeedZone,
+} from "./seed.js";
 export { ComputeApiError, type Collection, type ResourceOf } from "./types.js";

@@ -6,7 +6,18 @@
  */
 import type { Body } from "./body.js";
 import { linkOf, type Ref } from "./refs.js";
-import { deleteRoute, existing, getRoute, insertRoute, listPage, listRoute, refIn, type OutputFields, type Route, type RouteContext } from "./routes.js";
+import {
+  deleteRoute,
+  existing,
+  getRoute,
+  insertRoute,
+  listPage,
+  listRoute,
+  refIn,
+  type OutputFields,
+  type Route,
+  type RouteContext,
+} from "./routes.js";
 import type { InstanceGroup, InstanceWithNamedPorts } from "./types.js";
 import { ComputeApiError, invalid, required } from "./types.js";
 
@@ -18,11 +29,18 @@ function buildInstanceGroup(ctx: RouteContext, kept: OutputFields): InstanceGrou
   const network =
     networkLink === undefined
       ? undefined
-      : existing(ctx, networkLink, { field: "resource.network", collection: "networks", defaultScope: { kind: "global" } });
+      : existing(ctx, networkLink, {
+          field: "resource.network",
+          collection: "networks",
+          defaultScope: { kind: "global" },
+        });
   return {
     ...kept,
     description: ctx.body.string("description") ?? "",
-    namedPorts: (ctx.body.objects("namedPorts") ?? []).map((p) => ({ name: p.requiredString("name"), port: p.integer("port") ?? 0 })),
+    namedPorts: (ctx.body.objects("namedPorts") ?? []).map((p) => ({
+      name: p.requiredString("name"),
+      port: p.integer("port") ?? 0,
+    })),
     ...(network === undefined ? {} : { network: linkOf(network.ref) }),
     size: 0,
     fingerprint: ctx.store.nextFingerprint(),
@@ -35,9 +53,15 @@ function requestedInstances(ctx: RouteContext, body: Body): string[] {
   if (entries.length === 0) throw required(`${body.path}.instances`);
   const links = entries.map((entry) => {
     const value = entry.requiredString("instance");
-    const { ref, resource } = existing(ctx, value, { field: `${entry.path}.instance`, collection: "instances", defaultScope: ctx.scope });
+    const { ref, resource } = existing(ctx, value, {
+      field: `${entry.path}.instance`,
+      collection: "instances",
+      defaultScope: ctx.scope,
+    });
     if (ref.scope.kind !== "zone" || ctx.scope.kind !== "zone" || ref.scope.name !== ctx.scope.name) {
-      throw invalid(`Invalid value for field '${entry.path}.instance': '${value}'. Instance must be in zone '${ctx.scope.kind === "zone" ? ctx.scope.name : ""}'.`);
+      throw invalid(
+        `Invalid value for field '${entry.path}.instance': '${value}'. Instance must be in zone '${ctx.scope.kind === "zone" ? ctx.scope.name : ""}'.`,
+      );
     }
     return resource.selfLink ?? linkOf(ref);
   });
@@ -90,16 +114,37 @@ function listInstances(ctx: RouteContext) {
   const target = refIn(ctx, COLLECTION);
   ctx.store.require(COLLECTION, target);
   ctx.body.enumOf("instanceState", ["ALL", "RUNNING"]);
-  const items: InstanceWithNamedPorts[] = ctx.store.membersOf(target.key).map((instance) => ({ instance, status: "RUNNING" }));
+  const items: InstanceWithNamedPorts[] = ctx.store
+    .membersOf(target.key)
+    .map((instance) => ({ instance, status: "RUNNING" }));
   return { json: listPage(ctx, "instanceGroupsListInstances", items, `${linkOf(target)}/listInstances`) };
 }
 
 export const instanceGroupRoutes: readonly Route[] = [
   getRoute("instanceGroups.get", `${BASE}/:name`, COLLECTION),
   listRoute("instanceGroups.list", BASE, COLLECTION, "instanceGroupList"),
-  insertRoute("instanceGroups.insert", BASE, { collection: COLLECTION, kind: "instanceGroup", build: buildInstanceGroup }),
+  insertRoute("instanceGroups.insert", BASE, {
+    collection: COLLECTION,
+    kind: "instanceGroup",
+    build: buildInstanceGroup,
+  }),
   deleteRoute("instanceGroups.delete", `${BASE}/:name`, COLLECTION),
-  { id: "instanceGroups.listInstances", httpMethod: "POST", pattern: `${BASE}/:name/listInstances`, handle: listInstances },
-  { id: "instanceGroups.addInstances", httpMethod: "POST", pattern: `${BASE}/:name/addInstances`, handle: (ctx) => membership(ctx, true) },
-  { id: "instanceGroups.removeInstances", httpMethod: "POST", pattern: `${BASE}/:name/removeInstances`, handle: (ctx) => membership(ctx, false) },
+  {
+    id: "instanceGroups.listInstances",
+    httpMethod: "POST",
+    pattern: `${BASE}/:name/listInstances`,
+    handle: listInstances,
+  },
+  {
+    id: "instanceGroups.addInstances",
+    httpMethod: "POST",
+    pattern: `${BASE}/:name/addInstances`,
+    handle: (ctx) => membership(ctx, true),
+  },
+  {
+    id: "instanceGroups.removeInstances",
+    httpMethod: "POST",
+    pattern: `${BASE}/:name/removeInstances`,
+    handle: (ctx) => membership(ctx, false),
+  },
 ];

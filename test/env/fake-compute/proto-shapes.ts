@@ -54,7 +54,10 @@ export class ComputeProtos {
   static load(): ComputeProtos {
     const main = createRequire(import.meta.url).resolve("@google-cloud/compute");
     const root = JSON.parse(readFileSync(join(dirname(main), "..", "protos", "protos.json"), "utf8")) as ProtoNode;
-    const v1 = ["google", "cloud", "compute", "v1"].reduce<ProtoNode | undefined>((node, name) => node?.nested?.[name], root);
+    const v1 = ["google", "cloud", "compute", "v1"].reduce<ProtoNode | undefined>(
+      (node, name) => node?.nested?.[name],
+      root,
+    );
     if (v1 === undefined) throw new Error("google.cloud.compute.v1 not found in protos.json");
     return new ComputeProtos(v1);
   }
@@ -68,10 +71,16 @@ export class ComputeProtos {
       const field = type.fields?.[key];
       if (field === undefined) return [`${path}.${key}: not a field of ${typeName}`];
       if (field.rule === "repeated") {
-        return Array.isArray(value) ? value.flatMap((v, i) => this.value(field.type, v, `${path}.${key}[${i}]`, typeName)) : [`${path}.${key}: array expected`];
+        return Array.isArray(value)
+          ? value.flatMap((v, i) => this.value(field.type, v, `${path}.${key}[${i}]`, typeName))
+          : [`${path}.${key}: array expected`];
       }
       if (field.keyType !== undefined) {
-        return typeof value === "object" && value !== null ? Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => this.value(field.type, v, `${path}.${key}.${k}`, typeName)) : [`${path}.${key}: map expected`];
+        return typeof value === "object" && value !== null
+          ? Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+              this.value(field.type, v, `${path}.${key}.${k}`, typeName),
+            )
+          : [`${path}.${key}: map expected`];
       }
       return this.value(field.type, value, `${path}.${key}`, typeName);
     });
@@ -92,7 +101,10 @@ export class ComputeProtos {
     if (fits !== undefined) return fits ? [] : [`${path}: ${typeName} expected, got ${JSON.stringify(value)}`];
     const qualified = this.type(`${scope}.${typeName}`) === undefined ? typeName : `${scope}.${typeName}`;
     const type = this.type(qualified);
-    if (type?.values !== undefined) return typeof value === "string" && value in type.values ? [] : [`${path}: ${typeName} value expected, got ${JSON.stringify(value)}`];
+    if (type?.values !== undefined)
+      return typeof value === "string" && value in type.values
+        ? []
+        : [`${path}: ${typeName} value expected, got ${JSON.stringify(value)}`];
     return this.problems(qualified, value, path);
   }
 

@@ -17,7 +17,14 @@ export const readOnlyRoutes: readonly Route[] = [
     id: "zones.list",
     httpMethod: "GET",
     pattern: "zones",
-    handle: (ctx) => ({ json: listPage(ctx, "zoneList", ctx.store.list("zones", ctx.project), collectionLink(ctx, "zones").replace("/global/", "/")) }),
+    handle: (ctx) => ({
+      json: listPage(
+        ctx,
+        "zoneList",
+        ctx.store.list("zones", ctx.project),
+        collectionLink(ctx, "zones").replace("/global/", "/"),
+      ),
+    }),
   },
   getRoute("zones.get", "zones/:name", "zones"),
   getRoute("networks.get", "global/networks/:name", "networks"),

@@ -24,7 +24,9 @@ export function scopePath(scope: Scope): string {
 
 export function makeRef(project: string, scope: Scope, collection: Collection, name: string): Ref {
   const key =
-    collection === "zones" ? `projects/${project}/zones/${name}` : `projects/${project}/${scopePath(scope)}/${collection}/${name}`;
+    collection === "zones"
+      ? `projects/${project}/zones/${name}`
+      : `projects/${project}/${scopePath(scope)}/${collection}/${name}`;
   return { project, scope, collection, name, key };
 }
 
@@ -39,7 +41,12 @@ export const scopeLink = (project: string, scope: Scope): string =>
  */
 export function resolveRef(
   value: string,
-  expect: { readonly field: string; readonly collection: Collection; readonly project: string; readonly defaultScope: Scope },
+  expect: {
+    readonly field: string;
+    readonly collection: Collection;
+    readonly project: string;
+    readonly defaultScope: Scope;
+  },
 ): Ref {
   const bad = () => invalid(`Invalid value for field '${expect.field}': '${value}'. The URL is malformed.`);
   let path = value.trim();
@@ -77,7 +84,9 @@ const RFC1035 = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Compute's name rule: RFC 1035, 1 to 63 characters, `[a-z]([-a-z0-9]*[a-z0-9])?`. */
 export function validateName(name: unknown, field = "resource.name"): string {
   if (name === undefined || name === null || name === "") {
-    throw invalid(`Invalid value for field '${field}': ''. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`);
+    throw invalid(
+      `Invalid value for field '${field}': ''. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'`,
+    );
   }
   if (typeof name !== "string" || !RFC1035.test(name)) {
     throw invalid(

@@ -99,7 +99,10 @@ export function applyFilter<T extends object>(items: T[], filter: string): T[] {
     const regex = op === "eq" || op === "ne" ? new RegExp(`^(?:${value})$`) : undefined;
     const match = (v: string) => (regex ? regex.test(v) : v === value);
     clauses.push({ field, test: op === "ne" || op === "!=" ? (v) => !match(v) : match });
-    rest = rest.slice(m[0].length).trim().replace(/^AND\s+/i, "");
+    rest = rest
+      .slice(m[0].length)
+      .trim()
+      .replace(/^AND\s+/i, "");
   }
   return items.filter((item) => clauses.every((c) => c.test(fieldText(item, c.field))));
 }
@@ -147,12 +150,16 @@ export type OutputFields = ReturnType<typeof outputFields>;
  * operation checks (with the 409 of a name taken meanwhile), and last with `final` true when it applies, its result
  * then stored. `afterPut` runs once the store holds it (bookkeeping in other collections).
  */
-export function insertRoute<C extends Collection>(id: string, pattern: string, resource: {
-  readonly collection: C;
-  readonly kind: string;
-  readonly build: (ctx: RouteContext, kept: OutputFields, final: boolean) => ResourceOf[C];
-  readonly afterPut?: (ctx: RouteContext, resource: ResourceOf[C]) => void;
-}): Route {
+export function insertRoute<C extends Collection>(
+  id: string,
+  pattern: string,
+  resource: {
+    readonly collection: C;
+    readonly kind: string;
+    readonly build: (ctx: RouteContext, kept: OutputFields, final: boolean) => ResourceOf[C];
+    readonly afterPut?: (ctx: RouteContext, resource: ResourceOf[C]) => void;
+  },
+): Route {
   const { collection, kind, build, afterPut } = resource;
   const handle = (ctx: RouteContext): RouteResult => {
     const target = refIn(ctx, collection, validateName(ctx.body.string("name")));

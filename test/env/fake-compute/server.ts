@@ -32,7 +32,9 @@ export interface ServerParts {
 
 export async function listen(parts: ServerParts, host: string): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    handle(parts, req, res).catch((err: unknown) => send(res, 500, errorBody(new ComputeApiError(500, "backendError", String(err)))));
+    handle(parts, req, res).catch((err: unknown) =>
+      send(res, 500, errorBody(new ComputeApiError(500, "backendError", String(err)))),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -53,7 +55,10 @@ async function readBody(req: IncomingMessage): Promise<string> {
  */
 function send(res: ServerResponse, status: number, body: object): void {
   const text = JSON.stringify(body, (_key, value: unknown) => (value === null ? undefined : value));
-  res.writeHead(status, { "content-type": "application/json; charset=UTF-8", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=UTF-8",
+    "content-length": Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -98,13 +103,29 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     answer(200, dispatch(parts, match, new Body(resource), url.searchParams));
   } catch (err) {
     // A bug in the fake is a recorded 500, never a hung request.
-    const apiError = err instanceof ComputeApiError ? err : new ComputeApiError(500, "backendError", `fake-compute bug: ${String(err)}`);
+    const apiError =
+      err instanceof ComputeApiError
+        ? err
+        : new ComputeApiError(500, "backendError", `fake-compute bug: ${String(err)}`);
     answer(apiError.status, errorBody(apiError));
   }
 }
 
-function dispatch(parts: ServerParts, match: NonNullable<ReturnType<typeof matchRoute>>, body: Body, query: URLSearchParams): object {
-  const ctx = { project: match.project, scope: match.scope, name: match.name, body, query, store: parts.store, ops: parts.ops };
+function dispatch(
+  parts: ServerParts,
+  match: NonNullable<ReturnType<typeof matchRoute>>,
+  body: Body,
+  query: URLSearchParams,
+): object {
+  const ctx = {
+    project: match.project,
+    scope: match.scope,
+    name: match.name,
+    body,
+    query,
+    store: parts.store,
+    ops: parts.ops,
+  };
   const requestId = query.get("requestId");
   const previous = requestId === null ? undefined : parts.requestIds.get(requestId);
   if (previous !== undefined && isMutatingMethod(match.route.id)) {

@@ -75,7 +75,10 @@ export class ComputeStore {
     const changed: string[] = [];
     for (const [key, links] of this.members) {
       if (links.includes(instanceLink)) {
-        this.members.set(key, links.filter((l) => l !== instanceLink));
+        this.members.set(
+          key,
+          links.filter((l) => l !== instanceLink),
+        );
         changed.push(key);
       }
     }
@@ -171,5 +174,12 @@ export function outputFields(store: ComputeStore, ref: Ref, kind: string, id: st
       : ref.scope.kind === "zone"
         ? { zone: scopeLink(ref.project, ref.scope) }
         : {};
-  return { kind: `compute#${kind}`, id, name: ref.name, selfLink: linkOf(ref), creationTimestamp: store.timestamp(), ...scopeField };
+  return {
+    kind: `compute#${kind}`,
+    id,
+    name: ref.name,
+    selfLink: linkOf(ref),
+    creationTimestamp: store.timestamp(),
+    ...scopeField,
+  };
 }

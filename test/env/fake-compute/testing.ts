@@ -13,7 +13,9 @@ export class OperationFailedError extends LbOperatorError {
   readonly operation: Operation;
   constructor(operation: Operation) {
     const first = operation.error?.errors?.[0];
-    super(`operation ${operation.name ?? "?"} failed (${operation.httpErrorStatusCode ?? "?"}): ${first?.code ?? ""} ${first?.message ?? ""}`);
+    super(
+      `operation ${operation.name ?? "?"} failed (${operation.httpErrorStatusCode ?? "?"}): ${first?.code ?? ""} ${first?.message ?? ""}`,
+    );
     this.operation = operation;
   }
 }
@@ -48,7 +50,8 @@ export async function untilDone(
   let current = op;
   let polls = 0;
   while (current.status !== "DONE") {
-    if (polls >= (options.maxPolls ?? 50)) throw new LbOperatorError(`operation ${op.name ?? "?"} not DONE after ${polls} waits`);
+    if (polls >= (options.maxPolls ?? 50))
+      throw new LbOperatorError(`operation ${op.name ?? "?"} not DONE after ${polls} waits`);
     current = await poll();
     polls += 1;
   }
@@ -85,22 +88,38 @@ export async function createBackendBase(
   protocol: "TCP" | "UDP" = "TCP",
 ): Promise<{ healthCheck: string; group: string; backendService: string }> {
   const { region, zoneA } = DEFAULT_WORLD;
-  const hc = await done(clients, project, clients.healthChecks.insert({
+  const hc = await done(
+    clients,
     project,
-    healthCheckResource: { name: `${prefix}-hc`, type: "HTTP", httpHealthCheck: { port: 10256, requestPath: "/healthz" } },
-  }));
-  const ig = await done(clients, project, clients.instanceGroups.insert({ project, zone: zoneA, instanceGroupResource: { name: `${prefix}-ig` } }));
-  const bs = await done(clients, project, clients.backendServices.insert({
+    clients.healthChecks.insert({
+      project,
+      healthCheckResource: {
+        name: `${prefix}-hc`,
+        type: "HTTP",
+        httpHealthCheck: { port: 10256, requestPath: "/healthz" },
+      },
+    }),
+  );
+  const ig = await done(
+    clients,
     project,
-    region,
-    backendServiceResource: {
-      name: `${prefix}-bs`,
-      protocol,
-      loadBalancingScheme: "INTERNAL",
-      healthChecks: [hc.targetLink ?? ""],
-      backends: [{ group: ig.targetLink ?? "" }],
-    },
-  }));
+    clients.instanceGroups.insert({ project, zone: zoneA, instanceGroupResource: { name: `${prefix}-ig` } }),
+  );
+  const bs = await done(
+    clients,
+    project,
+    clients.backendServices.insert({
+      project,
+      region,
+      backendServiceResource: {
+        name: `${prefix}-bs`,
+        protocol,
+        loadBalancingScheme: "INTERNAL",
+        healthChecks: [hc.targetLink ?? ""],
+        backends: [{ group: ig.targetLink ?? "" }],
+      },
+    }),
+  );
   return { healthCheck: hc.targetLink ?? "", group: ig.targetLink ?? "", backendService: bs.targetLink ?? "" };
 }
 

@@ -75,11 +75,7 @@ export const invalid = (message: string): ComputeApiError => new ComputeApiError
 export const required = (field: string): ComputeApiError =>
   new ComputeApiError(400, "required", `Required field '${field}' not specified`);
 export const inUse = (link: string, by: string): ComputeApiError =>
-  new ComputeApiError(
-    400,
-    "resourceInUseByAnotherResource",
-    `The resource '${link}' is already being used by '${by}'`,
-  );
+  new ComputeApiError(400, "resourceInUseByAnotherResource", `The resource '${link}' is already being used by '${by}'`);
 export const notReady = (link: string): ComputeApiError =>
   new ComputeApiError(400, "resourceNotReady", `The resource '${link}' is not ready`);
 

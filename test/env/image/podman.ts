@@ -27,12 +27,18 @@ export function hostRuntimeFlags(): string[] {
 }
 
 function readLimit(name: string): number {
-  const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith(name));
+  const line = readFileSync("/proc/self/limits", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(name));
   const hard = line?.slice(name.length).trim().split(/\s+/)[1];
   return hard === undefined || hard === "unlimited" ? 1_048_576 : Number(hard);
 }
 
-export interface PodmanResult { code: number; stdout: string; stderr: string }
+export interface PodmanResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** `podman args`; never rejects: the caller judges the exit code. */
 export async function podman(args: string[], timeoutMs = 120_000): Promise<PodmanResult> {
@@ -53,11 +59,16 @@ async function podmanOk(args: string[], timeoutMs?: number): Promise<string> {
 
 /** Fails with the install step to take when podman or runc is missing. */
 export async function requirePodman(): Promise<void> {
-  for (const [tool, args] of [["podman", ["--version"]], ["runc", ["--version"]]] as const) {
+  for (const [tool, args] of [
+    ["podman", ["--version"]],
+    ["runc", ["--version"]],
+  ] as const) {
     try {
       await execFileAsync(tool, [...args]);
     } catch {
-      throw new PodmanError(`${tool} is not installed; the image tests need it (Debian: apt-get install podman runc mmdebstrap)`);
+      throw new PodmanError(
+        `${tool} is not installed; the image tests need it (Debian: apt-get install podman runc mmdebstrap)`,
+      );
     }
   }
 }
@@ -69,9 +80,13 @@ export async function requirePodman(): Promise<void> {
 export async function resolveImage(): Promise<string> {
   await requirePodman();
   const given = process.env["LB_OPERATOR_IMAGE"];
-  const image = given || await runInstallScript("build-image.sh", () => undefined);
+  const image = given || (await runInstallScript("build-image.sh", () => undefined));
   if ((await podman(["image", "exists", image])).code !== 0) {
-    throw new PodmanError(given ? `LB_OPERATOR_IMAGE=${given} is not in podman's storage` : `build-image.sh printed ${JSON.stringify(image)}, which podman does not have`);
+    throw new PodmanError(
+      given
+        ? `LB_OPERATOR_IMAGE=${given} is not in podman's storage`
+        : `build-image.sh printed ${JSON.stringify(image)}, which podman does not have`,
+    );
   }
   return image;
 }
@@ -86,14 +101,35 @@ export async function imageUid(image: string): Promise<number> {
   const user = (await podmanOk(["image", "inspect", "--format", "{{.Config.User}}", image])).trim().split(":")[0] ?? "";
   if (user === "") return 0;
   if (/^\d+$/.test(user)) return Number(user);
-  const r = await podman(["run", "--rm", ...hostRuntimeFlags(), "--network", "none", "--entrypoint", "id", image, "-u", user]);
+  const r = await podman([
+    "run",
+    "--rm",
+    ...hostRuntimeFlags(),
+    "--network",
+    "none",
+    "--entrypoint",
+    "id",
+    image,
+    "-u",
+    user,
+  ]);
   if (r.code !== 0) throw new PodmanError(`cannot resolve the image's USER ${user}: ${r.stderr.trim()}`);
   return Number(r.stdout.trim());
 }
 
 /** Runs the image to completion (a CLI call): `podman run --rm image args`. */
 export async function runToCompletion(image: string, args: string[]): Promise<PodmanResult> {
-  return podman(["run", "--rm", ...hostRuntimeFlags(), "--network", "none", "--label", `${OWNER_LABEL}=${process.pid}`, image, ...args]);
+  return podman([
+    "run",
+    "--rm",
+    ...hostRuntimeFlags(),
+    "--network",
+    "none",
+    "--label",
+    `${OWNER_LABEL}=${process.pid}`,
+    image,
+    ...args,
+  ]);
 }
 
 const live = new Set<string>();
@@ -117,7 +153,14 @@ function installExitHook(): void {
 
 /** Removes containers a SIGKILLed earlier run left behind (their owner pid is gone). */
 export async function sweepStaleContainers(): Promise<void> {
-  const out = await podmanOk(["ps", "--all", "--filter", `label=${OWNER_LABEL}`, "--format", `{{.Names}} {{index .Labels "${OWNER_LABEL}"}}`]);
+  const out = await podmanOk([
+    "ps",
+    "--all",
+    "--filter",
+    `label=${OWNER_LABEL}`,
+    "--format",
+    `{{.Names}} {{index .Labels "${OWNER_LABEL}"}}`,
+  ]);
   const stale: string[] = [];
   for (const line of out.split("\n")) {
     const [name, pid] = line.trim().split(/\s+/);
@@ -142,12 +185,20 @@ export interface ContainerSpec {
   flags: string[];
 }
 
-export interface ContainerState { running: boolean; exitCode: number; pid: number; error: string }
+export interface ContainerState {
+  running: boolean;
+  exitCode: number;
+  pid: number;
+  error: string;
+}
 
 export class Container {
   private removed = false;
 
-  private constructor(readonly name: string, readonly spec: ContainerSpec) {}
+  private constructor(
+    readonly name: string,
+    readonly spec: ContainerSpec,
+  ) {}
 
   /** `podman run --detach`; the container is tracked for removal from the moment it is created. */
   static async start(spec: ContainerSpec): Promise<Container> {
@@ -155,8 +206,18 @@ export class Container {
     const name = `lbo${process.pid}-${spec.name}`;
     live.add(name);
     const container = new Container(name, spec);
-    const r = await podman(["run", "--detach", "--name", name, "--label", `${OWNER_LABEL}=${process.pid}`,
-      ...hostRuntimeFlags(), ...spec.flags, spec.image, ...spec.args]);
+    const r = await podman([
+      "run",
+      "--detach",
+      "--name",
+      name,
+      "--label",
+      `${OWNER_LABEL}=${process.pid}`,
+      ...hostRuntimeFlags(),
+      ...spec.flags,
+      spec.image,
+      ...spec.args,
+    ]);
     if (r.code !== 0) {
       await container.remove();
       throw new PodmanError(`podman run ${name} exited with ${r.code}: ${r.stderr.trim()}`);
@@ -165,7 +226,12 @@ export class Container {
   }
 
   async state(): Promise<ContainerState> {
-    const out = await podmanOk(["inspect", "--format", "{{.State.Running}} {{.State.ExitCode}} {{.State.Pid}} {{.State.Error}}", this.name]);
+    const out = await podmanOk([
+      "inspect",
+      "--format",
+      "{{.State.Running}} {{.State.ExitCode}} {{.State.Pid}} {{.State.Error}}",
+      this.name,
+    ]);
     const [running, exitCode, pid, ...error] = out.trim().split(" ");
     return { running: running === "true", exitCode: Number(exitCode), pid: Number(pid), error: error.join(" ") };
   }

@@ -46,11 +46,30 @@ export interface SecurityContext {
   [other: string]: unknown;
 }
 
-interface VolumeMount { name: string; mountPath: string }
-interface Volume { name: string; emptyDir?: unknown; [other: string]: unknown }
-interface Container { name: string; securityContext?: SecurityContext; volumeMounts?: VolumeMount[] }
-interface PodSpec { securityContext?: SecurityContext; containers: Container[]; volumes?: Volume[] }
-interface Manifest { kind: string; metadata: { name: string }; spec?: { template?: { spec?: PodSpec } } }
+interface VolumeMount {
+  name: string;
+  mountPath: string;
+}
+interface Volume {
+  name: string;
+  emptyDir?: unknown;
+  [other: string]: unknown;
+}
+interface Container {
+  name: string;
+  securityContext?: SecurityContext;
+  volumeMounts?: VolumeMount[];
+}
+interface PodSpec {
+  securityContext?: SecurityContext;
+  containers: Container[];
+  volumes?: Volume[];
+}
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec?: { template?: { spec?: PodSpec } };
+}
 
 /** One workload container of the rendered chart, with what the kubelet would apply. */
 export interface ChartContainer {
@@ -62,7 +81,10 @@ export interface ChartContainer {
   readonly emptyDirMounts: string[];
 }
 
-export interface ChartSecurity { controller: ChartContainer; speaker: ChartContainer }
+export interface ChartSecurity {
+  controller: ChartContainer;
+  speaker: ChartContainer;
+}
 
 /** Renders the chart (provider baremetal, so the speaker DaemonSet is there) and reads both containers. */
 export async function chartSecurity(): Promise<ChartSecurity> {
@@ -71,15 +93,29 @@ export async function chartSecurity(): Promise<ChartSecurity> {
   const home = mkdtempSync(join(tmpdir(), "lb-operator-image-helm-"));
   let stdout: string;
   try {
-    ({ stdout } = await execFileAsync(helm, ["template", "lbo", CHART, "--namespace", "lb-operator", "--set", "provider=baremetal"], {
-      env: { ...process.env, HELM_CACHE_HOME: join(home, "cache"), HELM_CONFIG_HOME: join(home, "config"), HELM_DATA_HOME: join(home, "data") },
-      maxBuffer: 16 << 20,
-    }));
+    ({ stdout } = await execFileAsync(
+      helm,
+      ["template", "lbo", CHART, "--namespace", "lb-operator", "--set", "provider=baremetal"],
+      {
+        env: {
+          ...process.env,
+          HELM_CACHE_HOME: join(home, "cache"),
+          HELM_CONFIG_HOME: join(home, "config"),
+          HELM_DATA_HOME: join(home, "data"),
+        },
+        maxBuffer: 16 << 20,
+      },
+    ));
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
-  const manifests = parseAllDocuments(stdout).map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
-  return { controller: workload(manifests, "Deployment", "controller"), speaker: workload(manifests, "DaemonSet", "speaker") };
+  const manifests = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+  return {
+    controller: workload(manifests, "Deployment", "controller"),
+    speaker: workload(manifests, "DaemonSet", "speaker"),
+  };
 }
 
 function workload(manifests: Manifest[], kind: string, containerName: string): ChartContainer {
@@ -89,7 +125,9 @@ function workload(manifests: Manifest[], kind: string, containerName: string): C
     return pod && container ? [{ m, pod, container }] : [];
   });
   if (found.length !== 1) {
-    throw new SecurityContextError(`the rendered chart has ${found.length} ${kind}s with a container named ${containerName} (expected 1)`);
+    throw new SecurityContextError(
+      `the rendered chart has ${found.length} ${kind}s with a container named ${containerName} (expected 1)`,
+    );
   }
   const { m, pod, container } = found[0]!;
   const emptyDirs = new Set((pod.volumes ?? []).filter((v) => v.emptyDir !== undefined).map((v) => v.name));
@@ -101,9 +139,24 @@ function workload(manifests: Manifest[], kind: string, containerName: string): C
   };
 }
 
-const POD_FIELDS = new Set(["runAsUser", "runAsGroup", "runAsNonRoot", "fsGroup", "supplementalGroups", "seccompProfile"]);
-const CONTAINER_FIELDS = new Set(["runAsUser", "runAsGroup", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation",
-  "privileged", "capabilities", "seccompProfile"]);
+const POD_FIELDS = new Set([
+  "runAsUser",
+  "runAsGroup",
+  "runAsNonRoot",
+  "fsGroup",
+  "supplementalGroups",
+  "seccompProfile",
+]);
+const CONTAINER_FIELDS = new Set([
+  "runAsUser",
+  "runAsGroup",
+  "runAsNonRoot",
+  "readOnlyRootFilesystem",
+  "allowPrivilegeEscalation",
+  "privileged",
+  "capabilities",
+  "seccompProfile",
+]);
 
 /** What the kubelet would apply, after the container's fields override the pod's. */
 export interface EffectiveSecurity {
@@ -121,9 +174,15 @@ export interface EffectiveSecurity {
 }
 
 export function effectiveSecurity(c: ChartContainer): EffectiveSecurity {
-  for (const [level, ctx, known] of [["pod", c.pod, POD_FIELDS], ["container", c.container, CONTAINER_FIELDS]] as const) {
+  for (const [level, ctx, known] of [
+    ["pod", c.pod, POD_FIELDS],
+    ["container", c.container, CONTAINER_FIELDS],
+  ] as const) {
     for (const key of Object.keys(ctx)) {
-      if (!known.has(key)) throw new SecurityContextError(`${c.where}: ${level} securityContext.${key} has no podman mapping in test/env/image/security-context.ts; add one`);
+      if (!known.has(key))
+        throw new SecurityContextError(
+          `${c.where}: ${level} securityContext.${key} has no podman mapping in test/env/image/security-context.ts; add one`,
+        );
     }
   }
   const pick = <K extends keyof SecurityContext>(key: K): SecurityContext[K] => c.container[key] ?? c.pod[key];
@@ -150,9 +209,11 @@ export function effectiveSecurity(c: ChartContainer): EffectiveSecurity {
 /** The podman flags for `sec`; `imageUid` is the image's USER, needed for runAsNonRoot and a lone runAsGroup. */
 export function podmanSecurityFlags(sec: EffectiveSecurity, imageUid: number, emptyDirMounts: string[] = []): string[] {
   const uid = sec.uid ?? imageUid;
-  if (sec.runAsNonRoot && uid === 0) throw new SecurityContextError("runAsNonRoot with uid 0: the kubelet would refuse to start this container");
+  if (sec.runAsNonRoot && uid === 0)
+    throw new SecurityContextError("runAsNonRoot with uid 0: the kubelet would refuse to start this container");
   const flags: string[] = [];
-  if (sec.uid !== undefined || sec.gid !== undefined) flags.push("--user", sec.gid === undefined ? `${uid}` : `${uid}:${sec.gid}`);
+  if (sec.uid !== undefined || sec.gid !== undefined)
+    flags.push("--user", sec.gid === undefined ? `${uid}` : `${uid}:${sec.gid}`);
   for (const g of sec.groups) flags.push("--group-add", String(g));
   if (sec.readOnlyRoot) flags.push("--read-only", "--read-only-tmpfs=false");
   for (const path of emptyDirMounts) flags.push("--tmpfs", path);
@@ -177,11 +238,49 @@ export function describeSecurity(sec: EffectiveSecurity, imageUid: number): stri
 }
 
 // linux/capability.h
-const CAPABILITIES = ["CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-  "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER", "SYS_MODULE",
-  "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME",
-  "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-  "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE"];
+const CAPABILITIES = [
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+];
 
 function capabilityNames(hex: string): string[] {
   const bits = BigInt(`0x${hex}`);
@@ -208,7 +307,9 @@ export function processSecurity(pid: number): ProcessSecurity {
     if (line === undefined) throw new SecurityContextError(`/proc/${pid}/status has no ${name}`);
     return line.slice(name.length + 1).trim();
   };
-  const root = readFileSync(`/proc/${pid}/mountinfo`, "utf8").split("\n").find((l) => l.split(" ")[4] === "/");
+  const root = readFileSync(`/proc/${pid}/mountinfo`, "utf8")
+    .split("\n")
+    .find((l) => l.split(" ")[4] === "/");
   return {
     uid: Number(field("Uid").split(/\s+/)[1]),
     gid: Number(field("Gid").split(/\s+/)[1]),
@@ -231,7 +332,8 @@ export function securityMismatches(actual: ProcessSecurity, sec: EffectiveSecuri
   if (actual.uid !== uid) out.push(`uid ${actual.uid}, expected ${uid}`);
   if (sec.gid !== undefined && actual.gid !== sec.gid) out.push(`gid ${actual.gid}, expected ${sec.gid}`);
   for (const g of sec.groups) if (!actual.groups.includes(g)) out.push(`supplementary group ${g} missing`);
-  if (sec.readOnlyRoot !== actual.readOnlyRoot) out.push(`root filesystem ${actual.readOnlyRoot ? "read-only" : "writable"}`);
+  if (sec.readOnlyRoot !== actual.readOnlyRoot)
+    out.push(`root filesystem ${actual.readOnlyRoot ? "read-only" : "writable"}`);
   if (sec.noNewPrivileges !== actual.noNewPrivileges) out.push(`NoNewPrivs ${actual.noNewPrivileges ? 1 : 0}`);
   const wantSeccomp = sec.seccomp === "RuntimeDefault" ? 2 : 0;
   if (actual.seccompMode !== wantSeccomp) out.push(`seccomp mode ${actual.seccompMode}, expected ${wantSeccomp}`);

@@ -7,8 +7,17 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { LbOperatorError } from "../../../src/errors.js";
 import type {
-  AgentCommand, AgentEnvelope, AgentHello, AgentReply, AgentResults, HttpResult, LabProtocol, LatencyResult, LoopCommand,
-  LoopResult, RequestResult,
+  AgentCommand,
+  AgentEnvelope,
+  AgentHello,
+  AgentReply,
+  AgentResults,
+  HttpResult,
+  LabProtocol,
+  LatencyResult,
+  LoopCommand,
+  LoopResult,
+  RequestResult,
 } from "./agent-protocol.js";
 
 export class AgentError extends LbOperatorError {}
@@ -24,7 +33,11 @@ export type IpcSpawner = (command: string, args: string[], options: { logPath: s
 
 type Command<K extends AgentCommand["op"]> = Extract<AgentCommand, { op: K }>;
 
-interface Pending { resolve(value: unknown): void; reject(err: Error): void; timer: NodeJS.Timeout }
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
 
 export class AgentClient {
   private nextId = 1;
@@ -53,7 +66,10 @@ export class AgentClient {
   static async start(spawn: IpcSpawner, name: string, logPath: string): Promise<AgentClient> {
     const child = spawn(process.execPath, ["--import", "tsx", AGENT_SCRIPT], { logPath, ipc: true });
     const hello = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new AgentError(`agent ${name} sent no hello within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new AgentError(`agent ${name} sent no hello within ${READY_TIMEOUT_MS} ms`)),
+        READY_TIMEOUT_MS,
+      );
       child.on("message", (m: AgentHello | AgentReply) => {
         if ("hello" in m) {
           clearTimeout(timer);
@@ -62,7 +78,11 @@ export class AgentClient {
       });
       child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        reject(new AgentError(`agent ${name} exited (${code ?? signal}) before its hello; log ${logPath}:\n${tail(logPath)}`));
+        reject(
+          new AgentError(
+            `agent ${name} exited (${code ?? signal}) before its hello; log ${logPath}:\n${tail(logPath)}`,
+          ),
+        );
       });
     });
     const client = new AgentClient(child, name, logPath);
@@ -79,7 +99,10 @@ export class AgentClient {
     return this.child.pid;
   }
 
-  call<K extends AgentCommand["op"]>(command: Command<K>, timeoutMs = defaultTimeout(command)): Promise<AgentResults[K]> {
+  call<K extends AgentCommand["op"]>(
+    command: Command<K>,
+    timeoutMs = defaultTimeout(command),
+  ): Promise<AgentResults[K]> {
     if (this.gone !== undefined) return Promise.reject(new AgentError(`${this.gone}; cannot send ${command.op}`));
     const id = this.nextId++;
     return new Promise<AgentResults[K]>((resolve, reject) => {
@@ -105,8 +128,20 @@ export class AgentClient {
   }
 
   /** One TCP or UDP request; `body` is the line the backend answered. */
-  request(protocol: LabProtocol, ip: string, port: number, options: { timeoutMs?: number; localAddress?: string } = {}): Promise<RequestResult> {
-    return this.call({ op: "request", protocol, ip, port, timeoutMs: options.timeoutMs ?? 2_000, localAddress: options.localAddress });
+  request(
+    protocol: LabProtocol,
+    ip: string,
+    port: number,
+    options: { timeoutMs?: number; localAddress?: string } = {},
+  ): Promise<RequestResult> {
+    return this.call({
+      op: "request",
+      protocol,
+      ip,
+      port,
+      timeoutMs: options.timeoutMs ?? 2_000,
+      localAddress: options.localAddress,
+    });
   }
 
   httpGet(url: string, options: { timeoutMs?: number; ca?: string } = {}): Promise<HttpResult> {
@@ -120,7 +155,14 @@ export class AgentClient {
 
   /** `count` sequential TCP requests to ip:port, each on a new connection, timed in the agent (LatencyCommand). */
   latency(ip: string, port: number, options: { count: number; timeoutMs?: number }): Promise<LatencyResult> {
-    return this.call({ op: "latency", protocol: "TCP", ip, port, count: options.count, timeoutMs: options.timeoutMs ?? 2_000 });
+    return this.call({
+      op: "latency",
+      protocol: "TCP",
+      ip,
+      port,
+      count: options.count,
+      timeoutMs: options.timeoutMs ?? 2_000,
+    });
   }
 
   /** Kills the agent (SIGKILL: it holds no state worth saving) and waits for it to exit. */
@@ -142,7 +184,9 @@ export class AgentClient {
   private failAll(): void {
     for (const [id, pending] of this.pending) {
       clearTimeout(pending.timer);
-      pending.reject(new AgentError(`${this.gone ?? "agent gone"} before replying; log ${this.logPath}:\n${tail(this.logPath)}`));
+      pending.reject(
+        new AgentError(`${this.gone ?? "agent gone"} before replying; log ${this.logPath}:\n${tail(this.logPath)}`),
+      );
       this.pending.delete(id);
     }
   }

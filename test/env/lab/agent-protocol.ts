@@ -13,8 +13,13 @@ export interface Endpoint {
 }
 
 /** Serve `ip:port`: every TCP connection / UDP datagram is answered with `backend=<name> client=<ip>:<port>\n`. */
-export interface ServeCommand extends Endpoint { readonly op: "serve"; readonly name: string }
-export interface UnserveCommand extends Endpoint { readonly op: "unserve" }
+export interface ServeCommand extends Endpoint {
+  readonly op: "serve";
+  readonly name: string;
+}
+export interface UnserveCommand extends Endpoint {
+  readonly op: "unserve";
+}
 
 /** One request: TCP connect and read the line, or UDP send and await the line. */
 export interface RequestCommand extends Endpoint {
@@ -58,7 +63,7 @@ export interface LatencyCommand extends Endpoint {
 }
 
 export type AgentCommand =
-  | ServeCommand | UnserveCommand | RequestCommand | HttpGetCommand | LoopCommand | LatencyCommand;
+  ServeCommand | UnserveCommand | RequestCommand | HttpGetCommand | LoopCommand | LatencyCommand;
 
 export interface RequestResult {
   readonly ok: boolean;
@@ -105,13 +110,19 @@ export interface AgentResults {
   latency: LatencyResult;
 }
 
-export interface AgentEnvelope { readonly id: number; readonly command: AgentCommand }
+export interface AgentEnvelope {
+  readonly id: number;
+  readonly command: AgentCommand;
+}
 
 export type AgentReply =
   | { readonly id: number; readonly ok: true; readonly result: AgentResults[keyof AgentResults] }
   | { readonly id: number; readonly ok: false; readonly error: string };
 
-export interface AgentHello { readonly hello: "lab-agent"; readonly pid: number }
+export interface AgentHello {
+  readonly hello: "lab-agent";
+  readonly pid: number;
+}
 
 export function backendLine(name: string, remoteIp: string, remotePort: number): string {
   return `backend=${name} client=${remoteIp}:${remotePort}`;

@@ -8,7 +8,14 @@ import { get as httpsGet } from "node:https";
 import { createConnection } from "node:net";
 import { performance } from "node:perf_hooks";
 import type {
-  HttpGetCommand, HttpResult, LatencyCommand, LatencyResult, LoopCommand, LoopResult, RequestCommand, RequestResult,
+  HttpGetCommand,
+  HttpResult,
+  LatencyCommand,
+  LatencyResult,
+  LoopCommand,
+  LoopResult,
+  RequestCommand,
+  RequestResult,
 } from "./agent-protocol.js";
 
 type RequestSpec = Omit<RequestCommand, "op">;
@@ -36,7 +43,9 @@ export function tcpRequest(spec: RequestSpec): Promise<RequestResult> {
       const newline = buffer.indexOf("\n");
       if (newline >= 0) finish({ ok: true, body: buffer.slice(0, newline) });
     });
-    socket.on("end", () => finish(buffer ? { ok: true, body: buffer } : { ok: false, body: "", error: "closed without a line" }));
+    socket.on("end", () =>
+      finish(buffer ? { ok: true, body: buffer } : { ok: false, body: "", error: "closed without a line" }),
+    );
     socket.on("error", (err) => finish({ ok: false, body: "", error: message(err) }));
   });
 }
@@ -82,12 +91,16 @@ export function fetchHttp(cmd: HttpGetCommand): Promise<HttpResult> {
     const onResponse = (res: IncomingMessage): void => {
       let body = "";
       res.setEncoding("utf8");
-      res.on("data", (chunk: string) => { body += chunk; });
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
       res.on("end", () => finish({ ok: true, status: res.statusCode, body }));
       res.on("error", (err) => finish({ ok: false, status: res.statusCode, body, error: message(err) }));
     };
     const options = { timeout: cmd.timeoutMs, ...(cmd.ca === undefined ? {} : { ca: cmd.ca }) };
-    const req = cmd.url.startsWith("https:") ? httpsGet(cmd.url, options, onResponse) : httpGet(cmd.url, options, onResponse);
+    const req = cmd.url.startsWith("https:")
+      ? httpsGet(cmd.url, options, onResponse)
+      : httpGet(cmd.url, options, onResponse);
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", (err) => finish({ ok: false, body: "", error: message(err) }));
   });
@@ -111,13 +124,16 @@ export function loop(cmd: LoopCommand): Promise<LoopResult> {
       attempts++;
       void request({ protocol: cmd.protocol, ip: cmd.ip, port: cmd.port, timeoutMs: cmd.timeoutMs }).then((r) => {
         if (done || sentAt < cmd.startAt) return;
-        if (r.ok && (cmd.expect === undefined || r.body.includes(cmd.expect))) finish({ ok: true, at: Date.now(), sentAt, body: r.body });
+        if (r.ok && (cmd.expect === undefined || r.body.includes(cmd.expect)))
+          finish({ ok: true, at: Date.now(), sentAt, body: r.body });
         else failuresAfterStart++;
       });
     };
     const ticker = setInterval(fire, cmd.everyMs);
-    const stopper = setTimeout(() => finish({ ok: false, error: "deadline passed without a qualifying success" }),
-      Math.max(0, cmd.deadline - Date.now()));
+    const stopper = setTimeout(
+      () => finish({ ok: false, error: "deadline passed without a qualifying success" }),
+      Math.max(0, cmd.deadline - Date.now()),
+    );
     fire();
   });
 }

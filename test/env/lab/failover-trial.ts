@@ -30,10 +30,16 @@ export interface TrialOptions {
   readonly speakerArgs?: string[];
 }
 
-export async function failoverTrial(lab: Lab, vip: string, port: number, options: TrialOptions = {}): Promise<FailoverTrial> {
+export async function failoverTrial(
+  lab: Lab,
+  vip: string,
+  port: number,
+  options: TrialOptions = {},
+): Promise<FailoverTrial> {
   await reachable(lab, vip, port);
   const victim = await eventually("the client to know the announcer", () => announcerSeenByClient(lab, vip, port));
-  const cable = (state: "up" | "down"): Promise<unknown> => run("ip", ["-n", lab.network.switchNs, "link", "set", `v-${victim}`, state]);
+  const cable = (state: "up" | "down"): Promise<unknown> =>
+    run("ip", ["-n", lab.network.switchNs, "link", "set", `v-${victim}`, state]);
   const killedAt = Date.now();
   await Promise.all([lab.killSpeaker(victim), cable("down")]);
   // Requests sent before the link was really down could still be answered by the dying node: count from here.
@@ -53,7 +59,9 @@ export async function failoverTrial(lab: Lab, vip: string, port: number, options
   // Let the returning speaker settle (it may take its address back) before the next trial measures anything.
   await delay(1_500);
   if (!result.ok || result.at === undefined) {
-    throw new Error(`no request through ${vip}:${port} succeeded within ${options.deadlineMs ?? 15_000} ms after killing ${victim}: ${result.error ?? ""}`);
+    throw new Error(
+      `no request through ${vip}:${port} succeeded within ${options.deadlineMs ?? 15_000} ms after killing ${victim}: ${result.error ?? ""}`,
+    );
   }
   return { victim, successor, failoverMs: result.at - killedAt, failedRequests: result.failuresAfterStart };
 }

@@ -23,14 +23,21 @@ export class KubeProcessError extends LbOperatorError {}
 
 export type KubeProxyMode = "nftables" | "iptables";
 export const KUBE_PROXY_MODES: readonly KubeProxyMode[] = ["nftables", "iptables"];
-export const KUBE_CONTROLLER_MANAGER_CONTROLLERS = ["endpointslice", "endpointslicemirroring", "namespace", "garbagecollector"];
+export const KUBE_CONTROLLER_MANAGER_CONTROLLERS = [
+  "endpointslice",
+  "endpointslicemirroring",
+  "namespace",
+  "garbagecollector",
+];
 
 const READY_TIMEOUT_MS = 60_000;
 
 export function parseKubeProxyMode(text: string | undefined, origin: string): KubeProxyMode {
   if (text === undefined || text === "") return "nftables";
   if ((KUBE_PROXY_MODES as readonly string[]).includes(text)) return text as KubeProxyMode;
-  throw new KubeProcessError(`${origin}: kube-proxy mode ${JSON.stringify(text)} is not one of ${KUBE_PROXY_MODES.join(", ")}`);
+  throw new KubeProcessError(
+    `${origin}: kube-proxy mode ${JSON.stringify(text)} is not one of ${KUBE_PROXY_MODES.join(", ")}`,
+  );
 }
 
 export interface RunningProcess extends ManagedChild {
@@ -61,18 +68,28 @@ export async function startKubeProxy(options: KubeProxyOptions): Promise<Running
   const { node, agent, mode } = options;
   const bin = options.binary ?? join(await resolveControlPlaneBinaries(), "kube-proxy");
   const logPath = join(options.logDir, `kube-proxy-${node.name}.log`);
-  const child = node.spawn(bin, [
-    `--proxy-mode=${mode}`, `--hostname-override=${node.name}`, `--kubeconfig=${options.kubeconfigPath}`,
-    `--cluster-cidr=${POD_NETWORK}`, "--conntrack-max-per-core=0",
-    `--healthz-bind-address=${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}`, "--metrics-bind-address=127.0.0.1:10249",
-    "--v=2",
-  ], { logPath });
+  const child = node.spawn(
+    bin,
+    [
+      `--proxy-mode=${mode}`,
+      `--hostname-override=${node.name}`,
+      `--kubeconfig=${options.kubeconfigPath}`,
+      `--cluster-cidr=${POD_NETWORK}`,
+      "--conntrack-max-per-core=0",
+      `--healthz-bind-address=${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}`,
+      "--metrics-bind-address=127.0.0.1:10249",
+      "--v=2",
+    ],
+    { logPath },
+  );
   const proc = watchChild(child, logPath);
   await waitUntilReady(proc, {
     name: `kube-proxy (${bin}) on ${node.name}`,
     what: `${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz answered 200`,
     timeoutMs: READY_TIMEOUT_MS,
-    probe: async () => (await agent.httpGet(`http://${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`, { timeoutMs: 1_000 })).status === 200,
+    probe: async () =>
+      (await agent.httpGet(`http://${node.ip}:${KUBE_PROXY_HEALTHZ_PORT}/healthz`, { timeoutMs: 1_000 })).status ===
+      200,
     error: (m) => new KubeProcessError(m),
   });
   return running(proc);
@@ -89,14 +106,22 @@ export async function startControllerManager(options: ControllerManagerOptions):
   const bin = options.binary ?? join(await resolveControlPlaneBinaries(), "kube-controller-manager");
   const port = await freePort("127.0.0.1");
   const logPath = join(options.logDir, "kube-controller-manager.log");
-  const proc = launchManaged(bin, [
-    `--kubeconfig=${options.kubeconfigPath}`,
-    `--authentication-kubeconfig=${options.kubeconfigPath}`, `--authorization-kubeconfig=${options.kubeconfigPath}`,
-    `--controllers=${KUBE_CONTROLLER_MANAGER_CONTROLLERS.join(",")}`,
-    "--leader-elect=false", "--use-service-account-credentials=false",
-    "--bind-address=127.0.0.1", `--secure-port=${port}`, `--cert-dir=${join(options.logDir, "kcm-certs")}`,
-    "--v=2",
-  ], logPath);
+  const proc = launchManaged(
+    bin,
+    [
+      `--kubeconfig=${options.kubeconfigPath}`,
+      `--authentication-kubeconfig=${options.kubeconfigPath}`,
+      `--authorization-kubeconfig=${options.kubeconfigPath}`,
+      `--controllers=${KUBE_CONTROLLER_MANAGER_CONTROLLERS.join(",")}`,
+      "--leader-elect=false",
+      "--use-service-account-credentials=false",
+      "--bind-address=127.0.0.1",
+      `--secure-port=${port}`,
+      `--cert-dir=${join(options.logDir, "kcm-certs")}`,
+      "--v=2",
+    ],
+    logPath,
+  );
   // Its serving certificate is self-signed (generated into --cert-dir); only liveness is asked.
   await waitUntilReady(proc, {
     name: `kube-controller-manager (${bin})`,

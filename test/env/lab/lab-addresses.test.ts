@@ -21,7 +21,11 @@ describe("lab addresses", () => {
 
   it("picks an uplink /30 clear of the root namespace's addresses and routes", () => {
     expect(pickUplink([], 1)).toEqual({ rootIp: "203.0.113.5", switchIp: "203.0.113.6", prefix: 30 });
-    expect(pickUplink(["203.0.113.6/30", "203.0.113.9"], 1)).toEqual({ rootIp: "203.0.113.13", switchIp: "203.0.113.14", prefix: 30 });
+    expect(pickUplink(["203.0.113.6/30", "203.0.113.9"], 1)).toEqual({
+      rootIp: "203.0.113.13",
+      switchIp: "203.0.113.14",
+      prefix: 30,
+    });
     expect(pickUplink(["192.0.2.2/24"], 64 * 7 + 63).rootIp).toBe("203.0.113.253");
     expect(() => pickUplink(["203.0.113.0/24"], 0)).toThrow(/overlaps/);
   });

@@ -17,7 +17,10 @@ export const MAX_NODES = 15;
 const POD_PREFIX = 28;
 const POD_SUBNET_SIZE = 16;
 
-export interface ClientPlan { readonly name: string; readonly ip: string }
+export interface ClientPlan {
+  readonly name: string;
+  readonly ip: string;
+}
 
 /** The two client hosts: one meant to sit inside a loadBalancerSourceRange and one outside it. */
 export const CLIENTS: readonly ClientPlan[] = [
@@ -78,7 +81,8 @@ function checkNodeIndex(index: number): void {
 
 export function parseIpv4(ip: string): [number, number, number, number] {
   const parts = ip.split(".").map((p) => (/^\d{1,3}$/.test(p) ? Number(p) : NaN));
-  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255))) throw new LabAddressError(`not an IPv4 address: ${ip}`);
+  if (parts.length !== 4 || parts.some((p) => !(p >= 0 && p <= 255)))
+    throw new LabAddressError(`not an IPv4 address: ${ip}`);
   return parts as [number, number, number, number];
 }
 

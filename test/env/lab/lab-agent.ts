@@ -8,11 +8,20 @@
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import {
-  type AgentCommand, type AgentEnvelope, type AgentHello, type AgentReply, type AgentResults, backendLine, type Endpoint,
+  type AgentCommand,
+  type AgentEnvelope,
+  type AgentHello,
+  type AgentReply,
+  type AgentResults,
+  backendLine,
+  type Endpoint,
 } from "./agent-protocol.js";
 import { fetchHttp, latency, loop, request } from "./agent-requests.js";
 
-interface Backend { name: string; close(): Promise<void> }
+interface Backend {
+  name: string;
+  close(): Promise<void>;
+}
 
 const key = (e: Endpoint): string => `${e.protocol}/${e.ip}:${e.port}`;
 
@@ -43,17 +52,22 @@ class Agent {
 
   async handle(command: AgentCommand): Promise<AgentResults[keyof AgentResults]> {
     switch (command.op) {
-      case "serve": return this.serve(command, command.name);
+      case "serve":
+        return this.serve(command, command.name);
       case "unserve": {
         const backend = this.backends.get(key(command));
         this.backends.delete(key(command));
         await backend?.close();
         return null;
       }
-      case "request": return request(command);
-      case "httpGet": return fetchHttp(command);
-      case "loop": return loop(command);
-      case "latency": return latency(command);
+      case "request":
+        return request(command);
+      case "httpGet":
+        return fetchHttp(command);
+      case "loop":
+        return loop(command);
+      case "latency":
+        return latency(command);
     }
   }
 
@@ -86,7 +100,8 @@ function main(): void {
   process.on("message", (raw: AgentEnvelope) => {
     agent.handle(raw.command).then(
       (result) => send({ id: raw.id, ok: true, result } satisfies AgentReply),
-      (err: unknown) => send({ id: raw.id, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies AgentReply),
+      (err: unknown) =>
+        send({ id: raw.id, ok: false, error: err instanceof Error ? err.message : String(err) } satisfies AgentReply),
     );
   });
   // The harness is gone (or disposed of us): nothing else will ever talk to this agent.

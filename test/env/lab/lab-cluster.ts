@@ -29,7 +29,10 @@ export interface LabPortSpec {
   /** false: the pod's echo leaves the target port free for a server the test starts in the pod (lab.podHost). */
   echo?: boolean;
 }
-export interface LabPodSpec { name: string; node: string }
+export interface LabPodSpec {
+  name: string;
+  node: string;
+}
 
 export interface DeployServiceOptions {
   name: string;
@@ -54,7 +57,13 @@ export interface LabPod {
   readonly ready: boolean;
 }
 
-export interface LabServicePort { name: string; port: number; protocol: LabProtocol; targetPort: number; nodePort?: number }
+export interface LabServicePort {
+  name: string;
+  port: number;
+  protocol: LabProtocol;
+  targetPort: number;
+  nodePort?: number;
+}
 
 export interface DeployedService {
   readonly namespace: string;
@@ -76,14 +85,23 @@ export interface DeployedService {
   delete(): Promise<void>;
 }
 
-interface PodState { name: string; node: string; ip: string; ready: boolean }
+interface PodState {
+  name: string;
+  node: string;
+  ip: string;
+  ready: boolean;
+}
 
 export class LabCluster {
   private readonly core: CoreV1Api;
   private readonly discovery: DiscoveryV1Api;
   private readonly namespaces = new Set<string>(["default"]);
 
-  constructor(kubeConfig: KubeConfig, private readonly nodes: readonly LabNode[], private readonly kubelet: LabKubelet) {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly nodes: readonly LabNode[],
+    private readonly kubelet: LabKubelet,
+  ) {
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   }
@@ -93,41 +111,68 @@ export class LabCluster {
    * Nobody heartbeats them: the node lifecycle controller does not run (kube-node-processes.ts).
    */
   async registerNodes(): Promise<void> {
-    await Promise.all(this.nodes.map(async (host) => {
-      const created = await this.core.createNode({ body: {
-        metadata: { name: host.name, labels: { "kubernetes.io/hostname": host.name, "kubernetes.io/os": "linux" } },
-        spec: { podCIDR: host.podSubnet, podCIDRs: [host.podSubnet] },
-      } });
-      const now = new Date();
-      created.status = {
-        addresses: [{ type: "InternalIP", address: host.ip }, { type: "Hostname", address: host.name }],
-        conditions: [{ type: "Ready", status: "True", reason: "KubeletReady", message: "lab node",
-          lastHeartbeatTime: now, lastTransitionTime: now }],
-      };
-      await this.core.replaceNodeStatus({ name: host.name, body: created });
-    }));
+    await Promise.all(
+      this.nodes.map(async (host) => {
+        const created = await this.core.createNode({
+          body: {
+            metadata: { name: host.name, labels: { "kubernetes.io/hostname": host.name, "kubernetes.io/os": "linux" } },
+            spec: { podCIDR: host.podSubnet, podCIDRs: [host.podSubnet] },
+          },
+        });
+        const now = new Date();
+        created.status = {
+          addresses: [
+            { type: "InternalIP", address: host.ip },
+            { type: "Hostname", address: host.name },
+          ],
+          conditions: [
+            {
+              type: "Ready",
+              status: "True",
+              reason: "KubeletReady",
+              message: "lab node",
+              lastHeartbeatTime: now,
+              lastTransitionTime: now,
+            },
+          ],
+        };
+        await this.core.replaceNodeStatus({ name: host.name, body: created });
+      }),
+    );
   }
 
   async deployService(options: DeployServiceOptions): Promise<DeployedService> {
     const namespace = options.namespace ?? "default";
     const { name } = options;
     await this.ensureNamespace(namespace);
-    const created = await this.core.createNamespacedService({ namespace, body: {
-      metadata: { name, namespace, annotations: options.annotations },
-      spec: {
-        type: "LoadBalancer",
-        loadBalancerClass: options.loadBalancerClass === null ? undefined : (options.loadBalancerClass ?? LAB_LOAD_BALANCER_CLASS),
-        selector: { [SERVICE_LABEL]: name },
-        ports: options.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? "TCP", targetPort: p.targetPort })),
-        externalTrafficPolicy: options.externalTrafficPolicy ?? "Cluster",
-        sessionAffinity: options.sessionAffinity ?? "None",
-        loadBalancerSourceRanges: options.sourceRanges,
-        allocateLoadBalancerNodePorts: options.podMode ? false : undefined,
+    const created = await this.core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name, namespace, annotations: options.annotations },
+        spec: {
+          type: "LoadBalancer",
+          loadBalancerClass:
+            options.loadBalancerClass === null ? undefined : (options.loadBalancerClass ?? LAB_LOAD_BALANCER_CLASS),
+          selector: { [SERVICE_LABEL]: name },
+          ports: options.ports.map((p) => ({
+            name: p.name,
+            port: p.port,
+            protocol: p.protocol ?? "TCP",
+            targetPort: p.targetPort,
+          })),
+          externalTrafficPolicy: options.externalTrafficPolicy ?? "Cluster",
+          sessionAffinity: options.sessionAffinity ?? "None",
+          loadBalancerSourceRanges: options.sourceRanges,
+          allocateLoadBalancerNodePorts: options.podMode ? false : undefined,
+        },
       },
-    } });
+    });
     const ports: LabServicePort[] = (created.spec?.ports ?? []).map((p) => ({
-      name: p.name ?? "", port: p.port, protocol: p.protocol === "UDP" ? "UDP" : "TCP",
-      targetPort: Number(p.targetPort), nodePort: p.nodePort,
+      name: p.name ?? "",
+      port: p.port,
+      protocol: p.protocol === "UDP" ? "UDP" : "TCP",
+      targetPort: Number(p.targetPort),
+      nodePort: p.nodePort,
     }));
     const pods = new Map<string, PodState>();
     const settle = (): Promise<void> => this.waitForEndpoints(namespace, name, pods);
@@ -148,7 +193,11 @@ export class LabCluster {
     await Promise.all(options.pods.map(createPod));
     await settle();
     return {
-      namespace, name, service: created, ports, healthCheckNodePort: created.spec?.healthCheckNodePort,
+      namespace,
+      name,
+      service: created,
+      ports,
+      healthCheckNodePort: created.spec?.healthCheckNodePort,
       pods: () => [...pods.values()].map((p) => ({ ...p, namespace })).sort((a, b) => a.name.localeCompare(b.name)),
       read: () => this.core.readNamespacedService({ namespace, name }),
       addPod: async (spec) => {
@@ -189,7 +238,8 @@ export class LabCluster {
   private async waitForPodIp(namespace: string, name: string): Promise<string> {
     return this.poll(`pod ${namespace}/${name} to run`, async () => {
       const failure = this.kubelet.failure(namespace, name);
-      if (failure !== undefined) throw new LabClusterError(`the lab kubelet cannot run ${namespace}/${name}: ${failure}`);
+      if (failure !== undefined)
+        throw new LabClusterError(`the lab kubelet cannot run ${namespace}/${name}: ${failure}`);
       const pod = await this.core.readNamespacedPod({ namespace, name });
       return pod.status?.podIP;
     });
@@ -197,23 +247,44 @@ export class LabCluster {
 
   private async waitForPodGone(namespace: string, name: string): Promise<void> {
     await this.poll(`pod ${namespace}/${name} to be deleted`, async () => {
-      const found = await this.core.readNamespacedPod({ namespace, name }).then(() => true, (err: unknown) => {
-        if ((err as { code?: number }).code === 404) return false;
-        throw err;
-      });
+      const found = await this.core.readNamespacedPod({ namespace, name }).then(
+        () => true,
+        (err: unknown) => {
+          if ((err as { code?: number }).code === 404) return false;
+          throw err;
+        },
+      );
       return found ? undefined : true;
     });
   }
 
   /** Until the EndpointSlices list exactly these pods, ready as given (the EndpointSlice controller caught up). */
-  private async waitForEndpoints(namespace: string, service: string, pods: ReadonlyMap<string, PodState>): Promise<void> {
-    const want = [...pods.values()].map((p) => `${p.ip}=${p.ready}`).sort().join(",");
+  private async waitForEndpoints(
+    namespace: string,
+    service: string,
+    pods: ReadonlyMap<string, PodState>,
+  ): Promise<void> {
+    const want = [...pods.values()]
+      .map((p) => `${p.ip}=${p.ready}`)
+      .sort()
+      .join(",");
     let have = "";
-    await this.poll(() => `the EndpointSlices of ${namespace}/${service} to list ${want || "no endpoint"} (have ${have || "none"})`, async () => {
-      const slices = await this.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-      have = slices.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses.map((a) => `${a}=${e.conditions?.ready === true}`))).sort().join(",");
-      return have === want && slices.items.length > 0 ? true : undefined;
-    });
+    await this.poll(
+      () => `the EndpointSlices of ${namespace}/${service} to list ${want || "no endpoint"} (have ${have || "none"})`,
+      async () => {
+        const slices = await this.discovery.listNamespacedEndpointSlice({
+          namespace,
+          labelSelector: `kubernetes.io/service-name=${service}`,
+        });
+        have = slices.items
+          .flatMap((s) =>
+            (s.endpoints ?? []).flatMap((e) => e.addresses.map((a) => `${a}=${e.conditions?.ready === true}`)),
+          )
+          .sort()
+          .join(",");
+        return have === want && slices.items.length > 0 ? true : undefined;
+      },
+    );
   }
 
   private async poll<T>(what: string | (() => string), check: () => Promise<T | undefined>): Promise<T> {
@@ -222,26 +293,40 @@ export class LabCluster {
       const value = await check();
       if (value !== undefined) return value;
       if (Date.now() > deadline) {
-        throw new LabClusterError(`timed out after ${SETTLE_TIMEOUT_MS / 1000} s waiting for ${typeof what === "string" ? what : what()}`);
+        throw new LabClusterError(
+          `timed out after ${SETTLE_TIMEOUT_MS / 1000} s waiting for ${typeof what === "string" ? what : what()}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
 
-function podManifest(namespace: string, service: string, spec: LabPodSpec, ports: readonly LabServicePort[], unserved: readonly number[]): V1Pod {
+function podManifest(
+  namespace: string,
+  service: string,
+  spec: LabPodSpec,
+  ports: readonly LabServicePort[],
+  unserved: readonly number[],
+): V1Pod {
   const targets = new Map(ports.map((p) => [`${p.protocol}/${p.targetPort}`, p]));
   const annotations = unserved.length > 0 ? { [UNSERVED_PORTS_ANNOTATION]: unserved.join(",") } : undefined;
   return {
     metadata: { name: spec.name, namespace, labels: { [SERVICE_LABEL]: service }, annotations },
     spec: {
       nodeName: spec.node,
-      containers: [{
-        name: "echo",
-        image: LAB_ECHO_IMAGE,
-        // Not named `http...`: the stand-in would serve agnhost's HTTP there, and lab clients speak the line echo.
-        ports: [...targets.values()].map((p) => ({ name: `${p.protocol.toLowerCase()}-${p.targetPort}`, containerPort: p.targetPort, protocol: p.protocol })),
-      }],
+      containers: [
+        {
+          name: "echo",
+          image: LAB_ECHO_IMAGE,
+          // Not named `http...`: the stand-in would serve agnhost's HTTP there, and lab clients speak the line echo.
+          ports: [...targets.values()].map((p) => ({
+            name: `${p.protocol.toLowerCase()}-${p.targetPort}`,
+            containerPort: p.targetPort,
+            protocol: p.protocol,
+          })),
+        },
+      ],
     },
   };
 }

@@ -29,9 +29,16 @@ const PROBE_INTERVAL_MS = 1_000;
 const PROBE_TIMEOUT_MS = 500;
 const SERVER_START_TIMEOUT_MS = 10_000;
 
-export interface KubeletNode { readonly host: LabNode; readonly agent: AgentClient }
+export interface KubeletNode {
+  readonly host: LabNode;
+  readonly agent: AgentClient;
+}
 
-interface PodPort { protocol: "TCP" | "UDP"; port: number; http: boolean }
+interface PodPort {
+  protocol: "TCP" | "UDP";
+  port: number;
+  http: boolean;
+}
 
 interface RunningPod {
   readonly uid: string;
@@ -73,8 +80,11 @@ export class LabKubelet {
   start(): void {
     const loop = (): void => {
       if (this.stopped) return;
-      this.syncing = this.sync().catch((err: unknown) => this.log(`sync failed: ${errorMessage(err)}`))
-        .finally(() => { if (!this.stopped) this.timer = setTimeout(loop, SYNC_INTERVAL_MS); });
+      this.syncing = this.sync()
+        .catch((err: unknown) => this.log(`sync failed: ${errorMessage(err)}`))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, SYNC_INTERVAL_MS);
+        });
     };
     loop();
   }
@@ -147,14 +157,26 @@ export class LabKubelet {
     this.log(`running ${key} on ${node.host.name}`);
     try {
       const used = new Set([...this.running.values()].filter((p) => p.node === node).map((p) => p.slot));
-      const slot = Array.from({ length: LAST_POD_SLOT - FIRST_POD_SLOT + 1 }, (_, i) => i + FIRST_POD_SLOT).find((s) => !used.has(s));
+      const slot = Array.from({ length: LAST_POD_SLOT - FIRST_POD_SLOT + 1 }, (_, i) => i + FIRST_POD_SLOT).find(
+        (s) => !used.has(s),
+      );
       if (slot === undefined) throw new LabKubeletError(`node ${node.host.name} has no free pod address`);
       const ip = podIp(node.host.index, slot);
       const sandbox = await this.network.addPodSandbox(node.host, slot, ip, podGatewayIp(node.host.index));
       const running: RunningPod = {
-        uid: pod.metadata!.uid!, namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, node, slot, ip, sandbox,
-        ports: containerPorts(pod), logPath: join(this.logDir, `pod-${pod.metadata!.namespace}-${pod.metadata!.name}.log`),
-        server: undefined, ready: undefined, probedAt: 0, startedAt: new Date(),
+        uid: pod.metadata!.uid!,
+        namespace: pod.metadata!.namespace!,
+        name: pod.metadata!.name!,
+        node,
+        slot,
+        ip,
+        sandbox,
+        ports: containerPorts(pod),
+        logPath: join(this.logDir, `pod-${pod.metadata!.namespace}-${pod.metadata!.name}.log`),
+        server: undefined,
+        ready: undefined,
+        probedAt: 0,
+        startedAt: new Date(),
       };
       this.running.set(key, running);
       await this.startServer(running);
@@ -168,12 +190,20 @@ export class LabKubelet {
 
   private async startServer(pod: RunningPod): Promise<void> {
     const spec = JSON.stringify({ name: pod.name, ports: pod.ports });
-    const before = readLog(pod.logPath).split("\n").filter((l) => l === "ready").length;
+    const before = readLog(pod.logPath)
+      .split("\n")
+      .filter((l) => l === "ready").length;
     pod.server = pod.sandbox.spawn(process.execPath, [POD_SERVER, spec], { logPath: pod.logPath });
     const deadline = Date.now() + SERVER_START_TIMEOUT_MS;
-    while (readLog(pod.logPath).split("\n").filter((l) => l === "ready").length <= before) {
+    while (
+      readLog(pod.logPath)
+        .split("\n")
+        .filter((l) => l === "ready").length <= before
+    ) {
       if (pod.server.exitCode !== null || pod.server.signalCode !== null || Date.now() > deadline) {
-        throw new LabKubeletError(`pod ${pod.namespace}/${pod.name}: server did not start; log ${pod.logPath}:\n${readLog(pod.logPath)}`);
+        throw new LabKubeletError(
+          `pod ${pod.namespace}/${pod.name}: server did not start; log ${pod.logPath}:\n${readLog(pod.logPath)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -191,7 +221,8 @@ export class LabKubelet {
     if (status?.phase === "Running" && status.podIP === running.ip && reported === ready) return;
     const body: V1Pod = { ...pod, status: podStatus(running, ready, status?.conditions ?? []) };
     // A conflict (someone else wrote the pod) is retried on the next sync with a fresh read.
-    await this.core.replaceNamespacedPodStatus({ namespace: running.namespace, name: running.name, body })
+    await this.core
+      .replaceNamespacedPodStatus({ namespace: running.namespace, name: running.name, body })
       .catch((err: unknown) => this.log(`status of ${running.namespace}/${running.name}: ${errorMessage(err)}`));
   }
 
@@ -201,7 +232,8 @@ export class LabKubelet {
     for (const p of pod.ports) {
       if (p.protocol !== "TCP") continue;
       const ok = p.http
-        ? (await pod.node.agent.httpGet(`http://${pod.ip}:${p.port}/hostname`, { timeoutMs: PROBE_TIMEOUT_MS })).status === 200
+        ? (await pod.node.agent.httpGet(`http://${pod.ip}:${p.port}/hostname`, { timeoutMs: PROBE_TIMEOUT_MS }))
+            .status === 200
         : (await pod.node.agent.request("TCP", pod.ip, p.port, { timeoutMs: PROBE_TIMEOUT_MS })).ok;
       if (!ok) return false;
     }
@@ -215,12 +247,15 @@ export class LabKubelet {
     this.failures.delete(key);
     // As the kubelet's status manager does: grace 0 in the DeleteOptions body, guarded by the uid (a query
     // parameter of 0 is dropped by the client as if unset).
-    await this.core.deleteNamespacedPod({
-      namespace: pod.metadata!.namespace!, name: pod.metadata!.name!,
-      body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid! } },
-    }).catch((err: unknown) => {
-      if ((err as { code?: number }).code !== 404) this.log(`delete ${key}: ${errorMessage(err)}`);
-    });
+    await this.core
+      .deleteNamespacedPod({
+        namespace: pod.metadata!.namespace!,
+        name: pod.metadata!.name!,
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata!.uid! } },
+      })
+      .catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) this.log(`delete ${key}: ${errorMessage(err)}`);
+      });
   }
 
   private async teardown(pod: RunningPod): Promise<void> {
@@ -237,12 +272,17 @@ export class LabKubelet {
 
 /** Every container port, less those the pod's annotation reserves for a server a test runs itself. */
 function containerPorts(pod: V1Pod): PodPort[] {
-  const unserved = new Set((pod.metadata?.annotations?.[UNSERVED_PORTS_ANNOTATION] ?? "").split(",").filter(Boolean).map(Number));
-  return (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).filter((p) => !unserved.has(p.containerPort)).map((p) => ({
-    protocol: p.protocol === "UDP" ? "UDP" : "TCP",
-    port: p.containerPort,
-    http: p.protocol !== "UDP" && (p.name ?? "").startsWith("http"),
-  }));
+  const unserved = new Set(
+    (pod.metadata?.annotations?.[UNSERVED_PORTS_ANNOTATION] ?? "").split(",").filter(Boolean).map(Number),
+  );
+  return (pod.spec?.containers ?? [])
+    .flatMap((c) => c.ports ?? [])
+    .filter((p) => !unserved.has(p.containerPort))
+    .map((p) => ({
+      protocol: p.protocol === "UDP" ? "UDP" : "TCP",
+      port: p.containerPort,
+      http: p.protocol !== "UDP" && (p.name ?? "").startsWith("http"),
+    }));
 }
 
 function podStatus(pod: RunningPod, ready: boolean, previous: readonly V1PodCondition[]): NonNullable<V1Pod["status"]> {
@@ -250,16 +290,26 @@ function podStatus(pod: RunningPod, ready: boolean, previous: readonly V1PodCond
   const condition = (type: string, value: boolean): V1PodCondition => {
     const before = previous.find((c) => c.type === type);
     const status = value ? "True" : "False";
-    return { type, status, lastTransitionTime: before?.status === status ? before.lastTransitionTime : now, lastProbeTime: undefined };
+    return {
+      type,
+      status,
+      lastTransitionTime: before?.status === status ? before.lastTransitionTime : now,
+      lastProbeTime: undefined,
+    };
   };
   return {
     phase: "Running",
-    hostIP: pod.node.host.ip, hostIPs: [{ ip: pod.node.host.ip }],
-    podIP: pod.ip, podIPs: [{ ip: pod.ip }],
+    hostIP: pod.node.host.ip,
+    hostIPs: [{ ip: pod.node.host.ip }],
+    podIP: pod.ip,
+    podIPs: [{ ip: pod.ip }],
     startTime: pod.startedAt,
     conditions: [
-      condition("PodReadyToStartContainers", true), condition("Initialized", true), condition("PodScheduled", true),
-      condition("ContainersReady", ready), condition("Ready", ready),
+      condition("PodReadyToStartContainers", true),
+      condition("Initialized", true),
+      condition("PodScheduled", true),
+      condition("ContainersReady", ready),
+      condition("Ready", ready),
     ],
   };
 }

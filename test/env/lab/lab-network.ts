@@ -11,7 +11,15 @@ import { closeSync, existsSync, openSync } from "node:fs";
 import { promisify } from "node:util";
 import { LbOperatorError } from "../../../src/errors.js";
 import {
-  CLIENTS, LAN_PREFIX, macFor, nodeIp, nodeName, podSubnet, pickUplink, ROUTER_IP, type UplinkPlan,
+  CLIENTS,
+  LAN_PREFIX,
+  macFor,
+  nodeIp,
+  nodeName,
+  podSubnet,
+  pickUplink,
+  ROUTER_IP,
+  type UplinkPlan,
 } from "./lab-addresses.js";
 import { killNamespacePidsSync, type LiveLab, liveRootLinks, registerLab, unregisterLab } from "./lab-cleanup.js";
 
@@ -22,7 +30,11 @@ export class LabNetworkError extends LbOperatorError {}
 const execFileAsync = promisify(execFile);
 const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
 
-export interface ExecResult { code: number; stdout: string; stderr: string }
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 export interface SpawnOptions {
   /** stdout and stderr are appended here; otherwise they are ignored. */
   logPath?: string;
@@ -87,12 +99,21 @@ async function execIn(ns: string, cmd: string, args: string[], check: boolean): 
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
     const result = { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-    if (check) throw new LabNetworkError(`${ns}: ${cmd} ${args.join(" ")} exited ${result.code}: ${result.stderr.trim()}`, { cause: err });
+    if (check)
+      throw new LabNetworkError(`${ns}: ${cmd} ${args.join(" ")} exited ${result.code}: ${result.stderr.trim()}`, {
+        cause: err,
+      });
     return result;
   }
 }
 
-function spawnIn(ns: string, processes: Set<ChildProcess>, cmd: string, args: string[], options: SpawnOptions): ChildProcess {
+function spawnIn(
+  ns: string,
+  processes: Set<ChildProcess>,
+  cmd: string,
+  args: string[],
+  options: SpawnOptions,
+): ChildProcess {
   const fd = options.logPath === undefined ? undefined : openSync(options.logPath, "a");
   const out = fd ?? "ignore";
   const stdio: StdioOptions = options.ipc ? ["ignore", out, out, "ipc"] : ["ignore", out, out];
@@ -111,7 +132,8 @@ function spawnIn(ns: string, processes: Set<ChildProcess>, cmd: string, args: st
 /** Root-namespace IPv4 addresses and routes, to keep the uplink /30 clear of them. */
 async function rootIpv4InUse(): Promise<string[]> {
   const addrs = (await ip(["-4", "-o", "addr", "show"])).split("\n").flatMap((l) => /inet (\S+)/.exec(l)?.[1] ?? []);
-  const routes = (await ip(["-4", "route", "show", "table", "all"])).split("\n")
+  const routes = (await ip(["-4", "route", "show", "table", "all"]))
+    .split("\n")
     .flatMap((l) => /^(?:\w+ )?(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)/.exec(l)?.[1] ?? []);
   return [...addrs, ...routes];
 }
@@ -137,14 +159,20 @@ export async function createLabNetwork(options: { nodes: number; ownedDirs?: str
   const makeHost = (name: string, address: string): Omit<LabHost, "role"> => {
     const ns = `${prefix}${name}`;
     return {
-      name, ns, ip: address, mac: macFor(address),
+      name,
+      ns,
+      ip: address,
+      mac: macFor(address),
       exec: (cmd, args, opts) => execIn(ns, cmd, args, opts?.check ?? true),
       spawn: (cmd, args, opts) => spawnIn(ns, live.processes, cmd, args, opts ?? {}),
     };
   };
   const clients: LabHost[] = CLIENTS.map((c) => ({ ...makeHost(c.name, c.ip), role: "client" }));
   const nodes: LabNode[] = Array.from({ length: options.nodes }, (_, i) => ({
-    ...makeHost(nodeName(i + 1), nodeIp(i + 1)), role: "node", index: i + 1, podSubnet: podSubnet(i + 1),
+    ...makeHost(nodeName(i + 1), nodeIp(i + 1)),
+    role: "node",
+    index: i + 1,
+    podSubnet: podSubnet(i + 1),
   }));
   const hosts = [...clients, ...nodes];
   live.namespaces.push(...hosts.map((h) => h.ns));
@@ -155,7 +183,12 @@ export async function createLabNetwork(options: { nodes: number; ownedDirs?: str
     await Promise.all(hosts.map((h) => buildHost(switchNs, h)));
     await Promise.all(nodes.map((n) => buildNode(n, nodes)));
     return {
-      prefix, switchNs, uplink: { ...uplink, rootLink }, hosts, clients, nodes,
+      prefix,
+      switchNs,
+      uplink: { ...uplink, rootLink },
+      hosts,
+      clients,
+      nodes,
       host(name: string): LabHost {
         const found = hosts.find((h) => h.name === name);
         if (!found) throw new LabNetworkError(`no lab host ${name}; hosts: ${hosts.map((h) => h.name).join(", ")}`);
@@ -195,7 +228,11 @@ async function buildSwitch(ns: string): Promise<void> {
   // A switch does not run a firewall: with br_netfilter loaded (it is here) bridged frames would go through the
   // netfilter hooks and conntrack of this namespace, a cost real L2 fabrics do not have, which paths crossing
   // the bridge twice (through a VIP) would pay twice. Without the module the settings do not exist.
-  for (const key of ["net.bridge.bridge-nf-call-iptables", "net.bridge.bridge-nf-call-ip6tables", "net.bridge.bridge-nf-call-arptables"]) {
+  for (const key of [
+    "net.bridge.bridge-nf-call-iptables",
+    "net.bridge.bridge-nf-call-ip6tables",
+    "net.bridge.bridge-nf-call-arptables",
+  ]) {
     await execIn(ns, "sysctl", ["-qw", `${key}=0`], false);
   }
 }
@@ -212,7 +249,8 @@ async function buildUplink(switchNs: string, rootLink: string): Promise<UplinkPl
     ["add", "table", "ip", "lab"],
     ["add", "chain", "ip", "lab", "postrouting", "{ type nat hook postrouting priority srcnat; policy accept; }"],
     ["add", "rule", "ip", "lab", "postrouting", "oifname", "uplink", "masquerade"],
-  ]) await execIn(switchNs, "nft", rule, true);
+  ])
+    await execIn(switchNs, "nft", rule, true);
   return plan;
 }
 
@@ -252,13 +290,16 @@ async function buildPodSandbox(node: LabNode, pod: LabHost, veth: string, gatewa
 }
 
 async function destroy(lab: LiveLab): Promise<void> {
-  const exits = [...lab.processes].map((child) => new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else {
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    }
-  }));
+  const exits = [...lab.processes].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else {
+          child.once("exit", () => resolve());
+          child.kill("SIGKILL");
+        }
+      }),
+  );
   await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5_000).unref())]);
   // Processes tests started with plain `ip netns exec` (not through spawn) would keep a namespace alive.
   for (const ns of lab.namespaces) killNamespacePidsSync(ns);

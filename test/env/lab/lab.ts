@@ -18,7 +18,11 @@ import { type DeployedService, type DeployServiceOptions, LabCluster } from "./l
 import { MAX_NODES } from "./lab-addresses.js";
 import { LabKubelet } from "./lab-kubelet.js";
 import {
-  type KubeProxyMode, parseKubeProxyMode, type RunningProcess, startControllerManager, startKubeProxy,
+  type KubeProxyMode,
+  parseKubeProxyMode,
+  type RunningProcess,
+  startControllerManager,
+  startKubeProxy,
 } from "./kube-node-processes.js";
 import { createLabNetwork, type LabHost, type LabNetwork, type LabNode, sweepStaleLabs } from "./lab-network.js";
 
@@ -53,16 +57,23 @@ export interface LabOptions {
   controllerManagerBinary?: string;
 }
 
-export interface LabHostHandle extends LabHost { readonly agent: AgentClient }
+export interface LabHostHandle extends LabHost {
+  readonly agent: AgentClient;
+}
 export interface LabClientHandle extends LabHostHandle {
   /** The MAC the client's neighbour table holds for `ip` (`ip neigh show`), if it has a usable entry. */
   arpLookup(ip: string): Promise<string | undefined>;
   /** Forgets every neighbour entry, so the next packet to a VIP ARPs again. */
   flushNeighbours(): Promise<void>;
 }
-export interface LabNodeHandle extends LabNode { readonly agent: AgentClient }
+export interface LabNodeHandle extends LabNode {
+  readonly agent: AgentClient;
+}
 
-export interface SpeakerExit { code: number | null; signal: NodeJS.Signals | null }
+export interface SpeakerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface Lab {
   readonly cp: ControlPlane;
@@ -96,17 +107,23 @@ export interface Lab {
   teardown(): Promise<void>;
 }
 
-interface Speaker { child: ChildProcess; exited: Promise<SpeakerExit>; done: boolean }
+interface Speaker {
+  child: ChildProcess;
+  exited: Promise<SpeakerExit>;
+  done: boolean;
+}
 
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const nodeCount = options.nodes ?? 3;
-  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES) throw new LabError(`nodes must be 1..${MAX_NODES}`);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > MAX_NODES)
+    throw new LabError(`nodes must be 1..${MAX_NODES}`);
   const ownLogDir = options.logDir === undefined;
   // Named lbo<pid>-… so sweepStaleLabs() also finds the directory of a run that was SIGKILLed.
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `lbo${process.pid}-logs-`));
   mkdirSync(logDir, { recursive: true });
 
-  const kubeProxyMode = options.kubeProxyMode ?? parseKubeProxyMode(process.env["LAB_KUBE_PROXY_MODE"], "LAB_KUBE_PROXY_MODE");
+  const kubeProxyMode =
+    options.kubeProxyMode ?? parseKubeProxyMode(process.env["LAB_KUBE_PROXY_MODE"], "LAB_KUBE_PROXY_MODE");
   const agents: AgentClient[] = [];
   const speakers = new Map<string, Speaker>();
   const kubeProxies = new Map<string, RunningProcess>();
@@ -115,46 +132,75 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   let network: LabNetwork | undefined;
   let cp: ControlPlane | undefined;
   let tearingDown: Promise<void> | undefined;
-  const teardown = (): Promise<void> => (tearingDown ??= (async () => {
-    await Promise.all([...speakers.values()].map((s) => { s.child.kill("SIGKILL"); return s.exited; }));
-    await kubelet?.stop();
-    await Promise.all([...kubeProxies.values()].map((p) => p.kill()));
-    await controllerManager?.kill();
-    await Promise.all(agents.map((a) => a.dispose()));
-    await network?.teardown();
-    await cp?.stop();
-    if (ownLogDir && !options.keepLogs) rmSync(logDir, { recursive: true, force: true });
-  })());
+  const teardown = (): Promise<void> =>
+    (tearingDown ??= (async () => {
+      await Promise.all(
+        [...speakers.values()].map((s) => {
+          s.child.kill("SIGKILL");
+          return s.exited;
+        }),
+      );
+      await kubelet?.stop();
+      await Promise.all([...kubeProxies.values()].map((p) => p.kill()));
+      await controllerManager?.kill();
+      await Promise.all(agents.map((a) => a.dispose()));
+      await network?.teardown();
+      await cp?.stop();
+      if (ownLogDir && !options.keepLogs) rmSync(logDir, { recursive: true, force: true });
+    })());
 
   try {
     await sweepStaleLabs();
     const net = await createLabNetwork({ nodes: nodeCount, ownedDirs: ownLogDir && !options.keepLogs ? [logDir] : [] });
     network = net;
     const startAgent = async (host: LabHost): Promise<AgentClient> => {
-      const agent = await AgentClient.start((cmd, args, o) => host.spawn(cmd, args, { ...o, cwd: REPO_ROOT }),
-        host.name, join(logDir, `agent-${host.name}.log`));
+      const agent = await AgentClient.start(
+        (cmd, args, o) => host.spawn(cmd, args, { ...o, cwd: REPO_ROOT }),
+        host.name,
+        join(logDir, `agent-${host.name}.log`),
+      );
       agents.push(agent);
       return agent;
     };
     // Settle everything before judging, so a control plane that comes up after an agent failed is still stopped.
     const cpStart = startControlPlane({ bindAddress: net.uplink.rootIp }).then((started) => (cp = started));
     const [controlPlane, clientAgents, nodeAgents] = await allOrThrow([
-      cpStart, allOrThrow(net.clients.map(startAgent)), allOrThrow(net.nodes.map(startAgent)),
+      cpStart,
+      allOrThrow(net.clients.map(startAgent)),
+      allOrThrow(net.nodes.map(startAgent)),
     ] as const);
     const nodes: LabNodeHandle[] = net.nodes.map((n, i) => ({ ...n, agent: nodeAgents[i]! }));
     const clients = net.clients.map((c, i) => clientHandle(c, clientAgents[i]!));
-    const labKubelet = new LabKubelet(controlPlane.kubeConfig(), net, nodes.map((n) => ({ host: n, agent: n.agent })), logDir);
+    const labKubelet = new LabKubelet(
+      controlPlane.kubeConfig(),
+      net,
+      nodes.map((n) => ({ host: n, agent: n.agent })),
+      logDir,
+    );
     kubelet = labKubelet;
     const cluster = new LabCluster(controlPlane.kubeConfig(), nodes, labKubelet);
     await cluster.registerNodes();
     const startProxy = async (node: LabNodeHandle): Promise<void> => {
-      kubeProxies.set(node.name, await startKubeProxy({
-        node, agent: node.agent, mode: kubeProxyMode, kubeconfigPath: controlPlane.kubeconfigPath, logDir, binary: options.kubeProxyBinary,
-      }));
+      kubeProxies.set(
+        node.name,
+        await startKubeProxy({
+          node,
+          agent: node.agent,
+          mode: kubeProxyMode,
+          kubeconfigPath: controlPlane.kubeconfigPath,
+          logDir,
+          binary: options.kubeProxyBinary,
+        }),
+      );
     };
     await allOrThrow([
-      startControllerManager({ kubeconfigPath: controlPlane.kubeconfigPath, logDir, binary: options.controllerManagerBinary })
-        .then((started) => { controllerManager = started; }),
+      startControllerManager({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        logDir,
+        binary: options.controllerManagerBinary,
+      }).then((started) => {
+        controllerManager = started;
+      }),
       allOrThrow(nodes.map(startProxy)),
     ] as const);
     labKubelet.start();
@@ -171,9 +217,26 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       if (speakers.get(name)?.done === false) throw new LabError(`speaker on ${name} is already running`);
       const logPath = speakerLogPath(name);
       writeFileSync(logPath, `--- lab: speaker start ${new Date().toISOString()}\n`, { flag: "a" });
-      const child = node.spawn(process.execPath, ["--import", "tsx", MAIN, "speaker", "--node-name", name,
-        "--kubeconfig", controlPlane.kubeconfigPath, "--metrics-bind-address", `${node.ip}:${SPEAKER_METRICS_PORT}`,
-        "--log-level", "debug", ...(options.speakerArgs ?? []), ...extraArgs], { logPath, cwd: REPO_ROOT });
+      const child = node.spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          MAIN,
+          "speaker",
+          "--node-name",
+          name,
+          "--kubeconfig",
+          controlPlane.kubeconfigPath,
+          "--metrics-bind-address",
+          `${node.ip}:${SPEAKER_METRICS_PORT}`,
+          "--log-level",
+          "debug",
+          ...(options.speakerArgs ?? []),
+          ...extraArgs,
+        ],
+        { logPath, cwd: REPO_ROOT },
+      );
       const speaker: Speaker = { child, done: false, exited: Promise.resolve({ code: null, signal: null }) };
       speaker.exited = new Promise((resolve) => {
         const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -186,12 +249,15 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       speakers.set(name, speaker);
       const deadline = Date.now() + SPEAKER_READY_TIMEOUT_MS;
       for (;;) {
-        if (speaker.done) throw new LabError(`speaker on ${name} exited before serving metrics; log ${logPath}:\n${tail(logPath)}`);
+        if (speaker.done)
+          throw new LabError(`speaker on ${name} exited before serving metrics; log ${logPath}:\n${tail(logPath)}`);
         const res = await node.agent.httpGet(`http://${node.ip}:${SPEAKER_METRICS_PORT}/metrics`, { timeoutMs: 1_000 });
         if (res.status === 200) return;
         if (Date.now() > deadline) {
           child.kill("SIGKILL");
-          throw new LabError(`speaker on ${name} served no metrics within ${SPEAKER_READY_TIMEOUT_MS} ms; log ${logPath}:\n${tail(logPath)}`);
+          throw new LabError(
+            `speaker on ${name} served no metrics within ${SPEAKER_READY_TIMEOUT_MS} ms; log ${logPath}:\n${tail(logPath)}`,
+          );
         }
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -213,7 +279,11 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
     if (options.startSpeakers ?? true) await Promise.all(nodes.map((n) => startSpeaker(n.name)));
 
     return {
-      cp: controlPlane, kubeProxyMode, network: net, logDir, nodes,
+      cp: controlPlane,
+      kubeProxyMode,
+      network: net,
+      logDir,
+      nodes,
       client: clients[0]!,
       outsider: clients[1]!,
       node: nodeHandle,
@@ -222,7 +292,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       stopSpeaker: (name) => signalSpeaker(name, "SIGTERM"),
       killSpeaker: (name) => signalSpeaker(name, "SIGKILL"),
       speakerRunning: (name) => speakers.get(name)?.done === false,
-      speakerLog: (name) => { nodeHandle(name); return readOr(speakerLogPath(name), ""); },
+      speakerLog: (name) => {
+        nodeHandle(name);
+        return readOr(speakerLogPath(name), "");
+      },
       deployService: (o) => cluster.deployService(o),
       setPodServing: (ns, pod, serving) => labKubelet.setServing(ns, pod, serving),
       podHost: (ns, pod) => {
@@ -235,7 +308,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
         if (!sandbox) throw new LabError(`pod ${ns}/${pod} is not running on a lab node`);
         return startAgent(sandbox);
       },
-      stopKubeProxy: async (name) => { await kubeProxies.get(nodeHandle(name).name)?.kill(); },
+      stopKubeProxy: async (name) => {
+        await kubeProxies.get(nodeHandle(name).name)?.kill();
+      },
       startKubeProxy: async (name) => {
         const running = kubeProxies.get(name);
         if (running && !running.done()) return;
@@ -281,4 +356,5 @@ function readOr(path: string, fallback: string): string {
   }
 }
 
-const tail = (path: string, lines = 40): string => readOr(path, "(no log)").trimEnd().split("\n").slice(-lines).join("\n");
+const tail = (path: string, lines = 40): string =>
+  readOr(path, "(no log)").trimEnd().split("\n").slice(-lines).join("\n");

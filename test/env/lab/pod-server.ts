@@ -16,31 +16,46 @@ import { createSocket } from "node:dgram";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 
-interface PodPort { protocol: "TCP" | "UDP"; port: number; http: boolean }
-interface PodServerSpec { name: string; ports: PodPort[] }
+interface PodPort {
+  protocol: "TCP" | "UDP";
+  port: number;
+  http: boolean;
+}
+interface PodServerSpec {
+  name: string;
+  ports: PodPort[];
+}
 
 const spec = JSON.parse(process.argv[2] ?? "{}") as PodServerSpec;
-const line = (ip: string | undefined, port: number | undefined): string => `backend=${spec.name} client=${ip ?? "?"}:${port ?? 0}`;
+const line = (ip: string | undefined, port: number | undefined): string =>
+  `backend=${spec.name} client=${ip ?? "?"}:${port ?? 0}`;
 
 function serve(p: PodPort): Promise<void> {
   return new Promise((resolve, reject) => {
     if (p.protocol === "UDP") {
       const socket = createSocket("udp4");
-      socket.on("message", (_msg, remote) => socket.send(`${line(remote.address, remote.port)}\n`, remote.port, remote.address));
+      socket.on("message", (_msg, remote) =>
+        socket.send(`${line(remote.address, remote.port)}\n`, remote.port, remote.address),
+      );
       socket.once("error", reject);
       socket.bind({ address: "0.0.0.0", port: p.port }, () => resolve());
       return;
     }
     const server = p.http
       ? createHttpServer((req, res) => {
-        const { remoteAddress, remotePort } = req.socket;
-        const body = req.url === "/hostname" ? spec.name : req.url === "/clientip" ? `${remoteAddress ?? "?"}:${remotePort ?? 0}` : line(remoteAddress, remotePort);
-        res.writeHead(200, { "content-type": "text/plain", connection: "close" }).end(body);
-      })
+          const { remoteAddress, remotePort } = req.socket;
+          const body =
+            req.url === "/hostname"
+              ? spec.name
+              : req.url === "/clientip"
+                ? `${remoteAddress ?? "?"}:${remotePort ?? 0}`
+                : line(remoteAddress, remotePort);
+          res.writeHead(200, { "content-type": "text/plain", connection: "close" }).end(body);
+        })
       : createTcpServer((socket) => {
-        socket.on("error", () => undefined);
-        socket.end(`${line(socket.remoteAddress, socket.remotePort)}\n`);
-      });
+          socket.on("error", () => undefined);
+          socket.end(`${line(socket.remoteAddress, socket.remotePort)}\n`);
+        });
     server.once("error", reject);
     server.listen({ host: "0.0.0.0", port: p.port }, () => resolve());
   });

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
   const opts = new Command("lab")
     .option("--once", "exit after the demo requests")
     .option("--requests <n>", "requests to send through the VIP, 250 ms apart", "12")
-    .addOption(new Option("--kube-proxy-mode <mode>", "kube-proxy's mode on every node").choices(KUBE_PROXY_MODES).default("nftables"))
+    .addOption(
+      new Option("--kube-proxy-mode <mode>", "kube-proxy's mode on every node")
+        .choices(KUBE_PROXY_MODES)
+        .default("nftables"),
+    )
     .parse(process.argv)
     .opts<{ once?: boolean; requests: string; kubeProxyMode: KubeProxyMode }>();
 
@@ -35,11 +39,15 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void shutdown(0));
   process.once("SIGTERM", () => void shutdown(0));
   try {
-    say("building the network lab and starting kube-apiserver, etcd, kube-controller-manager and a kube-proxy per node");
+    say(
+      "building the network lab and starting kube-apiserver, etcd, kube-controller-manager and a kube-proxy per node",
+    );
     say("(the first run builds them from the Go module proxy: several minutes)");
     lab = await startLab({ keepLogs: !opts.once, kubeProxyMode: opts.kubeProxyMode });
     say(`control plane at ${lab.cp.server}; kubeconfig ${lab.cp.kubeconfigPath}`);
-    say(`hosts: client ${lab.client.ip}, ${lab.nodes.map((n) => `${n.name} ${n.ip}`).join(", ")}; kube-proxy (${lab.kubeProxyMode} mode) and a speaker on every node`);
+    say(
+      `hosts: client ${lab.client.ip}, ${lab.nodes.map((n) => `${n.name} ${n.ip}`).join(", ")}; kube-proxy (${lab.kubeProxyMode} mode) and a speaker on every node`,
+    );
     controller = await startLabController(lab, ["--log-level", "info"]);
     say(`controller running with address pool ${LAB_POOL}`);
 
@@ -52,12 +60,17 @@ async function main(): Promise<void> {
     say("applied Service demo/hello (type LoadBalancer, class lb-operator.io/baremetal) with a pod on every node:");
     for (const pod of hello.pods()) say(`  pod ${pod.name} on ${pod.node}, ${pod.ip} (its own network namespace)`);
     const { ip: vip } = await waitForAddress(lab, "demo", "hello", 60_000);
-    const svc = await lab.kubeConfig().makeApiClient(CoreV1Api).readNamespacedService({ namespace: "demo", name: "hello" });
+    const svc = await lab
+      .kubeConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedService({ namespace: "demo", name: "hello" });
     process.stdout.write(`\n${table(svc)}\n\n`);
 
     await reachable(lab, vip, 80);
     const announcer = await announcerSeenByClient(lab, vip, 80);
-    say(`client ${lab.client.ip} resolved ${vip} by ARP to ${announcer ?? "?"} (${lab.nodes.find((n) => n.name === announcer)?.mac ?? "?"})`);
+    say(
+      `client ${lab.client.ip} resolved ${vip} by ARP to ${announcer ?? "?"} (${lab.nodes.find((n) => n.name === announcer)?.mac ?? "?"})`,
+    );
     const answered = new Map<string, number>();
     for (let i = 0; i < Number(opts.requests); i++) {
       const r = await lab.client.agent.request("TCP", vip, 80, { timeoutMs: 1_000 });
@@ -68,10 +81,19 @@ async function main(): Promise<void> {
       // it (node-port-settling.ts); until then the announcer's own pod answers.
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    say(`answering pods: ${[...answered].sort().map(([pod, n]) => `${pod} x${n}`).join(", ") || "none"}`);
+    say(
+      `answering pods: ${
+        [...answered]
+          .sort()
+          .map(([pod, n]) => `${pod} x${n}`)
+          .join(", ") || "none"
+      }`,
+    );
     if (opts.once) return await shutdown(0);
     say(`running; logs in ${lab.logDir}. Try: ip netns exec ${lab.client.ns} arping -c 1 -i eth0 ${vip}`);
-    say(`or: ip netns exec ${lab.node(announcer ?? "node-1").ns} nft list table ip lb-operator. Ctrl-C stops and cleans up.`);
+    say(
+      `or: ip netns exec ${lab.node(announcer ?? "node-1").ns} nft list table ip lb-operator. Ctrl-C stops and cleans up.`,
+    );
     await new Promise(() => undefined);
   } catch (err) {
     process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -95,7 +117,14 @@ function table(svc: V1Service): string {
     ],
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]! + 3)).join("").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]! + 3))
+        .join("")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 await main();

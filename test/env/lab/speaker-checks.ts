@@ -15,7 +15,12 @@ export function parseBackendLine(body: string): { backend: string; clientIp: str
 }
 
 /** The node whose MAC the client's neighbour table holds for `vip`, after sending it a packet. */
-export async function announcerSeenByClient(lab: Lab, vip: string, port: number, protocol: LabProtocol = "TCP"): Promise<string | undefined> {
+export async function announcerSeenByClient(
+  lab: Lab,
+  vip: string,
+  port: number,
+  protocol: LabProtocol = "TCP",
+): Promise<string | undefined> {
   await lab.client.agent.request(protocol, vip, port, { timeoutMs: 300 });
   const mac = await lab.client.arpLookup(vip);
   return lab.nodes.find((n) => n.mac === mac)?.name;
@@ -49,14 +54,24 @@ export async function reachable(
   from: "client" | "outsider" = "client",
 ): Promise<{ backend: string; clientIp: string }> {
   const timeoutMs = 30_000;
-  return eventually(`${from} to reach ${ip}:${port}/${protocol}`, async () => {
-    const r = await lab[from].agent.request(protocol, ip, port, { timeoutMs: 500 });
-    return r.ok ? parseBackendLine(r.body) : undefined;
-  }, { timeoutMs });
+  return eventually(
+    `${from} to reach ${ip}:${port}/${protocol}`,
+    async () => {
+      const r = await lab[from].agent.request(protocol, ip, port, { timeoutMs: 500 });
+      return r.ok ? parseBackendLine(r.body) : undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 /** Backends that answered `count` fresh requests (failures are counted as "-"). */
-export async function backendsHit(lab: Lab, ip: string, port: number, count: number, protocol: LabProtocol = "TCP"): Promise<Map<string, number>> {
+export async function backendsHit(
+  lab: Lab,
+  ip: string,
+  port: number,
+  count: number,
+  protocol: LabProtocol = "TCP",
+): Promise<Map<string, number>> {
   const hits = new Map<string, number>();
   for (let i = 0; i < count; i++) {
     const r = await lab.client.agent.request(protocol, ip, port, { timeoutMs: 500 });
