@@ -3,7 +3,12 @@
  * with the pools given by flag or file. Optional by design: in the lab there is no CRD, so when the API has
  * no AddressPool resource the watch is not started and the static pools are all there is.
  */
-import { CustomObjectsApi, type KubeConfig, type KubernetesListObject, type KubernetesObject } from "@kubernetes/client-node";
+import {
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
 import pRetry from "p-retry";
 import type { Logger } from "pino";
 import { isNotFound, kubeApiError } from "../../src/kube/api-error.js";
@@ -38,6 +43,56 @@ export async function watchAddressPools(options: AddressPoolWatchOptions): Promi
     );
     return result as KubernetesListObject<KubernetesObject>;
   };
+  if (!(await crdInstalled(list, options))) return false;
+
+  let lastApplied = "";
+  const apply = (): void => {
+    const { pools, rejected } = poolsFromCustomObjects(informer.list());
+    for (const r of rejected)
+      options.logger.warn({ pool: r.name, err: r.error }, `AddressPool ${r.name} ignored: ${r.error.message}`);
+    let merged: AddressPool[];
+    try {
+      merged = validatePools([...options.staticPools, ...pools], "flag/file pools and AddressPool objects");
+    } catch (err) {
+      if (!(err instanceof InvalidPoolError)) throw err;
+      options.logger.error(
+        { err },
+        "AddressPool objects conflict with the flag/file pools; keeping the previous pools",
+      );
+      return;
+    }
+    const fingerprint = JSON.stringify(merged);
+    if (fingerprint === lastApplied) return;
+    lastApplied = fingerprint;
+    options.onPools(merged);
+  };
+  const informer = new ResilientInformer<KubernetesObject>({
+    resource: "addresspools",
+    path: `/apis/${ADDRESS_POOL_GROUP}/${ADDRESS_POOL_VERSION}/${ADDRESS_POOL_PLURAL}`,
+    list,
+    kubeConfig: options.kubeConfig,
+    logger: options.logger,
+    clock: options.clock,
+    // Handlers fire for each object of a relist too; applying is idempotent and skips unchanged pool sets.
+    handlers: {
+      onAdd: () => started && apply(),
+      onUpdate: () => started && apply(),
+      onDelete: () => started && apply(),
+    },
+  });
+  let started = false;
+  await informer.start();
+  started = true;
+  apply();
+  options.signal.addEventListener("abort", () => void informer.stop(), { once: true });
+  return true;
+}
+
+/** Lists once, with a few retries; false when the CRD is not installed. */
+async function crdInstalled(
+  list: () => Promise<KubernetesListObject<KubernetesObject>>,
+  options: AddressPoolWatchOptions,
+): Promise<boolean> {
   // 404 means the CRD is not installed. Anything else (an apiserver still starting, a CRD whose storage is
   // initialising: 429) is worth a few retries before the process gives up.
   try {
@@ -58,38 +113,5 @@ export async function watchAddressPools(options: AddressPoolWatchOptions): Promi
     }
     throw kubeApiError("listing AddressPool objects", err);
   }
-
-  let lastApplied = "";
-  const apply = (): void => {
-    const { pools, rejected } = poolsFromCustomObjects(informer.list());
-    for (const r of rejected) options.logger.warn({ pool: r.name, err: r.error }, `AddressPool ${r.name} ignored: ${r.error.message}`);
-    let merged: AddressPool[];
-    try {
-      merged = validatePools([...options.staticPools, ...pools], "flag/file pools and AddressPool objects");
-    } catch (err) {
-      if (!(err instanceof InvalidPoolError)) throw err;
-      options.logger.error({ err }, "AddressPool objects conflict with the flag/file pools; keeping the previous pools");
-      return;
-    }
-    const fingerprint = JSON.stringify(merged);
-    if (fingerprint === lastApplied) return;
-    lastApplied = fingerprint;
-    options.onPools(merged);
-  };
-  const informer = new ResilientInformer<KubernetesObject>({
-    resource: "addresspools",
-    path: `/apis/${ADDRESS_POOL_GROUP}/${ADDRESS_POOL_VERSION}/${ADDRESS_POOL_PLURAL}`,
-    list,
-    kubeConfig: options.kubeConfig,
-    logger: options.logger,
-    clock: options.clock,
-    // Handlers fire for each object of a relist too; applying is idempotent and skips unchanged pool sets.
-    handlers: { onAdd: () => started && apply(), onUpdate: () => started && apply(), onDelete: () => started && apply() },
-  });
-  let started = false;
-  await informer.start();
-  started = true;
-  apply();
-  options.signal.addEventListener("abort", () => void informer.stop(), { once: true });
   return true;
 }
