@@ -29,3 +29,4 @@ export {
   type ContractRuleOptions,
 } from "./contract-rules.js";
 export { describeProviderContract, type ProviderContractOptions } from "./contract-suite.js";
+export { ExpectedInvalidSpecError, invalidSpecField } from "./invalid-spec.js";

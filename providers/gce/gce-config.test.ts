@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { InvalidSpecError } from "../../src/errors.js";
 import {
   ALLOW_ALL_SOURCES_ANNOTATION,
   GLOBAL_ACCESS_ANNOTATION,
@@ -9,17 +8,8 @@ import {
   checkRequestedIPInSubnet,
   parseGceConfig,
 } from "./gce-config.js";
+import { invalidSpecField } from "../../testing/invalid-spec.js";
 import { newSpec } from "../../testing/new-spec.js";
-
-function invalidField(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InvalidSpecError) return err.field;
-    throw err;
-  }
-  throw new Error("expected an InvalidSpecError");
-}
 
 describe("parseGceConfig", () => {
   it("defaults: TCP, cluster subnet, no global access, no 0.0.0.0/0, no requested IP (a missing type means Internal)", () => {
@@ -41,7 +31,7 @@ describe("parseGceConfig", () => {
 
   it("refuses any other type, naming the annotation and the value", () => {
     const spec = newSpec({ annotations: { [LEGACY_LB_TYPE_ANNOTATION]: "External" } });
-    expect(invalidField(() => parseGceConfig(spec))).toBe(`metadata.annotations[${LEGACY_LB_TYPE_ANNOTATION}]`);
+    expect(invalidSpecField(() => parseGceConfig(spec))).toBe(`metadata.annotations[${LEGACY_LB_TYPE_ANNOTATION}]`);
     expect(() => parseGceConfig(spec)).toThrow(/"External".*internal passthrough/);
   });
 
@@ -79,15 +69,15 @@ describe("parseGceConfig", () => {
   });
 
   it("refuses a boolean annotation that is not a Go boolean and a subnet that is not a name", () => {
-    expect(invalidField(() => parseGceConfig(newSpec({ annotations: { [GLOBAL_ACCESS_ANNOTATION]: "yes" } })))).toBe(
-      `metadata.annotations[${GLOBAL_ACCESS_ANNOTATION}]`,
-    );
     expect(
-      invalidField(() => parseGceConfig(newSpec({ annotations: { [ALLOW_ALL_SOURCES_ANNOTATION]: "tRUE" } }))),
+      invalidSpecField(() => parseGceConfig(newSpec({ annotations: { [GLOBAL_ACCESS_ANNOTATION]: "yes" } }))),
+    ).toBe(`metadata.annotations[${GLOBAL_ACCESS_ANNOTATION}]`);
+    expect(
+      invalidSpecField(() => parseGceConfig(newSpec({ annotations: { [ALLOW_ALL_SOURCES_ANNOTATION]: "tRUE" } }))),
     ).toBe(`metadata.annotations[${ALLOW_ALL_SOURCES_ANNOTATION}]`);
-    expect(invalidField(() => parseGceConfig(newSpec({ annotations: { [SUBNET_ANNOTATION]: "Bad_Subnet" } })))).toBe(
-      `metadata.annotations[${SUBNET_ANNOTATION}]`,
-    );
+    expect(
+      invalidSpecField(() => parseGceConfig(newSpec({ annotations: { [SUBNET_ANNOTATION]: "Bad_Subnet" } }))),
+    ).toBe(`metadata.annotations[${SUBNET_ANNOTATION}]`);
   });
 
   it("takes one protocol; mixed TCP/UDP and SCTP are refused", () => {
@@ -102,7 +92,7 @@ describe("parseGceConfig", () => {
       ).protocol,
     ).toBe("UDP");
     expect(
-      invalidField(() =>
+      invalidSpecField(() =>
         parseGceConfig(
           newSpec({
             ports: [
@@ -113,23 +103,27 @@ describe("parseGceConfig", () => {
         ),
       ),
     ).toBe("spec.ports");
-    expect(invalidField(() => parseGceConfig(newSpec({ ports: [{ port: 80 }, { port: 9, protocol: "SCTP" }] })))).toBe(
-      "spec.ports[1].protocol",
-    );
+    expect(
+      invalidSpecField(() => parseGceConfig(newSpec({ ports: [{ port: 80 }, { port: 9, protocol: "SCTP" }] }))),
+    ).toBe("spec.ports[1].protocol");
   });
 
   it("takes one IPv4 requested address; refuses IPv6 and several", () => {
     expect(parseGceConfig(newSpec({ loadBalancerIP: "10.128.0.50" })).requestedIP).toBe("10.128.0.50");
-    expect(invalidField(() => parseGceConfig({ ...newSpec(), requestedIPs: ["fd00::1"] }))).toBe("spec.loadBalancerIP");
-    expect(invalidField(() => parseGceConfig({ ...newSpec(), requestedIPs: ["10.0.0.1", "10.0.0.2"] }))).toBe(
+    expect(invalidSpecField(() => parseGceConfig({ ...newSpec(), requestedIPs: ["fd00::1"] }))).toBe(
+      "spec.loadBalancerIP",
+    );
+    expect(invalidSpecField(() => parseGceConfig({ ...newSpec(), requestedIPs: ["10.0.0.1", "10.0.0.2"] }))).toBe(
       "spec.loadBalancerIP",
     );
   });
 
   it("refuses pod mode, IPv6-only Services and IPv6 source ranges", () => {
-    expect(invalidField(() => parseGceConfig(newSpec({ endpoints: [] })))).toBe("spec.allocateLoadBalancerNodePorts");
-    expect(invalidField(() => parseGceConfig(newSpec({ ipFamilies: ["IPv6"] })))).toBe("spec.ipFamilies");
-    expect(invalidField(() => parseGceConfig(newSpec({ sourceRanges: ["10.0.0.0/8", "fd00::/8"] })))).toBe(
+    expect(invalidSpecField(() => parseGceConfig(newSpec({ endpoints: [] })))).toBe(
+      "spec.allocateLoadBalancerNodePorts",
+    );
+    expect(invalidSpecField(() => parseGceConfig(newSpec({ ipFamilies: ["IPv6"] })))).toBe("spec.ipFamilies");
+    expect(invalidSpecField(() => parseGceConfig(newSpec({ sourceRanges: ["10.0.0.0/8", "fd00::/8"] })))).toBe(
       "spec.loadBalancerSourceRanges",
     );
   });
@@ -138,7 +132,7 @@ describe("parseGceConfig", () => {
 describe("checkRequestedIPInSubnet", () => {
   it("accepts an address inside the range and refuses one outside (kubernetes/kubernetes#57860)", () => {
     expect(() => checkRequestedIPInSubnet("10.128.0.50", "default", "10.128.0.0/20")).not.toThrow();
-    expect(invalidField(() => checkRequestedIPInSubnet("10.129.0.50", "default", "10.128.0.0/20"))).toBe(
+    expect(invalidSpecField(() => checkRequestedIPInSubnet("10.129.0.50", "default", "10.128.0.0/20"))).toBe(
       "spec.loadBalancerIP",
     );
     expect(() => checkRequestedIPInSubnet("10.129.0.50", "default", "10.128.0.0/20")).toThrow(

@@ -35,14 +35,14 @@ import { z } from "zod";
 import { EXCLUDE_FROM_LOAD_BALANCERS_LABEL } from "../../src/model/annotations.js";
 import { deriveSpec } from "../../src/model/derive-spec.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
-import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
+import type { NewSpecOptions } from "../../testing/new-spec.js";
 import type { AwsProvider } from "../../providers/aws/aws-provider.js";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
 import type { GceProvider } from "../../providers/gce/gce-provider.js";
 import { isMutating, operationName, type CountedApi } from "../env/aws-call-counter.js";
 import { freshAwsWorldPerTest } from "../env/aws-test-world.js";
 import type { AwsWorld } from "../env/aws-world.js";
-import { freshFakeComputePerTest, gceNodes, gceTestProvider } from "../env/fake-compute/gce-test-world.js";
+import { freshFakeComputePerTest, gceNodes, gceTestProvider, gceTestSpec } from "../env/fake-compute/gce-test-world.js";
 import type { FakeCompute, RecordedCall } from "../env/fake-compute/index.js";
 import {
   newEndpointSlice,
@@ -1089,14 +1089,7 @@ describe(`GCE: ${GCE_ROLE_FILE}`, () => {
     provider = gceTestProvider(fake);
   });
 
-  const spec = (options: NewSpecOptions = {}): LoadBalancerSpec =>
-    newSpec({
-      clusterId: CLUSTER,
-      uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-      nodes: gceNodes("node-a1", "node-a2", "node-b1"),
-      ports: [{ port: 80 }, { port: 443 }],
-      ...options,
-    });
+  const spec = (options: NewSpecOptions = {}): LoadBalancerSpec => gceTestSpec(CLUSTER, options);
   const local = (port: number, options: NewSpecOptions = {}): LoadBalancerSpec =>
     spec({ healthCheckNodePort: port, ...options });
 

@@ -16,12 +16,13 @@ import type { GceProvider } from "../../providers/gce/gce-provider.js";
 import { ownershipDescription } from "../../providers/gce/gce-types.js";
 import { lbName } from "../../providers/gce/names.js";
 import { ForeignResourceError } from "../../providers/gce/ownership.js";
-import { newSpec, type NewSpecOptions } from "../../testing/new-spec.js";
+import type { NewSpecOptions } from "../../testing/new-spec.js";
 import {
   GCE_TEST_TAGS,
   freshFakeComputePerTest,
   gceNodes,
   gceTestProvider,
+  gceTestSpec,
 } from "../env/fake-compute/gce-test-world.js";
 import { gceClientsFor, type FakeCompute } from "../env/fake-compute/index.js";
 
@@ -47,14 +48,7 @@ beforeEach(() => {
   provider = gceTestProvider(fake);
 });
 
-const spec = (options: NewSpecOptions = {}): LoadBalancerSpec =>
-  newSpec({
-    clusterId: CLUSTER,
-    uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-    nodes: gceNodes("node-a1", "node-a2", "node-b1"),
-    ports: [{ port: 80 }, { port: 443 }],
-    ...options,
-  });
+const spec = (options: NewSpecOptions = {}): LoadBalancerSpec => gceTestSpec(CLUSTER, options);
 const id = spec().id;
 const name = lbName(id);
 const local = (options: NewSpecOptions = {}): LoadBalancerSpec => spec({ healthCheckNodePort: 32000, ...options });

@@ -1,5 +1,4 @@
 import { describe, it, expect } from "vitest";
-import { InvalidSpecError } from "../../../src/errors.js";
 import { TAG_RESOURCE, TAG_SERVICE_UID, ownershipTags } from "../aws-types.js";
 import { loadBalancerName } from "../names.js";
 import {
@@ -13,6 +12,7 @@ import {
 import { TAG_ADDITIONAL_KEYS } from "./nlb-diff.js";
 import type { LoadBalancerSpec, PodEndpoint } from "../../../src/provider.js";
 import { nlbConfig, nlbEnv, nlbInput } from "../../../test/fixtures/aws-config.js";
+import { invalidSpecField } from "../../../testing/invalid-spec.js";
 import { newSpec, type NewSpecOptions } from "../../../testing/new-spec.js";
 
 const nlbSpec = (options: NewSpecOptions = {}): LoadBalancerSpec => newSpec({ clusterId: "nlb-test", ...options });
@@ -21,16 +21,6 @@ const nlbTestId = () => nlbSpec().id;
 /** A pod endpoint as is, including ones deriveSpec would drop: the provider must drop them too. */
 function endpoint(ip: string, ports: Record<string, number>, ready = true): PodEndpoint {
   return { ip, ports, nodeName: undefined, zone: undefined, ready, serving: ready };
-}
-
-function invalidField(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof InvalidSpecError) return err.field;
-    throw err;
-  }
-  throw new Error("expected an InvalidSpecError");
 }
 
 describe("desiredNlb: load balancer", () => {
@@ -60,7 +50,7 @@ describe("desiredNlb: load balancer", () => {
     ).loadBalancer;
     expect(lb.subnetMappings.map((m) => m.allocationId)).toEqual(["eipalloc-1", "eipalloc-2"]);
     expect(
-      invalidField(() => desiredNlb(nlbInput({ config: nlbConfig({ eipAllocations: ["eipalloc-1"] }) }))),
+      invalidSpecField(() => desiredNlb(nlbInput({ config: nlbConfig({ eipAllocations: ["eipalloc-1"] }) }))),
     ).toContain("eip-allocations");
   });
 
@@ -72,7 +62,7 @@ describe("desiredNlb: load balancer", () => {
       "access_logs.s3.prefix": "p",
     });
     expect(
-      invalidField(() => desiredNlb(nlbInput({ config: nlbConfig({ accessLog: { ...on, bucket: undefined } }) }))),
+      invalidSpecField(() => desiredNlb(nlbInput({ config: nlbConfig({ accessLog: { ...on, bucket: undefined } }) }))),
     ).toContain("s3-bucket-name");
   });
 
@@ -127,7 +117,7 @@ describe("desiredNlb: instance targets", () => {
 
   it("rejects a port without NodePort, SCTP, and one port number on two protocols", () => {
     expect(
-      invalidField(() =>
+      invalidSpecField(() =>
         desiredNlb(
           nlbInput({
             spec: {
@@ -139,12 +129,12 @@ describe("desiredNlb: instance targets", () => {
       ),
     ).toBe("spec.allocateLoadBalancerNodePorts");
     expect(
-      invalidField(() =>
+      invalidSpecField(() =>
         desiredNlb(nlbInput({ spec: nlbSpec({ ports: [{ port: 80, nodePort: 30080, name: "", protocol: "SCTP" }] }) })),
       ),
     ).toBe("spec.ports");
     expect(
-      invalidField(() =>
+      invalidSpecField(() =>
         desiredNlb(
           nlbInput({
             spec: nlbSpec({
@@ -201,7 +191,9 @@ describe("desiredNlb: TLS, attributes", () => {
   it("no certificate, no TLS; a UDP port listed in ssl-ports is an error", () => {
     expect(desiredNlb(nlbInput({ spec, config: nlbConfig({ sslPorts: [443] }) })).listeners[0]?.protocol).toBe("TCP");
     expect(
-      invalidField(() => desiredNlb(nlbInput({ spec, config: nlbConfig({ sslCertificate: cert, sslPorts: [53] }) }))),
+      invalidSpecField(() =>
+        desiredNlb(nlbInput({ spec, config: nlbConfig({ sslCertificate: cert, sslPorts: [53] }) })),
+      ),
     ).toContain("ssl-ports");
   });
 
@@ -255,6 +247,6 @@ describe("desiredNlb: ip targets", () => {
     const none = desiredNlb(nlbInput({ spec: podSpec([]), config })).targetGroups[0];
     expect(none?.targets).toEqual([]);
     expect(none?.name).toBe(some?.name);
-    expect(invalidField(() => desiredNlb(nlbInput({ config })))).toContain("nlb-target-type");
+    expect(invalidSpecField(() => desiredNlb(nlbInput({ config })))).toContain("nlb-target-type");
   });
 });

@@ -10,6 +10,7 @@ import type { GceProvider } from "../../../providers/gce/gce-provider.js";
 import type { GceLocation } from "../../../providers/gce/gce-types.js";
 import { gceLocation, gceNode } from "../../fixtures/gce.js";
 import { isClusterResource } from "../../../providers/gce/ownership.js";
+import type { LoadBalancerSpec } from "../../../src/provider.js";
 import type { ProviderTestWorld } from "../../../testing/call-recorder.js";
 import { newSpec, type NewSpecOptions, type SpecNode } from "../../../testing/new-spec.js";
 import { gceClientsFor } from "./clients.js";
@@ -41,6 +42,17 @@ export function gceNodes(...names: string[]): SpecNode[] {
 }
 
 /** The fake seeded with GCE_TEST_NODES (plus `options`), started once per file and reset before each test. */
+/** The spec most GCE tests start from: three nodes in two zones, ports 80 and 443, a fixed uid. */
+export function gceTestSpec(clusterId: string, options: NewSpecOptions = {}): LoadBalancerSpec {
+  return newSpec({
+    clusterId,
+    uid: "5a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    nodes: gceNodes("node-a1", "node-a2", "node-b1"),
+    ports: [{ port: 80 }, { port: 443 }],
+    ...options,
+  });
+}
+
 export function freshFakeComputePerTest(options: FakeComputeOptions = {}): () => FakeCompute {
   let fake: FakeCompute | undefined;
   beforeAll(async () => {
