@@ -8,6 +8,7 @@ import type { GceLocation } from "../../providers/gce/gce-types.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
 import { DEFAULT_ZONES, type FakeCompute, type SeedInstance } from "../../test/env/fake-compute/index.js";
 import { gceLocation, gceNode } from "../../test/fixtures/gce.js";
+import { LOAD_BALANCER_COLLECTIONS } from "../../test/env/fake-compute/gce-test-world.js";
 import { newSpec } from "../../testing/new-spec.js";
 
 export const BENCH_CLUSTER = "bench";
@@ -72,14 +73,7 @@ export interface Leftovers {
   readonly other: number;
 }
 
-const COLLECTIONS = [
-  "forwardingRules",
-  "backendServices",
-  "healthChecks",
-  "firewalls",
-  "instanceGroups",
-  "addresses",
-] as const;
+const COLLECTIONS = LOAD_BALANCER_COLLECTIONS;
 
 export function leftovers(fake: FakeCompute): Leftovers {
   const owned: string[] = [];

@@ -23,6 +23,7 @@ import {
   gceNodes,
   gceTestProvider,
   gceTestSpec,
+  LOAD_BALANCER_COLLECTIONS,
 } from "../env/fake-compute/gce-test-world.js";
 import { gceClientsFor, type FakeCompute } from "../env/fake-compute/index.js";
 
@@ -96,14 +97,7 @@ const backendZones = () => (bs().backends ?? []).map((b) => b.group?.split("/zon
 async function expectDeleteClean(): Promise<void> {
   fake.clearCalls();
   await provider.delete(id, signal);
-  for (const c of [
-    "forwardingRules",
-    "backendServices",
-    "healthChecks",
-    "firewalls",
-    "instanceGroups",
-    "addresses",
-  ] as const) {
+  for (const c of LOAD_BALANCER_COLLECTIONS) {
     expect(
       fake.resources(c).map((r) => r.name),
       `${c} left after delete`,

@@ -72,14 +72,14 @@ export function freshFakeComputePerTest(options: FakeComputeOptions = {}): () =>
 }
 
 /** The collections a Service's load balancer lives in (instances, networks and zones are seeds). */
-const LOAD_BALANCER_COLLECTIONS: readonly Collection[] = [
+export const LOAD_BALANCER_COLLECTIONS = [
   "forwardingRules",
   "backendServices",
   "healthChecks",
   "firewalls",
   "instanceGroups",
   "addresses",
-];
+] as const satisfies readonly Collection[];
 
 /**
  * A reset fake as a ProviderTestWorld. Resources are the API-made resources of the Services, not the cluster's
