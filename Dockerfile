@@ -34,6 +34,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY providers ./providers
 COPY speaker ./speaker
+COPY testing ./testing
 # Run by the image's node: without install scripts, node_modules/.bin/node (the pinned `node` package) is a stub.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json
 
