@@ -20,7 +20,6 @@
  * this code; the legacy column is a model, not a measurement. Nothing is asserted: the numbers are printed.
  */
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { awsProviderFor } from "../providers/aws/create-aws-provider.js";
 import type { AwsProvider } from "../providers/aws/aws-provider.js";
@@ -40,6 +39,7 @@ import {
   type Leftovers,
 } from "./support/aws-bench-services.js";
 import { legacyCalls, type BenchPhase, type LegacyEstimate } from "./support/legacy-aws-calls.js";
+import { parseBenchOptions } from "./support/bench-options.js";
 import { fmt, table } from "./support/stats.js";
 
 const CLUSTER_ID = "bench";
@@ -61,41 +61,13 @@ interface Options {
   readonly sample: number;
 }
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\n${HELP}\n`);
-  process.exit(2);
-}
-
 function parseOptions(): Options {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        sizes: { type: "string", default: "1,50,500" },
-        nodes: { type: "string", default: "3" },
-        "clb-size": { type: "string", default: "50" },
-        sample: { type: "string", default: "0" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
-  } catch (err) {
-    usage(errorMessage(err));
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    process.exit(0);
-  }
-  const int = (name: string, text: string, min: number, max: number): number => {
-    const v = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(v) || v < min || v > max)
-      usage(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
-    return v;
-  };
+  const o = parseBenchOptions(HELP, { sizes: "1,50,500", nodes: "3", "clb-size": "50", sample: "0" });
   return {
-    sizes: values.sizes.split(",").map((s) => int("sizes", s.trim(), 1, MAX_SERVICES)),
-    nodes: int("nodes", values.nodes, 1, 50),
-    clbSize: int("clb-size", values["clb-size"], 0, MAX_SERVICES),
-    sample: int("sample", values.sample, 0, MAX_SERVICES),
+    sizes: o.ints("sizes", 1, MAX_SERVICES),
+    nodes: o.int("nodes", 1, 50),
+    clbSize: o.int("clb-size", 0, MAX_SERVICES),
+    sample: o.int("sample", 0, MAX_SERVICES),
   };
 }
 

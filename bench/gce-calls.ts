@@ -27,7 +27,6 @@
  * Compute's. Our counts are exact for this code; the anchor's are a model. Nothing is asserted.
  */
 import { performance } from "node:perf_hooks";
-import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { gceProviderFor } from "../providers/gce/create-gce-provider.js";
 import { errorMessage } from "../src/errors.js";
@@ -47,6 +46,7 @@ import {
   type BenchService,
   type Leftovers,
 } from "./support/gce-bench-world.js";
+import { parseBenchOptions } from "./support/bench-options.js";
 import { fmt, ratio, table } from "./support/stats.js";
 
 const HELP = `usage: node --import tsx bench/gce-calls.ts [options]
@@ -65,43 +65,20 @@ interface Options {
   readonly top: number;
 }
 
-function usage(message: string): never {
-  process.stderr.write(`${message}\n${HELP}\n`);
-  process.exit(2);
-}
-
 function parseOptions(): Options {
-  let values;
-  try {
-    values = parseArgs({
-      options: {
-        sizes: { type: "string", default: "1,50,500" },
-        "nodes-per-zone": { type: "string", default: "2" },
-        "poll-size": { type: "string", default: "10" },
-        polls: { type: "string", default: "2" },
-        top: { type: "string", default: "25" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
-  } catch (err) {
-    usage(errorMessage(err));
-  }
-  if (values.help) {
-    process.stdout.write(`${HELP}\n`);
-    process.exit(0);
-  }
-  const int = (name: string, text: string, min: number, max: number): number => {
-    const v = Number(text.replaceAll("_", ""));
-    if (!Number.isInteger(v) || v < min || v > max)
-      usage(`--${name}: expected an integer from ${min} to ${max}, got "${text}"`);
-    return v;
-  };
+  const o = parseBenchOptions(HELP, {
+    sizes: "1,50,500",
+    "nodes-per-zone": "2",
+    "poll-size": "10",
+    polls: "2",
+    top: "25",
+  });
   return {
-    sizes: values.sizes.split(",").map((s) => int("sizes", s.trim(), 1, MAX_SERVICES)),
-    perZone: int("nodes-per-zone", values["nodes-per-zone"], 2, 300),
-    pollSize: int("poll-size", values["poll-size"], 0, MAX_SERVICES),
-    polls: int("polls", values.polls, 1, 20),
-    top: int("top", values.top, 1, 100),
+    sizes: o.ints("sizes", 1, MAX_SERVICES),
+    perZone: o.int("nodes-per-zone", 2, 300),
+    pollSize: o.int("poll-size", 0, MAX_SERVICES),
+    polls: o.int("polls", 1, 20),
+    top: o.int("top", 1, 100),
   };
 }
 
