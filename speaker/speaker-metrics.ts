@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { watchRestartsCounter } from "../src/runtime/index.js";
 
 /**
  * The speaker's metrics on a registry of its own. The ARP counters mirror MetalLB's
@@ -38,12 +39,7 @@ export class SpeakerMetrics {
     labelNames: ["kind", "interface"] as const,
     registers: [this.registry],
   });
-  readonly watchRestartsTotal = new Counter({
-    name: "lb_operator_watch_restarts_total",
-    help: "Restarts of a list/watch after an error or a silent period.",
-    labelNames: ["resource"] as const,
-    registers: [this.registry],
-  });
+  readonly watchRestartsTotal = watchRestartsCounter(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -34,12 +34,7 @@ export class ControllerMetrics {
     help: "Keys waiting in the work queue.",
     registers: [this.registry],
   });
-  readonly watchRestartsTotal = new Counter({
-    name: "lb_operator_watch_restarts_total",
-    help: "Restarts of a list/watch after an error or a silent period.",
-    labelNames: ["resource"] as const,
-    registers: [this.registry],
-  });
+  readonly watchRestartsTotal = watchRestartsCounter(this.registry);
   readonly eventsDroppedTotal = new Counter({
     name: "lb_operator_events_dropped_total",
     help: "Events not written because the event queue was full.",
@@ -54,4 +49,14 @@ export class ControllerMetrics {
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
+}
+
+/** One name and meaning for watch restarts in every program that watches the API (the controller, the speaker). */
+export function watchRestartsCounter(registry: Registry): Counter<"resource"> {
+  return new Counter({
+    name: "lb_operator_watch_restarts_total",
+    help: "Restarts of a list/watch after an error or a silent period.",
+    labelNames: ["resource"] as const,
+    registers: [registry],
+  });
 }

@@ -29,3 +29,4 @@ export {
 } from "./command-options.js";
 export { createLogger } from "../logger.js";
 export { packageVersion } from "../package-version.js";
+export { watchRestartsCounter } from "../metrics.js";
