@@ -16,6 +16,8 @@ echo "== moto"
 bash scripts/install-moto.sh
 echo "== helm"
 bash scripts/install-helm.sh
+echo "== metallb"
+bash scripts/install-metallb.sh
 echo "== typecheck"
 tsc -p tsconfig.json --noEmit
 echo "== format"
