@@ -1,0 +1,175 @@
+/**
+ * MetalLB in the lab, in place of our controller and speakers, in the same topology: start the lab with
+ * `startLab({ startSpeakers: false })`, then `startLabMetalLb(lab)`. Built by scripts/install-metallb.sh (v0.15.2,
+ * layer 2 only: the native BGP implementation is never configured and no FRR runs).
+ *
+ * - its CRDs, namespace `metallb-system`, an IPAddressPool over VIP_RANGE and an L2Advertisement (metallb-objects.ts);
+ * - its controller in the root namespace, as lab-controller.ts runs ours, with webhooks off (`--webhook-mode
+ *   disabled`, so no certificates and no webhook Service are needed) and `--lb-class`;
+ * - one speaker per node namespace, run like our speakers: `--host` and memberlist bound to the node's address,
+ *   memberlist peers found through the stand-in speaker Pods, traffic encrypted with a secret generated per lab.
+ *
+ * Kube-proxy (real, per node) forwards VIP traffic, as in a MetalLB cluster. `stop()` kills every process it
+ * started; the speakers are also killed by the lab's teardown (they run in its namespaces) and the controller by
+ * the exit handlers of managed-process.ts if the test process ends first. MetalLB's layer 2 mode adds no nftables
+ * table and no address to any interface (it answers ARP from a raw socket), so the lab's teardown removes the rest.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { LbOperatorError } from "../../../src/errors.js";
+import { freePort } from "../control-plane.js";
+import {
+  launchManaged,
+  printsExistingPath,
+  runInstallScript,
+  terminateManaged,
+  waitUntilReady,
+  watchChild,
+  type ManagedChild,
+} from "../managed-process.js";
+import type { Lab } from "./lab.js";
+import {
+  createMetalLbConfig,
+  createSpeakerPod,
+  installMetalLbCrds,
+  METALLB_LOAD_BALANCER_CLASS,
+  METALLB_NAMESPACE,
+  METALLB_SPEAKER_LABELS,
+  speakerPodName,
+} from "./metallb-objects.js";
+
+export { METALLB_LOAD_BALANCER_CLASS, METALLB_NAMESPACE } from "./metallb-objects.js";
+
+export class MetalLbError extends LbOperatorError {}
+
+/** Where the speaker serves metrics on its node's address (MetalLB's default port). */
+export const METALLB_SPEAKER_METRICS_PORT = 7472;
+const READY_TIMEOUT_MS = 60_000;
+/** The file name MetalLB's speaker reads inside `--ml-secret-key-path` (internal/k8s MLSecretKeyName). */
+const ML_SECRET_FILE = "secretkey";
+
+export interface LabMetalLb {
+  readonly binDir: string;
+  readonly controllerLogPath: string;
+  /** Starts the node's speaker and waits until it serves metrics. */
+  startSpeaker(node: string): Promise<void>;
+  /** SIGKILL and wait: a crashed speaker, no memberlist goodbye. */
+  killSpeaker(node: string): Promise<void>;
+  speakerLogPath(node: string): string;
+  /** Kills the controller and every speaker. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Runs install-metallb.sh (a first build takes a couple of minutes) and resolves with its bin directory. */
+export function resolveMetalLbBinaries(): Promise<string> {
+  return runInstallScript("install-metallb.sh", printsExistingPath);
+}
+
+export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } = {}): Promise<LabMetalLb> {
+  const binDir = await resolveMetalLbBinaries();
+  const kc = lab.kubeConfig();
+  const logLevel = options.logLevel ?? "debug";
+  const secretDir = join(lab.logDir, "metallb-memberlist");
+  mkdirSync(secretDir, { recursive: true });
+  writeFileSync(join(secretDir, ML_SECRET_FILE), randomBytes(32).toString("base64"), { mode: 0o600 });
+
+  const speakers = new Map<string, ManagedChild>();
+  let controller: ManagedChild | undefined;
+  const speakerLogPath = (node: string): string => join(lab.logDir, `metallb-speaker-${node}.log`);
+  const controllerLogPath = join(lab.logDir, "metallb-controller.log");
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await Promise.all([...speakers.values()].map((s) => terminateManaged(s, 0)));
+      if (controller) await terminateManaged(controller, 0);
+    })());
+
+  const startSpeaker = async (name: string): Promise<void> => {
+    const node = lab.node(name);
+    const running = speakers.get(name);
+    if (running && !running.done()) throw new MetalLbError(`MetalLB speaker on ${name} is already running`);
+    const bin = join(binDir, "speaker");
+    const logPath = speakerLogPath(name);
+    writeFileSync(logPath, `--- lab: MetalLB speaker start ${new Date().toISOString()}\n`, { flag: "a" });
+    const child = node.spawn(
+      bin,
+      [
+        `--kubeconfig=${lab.cp.kubeconfigPath}`,
+        `--node-name=${name}`,
+        `--pod-name=${speakerPodName(name)}`,
+        `--namespace=${METALLB_NAMESPACE}`,
+        `--host=${node.ip}`,
+        `--port=${METALLB_SPEAKER_METRICS_PORT}`,
+        `--ml-bindaddr=${node.ip}`,
+        `--ml-labels=${labelSelector(METALLB_SPEAKER_LABELS)}`,
+        `--ml-secret-key-path=${secretDir}`,
+        `--lb-class=${METALLB_LOAD_BALANCER_CLASS}`,
+        `--log-level=${logLevel}`,
+      ],
+      { logPath },
+    );
+    const proc = watchChild(child, logPath);
+    speakers.set(name, proc);
+    await waitUntilReady(proc, {
+      name: `MetalLB speaker (${bin}) on ${name}`,
+      what: `http://${node.ip}:${METALLB_SPEAKER_METRICS_PORT}/metrics answered 200`,
+      timeoutMs: READY_TIMEOUT_MS,
+      probe: async () =>
+        (await node.agent.httpGet(`http://${node.ip}:${METALLB_SPEAKER_METRICS_PORT}/metrics`, { timeoutMs: 1_000 }))
+          .status === 200,
+      error: (m) => new MetalLbError(m),
+    });
+  };
+
+  try {
+    await installMetalLbCrds(kc, join(binDir, "crds"));
+    await createMetalLbConfig(kc);
+    await Promise.all(lab.nodes.map((n) => createSpeakerPod(kc, n.name, n.ip)));
+    const port = await freePort("127.0.0.1");
+    const bin = join(binDir, "controller");
+    mkdirSync(dirname(controllerLogPath), { recursive: true });
+    const started = launchManaged(
+      bin,
+      [
+        `--kubeconfig=${lab.cp.kubeconfigPath}`,
+        `--namespace=${METALLB_NAMESPACE}`,
+        `--port=${port}`,
+        "--webhook-mode=disabled",
+        "--disable-cert-rotation",
+        `--lb-class=${METALLB_LOAD_BALANCER_CLASS}`,
+        `--log-level=${logLevel}`,
+      ],
+      controllerLogPath,
+    );
+    controller = started;
+    await waitUntilReady(started, {
+      name: `MetalLB controller (${bin})`,
+      what: `http://127.0.0.1:${port}/metrics answered 200`,
+      timeoutMs: READY_TIMEOUT_MS,
+      probe: async () => (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.status === 200,
+      error: (m) => new MetalLbError(m),
+    });
+    await Promise.all(lab.nodes.map((n) => startSpeaker(n.name)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    binDir,
+    controllerLogPath,
+    startSpeaker,
+    killSpeaker: async (name) => {
+      const running = speakers.get(lab.node(name).name);
+      if (running) await terminateManaged(running, 0);
+    },
+    speakerLogPath,
+    stop,
+  };
+}
+
+const labelSelector = (labels: Readonly<Record<string, string>>): string =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");

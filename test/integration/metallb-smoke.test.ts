@@ -1,0 +1,77 @@
+/**
+ * MetalLB in the lab (issue 13's CI smoke test; the long races live in the benches): its controller gives a
+ * Service of its loadBalancerClass an address from the lab's pool, one of its speakers answers ARP for it, and a
+ * request from the lab's client through the VIP is answered by a pod, forwarded by the node's real kube-proxy.
+ * Neither our controller nor our speakers run.
+ */
+import { CustomObjectsApi } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../../testing/eventually.js";
+import { parseIpv4 } from "../env/lab/lab-addresses.js";
+import { waitForAddress } from "../env/lab/lab-controller.js";
+import { type Lab, startLab, VIP_RANGE } from "../env/lab/lab.js";
+import {
+  type LabMetalLb,
+  METALLB_LOAD_BALANCER_CLASS,
+  METALLB_NAMESPACE,
+  startLabMetalLb,
+} from "../env/lab/metallb.js";
+import { announcerSeenByClient, nftTable, reachable } from "../env/lab/speaker-checks.js";
+
+/** The node MetalLB's ServiceL2Status for the Service names (written by the announcing speaker). */
+async function l2StatusNode(lab: Lab, service: string): Promise<string | undefined> {
+  const list = (await lab
+    .kubeConfig()
+    .makeApiClient(CustomObjectsApi)
+    .listNamespacedCustomObject({
+      group: "metallb.io",
+      version: "v1beta1",
+      namespace: METALLB_NAMESPACE,
+      plural: "servicel2statuses",
+      labelSelector: `metallb.io/service-name=${service}`,
+    })) as { items?: { status?: { node?: string } }[] };
+  return list.items?.[0]?.status?.node;
+}
+
+describe("MetalLB in the lab", () => {
+  let lab: Lab;
+  let metallb: LabMetalLb | undefined;
+
+  beforeAll(async () => {
+    lab = await startLab({ startSpeakers: false });
+    metallb = await startLabMetalLb(lab);
+  });
+
+  afterAll(async () => {
+    await metallb?.stop();
+    await lab?.teardown();
+  });
+
+  it("gives a Service of its class an address from the pool, announces it, and kube-proxy forwards a request to a pod", async () => {
+    await lab.deployService({
+      name: "web",
+      namespace: "metallb-smoke",
+      loadBalancerClass: METALLB_LOAD_BALANCER_CLASS,
+      ports: [{ name: "tcp", port: 80, targetPort: 8080 }],
+      pods: [
+        { name: "web-a", node: "node-1" },
+        { name: "web-b", node: "node-2" },
+      ],
+    });
+    const { ip: vip, service } = await waitForAddress(lab, "metallb-smoke", "web", 60_000);
+    const last = (ip: string): number => parseIpv4(ip)[3];
+    expect(vip.split(".").slice(0, 3)).toEqual(VIP_RANGE.first.split(".").slice(0, 3));
+    expect(last(vip)).toBeGreaterThanOrEqual(last(VIP_RANGE.first));
+    expect(last(vip)).toBeLessThanOrEqual(last(VIP_RANGE.last));
+    expect(service.metadata?.annotations?.["metallb.io/ip-allocated-from-pool"]).toBe("lab");
+
+    const answer = await reachable(lab, vip, 80);
+    expect(["web-a", "web-b"]).toContain(answer.backend);
+    // The node the client's ARP resolved to is the one MetalLB's speakers elected and recorded, and no table of
+    // ours exists anywhere: MetalLB announced, kube-proxy forwarded.
+    const announcer = await announcerSeenByClient(lab, vip, 80);
+    expect(lab.nodes.map((n) => n.name)).toContain(announcer);
+    expect(await eventually("MetalLB's ServiceL2Status for web", () => l2StatusNode(lab, "web"))).toBe(announcer);
+    for (const n of lab.nodes) expect(await nftTable(lab, n.name)).toBe("");
+  });
+});
