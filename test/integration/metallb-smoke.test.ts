@@ -4,6 +4,8 @@
  * request from the lab's client through the VIP is answered by a pod, forwarded by the node's real kube-proxy.
  * Neither our controller nor our speakers run.
  */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readlinkSync } from "node:fs";
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../../testing/eventually.js";
@@ -14,6 +16,7 @@ import {
   type LabMetalLb,
   METALLB_LOAD_BALANCER_CLASS,
   METALLB_NAMESPACE,
+  resolveMetalLbBinaries,
   startLabMetalLb,
 } from "../env/lab/metallb.js";
 import { announcerSeenByClient, nftTable, reachable } from "../env/lab/speaker-checks.js";
@@ -32,6 +35,26 @@ async function l2StatusNode(lab: Lab, service: string): Promise<string | undefin
     })) as { items?: { status?: { node?: string } }[] };
   return list.items?.[0]?.status?.node;
 }
+
+/** Live processes running a binary from MetalLB's bin dir (the scan reads /proc; it kills nothing). */
+function metalLbPids(binDir: string): number[] {
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`).startsWith(binDir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const labNamespaces = (): string[] =>
+  execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => n.startsWith(`lbo${process.pid}-`));
 
 describe("MetalLB in the lab", () => {
   let lab: Lab;
@@ -73,5 +96,35 @@ describe("MetalLB in the lab", () => {
     expect(lab.nodes.map((n) => n.name)).toContain(announcer);
     expect(await eventually("MetalLB's ServiceL2Status for web", () => l2StatusNode(lab, "web"))).toBe(announcer);
     for (const n of lab.nodes) expect(await nftTable(lab, n.name)).toBe("");
+  });
+
+  it("stop() and the lab's teardown leave no MetalLB process and no lab namespace", async () => {
+    const binDir = metallb!.binDir;
+    expect(metalLbPids(binDir)).toHaveLength(1 + lab.nodes.length);
+    await metallb!.stop();
+    await lab.teardown();
+    expect(metalLbPids(binDir)).toEqual([]);
+    expect(labNamespaces()).toEqual([]);
+  });
+});
+
+describe("MetalLB in the lab, failing to start", () => {
+  let lab: Lab;
+
+  beforeAll(async () => {
+    lab = await startLab({ startSpeakers: false });
+  });
+
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  it("names the part that failed and its log, and leaves no MetalLB process behind", async () => {
+    const binDir = await resolveMetalLbBinaries();
+    // MetalLB's logging refuses an unknown level, so the controller exits at once.
+    await expect(startLabMetalLb(lab, { logLevel: "chatty" })).rejects.toThrow(
+      /MetalLB controller .* exited before .*metallb-controller\.log/s,
+    );
+    expect(metalLbPids(binDir)).toEqual([]);
   });
 });

@@ -67,6 +67,10 @@ export function resolveMetalLbBinaries(): Promise<string> {
 }
 
 export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } = {}): Promise<LabMetalLb> {
+  // Both would answer ARP for the same VIPs (our speakers serve their own class only, but the lab's pool is shared).
+  const ours = lab.nodes.filter((n) => lab.speakerRunning(n.name)).map((n) => n.name);
+  if (ours.length > 0)
+    throw new MetalLbError(`our speakers run on ${ours.join(", ")}: start the lab with { startSpeakers: false }`);
   const binDir = await resolveMetalLbBinaries();
   const kc = lab.kubeConfig();
   const logLevel = options.logLevel ?? "debug";

@@ -4,14 +4,15 @@
  * controller (bare-metal provider, lab address pool) and one speaker per node, deploys the demo Service demo/hello
  * with a pod on every node (each in its own namespace, run by the kubelet stand-in), and sends requests from the
  * client namespace through the VIP, printing which pod answered and which node's MAC the client ARPed.
- * Stays up until Ctrl-C (printing how to reach the lab); `--once` exits after the requests. Everything is removed
- * on exit, also on failure.
+ * Stays up until Ctrl-C (printing how to reach the lab); `--once` exits after the requests; `--metallb` runs MetalLB
+ * (metallb.ts) instead of our controller and speakers. Everything is removed on exit, also on failure.
  */
 import { CoreV1Api, type V1Service } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import type { ControllerProcess } from "../controller-process.js";
-import { KUBE_PROXY_MODES, type KubeProxyMode, type Lab, startLab } from "./lab.js";
+import { KUBE_PROXY_MODES, type KubeProxyMode, LAB_LOAD_BALANCER_CLASS, type Lab, startLab } from "./lab.js";
 import { LAB_POOL, startLabController, waitForAddress } from "./lab-controller.js";
+import { type LabMetalLb, METALLB_LOAD_BALANCER_CLASS, startLabMetalLb } from "./metallb.js";
 import { announcerSeenByClient, parseBackendLine, reachable } from "./speaker-checks.js";
 
 const NODES = ["node-1", "node-2", "node-3"];
@@ -19,6 +20,7 @@ const NODES = ["node-1", "node-2", "node-3"];
 async function main(): Promise<void> {
   const opts = new Command("lab")
     .option("--once", "exit after the demo requests")
+    .option("--metallb", "run MetalLB (scripts/install-metallb.sh) instead of our controller and speakers")
     .option("--requests <n>", "requests to send through the VIP, 250 ms apart", "12")
     .addOption(
       new Option("--kube-proxy-mode <mode>", "kube-proxy's mode on every node")
@@ -26,13 +28,15 @@ async function main(): Promise<void> {
         .default("nftables"),
     )
     .parse(process.argv)
-    .opts<{ once?: boolean; requests: string; kubeProxyMode: KubeProxyMode }>();
+    .opts<{ once?: boolean; metallb?: boolean; requests: string; kubeProxyMode: KubeProxyMode }>();
 
   const say = (msg: string): void => void process.stdout.write(`lab: ${msg}\n`);
   let lab: Lab | undefined;
   let controller: ControllerProcess | undefined;
+  let metallb: LabMetalLb | undefined;
   const shutdown = async (code: number): Promise<never> => {
     await controller?.stop().catch(() => undefined);
+    await metallb?.stop().catch(() => undefined);
     await lab?.teardown().catch(() => undefined);
     process.exit(code);
   };
@@ -43,21 +47,28 @@ async function main(): Promise<void> {
       "building the network lab and starting kube-apiserver, etcd, kube-controller-manager and a kube-proxy per node",
     );
     say("(the first run builds them from the Go module proxy: several minutes)");
-    lab = await startLab({ keepLogs: !opts.once, kubeProxyMode: opts.kubeProxyMode });
+    lab = await startLab({ keepLogs: !opts.once, kubeProxyMode: opts.kubeProxyMode, startSpeakers: !opts.metallb });
     say(`control plane at ${lab.cp.server}; kubeconfig ${lab.cp.kubeconfigPath}`);
     say(
-      `hosts: client ${lab.client.ip}, ${lab.nodes.map((n) => `${n.name} ${n.ip}`).join(", ")}; kube-proxy (${lab.kubeProxyMode} mode) and a speaker on every node`,
+      `hosts: client ${lab.client.ip}, ${lab.nodes.map((n) => `${n.name} ${n.ip}`).join(", ")}; kube-proxy (${lab.kubeProxyMode} mode) and a ${opts.metallb ? "MetalLB " : ""}speaker on every node`,
     );
-    controller = await startLabController(lab, ["--log-level", "info"]);
-    say(`controller running with address pool ${LAB_POOL}`);
+    if (opts.metallb) {
+      metallb = await startLabMetalLb(lab, { logLevel: "info" });
+      say(`MetalLB controller running with IPAddressPool ${LAB_POOL}, class ${METALLB_LOAD_BALANCER_CLASS}`);
+    } else {
+      controller = await startLabController(lab, ["--log-level", "info"]);
+      say(`controller running with address pool ${LAB_POOL}`);
+    }
+    const loadBalancerClass = opts.metallb ? METALLB_LOAD_BALANCER_CLASS : LAB_LOAD_BALANCER_CLASS;
 
     const hello = await lab.deployService({
       name: "hello",
       namespace: "demo",
       ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      loadBalancerClass,
       pods: NODES.map((node, i) => ({ name: `hello-${i}`, node })),
     });
-    say("applied Service demo/hello (type LoadBalancer, class lb-operator.io/baremetal) with a pod on every node:");
+    say(`applied Service demo/hello (type LoadBalancer, class ${loadBalancerClass}) with a pod on every node:`);
     for (const pod of hello.pods()) say(`  pod ${pod.name} on ${pod.node}, ${pod.ip} (its own network namespace)`);
     const { ip: vip } = await waitForAddress(lab, "demo", "hello", 60_000);
     const svc = await lab
@@ -91,9 +102,8 @@ async function main(): Promise<void> {
     );
     if (opts.once) return await shutdown(0);
     say(`running; logs in ${lab.logDir}. Try: ip netns exec ${lab.client.ns} arping -c 1 -i eth0 ${vip}`);
-    say(
-      `or: ip netns exec ${lab.node(announcer ?? "node-1").ns} nft list table ip lb-operator. Ctrl-C stops and cleans up.`,
-    );
+    if (!opts.metallb) say(`or: ip netns exec ${lab.node(announcer ?? "node-1").ns} nft list table ip lb-operator`);
+    say("Ctrl-C stops and cleans up.");
     await new Promise(() => undefined);
   } catch (err) {
     process.stderr.write(`lab: ${err instanceof Error ? err.message : String(err)}\n`);
