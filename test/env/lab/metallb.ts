@@ -15,9 +15,10 @@
  * table and no address to any interface (it answers ARP from a raw socket), so the lab's teardown removes the rest.
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { LbOperatorError } from "../../../src/errors.js";
+import { eventually } from "../../../testing/eventually.js";
 import { freePort } from "../control-plane.js";
 import {
   launchManaged,
@@ -155,6 +156,18 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
       error: (m) => new MetalLbError(m),
     });
     await Promise.all(lab.nodes.map((n) => startSpeaker(n.name)));
+    // Until memberlist has converged each speaker elects among the members it sees, so two can announce one VIP
+    // for a moment (once seen here: the client ARPed node-2 while a ServiceL2Status named node-1). A lab is ready
+    // once every speaker has seen every node join, as in a cluster whose speakers have been up a while.
+    await Promise.all(
+      lab.nodes.map((n) =>
+        eventually(
+          `MetalLB speaker on ${n.name} to see every node join its memberlist`,
+          () => lab.nodes.every((m) => readOr(speakerLogPath(n.name)).includes(memberJoined(m.name))),
+          { timeoutMs: READY_TIMEOUT_MS },
+        ),
+      ),
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -171,6 +184,17 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
     speakerLogPath,
     stop,
   };
+}
+
+/** The line MetalLB's speakerlist logs when memberlist reports a node joining (internal/speakerlist). */
+const memberJoined = (node: string): string => `"node event":"NodeJoin","node name":"${node}"`;
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
 }
 
 const labelSelector = (labels: Readonly<Record<string, string>>): string =>
