@@ -1,7 +1,7 @@
 /**
  * The API objects a MetalLB install consists of, written to the lab's apiserver: its CRDs (from the module the
- * binaries were built from), its namespace, an IPAddressPool + L2Advertisement over the lab's VIP range, and one
- * stand-in Pod per speaker.
+ * binaries were built from), its namespace, an IPAddressPool + L2Advertisement over the lab's VIP range, and
+ * stand-in Pods for the speakers and the controller.
  *
  * The speaker Pods exist because MetalLB's speaker reads two things from its own Pod: memberlist finds its peers by
  * listing the Pods that match `--ml-labels` and joining their `status.podIP` (internal/speakerlist), and the layer2
@@ -30,6 +30,7 @@ export const METALLB_POOL = "lab";
 const GROUP = "metallb.io";
 const VERSION = "v1beta1";
 
+export const CONTROLLER_POD = "controller";
 export const speakerPodName = (node: string): string => `speaker-${node}`;
 
 /** Creates every CRD found in `crdDir` (the install script's `crds/`) and waits until each is Established. */
@@ -85,5 +86,16 @@ export async function createSpeakerPod(kc: KubeConfig, node: string, nodeIp: str
     namespace: METALLB_NAMESPACE,
     name,
     body: { ...pod, status: { phase: "Running", podIP: nodeIp, podIPs: [{ ip: nodeIp }] } },
+  });
+}
+
+/** The controller's stand-in Pod: v0.16's controller reads its own Pod (`--pod-name`) for owner references. */
+export async function createControllerPod(kc: KubeConfig): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace: METALLB_NAMESPACE,
+    body: {
+      metadata: { name: CONTROLLER_POD, labels: { app: "metallb", component: "controller" } },
+      spec: { containers: [{ name: "controller", image: "quay.io/metallb/controller:lab" }] },
+    },
   });
 }

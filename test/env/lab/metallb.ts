@@ -14,6 +14,7 @@
  * the exit handlers of managed-process.ts if the test process ends first. MetalLB's layer 2 mode adds no nftables
  * table and no address to any interface (it answers ARP from a raw socket), so the lab's teardown removes the rest.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -31,6 +32,8 @@ import {
 } from "../managed-process.js";
 import type { Lab } from "./lab.js";
 import {
+  CONTROLLER_POD,
+  createControllerPod,
   createMetalLbConfig,
   createSpeakerPod,
   installMetalLbCrds,
@@ -47,6 +50,8 @@ export class MetalLbError extends LbOperatorError {}
 /** Where the speaker serves metrics on its node's address (MetalLB's default port). */
 export const METALLB_SPEAKER_METRICS_PORT = 7472;
 const READY_TIMEOUT_MS = 60_000;
+/** v0.16's default `-health-probe-port`, bound to 127.0.0.1 of the speaker's node namespace. */
+const SPEAKER_HEALTH_PROBE_PORT = 17472;
 /** The file name MetalLB's speaker reads inside `--ml-secret-key-path` (internal/k8s MLSecretKeyName). */
 const ML_SECRET_FILE = "secretkey";
 
@@ -73,6 +78,7 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
   if (ours.length > 0)
     throw new MetalLbError(`our speakers run on ${ours.join(", ")}: start the lab with { startSpeakers: false }`);
   const binDir = await resolveMetalLbBinaries();
+  const healthProbes = hasHealthProbes(binDir);
   const kc = lab.kubeConfig();
   const logLevel = options.logLevel ?? "debug";
   const secretDir = join(lab.logDir, "metallb-memberlist");
@@ -116,13 +122,15 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
     );
     const proc = watchChild(child, logPath);
     speakers.set(name, proc);
+    // v0.16 serves metrics over HTTPS with authentication and has a plain health endpoint on 127.0.0.1 instead.
+    const readyUrl = healthProbes
+      ? `http://127.0.0.1:${SPEAKER_HEALTH_PROBE_PORT}/readyz`
+      : `http://${node.ip}:${METALLB_SPEAKER_METRICS_PORT}/metrics`;
     await waitUntilReady(proc, {
       name: `MetalLB speaker (${bin}) on ${name}`,
-      what: `http://${node.ip}:${METALLB_SPEAKER_METRICS_PORT}/metrics answered 200`,
+      what: `${readyUrl} answered 200`,
       timeoutMs: READY_TIMEOUT_MS,
-      probe: async () =>
-        (await node.agent.httpGet(`http://${node.ip}:${METALLB_SPEAKER_METRICS_PORT}/metrics`, { timeoutMs: 1_000 }))
-          .status === 200,
+      probe: async () => (await node.agent.httpGet(readyUrl, { timeoutMs: 1_000 })).status === 200,
       error: (m) => new MetalLbError(m),
     });
   };
@@ -131,8 +139,11 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
     await installMetalLbCrds(kc, join(binDir, "crds"));
     await createMetalLbConfig(kc);
     await Promise.all(lab.nodes.map((n) => createSpeakerPod(kc, n.name, n.ip)));
+    await createControllerPod(kc);
     const port = await freePort("127.0.0.1");
+    const healthPort = await freePort("127.0.0.1");
     const bin = join(binDir, "controller");
+    const readyUrl = healthProbes ? `http://127.0.0.1:${healthPort}/readyz` : `http://127.0.0.1:${port}/metrics`;
     mkdirSync(dirname(controllerLogPath), { recursive: true });
     const started = launchManaged(
       bin,
@@ -144,15 +155,16 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
         "--disable-cert-rotation",
         `--lb-class=${METALLB_LOAD_BALANCER_CLASS}`,
         `--log-level=${logLevel}`,
+        ...(healthProbes ? [`--pod-name=${CONTROLLER_POD}`, `--health-probe-port=${healthPort}`] : []),
       ],
       controllerLogPath,
     );
     controller = started;
     await waitUntilReady(started, {
       name: `MetalLB controller (${bin})`,
-      what: `http://127.0.0.1:${port}/metrics answered 200`,
+      what: `${readyUrl} answered 200`,
       timeoutMs: READY_TIMEOUT_MS,
-      probe: async () => (await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined))?.status === 200,
+      probe: async () => (await fetch(readyUrl).catch(() => undefined))?.status === 200,
       error: (m) => new MetalLbError(m),
     });
     await Promise.all(lab.nodes.map((n) => startSpeaker(n.name)));
@@ -195,6 +207,12 @@ function readOr(path: string): string {
   } catch {
     return "";
   }
+}
+
+/** v0.16 has `-health-probe-port` (and wants its controller's own Pod); v0.15 has neither. */
+function hasHealthProbes(binDir: string): boolean {
+  const help = spawnSync(join(binDir, "controller"), ["-h"], { encoding: "utf8" });
+  return `${help.stdout}${help.stderr}`.includes("-health-probe-port");
 }
 
 const labelSelector = (labels: Readonly<Record<string, string>>): string =>
