@@ -4,19 +4,21 @@
 # cache afterwards while both binaries still run. The lab runs them instead of our controller and speakers to
 # compare the two on the same work (issue 13).
 #
-# go.universe.tf/metallb has no replace directives, but its main packages are not meant to be `go install`ed from
-# outside (no version stamping, a go.mod toolchain line newer than some hosts), so a throwaway wrapper module
-# requires the release and builds both packages from inside it, as install-control-plane.sh does for Kubernetes.
+# A wrapper module in the cache requires the release and builds both main packages from inside it (as
+# install-control-plane.sh does for Kubernetes): one module graph for the two binaries, and `go list -m` then
+# names the module's directory, whose config/crd/bases holds the CRDs of the same release.
 # v0.16.2 is not buildable from the proxy: it requires github.com/metallb/frr-k8s v0.0.27, which the proxy
-# refuses (403 "This module version is not available"); v0.15.2 is the newest release that builds.
+# refuses (403 "This module version is not available"). v0.16.1 (frr-k8s v0.0.25, served) is the newest release
+# that builds; the proxy does not list it (`go list -m -versions` shows v0.15.2 and v0.16.2) but serves it.
+# METALLB_VERSION=v0.15.2 builds too, and the lab (test/env/lab/metallb.ts) runs either.
 #
 # Env:
 #   METALLB_ASSETS     a directory that already holds speaker, controller and crds/: used as is, nothing is built
 #   LB_OPERATOR_CACHE  cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/lb-operator)
-#   METALLB_VERSION    version to build (default v0.15.2)
+#   METALLB_VERSION    version to build (default v0.16.1)
 set -euo pipefail
 
-METALLB_VERSION="${METALLB_VERSION:-v0.15.2}"
+METALLB_VERSION="${METALLB_VERSION:-v0.16.1}"
 MODULE=go.universe.tf/metallb
 
 log() { echo "install-metallb: $*" >&2; }

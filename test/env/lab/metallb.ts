@@ -1,7 +1,7 @@
 /**
  * MetalLB in the lab, in place of our controller and speakers, in the same topology: start the lab with
- * `startLab({ startSpeakers: false })`, then `startLabMetalLb(lab)`. Built by scripts/install-metallb.sh (v0.15.2,
- * layer 2 only: the native BGP implementation is never configured and no FRR runs).
+ * `startLab({ startSpeakers: false })`, then `startLabMetalLb(lab)`. Built by scripts/install-metallb.sh (v0.16.1 or
+ * v0.15.2, layer 2 only: the native BGP implementation is never configured and no FRR runs).
  *
  * - its CRDs, namespace `metallb-system`, an IPAddressPool over VIP_RANGE and an L2Advertisement (metallb-objects.ts);
  * - its controller in the root namespace, as lab-controller.ts runs ours, with webhooks off (`--webhook-mode
