@@ -8,7 +8,13 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "providers/**/*.test.ts", "speaker/**/*.test.ts", "testing/**/*.test.ts"],
+          include: [
+            "src/**/*.test.ts",
+            "providers/**/*.test.ts",
+            "speaker/**/*.test.ts",
+            "testing/**/*.test.ts",
+            "bench/**/*.test.ts",
+          ],
         },
       },
       {

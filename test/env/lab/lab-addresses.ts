@@ -1,7 +1,7 @@
 /**
  * The lab's address plan, all from the documentation ranges (RFC 5737):
  * - 192.0.2.0/24: the lab LAN. .1 is the switch namespace (router), .10 client, .11.. nodes, .50 outsider;
- *   .100-.120 are left to tests for VIPs and are never assigned to a host.
+ *   .100-.250 are left to tests for VIPs and are never assigned to a host (151: bench/allocation creates 100 at once).
  * - 198.51.100.0/24: pod subnets, one /28 per node (node-k gets 198.51.100.(16k)/28).
  * - 203.0.113.0/24: one /30 per lab for the veth between the root namespace and the switch namespace.
  */
@@ -11,7 +11,7 @@ export class LabAddressError extends LbOperatorError {}
 
 export const LAN_PREFIX = 24;
 export const ROUTER_IP = "192.0.2.1";
-export const VIP_RANGE = { first: "192.0.2.100", last: "192.0.2.120" } as const;
+export const VIP_RANGE = { first: "192.0.2.100", last: "192.0.2.250" } as const;
 /** Pod /28s start at 198.51.100.16, so 15 nodes fit; nodes must also stay below the client and VIP addresses. */
 export const MAX_NODES = 15;
 const POD_PREFIX = 28;

@@ -57,11 +57,15 @@ const ML_SECRET_FILE = "secretkey";
 
 export interface LabMetalLb {
   readonly binDir: string;
+  /** The release running, from the cache directory the install script built it into: "v0.16.1". */
+  readonly version: string;
   readonly controllerLogPath: string;
   /** Starts the node's speaker and waits until it serves metrics. */
   startSpeaker(node: string): Promise<void>;
   /** SIGKILL and wait: a crashed speaker, no memberlist goodbye. */
   killSpeaker(node: string): Promise<void>;
+  /** SIGTERM and wait (SIGKILL after 15 s): a speaker restarted by its DaemonSet, which leaves memberlist. */
+  stopSpeaker(node: string): Promise<void>;
   speakerLogPath(node: string): string;
   /** Kills the controller and every speaker. Idempotent. */
   stop(): Promise<void>;
@@ -187,11 +191,16 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
 
   return {
     binDir,
+    version: /metallb-([^/]+)\/bin\/?$/.exec(binDir)?.[1] ?? "(unknown version)",
     controllerLogPath,
     startSpeaker,
     killSpeaker: async (name) => {
       const running = speakers.get(lab.node(name).name);
       if (running) await terminateManaged(running, 0);
+    },
+    stopSpeaker: async (name) => {
+      const running = speakers.get(lab.node(name).name);
+      if (running) await terminateManaged(running, 15_000);
     },
     speakerLogPath,
     stop,

@@ -1,0 +1,94 @@
+/**
+ * The load balancer a lab runs, ours or MetalLB, behind one interface, so a bench or a failure story runs the same
+ * work against both in one process: start one on a lab started with `{ startSpeakers: false }`, use it, `stop()` it,
+ * start the other on the same lab.
+ *
+ * Contract: `stop()` stops the controller and every speaker and leaves the lab running. It deletes nothing from the
+ * API: delete the Services you created first, or the next implementation's VIPs collide with stale
+ * `status.loadBalancer.ingress` entries that kube-proxy still programs.
+ */
+import { LbOperatorError } from "../../../src/errors.js";
+import type { ControllerProcess } from "../controller-process.js";
+import { LAB_LOAD_BALANCER_CLASS, type Lab } from "./lab.js";
+import { startLabController } from "./lab-controller.js";
+import { METALLB_LOAD_BALANCER_CLASS, startLabMetalLb } from "./metallb.js";
+
+export const IMPLEMENTATIONS = ["lb-operator", "metallb"] as const;
+export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
+
+export class LabImplementationError extends LbOperatorError {}
+
+export interface LabImplementation {
+  readonly name: ImplementationName;
+  /** For tables and charts, with the version where it is not ours: "lb-operator", "MetalLB v0.16.1". */
+  readonly label: string;
+  /** The Services it serves must carry this spec.loadBalancerClass. */
+  readonly loadBalancerClass: string;
+  /** SIGKILL, and wait for the exit: a crash, no goodbye to the peers. */
+  killSpeaker(node: string): Promise<void>;
+  /** SIGTERM, and wait for the exit: the speaker is restarted by its DaemonSet and says goodbye. */
+  stopSpeaker(node: string): Promise<void>;
+  /** Starts the node's speaker and waits until it is ready. */
+  startSpeaker(node: string): Promise<void>;
+  /** Controller and speakers stopped; the lab keeps running. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface ImplementationOptions {
+  /** Ours only: extra flags for every speaker, and for the controller. */
+  readonly speakerArgs?: readonly string[];
+  readonly controllerArgs?: readonly string[];
+}
+
+export async function startImplementation(
+  lab: Lab,
+  name: ImplementationName,
+  options: ImplementationOptions = {},
+): Promise<LabImplementation> {
+  const running = lab.nodes.filter((n) => lab.speakerRunning(n.name)).map((n) => n.name);
+  if (running.length > 0)
+    throw new LabImplementationError(`our speakers already run on ${running.join(", ")}: stop them first`);
+  return name === "metallb" ? startMetalLb(lab) : startOurs(lab, options);
+}
+
+async function startOurs(lab: Lab, options: ImplementationOptions): Promise<LabImplementation> {
+  const speakerArgs = [...(options.speakerArgs ?? [])];
+  let controller: ControllerProcess | undefined;
+  const stopSpeakers = (): Promise<unknown> =>
+    Promise.all(lab.nodes.filter((n) => lab.speakerRunning(n.name)).map((n) => lab.stopSpeaker(n.name)));
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await controller?.stop();
+      await stopSpeakers();
+    })());
+  try {
+    controller = await startLabController(lab, [...(options.controllerArgs ?? [])]);
+    await Promise.all(lab.nodes.map((n) => lab.startSpeaker(n.name, speakerArgs)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    name: "lb-operator",
+    label: "lb-operator",
+    loadBalancerClass: LAB_LOAD_BALANCER_CLASS,
+    killSpeaker: async (node) => void (await lab.killSpeaker(node)),
+    stopSpeaker: async (node) => void (await lab.stopSpeaker(node)),
+    startSpeaker: (node) => lab.startSpeaker(node, speakerArgs),
+    stop,
+  };
+}
+
+async function startMetalLb(lab: Lab): Promise<LabImplementation> {
+  const metalLb = await startLabMetalLb(lab, { logLevel: "info" });
+  return {
+    name: "metallb",
+    label: `MetalLB ${metalLb.version}`,
+    loadBalancerClass: METALLB_LOAD_BALANCER_CLASS,
+    killSpeaker: (node) => metalLb.killSpeaker(node),
+    stopSpeaker: (node) => metalLb.stopSpeaker(node),
+    startSpeaker: (node) => metalLb.startSpeaker(node),
+    stop: () => metalLb.stop(),
+  };
+}
