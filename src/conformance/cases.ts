@@ -60,7 +60,11 @@ function toClusterIP(svc: V1Service): void {
  * LoadBalancer -> ClusterIP (ingress emptied, cleanup finalizer gone) -> LoadBalancer again -> deleted (the
  * deletion completes). `checkLoadBalancer` judges the Service each time it has a load balancer.
  */
-async function typeRoundTrip(ctx: CaseContext, name: string, checkLoadBalancer: (svc: V1Service) => void): Promise<void> {
+async function typeRoundTrip(
+  ctx: CaseContext,
+  name: string,
+  checkLoadBalancer: (svc: V1Service) => void,
+): Promise<void> {
   await createService(ctx, conformanceService(ctx.namespace, name, ctx.loadBalancerClass));
   checkLoadBalancer(await waitForLoadBalancer(ctx, name));
   await ctx.kube.updateService(ctx.namespace, name, toClusterIP);

@@ -43,7 +43,9 @@ export function parseSkipList(text: string, source: string): SkipEntry[] {
   }
   const result = skipListSchema.safeParse(doc);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "document"}: ${i.message}`);
+    const problems = result.error.issues.map(
+      (i) => `${i.path.length > 0 ? i.path.join(".") : "document"}: ${i.message}`,
+    );
     throw new SkipListFileError(source, problems.join("; "), { cause: result.error });
   }
   return result.data.skips;

@@ -74,7 +74,7 @@ async function main(): Promise<number> {
     .option("--junit <file>", "copy the run's JUnit XML here")
     .option("--keep-logs <dir>", "keep the lab's logs (MetalLB's among them) in this directory")
     .option("--timeout <duration>", "the CLI's per-case wait", "60s")
-    .option("--implementation <name>", "the name the report and JUnit suite carry", "metallb-v0.16.1")
+    .option("--implementation <name>", "the name the report and JUnit suite carry", "metallb")
     .allowExcessArguments()
     .parse(process.argv);
   const flags = program.opts<Flags>();
@@ -116,7 +116,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`run-metallb-conformance: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `run-metallb-conformance: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(2);
   },
 );
