@@ -6,13 +6,14 @@
  *
  *   node --import tsx test/conformance/run-metallb-conformance.ts --junit docs/conformance/metallb-v0.16.1.junit.xml
  *
- * Exits with the CLI's code (0 all passed, 1 a case failed, 130 interrupted). The lab and MetalLB are torn down on
- * every exit, also on failure and Ctrl-C; `--keep-logs <dir>` keeps the lab's logs (MetalLB's among them) there.
+ * Exits with the CLI's code (0 all passed, 1 a case failed), 2 when the lab cannot start. The lab and MetalLB are
+ * torn down on every exit, also on failure and Ctrl-C; `--keep-logs <dir>` keeps the lab's logs (MetalLB's among
+ * them) there.
  * Arguments after `--` go to the CLI as they are (e.g. `-- --focus finalizer`).
  */
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command } from "commander";
@@ -64,8 +65,8 @@ function runCli(lab: Lab, junit: string, flags: Flags, extra: readonly string[])
   const child = spawn("ip", args, { stdio: ["ignore", "inherit", "inherit"] });
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    // A signal ends the CLI too (same process group); 130 as a shell reports it.
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+    // Killed by a signal: 128 + its number, as a shell reports it.
+    child.on("exit", (code, signal) => resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0)));
   });
 }
 
@@ -79,27 +80,21 @@ async function main(): Promise<number> {
     .parse(process.argv);
   const flags = program.opts<Flags>();
   const say = (msg: string): void => void process.stdout.write(`run-metallb-conformance: ${msg}\n`);
-  const work = mkdtempSync(join(tmpdir(), "metallb-conformance-"));
   let lab: Lab | undefined;
   let metallb: LabMetalLb | undefined;
-  let tearing: Promise<void> | undefined;
-  const teardown = (): Promise<void> =>
-    (tearing ??= (async () => {
-      await metallb?.stop().catch(() => undefined);
-      await lab?.teardown().catch(() => undefined);
-      rmSync(work, { recursive: true, force: true });
-    })());
-  // Ctrl-C reaches the CLI too (same process group): it cleans up its case's namespace and exits 130, then we
-  // tear down. A second signal is the lab's own exit handler's (lab-cleanup.ts), which kills everything.
-  const onSignal = (): void => say("interrupted: waiting for the CLI, then tearing down");
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const teardown = async (): Promise<void> => {
+    await metallb?.stop().catch(() => undefined);
+    await lab?.teardown().catch(() => undefined);
+  };
+  // Ctrl-C: lab-cleanup.ts's handlers kill every lab process (the CLI in the client namespace, MetalLB, the
+  // control plane) and delete the namespaces at once, then let the signal end this process; no JUnit is copied.
   try {
     say("starting the lab (no speakers of ours) and MetalLB");
     lab = await startLab({ startSpeakers: false, ...(flags.keepLogs ? { logDir: flags.keepLogs } : {}) });
     metallb = await startLabMetalLb(lab, { logLevel: "info" });
     say(`MetalLB running; the CLI runs from ${lab.client.ns} (${lab.client.ip})`);
-    const junit = join(work, "junit.xml");
+    // In the lab's log directory: removed with the lab (also on Ctrl-C), kept with --keep-logs.
+    const junit = join(lab.logDir, "conformance.junit.xml");
     const code = await runCli(lab, junit, flags, program.args);
     if (flags.junit) {
       copyFileSync(junit, flags.junit);
@@ -108,8 +103,6 @@ async function main(): Promise<number> {
     return code;
   } finally {
     await teardown();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
   }
 }
 
