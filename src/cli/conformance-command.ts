@@ -1,6 +1,7 @@
 /**
  * `lb-operator conformance`: the provider-neutral suite against a cluster whose controller is running, judged with
- * the chosen provider plugin's skip list.
+ * the chosen provider plugin's skip list, or against another implementation (`--implementation`, e.g. MetalLB) with
+ * a skip list from a file (conformance/target.ts).
  */
 import { isIP } from "node:net";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -9,7 +10,9 @@ import type { ProviderPlugin } from "../provider-plugin.js";
 import { durationOption, loadKubeConfig } from "../runtime/index.js";
 
 interface ConformanceFlags {
-  provider: string;
+  provider?: string;
+  implementation?: string;
+  skipList?: string;
   kubeconfig?: string;
   loadBalancerClass?: string;
   focus?: RegExp;
@@ -36,20 +39,36 @@ const regex = (value: string): RegExp => {
   }
 };
 
+/** Becomes part of the JUnit suite and class names, so no spaces or markup. */
+const implementationName = (value: string): string => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value))
+    throw new InvalidArgumentError(`expected letters, digits, ".", "_" or "-", got "${value}"`);
+  return value;
+};
+
 export function conformanceCommand(plugins: readonly ProviderPlugin[]): Command {
   return new Command("conformance")
     .description(
       "run the provider-neutral LoadBalancer conformance suite against a cluster whose controller is running",
     )
     .addOption(
-      new Option("--provider <name>", "provider under test (selects its skip list)")
+      new Option("--provider <name>", "our provider under test (selects its skip list)")
         .choices(plugins.map((p) => p.name))
-        .makeOptionMandatory(),
+        .conflicts("implementation"),
+    )
+    .option(
+      "--implementation <name>",
+      "instead of --provider: another implementation under test, named in the report (needs --load-balancer-class)",
+      implementationName,
+    )
+    .option(
+      "--skip-list <file>",
+      "YAML or JSON {skips: [{reason, tests: [case...]}]}: cases that do not apply, each group with its reason",
     )
     .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
     .option(
       "--load-balancer-class <class>",
-      "spec.loadBalancerClass the controller handles (default: lb-operator.io/<provider>)",
+      "spec.loadBalancerClass the implementation handles (default with --provider: lb-operator.io/<provider>)",
     )
     .option("--focus <regex>", "run only the cases whose name matches", regex)
     .option("--skip <regex>", "do not run the cases whose name matches", regex)
@@ -87,23 +106,24 @@ export function conformanceCommand(plugins: readonly ProviderPlugin[]): Command 
 async function runConformance(plugins: readonly ProviderPlugin[], flags: ConformanceFlags): Promise<void> {
   const { writeFile } = await import("node:fs/promises");
   const conformance = await import("../conformance/index.js");
-  // Flags first: a mistake in them is reported before the kubeconfig is read.
+  // Flags and the skip list first: a mistake in them is reported before the kubeconfig is read.
+  const target = await conformance.resolveTarget(flags, plugins);
   const dataPath = conformance.dataPathFromFlags(flags);
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const skips = conformance.resolveSkips([
-    ...(plugins.find((p) => p.name === flags.provider)?.conformanceSkips ?? []),
+    ...target.skips,
     ...conformance.unmetRequirementSkips(conformance.conformanceCases, {
       requestableAddress: flags.requestableAddress,
       dataPath,
     }),
   ]);
+  const kubeConfig = loadKubeConfig(flags.kubeconfig);
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   const interrupt = conformance.abortOnInterrupt(write);
   try {
     const result = await conformance.runConformanceSuite(
       {
-        provider: flags.provider,
-        loadBalancerClass: flags.loadBalancerClass ?? `lb-operator.io/${flags.provider}`,
+        target: target.name,
+        loadBalancerClass: target.loadBalancerClass,
         requestableAddress: flags.requestableAddress,
         dataPath,
         timeoutMs: flags.timeout,

@@ -56,19 +56,59 @@ function toClusterIP(svc: V1Service): void {
   for (const p of svc.spec!.ports ?? []) delete p.nodePort;
 }
 
+/**
+ * LoadBalancer -> ClusterIP (ingress emptied, cleanup finalizer gone) -> LoadBalancer again -> deleted (the
+ * deletion completes). `checkLoadBalancer` judges the Service each time it has a load balancer.
+ */
+async function typeRoundTrip(
+  ctx: CaseContext,
+  name: string,
+  checkLoadBalancer: (svc: V1Service) => void,
+): Promise<void> {
+  await createService(ctx, conformanceService(ctx.namespace, name, ctx.loadBalancerClass));
+  checkLoadBalancer(await waitForLoadBalancer(ctx, name));
+  await ctx.kube.updateService(ctx.namespace, name, toClusterIP);
+  await waitForLoadBalancerDestroy(ctx, name);
+  await ctx.kube.updateService(ctx.namespace, name, (s) => {
+    s.spec!.type = "LoadBalancer";
+    s.spec!.loadBalancerClass = ctx.loadBalancerClass;
+  });
+  checkLoadBalancer(await waitForLoadBalancer(ctx, name));
+  await ctx.kube.core.deleteNamespacedService({ namespace: ctx.namespace, name });
+  await eventually("deletion to complete", async () => (await ctx.kube.service(ctx.namespace, name)) === undefined, {
+    timeoutMs: ctx.timeoutMs,
+  });
+}
+
+/**
+ * Warning events from anything but the apiserver's allocator repair loops (under load its ClusterIP repair may warn
+ * ClusterIPNotAllocated about a Service it has not seen yet: pkg/registry/core/service/ipallocator/controller).
+ */
+function implementationWarnings(events: readonly CoreV1Event[]): CoreV1Event[] {
+  const repairLoop = (e: CoreV1Event): boolean =>
+    /-repair-controller$/.test(e.reportingComponent || e.source?.component || "");
+  return events.filter((e) => e.type === "Warning" && !repairLoop(e));
+}
+
 /** The cases that need only the API: what the provider and controller write, not where traffic goes. */
 const controlPlaneCases: readonly ConformanceCase[] = [
   {
-    name: "creates a load balancer with the cleanup finalizer and an ingress address",
+    name: "creates a load balancer with an ingress address and reports no failure",
     async run(ctx) {
+      // What the API promises a Service of the class: an ingress address, and no Warning event on the way. The
+      // cloud-provider service controller's Normal reasons (EnsuredLoadBalancer...) and its cleanup finalizer are
+      // conventions of that controller, not of the API (../shared/reference/upstream.md section 1): another
+      // implementation reports with its own reasons (MetalLB: IPAllocated, controller/service.go); the finalizer
+      // has its own case below, after upstream e2e #8.
       await createService(ctx, conformanceService(ctx.namespace, "basic", ctx.loadBalancerClass));
-      const svc = await waitForLoadBalancer(ctx, "basic");
-      assert.ok(svc.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER), "finalizer missing");
-      const reasons = (await ctx.kube.events(ctx.namespace, "basic")).map((e) => e.reason);
-      await eventually("EnsuredLoadBalancer event", async () =>
-        (await ctx.kube.events(ctx.namespace, "basic")).some((e) => e.reason === "EnsuredLoadBalancer"),
+      await waitForLoadBalancer(ctx, "basic");
+      await delay(500);
+      const warnings = implementationWarnings(await ctx.kube.events(ctx.namespace, "basic"));
+      assert.deepEqual(
+        warnings.map((e) => `${e.reason ?? "?"}: ${e.message ?? ""}`),
+        [],
+        "Warning events while creating the load balancer",
       );
-      assert.ok(!reasons.includes("SyncLoadBalancerFailed"), `unexpected failure events: ${reasons.join(", ")}`);
     },
   },
   {
@@ -87,26 +127,22 @@ const controlPlaneCases: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "should remove the load balancer when the Service stops being one and create it again when it returns",
+    async run(ctx) {
+      // upstream e2e #1's last step and #8 without the finalizer: the contract every implementation has, whether
+      // or not it uses the cleanup finalizer (if it does, it must have removed it once the type changed).
+      await typeRoundTrip(ctx, "again", () => undefined);
+    },
+  },
+  {
     name: "should handle load balancer cleanup finalizer for service",
     async run(ctx) {
       // upstream e2e #8: finalizer present on LB, removed after -> ClusterIP, re-added after -> LB; deletion completes.
-      await createService(ctx, conformanceService(ctx.namespace, "fin", ctx.loadBalancerClass));
-      await waitForLoadBalancer(ctx, "fin");
-      await ctx.kube.updateService(ctx.namespace, "fin", toClusterIP);
-      await waitForLoadBalancerDestroy(ctx, "fin");
-      await ctx.kube.updateService(ctx.namespace, "fin", (s) => {
-        s.spec!.type = "LoadBalancer";
-        s.spec!.loadBalancerClass = ctx.loadBalancerClass;
-      });
-      const again = await waitForLoadBalancer(ctx, "fin");
-      assert.ok(again.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER));
-      await ctx.kube.core.deleteNamespacedService({ namespace: ctx.namespace, name: "fin" });
-      await eventually(
-        "deletion to complete",
-        async () => (await ctx.kube.service(ctx.namespace, "fin")) === undefined,
-        {
-          timeoutMs: ctx.timeoutMs,
-        },
+      await typeRoundTrip(ctx, "fin", (svc) =>
+        assert.ok(
+          svc.metadata?.finalizers?.includes(LOAD_BALANCER_CLEANUP_FINALIZER),
+          `finalizer ${LOAD_BALANCER_CLEANUP_FINALIZER} missing: ${JSON.stringify(svc.metadata?.finalizers ?? [])}`,
+        ),
       );
     },
   },
@@ -202,7 +238,8 @@ const controlPlaneCases: readonly ConformanceCase[] = [
     name: "reports an invalid requested address with one Warning event and provisions nothing",
     async run(ctx) {
       // The apiserver itself rejects a malformed source-range annotation (1.36 validates it), so the bad input
-      // that reaches a controller is an annotation only we read.
+      // that reaches a controller is an annotation only we read: this case judges lb-operator's implementations
+      // only, and another implementation's skip list names it (conformance/metallb.skips.json).
       await createService(
         ctx,
         conformanceService(ctx.namespace, "badip", ctx.loadBalancerClass, (s) => {

@@ -13,6 +13,14 @@ export { type EchoPod, NoEligibleNodeError, echoPod, eligibleNodes } from "./ech
 export { ConformanceTimeoutError, delay, eventually } from "../../testing/eventually.js";
 export { toJUnitXml, escapeXml } from "./junit.js";
 export { ConformanceKubeClient } from "./kube-client.js";
+export { SkipListFileError, loadSkipList, parseSkipList } from "./skip-list-file.js";
+export {
+  type ResolvedTarget,
+  type SkipListSource,
+  type TargetFlags,
+  TargetOptionsError,
+  resolveTarget,
+} from "./target.js";
 export type { CaseResult, SuiteResult } from "./results.js";
 export {
   ConformanceInterruptedError,

@@ -3,7 +3,7 @@ import { escapeXml, toJUnitXml } from "./junit.js";
 import type { SuiteResult } from "./results.js";
 
 const suite: SuiteResult = {
-  provider: "baremetal",
+  target: "baremetal",
   startedAt: new Date("2026-01-02T03:04:05.000Z"),
   durationMs: 12_345,
   interrupted: false,

@@ -26,8 +26,8 @@ const seconds = (ms: number): string => (ms / 1000).toFixed(3);
  */
 export function toJUnitXml(result: SuiteResult): string {
   const counts = countByStatus(result.cases);
-  const suiteName = `lb-operator conformance (${result.provider})`;
-  const classname = `lb-operator.conformance.${result.provider}`;
+  const suiteName = `lb-operator conformance (${result.target})`;
+  const classname = `lb-operator.conformance.${result.target}`;
   const attrs = `tests="${result.cases.length}" failures="${counts.failed}" errors="0" skipped="${counts.skipped}" time="${seconds(result.durationMs)}"`;
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,

@@ -12,7 +12,8 @@ export interface CaseResult {
 }
 
 export interface SuiteResult {
-  readonly provider: string;
+  /** The provider plugin or implementation judged. */
+  readonly target: string;
   readonly startedAt: Date;
   readonly durationMs: number;
   readonly cases: readonly CaseResult[];

@@ -25,7 +25,7 @@ function fakeKube(): { kube: SuiteKube; created: string[]; deleted: string[] } {
 }
 
 const options = {
-  provider: "test",
+  target: "test",
   loadBalancerClass: "x/y",
   requestableAddress: undefined,
   timeoutMs: 1_000,

@@ -5,7 +5,8 @@ import type { ConformanceKubeClient } from "./kube-client.js";
 import { type CaseResult, type SuiteResult, countByStatus } from "./results.js";
 
 export interface SuiteOptions {
-  provider: string;
+  /** What is judged: one of our provider plugins or another implementation (target.ts). */
+  target: string;
   loadBalancerClass: string;
   requestableAddress: string | undefined;
   /** How cases reach the load balancer; without it the data-path cases must be skipped (`unmetRequirementSkips`). */
@@ -48,7 +49,7 @@ export async function runConformanceSuite(options: SuiteOptions, deps: SuiteDeps
   const results: CaseResult[] = [];
   const cases = options.cases ?? conformanceCases;
   deps.write(
-    `lb-operator conformance: ${cases.length} cases against provider ${options.provider} (class ${options.loadBalancerClass})`,
+    `lb-operator conformance: ${cases.length} cases against ${options.target} (class ${options.loadBalancerClass})`,
   );
   for (const testCase of cases) {
     const skipReason = deps.signal?.aborted ? "interrupted" : selectionSkip(testCase.name, options);
@@ -67,7 +68,7 @@ export async function runConformanceSuite(options: SuiteOptions, deps: SuiteDeps
     if (result.status === "failed") deps.write(`    ${result.message ?? ""}`);
   }
   const suite: SuiteResult = {
-    provider: options.provider,
+    target: options.target,
     startedAt,
     durationMs: now() - startedAt.getTime(),
     cases: results,
@@ -148,7 +149,7 @@ export function summaryTable(suite: SuiteResult): string[] {
   });
   return [
     "",
-    `Summary (${suite.provider})${suite.interrupted ? " - interrupted" : ""}`,
+    `Summary (${suite.target})${suite.interrupted ? " - interrupted" : ""}`,
     `  ${"RESULT".padEnd(8)} ${"TIME".padStart(8)}  CASE`,
     ...rows,
     `${suite.cases.length} cases: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped in ${formatSeconds(suite.durationMs)}`,
