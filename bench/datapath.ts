@@ -95,6 +95,7 @@ async function measure(lab: Lab, phase: string, paths: readonly PathSpec[], opts
       kind: p.kind,
       runs: [] as PathMeasurement["runs"][number][],
       latencyMs: [] as number[],
+      failedRequests: 0,
     },
   }));
   for (let round = 1; round <= opts.rounds; round++) {
@@ -107,16 +108,44 @@ async function measure(lab: Lab, phase: string, paths: readonly PathSpec[], opts
       );
     }
     for (const { spec, m } of results) {
-      const r = await lab.client.agent.latency(spec.echo.ip, spec.echo.port, {
-        count: opts.requests,
-        timeoutMs: REQUEST_TIMEOUT_MS,
-      });
-      if (r.error !== undefined) throw new Error(`${spec.label} latency: ${r.error}`);
-      m.latencyMs.push(...r.samplesMs);
-      log(`${tag} ${spec.label}: ${r.samplesMs.length} requests, p50 ${fmt(percentile(r.samplesMs, 50), 3)} ms`);
+      const before = { samples: m.latencyMs.length, failed: m.failedRequests };
+      await sampleLatency(lab, spec, opts.requests, m);
+      const got = m.latencyMs.slice(before.samples);
+      log(
+        `${tag} ${spec.label}: ${got.length} requests, p50 ${fmt(percentile(got, 50), 3)} ms, ${m.failedRequests - before.failed} failed`,
+      );
     }
   }
   return results.map((r) => r.m);
+}
+
+/** Most requests a latency series may lose before the bench gives up on the path. */
+const MAX_FAILED_REQUESTS = 10;
+
+/**
+ * `count` answered requests on fresh connections. The agent stops a series at its first unanswered request; that
+ * one is counted as failed and the series goes on, so one lost SYN does not end the run.
+ */
+async function sampleLatency(
+  lab: Lab,
+  spec: PathSpec,
+  count: number,
+  m: { latencyMs: number[]; failedRequests: number },
+): Promise<void> {
+  let missing = count;
+  while (missing > 0) {
+    const r = await lab.client.agent.latency(spec.echo.ip, spec.echo.port, {
+      count: missing,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
+    m.latencyMs.push(...r.samplesMs);
+    missing -= r.samplesMs.length;
+    if (r.error === undefined) continue;
+    m.failedRequests++;
+    log(`${spec.label}: ${r.error}`);
+    if (m.failedRequests > MAX_FAILED_REQUESTS)
+      throw new Error(`${spec.label} latency: ${m.failedRequests} requests failed`);
+  }
 }
 
 /** Busy CPUs (from /proc/stat) over `ms`: what other jobs on the machine were doing before the lab started. */

@@ -21,6 +21,8 @@ export interface PathMeasurement {
   readonly kind: "direct" | "vip" | "haproxy";
   readonly runs: readonly ThroughputRun[];
   readonly latencyMs: readonly number[];
+  /** Latency requests that got no answer within the timeout (not in latencyMs). */
+  readonly failedRequests: number;
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -47,6 +49,7 @@ export function datapathRows(all: readonly PathMeasurement[]): string[][] {
       "p50 ms",
       "p99 ms",
       "p50 vs direct",
+      "failed req",
     ],
   ];
   for (const m of all) {
@@ -62,6 +65,7 @@ export function datapathRows(all: readonly PathMeasurement[]): string[][] {
       fmt(p50, 3),
       fmt(percentile(m.latencyMs, 99), 3),
       ratio(p50, percentile(direct.latencyMs, 50)),
+      String(m.failedRequests),
     ]);
   }
   return rows;
@@ -122,37 +126,36 @@ export function datapathChartSpec(title: string, all: readonly PathMeasurement[]
       ] as const
     ).map(([name, p]) => ({ path: chartName(m), percentile: name, ms: percentile(m.latencyMs, p) })),
   );
-  const y = { field: "path", type: "nominal", title: null, sort: order } as const;
+  const bars = (
+    subtitle: string,
+    values: readonly Record<string, string | number>[],
+    x: { field: string; title: string },
+    series: string,
+  ) =>
+    ({
+      title: subtitle,
+      width: 480,
+      height: { step: 16 },
+      data: { values: values.map((v) => ({ ...v })) },
+      mark: "bar",
+      encoding: {
+        y: { field: "path", type: "nominal", title: null, sort: order },
+        x: { ...x, type: "quantitative" },
+        color: { field: series, type: "nominal" },
+        yOffset: { field: series },
+      },
+    }) as const;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,
     vconcat: [
-      {
-        title: "iperf3 throughput (receiver), per round",
-        width: 480,
-        height: { step: 16 },
-        data: { values: throughput },
-        mark: "bar",
-        encoding: {
-          y,
-          x: { field: "gbps", type: "quantitative", title: "Gbit/s" },
-          color: { field: "round", type: "nominal" },
-          yOffset: { field: "round" },
-        },
-      },
-      {
-        title: "request latency (new TCP connection + one round trip)",
-        width: 480,
-        height: { step: 16 },
-        data: { values: latency },
-        mark: "bar",
-        encoding: {
-          y,
-          x: { field: "ms", type: "quantitative", title: "milliseconds" },
-          color: { field: "percentile", type: "nominal" },
-          yOffset: { field: "percentile" },
-        },
-      },
+      bars("iperf3 throughput (receiver), per round", throughput, { field: "gbps", title: "Gbit/s" }, "round"),
+      bars(
+        "request latency (new TCP connection + one round trip)",
+        latency,
+        { field: "ms", title: "milliseconds" },
+        "percentile",
+      ),
     ],
     resolve: { scale: { color: "independent" } },
   };
