@@ -1,74 +1,63 @@
 /**
- * bench/datapath.ts: what our VIP costs on the wire, against the direct path and a userspace proxy measured in
- * the same run, in the same lab (see bench/README.md).
+ * bench/datapath.ts: what a VIP costs on the wire, ours against MetalLB's, each against the direct path measured in
+ * the same phase of the same run, and a userspace proxy (HAProxy) for reference (see bench/README.md).
  *
  *   npm run bench:datapath -- --seconds 5 --rounds 2 --requests 500
  *   PATH=$PWD/node_modules/.bin:$PATH node --import tsx bench/datapath.ts   (not the tsx CLI: see bench/README.md, Ctrl-C)
  *
- * Setup (test/env/lab, real kube-proxy and pods in their own namespaces): 3 nodes with our speaker, the real
- * controller with the lab pool, and one pod-mode Service (ClientIP affinity) with an iperf3 port (5201) and a
- * request/response port (80 -> 8080). Once the controller has written the VIP, the pod is added on a node that
- * does NOT announce it, so VIP traffic takes the forwarding hop a real cluster has: client -> announcer
- * (nftables DNAT + masquerade) -> backend node -> pod veth. In the pod, `iperf3 -s` answers 5201 and the lab's
- * pod echo answers 8080. Three paths, same client namespace, same servers in the same pod:
- *  - direct:  client -> pod IP, routed by the backend node (the client gets a route to the pod subnet via the
- *             backend node for this): the path without a load balancer, the ceiling;
- *  - vip:     client -> VIP:port, forwarded by the announcer's speaker;
- *  - haproxy: client -> HAProxy (TCP mode) on the announcer's node IP -> pod IP: the same hop through a
- *             userspace relay, the alternative the issue compares against.
- * Each round measures every path's throughput (iperf3 -J, receiver's total) then its latency (sequential
- * requests, a new connection each, timed inside the client namespace by the lab agent), in a fixed
- * interleaved order, so drift in the machine's load spreads over all three. Ratios are per run; timings are
- * never asserted.
+ * One lab (test/env/lab, real kube-proxy, pods in their own namespaces), two phases (ours and MetalLB cannot run in
+ * one lab at once; test/env/lab/lab-implementations.ts):
+ *  1. lb-operator: our controller and speakers; a pod-mode Service (ClientIP affinity) with an iperf3 port (5201)
+ *     and a request/response port (80 -> 8080); its one pod on a node that does NOT announce the VIP, so VIP traffic
+ *     takes the forwarding hop a real cluster has: client -> announcer (our nftables DNAT + masquerade) -> backend
+ *     node -> pod veth. Paths: direct (client -> pod IP via the backend node), vip, haproxy (TCP mode on the
+ *     announcer's node IP -> pod IP).
+ *  2. MetalLB: ours stopped and its Service deleted (the pod and its iperf3 stay); MetalLB started; the same Service
+ *     of MetalLB's class on the same address, announced from the same node (bench/support/datapath-setup.ts), so
+ *     traffic goes client -> announcer (kube-proxy's rules for the LB IP) -> backend node -> the same pod. Paths:
+ *     direct, vip.
+ * Each round measures every path of the phase (iperf3 -J, receiver's total; then sequential requests on fresh
+ * connections, timed inside the client namespace by the lab agent) in a fixed interleaved order. Ratios are per
+ * phase and per run; timings are never asserted.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { electAnnouncer } from "../speaker/announcer-election.js";
-import type { ControllerProcess } from "../test/env/controller-process.js";
-import { eventually } from "../testing/eventually.js";
-import { type Lab, type LabNodeHandle, startLab } from "../test/env/lab/lab.js";
-import { startLabController, waitForAddress } from "../test/env/lab/lab-controller.js";
-import { startHaproxy } from "./support/haproxy.js";
-import { type IperfResult, runIperf } from "./support/iperf.js";
+import { type LabImplementation, startImplementation } from "../test/env/lab/lab-implementations.js";
+import { type Lab, startLab } from "../test/env/lab/lab.js";
+import {
+  compare,
+  comparisonLine,
+  datapathChartSpec,
+  datapathRows,
+  meanBps,
+  type PathMeasurement,
+  perRoundRatios,
+} from "./support/datapath-report.js";
+import {
+  deleteServiceKeepPod,
+  type PathSpec,
+  REQUEST_TIMEOUT_MS,
+  setUpMetalLb,
+  setUpOurs,
+} from "./support/datapath-setup.js";
+import { runIperf } from "./support/iperf.js";
 import { machineBusySeconds } from "./support/proc-stats.js";
-import { fmt, percentile, ratio, table } from "./support/stats.js";
+import { fmt, percentile, table } from "./support/stats.js";
+import { writeSvgChart } from "./support/svg-chart.js";
 
-const IPERF_PORT = 5201;
-const ECHO_SERVICE_PORT = 80;
-const ECHO_TARGET_PORT = 8080;
-const HAPROXY_IPERF_PORT = 15201;
-const HAPROXY_ECHO_PORT = 18080;
-const NAMESPACE = "bench-datapath";
-const SERVICE = "datapath";
-const POD = "datapath-0";
 const THROUGHPUT_GOAL = 0.9;
-const REQUEST_TIMEOUT_MS = 2_000;
 /** How long the machine's own load is sampled before the lab starts. */
 const IDLE_SAMPLE_MS = 2_000;
+const DEFAULT_CHART = "bench/results/datapath.svg";
 
 interface Options {
   seconds: number;
   rounds: number;
   requests: number;
   keepLogs: boolean;
-}
-
-type PathName = "direct" | "vip" | "haproxy";
-interface Endpoint {
-  ip: string;
-  port: number;
-}
-interface PathSpec {
-  name: PathName;
-  what: string;
-  iperf: Endpoint;
-  echo: Endpoint;
-}
-interface PathResult {
-  runs: IperfResult[];
-  latencyMs: number[];
+  chart: string;
 }
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -84,225 +73,143 @@ function integer(min: number, max: number): (value: string) => number {
 
 function parseOptions(argv: string[]): Options {
   const program = new Command("datapath")
-    .description("iperf3 throughput and request latency: direct vs our VIP vs HAProxy, in the bare-metal lab")
+    .description(
+      "iperf3 throughput and request latency: direct vs our VIP vs MetalLB's VIP vs HAProxy, in the bare-metal lab",
+    )
     .option("--seconds <n>", "iperf3 test length per path and round", integer(1, 300), 5)
-    .option("--rounds <n>", "rounds; each measures every path once, interleaved", integer(1, 20), 2)
+    .option("--rounds <n>", "rounds per phase; each measures every path of the phase once", integer(1, 20), 2)
     .option("--requests <n>", "sequential requests per path and round for latency", integer(10, 100_000), 500)
-    .option("--keep-logs", "keep the log directory (lab, speakers, controller, haproxy, iperf3, nft table)", false)
+    .option("--chart <path>", "where the SVG chart goes", DEFAULT_CHART)
+    .option("--keep-logs", "keep the log directory (lab, speakers, controllers, haproxy, iperf3, nft table)", false)
     .showHelpAfterError();
   program.parse(argv);
   return program.opts<Options>();
 }
 
-interface Setup {
-  paths: PathSpec[];
-  vip: string;
-  announcer: LabNodeHandle;
-  backend: LabNodeHandle;
-  podIp: string;
+async function measure(lab: Lab, phase: string, paths: readonly PathSpec[], opts: Options): Promise<PathMeasurement[]> {
+  const results = paths.map((p) => ({
+    spec: p,
+    m: {
+      label: p.label,
+      phase,
+      kind: p.kind,
+      runs: [] as PathMeasurement["runs"][number][],
+      latencyMs: [] as number[],
+      failedRequests: 0,
+    },
+  }));
+  for (let round = 1; round <= opts.rounds; round++) {
+    const tag = `[${phase} round ${round}/${opts.rounds}]`;
+    for (const { spec, m } of results) {
+      const run = await runIperf(lab.client, spec.iperf, opts.seconds);
+      m.runs.push(run);
+      log(
+        `${tag} ${spec.label}: ${fmt(run.receivedBitsPerSecond / 1e9, 2)} Gbit/s, ${run.retransmits ?? "?"} retransmits`,
+      );
+    }
+    for (const { spec, m } of results) {
+      const before = { samples: m.latencyMs.length, failed: m.failedRequests };
+      await sampleLatency(lab, spec, opts.requests, m);
+      const got = m.latencyMs.slice(before.samples);
+      log(
+        `${tag} ${spec.label}: ${got.length} requests, p50 ${fmt(percentile(got, 50), 3)} ms, ${m.failedRequests - before.failed} failed`,
+      );
+    }
+  }
+  return results.map((r) => r.m);
 }
 
-/** Deploys the Service, places the pod off the announcer, starts iperf3 and HAProxy, and waits for all three paths. */
-async function setUp(lab: Lab, logDir: string): Promise<Setup> {
-  const svc = await lab.deployService({
-    name: SERVICE,
-    namespace: NAMESPACE,
-    podMode: true,
-    sessionAffinity: "ClientIP",
-    pods: [],
-    ports: [
-      { name: "iperf", port: IPERF_PORT, targetPort: IPERF_PORT, echo: false },
-      { name: "echo", port: ECHO_SERVICE_PORT, targetPort: ECHO_TARGET_PORT },
-    ],
-  });
-  const { ip: vip } = await waitForAddress(lab, NAMESPACE, SERVICE);
-  // Every speaker is live and the policy is Cluster, so every node is a candidate (desired-data-plan.ts).
-  const announcerName = electAnnouncer(
-    vip,
-    lab.nodes.map((n) => n.name),
-  );
-  const announcer = lab.nodes.find((n) => n.name === announcerName);
-  const backend = lab.nodes.find((n) => n.name !== announcerName);
-  if (!announcer || !backend)
-    throw new Error(`cannot pick an announcer and another node from ${lab.nodes.map((n) => n.name).join(", ")}`);
-  log(`VIP ${vip}: announcer ${announcer.name} (${announcer.ip}), backend pod on ${backend.name} (${backend.ip})`);
-
-  // The pod's echo leaves 5201 free (echo: false); iperf3 serves it inside the pod.
-  const pod = await svc.addPod({ name: POD, node: backend.name });
-  lab
-    .podHost(NAMESPACE, POD)
-    .spawn("iperf3", ["-s", "-4", "-p", String(IPERF_PORT)], { logPath: join(logDir, "iperf3-server.log") });
-  await lab.client.exec("ip", ["route", "add", backend.podSubnet, "via", backend.ip]);
-  await startHaproxy(
-    announcer,
-    [
-      {
-        name: "iperf",
-        listen: { ip: announcer.ip, port: HAPROXY_IPERF_PORT },
-        server: { ip: pod.ip, port: IPERF_PORT },
-      },
-      {
-        name: "echo",
-        listen: { ip: announcer.ip, port: HAPROXY_ECHO_PORT },
-        server: { ip: pod.ip, port: ECHO_TARGET_PORT },
-      },
-    ],
-    { configPath: join(logDir, "haproxy.cfg"), logPath: join(logDir, "haproxy.log") },
-  );
-
-  const paths: PathSpec[] = [
-    {
-      name: "direct",
-      what: `pod ${pod.ip} routed by ${backend.name}`,
-      iperf: { ip: pod.ip, port: IPERF_PORT },
-      echo: { ip: pod.ip, port: ECHO_TARGET_PORT },
-    },
-    {
-      name: "vip",
-      what: `VIP via ${announcer.name} (nftables) to pod ${pod.ip} on ${backend.name}`,
-      iperf: { ip: vip, port: IPERF_PORT },
-      echo: { ip: vip, port: ECHO_SERVICE_PORT },
-    },
-    {
-      name: "haproxy",
-      what: `HAProxy on ${announcer.name} to pod ${pod.ip} on ${backend.name}`,
-      iperf: { ip: announcer.ip, port: HAPROXY_IPERF_PORT },
-      echo: { ip: announcer.ip, port: HAPROXY_ECHO_PORT },
-    },
-  ];
-  await waitForPaths(lab, { paths, vip, announcer, backend, podIp: pod.ip }, logDir);
-  return { paths, vip, announcer, backend, podIp: pod.ip };
-}
+/** Most requests a latency series may lose before the bench gives up on the path. */
+const MAX_FAILED_REQUESTS = 10;
 
 /**
- * Every path answers a request and a 1 s iperf3 test (which also warms ARP, conntrack and the servers), the VIP
- * path reaches the pod, the client resolved the VIP to the announcer's MAC, and the announcer's nftables table
- * DNATs to the pod: otherwise the "vip" row would measure something other than our forwarding hop.
+ * `count` answered requests on fresh connections. The agent stops a series at its first unanswered request; that
+ * one is counted as failed and the series goes on, so one lost SYN does not end the run.
  */
-async function waitForPaths(lab: Lab, s: Setup, logDir: string): Promise<void> {
-  const client = lab.client;
-  for (const path of s.paths) {
-    const body = await eventually(
-      `a reply on the ${path.name} path (${path.echo.ip}:${path.echo.port})`,
-      async () => {
-        const r = await client.agent.request("TCP", path.echo.ip, path.echo.port, { timeoutMs: REQUEST_TIMEOUT_MS });
-        return r.ok && r.body.includes(`backend=${POD}`) ? r.body : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 250 },
-    );
-    log(`${path.name}: ${body}`);
-  }
-  const mac = await client.arpLookup(s.vip);
-  if (mac !== s.announcer.mac) {
-    throw new Error(
-      `the client resolved ${s.vip} to ${mac ?? "nothing"}, not to the expected announcer ${s.announcer.name} (${s.announcer.mac})`,
-    );
-  }
-  const nft = await eventually(
-    `a DNAT to ${s.podIp}:${IPERF_PORT} in ${s.announcer.name}'s lb-operator table`,
-    async () => {
-      const { stdout } = await s.announcer.exec("nft", ["list", "table", "ip", "lb-operator"], { check: false });
-      return stdout.includes(`${s.podIp}:${IPERF_PORT}`) ? stdout : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 250 },
-  );
-  writeFileSync(join(logDir, `nft-${s.announcer.name}.txt`), nft);
-  for (const path of s.paths) {
-    await eventually(`a 1 s iperf3 test on the ${path.name} path`, () => runIperf(client, path.iperf, 1), {
-      timeoutMs: 30_000,
-      intervalMs: 500,
+async function sampleLatency(
+  lab: Lab,
+  spec: PathSpec,
+  count: number,
+  m: { latencyMs: number[]; failedRequests: number },
+): Promise<void> {
+  let missing = count;
+  while (missing > 0) {
+    const r = await lab.client.agent.latency(spec.echo.ip, spec.echo.port, {
+      count: missing,
+      timeoutMs: REQUEST_TIMEOUT_MS,
     });
+    m.latencyMs.push(...r.samplesMs);
+    missing -= r.samplesMs.length;
+    if (r.error === undefined) continue;
+    m.failedRequests++;
+    log(`${spec.label}: ${r.error}`);
+    if (m.failedRequests > MAX_FAILED_REQUESTS)
+      throw new Error(`${spec.label} latency: ${m.failedRequests} requests failed`);
   }
 }
 
-async function measure(lab: Lab, paths: readonly PathSpec[], opts: Options): Promise<Map<PathName, PathResult>> {
-  const results = new Map<PathName, PathResult>(paths.map((p) => [p.name, { runs: [], latencyMs: [] }]));
-  for (let round = 1; round <= opts.rounds; round++) {
-    for (const path of paths) {
-      const run = await runIperf(lab.client, path.iperf, opts.seconds);
-      results.get(path.name)!.runs.push(run);
-      log(
-        `[round ${round}/${opts.rounds}] ${path.name}: ${gbit(run.receivedBitsPerSecond)} Gbit/s, ${run.retransmits ?? "?"} retransmits`,
-      );
-    }
-    for (const path of paths) {
-      const r = await lab.client.agent.latency(path.echo.ip, path.echo.port, {
-        count: opts.requests,
-        timeoutMs: REQUEST_TIMEOUT_MS,
-      });
-      if (r.error !== undefined) throw new Error(`${path.name} latency: ${r.error}`);
-      results.get(path.name)!.latencyMs.push(...r.samplesMs);
-      log(
-        `[round ${round}/${opts.rounds}] ${path.name}: ${r.samplesMs.length} requests, p50 ${fmt(percentile(r.samplesMs, 50), 3)} ms`,
-      );
-    }
-  }
-  return results;
-}
-
-const gbit = (bps: number): string => fmt(bps / 1e9, 2);
-const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const meanBps = (r: PathResult): number => mean(r.runs.map((x) => x.receivedBitsPerSecond));
-
-/** What other jobs on the machine were doing before the lab started: busy CPUs (from /proc/stat) and load average. */
-interface MachineLoad {
-  busyCpus: number;
-  loadBefore: number;
-  loadAfter: number;
-}
-
+/** Busy CPUs (from /proc/stat) over `ms`: what other jobs on the machine were doing before the lab started. */
 async function busyCpus(ms: number): Promise<number> {
   const before = machineBusySeconds();
   await new Promise((r) => setTimeout(r, ms));
   return (machineBusySeconds() - before) / (ms / 1000);
 }
 
-function report(s: Setup, results: Map<PathName, PathResult>, opts: Options, load: MachineLoad): string {
-  const get = (name: PathName): PathResult => results.get(name)!;
-  const direct = get("direct");
-  const directP50 = percentile(direct.latencyMs, 50);
-  const rows = [
-    ["path", "Gbit/s per round", "mean Gbit/s", "vs direct", "retransmits", "p50 ms", "p99 ms", "p50 vs direct"],
-  ];
-  for (const path of s.paths) {
-    const r = get(path.name);
-    const p50 = percentile(r.latencyMs, 50);
-    rows.push([
-      path.name,
-      r.runs.map((x) => gbit(x.receivedBitsPerSecond)).join(" / "),
-      gbit(meanBps(r)),
-      ratio(meanBps(r), meanBps(direct)),
-      r.runs.map((x) => fmt(x.retransmits)).join(" / "),
-      fmt(p50, 3),
-      fmt(percentile(r.latencyMs, 99), 3),
-      ratio(p50, directP50),
-    ]);
-  }
-  const perRound = (name: PathName): string =>
-    get(name)
-      .runs.map((x, i) => ratio(x.receivedBitsPerSecond, direct.runs[i]?.receivedBitsPerSecond))
-      .join(", ");
-  const vip = meanBps(get("vip")) / meanBps(direct);
-  const haproxy = meanBps(get("haproxy")) / meanBps(direct);
+interface Run {
+  all: PathMeasurement[];
+  described: string[];
+  ours: PathMeasurement;
+  theirs: PathMeasurement;
+}
+
+function report(run: Run, opts: Options, load: { busy: number; before: number; after: number }): string {
+  const { all, ours, theirs } = run;
+  const vip = meanBps(ours) / meanBps(all.find((m) => m.kind === "direct" && m.phase === ours.phase) ?? ours);
   return [
-    `Data path: ${opts.rounds} round(s), iperf3 -t ${opts.seconds} (receiver's total), ${opts.requests} sequential requests per path and round`,
-    ...s.paths.map((p) => `  ${p.name.padEnd(8)} ${p.iperf.ip}:${p.iperf.port} (requests :${p.echo.port}): ${p.what}`),
+    `Data path: ${opts.rounds} round(s) per phase, iperf3 -t ${opts.seconds} (receiver's total), ${opts.requests} sequential requests per path and round`,
+    ...run.described,
     "",
-    table(rows),
+    table(datapathRows(all)),
     "",
-    `per-round throughput vs direct: vip ${perRound("vip")}; haproxy ${perRound("haproxy")}`,
-    `other load: ${load.busyCpus.toFixed(2)} of ${availableParallelism()} CPUs busy in the ${IDLE_SAMPLE_MS / 1000} s before the lab started;` +
-      ` load average ${load.loadBefore.toFixed(2)} then, ${load.loadAfter.toFixed(2)} after the runs`,
-    `Goal: VIP throughput >= ${THROUGHPUT_GOAL}x direct: ${vip >= THROUGHPUT_GOAL ? "MET" : "NOT MET"} (${vip.toFixed(2)}x; HAProxy, the userspace proxy, ${haproxy.toFixed(2)}x)`,
+    `per-round throughput vs the phase's direct: ${all
+      .filter((m) => m.kind !== "direct")
+      .map((m) => `${m.label} ${perRoundRatios(all, m)}`)
+      .join("; ")}`,
+    comparisonLine(compare(all, ours, theirs), ours.label.replace(/ vip$/, ""), theirs.label.replace(/ vip$/, "")),
+    `other load: ${load.busy.toFixed(2)} of ${availableParallelism()} CPUs busy in the ${IDLE_SAMPLE_MS / 1000} s before the lab started;` +
+      ` load average ${load.before.toFixed(2)} then, ${load.after.toFixed(2)} after the runs`,
+    `Goal: our VIP throughput >= ${THROUGHPUT_GOAL}x direct: ${vip >= THROUGHPUT_GOAL ? "MET" : "NOT MET"} (${vip.toFixed(2)}x)`,
   ].join("\n");
 }
 
-async function stopController(controller: ControllerProcess): Promise<void> {
-  const timer = setTimeout(() => void controller.stop("SIGKILL"), 10_000);
+/** Both phases on one lab; every implementation started here is stopped here, also on failure. */
+async function runPhases(lab: Lab, opts: Options, logDir: string): Promise<Run> {
+  const describe = (phase: string, paths: readonly PathSpec[]): string[] =>
+    paths.map(
+      (p) => `  [${phase}] ${p.label.padEnd(24)} ${p.iperf.ip}:${p.iperf.port} (requests :${p.echo.port}): ${p.what}`,
+    );
+  let impl: LabImplementation | undefined;
   try {
-    await controller.stop();
+    impl = await startImplementation(lab, "lb-operator");
+    const base = await setUpOurs(lab, impl, logDir);
+    const first = await measure(lab, impl.label, base.paths, opts);
+    const described = describe(impl.label, base.paths);
+    await deleteServiceKeepPod(lab);
+    await impl.stop();
+    impl = await startImplementation(lab, "metallb");
+    const paths = await setUpMetalLb(lab, impl, base);
+    const second = await measure(lab, impl.label, paths, opts);
+    described.push(...describe(impl.label, paths));
+    await deleteServiceKeepPod(lab);
+    const ours = first.find((m) => m.kind === "vip");
+    const theirs = second.find((m) => m.kind === "vip");
+    if (!ours || !theirs) throw new Error("a phase measured no VIP path");
+    // Rows in the order direct, direct, ours, MetalLB, haproxy: the pairs to compare sit together.
+    const order = (m: PathMeasurement): number => ["direct", "vip", "haproxy"].indexOf(m.kind);
+    const all = [...first, ...second].sort((a, b) => order(a) - order(b));
+    return { all, described, ours, theirs };
   } finally {
-    clearTimeout(timer);
+    await impl?.stop();
   }
 }
 
@@ -312,14 +219,13 @@ async function main(): Promise<void> {
   const busy = await busyCpus(IDLE_SAMPLE_MS);
   const loadBefore = loadavg()[0] ?? Number.NaN;
   log(
-    `bench: data path, ${opts.rounds} round(s) of ${opts.seconds} s + ${opts.requests} requests per path; logs in ${logDir}`,
+    `bench: data path, 2 phases x ${opts.rounds} round(s) of ${opts.seconds} s + ${opts.requests} requests per path; logs in ${logDir}`,
   );
   let lab: Lab | undefined;
-  let controller: ControllerProcess | undefined;
   let ok = false;
   // Ctrl-C: process.exit runs the 'exit' hooks of the lab (namespaces, agents, speakers, iperf3, HAProxy), the
-  // controller process and the control plane, all synchronous. Without this listener the lab's own signal
-  // handler re-raises the signal and the process dies without 'exit' hooks, leaving the controller running.
+  // controllers (ours and MetalLB's, managed processes) and the control plane, all synchronous. Without this
+  // listener the lab's own signal handler re-raises the signal and the process dies without 'exit' hooks.
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
       log(`\n${signal}: tearing the lab down (logs in ${logDir})`);
@@ -327,19 +233,20 @@ async function main(): Promise<void> {
     });
   }
   try {
-    lab = await startLab({ logDir });
-    controller = await startLabController(lab);
-    const setup = await setUp(lab, logDir);
-    const results = await measure(lab, setup.paths, opts);
-    process.stdout.write(
-      `\n${report(setup, results, opts, { busyCpus: busy, loadBefore, loadAfter: loadavg()[0] ?? Number.NaN })}\n`,
+    lab = await startLab({ logDir, startSpeakers: false });
+    const run = await runPhases(lab, opts, logDir);
+    const load = { busy, before: loadBefore, after: loadavg()[0] ?? Number.NaN };
+    process.stdout.write(`\n${report(run, opts, load)}\n`);
+    const chart = await writeSvgChart(
+      opts.chart,
+      datapathChartSpec(`Data path: ${opts.rounds} round(s) per phase, iperf3 -t ${opts.seconds}`, run.all),
     );
+    process.stdout.write(`chart: ${chart}\n`);
     ok = true;
   } catch (err) {
     log(`\nbench FAILED: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   } finally {
-    if (controller) await stopController(controller);
     await lab?.teardown();
     if (ok && !opts.keepLogs) rmSync(logDir, { recursive: true, force: true });
     else log(`logs kept in ${logDir}`);
