@@ -58,6 +58,13 @@ describe("lb-operator conformance: what is judged", () => {
     );
   });
 
+  it("takes --unavailable-address as an IP address only", async () => {
+    expect(reachedKubeconfig(await parse(["--provider", "gce", "--unavailable-address", "192.0.2.77"]))).toBe(true);
+    expect(String(await parse(["--provider", "gce", "--unavailable-address", "outside"]))).toMatch(
+      /--unavailable-address <ip>' argument 'outside' is invalid. expected an IPv4 or IPv6 address/,
+    );
+  });
+
   it("refuses a skip list that cannot be read, or that names a case the suite does not have", async () => {
     const base = ["--implementation", "x", "--load-balancer-class", "x.io/x", "--skip-list"];
     expect(await parse([...base, join(dir, "missing.json")])).toBeInstanceOf(SkipListFileError);

@@ -20,6 +20,7 @@ interface ConformanceFlags {
   junit?: string;
   namespacePrefix: string;
   requestableAddress?: string;
+  unavailableAddress?: string;
   timeout: number;
   dataPath: boolean;
   clientAddress?: string;
@@ -79,6 +80,11 @@ export function conformanceCommand(plugins: readonly ProviderPlugin[]): Command 
       "an address the provider can hand out on request (without it, that case is skipped)",
     )
     .option(
+      "--unavailable-address <ip>",
+      "an address the implementation cannot hand out, e.g. outside every pool or subnet, to see it refuse the request (without it, that case is skipped)",
+      ipAddress,
+    )
+    .option(
       "--timeout <duration>",
       "how long a case waits for a load balancer (upstream e2e: 2m)",
       durationOption,
@@ -113,6 +119,7 @@ async function runConformance(plugins: readonly ProviderPlugin[], flags: Conform
     ...target.skips,
     ...conformance.unmetRequirementSkips(conformance.conformanceCases, {
       requestableAddress: flags.requestableAddress,
+      unavailableAddress: flags.unavailableAddress,
       dataPath,
     }),
   ]);
@@ -125,6 +132,7 @@ async function runConformance(plugins: readonly ProviderPlugin[], flags: Conform
         target: target.name,
         loadBalancerClass: target.loadBalancerClass,
         requestableAddress: flags.requestableAddress,
+        unavailableAddress: flags.unavailableAddress,
         dataPath,
         timeoutMs: flags.timeout,
         namespacePrefix: flags.namespacePrefix,

@@ -6,7 +6,7 @@
  * runs them through test/conformance/run-conformance.ts, the CLI through ./runner.ts.
  */
 import assert from "node:assert/strict";
-import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
+import type { V1Service } from "@kubernetes/client-node";
 import { LOAD_BALANCER_CLEANUP_FINALIZER } from "../model/annotations.js";
 import type { DataPathAccess } from "./data-path.js";
 import { dataPathCases } from "./data-path-cases.js";
@@ -20,6 +20,8 @@ import {
   waitForLoadBalancerDestroy,
 } from "./service-waits.js";
 import { conformanceService, withoutNodePorts } from "./test-service.js";
+import { implementationWarnings } from "./service-events.js";
+import { requestedAddressCases } from "./requested-address-cases.js";
 
 export interface CaseContext {
   kube: ConformanceKubeClient;
@@ -28,6 +30,8 @@ export interface CaseContext {
   loadBalancerClass: string;
   /** An address the provider can hand out on request, if it supports requested addresses. */
   requestableAddress: string | undefined;
+  /** An address the implementation cannot hand out (outside every pool or subnet), to see it refuse the request. */
+  unavailableAddress: string | undefined;
   /** How long to wait for a load balancer (upstream: 2 min "LB lag"; local providers are much faster). */
   timeoutMs: number;
   /** How the runner sends traffic through the load balancer, if it can (the data-path cases need it). */
@@ -35,8 +39,8 @@ export interface CaseContext {
 }
 
 /** An input a case cannot run without; `unmetRequirementSkips` (skip-lists.ts) turns a missing one into a skip. */
-export type CaseRequirement = "requestableAddress" | "dataPath";
-export const CASE_REQUIREMENTS: readonly CaseRequirement[] = ["requestableAddress", "dataPath"];
+export type CaseRequirement = "requestableAddress" | "unavailableAddress" | "dataPath";
+export const CASE_REQUIREMENTS: readonly CaseRequirement[] = ["requestableAddress", "unavailableAddress", "dataPath"];
 
 export interface ConformanceCase {
   readonly name: string;
@@ -78,16 +82,6 @@ async function typeRoundTrip(
   await eventually("deletion to complete", async () => (await ctx.kube.service(ctx.namespace, name)) === undefined, {
     timeoutMs: ctx.timeoutMs,
   });
-}
-
-/**
- * Warning events from anything but the apiserver's allocator repair loops (under load its ClusterIP repair may warn
- * ClusterIPNotAllocated about a Service it has not seen yet: pkg/registry/core/service/ipallocator/controller).
- */
-function implementationWarnings(events: readonly CoreV1Event[]): CoreV1Event[] {
-  const repairLoop = (e: CoreV1Event): boolean =>
-    /-repair-controller$/.test(e.reportingComponent || e.source?.component || "");
-  return events.filter((e) => e.type === "Warning" && !repairLoop(e));
 }
 
 /** The cases that need only the API: what the provider and controller write, not where traffic goes. */
@@ -217,54 +211,7 @@ const controlPlaneCases: readonly ConformanceCase[] = [
       );
     },
   },
-  {
-    name: "honours a requested address in spec.loadBalancerIP",
-    requires: ["requestableAddress"],
-    async run(ctx) {
-      assert.ok(ctx.requestableAddress, "the target gave no requestable address");
-      await createService(
-        ctx,
-        conformanceService(
-          ctx.namespace,
-          "asked",
-          ctx.loadBalancerClass,
-          (s) => (s.spec!.loadBalancerIP = ctx.requestableAddress),
-        ),
-      );
-      assert.equal(addressOf(await waitForLoadBalancer(ctx, "asked")), ctx.requestableAddress);
-    },
-  },
-  {
-    name: "reports an invalid requested address with one Warning event and provisions nothing",
-    async run(ctx) {
-      // The apiserver itself rejects a malformed source-range annotation (1.36 validates it), so the bad input
-      // that reaches a controller is an annotation only we read: this case judges lb-operator's implementations
-      // only, and another implementation's skip list names it (conformance/metallb.skips.json).
-      await createService(
-        ctx,
-        conformanceService(ctx.namespace, "badip", ctx.loadBalancerClass, (s) => {
-          s.metadata!.annotations = { "lb-operator.io/load-balancer-ips": "not-an-ip" };
-        }),
-      );
-      // Ours only: under load the apiserver's ClusterIP repair loop may add its own Warning (ClusterIPNotAllocated).
-      const ours = (e: CoreV1Event): boolean =>
-        e.type === "Warning" && (e.reportingComponent === "lb-operator" || e.source?.component === "lb-operator");
-      const warning = await eventually("a Warning event", async () =>
-        (await ctx.kube.events(ctx.namespace, "badip")).find(ours),
-      );
-      assert.equal(warning.reason, "SyncLoadBalancerFailed");
-      assert.match(warning.message ?? "", /not-an-ip/);
-      await delay(2_000);
-      const svc = await ctx.kube.service(ctx.namespace, "badip");
-      assert.deepEqual(ingressOf(svc), []);
-      const warnings = (await ctx.kube.events(ctx.namespace, "badip")).filter(ours);
-      const seen = warnings
-        .map((w) => `${w.reason} x${w.count ?? 1} at ${String(w.firstTimestamp ?? w.eventTime)}: ${w.message ?? ""}`)
-        .join("; ");
-      assert.equal(warnings.length, 1, `expected one Warning event, got: ${seen}`);
-      assert.equal(warnings[0]?.count ?? 1, 1, `the warning repeated (a retry storm): ${seen}`);
-    },
-  },
+  ...requestedAddressCases,
   {
     name: "never touches a Service of another load balancer class",
     async run(ctx) {

@@ -114,6 +114,7 @@ function fakeWorld(faults: LbFaults = {}, nodes: V1Node[] = [node("node-b"), nod
     namespace: "ns",
     loadBalancerClass: "x/y",
     requestableAddress: undefined,
+    unavailableAddress: undefined,
     timeoutMs: 400,
     dataPath,
   };

@@ -28,6 +28,7 @@ const options = {
   target: "test",
   loadBalancerClass: "x/y",
   requestableAddress: undefined,
+  unavailableAddress: undefined,
   timeoutMs: 1_000,
   namespacePrefix: "conf",
 };

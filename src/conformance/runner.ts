@@ -9,6 +9,8 @@ export interface SuiteOptions {
   target: string;
   loadBalancerClass: string;
   requestableAddress: string | undefined;
+  /** An address the implementation cannot hand out; without it the refused-address case must be skipped. */
+  unavailableAddress: string | undefined;
   /** How cases reach the load balancer; without it the data-path cases must be skipped (`unmetRequirementSkips`). */
   dataPath?: DataPathAccess;
   /** Per-case wait for a load balancer, also the bound on cleanup. */
@@ -102,6 +104,7 @@ async function runOne(
       namespace,
       loadBalancerClass: options.loadBalancerClass,
       requestableAddress: options.requestableAddress,
+      unavailableAddress: options.unavailableAddress,
       timeoutMs: options.timeoutMs,
       dataPath: options.dataPath,
     });

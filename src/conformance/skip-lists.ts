@@ -14,6 +14,7 @@ export type GivenInputs = { readonly [R in CaseRequirement]?: unknown };
 /** Why a case is skipped when the runner does not give what it requires (the CLI's wording: it names the flags). */
 export const UNMET_REQUIREMENT_REASONS: Readonly<Record<CaseRequirement, string>> = {
   requestableAddress: "no --requestable-address given",
+  unavailableAddress: "no --unavailable-address given",
   dataPath: "the runner was not given a way to reach the load balancer (--data-path)",
 };
 

@@ -47,6 +47,9 @@ runConformance({
       kubeConfig: cp.kubeConfig(),
       loadBalancerClass: CLASS,
       requestableAddress: undefined,
+      // AWS hands out no address on request (aws-provider.ts validateTargets refuses spec.loadBalancerIP, as
+      // cloud-provider-aws does), so every address is one it cannot hand out, and must be refused visibly.
+      unavailableAddress: "192.0.2.77",
       teardown: async () => {
         await controller.stop();
         await moto.stop();

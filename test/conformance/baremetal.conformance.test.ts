@@ -19,6 +19,8 @@ runConformance({
       kubeConfig: cp.kubeConfig(),
       loadBalancerClass: CLASS,
       requestableAddress: "203.0.113.99",
+      // In the same /24 but past the pool's /25: the allocator refuses it (AddressNotInPoolError, a Warning).
+      unavailableAddress: "203.0.113.200",
       teardown: async () => {
         await controller.stop();
         await cp.stop();

@@ -69,6 +69,8 @@ runConformance({
       loadBalancerClass: CLASS,
       // Inside the default subnetwork (10.128.0.0/20), as an internal forwarding rule's address must be.
       requestableAddress: "10.128.0.77",
+      // Outside it: the deployer refuses it before creating anything (checkRequestedIPInSubnet, gce-config.ts).
+      unavailableAddress: "192.0.2.77",
       teardown: async () => {
         await controller.stop();
         await fake.stop();

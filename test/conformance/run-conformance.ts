@@ -11,6 +11,8 @@ export interface ConformanceTarget {
   kubeConfig: KubeConfig;
   loadBalancerClass: string;
   requestableAddress?: string;
+  /** An address the provider cannot hand out (outside its pools or subnetwork); without it that case is skipped. */
+  unavailableAddress?: string;
   /** How the cases reach the load balancer; without it the data-path cases are skipped. */
   dataPath?: DataPathAccess;
   timeoutMs?: number;
@@ -38,6 +40,7 @@ export function runConformance(options: {
         ...options.skip,
         ...unmetRequirementSkips(conformanceCases, target, {
           requestableAddress: "the target gives no requestable address",
+          unavailableAddress: "the target gives no address it cannot hand out (ConformanceTarget.unavailableAddress)",
           dataPath: "the target gives no way to reach the load balancer (ConformanceTarget.dataPath)",
         }),
       ]);
@@ -60,6 +63,7 @@ export function runConformance(options: {
             namespace,
             loadBalancerClass: target.loadBalancerClass,
             requestableAddress: target.requestableAddress,
+            unavailableAddress: target.unavailableAddress,
             dataPath: target.dataPath,
             timeoutMs,
           });

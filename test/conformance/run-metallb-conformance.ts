@@ -1,8 +1,8 @@
 /**
  * `lb-operator conformance` against MetalLB in the network lab, exactly as conformance-cli-providers.test.ts runs it
  * against our bare-metal provider: the CLI run from the lab's client host (`ip netns exec`), with `--data-path`,
- * a requestable address from the lab pool, MetalLB's loadBalancerClass and its skip list
- * (conformance/metallb.skips.json). Not part of `npm test`: the MetalLB smoke test is.
+ * a requestable address from the lab pool, an unavailable one outside it, MetalLB's loadBalancerClass and its skip
+ * list (conformance/metallb.skips.json). Not part of `npm test`: the MetalLB smoke test is.
  *
  *   node --import tsx test/conformance/run-metallb-conformance.ts --junit docs/conformance/metallb-v0.16.1.junit.xml
  *
@@ -22,8 +22,10 @@ import { type LabMetalLb, METALLB_LOAD_BALANCER_CLASS, startLabMetalLb } from ".
 
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const SKIP_LIST = fileURLToPath(new URL("../../conformance/metallb.skips.json", import.meta.url));
-/** In the lab's VIP range (192.0.2.100-120), which MetalLB's IPAddressPool `lab` covers. */
+/** In the lab's VIP range (VIP_RANGE, 192.0.2.100-250), which MetalLB's IPAddressPool covers. */
 const REQUESTABLE_ADDRESS = "192.0.2.119";
+/** Outside MetalLB's only IPAddressPool (the VIP range): the address it must refuse. */
+const UNAVAILABLE_ADDRESS = "203.0.113.77";
 
 interface Flags {
   junit?: string;
@@ -53,6 +55,8 @@ function runCli(lab: Lab, junit: string, flags: Flags, extra: readonly string[])
     lab.cp.kubeconfigPath,
     "--requestable-address",
     REQUESTABLE_ADDRESS,
+    "--unavailable-address",
+    UNAVAILABLE_ADDRESS,
     "--data-path",
     "--client-address",
     lab.client.ip,

@@ -96,6 +96,8 @@ async function registerNodes(
 }
 
 const DATA_PATH_CASES = conformanceCases.filter((c) => c.requires?.includes("dataPath"));
+/** Run, not skipped, in every world here: each provider is given an address it cannot hand out. */
+const REFUSED_CASE = conformanceCases.find((c) => c.requires?.includes("unavailableAddress"))!;
 /** The provider's skip list, plus the data-path cases when the run has no --data-path. */
 const skipsOf = (provider: "aws" | "gce" | "baremetal", dataPath: boolean): number =>
   PROVIDER_PLUGINS.find((p) => p.name === provider)!.conformanceSkips.reduce((n, e) => n + e.tests.length, 0) +
@@ -112,14 +114,24 @@ describe("conformance CLI, bare metal in the network lab", () => {
     await controller?.stop();
     await lab?.teardown();
   });
-  it("passes, with a requestable address from the lab pool and the data-path cases run from the client host", async () => {
+  it("passes, with a requestable address from the lab pool, one outside it, and the data-path cases run from the client host", async () => {
     const run = await conformance(
       "baremetal",
       lab.cp.kubeconfigPath,
-      ["--requestable-address", "192.0.2.119", "--data-path", "--client-address", lab.client.ip],
+      [
+        "--requestable-address",
+        "192.0.2.119",
+        // Outside the lab pool (LAB_POOL, the VIP range): the allocator refuses it with AddressNotInPoolError.
+        "--unavailable-address",
+        "203.0.113.77",
+        "--data-path",
+        "--client-address",
+        lab.client.ip,
+      ],
       lab.client.ns,
     );
     expectPassed(run, skipsOf("baremetal", true));
+    expect(run.stdout).toContain(`✓ ${REFUSED_CASE.name} (`);
     for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`✓ ${c.name} (`);
   }, 300_000);
 });
@@ -152,8 +164,10 @@ describe("conformance CLI, AWS on moto", () => {
     await cp?.stop();
   });
   it("passes with the AWS skip list", async () => {
-    const run = await conformance("aws", cp.kubeconfigPath);
+    // AWS hands out no requested address at all (as cloud-provider-aws): any address is one it must refuse.
+    const run = await conformance("aws", cp.kubeconfigPath, ["--unavailable-address", "192.0.2.77"]);
     expectPassed(run, skipsOf("aws", false));
+    expect(run.stdout).toContain(`✓ ${REFUSED_CASE.name} (`);
     for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`- ${c.name} [skipped: `);
   }, 180_000);
 });
@@ -193,9 +207,15 @@ describe("conformance CLI, GCE on the fake Compute API", () => {
     await stopFake?.();
     await cp?.stop();
   });
-  it("passes with the GCE skip list and an address inside the subnetwork", async () => {
-    const run = await conformance("gce", cp.kubeconfigPath, ["--requestable-address", "10.128.0.77"]);
+  it("passes with the GCE skip list, an address inside the subnetwork and one outside it", async () => {
+    const run = await conformance("gce", cp.kubeconfigPath, [
+      "--requestable-address",
+      "10.128.0.77",
+      "--unavailable-address",
+      "192.0.2.77",
+    ]);
     expectPassed(run, skipsOf("gce", false));
+    expect(run.stdout).toContain(`✓ ${REFUSED_CASE.name} (`);
     for (const c of DATA_PATH_CASES) expect(run.stdout).toContain(`- ${c.name} [skipped: `);
   }, 180_000);
 });

@@ -13,6 +13,8 @@ import { eventually } from "../../testing/eventually.js";
 const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 const PREFIX = `conf-cli-${process.pid}`;
 const REQUESTED = "203.0.113.99";
+/** Past the controller's pool (203.0.113.0/25). */
+const UNAVAILABLE = "203.0.113.200";
 
 let cp: ControlPlane;
 let controller: ControllerProcess | undefined;
@@ -105,13 +107,17 @@ describe("lb-operator conformance --provider baremetal", () => {
     const run = await conformance(["--junit", junit]);
     expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
     const total = conformanceCases.length;
-    // Without --requestable-address and --data-path: the requested-address case and every data-path case skip.
+    // Without --requestable-address, --unavailable-address and --data-path: the two requested-address cases that
+    // need them and every data-path case skip.
     const dataPath = conformanceCases.filter((c) => c.requires?.includes("dataPath"));
-    const skipped = 1 + dataPath.length;
+    const skipped = 2 + dataPath.length;
     expect(dataPath.length).toBeGreaterThanOrEqual(4);
     expect(run.stdout).toContain(`${total} cases: ${total - skipped} passed, 0 failed, ${skipped} skipped in `);
     expect(run.stdout).toContain(
       "- honours a requested address in spec.loadBalancerIP [skipped: no --requestable-address given]",
+    );
+    expect(run.stdout).toContain(
+      "- reports a requested address it cannot hand out with a Warning event and provisions nothing [skipped: no --unavailable-address given]",
     );
     for (const c of dataPath)
       expect(run.stdout).toContain(
@@ -126,16 +132,25 @@ describe("lb-operator conformance --provider baremetal", () => {
     expect((xml.match(/<testcase /g) ?? []).length).toBe(total);
     for (const c of conformanceCases) expect(xml).toContain(`name="${c.name.replace(/'/g, "&apos;")}"`);
     expect(xml).toContain(`<skipped message="no --requestable-address given"/>`);
+    expect(xml).toContain(`<skipped message="no --unavailable-address given"/>`);
     expect(xml).not.toContain("<failure");
     expect(await expectCleanedUp()).toBe(total - skipped);
   });
 
-  it("runs the requested-address case when given an address, and selects cases with --focus", async () => {
-    const run = await conformance(["--requestable-address", REQUESTED, "--focus", "in spec\\.loadBalancerIP$"]);
+  it("runs the requested-address cases when given the addresses, and selects cases with --focus", async () => {
+    const run = await conformance([
+      "--requestable-address",
+      REQUESTED,
+      "--unavailable-address",
+      UNAVAILABLE,
+      "--focus",
+      "in spec\\.loadBalancerIP$|it cannot hand out",
+    ]);
     expect(run.code, `stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(/✓ honours a requested address in spec\.loadBalancerIP \(\d+\.\d s\)/);
+    expect(run.stdout).toMatch(/✓ reports a requested address it cannot hand out .* \(\d+\.\d s\)/);
     expect(run.stdout).toContain(
-      `${conformanceCases.length} cases: 1 passed, 0 failed, ${conformanceCases.length - 1} skipped`,
+      `${conformanceCases.length} cases: 2 passed, 0 failed, ${conformanceCases.length - 2} skipped`,
     );
     await expectCleanedUp();
   });
