@@ -11,6 +11,7 @@
  * 20 ms, 100 ms timeout each). Then the Services are deleted and gone, the implementation stopped and the client's
  * neighbour table flushed before the other one starts.
  */
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type Lab, startLab } from "../test/env/lab/lab.js";
 import { SERVICE_LABEL } from "../test/env/lab/lab-cluster.js";
@@ -108,6 +109,8 @@ async function main(): Promise<void> {
       only: { type: "string" },
       "probe-concurrency": { type: "string", default: "100" },
       "timeout-ms": { type: "string", default: "120000" },
+      "keep-logs": { type: "boolean", default: false },
+      "timings-json": { type: "string" },
       chart: { type: "string", default: "bench/results/allocation.svg" },
     },
   });
@@ -122,7 +125,8 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   let lab: Lab | undefined;
   try {
-    lab = await startLab({ startSpeakers: false });
+    lab = await startLab({ startSpeakers: false, keepLogs: args["keep-logs"] });
+    if (args["keep-logs"]) process.stderr.write(`lab logs (kept): ${lab.logDir}\n`);
     await lab.deployService({
       name: BACKENDS,
       namespace: NAMESPACE,
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
   } finally {
     await lab?.teardown();
   }
+  if (args["timings-json"]) writeFileSync(args["timings-json"], JSON.stringify(phases, null, 1));
   process.stdout.write(`\n${render(phases)}\n\n`);
   const waited = phases.flatMap((p) => p.timings.flatMap((t) => t.probeWaitMs ?? []));
   process.stdout.write(

@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       trials: { type: "string", default: "20" },
       only: { type: "string" },
       "deadline-ms": { type: "string", default: "60000" },
+      "keep-logs": { type: "boolean", default: false },
       chart: { type: "string", default: "bench/results/failover.svg" },
     },
   });
@@ -114,7 +115,8 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   let lab: Lab | undefined;
   try {
-    lab = await startLab({ startSpeakers: false });
+    lab = await startLab({ startSpeakers: false, keepLogs: values["keep-logs"] });
+    if (values["keep-logs"]) process.stderr.write(`lab logs (kept): ${lab.logDir}\n`);
     for (const name of only ? [only] : IMPLEMENTATIONS) phases.push(await runPhase(lab, name, trials, deadlineMs));
   } finally {
     await lab?.teardown();

@@ -8,11 +8,11 @@
  * `status.loadBalancer.ingress` entries that kube-proxy still programs.
  */
 import { LbOperatorError } from "../../../src/errors.js";
-import { eventually } from "../../../testing/eventually.js";
+import { delay, eventually } from "../../../testing/eventually.js";
 import type { ControllerProcess } from "../controller-process.js";
 import { LAB_LOAD_BALANCER_CLASS, type Lab } from "./lab.js";
 import { startLabController } from "./lab-controller.js";
-import { type LabMetalLb, METALLB_LOAD_BALANCER_CLASS, startLabMetalLb } from "./metallb.js";
+import { type LabMetalLb, METALLB_LOAD_BALANCER_CLASS, MetalLbError, startLabMetalLb } from "./metallb.js";
 
 export const IMPLEMENTATIONS = ["lb-operator", "metallb"] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
@@ -108,7 +108,7 @@ async function startMetalLb(lab: Lab): Promise<LabImplementation> {
       await metalLb.stopSpeaker(node);
     },
     startSpeaker: async (node) => {
-      await metalLb.startSpeaker(node);
+      await startLikeKubelet(() => metalLb.startSpeaker(node));
       down.delete(node);
       const up = lab.nodes.map((n) => n.name).filter((n) => !down.has(n));
       await eventually(
@@ -119,6 +119,26 @@ async function startMetalLb(lab: Lab): Promise<LabImplementation> {
     },
     stop: () => metalLb.stop(),
   };
+}
+
+/** Attempts, 1 s apart: the kubelet restarts a crashed container within seconds (CrashLoopBackOff starts at 10 s). */
+const SPEAKER_START_ATTEMPTS = 5;
+
+/**
+ * MetalLB's speaker exits when its first API call fails (internal/k8s/k8s.go New: "unable to start manager"), which
+ * happens to a node just back on the network whose neighbour entry for the apiserver is still FAILED ("no route to
+ * host"); in a cluster its DaemonSet's kubelet restarts it, so the lab does too. Only a start that failed
+ * (MetalLbError: exited or never ready) is retried.
+ */
+async function startLikeKubelet(start: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof MetalLbError) || attempt >= SPEAKER_START_ATTEMPTS) throw err;
+      await delay(1_000);
+    }
+  }
 }
 
 /**
