@@ -13,6 +13,20 @@ describe("bench charts", () => {
     expect(svg.match(/aria-roledescription="box"/g)).toHaveLength(2);
   });
 
+  it("puts the distribution on a log axis when asked, and keeps the rows in the order given", async () => {
+    const rows = [
+      { implementation: "zz first", ms: 150 },
+      { implementation: "aa second", ms: 15_000 },
+    ];
+    const linear = await renderSvg(distributionChart("failover", rows));
+    const log = await renderSvg(distributionChart("failover", rows, "ms", "log"));
+    // A log axis labels its decades; the linear one steps evenly and never shows 100 and 1,000 together.
+    expect(log).toMatch(/>1,000</);
+    expect(log).toMatch(/>100</);
+    expect(linear).not.toMatch(/>100</);
+    expect(log.indexOf("zz first")).toBeLessThan(log.indexOf("aa second"));
+  });
+
   it("renders bars with a value axis", async () => {
     const svg = await renderSvg(
       barChart(

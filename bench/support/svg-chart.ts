@@ -31,15 +31,22 @@ export async function writeSvgChart(path: string, spec: TopLevelSpec): Promise<s
 
 /**
  * A distribution per implementation: one tick per trial and a box (quartiles, whiskers to min/max) on a shared
- * millisecond axis, implementations as rows. For failover and allocation times.
+ * millisecond axis, implementations as rows. For failover and allocation times. `scale: "log"` when the rows differ
+ * by orders of magnitude (ours in hundreds of ms, a baseline in seconds), so both boxes stay readable.
  */
 export function distributionChart(
   title: string,
   rows: readonly { readonly implementation: string; readonly ms: number }[],
   axisTitle = "milliseconds",
+  scale: "linear" | "log" = "linear",
 ): TopLevelSpec {
-  const y = { field: "implementation", type: "nominal", title: null } as const;
-  const x = { field: "ms", type: "quantitative", title: axisTitle } as const;
+  const y = { field: "implementation", type: "nominal", title: null, sort: null } as const;
+  const x = {
+    field: "ms",
+    type: "quantitative",
+    title: axisTitle,
+    ...(scale === "log" ? { scale: { type: "log" as const } } : {}),
+  } as const;
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title,

@@ -8,10 +8,11 @@
  * `status.loadBalancer.ingress` entries that kube-proxy still programs.
  */
 import { LbOperatorError } from "../../../src/errors.js";
+import { delay, eventually } from "../../../testing/eventually.js";
 import type { ControllerProcess } from "../controller-process.js";
 import { LAB_LOAD_BALANCER_CLASS, type Lab } from "./lab.js";
 import { startLabController } from "./lab-controller.js";
-import { METALLB_LOAD_BALANCER_CLASS, startLabMetalLb } from "./metallb.js";
+import { type LabMetalLb, METALLB_LOAD_BALANCER_CLASS, MetalLbError, startLabMetalLb } from "./metallb.js";
 
 export const IMPLEMENTATIONS = ["lb-operator", "metallb"] as const;
 export type ImplementationName = (typeof IMPLEMENTATIONS)[number];
@@ -28,7 +29,11 @@ export interface LabImplementation {
   killSpeaker(node: string): Promise<void>;
   /** SIGTERM, and wait for the exit: the speaker is restarted by its DaemonSet and says goodbye. */
   stopSpeaker(node: string): Promise<void>;
-  /** Starts the node's speaker and waits until it is ready. */
+  /**
+   * Starts the node's speaker and waits until it is ready and, for MetalLB, until the cluster has settled around
+   * it: the other running speakers' memberlists hold it again and it holds them (so a trial after a restart does
+   * not race memberlist's rejoin).
+   */
   startSpeaker(node: string): Promise<void>;
   /** Controller and speakers stopped; the lab keeps running. Idempotent. */
   stop(): Promise<void>;
@@ -80,15 +85,71 @@ async function startOurs(lab: Lab, options: ImplementationOptions): Promise<LabI
   };
 }
 
+/**
+ * memberlist declares a silent member dead only after its suspicion timeout (DefaultLANConfig: ProbeInterval 1 s,
+ * SuspicionMult 4, so seconds), and a restarted speaker joins the others through the speaker Pods' IPs
+ * (internal/speakerlist/speakerlist.go, mlJoin): allow for both.
+ */
+const MEMBERLIST_SETTLE_TIMEOUT_MS = 60_000;
+
 async function startMetalLb(lab: Lab): Promise<LabImplementation> {
   const metalLb = await startLabMetalLb(lab, { logLevel: "info" });
+  const down = new Set<string>();
   return {
     name: "metallb",
     label: `MetalLB ${metalLb.version}`,
     loadBalancerClass: METALLB_LOAD_BALANCER_CLASS,
-    killSpeaker: (node) => metalLb.killSpeaker(node),
-    stopSpeaker: (node) => metalLb.stopSpeaker(node),
-    startSpeaker: (node) => metalLb.startSpeaker(node),
+    killSpeaker: async (node) => {
+      down.add(node);
+      await metalLb.killSpeaker(node);
+    },
+    stopSpeaker: async (node) => {
+      down.add(node);
+      await metalLb.stopSpeaker(node);
+    },
+    startSpeaker: async (node) => {
+      await startLikeKubelet(() => metalLb.startSpeaker(node));
+      down.delete(node);
+      const up = lab.nodes.map((n) => n.name).filter((n) => !down.has(n));
+      await eventually(
+        `MetalLB's memberlist to hold ${node} again on ${up.join(", ")}`,
+        () => memberlistSettled(metalLb, node, up),
+        { timeoutMs: MEMBERLIST_SETTLE_TIMEOUT_MS, intervalMs: 200 },
+      );
+    },
     stop: () => metalLb.stop(),
   };
+}
+
+/** Attempts, 1 s apart: the kubelet restarts a crashed container within seconds (CrashLoopBackOff starts at 10 s). */
+const SPEAKER_START_ATTEMPTS = 5;
+
+/**
+ * MetalLB's speaker exits when its first API call fails (internal/k8s/k8s.go New: "unable to start manager"), which
+ * happens to a node just back on the network whose neighbour entry for the apiserver is still FAILED ("no route to
+ * host"); in a cluster its DaemonSet's kubelet restarts it, so the lab does too. Only a start that failed
+ * (MetalLbError: exited or never ready) is retried.
+ */
+async function startLikeKubelet(start: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof MetalLbError) || attempt >= SPEAKER_START_ATTEMPTS) throw err;
+      await delay(1_000);
+    }
+  }
+}
+
+/**
+ * Every running speaker's last memberlist event about `node` is a join (a speaker that never saw it leave, because
+ * it came back within the suspicion timeout, still has its first join), and `node`'s fresh speaker has seen every
+ * running speaker join.
+ */
+function memberlistSettled(metalLb: LabMetalLb, node: string, up: readonly string[]): boolean {
+  return up.every(
+    (observer) =>
+      metalLb.memberEvents(observer, node).at(-1) === "NodeJoin" &&
+      metalLb.memberEvents(node, observer).includes("NodeJoin"),
+  );
 }

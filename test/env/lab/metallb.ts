@@ -67,6 +67,8 @@ export interface LabMetalLb {
   /** SIGTERM and wait (SIGKILL after 15 s): a speaker restarted by its DaemonSet, which leaves memberlist. */
   stopSpeaker(node: string): Promise<void>;
   speakerLogPath(node: string): string;
+  /** What `observer`'s speaker, in its current run, logged about `node` joining or leaving its memberlist. */
+  memberEvents(observer: string, node: string): MemberEvent[];
   /** Kills the controller and every speaker. Idempotent. */
   stop(): Promise<void>;
 }
@@ -106,7 +108,7 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
     if (running && !running.done()) throw new MetalLbError(`MetalLB speaker on ${name} is already running`);
     const bin = join(binDir, "speaker");
     const logPath = speakerLogPath(name);
-    writeFileSync(logPath, `--- lab: MetalLB speaker start ${new Date().toISOString()}\n`, { flag: "a" });
+    writeFileSync(logPath, `${SPEAKER_START_MARKER} ${new Date().toISOString()}\n`, { flag: "a" });
     const child = node.spawn(
       bin,
       [
@@ -203,8 +205,30 @@ export async function startLabMetalLb(lab: Lab, options: { logLevel?: string } =
       if (running) await terminateManaged(running, 15_000);
     },
     speakerLogPath,
+    memberEvents: (observer, node) => memberEvents(readOr(speakerLogPath(observer)), node),
     stop,
   };
+}
+
+/** Written to a speaker's log before each start, so a reader can tell one run of the speaker from the previous. */
+export const SPEAKER_START_MARKER = "--- lab: MetalLB speaker start";
+
+export type MemberEvent = "NodeJoin" | "NodeLeave" | "NodeUpdate";
+
+/**
+ * The memberlist events a speaker logged about `node`, in order, from its current run only (after the last start
+ * marker). MetalLB's speakerlist logs each one as `"node event":"<NodeJoin|NodeLeave|NodeUpdate>"` next to
+ * `"node name":"<node>"` (internal/speakerlist/speakerlist.go, memberlistWatchEvents).
+ */
+export function memberEvents(speakerLog: string, node: string): MemberEvent[] {
+  const run = speakerLog.slice(Math.max(0, speakerLog.lastIndexOf(SPEAKER_START_MARKER)));
+  const events: MemberEvent[] = [];
+  for (const line of run.split("\n")) {
+    if (!line.includes(`"node name":"${node}"`)) continue;
+    const m = /"node event":"(NodeJoin|NodeLeave|NodeUpdate)"/.exec(line);
+    if (m?.[1] === "NodeJoin" || m?.[1] === "NodeLeave" || m?.[1] === "NodeUpdate") events.push(m[1]);
+  }
+  return events;
 }
 
 /** The line MetalLB's speakerlist logs when memberlist reports a node joining (internal/speakerlist). */
