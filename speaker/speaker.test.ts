@@ -186,8 +186,12 @@ describe("Speaker", () => {
     expect(t.dataPath.last).toEqual({ announced: [], rules: [] });
   });
 
-  it("keeps the old rules and retries when nftables fails", async () => {
+  it("keeps the old rules and retries when nftables fails, and tells its peers it is ready only once applied", async () => {
     const t = await setup();
+    await settle();
+    // An applied sync before the membership settled does not make us ready.
+    expect(t.dataPath.plans).toHaveLength(1);
+    expect(t.membership.readyCalls).toEqual([]);
     for (const n of NODES) t.membership.states.set(n, "alive");
     t.membership.isSettled = true;
     t.dataPath.failNext = 1;
@@ -197,25 +201,11 @@ describe("Speaker", () => {
     expect(await t.metrics.registry.getSingleMetricAsString("lb_operator_speaker_sync_total")).toMatch(
       /outcome="error"} 1/,
     );
-    t.clock.advance(1_000);
-    await settle();
-    expect(t.announcer.announced).toEqual([VIP]);
-  });
-
-  it("tells its peers it is ready only after a settled sync was applied, not after a failed apply", async () => {
-    const t = await setup();
-    await settle();
-    expect(t.dataPath.plans).toHaveLength(1);
-    expect(t.membership.readyCalls).toEqual([]);
-    for (const n of NODES) t.membership.states.set(n, "alive");
-    t.membership.isSettled = true;
-    t.dataPath.failNext = 1;
-    t.speaker.schedule();
-    await settle();
     expect(t.membership.readyCalls).toEqual([]);
     expect(t.speaker.ready()).toBe(false);
     t.clock.advance(1_000);
     await settle();
+    expect(t.announcer.announced).toEqual([VIP]);
     // Rules and ARP first, then the ready heartbeat; once.
     expect(t.membership.readyCalls).toEqual([[VIP]]);
     expect(t.speaker.ready()).toBe(true);
