@@ -4,7 +4,7 @@ import { FakeCacheFactory } from "../test/fakes/fake-caches.js";
 import { FakeClock } from "../test/fakes/fake-clock.js";
 import { RecordingEvents } from "../test/fakes/recording-events.js";
 import { newEndpointSlice, newNode, newService, tweakClass } from "../test/fixtures/services.js";
-import { electAnnouncer } from "./announcer-election.js";
+import { electAnnouncer, rankCandidates } from "./announcer-election.js";
 import type { DataPlan, ProbeTarget } from "./data-plan.js";
 import {
   type AnnouncerPort,
@@ -26,7 +26,14 @@ class FakeMembership implements MembershipPort {
   states = new Map<string, MemberState>();
   isSettled = false;
   stopped = false;
-  constructor(private readonly self: string) {}
+  /** Alive peers that are not candidates (warming late joiners). */
+  warming = new Set<string>();
+  /** What was announced each time setReady was called. */
+  readyCalls: (readonly string[])[] = [];
+  constructor(
+    private readonly self: string,
+    private readonly announcer: FakeAnnouncer,
+  ) {}
   async start(): Promise<void> {}
   setPeers(peers: readonly { node: string; ip: string }[]): void {
     this.peers = [...peers];
@@ -36,6 +43,12 @@ class FakeMembership implements MembershipPort {
   }
   alive(): ReadonlySet<string> {
     return new Set([this.self, ...[...this.states].filter(([, s]) => s === "alive").map(([n]) => n)]);
+  }
+  candidates(): ReadonlySet<string> {
+    return new Set([...this.alive()].filter((n) => !this.warming.has(n)));
+  }
+  setReady(): void {
+    this.readyCalls.push(this.announcer.announced);
   }
   settled(): boolean {
     return this.isSettled;
@@ -102,12 +115,13 @@ async function setup(nodeName = ANNOUNCER, announceOnly = false) {
   caches.sliceCache.seed(
     newEndpointSlice("web", "web-1", [{ name: "http", port: 8080 }], [{ ip: "198.51.100.17", nodeName: "node-1" }]),
   );
+  const announcer = new FakeAnnouncer();
   const parts = {
     caches,
     clock: new FakeClock(),
-    membership: new FakeMembership(nodeName),
+    membership: new FakeMembership(nodeName, announcer),
     prober: new FakeProber(),
-    announcer: new FakeAnnouncer(),
+    announcer,
     dataPath: new FakeDataPath(),
     events: new RecordingEvents(),
     metrics: new SpeakerMetrics(),
@@ -172,8 +186,12 @@ describe("Speaker", () => {
     expect(t.dataPath.last).toEqual({ announced: [], rules: [] });
   });
 
-  it("keeps the old rules and retries when nftables fails", async () => {
+  it("keeps the old rules and retries when nftables fails, and tells its peers it is ready only once applied", async () => {
     const t = await setup();
+    await settle();
+    // An applied sync before the membership settled does not make us ready.
+    expect(t.dataPath.plans).toHaveLength(1);
+    expect(t.membership.readyCalls).toEqual([]);
     for (const n of NODES) t.membership.states.set(n, "alive");
     t.membership.isSettled = true;
     t.dataPath.failNext = 1;
@@ -183,9 +201,32 @@ describe("Speaker", () => {
     expect(await t.metrics.registry.getSingleMetricAsString("lb_operator_speaker_sync_total")).toMatch(
       /outcome="error"} 1/,
     );
+    expect(t.membership.readyCalls).toEqual([]);
+    expect(t.speaker.ready()).toBe(false);
     t.clock.advance(1_000);
     await settle();
     expect(t.announcer.announced).toEqual([VIP]);
+    // Rules and ARP first, then the ready heartbeat; once.
+    expect(t.membership.readyCalls).toEqual([[VIP]]);
+    expect(t.speaker.ready()).toBe(true);
+    t.speaker.schedule();
+    await settle();
+    expect(t.membership.readyCalls).toHaveLength(1);
+  });
+
+  it("elects among candidates: a warming peer's addresses stay with the next in rank until it is ready", async () => {
+    const runnerUp = rankCandidates(VIP, NODES)[1]!;
+    const t = await setup(runnerUp);
+    for (const n of NODES) t.membership.states.set(n, "alive");
+    t.membership.warming.add(ANNOUNCER);
+    t.membership.isSettled = true;
+    t.speaker.schedule();
+    await settle();
+    expect(t.announcer.announced).toEqual([VIP]);
+    t.membership.warming.clear();
+    t.speaker.schedule();
+    await settle();
+    expect(t.announcer.announced).toEqual([]);
   });
 
   it("in announce-only mode answers ARP and programs nothing", async () => {
@@ -196,6 +237,7 @@ describe("Speaker", () => {
     await settle();
     expect(t.announcer.announced).toEqual([VIP]);
     expect(t.dataPath.plans).toEqual([]);
+    expect(t.membership.readyCalls).toEqual([[VIP]]);
   });
 
   it("on stop stops answering, removes its rules and leaves the membership", async () => {

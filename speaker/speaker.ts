@@ -24,6 +24,13 @@ export interface MembershipPort {
   setPeers(peers: readonly { readonly node: string; readonly ip: string }[]): void;
   state(node: string): MemberState;
   alive(): ReadonlySet<string>;
+  /**
+   * Who may be elected: alive() less peers that restarted or joined while we ran and are not ready yet (they
+   * would win addresses they cannot serve; the current announcer keeps them until they are).
+   */
+  candidates(): ReadonlySet<string>;
+  /** Tells peers we have settled and programmed our data path once: they may elect us from now on. */
+  setReady(): void;
   /** False until the peer timeout has passed once since start: before that we have not heard everyone. */
   settled(): boolean;
   stop(): Promise<void>;
@@ -79,6 +86,8 @@ export class Speaker {
   private readonly nodes: Cache<V1Node>;
   private readonly log: Logger;
   private synced = false;
+  /** A sync with a settled membership has been applied (programmed, announced) once; peers were told. */
+  private serving = false;
   private stopped = false;
   private pending = false;
   private loop: Promise<void> | undefined;
@@ -115,8 +124,9 @@ export class Speaker {
     });
   }
 
+  /** Ready (readiness probe, and what peers are told) once a sync with a settled membership has been applied. */
   ready(): boolean {
-    return this.synced && this.options.membership.settled();
+    return this.serving;
   }
 
   /** Stops answering and removes our rules (withdrawal on shutdown), then tells peers we are leaving. */
@@ -177,7 +187,7 @@ export class Speaker {
       nodes,
       // Before the membership settles we have not heard our peers: announcing now could steal an address
       // from a live announcer, so nobody is a candidate yet.
-      liveSpeakers: settled ? membership.alive() : new Set(),
+      liveSpeakers: settled ? membership.candidates() : new Set(),
       deadSpeakers: dead,
       classOptions: this.options.classOptions,
       announceOnly: this.options.announceOnly,
@@ -201,6 +211,12 @@ export class Speaker {
       return;
     }
     this.announce(decision);
+    if (settled && !this.serving) {
+      // Only now can we serve what we win: peers that held our addresses while we warmed up hand them over on
+      // the heartbeat this sends, after our rules and GARPs are out (a brief overlap where both forward).
+      this.serving = true;
+      membership.setReady();
+    }
   }
 
   private announce(decision: SpeakerDecision): void {

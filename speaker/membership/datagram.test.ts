@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { decodeHeartbeat, encodeHeartbeat, seqAfter, type Heartbeat } from "./datagram.js";
 
-const hb: Heartbeat = { node: "node-a.example", incarnation: "0123456789abcdef", seq: 42, leaving: false };
+const hb: Heartbeat = {
+  node: "node-a.example",
+  incarnation: "0123456789abcdef",
+  seq: 42,
+  leaving: false,
+  warming: false,
+};
 const secret = new TextEncoder().encode("s3cret");
 
 describe("heartbeat datagram", () => {
@@ -9,6 +15,33 @@ describe("heartbeat datagram", () => {
     expect(decodeHeartbeat(encodeHeartbeat(hb))).toEqual({ ok: true, heartbeat: hb });
     const leaving = { ...hb, leaving: true, seq: 0xffff_ffff };
     expect(decodeHeartbeat(encodeHeartbeat(leaving, secret), secret)).toEqual({ ok: true, heartbeat: leaving });
+  });
+
+  it("round-trips the warming flag, alone and with the others, signed", () => {
+    const warming = { ...hb, warming: true };
+    expect(decodeHeartbeat(encodeHeartbeat(warming))).toEqual({ ok: true, heartbeat: warming });
+    expect(encodeHeartbeat(warming)[3]).toBe(0x04);
+    const all = { ...hb, warming: true, leaving: true };
+    expect(decodeHeartbeat(encodeHeartbeat(all, secret), secret)).toEqual({ ok: true, heartbeat: all });
+    expect(decodeHeartbeat(encodeHeartbeat(hb))).toMatchObject({ heartbeat: { warming: false } });
+  });
+
+  it("reads a datagram from a speaker that predates the warming flag as ready, and ignores unknown flags", () => {
+    // Bytes as a v1 encoder without the flag wrote them: magic, version 1, flags 0, incarnation, seq, name.
+    const name = Buffer.from("old-node");
+    const old = Buffer.concat([
+      Buffer.from([0x4c, 0x42, 1, 0]),
+      Buffer.from("00000000000000aa", "hex"),
+      Buffer.from([0, 0, 0, 7, name.length]),
+      name,
+    ]);
+    expect(decodeHeartbeat(old)).toEqual({
+      ok: true,
+      heartbeat: { node: "old-node", incarnation: "00000000000000aa", seq: 7, leaving: false, warming: false },
+    });
+    const future = Buffer.from(old);
+    future[3] = 0xf8; // bits a later version might add
+    expect(decodeHeartbeat(future)).toMatchObject({ ok: true, heartbeat: { leaving: false, warming: false } });
   });
 
   it("is small", () => {

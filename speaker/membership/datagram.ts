@@ -4,7 +4,11 @@
  *
  *   0  2  magic "LB"
  *   2  1  version (1)
- *   3  1  flags: bit 0 leaving, bit 1 signed; other bits are ignored so a later version can add flags
+ *   3  1  flags: bit 0 leaving, bit 1 signed, bit 2 warming; other bits are ignored so a later version can add
+ *          flags. Warming (added after v1 shipped, same version number): the sender has not yet settled and
+ *          programmed its data path once, so peers that were running before it appeared should not elect it yet
+ *          (membership.ts candidates()). A speaker that predates the bit never sets it and is read as ready,
+ *          which is what it was before: a rolling upgrade from it behaves as it always did.
  *   4  8  incarnation: random per process start, so a restarted speaker is told apart from its previous life
  *  12  4  sequence number, serial arithmetic (RFC 1982) so wrapping after 2^32 rounds is harmless
  *  16  1  node name length n (1..253, a DNS subdomain)
@@ -20,6 +24,7 @@ const HEADER_BYTES = 17;
 const MAC_BYTES = 32;
 const FLAG_LEAVING = 0x01;
 const FLAG_SIGNED = 0x02;
+const FLAG_WARMING = 0x04;
 export const INCARNATION_BYTES = 8;
 export const MAX_NODE_NAME_BYTES = 253;
 export const MAX_DATAGRAM_BYTES = HEADER_BYTES + MAX_NODE_NAME_BYTES + MAC_BYTES;
@@ -30,6 +35,8 @@ export interface Heartbeat {
   readonly incarnation: string;
   readonly seq: number;
   readonly leaving: boolean;
+  /** Not ready to announce yet (flags bit 2); false from a speaker that predates the bit. */
+  readonly warming: boolean;
 }
 
 export type DecodeResult =
@@ -52,7 +59,7 @@ export function encodeHeartbeat(hb: Heartbeat, secret?: Uint8Array): Buffer {
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
   out[2] = DATAGRAM_VERSION;
-  out[3] = (hb.leaving ? FLAG_LEAVING : 0) | (secret ? FLAG_SIGNED : 0);
+  out[3] = (hb.leaving ? FLAG_LEAVING : 0) | (secret ? FLAG_SIGNED : 0) | (hb.warming ? FLAG_WARMING : 0);
   incarnation.copy(out, 4);
   out.writeUInt32BE(hb.seq >>> 0, 12);
   out[16] = name.length;
@@ -97,6 +104,7 @@ export function decodeHeartbeat(buf: Uint8Array, secret?: Uint8Array): DecodeRes
       incarnation: view.subarray(4, 4 + INCARNATION_BYTES).toString("hex"),
       seq: view.readUInt32BE(12),
       leaving: (flags & FLAG_LEAVING) !== 0,
+      warming: (flags & FLAG_WARMING) !== 0,
     },
   };
 }

@@ -184,7 +184,8 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
   it("ignores a heartbeat from an address that is not the peer's", async () => {
     const { clock, port, step } = await setup();
     const a = await make(port, "a", { clock });
-    const hb = (seq: number) => encodeHeartbeat({ node: "b", incarnation: "00000000000000bb", seq, leaving: false });
+    const hb = (seq: number) =>
+      encodeHeartbeat({ node: "b", incarnation: "00000000000000bb", seq, leaving: false, warming: false });
     const spoofer = await rawFrom("127.0.0.9");
     await spoofer(hb(1), port);
     await step(1);
@@ -213,10 +214,75 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     expect(a.changes()).toBeGreaterThan(before);
 
     const replay = await rawFrom("127.0.0.2");
-    await replay(encodeHeartbeat({ node: "b", incarnation: first!, seq: 1_000_000, leaving: true }), port);
+    await replay(
+      encodeHeartbeat({ node: "b", incarnation: first!, seq: 1_000_000, leaving: true, warming: false }),
+      port,
+    );
     await step(1);
     expect(a.m.state("b")).toBe("alive");
     expect(a.m.incarnationOf("b")).toBe(b2.m.incarnation);
+  });
+
+  it("does not offer a peer that restarted after we settled as a candidate until it says it is ready", async () => {
+    const { clock, port, step } = await setup();
+    const a = await make(port, "a", { clock });
+    const b1 = await make(port, "b", { clock });
+    b1.m.setReady();
+    await step(TIMEOUT);
+    await waitFor(() => a.m.candidates().has("b"), "ready b a candidate");
+    expect(a.m.settled()).toBe(true);
+    await b1.m.stop();
+    await waitFor(() => a.m.state("b") === "dead", "b left");
+    const b2 = await make(port, "b", { clock });
+    await waitFor(() => a.m.incarnationOf("b") === b2.m.incarnation, "restarted b heard");
+    expect(a.m.state("b")).toBe("alive");
+    expect(a.m.alive()).toEqual(new Set(["a", "b"]));
+    expect(a.m.candidates()).toEqual(new Set(["a"]));
+    await step(INTERVAL);
+    await step(INTERVAL);
+    expect(a.m.candidates()).toEqual(new Set(["a"]));
+    const before = a.changes();
+    const t = clock.now();
+    b2.m.setReady();
+    // The ready heartbeat goes out at once, not at the next interval.
+    await waitFor(() => a.m.candidates().has("b"), "b a candidate once ready");
+    expect(clock.now()).toBe(t);
+    expect(a.changes()).toBeGreaterThan(before);
+  });
+
+  it("offers a warming peer heard while we were settling (a cold start) as a candidate", async () => {
+    const { clock, port, step } = await setup();
+    const a = await make(port, "a", { clock });
+    const b = await make(port, "b", { clock });
+    await step(INTERVAL);
+    await waitFor(() => a.m.state("b") === "alive", "b alive");
+    expect(a.m.settled()).toBe(false);
+    await step(TIMEOUT);
+    expect(a.m.settled()).toBe(true);
+    await waitFor(() => a.m.state("b") === "alive", "b still alive");
+    expect(a.m.candidates()).toEqual(new Set(["a", "b"]));
+    expect(b.m.candidates()).toEqual(new Set(["a", "b"]));
+  });
+
+  it("takes a late joiner's candidacy from its latest heartbeat, and a pre-flag speaker as ready", async () => {
+    const { clock, port, step } = await setup();
+    const a = await make(port, "a", { clock, peers: PEERS.slice(0, 3) });
+    await step(TIMEOUT);
+    const fromB = await rawFrom("127.0.0.2");
+    const fromC = await rawFrom("127.0.0.3");
+    const hb = (node: string, seq: number, warming: boolean) =>
+      encodeHeartbeat({ node, incarnation: "00000000000000bb", seq, leaving: false, warming });
+    await fromB(hb("b", 1, true), port);
+    // A speaker that predates the flag never sets it: ready from its first heartbeat.
+    await fromC(hb("c", 1, false), port);
+    await waitFor(() => a.m.alive().size === 3, "b and c alive");
+    expect(a.m.candidates()).toEqual(new Set(["a", "c"]));
+    await fromB(hb("b", 2, false), port);
+    await waitFor(() => a.m.candidates().has("b"), "b ready");
+    // Warming again (not something a speaker does, but the flag is honoured as sent).
+    await fromB(hb("b", 3, true), port);
+    await waitFor(() => !a.m.candidates().has("b"), "b warming again");
+    expect(a.m.state("b")).toBe("alive");
   });
 
   it("logs malformed datagrams at a limited rate and ignores its own name", async () => {
@@ -225,7 +291,10 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const a = await make(port, "a", { clock, logger });
     const junk = await rawFrom("127.0.0.2");
     for (let i = 0; i < 5; i++) await junk(Buffer.from(`garbage ${i}`), port);
-    await junk(encodeHeartbeat({ node: "a", incarnation: "00000000000000aa", seq: 1, leaving: false }), port);
+    await junk(
+      encodeHeartbeat({ node: "a", incarnation: "00000000000000aa", seq: 1, leaving: false, warming: false }),
+      port,
+    );
     await step(1);
     await waitFor(() => lines.some((l) => l.msg.includes("under our node name")), "own-name datagram seen");
     expect(lines.filter((l) => l.msg === "dropped invalid heartbeat datagram")).toHaveLength(1);

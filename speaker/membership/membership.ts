@@ -12,19 +12,18 @@
  * - Every incarnation (process start) of a peer is told apart; a new one is reported through onChange even when
  *   the peer never looked dead, because a restarted speaker has lost its state (cf. MLB #584: a rejoining leader
  *   that sends no GARP leaves stale ARP caches).
+ * - A speaker is "warming" from its start until its owner calls setReady() (it has settled and programmed its data
+ *   path once), and says so in every heartbeat. candidates() leaves out a warming peer whose incarnation we first
+ *   heard after we had settled ourselves: it restarted, or joined, while we were running, and whoever announces its
+ *   addresses now should keep doing so until it can take them over. A warming peer heard during our own settle
+ *   window (a cold start: everyone starts, and warms, together) stays a candidate, or every speaker would elect
+ *   itself. A flip of a peer's warming flag is reported through onChange.
  * - onChange runs in a microtask after the change, never re-entrantly, coalescing bursts.
  */
 import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { canonicalIP, formatIP, parseIP, unmapIPv4 } from "../../src/toolkit/index.js";
-import {
-  INCARNATION_BYTES,
-  MAX_DATAGRAM_BYTES,
-  decodeHeartbeat,
-  encodeHeartbeat,
-  seqAfter,
-  type Heartbeat,
-} from "./datagram.js";
+import { INCARNATION_BYTES, MAX_DATAGRAM_BYTES, decodeHeartbeat, encodeHeartbeat, type Heartbeat } from "./datagram.js";
 import { MembershipBindError } from "./membership-errors.js";
 import {
   validateMembershipOptions,
@@ -32,6 +31,7 @@ import {
   type PeerAddress,
   type PeerState,
 } from "./membership-options.js";
+import { type PeerRecord, isCandidate, newPeerRecord, observeHeartbeat } from "./peer-record.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
 import { errorMessage } from "../../src/index.js";
@@ -40,19 +40,6 @@ export type { MembershipOptions, PeerAddress, PeerState } from "./membership-opt
 
 /** Drop-log period: one line per problem kind per this many ms. */
 const LOG_PERIOD_MS = 30_000;
-/** Earlier incarnations remembered per peer, so replayed datagrams of a previous life are not a "restart". */
-const RETIRED_INCARNATIONS = 4;
-
-interface PeerRecord {
-  readonly ip: string;
-  state: PeerState;
-  incarnation: string | undefined;
-  seq: number;
-  lastHeard: number;
-  deadline: TimerHandle | undefined;
-  readonly retired: string[];
-}
-
 export class SpeakerMembership {
   private readonly clock: Clock;
   private readonly drops: RateLimitedLog;
@@ -60,6 +47,7 @@ export class SpeakerMembership {
   /** Random per process start; peers use it to recognise our restart. */
   readonly incarnation = randomBytes(INCARNATION_BYTES).toString("hex");
   private seq = 0;
+  private warming = true;
   private socket: dgram.Socket | undefined;
   private startedAt: number | undefined;
   private stopped = false;
@@ -130,15 +118,7 @@ export class SpeakerMembership {
     }
     for (const [node, ip] of next) {
       if (this.peers.has(node)) continue;
-      const rec: PeerRecord = {
-        ip,
-        state: "unknown",
-        incarnation: undefined,
-        seq: 0,
-        lastHeard: 0,
-        deadline: undefined,
-        retired: [],
-      };
+      const rec = newPeerRecord(ip);
       this.peers.set(node, rec);
       if (this.socket && !this.stopped) void this.send(node, rec, false);
     }
@@ -162,6 +142,29 @@ export class SpeakerMembership {
     const out = new Set<string>([this.opts.nodeName]);
     for (const [node, rec] of this.peers) if (rec.state === "alive") out.add(node);
     return out;
+  }
+
+  /**
+   * Who may be elected to announce: alive() less the warming peers that joined late (see the contract above). Self
+   * is always in: our own warming is for our peers to judge, and we only announce after settling anyway.
+   */
+  candidates(): ReadonlySet<string> {
+    const out = new Set<string>([this.opts.nodeName]);
+    for (const [node, rec] of this.peers) if (isCandidate(rec)) out.add(node);
+    return out;
+  }
+
+  /**
+   * Ends our warming: heartbeats say ready from now on, and a round goes out at once so peers that were holding
+   * our addresses for us hand them over without waiting for the next interval. Idempotent.
+   */
+  setReady(): void {
+    if (!this.warming) return;
+    this.warming = false;
+    this.opts.logger.info("speaker membership ready: peers may elect us");
+    if (!this.socket || this.stopped) return;
+    if (this.sendTimer) this.clock.clearTimeout(this.sendTimer);
+    this.sendRound();
   }
 
   /**
@@ -201,7 +204,13 @@ export class SpeakerMembership {
     const socket = this.socket;
     if (!socket) return Promise.resolve();
     this.seq = (this.seq + 1) >>> 0;
-    const hb: Heartbeat = { node: this.opts.nodeName, incarnation: this.incarnation, seq: this.seq, leaving };
+    const hb: Heartbeat = {
+      node: this.opts.nodeName,
+      incarnation: this.incarnation,
+      seq: this.seq,
+      leaving,
+      warming: this.warming,
+    };
     const buf = encodeHeartbeat(hb, this.opts.secret);
     return new Promise<void>((resolve) => {
       const done = (err: Error | null): void => {
@@ -262,29 +271,20 @@ export class SpeakerMembership {
   }
 
   private accept(hb: Heartbeat, rec: PeerRecord): void {
-    let restarted = false;
-    if (hb.incarnation === rec.incarnation) {
-      if (!seqAfter(hb.seq, rec.seq)) return; // reordered or replayed
-    } else {
-      if (rec.retired.includes(hb.incarnation)) return; // a previous life's datagram, late or replayed
-      if (rec.incarnation !== undefined) {
-        rec.retired.push(rec.incarnation);
-        if (rec.retired.length > RETIRED_INCARNATIONS) rec.retired.shift();
-        restarted = true;
-        this.opts.logger.info({ node: hb.node, incarnation: hb.incarnation }, "peer speaker restarted");
-      }
-      rec.incarnation = hb.incarnation;
-    }
-    rec.seq = hb.seq;
+    const seen = observeHeartbeat(rec, hb, this.settled());
+    if (!seen.news) return;
+    if (seen.restarted) this.opts.logger.info({ node: hb.node, incarnation: hb.incarnation }, "peer speaker restarted");
     if (hb.leaving) {
       if (rec.deadline) this.clock.clearTimeout(rec.deadline);
       rec.deadline = undefined;
-      this.transition(hb.node, rec, "dead", "leaving", restarted);
+      this.transition(hb.node, rec, "dead", "leaving", seen.restarted);
       return;
     }
     rec.lastHeard = this.clock.now();
     rec.deadline ??= this.armDeadline(hb.node, rec, this.opts.timeoutMs);
-    this.transition(hb.node, rec, "alive", "heartbeat", restarted);
+    if (seen.flipped) this.opts.logger.info({ node: hb.node, warming: hb.warming }, "peer speaker readiness changed");
+    // A flip changes who is a candidate (for a late joiner) even though the peer stays alive.
+    this.transition(hb.node, rec, "alive", "heartbeat", seen.restarted || seen.flipped);
   }
 
   /**
@@ -304,8 +304,9 @@ export class SpeakerMembership {
     }, delayMs);
   }
 
-  private transition(node: string, rec: PeerRecord, to: PeerState, reason: string, restarted: boolean): void {
-    if (rec.state === to && !restarted) return;
+  /** `notify`: report even without a state change (a restart, a readiness flip). */
+  private transition(node: string, rec: PeerRecord, to: PeerState, reason: string, notify: boolean): void {
+    if (rec.state === to && !notify) return;
     const from = rec.state;
     rec.state = to;
     if (from !== to) this.opts.logger.info({ node, from, to, reason }, "peer speaker state changed");
