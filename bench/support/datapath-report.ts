@@ -139,7 +139,7 @@ export function datapathChartSpec(title: string, all: readonly PathMeasurement[]
       data: { values: values.map((v) => ({ ...v })) },
       mark: "bar",
       encoding: {
-        y: { field: "path", type: "nominal", title: null, sort: order },
+        y: { field: "path", type: "nominal", title: null, sort: order, axis: { labelLimit: 0 } },
         x: { ...x, type: "quantitative" },
         color: { field: series, type: "nominal" },
         yOffset: { field: series },

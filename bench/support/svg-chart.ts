@@ -40,7 +40,7 @@ export function distributionChart(
   axisTitle = "milliseconds",
   scale: "linear" | "log" = "linear",
 ): TopLevelSpec {
-  const y = { field: "implementation", type: "nominal", title: null, sort: null } as const;
+  const y = { field: "implementation", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } } as const;
   const x = {
     field: "ms",
     type: "quantitative",
@@ -74,7 +74,7 @@ export function barChart(
     data: { values: rows.map((r) => ({ ...r })) },
     mark: "bar",
     encoding: {
-      y: { field: fields.category, type: "nominal", title: null },
+      y: { field: fields.category, type: "nominal", title: null, axis: { labelLimit: 0 } },
       x: { field: fields.value, type: "quantitative", title: fields.valueTitle },
       ...(fields.series ? { color: { field: fields.series, type: "nominal" }, yOffset: { field: fields.series } } : {}),
     },
