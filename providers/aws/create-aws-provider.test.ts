@@ -62,37 +62,32 @@ describe("createAwsClients", () => {
     expect(silent.requests()).toBe(2);
   });
 
-  it("cancels the HTTP request itself when the call's signal aborts", async () => {
+  it("cancels the HTTP request itself when the call's signal aborts, with a typed retryable error", async () => {
     const silent = await silentEndpoint();
     server = silent.server;
-    const { elbv2 } = createAwsClients({ region: "us-east-1", endpoint: silent.endpoint, credentials });
-    const abort = new AbortController();
-    const call = awsCall(
-      "DescribeLoadBalancers",
-      () => elbv2.send(new DescribeLoadBalancersCommand({}), { abortSignal: abort.signal }),
-      { signal: abort.signal },
-    ).catch((e: unknown) => e);
-    await until(() => silent.requests() === 1);
+    const { elbv2, ec2 } = createAwsClients({ region: "us-east-1", endpoint: silent.endpoint, credentials });
+    /** Starts a call, waits until the endpoint holds it, aborts with `reason`; resolves with what the call threw. */
+    const abortedWith = async (send: (signal: AbortSignal) => Promise<unknown>, reason?: unknown): Promise<unknown> => {
+      const abort = new AbortController();
+      const before = silent.requests();
+      const call = awsCall("Describe", () => send(abort.signal), { signal: abort.signal }).catch((e: unknown) => e);
+      await until(() => silent.requests() === before + 1);
+      abort.abort(reason);
+      return call;
+    };
+
     const deadline = new DeadlineExceededError("provider aws ensure", 10_000);
-    abort.abort(deadline);
-    expect(await call).toBe(deadline);
+    const elbv2Call = (signal: AbortSignal) =>
+      elbv2.send(new DescribeLoadBalancersCommand({}), { abortSignal: signal });
+    expect(await abortedWith(elbv2Call, deadline)).toBe(deadline);
     await until(() => silent.closed() === 1);
     expect(silent.closed()).toBe(1);
-    expect(silent.requests()).toBe(1);
-  });
 
-  it("reports a plain abort as a retryable CallCancelledError", async () => {
-    const silent = await silentEndpoint();
-    server = silent.server;
-    const { ec2 } = createAwsClients({ region: "us-east-1", endpoint: silent.endpoint, credentials });
-    const abort = new AbortController();
-    const call = awsCall(
-      "DescribeSubnets",
-      () => ec2.send(new DescribeSubnetsCommand({}), { abortSignal: abort.signal }),
-      { signal: abort.signal },
-    ).catch((e: unknown) => e);
-    await until(() => silent.requests() === 1);
-    abort.abort();
-    expect(await call).toBeInstanceOf(CallCancelledError);
+    const ec2Call = (signal: AbortSignal) => ec2.send(new DescribeSubnetsCommand({}), { abortSignal: signal });
+    expect(await abortedWith(ec2Call)).toBeInstanceOf(CallCancelledError);
+    await until(() => silent.closed() === 2);
+    expect(silent.closed()).toBe(2);
+    // Cancelled, not retried.
+    expect(silent.requests()).toBe(2);
   });
 });
