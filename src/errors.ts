@@ -41,6 +41,30 @@ export class RetryAfterError extends LbOperatorError {
 /** A provider call failed for a reason that may pass (backoff 5 s to 300 s). */
 export class ProviderError extends LbOperatorError {}
 
+/**
+ * A provider call outlived its deadline (`--reconcile-timeout`) and was cancelled. Retryable: the key backs off like
+ * any transient failure, and the message names the timeout so the Warning event says what happened.
+ */
+export class DeadlineExceededError extends ProviderError {
+  readonly timeoutMs: number;
+  constructor(operation: string, timeoutMs: number, options?: { cause?: unknown }) {
+    super(`${operation} timed out after ${goDuration(timeoutMs)}`, options);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * A cloud call was cancelled by its signal for a reason that is not one of our errors (a plain AbortError, a shutdown
+ * reason). Retryable; `cause` is the signal's reason.
+ */
+export class CallCancelledError extends ProviderError {
+  readonly operation: string;
+  constructor(operation: string, options: { cause: unknown }) {
+    super(`${operation} was cancelled: ${errorMessage(options.cause)}`, options);
+    this.operation = operation;
+  }
+}
+
 /** A Kubernetes API call failed. `statusCode` is the HTTP status when there was a response. */
 export class KubeApiError extends LbOperatorError {
   readonly statusCode: number | undefined;
@@ -52,4 +76,14 @@ export class KubeApiError extends LbOperatorError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Milliseconds as Go's time.Duration prints them ("500ms", "10s", "2m0s", "1h0m0s"), as upstream's events read. */
+export function goDuration(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = `${(ms % 60_000) / 1_000}s`;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}`;
+  return minutes > 0 ? `${minutes}m${seconds}` : seconds;
 }

@@ -89,7 +89,7 @@ export interface AwsCallOptions {
   readonly onAttempt?: (operation: string) => void;
 }
 
-/** @throws RetryAfterError when throttled, the signal's reason when cancelled, else AwsApiError. */
+/** @throws RetryAfterError when throttled, a typed retryable error when cancelled (cloudCall), else AwsApiError. */
 export async function awsCall<T>(operation: string, fn: () => Promise<T>, options: AwsCallOptions = {}): Promise<T> {
   const { onAttempt } = options;
   return cloudCall(operation, fn, {

@@ -2,7 +2,10 @@
  * The factory the plugin (plugin.ts) loads for `--provider aws`: SDK v3 clients from the default credential chain (IRSA,
  * instance profile, environment), the region from `--aws-region` or the environment, and an optional endpoint
  * override (`--aws-endpoint`, or the SDK's own AWS_ENDPOINT_URL) for emulators such as moto. Clients are built
- * with maxAttempts 1: awsCall owns retries (aws-call.ts).
+ * with maxAttempts 1: awsCall owns retries (aws-call.ts). Every request is bounded twice: by the reconcile deadline's
+ * signal (src/controller/provider-deadline.ts) and by the HTTP handler's own connection and request timeouts, so a
+ * call that hangs fails on its own even outside a reconcile. A request timeout is a transient fault (TimeoutError):
+ * an idempotent call is retried, a create is not.
  */
 import { ElasticLoadBalancingClient } from "@aws-sdk/client-elastic-load-balancing";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
@@ -16,13 +19,34 @@ import { ClbDeployer } from "./clb/clb-deployer.js";
 import { NlbDeployer } from "./nlb/nlb-deployer.js";
 import { ec2SecurityGroups } from "./security-groups/security-group-port.js";
 
+/** Defaults of `--aws-connect-timeout` and `--aws-request-timeout`. */
+export const DEFAULT_AWS_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_AWS_REQUEST_TIMEOUT_MS = 30_000;
+
 export interface AwsClientOptions {
   readonly region: string | undefined;
   readonly endpoint: string | undefined;
+  /** How long establishing a connection may take. Default DEFAULT_AWS_CONNECT_TIMEOUT_MS. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** How long one request may take from sending to the whole answer. Default DEFAULT_AWS_REQUEST_TIMEOUT_MS. */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Static credentials (tests against an emulator); default the SDK's credential chain. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
 }
 
 export function createAwsClients(options: AwsClientOptions): AwsClients {
-  const common = { region: options.region, endpoint: options.endpoint, maxAttempts: 1 };
+  const common = {
+    region: options.region,
+    endpoint: options.endpoint,
+    credentials: options.credentials,
+    maxAttempts: 1,
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? DEFAULT_AWS_CONNECT_TIMEOUT_MS,
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_AWS_REQUEST_TIMEOUT_MS,
+      // Without it a request past requestTimeout is only logged as a warning and keeps waiting.
+      throwOnRequestTimeout: true,
+    },
+  };
   return {
     elbv2: new ElasticLoadBalancingV2Client(common),
     elb: new ElasticLoadBalancingClient(common),
@@ -45,6 +69,14 @@ export function createAwsProvider(inputs: {
   logger: Logger;
   awsRegion: string | undefined;
   awsEndpoint: string | undefined;
+  awsConnectTimeoutMs?: number | undefined;
+  awsRequestTimeoutMs?: number | undefined;
 }): AwsProvider {
-  return awsProviderFor(createAwsClients({ region: inputs.awsRegion, endpoint: inputs.awsEndpoint }), inputs.logger);
+  const clients = createAwsClients({
+    region: inputs.awsRegion,
+    endpoint: inputs.awsEndpoint,
+    connectTimeoutMs: inputs.awsConnectTimeoutMs,
+    requestTimeoutMs: inputs.awsRequestTimeoutMs,
+  });
+  return awsProviderFor(clients, inputs.logger);
 }

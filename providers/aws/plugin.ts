@@ -3,11 +3,14 @@
  */
 import { Option } from "commander";
 import { z } from "zod";
+import { durationOption } from "../../src/runtime/index.js";
 import type { ProviderPlugin } from "../../src/provider-plugin.js";
 
 const awsFlags = z.object({
   awsRegion: z.string().optional(),
   awsEndpoint: z.string().optional(),
+  awsConnectTimeout: z.number().positive().optional(),
+  awsRequestTimeout: z.number().positive().optional(),
 });
 
 export const awsPlugin: ProviderPlugin = {
@@ -15,11 +18,25 @@ export const awsPlugin: ProviderPlugin = {
   flags: () => [
     new Option("--aws-region <region>", "aws: region (default: AWS_REGION or the profile's)"),
     new Option("--aws-endpoint <url>", "aws: endpoint override for every AWS API, e.g. an emulator (default: AWS)"),
+    new Option(
+      "--aws-connect-timeout <duration>",
+      "aws: give up connecting to an AWS endpoint after this (default: 5s)",
+    ).argParser(durationOption),
+    new Option(
+      "--aws-request-timeout <duration>",
+      "aws: give up on one AWS request after this, answer included (default: 30s)",
+    ).argParser(durationOption),
   ],
   create: async (context, values) => {
     const flags = awsFlags.parse(values);
     const { createAwsProvider } = await import("./create-aws-provider.js");
-    return createAwsProvider({ logger: context.logger, awsRegion: flags.awsRegion, awsEndpoint: flags.awsEndpoint });
+    return createAwsProvider({
+      logger: context.logger,
+      awsRegion: flags.awsRegion,
+      awsEndpoint: flags.awsEndpoint,
+      awsConnectTimeoutMs: flags.awsConnectTimeout,
+      awsRequestTimeoutMs: flags.awsRequestTimeout,
+    });
   },
   conformanceSkips: [
     {

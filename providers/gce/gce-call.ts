@@ -95,7 +95,7 @@ export interface GceCallOptions {
 /**
  * Runs `fn` with per-call options that disable the client's own retry and carry the AbortSignal (gax cancels the
  * HTTP request on abort).
- * @throws RetryAfterError when throttled, the signal's reason when cancelled, else GceApiError.
+ * @throws RetryAfterError when throttled, a typed retryable error when cancelled (cloudCall), else GceApiError.
  */
 export async function gceCall<T>(
   operation: string,

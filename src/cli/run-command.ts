@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import { Command, Option } from "commander";
+import { withDeadline } from "../controller/provider-deadline.js";
 import { ResyncHub } from "../controller/resync-hub.js";
 import { LbOperatorError } from "../errors.js";
 import { ControllerMetrics } from "../metrics.js";
@@ -28,6 +29,7 @@ interface CoreRunFlags {
   clusterId: string;
   workers: number;
   driftPeriod: number;
+  reconcileTimeout: number;
   metricsBindAddress: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
@@ -38,6 +40,12 @@ interface CoreRunFlags {
   identity: string;
   logLevel: string;
 }
+
+/**
+ * Long enough for the slowest honest reconcile (an AWS delete retries DependencyViolation for up to 120 s inside one
+ * call), short enough that a hung call costs a Service minutes, not forever.
+ */
+export const DEFAULT_RECONCILE_TIMEOUT_MS = 180_000;
 
 /** Throws DuplicateFlagError when two plugins declare the same flag (commander would silently keep both). */
 export function runCommand(plugins: readonly ProviderPlugin[]): Command {
@@ -54,6 +62,12 @@ export function runCommand(plugins: readonly ProviderPlugin[]): Command {
     .option("--cluster-id <id>", "cluster id recorded on every resource a provider creates", "default")
     .option("--workers <n>", "Services reconciled concurrently", positiveIntOption, 5)
     .option("--drift-period <duration>", "re-ensure unchanged Services this often", durationOption, 600_000)
+    .option(
+      "--reconcile-timeout <duration>",
+      "cancel a provider ensure or delete that runs longer; the Service gets a Warning and backs off",
+      durationOption,
+      DEFAULT_RECONCILE_TIMEOUT_MS,
+    )
     .option("--metrics-bind-address <host:port>", "address for /metrics, /healthz and /readyz", "0.0.0.0:8080")
     .option("--no-leader-elect", "run without leader election (a single replica)")
     .option("--leader-election-namespace <ns>", "namespace of the leader Lease", "default")
@@ -97,9 +111,9 @@ async function startController(
   const metrics = new ControllerMetrics();
   const abort = abortOnSignals(logger);
   const resync = new ResyncHub();
-  const provider = await plugin.create(
-    { kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() },
-    values,
+  const provider = withDeadline(
+    await plugin.create({ kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() }, values),
+    { timeoutMs: flags.reconcileTimeout, clock: systemClock },
   );
   const config = controllerConfig(flags);
   const state = new ControllerState();

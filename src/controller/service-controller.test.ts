@@ -21,7 +21,8 @@ import { RetryAfterError } from "../errors.js";
 import { ControllerMetrics } from "../metrics.js";
 import { LOAD_BALANCER_FINALIZERS } from "../model/annotations.js";
 import type { ClassOptions } from "../model/service-predicates.js";
-import type { ExistingLoadBalancer, PodEndpoint } from "../provider.js";
+import type { ExistingLoadBalancer, LoadBalancerProvider, PodEndpoint } from "../provider.js";
+import { withDeadline } from "./provider-deadline.js";
 import { ServiceController } from "./service-controller.js";
 
 const CLUSTER = "test-cluster";
@@ -55,7 +56,11 @@ interface Seed {
   slices?: V1EndpointSlice[];
 }
 
-function startController(seed: Seed, configure: (provider: RestoreRecordingProvider) => void = () => undefined) {
+function startController(
+  seed: Seed,
+  configure: (provider: RestoreRecordingProvider) => void = () => undefined,
+  wrap: (provider: LoadBalancerProvider, clock: FakeClock) => LoadBalancerProvider = (provider) => provider,
+) {
   const caches = new FakeCacheFactory();
   for (const s of seed.services ?? []) caches.serviceCache.seed(s);
   for (const n of seed.nodes ?? [newNode("n1", "192.0.2.1"), newNode("n2", "192.0.2.2")]) caches.nodeCache.seed(n);
@@ -71,7 +76,7 @@ function startController(seed: Seed, configure: (provider: RestoreRecordingProvi
     caches,
     writer,
     events,
-    provider,
+    provider: wrap(provider, clock),
     metrics,
     logger: pino({ level: "silent" }),
     clock,
@@ -277,6 +282,65 @@ describe("ServiceController: Service events", () => {
     await settle();
     expect(h.ensures("default/web")).toBe(2);
     expect(h.services.get("web", "default")?.status?.loadBalancer?.ingress).toHaveLength(1);
+    await h.stop();
+  });
+});
+
+describe("ServiceController: a hung provider call", () => {
+  it("ends at the reconcile deadline with a Warning naming it and backs off, while other Services converge", async () => {
+    let hanging = true;
+    const signals: AbortSignal[] = [];
+    const h = startController(
+      { services: ["hung", "a", "b", "c"].map((name) => newService(name)) },
+      (p) => {
+        const ensure = p.ensure.bind(p);
+        p.ensure = (spec, signal) => {
+          if (spec.id.name !== "hung" || !hanging) return ensure(spec, signal);
+          p.calls.push({ op: "ensure", key: "default/hung", spec, at: Date.now() });
+          signals.push(signal);
+          // Hangs like a cloud call that never answers, until its signal aborts (as cloudCall does).
+          return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
+        };
+      },
+      (provider, clock) => withDeadline(provider, { timeoutMs: 10_000, clock }),
+    );
+    await settle();
+    // Two workers, one held by the hung call: the other Services converge without the clock moving.
+    for (const name of ["a", "b", "c"]) {
+      expect(h.services.get(name, "default")?.status?.loadBalancer?.ingress).toHaveLength(1);
+    }
+    expect(h.events.reasons("default/hung")).toEqual(["EnsuringLoadBalancer"]);
+
+    h.clock.advance(10_000);
+    await settle();
+    expect(signals[0]?.aborted).toBe(true);
+    const warning = h.events.events.filter((e) => e.key === "default/hung" && e.type === "Warning");
+    expect(warning.map((e) => [e.reason, e.message])).toEqual([
+      ["SyncLoadBalancerFailed", "Error syncing load balancer: provider recording ensure timed out after 10s"],
+    ]);
+    const hung = h.services.get("hung", "default");
+    expect(hung?.metadata?.finalizers).toEqual(LOAD_BALANCER_FINALIZERS);
+    expect(hung?.status?.loadBalancer?.ingress ?? []).toEqual([]);
+
+    // Backoff: 5 s, then another hung attempt and 10 s; then the cloud answers again.
+    h.clock.advance(4_999);
+    await settle();
+    expect(h.ensures("default/hung")).toBe(1);
+    h.clock.advance(1);
+    await settle();
+    expect(h.ensures("default/hung")).toBe(2);
+    h.clock.advance(10_000);
+    await settle();
+    expect(h.events.reasons("default/hung").filter((r) => r === "SyncLoadBalancerFailed")).toHaveLength(2);
+    hanging = false;
+    h.clock.advance(9_999);
+    await settle();
+    expect(h.ensures("default/hung")).toBe(2);
+    h.clock.advance(1);
+    await settle();
+    expect(h.ensures("default/hung")).toBe(3);
+    expect(h.services.get("hung", "default")?.status?.loadBalancer?.ingress).toHaveLength(1);
+    expect(h.events.reasons("default/hung").at(-1)).toBe("EnsuredLoadBalancer");
     await h.stop();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LbOperatorError, RetryAfterError } from "../errors.js";
+import { CallCancelledError, DeadlineExceededError, LbOperatorError, RetryAfterError } from "../errors.js";
 import { THROTTLE_RETRY_AFTER_MS, cloudCall, type CloudErrors } from "./cloud-call.js";
 
 /** A fake SDK error: `kind` stands for whatever status or code the provider reads. */
@@ -91,13 +91,13 @@ describe("cloudCall", () => {
     expect(attempts).toBe(2);
   });
 
-  it("rejects with the signal's reason when cancelled, before or during a call, and does not retry", async () => {
+  it("stops when cancelled, before or during a call, naming the reason, and does not retry", async () => {
     const before = new AbortController();
     before.abort(new Error("stop"));
     const untouched = failing([]);
     await expect(
       cloudCall("Describe", untouched.fn, { ...fast, idempotent: true, signal: before.signal }),
-    ).rejects.toThrow("stop");
+    ).rejects.toThrow(CallCancelledError);
     expect(untouched.calls()).toBe(0);
 
     const during = new AbortController();
@@ -111,5 +111,46 @@ describe("cloudCall", () => {
       "gone",
     );
     expect(calls).toBe(1);
+  });
+
+  it("turns a plain abort reason into a retryable CallCancelledError caused by it", async () => {
+    const abort = new AbortController();
+    const reason = new DOMException("This operation was aborted", "AbortError");
+    abort.abort(reason);
+    const err: unknown = await cloudCall("Describe", () => Promise.resolve("ok"), {
+      ...fast,
+      idempotent: true,
+      signal: abort.signal,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CallCancelledError);
+    expect((err as CallCancelledError).cause).toBe(reason);
+    expect((err as CallCancelledError).message).toBe("Describe was cancelled: This operation was aborted");
+  });
+
+  it("keeps a typed abort reason (the reconcile deadline) as it is", async () => {
+    const abort = new AbortController();
+    const deadline = new DeadlineExceededError("ensure", 10_000);
+    const fn = (): Promise<string> => {
+      abort.abort(deadline);
+      return Promise.reject(new FakeSdkError("transient"));
+    };
+    await expect(cloudCall("Create", fn, { ...fast, idempotent: false, signal: abort.signal })).rejects.toBe(deadline);
+  });
+
+  it("stops a retry that is waiting for its delay when the signal aborts", async () => {
+    const abort = new AbortController();
+    const f = failing(["transient", "transient"]);
+    const started = Date.now();
+    const call = cloudCall("Describe", f.fn, {
+      errors,
+      idempotent: true,
+      minRetryDelayMs: 60_000,
+      signal: abort.signal,
+    }).catch((e: unknown) => e);
+    setTimeout(() => abort.abort(new DeadlineExceededError("ensure", 50)), 50);
+    const err = await call;
+    expect(err).toBeInstanceOf(DeadlineExceededError);
+    expect(f.calls()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -10,11 +10,13 @@
  *  - a call that is not idempotent (a create or insert) is tried once by default: an answer lost after the cloud
  *    acted must not be sent again blindly, or the resource is made twice (or the resend fails with a conflict).
  *    The reconcile fails instead, and the next one finds the resource by name and adopts it;
- *  - cancelled (`signal` aborted): rejects with the signal's reason, never retried.
+ *  - cancelled (`signal` aborted, by the reconcile deadline or shutdown): never retried, not even a retry already
+ *    waiting for its delay; rejects with the signal's reason when that is one of our typed errors (the deadline's
+ *    DeadlineExceededError), else with a CallCancelledError caused by it, so the work queue backs off either way.
  * SDK clients must have their own retries switched off so this is the only retry policy and call counts are exact.
  */
 import pRetry, { AbortError } from "p-retry";
-import { RetryAfterError } from "../errors.js";
+import { CallCancelledError, LbOperatorError, RetryAfterError } from "../errors.js";
 
 /** How long a throttled Service waits before its next reconcile, whatever the cloud. */
 export const THROTTLE_RETRY_AFTER_MS = 10_000;
@@ -57,7 +59,8 @@ class Settled extends Error {
 
 /**
  * Runs `fn` under the policy above.
- * @throws RetryAfterError when throttled, the signal's reason when cancelled, else `errors.toError(...)`.
+ * @throws RetryAfterError when throttled, a typed retryable error when cancelled (see the file comment), else
+ *   `errors.toError(...)`.
  */
 export async function cloudCall<T>(operation: string, fn: () => Promise<T>, options: CloudCallOptions): Promise<T> {
   const { errors, signal } = options;
@@ -88,8 +91,13 @@ export async function cloudCall<T>(operation: string, fn: () => Promise<T>, opti
       },
     );
   } catch (err) {
-    if (signal?.aborted) throw signal.reason ?? err;
+    if (signal?.aborted) throw cancelled(operation, signal.reason ?? err);
     if (err instanceof Settled) throw err.error;
     throw errors.toError(operation, err);
   }
+}
+
+/** The error a cancelled call rejects with: the signal's reason if it is already typed, else a CallCancelledError. */
+function cancelled(operation: string, reason: unknown): Error {
+  return reason instanceof LbOperatorError ? reason : new CallCancelledError(operation, { cause: reason });
 }

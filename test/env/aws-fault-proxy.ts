@@ -24,13 +24,16 @@ export type AwsApi = "elb" | "elbv2" | "ec2" | "unknown";
  * - drop-after: the request is forwarded and moto performs it, then the connection is destroyed before the
  *   answer reaches the client ("a dropped connection mid-create": the resource exists, the caller never knew).
  * - delay: forwarded after `ms` milliseconds.
+ * - hang: the request is read and held, never answered, until releaseHung() forwards it (or the client gives up and
+ *   closes the connection, which ends it unforwarded): a cloud call that hangs forever.
  */
 export type AwsFault =
   | { readonly kind: "throttle" }
   | { readonly kind: "server-error" }
   | { readonly kind: "drop-before" }
   | { readonly kind: "drop-after" }
-  | { readonly kind: "delay"; readonly ms: number };
+  | { readonly kind: "delay"; readonly ms: number }
+  | { readonly kind: "hang" };
 
 export type AwsFaultKind = AwsFault["kind"];
 
@@ -39,6 +42,8 @@ export interface InjectOptions {
   readonly times?: number;
   /** Only requests to this API (an operation name like DescribeTags exists in several). */
   readonly api?: AwsApi;
+  /** Only requests whose parameters pass, e.g. one load balancer's name or tags; others do not use up the fault. */
+  readonly match?: (params: URLSearchParams) => boolean;
 }
 
 export interface SeenRequest {
@@ -57,6 +62,10 @@ export interface AwsFaultProxy {
   /** Queues a fault for the next `times` requests for `operation` ("*" for any operation). First queued, first used. */
   inject(operation: string, fault: AwsFault | Exclude<AwsFaultKind, "delay">, options?: InjectOptions): void;
   clearFaults(): void;
+  /** Requests held by a hang fault right now (a client that gave up has closed its connection and is not counted). */
+  hanging(): number;
+  /** Drops every queued hang fault and forwards the held requests whose client still waits; returns how many. */
+  releaseHung(): number;
   /** Faults queued and not yet used up. */
   pendingFaults(): readonly { operation: string; fault: AwsFaultKind; remaining: number }[];
   /** Every request seen, in arrival order. */
@@ -81,6 +90,7 @@ interface Rule {
   api: AwsApi | undefined;
   fault: AwsFault;
   remaining: number;
+  match: ((params: URLSearchParams) => boolean) | undefined;
 }
 
 function errorResponse(api: AwsApi, status: number, code: string, message: string): { status: number; body: string } {
@@ -112,23 +122,29 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function classify(req: IncomingMessage, body: Buffer): { api: AwsApi; operation: string } {
+function classify(req: IncomingMessage, body: Buffer): { api: AwsApi; operation: string; params: URLSearchParams } {
   const url = new URL(req.url ?? "/", "http://proxy");
   const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded")
     ? new URLSearchParams(body.toString("utf8"))
     : new URLSearchParams();
   const get = (k: string): string => form.get(k) ?? url.searchParams.get(k) ?? "";
-  return { api: API_BY_VERSION[get("Version")] ?? "unknown", operation: get("Action") };
+  for (const [k, v] of url.searchParams) if (!form.has(k)) form.append(k, v);
+  return { api: API_BY_VERSION[get("Version")] ?? "unknown", operation: get("Action"), params: form };
 }
 
 export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy> {
   const upstream = new URL(target);
   let rules: Rule[] = [];
   const seen: SeenRequest[] = [];
+  /** Held requests, each resolved true to forward it or false when its client went away. */
+  const held = new Set<(forward: boolean) => void>();
 
-  const take = (api: AwsApi, operation: string): AwsFault | undefined => {
+  const take = (api: AwsApi, operation: string, params: URLSearchParams): AwsFault | undefined => {
     const rule = rules.find(
-      (r) => (r.operation === "*" || r.operation === operation) && (r.api === undefined || r.api === api),
+      (r) =>
+        (r.operation === "*" || r.operation === operation) &&
+        (r.api === undefined || r.api === api) &&
+        (r.match === undefined || r.match(params)),
     );
     if (!rule) return undefined;
     rule.remaining -= 1;
@@ -160,8 +176,8 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
-    const { api, operation } = classify(req, body);
-    const fault = take(api, operation);
+    const { api, operation, params } = classify(req, body);
+    const fault = take(api, operation, params);
     const record = (forwarded: boolean): void => {
       seen.push({ api, operation, fault: fault?.kind, forwarded });
     };
@@ -189,6 +205,21 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
       case "delay":
         await new Promise((r) => setTimeout(r, fault.ms));
         break;
+      case "hang": {
+        const forward = await new Promise<boolean>((resolve) => {
+          const settle = (go: boolean): void => {
+            held.delete(settle);
+            resolve(go);
+          };
+          held.add(settle);
+          res.once("close", () => settle(false));
+        });
+        if (!forward) {
+          record(false);
+          return;
+        }
+        break;
+      }
       case "drop-after":
       case undefined:
         break;
@@ -230,10 +261,18 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
         api: options.api,
         fault: typeof fault === "string" ? { kind: fault } : fault,
         remaining: times,
+        match: options.match,
       });
     },
     clearFaults: () => {
       rules = [];
+    },
+    hanging: () => held.size,
+    releaseHung: () => {
+      rules = rules.filter((r) => r.fault.kind !== "hang");
+      const waiting = [...held];
+      for (const settle of waiting) settle(true);
+      return waiting.length;
     },
     pendingFaults: () => rules.map((r) => ({ operation: r.operation, fault: r.fault.kind, remaining: r.remaining })),
     seen: () => [...seen],
