@@ -1,5 +1,6 @@
 import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { withDeadline } from "./controller/provider-deadline.js";
 import type { ResyncHub } from "./controller/resync-hub.js";
 import { ServiceController } from "./controller/service-controller.js";
 import { KubeEventRecorder } from "./kube/event-recorder.js";
@@ -33,6 +34,11 @@ export interface ControllerConfig {
   instance: string;
   watchdogMs?: number;
   watchInactivityMs?: number;
+  /**
+   * Deadline of one provider ensure/delete (`--reconcile-timeout`): its AbortSignal fires then, and the reconcile
+   * ends as a retryable failure (a Warning, then backoff), so no Service waits behind a hung cloud call.
+   */
+  reconcileTimeoutMs: number;
 }
 
 export interface ControllerRuntime {
@@ -78,7 +84,9 @@ export async function runController(
     instance: config.instance,
     onDropped: () => metrics.eventsDroppedTotal.inc(),
   });
-  const wiring: Wiring = { config, runtime, kubeConfig, rest, events, state };
+  // Wrapped once per process, not per leadership term: an abandoned call still holds its own Service's next call.
+  const provider = withDeadline(runtime.provider, { timeoutMs: config.reconcileTimeoutMs, clock });
+  const wiring: Wiring = { config, runtime: { ...runtime, provider }, kubeConfig, rest, events, state };
 
   const le = config.leaderElection;
   if (!le) {

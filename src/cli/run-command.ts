@@ -4,7 +4,6 @@
  */
 import { hostname } from "node:os";
 import { Command, Option } from "commander";
-import { withDeadline } from "../controller/provider-deadline.js";
 import { ResyncHub } from "../controller/resync-hub.js";
 import { LbOperatorError } from "../errors.js";
 import { ControllerMetrics } from "../metrics.js";
@@ -111,9 +110,9 @@ async function startController(
   const metrics = new ControllerMetrics();
   const abort = abortOnSignals(logger);
   const resync = new ResyncHub();
-  const provider = withDeadline(
-    await plugin.create({ kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() }, values),
-    { timeoutMs: flags.reconcileTimeout, clock: systemClock },
+  const provider = await plugin.create(
+    { kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() },
+    values,
   );
   const config = controllerConfig(flags);
   const state = new ControllerState();
@@ -145,6 +144,7 @@ function controllerConfig(flags: CoreRunFlags): ControllerConfig {
     },
     workers: flags.workers,
     driftPeriodMs: flags.driftPeriod,
+    reconcileTimeoutMs: flags.reconcileTimeout,
     instance: flags.identity,
     leaderElection: flags.leaderElect
       ? {

@@ -33,6 +33,7 @@ export async function startController(
     classOptions: { loadBalancerClass: TEST_CLASS, isDefaultClass: false },
     workers: 4,
     driftPeriodMs: 600_000,
+    reconcileTimeoutMs: 180_000,
     leaderElection: undefined,
     instance: "test-controller",
     ...overrides,
