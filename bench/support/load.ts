@@ -10,7 +10,8 @@ import { ServiceWatch } from "./service-watch.js";
 export interface LoadOptions {
   http: KubeHttp;
   namespace: string;
-  loadBalancerClass: string;
+  /** Undefined: class-less Services (the upstream controller handles only those). */
+  loadBalancerClass: string | undefined;
   n: number;
   concurrency: number;
   /** From the first create: fail the phase if not every Service has an address by then. */
@@ -40,14 +41,14 @@ export class PhaseTimeoutError extends Error {}
 
 export const serviceName = (i: number): string => `svc-${String(i).padStart(5, "0")}`;
 
-function serviceBody(namespace: string, name: string, loadBalancerClass: string): object {
+function serviceBody(namespace: string, name: string, loadBalancerClass: string | undefined): object {
   return {
     apiVersion: "v1",
     kind: "Service",
     metadata: { name, namespace, labels: { "app.kubernetes.io/part-of": "lb-operator-bench" } },
     spec: {
       type: "LoadBalancer",
-      loadBalancerClass,
+      ...(loadBalancerClass === undefined ? {} : { loadBalancerClass }),
       selector: { app: name },
       ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }],
     },
@@ -170,7 +171,8 @@ const asError = (err: unknown): Error => (err instanceof Error ? err : new Error
 
 /**
  * Deletes every Service of the namespace, `concurrency` at a time, and waits until the apiserver has also
- * released their ClusterIPs (IPAddress objects), so the next phase starts from the same apiserver state.
+ * released their ClusterIPs (IPAddress objects), so the next phase starts from the same apiserver state. A
+ * controller that put its finalizer on them must still run.
  */
 export async function deleteServices(
   http: KubeHttp,
@@ -199,7 +201,9 @@ export async function deleteServices(
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
-  const deadline = performance.now() + 60_000;
+  // A controller's finalizers go first (about three writes per Service for the upstream one): allow for them.
+  const waitMs = 60_000 + 20 * names.length;
+  const deadline = performance.now() + waitMs;
   for (;;) {
     const left = (await listAll<ServiceLike>(http, `/api/v1/namespaces/${namespace}/services`)).items.length;
     const ips = (await listAll<unknown>(http, "/apis/networking.k8s.io/v1/ipaddresses")).items.length;
@@ -210,7 +214,9 @@ export async function deleteServices(
       return;
     }
     if (performance.now() > deadline)
-      throw new Error(`${namespace}: ${left} Services and ${ips} IPAddress objects still there 60 s after deleting`);
+      throw new Error(
+        `${namespace}: ${left} Services and ${ips} IPAddress objects still there ${waitMs / 1000} s after deleting`,
+      );
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -6,11 +6,13 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeRest } from "./kube-rest.js";
 import { PooledKubeConfig } from "./pooled-kube-config.js";
 
 // A tiny HTTPS "apiserver" that counts TLS connections: the observable cost of client-node's per-call Agent.
 let server: ReturnType<typeof createServer>;
 let connections = 0;
+const authorizations: (string | undefined)[] = [];
 let dir: string;
 let url: string;
 let ca: string;
@@ -41,7 +43,8 @@ beforeAll(async () => {
     { stdio: "ignore" },
   );
   ca = readFileSync(join(dir, "cert.pem"), "utf8");
-  server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: ca }, (_req, res) => {
+  server = createServer({ key: readFileSync(join(dir, "key.pem")), cert: ca }, (req, res) => {
+    authorizations.push(req.headers.authorization);
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x" } }));
   });
@@ -83,5 +86,14 @@ describe("PooledKubeConfig", () => {
     const pooled = PooledKubeConfig.from(config(new KubeConfig()));
     expect(pooled.getCurrentCluster()?.server).toBe(url);
     expect(await connectionsFor(pooled, 10)).toBeLessThanOrEqual(2);
+  });
+
+  it("sends KubeRest's writes with the user's token over the pooled connections", async () => {
+    const rest = new KubeRest(config(new PooledKubeConfig()));
+    const before = connections;
+    authorizations.length = 0;
+    for (let i = 0; i < 20; i++) await rest.post("/api/v1/namespaces/x/events", { i });
+    expect(connections - before).toBeLessThanOrEqual(2);
+    expect(authorizations).toEqual(Array(20).fill("Bearer t"));
   });
 });

@@ -1,6 +1,14 @@
-import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
+import type { RequestOptions } from "node:https";
+import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 
-type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+export type Dispatcher = NonNullable<ReturnType<RequestContext["getDispatcher"]>>;
+
+/** What one plain request needs: the authentication headers and the connection pool to send it on. */
+export interface RequestAuth {
+  headers: Record<string, string>;
+  /** Undefined: undici's global dispatcher (a plain-HTTP cluster with no TLS settings). */
+  dispatcher: Dispatcher | undefined;
+}
 
 /**
  * A KubeConfig whose API calls share one connection pool. client-node 2.0.1 builds a new undici Agent in
@@ -42,6 +50,32 @@ export class PooledKubeConfig extends KubeConfig {
     this.pool = { credentials, dispatcher: built };
     // Let calls in flight on the old pool finish; close() waits for them.
     void stale?.close().catch(() => undefined);
+  }
+
+  /**
+   * Headers and the pooled dispatcher for a plain (non-watch) request to `url`, as applySecurityAuthentication
+   * gives them, but without the throwaway undici Agent client-node builds on every call: its close() raises a
+   * ClientDestroyedError with a stack trace each time, 4% of the controller's CPU at 1,000 Services in a
+   * bench/reconcile profile. Only the first call (and the first after a change of TLS credentials or a reset)
+   * takes the full path, which builds the pool.
+   */
+  async requestAuth(url: string): Promise<RequestAuth> {
+    if (this.pool?.credentials !== this.credentialsKey()) {
+      const ctx = new RequestContext(url, HttpMethod.GET);
+      await this.applySecurityAuthentication(ctx);
+      return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() };
+    }
+    const dispatcher = this.pool.dispatcher;
+    // applyToHTTPSOptions runs the same authenticators (token, token file, exec, OIDC) into opts.headers; its
+    // https.Agent is built once and cached by client-node.
+    const opts: RequestOptions = {};
+    await this.applyToHTTPSOptions(opts);
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(opts.headers ?? {})) {
+      if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(", ") : String(value);
+    }
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    return { headers, dispatcher };
   }
 
   /**
