@@ -48,14 +48,18 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 /** Copies both controllers' logs and the CCM's cloud-config out of the control plane's directory, which goes. */
 function keepLogs(dir: string): string {
   const keep = mkdtempSync(join(tmpdir(), "aws-calls-logs-"));
-  for (const f of readdirSync(dir)) if (f.endsWith(".log") || f === "cloud-config") copyFileSync(join(dir, f), join(keep, f));
+  for (const f of readdirSync(dir))
+    if (f.endsWith(".log") || f === "cloud-config") copyFileSync(join(dir, f), join(keep, f));
   return keep;
 }
 
 async function main(): Promise<void> {
   const o = parseBenchOptions(HELP, { sizes: "1,50", nlb: "1", clb: "1", nodes: "3", "quiet-ms": "5000" });
   const sizes = o.ints("sizes", 1, MAX_SERVICES);
-  const kinds: RaceKind[] = [...(o.int("nlb", 0, 1) ? ["nlb" as const] : []), ...(o.int("clb", 0, 1) ? ["clb" as const] : [])];
+  const kinds: RaceKind[] = [
+    ...(o.int("nlb", 0, 1) ? ["nlb" as const] : []),
+    ...(o.int("clb", 0, 1) ? ["clb" as const] : []),
+  ];
   const nodes = o.int("nodes", 1, 50);
   const quietMs = o.int("quiet-ms", 500, 60_000);
   const started = performance.now();
@@ -73,7 +77,10 @@ async function main(): Promise<void> {
     const kube = new KubeTestClient(cp.kubeConfig());
     for (const node of world.nodes()) {
       const created = await kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec } });
-      await kube.core.replaceNodeStatus({ name: created.metadata?.name ?? "", body: { ...created, status: node.status } });
+      await kube.core.replaceNodeStatus({
+        name: created.metadata?.name ?? "",
+        body: { ...created, status: node.status },
+      });
     }
     const subnet = world.publicSubnets[0];
     if (subnet === undefined) throw new BenchSetupError("the world has no public subnet");
@@ -89,7 +96,9 @@ async function main(): Promise<void> {
     exportAwsEnv(account);
     const contenders = [ccmContender(ccmBin, account), ourContender(account)];
     const w: RaceWorld = { kube, world, proxy, raw, quietMs, log };
-    log(`bench: apiserver ${cp.server}, moto ${moto.endpoint} behind ${proxy.endpoint}; ${kinds.join(", ")} at ${sizes.join(", ")}`);
+    log(
+      `bench: apiserver ${cp.server}, moto ${moto.endpoint} behind ${proxy.endpoint}; ${kinds.join(", ")} at ${sizes.join(", ")}`,
+    );
     for (const kind of kinds) {
       for (const n of sizes) {
         const [cpa, ours] = [await raceBlock(w, contenders[0]!, kind, n), await raceBlock(w, contenders[1]!, kind, n)];

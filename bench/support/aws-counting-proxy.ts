@@ -105,7 +105,11 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
               path: req.url,
               headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
             },
-            (r) => void readBody(r).then((b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }), reject),
+            (r) =>
+              void readBody(r).then(
+                (b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }),
+                reject,
+              ),
           );
           out.on("error", reject);
           out.end(body);

@@ -148,7 +148,11 @@ export async function raceBlock(w: RaceWorld, c: Contender, kind: RaceKind, n: n
     },
   );
   await c.stop();
-  await phase("no-op", () => c.start(), async () => (await c.ensuredSinceStart()) >= n);
+  await phase(
+    "no-op",
+    () => c.start(),
+    async () => (await c.ensuredSinceStart()) >= n,
+  );
 
   const [added] = await w.world.addNodes(1);
   if (added === undefined) throw new RangeError("addNodes(1) added nothing");
