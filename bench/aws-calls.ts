@@ -26,7 +26,7 @@ import { startMoto, type MotoServer } from "../test/env/moto.js";
 import { KubeTestClient } from "../testing/kube-test-client.js";
 import { ccmContender, exportAwsEnv, ourContender, resolveAwsCcm, type RaceAccount } from "./support/aws-contenders.js";
 import { startCountingProxy, type CountingProxy } from "./support/aws-counting-proxy.js";
-import { accountLeftovers, raceBlock, type RaceKind, type RaceWorld } from "./support/aws-race.js";
+import { accountLeftovers, raceBlock, registerNode, type RaceKind, type RaceWorld } from "./support/aws-race.js";
 import { raceReport } from "./support/aws-race-report.js";
 import { parseBenchOptions } from "./support/bench-options.js";
 
@@ -75,13 +75,7 @@ async function main(): Promise<void> {
     const raw = moto.clients();
     const world = await createAwsWorld(raw, { clusterId: CLUSTER_ID, nodes });
     const kube = new KubeTestClient(cp.kubeConfig());
-    for (const node of world.nodes()) {
-      const created = await kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec } });
-      await kube.core.replaceNodeStatus({
-        name: created.metadata?.name ?? "",
-        body: { ...created, status: node.status },
-      });
-    }
+    for (const node of world.nodes()) await registerNode(kube, node);
     const subnet = world.publicSubnets[0];
     if (subnet === undefined) throw new BenchSetupError("the world has no public subnet");
     const account: RaceAccount = {

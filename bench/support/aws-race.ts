@@ -21,7 +21,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
-import type { V1Service } from "@kubernetes/client-node";
+import type { V1Node, V1Service } from "@kubernetes/client-node";
 import type { AwsClients } from "../../providers/aws/aws-types.js";
 import type { AwsWorld } from "../../test/env/aws-world.js";
 import { apiService } from "../../test/fixtures/api-services.js";
@@ -67,6 +67,14 @@ function raceService(namespace: string, i: number, kind: RaceKind, loadBalancerC
   if (i % 2 === 0) tweaks.push(tweakLocal(), (s) => void delete s.spec!.healthCheckNodePort);
   if (kind === "nlb") tweaks.push(tweakAnnotation(TYPE_ANNOTATION, "nlb"));
   return apiService(namespace, `svc-${String(i).padStart(3, "0")}`, loadBalancerClass, ...tweaks);
+}
+
+/**
+ * Creates the Node with its status in one request, as a kubelet registers (kubelet initialNode sets addresses and
+ * conditions before the create; the apiserver keeps a Node's status on create): one Node event, not two.
+ */
+export async function registerNode(kube: KubeTestClient, node: V1Node): Promise<void> {
+  await kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec, status: node.status } });
 }
 
 /** Waits until `done` holds (or `deadlineMs` passes) and then until the proxy saw nothing for quietMs. */
@@ -163,8 +171,7 @@ export async function raceBlock(w: RaceWorld, c: Contender, kind: RaceKind, n: n
   await phase(
     "node-added",
     async () => {
-      const created = await w.kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec } });
-      await w.kube.core.replaceNodeStatus({ name: added.nodeName, body: { ...created, status: node.status } });
+      await registerNode(w.kube, node);
     },
     () => hasAdded(true),
   );
