@@ -69,9 +69,18 @@ export class AwsProvider implements LoadBalancerProvider {
 
   constructor(private readonly options: AwsProviderOptions) {}
 
-  /** After a restart: Services with an address have a load balancer (an ip-mode one may then be emptied). */
+  /**
+   * After a restart: Services with an address have a load balancer (an ip-mode one may then be emptied), of the
+   * kind its address names, so their first ensure need not look for the other kind (2 reads per NLB Service and 4
+   * per classic one on every restart, bench/aws-calls). The address is the last one ensured: a kind change since
+   * then leaves it naming the other kind, whose load balancer the first ensure then removes as before.
+   */
   async restore(existing: readonly ExistingLoadBalancer[]): Promise<void> {
-    for (const lb of existing) this.existing.add(lb.id.uid);
+    for (const lb of existing) {
+      this.existing.add(lb.id.uid);
+      const kind = kindOfAddress(lb.status.ingress[0]?.hostname);
+      if (kind !== undefined) this.lastKind.set(lb.id.uid, kind);
+    }
   }
 
   async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
@@ -147,6 +156,19 @@ export class AwsProvider implements LoadBalancerProvider {
     const backend = await this.backendGroup(spec.id.clusterId, vpcId, nodeGroupId, signal);
     return [frontend, backend, ...(config.kind === "clb" ? config.extraSecurityGroups : [])];
   }
+}
+
+/**
+ * The kind an AWS load balancer DNS name belongs to, as cloud-provider-aws tells them apart
+ * (validateServiceAnnotations, pkg/providers/v1/aws_validations.go): an NLB's is `<name>-<id>.elb.<region>.amazonaws.com`,
+ * a classic ELB's `<name>-<id>.<region>.elb.amazonaws.com` (`.cn` after both in China). moto names NLBs the
+ * classic way; read as clb, an NLB Service's first ensure then removes a classic ELB that is not there, as before.
+ */
+export function kindOfAddress(hostname: string | undefined): LoadBalancerKind | undefined {
+  if (hostname === undefined) return undefined;
+  if (/\.elb\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(hostname)) return "nlb";
+  if (/\.elb\.amazonaws\.com(\.cn)?$/.test(hostname)) return "clb";
+  return undefined;
 }
 
 /**
