@@ -18,13 +18,14 @@ import type {
 } from "../../src/provider.js";
 import { type Clock, systemClock } from "../../src/util/clock.js";
 import { parseAwsConfig } from "./annotations.js";
-import type { AwsEnvironmentResolver } from "./aws-environment.js";
+import { type AwsEnvironmentResolver, instancesOf } from "./aws-environment.js";
 import {
   AWS_ANNOTATION_PREFIX,
   type AwsServiceConfig,
   type LoadBalancerDeployer,
   type LoadBalancerKind,
 } from "./aws-types.js";
+import { onlyBackendsChanged } from "./backends-only.js";
 
 export const AWS_PROVIDER_NAME = "aws";
 
@@ -66,6 +67,12 @@ export class AwsProvider implements LoadBalancerProvider {
    * not once per Service and reconcile (they were 2 of the 10 describes of a no-op NLB reconcile, bench/aws-calls).
    */
   private readonly clusterSetup = new Map<string, { backendGroupId: string; at: number }>();
+  /**
+   * The spec last ensured per Service uid, set only after a success: a node-only change from it takes the
+   * deployer's backends-only path (backends-only.ts). Dropped before each attempt, so a failed ensure, a restart
+   * or a delete always leads to a full one.
+   */
+  private readonly lastEnsured = new Map<string, LoadBalancerSpec>();
 
   constructor(private readonly options: AwsProviderOptions) {}
 
@@ -85,6 +92,9 @@ export class AwsProvider implements LoadBalancerProvider {
 
   async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
     const config = parseAwsConfig(spec);
+    const narrow = await this.ensureBackendsOnly(spec, config, signal);
+    if (narrow) return narrow;
+    this.lastEnsured.delete(spec.id.uid);
     validateTargets(spec, config, this.existing.has(spec.id.uid));
     const env = await this.options.environment.resolve(spec, config, signal);
     if (config.eipAllocations && config.eipAllocations.length !== env.subnets.length) {
@@ -105,8 +115,8 @@ export class AwsProvider implements LoadBalancerProvider {
     );
     this.lastKind.set(spec.id.uid, config.kind);
     this.existing.add(spec.id.uid);
-    const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
-    return { ingress: [{ hostname: dnsName.toLowerCase(), ports }] };
+    this.lastEnsured.set(spec.id.uid, spec);
+    return statusOf(spec, dnsName);
   }
 
   async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {
@@ -115,6 +125,29 @@ export class AwsProvider implements LoadBalancerProvider {
     await this.options.securityGroups.deleteFrontend(id, signal);
     this.lastKind.delete(id.uid);
     this.existing.delete(id.uid);
+    this.lastEnsured.delete(id.uid);
+  }
+
+  /**
+   * Node churn as upstream's UpdateLoadBalancer (a classic ELB's: describe + register/deregister, bench/aws-calls),
+   * when the deployer has the narrow path and the spec differs from the last one ensured only in its nodes.
+   * undefined: run the full ensure. The frontend group, attributes and tags wait for the next full ensure (a drift
+   * resync re-ensures an unchanged spec, which never takes this path).
+   */
+  private async ensureBackendsOnly(
+    spec: LoadBalancerSpec,
+    config: AwsServiceConfig,
+    signal: AbortSignal,
+  ): Promise<LoadBalancerStatus | undefined> {
+    const uid = spec.id.uid;
+    const deployer = this.options.deployers[config.kind];
+    if (!deployer.ensureBackends || this.lastKind.get(uid) !== config.kind) return undefined;
+    if (!onlyBackendsChanged(this.lastEnsured.get(uid), spec)) return undefined;
+    this.lastEnsured.delete(uid);
+    const out = await deployer.ensureBackends({ spec, config, instances: instancesOf(spec, config) }, signal);
+    if (!out) return undefined;
+    this.lastEnsured.set(uid, spec);
+    return statusOf(spec, out.dnsName);
   }
 
   private async backendGroup(
@@ -156,6 +189,11 @@ export class AwsProvider implements LoadBalancerProvider {
     const backend = await this.backendGroup(spec.id.clusterId, vpcId, nodeGroupId, signal);
     return [frontend, backend, ...(config.kind === "clb" ? config.extraSecurityGroups : [])];
   }
+}
+
+function statusOf(spec: LoadBalancerSpec, dnsName: string): LoadBalancerStatus {
+  const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
+  return { ingress: [{ hostname: dnsName.toLowerCase(), ports }] };
 }
 
 /**

@@ -147,6 +147,15 @@ export interface DeployInput {
 /** One load balancer kind's resources. Both methods are idempotent; ensure makes no mutating call when converged. */
 export interface LoadBalancerDeployer {
   ensure(input: DeployInput, signal: AbortSignal): Promise<{ readonly dnsName: string }>;
+  /**
+   * Optional narrow path for a spec that differs from the last one fully ensured only in its nodes
+   * (backends-only.ts): converge the targets to `instances` and nothing else. undefined when the load balancer is
+   * not there (deleted behind our back): the caller then runs the full ensure.
+   */
+  ensureBackends?(
+    input: Pick<DeployInput, "spec" | "config"> & { readonly instances: readonly NodeInstance[] },
+    signal: AbortSignal,
+  ): Promise<{ readonly dnsName: string } | undefined>;
   /** Deletes every resource of this kind owned by `id` (found by tags, not only by name). Gone is success. */
   delete(id: LoadBalancerId, signal: AbortSignal): Promise<void>;
 }

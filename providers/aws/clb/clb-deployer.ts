@@ -20,13 +20,11 @@ import {
   CreateLoadBalancerPolicyCommand,
   DeleteLoadBalancerCommand,
   DeleteLoadBalancerListenersCommand,
-  DeregisterInstancesFromLoadBalancerCommand,
   DescribeLoadBalancerAttributesCommand,
   DescribeLoadBalancersCommand,
   DescribeTagsCommand,
   DetachLoadBalancerFromSubnetsCommand,
   ModifyLoadBalancerAttributesCommand,
-  RegisterInstancesWithLoadBalancerCommand,
   SetLoadBalancerPoliciesForBackendServerCommand,
   type HealthCheck,
   type Listener,
@@ -42,10 +40,12 @@ import {
   type AwsClients,
   type DeployInput,
   type LoadBalancerDeployer,
+  type NodeInstance,
   type Scheme,
 } from "../aws-types.js";
 import { classicHealthTarget, healthCheckFor } from "../health-check.js";
 import { loadBalancerName } from "../names.js";
+import { convergeInstances } from "./clb-instances.js";
 import {
   PROXY_PROTOCOL_POLICY,
   attributeChanges,
@@ -164,13 +164,34 @@ export class ClbDeployer implements LoadBalancerDeployer {
         this.elb.send(new AddTagsCommand({ LoadBalancerNames: [name], Tags: addTags }), { abortSignal: signal }),
       );
     }
-    await this.convergeInstances(
-      name,
-      lb,
+    await convergeInstances(
+      this.elb,
+      { ...lb, LoadBalancerName: name },
       env.instances.map((i) => i.instanceId),
       signal,
     );
     if (!lb.DNSName) throw new LbOperatorError(`classic ELB ${name} has no DNS name`);
+    return { dnsName: lb.DNSName };
+  }
+
+  /**
+   * The backends-only path (backends-only.ts): 1 describe and at most one register and one deregister, where
+   * cloud-provider-aws's UpdateLoadBalancer for a classic ELB makes 3 reads and the registration. Ownership was
+   * checked by the full ensure this follows; the name holds the Service's uid, so it is still this Service's.
+   */
+  async ensureBackends(
+    input: Pick<DeployInput, "spec" | "config"> & { readonly instances: readonly NodeInstance[] },
+    signal: AbortSignal,
+  ): Promise<{ readonly dnsName: string } | undefined> {
+    const name = loadBalancerName(input.spec.id, "clb", input.config.scheme);
+    const lb = await this.describe(name, signal);
+    if (!lb?.DNSName) return undefined;
+    await convergeInstances(
+      this.elb,
+      { ...lb, LoadBalancerName: name },
+      input.instances.map((i) => i.instanceId),
+      signal,
+    );
     return { dnsName: lb.DNSName };
   }
 
@@ -338,39 +359,6 @@ export class ClbDeployer implements LoadBalancerDeployer {
             LoadBalancerName: name,
             InstancePort: change.instancePort,
             PolicyNames: change.policyNames,
-          }),
-          { abortSignal: signal },
-        ),
-      );
-    }
-  }
-
-  private async convergeInstances(
-    name: string,
-    lb: LoadBalancerDescription,
-    instanceIds: string[],
-    signal: AbortSignal,
-  ): Promise<void> {
-    const current = (lb.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
-    const diff = diffSets(current, instanceIds);
-    // Register before deregister: a node swap never leaves the load balancer with fewer backends in between.
-    if (diff.add.length > 0) {
-      await this.call("RegisterInstancesWithLoadBalancer", signal, () =>
-        this.elb.send(
-          new RegisterInstancesWithLoadBalancerCommand({
-            LoadBalancerName: name,
-            Instances: diff.add.map((InstanceId) => ({ InstanceId })),
-          }),
-          { abortSignal: signal },
-        ),
-      );
-    }
-    if (diff.remove.length > 0) {
-      await this.call("DeregisterInstancesFromLoadBalancer", signal, () =>
-        this.elb.send(
-          new DeregisterInstancesFromLoadBalancerCommand({
-            LoadBalancerName: name,
-            Instances: diff.remove.map((InstanceId) => ({ InstanceId })),
           }),
           { abortSignal: signal },
         ),

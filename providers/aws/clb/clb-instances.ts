@@ -1,0 +1,48 @@
+/**
+ * A classic ELB's registered instances, converged to the wanted set: used by the full ensure (clb-deployer.ts) and
+ * by the backends-only path, which is cloud-provider-aws's UpdateLoadBalancer for a classic ELB
+ * (pkg/providers/v1/aws.go: describe, then ensureLoadBalancerInstances).
+ */
+import {
+  DeregisterInstancesFromLoadBalancerCommand,
+  RegisterInstancesWithLoadBalancerCommand,
+  type LoadBalancerDescription,
+} from "@aws-sdk/client-elastic-load-balancing";
+import { awsCall } from "../aws-call.js";
+import type { AwsClients } from "../aws-types.js";
+import { diffSets } from "./clb-model.js";
+
+/** At most one register and one deregister; no call when `lb` already has exactly `instanceIds`. */
+export async function convergeInstances(
+  elb: AwsClients["elb"],
+  lb: LoadBalancerDescription & { readonly LoadBalancerName: string },
+  instanceIds: readonly string[],
+  signal: AbortSignal,
+): Promise<void> {
+  const name = lb.LoadBalancerName;
+  const current = (lb.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+  const diff = diffSets(current, [...instanceIds]);
+  // Register before deregister: a node swap never leaves the load balancer with fewer backends in between.
+  if (diff.add.length > 0) {
+    const Instances = diff.add.map((InstanceId) => ({ InstanceId }));
+    await awsCall(
+      "RegisterInstancesWithLoadBalancer",
+      () =>
+        elb.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: name, Instances }), {
+          abortSignal: signal,
+        }),
+      { signal },
+    );
+  }
+  if (diff.remove.length > 0) {
+    const Instances = diff.remove.map((InstanceId) => ({ InstanceId }));
+    await awsCall(
+      "DeregisterInstancesFromLoadBalancer",
+      () =>
+        elb.send(new DeregisterInstancesFromLoadBalancerCommand({ LoadBalancerName: name, Instances }), {
+          abortSignal: signal,
+        }),
+      { signal },
+    );
+  }
+}
