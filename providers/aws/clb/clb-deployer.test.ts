@@ -13,7 +13,9 @@ describe("ClbDeployer.ensureBackends (node churn)", () => {
   const name = loadBalancerName(spec.id, "clb", config.scheme);
   const instances = [{ nodeName: "a", instanceId: "i-a", availabilityZone: undefined }];
   const deployer = (elb: ReturnType<typeof fakeElb>) =>
-    new ClbDeployer({ clients: { elb: elb.client } as unknown as ConstructorParameters<typeof ClbDeployer>[0]["clients"] });
+    new ClbDeployer({
+      clients: { elb: elb.client } as unknown as ConstructorParameters<typeof ClbDeployer>[0]["clients"],
+    });
 
   it("describes the load balancer once and registers the new instances, nothing else", async () => {
     const elb = fakeElb({ LoadBalancerName: name, DNSName: "X.elb.amazonaws.com", Instances: [] });

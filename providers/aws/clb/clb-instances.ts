@@ -22,27 +22,20 @@ export async function convergeInstances(
   const name = lb.LoadBalancerName;
   const current = (lb.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
   const diff = diffSets(current, [...instanceIds]);
+  const input = (ids: string[]): { LoadBalancerName: string; Instances: { InstanceId: string }[] } => ({
+    LoadBalancerName: name,
+    Instances: ids.map((InstanceId) => ({ InstanceId })),
+  });
+  const options = { abortSignal: signal };
   // Register before deregister: a node swap never leaves the load balancer with fewer backends in between.
   if (diff.add.length > 0) {
-    const Instances = diff.add.map((InstanceId) => ({ InstanceId }));
-    await awsCall(
-      "RegisterInstancesWithLoadBalancer",
-      () =>
-        elb.send(new RegisterInstancesWithLoadBalancerCommand({ LoadBalancerName: name, Instances }), {
-          abortSignal: signal,
-        }),
-      { signal },
-    );
+    const register = (): Promise<unknown> =>
+      elb.send(new RegisterInstancesWithLoadBalancerCommand(input(diff.add)), options);
+    await awsCall("RegisterInstancesWithLoadBalancer", register, { signal });
   }
   if (diff.remove.length > 0) {
-    const Instances = diff.remove.map((InstanceId) => ({ InstanceId }));
-    await awsCall(
-      "DeregisterInstancesFromLoadBalancer",
-      () =>
-        elb.send(new DeregisterInstancesFromLoadBalancerCommand({ LoadBalancerName: name, Instances }), {
-          abortSignal: signal,
-        }),
-      { signal },
-    );
+    const deregister = (): Promise<unknown> =>
+      elb.send(new DeregisterInstancesFromLoadBalancerCommand(input(diff.remove)), options);
+    await awsCall("DeregisterInstancesFromLoadBalancer", deregister, { signal });
   }
 }
