@@ -2,7 +2,7 @@
  * When a Service's load balancer may take the narrow "backends only" path instead of a full ensure.
  *
  * cloud-provider-aws gets this from the service controller, which calls UpdateLoadBalancer (not
- * EnsureLoadBalancer) when only the node set changed (upstream.md section 1, nodeSyncService); for a classic ELB
+ * EnsureLoadBalancer) when only the node set changed (syncNodes, ../shared/reference/upstream.md); for a classic ELB
  * that only describes it and registers or deregisters instances. Our contract has no such entry, so the provider
  * remembers the spec it last ensured per Service and compares.
  *
