@@ -19,6 +19,7 @@
  */
 import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { classify, readBody } from "../../test/env/aws-fault-proxy.js";
 
 export interface CountedRequest {
   /** ec2, elb, elbv2, or the Version when it is none of them. */
@@ -34,12 +35,6 @@ export interface CountingProxy {
   clearSeen(): void;
   stop(): Promise<void>;
 }
-
-const API_BY_VERSION: Readonly<Record<string, string>> = {
-  "2012-06-01": "elb",
-  "2015-12-01": "elbv2",
-  "2016-11-15": "ec2",
-};
 
 /** `<name>-1.us-east-1.elb.amazonaws.com` -> `<name>-1.elb.us-east-1.amazonaws.com`, in ELBv2 answers only. */
 export function awsNlbDnsNames(xml: string): string {
@@ -75,25 +70,15 @@ function mend(api: string, operation: string, body: Buffer): Buffer {
   return body;
 }
 
-function readBody(stream: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    stream.on("data", (c: Buffer) => parts.push(c));
-    stream.on("end", () => resolve(Buffer.concat(parts)));
-    stream.on("error", reject);
-  });
-}
-
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
   const seen: CountedRequest[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const body = await readBody(req);
-      const form = new URLSearchParams(body.toString("utf8"));
-      const version = form.get("Version") ?? "";
-      const api = API_BY_VERSION[version] ?? version;
-      const operation = form.get("Action") ?? "";
+      const kind = classify(req, body);
+      const api = kind.api === "unknown" ? (kind.params.get("Version") ?? "") : kind.api;
+      const operation = kind.operation;
       seen.push({ api, operation });
       const answer = await new Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }>(
         (resolve, reject) => {

@@ -113,7 +113,8 @@ function errorResponse(api: AwsApi, status: number, code: string, message: strin
   };
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The whole body of a request or response (the counting proxy in bench/support reads both with it). */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     req.on("data", (c: Buffer) => parts.push(c));
@@ -122,7 +123,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function classify(req: IncomingMessage, body: Buffer): { api: AwsApi; operation: string; params: URLSearchParams } {
+/** Which AWS query API and operation a request is: form `Version` and `Action`, or the same in the query string. */
+export function classify(
+  req: IncomingMessage,
+  body: Buffer,
+): { api: AwsApi; operation: string; params: URLSearchParams } {
   const url = new URL(req.url ?? "/", "http://proxy");
   const form = (req.headers["content-type"] ?? "").includes("x-www-form-urlencoded")
     ? new URLSearchParams(body.toString("utf8"))

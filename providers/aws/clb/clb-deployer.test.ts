@@ -3,7 +3,7 @@ import { newSpec } from "../../../testing/new-spec.js";
 import { parseAwsConfig } from "../annotations.js";
 import { loadBalancerName } from "../names.js";
 import { ClbDeployer } from "./clb-deployer.js";
-import { fakeElb } from "./fake-elb.js";
+import { fakeElb } from "../../../test/fakes/fake-elb.js";
 
 const signal = new AbortController().signal;
 

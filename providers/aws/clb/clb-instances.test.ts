@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { convergeInstances } from "./clb-instances.js";
-import { fakeElb } from "./fake-elb.js";
+import { fakeElb } from "../../../test/fakes/fake-elb.js";
 
 const signal = new AbortController().signal;
 const lb = (ids: string[]) => ({ LoadBalancerName: "a1", Instances: ids.map((InstanceId) => ({ InstanceId })) });

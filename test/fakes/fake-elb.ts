@@ -3,7 +3,7 @@
  * AccessPointNotFound when there is none) and records every command by name with its input.
  */
 import type { LoadBalancerDescription } from "@aws-sdk/client-elastic-load-balancing";
-import type { AwsClients } from "../aws-types.js";
+import type { AwsClients } from "../../providers/aws/aws-types.js";
 
 export interface FakeElb {
   readonly client: AwsClients["elb"];
