@@ -11,8 +11,8 @@
  *     nodePort mode, Cluster: every OTHER eligible node's NodePort whose kube-proxy `:10256/healthz` passes and whose
  *       speaker was not seen dying, plus this node's own serving endpoints as `podIP:targetPort`; masqueraded, so
  *       replies come back through us;
- *     nodePort mode, Local: this node's serving endpoints as `podIP:targetPort`, while its healthCheckNodePort
- *       (kube-proxy's answer) passes; no masquerade, so the backend sees the client's address;
+ *     nodePort mode, Local: this node's serving endpoints as `podIP:targetPort`, by EndpointSlice readiness; no
+ *       masquerade, so the backend sees the client's address;
  *     pod mode: serving endpoints' target ports (Local: this node's only, unmasqueraded); TCP ports are probed
  *       with a TCP connect, UDP ports only by EndpointSlice readiness.
  *

@@ -85,17 +85,16 @@ describe("backendsFor", () => {
     ).toEqual([{ ip: "192.0.2.12", port: 30080 }]);
   });
 
-  it("nodePort Local: every own serving pod gated by this node's healthCheckNodePort", () => {
+  it("nodePort Local: every own serving pod, by readiness only (not gated by the lagging healthCheckNodePort)", () => {
     const spec = specOf(tweakLocal(32001));
     const endpoints = [
       endpoint("198.51.100.1", "node-1"),
       endpoint("198.51.100.4", "node-1"),
       endpoint("198.51.100.3", "node-2"),
     ];
-    const gate = { kind: "http", ip: SELF.ip, port: 32001, path: "/healthz" };
     expect(backendsFor({ spec, endpoints }, spec.ports[0]!, VIEW)).toEqual([
-      { destination: { ip: "198.51.100.1", port: 8080 }, probe: gate },
-      { destination: { ip: "198.51.100.4", port: 8080 }, probe: gate },
+      { destination: { ip: "198.51.100.1", port: 8080 }, probe: undefined },
+      { destination: { ip: "198.51.100.4", port: 8080 }, probe: undefined },
     ]);
   });
 

@@ -66,8 +66,14 @@ export function servingEndpoints(endpoints: readonly PodEndpoint[]): PodEndpoint
  * - nodePort mode, Cluster: every other eligible, not-dead node's `nodeIP:nodePort` gated by its kube-proxy
  *   `:10256/healthz`, plus this node's serving endpoints' `podIP:targetPort` (readiness only); while the NodePort
  *   is too new for the other kube-proxies to have programmed it, only this node's own pods if it has any.
- * - nodePort mode, Local: this node's serving endpoints' `podIP:targetPort`, all gated by this node's
- *   healthCheckNodePort (kube-proxy answers 200 only while it has local endpoints and is healthy itself).
+ * - nodePort mode, Local: this node's serving endpoints' `podIP:targetPort`, by readiness only, as kube-proxy sends
+ *   load-balancer traffic for a Local Service to its node's ready endpoints (pkg/proxy/topology.go). Not gated by
+ *   this node's healthCheckNodePort: that is kube-proxy's own view of the same endpoints, which lags the
+ *   EndpointSlice by up to a sync period. Gated by it, a new Service was answered, then dropped for about a second
+ *   when the first probe found kube-proxy not yet caught up (503), then answered again: in the lab, the first fresh
+ *   connection after the address appeared lost its SYN in about half of the runs under load (the table flipped
+ *   dnat -> drop -> dnat, seen with nft monitor and tcpdump on the node). The probe also could not help: the
+ *   announcer stays the announcer whatever it says, so failing it only black-holed the address.
  */
 export function backendsFor(
   s: ServiceBackends,
@@ -85,14 +91,8 @@ export function backendsFor(
   }
   const { nodePort } = servicePort;
   if (nodePort === undefined || self.ip === undefined) return [];
-  if (policyLocal) {
-    const hc = s.spec.healthCheck;
-    // deriveSpec gives a Local nodePort-mode Service an HTTP healthCheckNodePort check or rejects it; were it
-    // otherwise, readiness alone would gate the local endpoints.
-    const gate: ProbeTarget | undefined =
-      hc.kind === "http" ? { kind: "http", ip: self.ip, port: hc.port, path: hc.path } : undefined;
-    return targetPorts(local, servicePort).map((d) => ({ destination: d, probe: gate }));
-  }
+  const own = targetPorts(local, servicePort).map((d): Backend => ({ destination: d, probe: undefined }));
+  if (policyLocal) return own;
   const others = [...nodes.values()]
     .filter(
       (n): n is ElectionNode & { ip: string } =>
@@ -102,7 +102,6 @@ export function backendsFor(
       destination: { ip: n.ip, port: nodePort },
       probe: { kind: "http", ip: n.ip, port: KUBE_PROXY_HEALTH_PORT, path: "/healthz" },
     }));
-  const own = targetPorts(local, servicePort).map((d): Backend => ({ destination: d, probe: undefined }));
   const settled =
     settledNodePorts === undefined || settledNodePorts.has(nodePortKey(s.spec.id.uid, servicePort.protocol, nodePort));
   return settled || own.length === 0 ? [...others, ...own] : own;
