@@ -9,6 +9,7 @@
  * wantsLoadBalancer), so upstream and ours get class-less Services; the floor patcher selects by class, so it
  * keeps its own (a class changes nothing the apiserver does on a create or a status patch).
  */
+import { readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/env/control-plane.js";
 import { type Child, spawnChild, waitForLine, waitForReadyz } from "./bench-child.js";
@@ -94,6 +95,7 @@ export async function oursContender(s: ContenderSetup): Promise<Contender> {
           ...(opts.profile
             ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${s.n}.cpuprofile`]
             : []),
+          ...(opts.heapSnapshot ? [`--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${logDir}`] : []),
           ...(opts.tsx ? ["--import", "tsx", "src/main.ts"] : ["dist/src/main.js"]),
           ...["run", "--provider", "baremetal", "--kubeconfig", s.kubeconfigPath],
           ...["--address-pool", `bench=${ADDRESS_POOL}`, "--no-leader-elect"],
@@ -104,7 +106,35 @@ export async function oursContender(s: ContenderSetup): Promise<Contender> {
       ),
     ready: (child) => waitForReadyz(child, `http://127.0.0.1:${port}/readyz`, 60_000),
     metrics: () => controllerMetrics(metricsUrl),
+    heapSnapshot: (child, logDir) => signalledHeapSnapshot(child.pid, logDir, `controller-${s.n}`),
   };
+}
+
+const SNAPSHOT_SIGNAL = "SIGUSR2";
+
+/**
+ * Sends the --heapsnapshot-signal and waits until Node has written the snapshot (its size stops changing), then
+ * renames it to `<name>.heapsnapshot`. Node names it Heap.<date>.<pid>...heapsnapshot in --diagnostic-dir.
+ */
+async function signalledHeapSnapshot(pid: number, dir: string, name: string): Promise<string> {
+  const ours = (): string[] => readdirSync(dir).filter((f) => f.startsWith("Heap.") && f.includes(`.${pid}.`));
+  const before = new Set(ours());
+  process.kill(pid, SNAPSHOT_SIGNAL);
+  const deadline = Date.now() + 120_000;
+  let lastSize = -1;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1_000));
+    const file = ours().find((f) => !before.has(f));
+    if (!file) continue;
+    const size = statSync(join(dir, file)).size;
+    if (size > 0 && size === lastSize) {
+      const target = join(dir, `${name}.heapsnapshot`);
+      renameSync(join(dir, file), target);
+      return target;
+    }
+    lastSize = size;
+  }
+  throw new Error(`no heap snapshot from pid ${pid} in ${dir} within 120 s`);
 }
 
 /** Reconcile count, mean duration and verdicts, and V8 heap figures, from our controller's /metrics. */

@@ -19,6 +19,8 @@ export const RECONCILE_HELP = `usage: tsx bench/reconcile.ts [options]
                        --controller-node-args="--max-old-space-size=192"
   --profile            write a V8 CPU profile of our controller into the log directory (implies --keep-logs);
                        summarize it with: tsx bench/cpuprofile-top.ts <file.cpuprofile>
+  --heap-snapshot      write a V8 heap snapshot of our controller once idle after each size, into the log
+                       directory (implies --keep-logs); summarize: tsx bench/heapsnapshot-top.ts <file>
   -h, --help`;
 
 export interface ReconcileOptions {
@@ -33,6 +35,7 @@ export interface ReconcileOptions {
   budgetS: number;
   keepLogs: boolean;
   profile: boolean;
+  heapSnapshot: boolean;
   controllerNodeArgs: string[];
   /** Run our controller from source through tsx instead of the compiled dist/ that production runs. */
   tsx: boolean;
@@ -48,6 +51,7 @@ const OPTIONS = {
   "keep-logs": { type: "boolean", default: false },
   tsx: { type: "boolean", default: false },
   profile: { type: "boolean", default: false },
+  "heap-snapshot": { type: "boolean", default: false },
   "controller-node-args": { type: "string", default: "" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -88,8 +92,9 @@ export function parseReconcileOptions(): ReconcileOptions {
     budgetS,
     deadline: performance.now() + budgetS * 1000,
     eventWaitMs: int("event-wait", values["event-wait"], 600) * 1000,
-    keepLogs: values["keep-logs"] || values.profile,
+    keepLogs: values["keep-logs"] || values.profile || values["heap-snapshot"],
     profile: values.profile,
+    heapSnapshot: values["heap-snapshot"],
     controllerNodeArgs: values["controller-node-args"].split(/\s+/).filter((a) => a !== ""),
     tsx: values.tsx,
   };

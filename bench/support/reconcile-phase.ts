@@ -47,6 +47,8 @@ export interface Contender {
   ready(child: Child): Promise<void>;
   /** Read after convergence and the Events, while it still runs. */
   metrics?(): Promise<ControllerMetrics>;
+  /** Writes a heap snapshot of the idle process into `logDir` and returns its path (--heap-snapshot). */
+  heapSnapshot?(child: Child, logDir: string): Promise<string>;
 }
 
 export interface PhaseResult {
@@ -150,6 +152,9 @@ export async function runPhase(ctx: PhaseContext, contender: Contender, cleanUp:
     const idle = readMemory(child.pid);
     const metrics = await contender.metrics?.();
     sampler.stop();
+    if (opts.heapSnapshot && contender.heapSnapshot) {
+      log(`${label} heap snapshot: ${await contender.heapSnapshot(child, ctx.logDir)}`);
+    }
     diedCheck(child)();
     if (cleanUp) await deleteServices(http, namespace, opts.concurrency, (line) => log(`${label} ${line}`));
     return {
