@@ -58,7 +58,16 @@ function helm(args: string[], kubeconfig?: string): Promise<HelmResult> {
 }
 
 async function render(extraArgs: string[], release = RELEASE): Promise<Manifest[]> {
-  const r = await helm(["template", release, CHART, "--namespace", NAMESPACE, "--kube-version", KUBE_FLOOR, ...extraArgs]);
+  const r = await helm([
+    "template",
+    release,
+    CHART,
+    "--namespace",
+    NAMESPACE,
+    "--kube-version",
+    KUBE_FLOOR,
+    ...extraArgs,
+  ]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   return parseManifests(r.stdout);
@@ -542,6 +551,9 @@ describe("helm chart on the test control plane", () => {
     expect(install.stderr).toBe("");
     expect(install.code).toBe(0);
     expect(install.stdout).toContain("kubectl get svc -o wide");
+    expect(install.stdout).toContain(
+      "(for baremetal: named pools, requested addresses, cross-namespace sharing) are refused outside the namespaces\nlisted under admissionPolicy.allow",
+    );
     expect(await present()).toEqual([
       `ClusterRole/${name}`,
       `ClusterRole/${name}-speaker`,
@@ -638,8 +650,8 @@ describe("helm chart on the test control plane", () => {
     expect(upgrade.stdout).toContain("REVISION: 2");
     expect(await keyOf()).toBe(before);
 
-    const pod = (await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: `${name}-speaker`, namespace }))
-      .spec?.template.spec;
+    const pod = (await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: `${name}-speaker`, namespace })).spec
+      ?.template.spec;
     expect(pod?.containers[0]?.args).toContain("--heartbeat-secret-file=/etc/lb-operator/heartbeat/key");
     expect(pod?.containers[0]?.volumeMounts).toEqual([
       { name: "heartbeat", mountPath: "/etc/lb-operator/heartbeat", readOnly: true },
