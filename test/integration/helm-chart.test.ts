@@ -1,9 +1,7 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
+  AdmissionregistrationV1Api,
   ApiextensionsV1Api,
   AppsV1Api,
   CoordinationV1Api,
@@ -16,30 +14,16 @@ import { parse, parseAllDocuments, stringify } from "yaml";
 import { apiService } from "../fixtures/api-services.js";
 import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
 import { ControllerProcess } from "../env/controller-process.js";
+import { CHART, Helm, type HelmResult, KUBE_FLOOR, type Manifest, parseManifests } from "../env/helm.js";
 import { eventually } from "../../testing/eventually.js";
-import { printsExistingPath, runInstallScript } from "../env/managed-process.js";
 import { KubeTestClient } from "../../testing/kube-test-client.js";
 
-const CHART = fileURLToPath(new URL("../../charts/lb-operator", import.meta.url));
 const CI_VALUES = readdirSync(join(CHART, "ci"))
   .filter((f) => f.endsWith("-values.yaml"))
   .sort();
 const RELEASE = `lbo${process.pid}`;
 const NAMESPACE = `helm-${process.pid}`;
-// The oldest Kubernetes the chart admits (Chart.yaml kubeVersion); offline renders and lints assume it, so they do
-// not depend on the version helm was built with, and prove the chart renders at its floor.
-const KUBE_FLOOR = "1.30.0";
 
-interface HelmResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-interface Manifest {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [key: string]: unknown;
-}
 interface Rule {
   apiGroups: string[];
   resources: string[];
@@ -67,27 +51,10 @@ interface Workload extends Manifest {
   spec: { selector: { matchLabels: Labels }; template: PodTemplate };
 }
 
-/** Runs scripts/install-helm.sh (builds helm from the Go module proxy on first use) and returns the binary. */
-const resolveHelm = (): Promise<string> => runInstallScript("install-helm.sh", printsExistingPath);
-
-let helmBin = "";
-// helm's cache, config and data dirs live in a temp dir, so runs never touch ~/.config/helm or each other.
-const helmHome = mkdtempSync(join(tmpdir(), "lb-operator-helm-"));
+let helmCli: Helm;
 
 function helm(args: string[], kubeconfig?: string): Promise<HelmResult> {
-  const env = {
-    ...process.env,
-    HELM_CACHE_HOME: join(helmHome, "cache"),
-    HELM_CONFIG_HOME: join(helmHome, "config"),
-    HELM_DATA_HOME: join(helmHome, "data"),
-    ...(kubeconfig === undefined ? {} : { KUBECONFIG: kubeconfig }),
-  };
-  return new Promise((resolve) => {
-    execFile(helmBin, args, { env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return helmCli.run(args, kubeconfig);
 }
 
 async function render(extraArgs: string[], release = RELEASE): Promise<Manifest[]> {
@@ -103,9 +70,7 @@ async function render(extraArgs: string[], release = RELEASE): Promise<Manifest[
   ]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
-  return parseAllDocuments(r.stdout)
-    .map((d) => d.toJS() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
+  return parseManifests(r.stdout);
 }
 
 function find(manifests: Manifest[], kind: string, name: string): Manifest | undefined {
@@ -124,7 +89,10 @@ function objectNames(manifests: Manifest[]): string[] {
   return manifests.map((m) => `${m.kind}/${m.metadata.name}`).sort();
 }
 
-/** What a baremetal render with the ServiceMonitor on names its objects, given the fullname. */
+/**
+ * What a baremetal render with the ServiceMonitor on names its objects, given the fullname (the heartbeat Secret is
+ * the chart's own: no speaker.heartbeatSecret).
+ */
 function namesFor(fullname: string): string[] {
   return [
     `ClusterRole/${fullname}`,
@@ -136,10 +104,13 @@ function namesFor(fullname: string): string[] {
     `PodDisruptionBudget/${fullname}`,
     `Role/${fullname}-leader-election`,
     `RoleBinding/${fullname}-leader-election`,
+    `Secret/${fullname}-heartbeat`,
     `Service/${fullname}-metrics`,
     `ServiceAccount/${fullname}`,
     `ServiceAccount/${fullname}-speaker`,
     `ServiceMonitor/${fullname}`,
+    `ValidatingAdmissionPolicy/${fullname}-privileged-annotations`,
+    `ValidatingAdmissionPolicyBinding/${fullname}-privileged-annotations`,
   ].sort();
 }
 
@@ -203,15 +174,15 @@ const KNOBS = {
 
 /** Writes KNOBS as a values file, quoted for YAML 1.1 ("yes", "on" stay strings for helm's parser). */
 function writeKnobs(): string {
-  const file = join(helmHome, "knobs-values.yaml");
+  const file = join(helmCli.home, "knobs-values.yaml");
   writeFileSync(file, stringify(KNOBS, { version: "1.1" }));
   return file;
 }
 
 beforeAll(async () => {
-  helmBin = await resolveHelm();
+  helmCli = await Helm.start();
 });
-afterAll(() => rmSync(helmHome, { recursive: true, force: true }));
+afterAll(() => helmCli?.dispose());
 
 describe("helm chart, offline", () => {
   it("passes helm lint --strict with the default values and each ci/*-values.yaml", async () => {
@@ -528,27 +499,22 @@ describe("helm chart on the test control plane", () => {
   let cp: ControlPlane;
   let controller: ControllerProcess | undefined;
   let install: HelmResult;
+  // The release's values, for install and upgrade; no speaker.heartbeatSecret, so the chart makes the Secret.
+  const releaseArgs = [
+    "--namespace",
+    namespace,
+    "--set",
+    "image.pullPolicy=Never",
+    "--values",
+    join(CHART, "ci", "baremetal-values.yaml"),
+    "--set",
+    "speaker.heartbeatSecret=",
+  ];
 
   beforeAll(async () => {
     cp = await startControlPlane();
     // No kubelet or controller-manager here: no pod is ever created, so no image is pulled.
-    install = await helm(
-      [
-        "install",
-        RELEASE,
-        CHART,
-        "--namespace",
-        namespace,
-        "--create-namespace",
-        "--set",
-        "image.pullPolicy=Never",
-        "--values",
-        join(CHART, "ci", "baremetal-values.yaml"),
-        "--set",
-        "speaker.heartbeatSecret=",
-      ],
-      cp.kubeconfigPath,
-    );
+    install = await helm(["install", RELEASE, CHART, "--create-namespace", ...releaseArgs], cp.kubeconfigPath);
   });
   afterAll(async () => {
     await controller?.stop("SIGKILL");
@@ -562,6 +528,7 @@ describe("helm chart on the test control plane", () => {
     const apps = kc.makeApiClient(AppsV1Api);
     const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     const policy = kc.makeApiClient(PolicyV1Api);
+    const admission = kc.makeApiClient(AdmissionregistrationV1Api);
     const selector = { labelSelector: `app.kubernetes.io/instance=${RELEASE}` };
     const names = (kind: string, list: { items: { metadata?: { name?: string } }[] }): string[] =>
       list.items.map((o) => `${kind}/${o.metadata?.name ?? ""}`);
@@ -574,6 +541,9 @@ describe("helm chart on the test control plane", () => {
       ...names("Role", await rbac.listNamespacedRole({ namespace, ...selector })),
       ...names("RoleBinding", await rbac.listNamespacedRoleBinding({ namespace, ...selector })),
       ...names("PodDisruptionBudget", await policy.listNamespacedPodDisruptionBudget({ namespace, ...selector })),
+      ...names("Secret", await core.listNamespacedSecret({ namespace, ...selector })),
+      ...names("ValidatingAdmissionPolicy", await admission.listValidatingAdmissionPolicy(selector)),
+      ...names("ValidatingAdmissionPolicyBinding", await admission.listValidatingAdmissionPolicyBinding(selector)),
     ].sort();
   }
 
@@ -581,6 +551,9 @@ describe("helm chart on the test control plane", () => {
     expect(install.stderr).toBe("");
     expect(install.code).toBe(0);
     expect(install.stdout).toContain("kubectl get svc -o wide");
+    expect(install.stdout).toContain(
+      "(for baremetal: named pools, requested addresses, cross-namespace sharing) are refused outside the namespaces\nlisted under admissionPolicy.allow",
+    );
     expect(await present()).toEqual([
       `ClusterRole/${name}`,
       `ClusterRole/${name}-speaker`,
@@ -591,8 +564,11 @@ describe("helm chart on the test control plane", () => {
       `PodDisruptionBudget/${name}`,
       `Role/${name}-leader-election`,
       `RoleBinding/${name}-leader-election`,
+      `Secret/${name}-heartbeat`,
       `ServiceAccount/${name}`,
       `ServiceAccount/${name}-speaker`,
+      `ValidatingAdmissionPolicy/${name}-privileged-annotations`,
+      `ValidatingAdmissionPolicyBinding/${name}-privileged-annotations`,
     ]);
     const crd = await cp
       .kubeConfig()
@@ -657,6 +633,30 @@ describe("helm chart on the test control plane", () => {
     await eventually("the Service to be gone", async () => (await kube.service(namespace, "first")) === undefined);
     await controller.stop();
     controller = undefined;
+  });
+
+  it("keeps the generated heartbeat key across helm upgrade, and the speaker reads it from the Secret", async () => {
+    const kc = cp.kubeConfig();
+    const core = kc.makeApiClient(CoreV1Api);
+    const secretName = `${name}-heartbeat`;
+    const keyOf = async (): Promise<string> =>
+      (await core.readNamespacedSecret({ name: secretName, namespace })).data?.["key"] ?? "";
+    const before = await keyOf();
+    expect(Buffer.from(before, "base64")).toHaveLength(32);
+
+    const upgrade = await helm(["upgrade", RELEASE, CHART, ...releaseArgs], cp.kubeconfigPath);
+    expect(upgrade.stderr).toBe("");
+    expect(upgrade.code).toBe(0);
+    expect(upgrade.stdout).toContain("REVISION: 2");
+    expect(await keyOf()).toBe(before);
+
+    const pod = (await kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: `${name}-speaker`, namespace })).spec
+      ?.template.spec;
+    expect(pod?.containers[0]?.args).toContain("--heartbeat-secret-file=/etc/lb-operator/heartbeat/key");
+    expect(pod?.containers[0]?.volumeMounts).toEqual([
+      { name: "heartbeat", mountPath: "/etc/lb-operator/heartbeat", readOnly: true },
+    ]);
+    expect(pod?.volumes).toMatchObject([{ name: "heartbeat", secret: { secretName } }]);
   });
 
   it("the apiserver takes every knob: a second release with all of them installs, keeps them, and uninstalls", async () => {

@@ -64,3 +64,7 @@ podLabels.
 {{- else -}}GOOGLE_APPLICATION_CREDENTIALS
 {{- end -}}
 {{- end -}}
+{{/* The Secret whose "key" signs the speakers' heartbeats: the user's, else the one the chart generates. */}}
+{{- define "lb-operator.heartbeatSecretName" -}}
+{{ default (include "lb-operator.suffixedName" (list . "heartbeat")) .Values.speaker.heartbeatSecret }}
+{{- end -}}
