@@ -96,7 +96,8 @@ export function parseAwsConfig(spec: LoadBalancerSpec): AwsServiceConfig {
   checkPorts(kind, spec);
   for (const k of kind === "nlb" ? CLASSIC_ONLY : NLB_ONLY) {
     const v = r.string(k);
-    if (v !== undefined) r.fail(k, `${quote(v)}: only a${kind === "nlb" ? " classic ELB" : "n NLB"} reads this annotation`);
+    if (v !== undefined)
+      r.fail(k, `${quote(v)}: only a${kind === "nlb" ? " classic ELB" : "n NLB"} reads this annotation`);
   }
   const targetType = parseTargetType(r, kind, spec);
   const scheme = parseScheme(r);

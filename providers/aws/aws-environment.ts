@@ -119,7 +119,10 @@ export class AwsEnvironmentResolver {
     for (const w of wanted) {
       const hit = out.some((s) => s.SubnetId === w || (s.Tags ?? []).some((t) => t.Key === "Name" && t.Value === w));
       if (!hit)
-        throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, `subnet ${quote(w)} not found (by ID or Name tag)`);
+        throw new InvalidSpecError(
+          `${AWS_ANNOTATION_PREFIX}subnets`,
+          `subnet ${quote(w)} not found (by ID or Name tag)`,
+        );
     }
     return out;
   }

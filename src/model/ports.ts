@@ -52,7 +52,10 @@ export function derivePorts(svc: V1Service, podMode: boolean): PortSpec[] {
       throw new InvalidSpecError(`spec.ports[${i}]`, `duplicate ${key}, also spec.ports[${sameKey}]`);
     const sameName = seenNames.get(name);
     if (sameName !== undefined)
-      throw new InvalidSpecError(`spec.ports[${i}].name`, `duplicate name ${quote(name)}, also spec.ports[${sameName}]`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].name`,
+        `duplicate name ${quote(name)}, also spec.ports[${sameName}]`,
+      );
     seenPorts.set(key, i);
     seenNames.set(name, i);
     return { name, protocol, port: p.port, nodePort: podMode ? undefined : p.nodePort, appProtocol: p.appProtocol };

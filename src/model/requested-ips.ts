@@ -70,7 +70,10 @@ function orderByFamily(requested: readonly Requested[], ipFamilies: readonly IPF
       );
     }
     if (!ipFamilies.includes(family)) {
-      throw new InvalidSpecError(field, `${quote(text)} is ${family} but spec.ipFamilies is [${ipFamilies.join(", ")}]`);
+      throw new InvalidSpecError(
+        field,
+        `${quote(text)} is ${family} but spec.ipFamilies is [${ipFamilies.join(", ")}]`,
+      );
     }
     byFamily.set(family, text);
   }

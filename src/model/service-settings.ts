@@ -25,7 +25,8 @@ export function deriveIPFamilies(svc: V1Service): IPFamily[] {
   return families.map((f, i) => {
     if (f !== "IPv4" && f !== "IPv6")
       throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `unknown IP family ${quote(f)}; want IPv4 or IPv6`);
-    if (families.indexOf(f) !== i) throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `duplicate IP family ${quote(f)}`);
+    if (families.indexOf(f) !== i)
+      throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `duplicate IP family ${quote(f)}`);
     return f;
   });
 }
@@ -43,7 +44,10 @@ export function deriveSessionAffinity(svc: V1Service): SessionAffinity {
   const type = svc.spec?.sessionAffinity ?? "None";
   if (type === "None" || type === "") return { type: "None" };
   if (type !== "ClientIP")
-    throw new InvalidSpecError("spec.sessionAffinity", `unknown session affinity ${quote(type)}; want None or ClientIP`);
+    throw new InvalidSpecError(
+      "spec.sessionAffinity",
+      `unknown session affinity ${quote(type)}; want None or ClientIP`,
+    );
   const timeoutSeconds = svc.spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT_SECONDS;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_CLIENT_IP_TIMEOUT_SECONDS) {
     throw new InvalidSpecError(

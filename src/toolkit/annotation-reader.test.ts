@@ -124,7 +124,9 @@ describe("AnnotationReader with huge values", () => {
   it("quotes a long bad value cut, with its length", () => {
     const long = "y".repeat(10_000);
     const err = invalid(() => reader({ k: long }).bool("k"));
-    expect(err.message).toBe(`metadata.annotations[k]: "${"y".repeat(128)}…" (10000 bytes) is not a boolean: want true or false`);
+    expect(err.message).toBe(
+      `metadata.annotations[k]: "${"y".repeat(128)}…" (10000 bytes) is not a boolean: want true or false`,
+    );
   });
 
   it("escapes control characters in quoted values", () => {
