@@ -276,14 +276,14 @@ const bad: Bad[] = [
     { "additional-resource-tags": `${"k".repeat(129)}=v` },
     {},
     "additional-resource-tags",
-    `"${"k".repeat(129)}=v"`,
+    `"${"k".repeat(128)}…" (131 bytes)`,
   ],
   [
     "tag value too long",
     { "additional-resource-tags": `k=${"v".repeat(257)}` },
     {},
     "additional-resource-tags",
-    `"k=${"v".repeat(257)}"`,
+    `"k=${"v".repeat(126)}…" (259 bytes)`,
   ],
   ["duplicate tag key", { "additional-resource-tags": "a=b,a=c" }, {}, "additional-resource-tags", '"a"'],
   ["tag character", { "additional-resource-tags": "k=v#1" }, {}, "additional-resource-tags", '"k=v#1"'],
@@ -586,5 +586,28 @@ describe("parseAwsConfig rejects", () => {
     expect(err.field).toBe(field.startsWith("spec.") ? field : `metadata.annotations[${P}${field}]`);
     expect(err.message).toContain(quoted);
     expect(err.message.startsWith(`${err.field}: `)).toBe(true);
+  });
+});
+
+describe("parseAwsConfig with huge input", () => {
+  const huge = "x".repeat(200_000);
+
+  it.each(Object.entries(AWS_ANNOTATIONS))("refuses a 200 KB %s before parsing it, quoting only its head", (_, key) => {
+    const err = invalid(spec({ type: "nlb", [key.slice(P.length)]: huge }));
+    expect(err.field).toBe(`metadata.annotations[${key}]`);
+    expect(err.message).toContain('…" (200000 bytes) is over the 32768-byte limit');
+    expect(err.message.length).toBeLessThan(400);
+  });
+
+  it("quotes a long bad value cut, with its length", () => {
+    const err = invalid(spec({ scheme: "y".repeat(5_000) }));
+    expect(err.message).toContain(`unknown scheme "${"y".repeat(128)}…" (5000 bytes)`);
+  });
+
+  it("checks NLB listener ports for duplicates in one pass over thousands of ports", () => {
+    const ports: PortSpec[] = Array.from({ length: 20_000 }, (_, i) => ({ ...http, name: `p${i}`, port: i + 1 }));
+    expect(parseAwsConfig(spec(NLB, { ports })).kind).toBe("nlb");
+    const clash = [...ports, { ...dns, port: 20_000 }];
+    expect(invalid(spec(NLB, { ports: clash })).field).toBe("spec.ports[19999].port");
   });
 });

@@ -14,7 +14,7 @@
  */
 import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
-import { AnnotationReader, isIntInRange } from "../../src/toolkit/index.js";
+import { AnnotationReader, isIntInRange, quote } from "../../src/toolkit/index.js";
 import { AWS_ANNOTATION_PREFIX, TAG_ADDITIONAL_KEYS, ownershipTags } from "./aws-types.js";
 import type {
   AccessLogConfig,
@@ -96,7 +96,8 @@ export function parseAwsConfig(spec: LoadBalancerSpec): AwsServiceConfig {
   checkPorts(kind, spec);
   for (const k of kind === "nlb" ? CLASSIC_ONLY : NLB_ONLY) {
     const v = r.string(k);
-    if (v !== undefined) r.fail(k, `"${v}": only a${kind === "nlb" ? " classic ELB" : "n NLB"} reads this annotation`);
+    if (v !== undefined)
+      r.fail(k, `${quote(v)}: only a${kind === "nlb" ? " classic ELB" : "n NLB"} reads this annotation`);
   }
   const targetType = parseTargetType(r, kind, spec);
   const scheme = parseScheme(r);
@@ -136,7 +137,7 @@ function parseKind(r: AnnotationReader): LoadBalancerKind {
   if (v === "nlb" || v === "nlb-ip" || v === "external") return "nlb";
   return r.fail(
     A.type,
-    `unknown load balancer type "${v}": want nlb, nlb-ip or external for an NLB, or no annotation for a classic ELB`,
+    `unknown load balancer type ${quote(v)}: want nlb, nlb-ip or external for an NLB, or no annotation for a classic ELB`,
   );
 }
 
@@ -148,14 +149,17 @@ function checkPorts(kind: LoadBalancerKind, spec: LoadBalancerSpec): void {
   if (spec.requestedIPs.length > 0) {
     throw new InvalidSpecError(
       "spec.loadBalancerIP",
-      `"${spec.requestedIPs.join(",")}": AWS load balancers cannot take a requested address (CPA rejects it too); use ${A.eipAllocations}`,
+      `${quote(spec.requestedIPs.join(","))}: AWS load balancers cannot take a requested address (CPA rejects it too); use ${A.eipAllocations}`,
     );
   }
+  // Counted once, not `ports.some` per port: linear however many ports a Service lists.
+  const usesOfPort = new Map<number, number>();
+  for (const p of spec.ports) usesOfPort.set(p.port, (usesOfPort.get(p.port) ?? 0) + 1);
   spec.ports.forEach((p, i) => {
     if (kind === "clb" && p.protocol !== "TCP") {
       throw new InvalidSpecError(
         `spec.ports[${i}].protocol`,
-        `"${p.protocol}" (port ${p.port}): a classic ELB listens on TCP only; set ${A.type}: nlb`,
+        `${quote(p.protocol)} (port ${p.port}): a classic ELB listens on TCP only; set ${A.type}: nlb`,
       );
     }
     if (kind === "nlb" && p.protocol === "SCTP") {
@@ -164,7 +168,7 @@ function checkPorts(kind: LoadBalancerKind, spec: LoadBalancerSpec): void {
         `"SCTP" (port ${p.port}): an NLB listens on TCP and UDP only`,
       );
     }
-    if (kind === "nlb" && spec.ports.some((q) => q !== p && q.port === p.port)) {
+    if (kind === "nlb" && (usesOfPort.get(p.port) ?? 0) > 1) {
       throw new InvalidSpecError(
         `spec.ports[${i}].port`,
         `"${p.port}" is used by two protocols; an NLB listener port carries one`,
@@ -182,7 +186,7 @@ function checkPorts(kind: LoadBalancerKind, spec: LoadBalancerSpec): void {
 function parseTargetType(r: AnnotationReader, kind: LoadBalancerKind, spec: LoadBalancerSpec): TargetType {
   const v = r.string(A.nlbTargetType);
   if (v !== undefined && v !== "instance" && v !== "ip")
-    r.fail(A.nlbTargetType, `unknown target type "${v}": want instance or ip`);
+    r.fail(A.nlbTargetType, `unknown target type ${quote(v)}: want instance or ip`);
   const podMode = spec.backends.mode === "pod";
   if (kind === "clb") {
     if (v === "ip") r.fail(A.nlbTargetType, `"ip": a classic ELB targets instances only; set ${A.type}: nlb`);
@@ -209,9 +213,9 @@ function parseScheme(r: AnnotationReader): Scheme {
     internal === undefined ? undefined : internal ? "internal" : "internet-facing";
   const s = r.string(A.scheme);
   if (s !== undefined && s !== "internal" && s !== "internet-facing")
-    r.fail(A.scheme, `unknown scheme "${s}": want internal or internet-facing`);
+    r.fail(A.scheme, `unknown scheme ${quote(s)}: want internal or internet-facing`);
   if (s !== undefined && fromInternal !== undefined && s !== fromInternal) {
-    r.fail(A.scheme, `"${s}" contradicts ${A.internal}: "${internalRaw}"; set only one of them`);
+    r.fail(A.scheme, `${quote(s)} contradicts ${A.internal}: ${quote(internalRaw ?? "")}; set only one of them`);
   }
   return s ?? fromInternal ?? "internet-facing";
 }
@@ -227,7 +231,7 @@ function parseTags(r: AnnotationReader, spec: LoadBalancerSpec): Record<string, 
       `${Object.keys(tags).length} tags: at most ${max} (AWS allows ${MAX_TAGS_PER_RESOURCE} per resource, ${reserved.size} are ours)`,
     );
   for (const [k, v] of Object.entries(tags)) {
-    const bad = (why: string): never => r.fail(A.additionalResourceTags, `tag "${k}=${v}": ${why}`);
+    const bad = (why: string): never => r.fail(A.additionalResourceTags, `tag ${quote(`${k}=${v}`)}: ${why}`);
     if (k.length > MAX_TAG_KEY) bad(`the key is longer than ${MAX_TAG_KEY} characters`);
     if (v.length > MAX_TAG_VALUE) bad(`the value is longer than ${MAX_TAG_VALUE} characters`);
     if (k.toLowerCase().startsWith("aws:")) bad(`keys starting with "aws:" are reserved by AWS`);
@@ -246,24 +250,24 @@ function parseSsl(
   if (cert !== undefined && !/^arn:[a-z-]+:(acm|iam):[^,\s]+$/.test(cert)) {
     r.fail(
       A.sslCert,
-      `"${cert}" is not one ACM or IAM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`,
+      `${quote(cert)} is not one ACM or IAM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)`,
     );
   }
   for (const k of [A.sslPorts, A.sslNegotiationPolicy]) {
     const v = r.string(k);
-    if (v !== undefined && cert === undefined) r.fail(k, `"${v}" has no effect without ${A.sslCert}`);
+    if (v !== undefined && cert === undefined) r.fail(k, `${quote(v)} has no effect without ${A.sslCert}`);
   }
   const policy = r.string(A.sslNegotiationPolicy);
   if (policy !== undefined && !/^[A-Za-z0-9._-]+$/.test(policy))
-    r.fail(A.sslNegotiationPolicy, `"${policy}" is not a policy name`);
+    r.fail(A.sslNegotiationPolicy, `${quote(policy)} is not a policy name`);
   const raw = r.string(A.sslPorts);
   if (raw === undefined || raw === "*") return { sslCertificate: cert, sslPorts: "*", sslNegotiationPolicy: policy };
   const ports = (r.list(A.sslPorts) ?? []).map((entry) => {
     const port = /^[0-9]+$/.test(entry) ? Number(entry) : entry;
     const match = spec.ports.find((p) => (typeof port === "number" ? p.port === port : p.name === port));
-    if (match === undefined) r.fail(A.sslPorts, `"${entry}" is not a port number or name of this Service`);
+    if (match === undefined) r.fail(A.sslPorts, `${quote(entry)} is not a port number or name of this Service`);
     else if (match.protocol !== "TCP")
-      r.fail(A.sslPorts, `"${entry}" is ${match.protocol}; TLS terminates on TCP ports only`);
+      r.fail(A.sslPorts, `${quote(entry)} is ${match.protocol}; TLS terminates on TCP ports only`);
     return port;
   });
   return { sslCertificate: cert, sslPorts: ports, sslNegotiationPolicy: policy };
@@ -274,22 +278,22 @@ function parseBackendProtocol(r: AnnotationReader, kind: LoadBalancerKind): AwsS
   if (v === undefined) return undefined;
   const p = v.toLowerCase();
   if (p !== "tcp" && p !== "ssl" && p !== "http" && p !== "https")
-    r.fail(A.backendProtocol, `unknown protocol "${v}": want tcp, ssl, http or https`);
+    r.fail(A.backendProtocol, `unknown protocol ${quote(v)}: want tcp, ssl, http or https`);
   // An NLB target group speaks TCP or TLS; CPA and LBC both map only `ssl` to TLS.
   if (kind === "nlb" && (p === "http" || p === "https"))
-    r.fail(A.backendProtocol, `"${v}": an NLB talks tcp or ssl to its targets`);
+    r.fail(A.backendProtocol, `${quote(v)}: an NLB talks tcp or ssl to its targets`);
   return p;
 }
 
 function parseTargetGroupAttributes(r: AnnotationReader): Record<string, string> {
   const attrs = r.map(A.targetGroupAttributes) ?? {};
   for (const [k, v] of Object.entries(attrs)) {
-    if (!/^[A-Za-z0-9._]+$/.test(k)) r.fail(A.targetGroupAttributes, `"${k}" is not a target group attribute key`);
-    if (v === "") r.fail(A.targetGroupAttributes, `"${k}=" has no value`);
+    if (!/^[A-Za-z0-9._]+$/.test(k)) r.fail(A.targetGroupAttributes, `${quote(k)} is not a target group attribute key`);
+    if (v === "") r.fail(A.targetGroupAttributes, `${quote(`${k}=`)} has no value`);
     if (BOOLEAN_TG_ATTRIBUTES.has(k) && v !== "true" && v !== "false")
-      r.fail(A.targetGroupAttributes, `"${k}=${v}": want true or false`);
+      r.fail(A.targetGroupAttributes, `${quote(`${k}=${v}`)}: want true or false`);
     if (k === "deregistration_delay.timeout_seconds" && !isIntInRange(v, { min: 0, max: 3600 }))
-      r.fail(A.targetGroupAttributes, `"${k}=${v}": want 0-3600`);
+      r.fail(A.targetGroupAttributes, `${quote(`${k}=${v}`)}: want 0-3600`);
   }
   if (attrs["proxy_protocol_v2.enabled"] === "false" && r.string(A.proxyProtocol) !== undefined) {
     r.fail(A.targetGroupAttributes, `"proxy_protocol_v2.enabled=false" contradicts ${A.proxyProtocol}`);
@@ -302,12 +306,12 @@ function parseEips(r: AnnotationReader, scheme: Scheme, subnets: readonly string
   if (eips === undefined) return undefined;
   const raw = r.string(A.eipAllocations) ?? "";
   const bad = eips.find((e) => !/^eipalloc-[0-9a-f]+$/.test(e));
-  if (bad !== undefined) r.fail(A.eipAllocations, `"${bad}" is not an allocation id (eipalloc-...)`);
-  if (scheme === "internal") r.fail(A.eipAllocations, `"${raw}": an internal NLB has no public addresses`);
+  if (bad !== undefined) r.fail(A.eipAllocations, `${quote(bad)} is not an allocation id (eipalloc-...)`);
+  if (scheme === "internal") r.fail(A.eipAllocations, `${quote(raw)}: an internal NLB has no public addresses`);
   if (subnets !== undefined && subnets.length !== eips.length) {
     r.fail(
       A.eipAllocations,
-      `"${raw}" names ${eips.length} allocations but ${A.subnets} names ${subnets.length} subnets; give one per subnet`,
+      `${quote(raw)} names ${eips.length} allocations but ${A.subnets} names ${subnets.length} subnets; give one per subnet`,
     );
   }
   return eips;
@@ -316,7 +320,7 @@ function parseEips(r: AnnotationReader, scheme: Scheme, subnets: readonly string
 function parseNodeLabels(r: AnnotationReader, targetType: TargetType): Record<string, string> {
   const labels = r.map(A.targetNodeLabels) ?? {};
   if (Object.keys(labels).length > 0 && targetType === "ip")
-    r.fail(A.targetNodeLabels, `"${r.string(A.targetNodeLabels)}": ip targets are pods, not nodes`);
+    r.fail(A.targetNodeLabels, `${quote(r.string(A.targetNodeLabels) ?? "")}: ip targets are pods, not nodes`);
   const name = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
   for (const [k, v] of Object.entries(labels)) {
     const slash = k.lastIndexOf("/");
@@ -325,7 +329,7 @@ function parseNodeLabels(r: AnnotationReader, targetType: TargetType): Record<st
       name.test(k.slice(slash + 1)) &&
       (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)));
     if (!okKey || (v !== "" && !name.test(v)))
-      r.fail(A.targetNodeLabels, `"${k}=${v}" is not a valid Kubernetes label`);
+      r.fail(A.targetNodeLabels, `${quote(`${k}=${v}`)} is not a valid Kubernetes label`);
   }
   return labels;
 }
@@ -335,11 +339,11 @@ function parseAccessLog(r: AnnotationReader): AccessLogConfig {
   const bucket = r.string(A.accessLogBucket);
   const prefix = r.string(A.accessLogPrefix);
   if (enabled && bucket === undefined)
-    r.fail(A.accessLogEnabled, `"${r.string(A.accessLogEnabled)}" needs ${A.accessLogBucket}`);
+    r.fail(A.accessLogEnabled, `${quote(r.string(A.accessLogEnabled) ?? "")} needs ${A.accessLogBucket}`);
   if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
-    r.fail(A.accessLogBucket, `"${bucket}" is not an S3 bucket name`);
+    r.fail(A.accessLogBucket, `${quote(bucket)} is not an S3 bucket name`);
   if (prefix !== undefined && (prefix.startsWith("/") || prefix.includes("AWSLogs"))) {
-    r.fail(A.accessLogPrefix, `"${prefix}": AWS refuses a prefix that starts with "/" or contains "AWSLogs"`);
+    r.fail(A.accessLogPrefix, `${quote(prefix)}: AWS refuses a prefix that starts with "/" or contains "AWSLogs"`);
   }
   const interval = r.int(A.accessLogEmitInterval, { min: 5, max: 60 }, "5 or 60 (minutes)");
   if (interval !== undefined && interval !== 5 && interval !== 60)
@@ -349,7 +353,7 @@ function parseAccessLog(r: AnnotationReader): AccessLogConfig {
 
 function parseProxyProtocol(r: AnnotationReader): boolean {
   const v = r.string(A.proxyProtocol);
-  if (v !== undefined && v !== "*") r.fail(A.proxyProtocol, `"${v}": only "*" (every port) is supported`);
+  if (v !== undefined && v !== "*") r.fail(A.proxyProtocol, `${quote(v)}: only "*" (every port) is supported`);
   return v !== undefined;
 }
 
@@ -358,7 +362,7 @@ function parseHealthCheck(r: AnnotationReader, kind: LoadBalancerKind): HealthCh
   const protocolRaw = r.string(A.protocol);
   const protocol = protocolRaw?.toUpperCase();
   if (protocol !== undefined && protocol !== "TCP" && protocol !== "HTTP" && protocol !== "HTTPS") {
-    r.fail(A.protocol, `unknown protocol "${protocolRaw}": want TCP, HTTP or HTTPS`);
+    r.fail(A.protocol, `unknown protocol ${quote(protocolRaw ?? "")}: want TCP, HTTP or HTTPS`);
   }
   const portRaw = r.string(A.port);
   const port = portRaw === "traffic-port" ? portRaw : r.int(A.port, PORT, "a port number or traffic-port");
@@ -366,7 +370,7 @@ function parseHealthCheck(r: AnnotationReader, kind: LoadBalancerKind): HealthCh
   if (path !== undefined && (!path.startsWith("/") || path.length > MAX_HEALTH_CHECK_PATH_LENGTH || /\s/.test(path))) {
     r.fail(
       A.path,
-      `"${path}": want an absolute path without spaces, at most ${MAX_HEALTH_CHECK_PATH_LENGTH} characters`,
+      `${quote(path)}: want an absolute path without spaces, at most ${MAX_HEALTH_CHECK_PATH_LENGTH} characters`,
     );
   }
   return {

@@ -8,6 +8,7 @@
 import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, type Filter, type Subnet } from "@aws-sdk/client-ec2";
 import { InvalidSpecError, LbOperatorError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
+import { quote } from "../../src/toolkit/index.js";
 import type { Clock } from "../../src/util/clock.js";
 import { awsCall } from "./aws-call.js";
 import {
@@ -118,7 +119,10 @@ export class AwsEnvironmentResolver {
     for (const w of wanted) {
       const hit = out.some((s) => s.SubnetId === w || (s.Tags ?? []).some((t) => t.Key === "Name" && t.Value === w));
       if (!hit)
-        throw new InvalidSpecError(`${AWS_ANNOTATION_PREFIX}subnets`, `subnet "${w}" not found (by ID or Name tag)`);
+        throw new InvalidSpecError(
+          `${AWS_ANNOTATION_PREFIX}subnets`,
+          `subnet ${quote(w)} not found (by ID or Name tag)`,
+        );
     }
     return out;
   }

@@ -11,7 +11,7 @@
  */
 import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec, PortSpec } from "../../src/provider.js";
-import { annotationField } from "../../src/toolkit/index.js";
+import { annotationField, quote } from "../../src/toolkit/index.js";
 import { AWS_ANNOTATION_PREFIX } from "./aws-types.js";
 import type { AwsServiceConfig, HealthCheckSettings, LoadBalancerKind, TargetType } from "./aws-types.js";
 
@@ -105,7 +105,7 @@ export function healthCheckFor(
   if (protocol === "TCP" && o.path !== undefined) {
     throw new InvalidSpecError(
       annotationField(HEALTH_CHECK_ANNOTATIONS.path),
-      `path "${o.path}" is ignored by a TCP health check; set ${HEALTH_CHECK_ANNOTATIONS.protocol} to HTTP or HTTPS, or remove the path`,
+      `path ${quote(o.path)} is ignored by a TCP health check; set ${HEALTH_CHECK_ANNOTATIONS.protocol} to HTTP or HTTPS, or remove the path`,
     );
   }
   const settings: HealthCheckSettings = {

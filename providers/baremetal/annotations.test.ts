@@ -62,3 +62,26 @@ describe("parseBaremetalAnnotations", () => {
     );
   });
 });
+
+describe("parseBaremetalAnnotations with huge or hostile input", () => {
+  it.each(["lb-operator.io/allow-shared-ip", "metallb.io/allow-shared-ip", "lb-operator.io/address-pool"])(
+    "refuses a 256 KiB %s before parsing it, quoting only its head",
+    (key) => {
+      const err = invalid({ [key]: "k".repeat(262_144 - key.length) });
+      expect(err.field).toBe(`metadata.annotations[${key}]`);
+      expect(err.message).toContain(`(${262_144 - key.length} bytes) is over the 32768-byte limit`);
+      expect(err.message.length).toBeLessThan(400);
+    },
+  );
+
+  it("cuts a long sharing key in the message, with its length", () => {
+    const err = invalid({ "lb-operator.io/allow-shared-ip": "s".repeat(1_000) });
+    expect(err.message).toContain(`invalid sharing key "${"s".repeat(128)}…" (1000 bytes)`);
+  });
+
+  it("escapes a newline in a sharing key, so the message stays one line", () => {
+    const err = invalid({ "lb-operator.io/allow-shared-ip": "a\nb" });
+    expect(err.message).toContain('invalid sharing key "a\\nb"');
+    expect(err.message).not.toContain("\n");
+  });
+});

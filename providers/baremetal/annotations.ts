@@ -3,7 +3,7 @@
  * without edits: `metallb.io/*`, and the older `metallb.universe.tf/*` that MetalLB itself still reads
  * (MLB controller/service.go). Our key wins whenever it is present, even if an alias says otherwise.
  */
-import { AnnotationReader } from "../../src/toolkit/index.js";
+import { AnnotationReader, quote } from "../../src/toolkit/index.js";
 import type { AnnotationValue, Annotations } from "../../src/toolkit/index.js";
 import { poolNameSchema } from "./address-pool.js";
 
@@ -45,15 +45,16 @@ function baremetalReader(annotations: Annotations): AnnotationReader {
 
 /** Read raw: a blank key is an error here, not "no annotation" (see below). */
 function parseSharingKey(reader: AnnotationReader): string | undefined {
-  const found = reader.lookup(ANNOTATION_ALLOW_SHARED_IP);
+  const found = reader.raw(ANNOTATION_ALLOW_SHARED_IP);
   if (found === undefined) return undefined;
   const value = found.value.trim();
   // MetalLB compares keys as opaque strings. We refuse only what is surely a mistake: an empty key (MetalLB
   // would treat it as "no sharing", silently) and whitespace or control characters inside the key.
+  // The length is checked first, so the character scan never reads more than MAX_SHARING_KEY characters.
   if (value === "" || value.length > MAX_SHARING_KEY || /[\s\p{Cc}]/u.test(value)) {
     reader.fail(
       found.key,
-      `invalid sharing key ${JSON.stringify(found.value)}: must be 1-${MAX_SHARING_KEY} characters without spaces or ` +
+      `invalid sharing key ${quote(found.value)}: must be 1-${MAX_SHARING_KEY} characters without spaces or ` +
         "control characters; remove the annotation to not share the address",
     );
   }
@@ -61,13 +62,13 @@ function parseSharingKey(reader: AnnotationReader): string | undefined {
 }
 
 function parsePoolName(reader: AnnotationReader): string | undefined {
-  const found = reader.lookup(ANNOTATION_ADDRESS_POOL);
+  const found = reader.raw(ANNOTATION_ADDRESS_POOL);
   if (found === undefined) return undefined;
   const value = found.value.trim();
   const result = poolNameSchema.safeParse(value);
   if (!result.success) {
     const reason = result.error.issues.map((i) => i.message).join("; ");
-    reader.fail(found.key, `invalid pool name ${JSON.stringify(found.value)}: ${reason}`);
+    reader.fail(found.key, `invalid pool name ${quote(found.value)}: ${reason}`);
   }
   return value;
 }

@@ -5,7 +5,7 @@
  */
 import { InvalidSpecError } from "../../src/errors.js";
 import type { IPFamily } from "../../src/provider.js";
-import { formatIPValue, parseIPValue, type IPValue } from "../../src/toolkit/index.js";
+import { formatIPValue, parseIPValue, quote, type IPValue } from "../../src/toolkit/index.js";
 
 /** Families must be one or two distinct values out of IPv4 and IPv6. */
 export function checkFamilies(families: readonly IPFamily[]): void {
@@ -31,7 +31,7 @@ export function parseRequestedAddresses(
   const byFamily = new Map<IPFamily, IPValue>();
   for (const text of requested) {
     const addr = parseIPValue(text.trim());
-    if (addr === undefined) throw new InvalidSpecError(field, `${JSON.stringify(text)} is not an IP address`);
+    if (addr === undefined) throw new InvalidSpecError(field, `${quote(text)} is not an IP address`);
     const previous = byFamily.get(addr.family);
     if (previous !== undefined) {
       const both = `${formatIPValue(previous)}, ${formatIPValue(addr)}`;

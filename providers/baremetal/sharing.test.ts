@@ -69,3 +69,15 @@ describe("sharingConflict", () => {
     expect(err?.retryAfterMs).toBe(7);
   });
 });
+
+describe("sharingConflict with huge sharing keys", () => {
+  it("quotes each key cut, with its length (a key restored from a Service whose annotation grew)", () => {
+    const mine = "m".repeat(200_000);
+    const theirs = "t".repeat(100_000);
+    const message =
+      sharingConflict(ip, party("ns/a", { sharingKey: mine, ports: [] }), [party("ns/b", { sharingKey: theirs })], 1)
+        ?.message ?? "";
+    expect(message).toContain(`="${"t".repeat(128)}…" (100000 bytes), not "${"m".repeat(128)}…" (200000 bytes)`);
+    expect(message.length).toBeLessThan(500);
+  });
+});

@@ -4,6 +4,7 @@
  * same backend key (externalTrafficPolicy Local Services must select the same pods, because the address is
  * announced from the nodes that run them), and no (protocol, port) pair is used twice.
  */
+import { quote } from "../../src/toolkit/index.js";
 import { ANNOTATION_ALLOW_SHARED_IP } from "./annotations.js";
 import type { PortKey } from "./allocation-types.js";
 import { AddressInUseError, PortCollisionError } from "./baremetal-errors.js";
@@ -52,11 +53,11 @@ function keyMismatch(ip: string, self: SharingParty, other: SharingParty): strin
     return `${used}; to share it, set ${ann} to the same value on both Services`;
   }
   if (self.sharingKey === undefined) {
-    return `${used}, which shares it under ${ann}=${JSON.stringify(other.sharingKey)}; this Service does not set ${ann}`;
+    return `${used}, which shares it under ${ann}=${quote(other.sharingKey ?? "")}; this Service does not set ${ann}`;
   }
   if (other.sharingKey === undefined) return `${used}, which does not allow sharing (no ${ann})`;
   if (self.sharingKey !== other.sharingKey) {
-    return `${used} under ${ann}=${JSON.stringify(other.sharingKey)}, not ${JSON.stringify(self.sharingKey)}`;
+    return `${used} under ${ann}=${quote(other.sharingKey)}, not ${quote(self.sharingKey)}`;
   }
   if (self.backendKnown && other.backendKnown && self.backendKey !== other.backendKey) {
     return (

@@ -140,3 +140,15 @@ describe("checkRequestedIPInSubnet", () => {
     );
   });
 });
+
+describe("parseGceConfig with huge input", () => {
+  it.each([LB_TYPE_ANNOTATION, SUBNET_ANNOTATION, GLOBAL_ACCESS_ANNOTATION, ALLOW_ALL_SOURCES_ANNOTATION])(
+    "refuses a 200 KB %s before parsing it, quoting only its head",
+    (key) => {
+      const spec = newSpec({ annotations: { [key]: "g".repeat(200_000) } });
+      expect(invalidSpecField(() => parseGceConfig(spec))).toBe(`metadata.annotations[${key}]`);
+      expect(() => parseGceConfig(spec)).toThrow(/^[^\n]{0,400}$/);
+      expect(() => parseGceConfig(spec)).toThrow(/\(200000 bytes\) is over the 32768-byte limit/);
+    },
+  );
+});

@@ -14,7 +14,7 @@
 import ipaddr from "ipaddr.js";
 import { InvalidSpecError } from "../../src/errors.js";
 import type { LoadBalancerSpec } from "../../src/provider.js";
-import { AnnotationReader, parseCIDR, parseIP } from "../../src/toolkit/index.js";
+import { AnnotationReader, parseCIDR, parseIP, quote } from "../../src/toolkit/index.js";
 import { isValidGceName } from "./names.js";
 
 export const LB_TYPE_ANNOTATION = "networking.gke.io/load-balancer-type";
@@ -43,7 +43,7 @@ function checkType(annotations: AnnotationReader): void {
     if (value === undefined || value === "Internal" || value === "internal") continue;
     annotations.fail(
       key,
-      `load-balancer type "${value}" is not provided: the GCE provider builds internal passthrough load balancers only; set "Internal" or remove the annotation`,
+      `load-balancer type ${quote(value)} is not provided: the GCE provider builds internal passthrough load balancers only; set "Internal" or remove the annotation`,
     );
   }
 }
@@ -71,7 +71,7 @@ function parseSubnet(annotations: AnnotationReader): string | undefined {
   const value = annotations.string(SUBNET_ANNOTATION);
   if (value === undefined) return undefined;
   if (!isValidGceName(value)) {
-    annotations.fail(SUBNET_ANNOTATION, `"${value}" is not a subnetwork name (RFC 1035, at most 63 characters)`);
+    annotations.fail(SUBNET_ANNOTATION, `${quote(value)} is not a subnetwork name (RFC 1035, at most 63 characters)`);
   }
   return value;
 }
@@ -140,7 +140,7 @@ export function checkRequestedIPInSubnet(ip: string, subnet: string, cidr: strin
   if (range === undefined || !(range.address instanceof ipaddr.IPv4) || !(address instanceof ipaddr.IPv4)) {
     throw new InvalidSpecError(
       "spec.loadBalancerIP",
-      `cannot check ${ip} against subnetwork ${subnet} range "${cidr}"`,
+      `cannot check ${ip} against subnetwork ${subnet} range ${quote(cidr)}`,
     );
   }
   if (!address.match(range.address, range.prefixLength)) {

@@ -48,6 +48,9 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
   provider.beforeEnsure = async (spec) => journal.note(`ensure ${spec.id.namespace}/${spec.id.name}`);
   provider.beforeDelete = async (id) => journal.note(`delete ${id.namespace}/${id.name}`);
   const metrics = new ControllerMetrics({ processMetrics: false });
+  /** Every log line at warn or above, parsed. */
+  const logs: Record<string, unknown>[] = [];
+  const logStream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
   const reconciler = new ServiceReconciler({
     view: {
       service: (namespace, name) => cache.get(name, namespace),
@@ -61,7 +64,7 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
     events,
     provider,
     metrics,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: "warn" }, logStream),
     clusterId: CLUSTER,
     classOptions: options.classOptions ?? AS_DEFAULT,
   });
@@ -74,6 +77,7 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
     events,
     provider,
     metrics,
+    logs,
     reconciler,
     reconcile: (key = KEY) => reconciler.reconcile(key, signal),
     svc: (name = "web"): V1Service | undefined => cache.get(name, "default"),
@@ -380,6 +384,71 @@ describe("ServiceReconciler: invalid specs", () => {
     expect(h.provider.live.has(KEY)).toBe(true);
     expect(h.svc()?.status?.loadBalancer).toStrictEqual(FIRST_STATUS);
     expect(h.svc()?.metadata?.finalizers).toEqual(LOAD_BALANCER_FINALIZERS);
+  });
+});
+
+describe("ServiceReconciler: one path for every refusal", () => {
+  const noNodePort = tweakPorts({ name: "http", protocol: "TCP", port: 80, targetPort: 8080 });
+  const sharingKey = "metadata.annotations[lb-operator.io/allow-shared-ip]";
+  const refused = new InvalidSpecError(sharingKey, 'invalid sharing key "a\\nb": must be 1-253 characters');
+
+  /** What one refusal left behind: the Warnings, the condition, the log lines about it. */
+  const outcome = (h: ReturnType<typeof harness>) => ({
+    warnings: h.events.events.filter((e) => e.type === "Warning").map((e) => [e.reason, e.message]),
+    condition: h.svc()?.status?.conditions?.find((c) => c.type === "lb-operator.io/SpecValid"),
+    logs: h.logs.filter((l) => l.msg === "invalid load balancer spec"),
+  });
+
+  it("a provider's InvalidSpecError gives the Warning, the SpecValid=False condition and one log line, once", async () => {
+    const h = harness([newService("web")]);
+    h.provider.fault = (op) => (op === "ensure" ? refused : undefined);
+    for (let i = 0; i < 3; i++) expect(await h.reconcile()).toEqual({ kind: "noRetry", cause: refused });
+    const { warnings, condition, logs } = outcome(h);
+    expect(warnings).toEqual([["SyncLoadBalancerFailed", `Error syncing load balancer: ${refused.message}`]]);
+    expect(condition).toMatchObject({ status: "False", reason: "InvalidSpec", message: refused.message });
+    expect(logs).toHaveLength(1);
+    expect(logs[0]).toMatchObject({ key: KEY, field: sharingKey, reason: refused.message });
+    expect(h.writer.opsFor(KEY).filter((op) => op === "setCondition")).toHaveLength(1);
+  });
+
+  it("the model's and a provider's refusals leave the same three things", async () => {
+    const model = harness([newService("web", noNodePort)]);
+    await model.reconcile();
+    const provider = harness([newService("web")]);
+    provider.provider.fault = () => new InvalidSpecError("spec.ports[0].nodePort", "refused by the provider");
+    await provider.reconcile();
+    for (const h of [model, provider]) {
+      const { warnings, condition, logs } = outcome(h);
+      expect(warnings).toHaveLength(1);
+      expect(condition).toMatchObject({ status: "False", reason: "InvalidSpec" });
+      expect(logs).toHaveLength(1);
+      expect(logs[0]?.field).toBe("spec.ports[0].nodePort");
+      expect(warnings[0]?.[1]).toBe(`Error syncing load balancer: ${String(condition?.message)}`);
+    }
+  });
+
+  it("once the provider accepts the Service, the condition goes", async () => {
+    const h = harness([newService("web")]);
+    h.provider.fault = () => refused;
+    await h.reconcile();
+    h.provider.fault = () => undefined;
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.svc()?.status?.conditions).toEqual([]);
+    expect(h.svc()?.status?.loadBalancer).toStrictEqual(FIRST_STATUS);
+  });
+
+  it("a huge message from a provider that does not quote through the helper is cut for the condition and the log", async () => {
+    const h = harness([newService("web")]);
+    const huge = new InvalidSpecError("metadata.annotations[x]", `"${"v".repeat(262_144)}" is bad`);
+    h.provider.fault = () => huge;
+    await h.reconcile();
+    await h.reconcile();
+    const { condition, logs } = outcome(h);
+    expect(Buffer.byteLength(condition?.message ?? "")).toBeLessThanOrEqual(32 * 1024);
+    expect(condition?.message?.endsWith("…")).toBe(true);
+    expect(Buffer.byteLength(String(logs[0]?.reason))).toBeLessThanOrEqual(32 * 1024);
+    // The stored (cut) message is recognised as current: no second condition write.
+    expect(h.writer.opsFor(KEY).filter((op) => op === "setCondition")).toHaveLength(1);
   });
 });
 

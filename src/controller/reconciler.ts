@@ -3,7 +3,7 @@ import type { V1EndpointSlice, V1LoadBalancerStatus, V1Node, V1Service } from "@
 import type { Logger } from "pino";
 import { InvalidSpecError, RetryAfterError, errorMessage } from "../errors.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
-import type { ServiceWriter } from "../kube/service-writer.js";
+import { type ServiceWriter, conditionMessage } from "../kube/service-writer.js";
 import type { ControllerMetrics } from "../metrics.js";
 import { LOAD_BALANCER_FINALIZERS, SPEC_VALID_CONDITION } from "../model/annotations.js";
 import { deriveSpec } from "../model/derive-spec.js";
@@ -108,7 +108,7 @@ export class ServiceReconciler {
       status = await this.deps.provider.ensure(spec, signal);
       this.countProviderCall("ensure", "success");
     } catch (err) {
-      return this.ensureFailed(key, svc, err);
+      return await this.ensureFailed(key, svc, err);
     }
     this.deps.metrics.loadBalancerSyncTotal.inc();
     this.lastInvalid.delete(key);
@@ -139,8 +139,10 @@ export class ServiceReconciler {
     this.ensured.set(key, { ...previous, status: this.acceptStored(key, svc, previous.status, stored) });
   }
 
-  private ensureFailed(key: string, svc: V1Service, err: unknown): SyncVerdict {
+  private async ensureFailed(key: string, svc: V1Service, err: unknown): Promise<SyncVerdict> {
     this.countProviderCall("ensure", err instanceof RetryAfterError ? "retryAfter" : "error");
+    // A provider's refusal is the same refusal as the model's: one path, so both give event, condition and log.
+    if (err instanceof InvalidSpecError) return this.invalid(key, svc, err);
     this.deps.events.record(
       svc,
       "Warning",
@@ -193,18 +195,23 @@ export class ServiceReconciler {
     return stored;
   }
 
+  /**
+   * Every InvalidSpecError, the model's or a provider's, ends here: a Warning event and a log line once per distinct
+   * problem, the SpecValid=False condition while it lasts, and no retry until the Service changes. The message is
+   * bounded (quoted values are cut where they are quoted, src/util/quote.ts; the writers cut again).
+   */
   private async invalid(key: string, svc: V1Service, err: InvalidSpecError): Promise<SyncVerdict> {
-    const message = `Error syncing load balancer: ${err.message}`;
-    if (this.lastInvalid.get(key) !== message) {
-      this.lastInvalid.set(key, message);
-      this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", message);
-      this.deps.logger.warn({ key, field: err.field, reason: err.message }, "invalid load balancer spec");
+    const reason = conditionMessage(err.message);
+    if (this.lastInvalid.get(key) !== reason) {
+      this.lastInvalid.set(key, reason);
+      this.deps.events.record(svc, "Warning", "SyncLoadBalancerFailed", `Error syncing load balancer: ${reason}`);
+      this.deps.logger.warn({ key, field: err.field, reason }, "invalid load balancer spec");
     }
-    if (specCondition(svc)?.message !== err.message) {
+    if (specCondition(svc)?.message !== reason) {
       await this.deps.writer.setCondition(svc, SPEC_VALID_CONDITION, {
         status: "False",
         reason: "InvalidSpec",
-        message: err.message,
+        message: reason,
       });
     }
     this.ensured.delete(key);

@@ -2,7 +2,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { newService } from "../../test/fixtures/services.js";
-import { KubeEventRecorder } from "./event-recorder.js";
+import { KubeEventRecorder, MAX_EVENT_MESSAGE_BYTES } from "./event-recorder.js";
 import type { KubeRest } from "./kube-rest.js";
 
 /** Records what would be sent; `gate` holds every write until released, to fill the queue. */
@@ -89,5 +89,33 @@ describe("KubeEventRecorder", () => {
     // two in flight (the writers) + three queued
     expect(f.sent).toHaveLength(5);
     expect(dropped).toBe(5);
+  });
+
+  it("cuts a huge message to 1 KiB, and aggregates on the cut message, not the whole", async () => {
+    const f = fakeRest();
+    const clock = new FakeClock();
+    const rec = make(f.rest, clock);
+    const head = `Error syncing load balancer: ${"é".repeat(2_000)}`;
+    rec.record(svc, "Warning", "SyncLoadBalancerFailed", `${head}${"a".repeat(262_144)}`);
+    await rec.flush();
+    clock.advance(1_000);
+    // Differs only beyond the cut: the same Event, counted twice.
+    rec.record(svc, "Warning", "SyncLoadBalancerFailed", `${head}${"b".repeat(262_144)}`);
+    await rec.flush();
+    expect(f.sent.map((s) => s.method)).toEqual(["POST", "PATCH"]);
+    const message = f.sent[0]?.body.message as string;
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX_EVENT_MESSAGE_BYTES);
+    expect(Buffer.byteLength(message)).toBeGreaterThan(MAX_EVENT_MESSAGE_BYTES - 4);
+    expect(message.startsWith("Error syncing load balancer: éé")).toBe(true);
+    expect(message.endsWith("é…")).toBe(true);
+  });
+
+  it("leaves a message within 1 KiB whole", async () => {
+    const f = fakeRest();
+    const rec = make(f.rest);
+    const message = "x".repeat(MAX_EVENT_MESSAGE_BYTES);
+    rec.record(svc, "Warning", "SyncLoadBalancerFailed", message);
+    await rec.flush();
+    expect(f.sent[0]?.body.message).toBe(message);
   });
 });

@@ -1,6 +1,7 @@
 import type { CoreV1Event, V1Service } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../util/clock.js";
+import { capBytes } from "../util/quote.js";
 import type { KubeRest } from "./kube-rest.js";
 
 export type EventType = "Normal" | "Warning";
@@ -35,6 +36,12 @@ interface Seen {
   at: number;
 }
 
+/**
+ * An Event's message is cut to this many UTF-8 bytes: the events.k8s.io note limit (k8s.io/kubernetes core validation
+ * NoteLengthLimit), which core/v1 does not enforce but every reader of Events expects.
+ */
+export const MAX_EVENT_MESSAGE_BYTES = 1024;
+
 /** Remembered events for aggregation, at most this many (the oldest go first). */
 const MAX_SEEN = 20_000;
 const DROP_LOG_INTERVAL_MS = 60_000;
@@ -60,7 +67,9 @@ export class KubeEventRecorder implements EventRecorder {
       this.dropped();
       return;
     }
-    this.pending.push(() => this.write(svc, type, reason, message));
+    // Cut here, before the message becomes part of the aggregation key: a huge message costs no more than a short one.
+    const capped = capBytes(message, MAX_EVENT_MESSAGE_BYTES);
+    this.pending.push(() => this.write(svc, type, reason, capped));
     this.pump();
   }
 
@@ -148,7 +157,7 @@ export class KubeEventRecorder implements EventRecorder {
       },
       type,
       reason,
-      message: message.slice(0, 1024),
+      message,
       count: 1,
       firstTimestamp: timestamp,
       lastTimestamp: timestamp,

@@ -1,5 +1,6 @@
 import type { V1LoadBalancerStatus, V1Service } from "@kubernetes/client-node";
 import { KubeApiError } from "../errors.js";
+import { capBytes } from "../util/quote.js";
 import { isNotFound } from "./api-error.js";
 import type { KubeRest, PatchType } from "./kube-rest.js";
 
@@ -20,6 +21,17 @@ export interface ServiceWriter {
   patchLoadBalancerStatus(svc: V1Service, status: V1LoadBalancerStatus): Promise<V1LoadBalancerStatus | undefined>;
   /** Sets (or, with `undefined`, removes) one status condition of `type`, leaving the others alone. */
   setCondition(svc: V1Service, type: string, condition: ServiceCondition | undefined): Promise<void>;
+}
+
+/**
+ * The apiserver refuses a condition message over 32 KiB with a 422 (k8s.io/apimachinery meta/v1 validation,
+ * maxConditionMessageLen); setCondition cuts to it, as the last line of defence behind the quoting of user input.
+ */
+export const MAX_CONDITION_MESSAGE_BYTES = 32 * 1024;
+
+/** The message as setCondition writes it, so a caller can tell whether the stored one is already current. */
+export function conditionMessage(message: string): string {
+  return capBytes(message, MAX_CONDITION_MESSAGE_BYTES);
 }
 
 export interface ServiceCondition {
@@ -87,6 +99,7 @@ export class KubeServiceWriter implements ServiceWriter {
       ? {
           type,
           ...condition,
+          message: conditionMessage(condition.message),
           lastTransitionTime: new Date().toISOString(),
           observedGeneration: svc.metadata?.generation,
         }

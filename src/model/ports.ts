@@ -4,6 +4,7 @@
  */
 import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
+import { quote } from "../util/quote.js";
 import type { PortSpec, Protocol } from "../provider.js";
 
 const PROTOCOLS: ReadonlySet<string> = new Set<Protocol>(["TCP", "UDP", "SCTP"]);
@@ -33,7 +34,7 @@ export function derivePorts(svc: V1Service, podMode: boolean): PortSpec[] {
     if (!isProtocol(protocol)) {
       throw new InvalidSpecError(
         `spec.ports[${i}].protocol`,
-        `unsupported protocol "${protocol}"; want TCP, UDP or SCTP`,
+        `unsupported protocol ${quote(protocol)}; want TCP, UDP or SCTP`,
       );
     }
     if (!isPortNumber(p.port))
@@ -51,7 +52,10 @@ export function derivePorts(svc: V1Service, podMode: boolean): PortSpec[] {
       throw new InvalidSpecError(`spec.ports[${i}]`, `duplicate ${key}, also spec.ports[${sameKey}]`);
     const sameName = seenNames.get(name);
     if (sameName !== undefined)
-      throw new InvalidSpecError(`spec.ports[${i}].name`, `duplicate name "${name}", also spec.ports[${sameName}]`);
+      throw new InvalidSpecError(
+        `spec.ports[${i}].name`,
+        `duplicate name ${quote(name)}, also spec.ports[${sameName}]`,
+      );
     seenPorts.set(key, i);
     seenNames.set(name, i);
     return { name, protocol, port: p.port, nodePort: podMode ? undefined : p.nodePort, appProtocol: p.appProtocol };

@@ -132,3 +132,15 @@ describe("parseRequestedIPs", () => {
     expect(attempt).toThrow(text);
   });
 });
+
+describe("parseRequestedIPs with huge input", () => {
+  it("refuses a 256 KiB annotation before splitting it, and cuts a long bad address in the message", () => {
+    const svc = (v: string) => deepFreeze(newService("web", annotate(v)));
+    const huge = "192.0.2.1,".repeat(26_000);
+    expect(() => parseRequestedIPs(svc(huge), V4)).toThrow(/\(260000 bytes\) is over the 32768-byte limit/);
+    expect(() => parseRequestedIPs(svc(huge), V4)).toThrow(InvalidSpecError);
+    expect(() => parseRequestedIPs(svc("q".repeat(3_000)), V4)).toThrow(
+      `invalid IP address "${"q".repeat(128)}…" (3000 bytes)`,
+    );
+  });
+});

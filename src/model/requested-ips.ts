@@ -5,9 +5,10 @@
  */
 import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
+import { quote } from "../util/quote.js";
 import type { IPFamily } from "../provider.js";
 import { REQUESTED_IPS_ANNOTATION } from "./annotations.js";
-import { annotationField } from "../toolkit/annotation-reader.js";
+import { annotationField, checkAnnotationSize } from "../toolkit/annotation-reader.js";
 import { formatIP, ipFamilyOf, parseIP } from "../toolkit/ip.js";
 
 const SPEC_FIELD = "spec.loadBalancerIP";
@@ -26,14 +27,16 @@ interface Requested {
  */
 export function parseRequestedIPs(svc: V1Service, ipFamilies: readonly IPFamily[]): string[] {
   const specText = svc.spec?.loadBalancerIP ?? "";
-  const annotationText = (svc.metadata?.annotations?.[REQUESTED_IPS_ANNOTATION] ?? "").trim();
+  const rawAnnotation = svc.metadata?.annotations?.[REQUESTED_IPS_ANNOTATION] ?? "";
+  checkAnnotationSize(REQUESTED_IPS_ANNOTATION, rawAnnotation);
+  const annotationText = rawAnnotation.trim();
   const fromSpec = specText === "" ? [] : [parseOne(specText, SPEC_FIELD)];
   const fromAnnotation =
     annotationText === "" ? [] : annotationText.split(",").map((raw) => parseOne(raw.trim(), ANNOTATION_FIELD));
   if (fromSpec.length > 0 && fromAnnotation.length > 0 && !sameSet(fromSpec, fromAnnotation)) {
     throw new InvalidSpecError(
       ANNOTATION_FIELD,
-      `"${annotationText}" conflicts with ${SPEC_FIELD} "${specText}"; set only one of them, or make them agree`,
+      `${quote(annotationText)} conflicts with ${SPEC_FIELD} ${quote(specText)}; set only one of them, or make them agree`,
     );
   }
   const [chosen, field] = fromSpec.length > 0 ? [fromSpec, SPEC_FIELD] : [fromAnnotation, ANNOTATION_FIELD];
@@ -42,10 +45,10 @@ export function parseRequestedIPs(svc: V1Service, ipFamilies: readonly IPFamily[
 
 function parseOne(text: string, field: string): Requested {
   const ip = parseIP(text);
-  if (ip === undefined) throw new InvalidSpecError(field, `invalid IP address "${text}"`);
-  if (ip.range() === "unspecified") throw new InvalidSpecError(field, `"${text}" is the unspecified address`);
+  if (ip === undefined) throw new InvalidSpecError(field, `invalid IP address ${quote(text)}`);
+  if (ip.range() === "unspecified") throw new InvalidSpecError(field, `${quote(text)} is the unspecified address`);
   if (ip.range() === "ipv4Mapped") {
-    throw new InvalidSpecError(field, `"${text}" is an IPv4-mapped IPv6 address; write the IPv4 address instead`);
+    throw new InvalidSpecError(field, `${quote(text)} is an IPv4-mapped IPv6 address; write the IPv4 address instead`);
   }
   return { text: formatIP(ip), family: ipFamilyOf(ip) };
 }
@@ -63,11 +66,14 @@ function orderByFamily(requested: readonly Requested[], ipFamilies: readonly IPF
     if (other !== undefined && other !== text) {
       throw new InvalidSpecError(
         field,
-        `asks for two ${family} addresses ("${other}", "${text}"); at most one per family`,
+        `asks for two ${family} addresses (${quote(other)}, ${quote(text)}); at most one per family`,
       );
     }
     if (!ipFamilies.includes(family)) {
-      throw new InvalidSpecError(field, `"${text}" is ${family} but spec.ipFamilies is [${ipFamilies.join(", ")}]`);
+      throw new InvalidSpecError(
+        field,
+        `${quote(text)} is ${family} but spec.ipFamilies is [${ipFamilies.join(", ")}]`,
+      );
     }
     byFamily.set(family, text);
   }

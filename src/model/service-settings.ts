@@ -4,6 +4,7 @@
  */
 import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
+import { quote } from "../util/quote.js";
 import type { HealthCheck, IPFamily, SessionAffinity } from "../provider.js";
 
 /** k8s.io/api core/v1 DefaultClientIPServiceAffinitySeconds (3 hours). */
@@ -23,8 +24,9 @@ export function deriveIPFamilies(svc: V1Service): IPFamily[] {
     throw new InvalidSpecError("spec.ipFamilies", `at most two families, got ${families.length}`);
   return families.map((f, i) => {
     if (f !== "IPv4" && f !== "IPv6")
-      throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `unknown IP family "${f}"; want IPv4 or IPv6`);
-    if (families.indexOf(f) !== i) throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `duplicate IP family "${f}"`);
+      throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `unknown IP family ${quote(f)}; want IPv4 or IPv6`);
+    if (families.indexOf(f) !== i)
+      throw new InvalidSpecError(`spec.ipFamilies[${i}]`, `duplicate IP family ${quote(f)}`);
     return f;
   });
 }
@@ -34,7 +36,7 @@ export function deriveExternalTrafficPolicy(svc: V1Service): ExternalTrafficPoli
   const policy = svc.spec?.externalTrafficPolicy ?? "";
   if (policy === "") return "Cluster";
   if (policy === "Cluster" || policy === "Local") return policy;
-  throw new InvalidSpecError("spec.externalTrafficPolicy", `unknown policy "${policy}"; want Cluster or Local`);
+  throw new InvalidSpecError("spec.externalTrafficPolicy", `unknown policy ${quote(policy)}; want Cluster or Local`);
 }
 
 /** spec.sessionAffinity; ClientIP's timeout defaults to 10800 s and must be 1-86400 (apiserver validation). */
@@ -42,7 +44,10 @@ export function deriveSessionAffinity(svc: V1Service): SessionAffinity {
   const type = svc.spec?.sessionAffinity ?? "None";
   if (type === "None" || type === "") return { type: "None" };
   if (type !== "ClientIP")
-    throw new InvalidSpecError("spec.sessionAffinity", `unknown session affinity "${type}"; want None or ClientIP`);
+    throw new InvalidSpecError(
+      "spec.sessionAffinity",
+      `unknown session affinity ${quote(type)}; want None or ClientIP`,
+    );
   const timeoutSeconds = svc.spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_CLIENT_IP_TIMEOUT_SECONDS;
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_CLIENT_IP_TIMEOUT_SECONDS) {
     throw new InvalidSpecError(

@@ -115,3 +115,28 @@ describe("parseSourceRanges", () => {
     expect((caught as InvalidSpecError).message.startsWith(`${field}: `)).toBe(true);
   });
 });
+
+describe("parseSourceRanges with huge input", () => {
+  it("refuses a 256 KiB annotation before splitting it, quoting only its head", () => {
+    const value = "192.0.2.0/24,".repeat(20_000);
+    const err = invalidRanges(annotate(value));
+    expect(err.field).toBe(ANNOTATION_FIELD);
+    expect(err.message).toContain(`(${value.length} bytes) is over the 32768-byte limit`);
+    expect(err.message.length).toBeLessThan(400);
+  });
+
+  it("cuts a long bad entry in the message", () => {
+    const err = invalidRanges(annotate(`192.0.2.0/24,${"z".repeat(2_000)}`));
+    expect(err.message).toContain(`invalid CIDR "${"z".repeat(128)}…" (2000 bytes) (entry 2)`);
+  });
+});
+
+function invalidRanges(...tweaks: ServiceTweak[]): InvalidSpecError {
+  try {
+    ranges(...tweaks);
+  } catch (err) {
+    if (err instanceof InvalidSpecError) return err;
+    throw err;
+  }
+  throw new Error("expected InvalidSpecError");
+}

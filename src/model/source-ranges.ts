@@ -5,9 +5,10 @@
  */
 import type { V1Service } from "@kubernetes/client-node";
 import { InvalidSpecError } from "../errors.js";
+import { quote } from "../util/quote.js";
 import { SOURCE_RANGES_ANNOTATION } from "./annotations.js";
 import { compareCIDRs, formatCIDR, parseCIDR } from "../toolkit/ip.js";
-import { annotationField } from "../toolkit/annotation-reader.js";
+import { annotationField, checkAnnotationSize } from "../toolkit/annotation-reader.js";
 import type { CIDR } from "../toolkit/ip.js";
 
 interface Entry {
@@ -36,7 +37,7 @@ export function parseSourceRanges(svc: V1Service): string[] {
       const where = entry.where === "" ? "" : ` (${entry.where})`;
       throw new InvalidSpecError(
         entry.field,
-        `invalid CIDR "${entry.text}"${where}: want an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/32`,
+        `invalid CIDR ${quote(entry.text)}${where}: want an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/32`,
       );
     }
     byText.set(formatCIDR(cidr), cidr);
@@ -49,7 +50,9 @@ function sourceRangeEntries(svc: V1Service): Entry[] {
   if (fromSpec.length > 0) {
     return fromSpec.map((raw, i) => ({ text: raw.trim(), field: `spec.loadBalancerSourceRanges[${i}]`, where: "" }));
   }
-  const annotation = (svc.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION] ?? "").trim();
+  const raw = svc.metadata?.annotations?.[SOURCE_RANGES_ANNOTATION] ?? "";
+  checkAnnotationSize(SOURCE_RANGES_ANNOTATION, raw);
+  const annotation = raw.trim();
   if (annotation === "") return [];
   const field = annotationField(SOURCE_RANGES_ANNOTATION);
   // An empty element ("a,,b" or a trailing comma) is an error, as in upstream (ParseIPNets on "").

@@ -1,8 +1,14 @@
 /**
  * The provider toolkit (`lb-operator/toolkit`): what every provider needs and no provider should write again:
- * one retry policy for cloud calls, one annotation reader, one IP module. No cloud SDK is imported here.
+ * one retry policy for cloud calls, one annotation reader, one IP module, one way to quote user input into a message. No cloud SDK is imported here.
  */
-export { AnnotationReader, annotationField, isIntInRange } from "./annotation-reader.js";
+export {
+  AnnotationReader,
+  MAX_ANNOTATION_VALUE_BYTES,
+  annotationField,
+  checkAnnotationSize,
+  isIntInRange,
+} from "./annotation-reader.js";
 export type { AnnotationValue, Annotations, IntRange } from "./annotation-reader.js";
 export { DEFAULT_ATTEMPTS, THROTTLE_RETRY_AFTER_MS, cloudCall } from "./cloud-call.js";
 export type { CloudCallOptions, CloudErrors, CloudFailure } from "./cloud-call.js";
@@ -26,3 +32,4 @@ export {
   unmapIPv4,
 } from "./ip.js";
 export type { CIDR, IPAddress, IPValue } from "./ip.js";
+export { QUOTE_MAX_CHARS, capBytes, quote } from "../util/quote.js";
