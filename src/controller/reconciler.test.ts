@@ -2,6 +2,7 @@ import type { V1EndpointSlice, V1LoadBalancerStatus, V1Node, V1Service } from "@
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeCache } from "../../test/fakes/fake-caches.js";
+import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { Journal } from "../../test/fakes/journal.js";
 import { RecordingEvents } from "../../test/fakes/recording-events.js";
 import { RecordingProvider } from "../../test/fakes/recording-provider.js";
@@ -35,6 +36,8 @@ interface HarnessOptions {
   classOptions?: ClassOptions;
   /** false: writes are recorded but the view never sees them (an informer cache that lags behind). */
   applyWrites?: boolean;
+  /** Default 0: progress Events at once, as upstream writes them, so each test sees every Event. */
+  progressEventDelayMs?: number;
 }
 
 function harness(services: V1Service[], options: HarnessOptions = {}) {
@@ -48,6 +51,7 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
   provider.beforeEnsure = async (spec) => journal.note(`ensure ${spec.id.namespace}/${spec.id.name}`);
   provider.beforeDelete = async (id) => journal.note(`delete ${id.namespace}/${id.name}`);
   const metrics = new ControllerMetrics({ processMetrics: false });
+  const clock = new FakeClock();
   /** Every log line at warn or above, parsed. */
   const logs: Record<string, unknown>[] = [];
   const logStream = { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) };
@@ -67,6 +71,8 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
     logger: pino({ level: "warn" }, logStream),
     clusterId: CLUSTER,
     classOptions: options.classOptions ?? AS_DEFAULT,
+    clock,
+    progressEventDelayMs: options.progressEventDelayMs ?? 0,
   });
   const signal = new AbortController().signal;
   return {
@@ -79,6 +85,7 @@ function harness(services: V1Service[], options: HarnessOptions = {}) {
     metrics,
     logs,
     reconciler,
+    clock,
     reconcile: (key = KEY) => reconciler.reconcile(key, signal),
     svc: (name = "web"): V1Service | undefined => cache.get(name, "default"),
     edit: (change: (svc: V1Service) => void, name = "web") => cache.edit(name, "default", change),
@@ -99,6 +106,36 @@ async function ensured(options: HarnessOptions = {}, ...tweaks: ServiceTweak[]) 
   h.clear();
   return h;
 }
+
+describe("ServiceReconciler: progress Events", () => {
+  it("an ensure that returns within the delay writes EnsuredLoadBalancer alone; a slow one writes both", async () => {
+    const h = harness([newService("fast"), newService("slow")], { progressEventDelayMs: 1_000 });
+    expect(await h.reconcile("default/fast")).toEqual({ kind: "success" });
+    expect(h.events.reasons("default/fast")).toEqual(["EnsuredLoadBalancer"]);
+
+    let release = (): void => undefined;
+    h.provider.beforeEnsure = () => new Promise<void>((resolve) => (release = resolve));
+    const slow = h.reconcile("default/slow");
+    await new Promise((r) => setImmediate(r));
+    h.clock.advance(999);
+    expect(h.events.reasons("default/slow")).toEqual([]);
+    h.clock.advance(1);
+    expect(h.events.reasons("default/slow")).toEqual(["EnsuringLoadBalancer"]);
+    release();
+    expect(await slow).toEqual({ kind: "success" });
+    expect(h.events.reasons("default/slow")).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+
+  it("a delete that returns within the delay writes DeletedLoadBalancer alone", async () => {
+    const h = harness([newService("web")], { progressEventDelayMs: 1_000 });
+    await h.reconcile();
+    h.clear();
+    h.edit((s) => void (s.metadata!.deletionTimestamp = new Date()));
+    expect(await h.reconcile()).toEqual({ kind: "success" });
+    expect(h.events.reasons()).toEqual(["DeletedLoadBalancer"]);
+  });
+});
 
 describe("ServiceReconciler: ensure", () => {
   it("adds the finalizer before the first provider call, then patches the status", async () => {

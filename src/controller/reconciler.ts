@@ -3,6 +3,7 @@ import type { V1EndpointSlice, V1LoadBalancerStatus, V1Node, V1Service } from "@
 import type { Logger } from "pino";
 import { InvalidSpecError, RetryAfterError, errorMessage } from "../errors.js";
 import type { EventRecorder } from "../kube/event-recorder.js";
+import type { Clock } from "../util/clock.js";
 import { type ServiceWriter, conditionMessage } from "../kube/service-writer.js";
 import type { ControllerMetrics } from "../metrics.js";
 import { LOAD_BALANCER_FINALIZERS, SPEC_VALID_CONDITION } from "../model/annotations.js";
@@ -11,6 +12,7 @@ import { loadBalancerId } from "../model/load-balancer-id.js";
 import { type ClassOptions, hasAllFinalizers, needsCleanup, wantsLoadBalancer } from "../model/service-predicates.js";
 import { currentStatus, droppedStatusFields, encodeStatus, statusEqual } from "../model/status-codec.js";
 import type { LoadBalancerId, LoadBalancerProvider, LoadBalancerSpec } from "../provider.js";
+import { DEFAULT_PROGRESS_EVENT_DELAY_MS, progressEvent } from "./progress-event.js";
 import { type SyncVerdict, success, verdictFor } from "./sync-verdict.js";
 
 /** Read access to the informer caches, narrowed to what a reconcile needs. */
@@ -29,6 +31,10 @@ export interface ReconcilerDeps {
   logger: Logger;
   clusterId: string;
   classOptions: ClassOptions;
+  clock: Clock;
+  /** EnsuringLoadBalancer and DeletingLoadBalancer are written only for work still running after this long
+   * (progress-event.ts); 0 writes them at once, as upstream does. Default 1 s. */
+  progressEventDelayMs?: number;
 }
 
 interface Ensured {
@@ -102,13 +108,17 @@ export class ServiceReconciler {
     // Hashed only past the skip above: most reconciles of a steady cluster end there.
     const shapeHash = hashOf({ ...spec, backends: null });
     const firstOrSpecChange = previous?.uid !== uid || previous.shapeHash !== shapeHash;
-    if (firstOrSpecChange) this.deps.events.record(svc, "Normal", "EnsuringLoadBalancer", "Ensuring load balancer");
+    const ensuring = firstOrSpecChange
+      ? this.progress(svc, "EnsuringLoadBalancer", "Ensuring load balancer")
+      : (): void => undefined;
     let status;
     try {
       status = await this.deps.provider.ensure(spec, signal);
       this.countProviderCall("ensure", "success");
     } catch (err) {
       return await this.ensureFailed(key, svc, err);
+    } finally {
+      ensuring();
     }
     this.deps.metrics.loadBalancerSyncTotal.inc();
     this.lastInvalid.delete(key);
@@ -122,6 +132,12 @@ export class ServiceReconciler {
       this.deps.events.record(svc, "Normal", "UpdatedLoadBalancer", "Updated load balancer with new backends");
     }
     return success;
+  }
+
+  /** A progress Event for provider work; call the result when the work ends. */
+  private progress(svc: V1Service, reason: string, message: string): () => void {
+    const delayMs = this.deps.progressEventDelayMs ?? DEFAULT_PROGRESS_EVENT_DELAY_MS;
+    return progressEvent(this.deps.events, this.deps.clock, delayMs, svc, reason, message);
   }
 
   private deriveSpecOf(svc: V1Service): LoadBalancerSpec {
@@ -220,7 +236,7 @@ export class ServiceReconciler {
 
   private async cleanUp(key: string, svc: V1Service, signal: AbortSignal): Promise<SyncVerdict> {
     const id = loadBalancerId(svc, this.deps.clusterId);
-    this.deps.events.record(svc, "Normal", "DeletingLoadBalancer", "Deleting load balancer");
+    const deleting = this.progress(svc, "DeletingLoadBalancer", "Deleting load balancer");
     try {
       await this.deps.provider.delete(id, signal);
       this.countProviderCall("delete", "success");
@@ -233,6 +249,8 @@ export class ServiceReconciler {
         `Error deleting load balancer: ${errorMessage(err)}`,
       );
       return verdictFor(err);
+    } finally {
+      deleting();
     }
     this.deps.events.record(svc, "Normal", "DeletedLoadBalancer", "Deleted load balancer");
     await this.deps.writer.removeFinalizers(svc, LOAD_BALANCER_FINALIZERS);

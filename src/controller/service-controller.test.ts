@@ -309,9 +309,13 @@ describe("ServiceController: a hung provider call", () => {
     for (const name of ["a", "b", "c"]) {
       expect(h.services.get(name, "default")?.status?.loadBalancer?.ingress).toHaveLength(1);
     }
+    // Still running a second in: its progress Event appears (the others returned at once and wrote none).
+    expect(h.events.reasons("default/hung")).toEqual([]);
+    h.clock.advance(1_000);
     expect(h.events.reasons("default/hung")).toEqual(["EnsuringLoadBalancer"]);
+    expect(h.events.reasons("default/a")).toEqual(["EnsuredLoadBalancer"]);
 
-    h.clock.advance(10_000);
+    h.clock.advance(9_000);
     await settle();
     expect(signals[0]?.aborted).toBe(true);
     const warning = h.events.events.filter((e) => e.key === "default/hung" && e.type === "Warning");
@@ -375,7 +379,6 @@ describe("ServiceController: EndpointSlice events", () => {
     expect(await h.reconciles()).toBe(6);
     expect(endpointsOf(h, "default/pod")).toEqual([]);
     expect(h.events.reasons("default/pod")).toEqual([
-      "EnsuringLoadBalancer",
       "EnsuredLoadBalancer",
       "UpdatedLoadBalancer",
       "UpdatedLoadBalancer",

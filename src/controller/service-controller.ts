@@ -38,6 +38,8 @@ export interface ServiceControllerOptions {
   onSynced?: () => void;
   /** Where the provider asks for every Service to be reconciled again. */
   resync?: ResyncHub;
+  /** See ReconcilerDeps.progressEventDelayMs (default 1 s). */
+  progressEventDelayMs?: number;
 }
 
 /**
@@ -101,6 +103,8 @@ export class ServiceController {
       logger: options.logger,
       clusterId: options.clusterId,
       classOptions: options.classOptions,
+      clock: options.clock,
+      progressEventDelayMs: options.progressEventDelayMs,
     });
   }
 

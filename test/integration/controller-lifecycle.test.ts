@@ -58,8 +58,11 @@ describe("controller lifecycle against a real apiserver", () => {
       const evs = await kube.events(ns, "web");
       return evs.some((e) => e.reason === "EnsuredLoadBalancer") ? evs : undefined;
     });
-    expect(events.map((e) => e.reason)).toEqual(["EnsuringLoadBalancer", "EnsuredLoadBalancer"]);
-    expect(events[1]?.source?.component).toBe("lb-operator");
+    // EnsuringLoadBalancer is written only for an ensure still running after a second (progress-event.ts); this
+    // one returns at once unless the machine stalls, so it is not asserted either way here (unit tests do).
+    const outcome = events.filter((e) => e.reason !== "EnsuringLoadBalancer");
+    expect(outcome.map((e) => e.reason)).toEqual(["EnsuredLoadBalancer"]);
+    expect(outcome[0]?.source?.component).toBe("lb-operator");
   });
 
   it("passes changes of ports, source ranges, annotations and traffic policy to the provider as a new spec", async () => {
