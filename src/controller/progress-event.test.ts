@@ -10,7 +10,12 @@ describe("progressEvent", () => {
   it("writes nothing when the work ends before the delay", () => {
     const clock = new FakeClock();
     const events = new RecordingEvents();
-    const done = progressEvent(events, clock, 1_000, svc, "EnsuringLoadBalancer", "Ensuring load balancer");
+    const done = progressEvent(
+      { events, clock, delayMs: 1_000 },
+      svc,
+      "EnsuringLoadBalancer",
+      "Ensuring load balancer",
+    );
     clock.advance(999);
     done();
     clock.advance(10_000);
@@ -21,7 +26,12 @@ describe("progressEvent", () => {
   it("writes the Event once the work has run for the delay, and ending it later changes nothing", () => {
     const clock = new FakeClock();
     const events = new RecordingEvents();
-    const done = progressEvent(events, clock, 1_000, svc, "EnsuringLoadBalancer", "Ensuring load balancer");
+    const done = progressEvent(
+      { events, clock, delayMs: 1_000 },
+      svc,
+      "EnsuringLoadBalancer",
+      "Ensuring load balancer",
+    );
     clock.advance(1_000);
     expect(events.events).toEqual([
       { key: "default/web", type: "Normal", reason: "EnsuringLoadBalancer", message: "Ensuring load balancer" },
@@ -34,7 +44,7 @@ describe("progressEvent", () => {
   it("a delay of 0 writes at once, as upstream does", () => {
     const clock = new FakeClock();
     const events = new RecordingEvents();
-    progressEvent(events, clock, 0, svc, "EnsuringLoadBalancer", "Ensuring load balancer")();
+    progressEvent({ events, clock, delayMs: 0 }, svc, "EnsuringLoadBalancer", "Ensuring load balancer")();
     expect(events.reasons()).toEqual(["EnsuringLoadBalancer"]);
   });
 });

@@ -17,9 +17,7 @@ export const DEFAULT_PROGRESS_EVENT_DELAY_MS = 1_000;
  * progress, one second late. Deliberately not done for the outcome Events, which are always written.
  */
 export function progressEvent(
-  events: EventRecorder,
-  clock: Clock,
-  delayMs: number,
+  { events, clock, delayMs }: { events: EventRecorder; clock: Clock; delayMs: number },
   svc: V1Service,
   reason: string,
   message: string,

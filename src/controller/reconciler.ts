@@ -137,7 +137,7 @@ export class ServiceReconciler {
   /** A progress Event for provider work; call the result when the work ends. */
   private progress(svc: V1Service, reason: string, message: string): () => void {
     const delayMs = this.deps.progressEventDelayMs ?? DEFAULT_PROGRESS_EVENT_DELAY_MS;
-    return progressEvent(this.deps.events, this.deps.clock, delayMs, svc, reason, message);
+    return progressEvent({ events: this.deps.events, clock: this.deps.clock, delayMs }, svc, reason, message);
   }
 
   private deriveSpecOf(svc: V1Service): LoadBalancerSpec {
