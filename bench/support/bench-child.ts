@@ -17,7 +17,7 @@ export function spawnChild(
   name: string,
   bin: string,
   args: readonly string[],
-  options: { cwd: string; logPath: string; pipeStdout?: boolean },
+  options: { cwd: string; logPath: string; pipeStdout?: boolean; env?: Readonly<Record<string, string>> },
 ): Child {
   const { logPath, ...launch } = options;
   const managed = launchManaged(bin, args, logPath, launch);

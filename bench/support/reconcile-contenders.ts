@@ -13,6 +13,7 @@ import { readdirSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/env/control-plane.js";
 import { type Child, spawnChild, waitForLine, waitForReadyz } from "./bench-child.js";
+import { productionRuntime } from "./production-runtime.js";
 import type { Contender, ControllerMetrics } from "./reconcile-phase.js";
 import type { ReconcileOptions } from "./reconcile-options.js";
 
@@ -80,6 +81,8 @@ export function upstreamContender(s: ContenderSetup): Contender {
 export async function oursContender(s: ContenderSetup): Promise<Contender> {
   const port = await freePort("127.0.0.1");
   const { opts } = s;
+  // Run as the image runs it (its ENV and node flags); --controller-node-args come after, so they win.
+  const runtime = productionRuntime(s.repo);
   const metricsUrl = `http://127.0.0.1:${port}/metrics`;
   return {
     column: "ours",
@@ -93,6 +96,7 @@ export async function oursContender(s: ContenderSetup): Promise<Contender> {
         "controller",
         process.execPath,
         [
+          ...runtime.nodeArgs,
           ...opts.controllerNodeArgs,
           ...(opts.profile
             ? ["--cpu-prof", "--cpu-prof-dir", logDir, "--cpu-prof-name", `controller-${s.n}.cpuprofile`]
@@ -104,7 +108,7 @@ export async function oursContender(s: ContenderSetup): Promise<Contender> {
           ...["--load-balancer-class", OURS_CLASS, "--default-class", "--workers", String(opts.workers)],
           ...["--metrics-bind-address", `127.0.0.1:${port}`, "--log-level", "warn"],
         ],
-        { cwd: s.repo, logPath: join(logDir, `ours-${s.n}.log`) },
+        { cwd: s.repo, logPath: join(logDir, `ours-${s.n}.log`), env: runtime.env },
       ),
     ready: (child) => waitForReadyz(child, `http://127.0.0.1:${port}/readyz`, 60_000),
     metrics: () => controllerMetrics(metricsUrl),

@@ -93,6 +93,8 @@ export interface LaunchOptions {
   readonly cwd?: string;
   /** Pipe stdout to `child.stdout` instead of the log, for a child that reports on it (a "ready" line, say). */
   readonly pipeStdout?: boolean;
+  /** Added to this process's environment for the child. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -108,7 +110,11 @@ export function launchManaged(
   installCleanupHandlers();
   const fd = openSync(logPath, "a");
   const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", bin, ...args]] : [bin, [...args]];
-  const child = spawn(cmd, argv, { cwd: options.cwd, stdio: ["ignore", options.pipeStdout ? "pipe" : fd, fd] });
+  const child = spawn(cmd, argv, {
+    cwd: options.cwd,
+    env: options.env ? { ...process.env, ...options.env } : process.env,
+    stdio: ["ignore", options.pipeStdout ? "pipe" : fd, fd],
+  });
   closeSync(fd);
   liveChildren.add(child);
   const managed = watchChild(child, logPath);
