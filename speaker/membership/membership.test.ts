@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { pino, type Logger } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -168,9 +169,9 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
 
   it("drops datagrams signed with a wrong secret", async () => {
     const { clock, port, step } = await setup();
-    const key = new TextEncoder().encode("right");
+    const key = randomBytes(32);
     const a = await make(port, "a", { clock, secret: key });
-    const b = await make(port, "b", { clock, secret: new TextEncoder().encode("wrong") });
+    const b = await make(port, "b", { clock, secret: randomBytes(32) });
     const c = await make(port, "c", { clock, secret: key });
     await step(INTERVAL);
     await step(INTERVAL);
@@ -185,7 +186,7 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const { clock, port, step } = await setup();
     const a = await make(port, "a", { clock });
     const hb = (seq: number) =>
-      encodeHeartbeat({ node: "b", incarnation: "00000000000000bb", seq, leaving: false, warming: false });
+      encodeHeartbeat({ node: "b", incarnation: 7, seq, leaving: false, warming: false, sentAt: clock.now(), to: "a" });
     const spoofer = await rawFrom("127.0.0.9");
     await spoofer(hb(1), port);
     await step(1);
@@ -215,7 +216,15 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
 
     const replay = await rawFrom("127.0.0.2");
     await replay(
-      encodeHeartbeat({ node: "b", incarnation: first!, seq: 1_000_000, leaving: true, warming: false }),
+      encodeHeartbeat({
+        node: "b",
+        incarnation: first!,
+        seq: 1_000_000,
+        leaving: true,
+        warming: false,
+        sentAt: clock.now(),
+        to: "a",
+      }),
       port,
     );
     await step(1);
@@ -271,7 +280,7 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const fromB = await rawFrom("127.0.0.2");
     const fromC = await rawFrom("127.0.0.3");
     const hb = (node: string, seq: number, warming: boolean) =>
-      encodeHeartbeat({ node, incarnation: "00000000000000bb", seq, leaving: false, warming });
+      encodeHeartbeat({ node, incarnation: 7, seq, leaving: false, warming, sentAt: clock.now(), to: "a" });
     await fromB(hb("b", 1, true), port);
     // A speaker that predates the flag never sets it: ready from its first heartbeat.
     await fromC(hb("c", 1, false), port);
@@ -292,7 +301,7 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const junk = await rawFrom("127.0.0.2");
     for (let i = 0; i < 5; i++) await junk(Buffer.from(`garbage ${i}`), port);
     await junk(
-      encodeHeartbeat({ node: "a", incarnation: "00000000000000aa", seq: 1, leaving: false, warming: false }),
+      encodeHeartbeat({ node: "a", incarnation: 7, seq: 1, leaving: false, warming: false, sentAt: 0, to: "a" }),
       port,
     );
     await step(1);
