@@ -97,29 +97,49 @@ export function encodeHeartbeat(hb: Heartbeat, secret?: Uint8Array): Buffer {
  * be checked and is skipped. Time, destination and incarnation are the receiver's checks (membership.ts).
  */
 export function decodeHeartbeat(buf: Uint8Array, secret?: Uint8Array): DecodeResult {
-  if (buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1 || buf.length < 3) return drop("malformed", "bad magic");
-  if (buf[2] !== DATAGRAM_VERSION) return drop("unsupported_version", `unsupported version ${buf[2]}`);
-  if (buf.length < FIXED_BYTES + 2) return drop("malformed", `too short (${buf.length} bytes)`);
-  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  const flags = view[3] ?? 0;
-  const nameLength = view[24] ?? 0;
-  const toLength = view[FIXED_BYTES + nameLength] ?? 0;
-  const bodyLength = FIXED_BYTES + nameLength + 1 + toLength;
-  const signed = (flags & FLAG_SIGNED) !== 0;
-  const expectedLength = bodyLength + (signed ? MAC_BYTES : 0);
-  if (nameLength < 1 || toLength < 1 || view.length !== expectedLength) {
-    return drop("malformed", `length ${view.length} does not match header (expected ${expectedLength})`);
-  }
+  const framed = frame(buf);
+  if ("reason" in framed) return framed;
+  const { view, bodyLength, signed } = framed;
   if (secret) {
     if (!signed) return drop("unsigned", "unsigned, but a key is configured");
     const expected = mac(secret, view.subarray(0, bodyLength));
     if (!timingSafeEqual(expected, view.subarray(bodyLength))) return drop("bad_signature", "bad signature");
   }
+  return readBody(view, bodyLength);
+}
+
+interface Frame {
+  readonly view: Buffer;
+  /** Bytes before the MAC. */
+  readonly bodyLength: number;
+  readonly signed: boolean;
+}
+
+/** Magic, version, and lengths that agree with the header; nothing else is trusted yet. */
+function frame(buf: Uint8Array): Frame | Extract<DecodeResult, { ok: false }> {
+  if (buf[0] !== MAGIC_0 || buf[1] !== MAGIC_1 || buf.length < 3) return drop("malformed", "bad magic");
+  if (buf[2] !== DATAGRAM_VERSION) return drop("unsupported_version", `unsupported version ${buf[2]}`);
+  if (buf.length < FIXED_BYTES + 2) return drop("malformed", `too short (${buf.length} bytes)`);
+  const view = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  const nameLength = view[24] ?? 0;
+  const toLength = view[FIXED_BYTES + nameLength] ?? 0;
+  const bodyLength = FIXED_BYTES + nameLength + 1 + toLength;
+  const signed = ((view[3] ?? 0) & FLAG_SIGNED) !== 0;
+  const expectedLength = bodyLength + (signed ? MAC_BYTES : 0);
+  if (nameLength < 1 || toLength < 1 || view.length !== expectedLength) {
+    return drop("malformed", `length ${view.length} does not match header (expected ${expectedLength})`);
+  }
+  return { view, bodyLength, signed };
+}
+
+/** The fields of a framed (and, with a key, verified) datagram. */
+function readBody(view: Buffer, bodyLength: number): DecodeResult {
   const incarnation = view.readBigUInt64BE(4);
   const sentAt = view.readBigUInt64BE(16);
   if (incarnation > BigInt(Number.MAX_SAFE_INTEGER) || sentAt > BigInt(Number.MAX_SAFE_INTEGER)) {
     return drop("malformed", "incarnation or timestamp out of range");
   }
+  const nameLength = view[24] ?? 0;
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let node: string;
   let to: string;
@@ -129,6 +149,7 @@ export function decodeHeartbeat(buf: Uint8Array, secret?: Uint8Array): DecodeRes
   } catch {
     return drop("malformed", "node name is not UTF-8");
   }
+  const flags = view[3] ?? 0;
   return {
     ok: true,
     heartbeat: {
@@ -157,7 +178,7 @@ function nameBytes(name: string, what: string): Buffer {
   return bytes;
 }
 
-function drop(reason: DropReason, detail: string): DecodeResult {
+function drop(reason: DropReason, detail: string): Extract<DecodeResult, { ok: false }> {
   return { ok: false, reason, detail };
 }
 
