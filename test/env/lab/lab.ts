@@ -128,7 +128,9 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `lbo${process.pid}-logs-`));
   mkdirSync(logDir, { recursive: true });
   const heartbeatKeyFile = join(logDir, "heartbeat-key");
-  writeFileSync(heartbeatKeyFile, randomBytes(48).toString("base64"), { mode: 0o600 });
+  // 0644 so a container bind-mounting the file reads it whatever its user (the image test); a throwaway key, in
+  // a log directory that mkdtemp makes 0700.
+  writeFileSync(heartbeatKeyFile, randomBytes(48).toString("base64"), { mode: 0o644 });
 
   const kubeProxyMode =
     options.kubeProxyMode ?? parseKubeProxyMode(process.env["LAB_KUBE_PROXY_MODE"], "LAB_KUBE_PROXY_MODE");
