@@ -13,9 +13,8 @@
  * - A peer is "alive" from its first accepted heartbeat until `timeoutMs` passes without one (a per-peer deadline
  *   timer, so detection takes ~timeoutMs, not timeoutMs plus a poll period) or it says it is leaving.
  * - Every incarnation (process start, numbered by the wall clock so later lives are larger) of a peer is told
- *   apart; a new one is reported through onChange even when
- *   the peer never looked dead, because a restarted speaker has lost its state (cf. MLB #584: a rejoining leader
- *   that sends no GARP leaves stale ARP caches).
+ *   apart; a new one is reported through onChange even when the peer never looked dead, because a restarted
+ *   speaker has lost its state (cf. MLB #584: a rejoining leader that sends no GARP leaves stale ARP caches).
  * - A speaker is "warming" from its start until its owner calls setReady() (it has settled and programmed its data
  *   path once), and says so in every heartbeat. candidates() leaves out a warming peer whose incarnation we first
  *   heard after we had settled ourselves: it restarted, or joined, while we were running, and whoever announces its
@@ -209,8 +208,9 @@ export class SpeakerMembership {
     };
     const err = await sendDatagram(socket, encodeHeartbeat(hb, this.opts.secret), this.opts.port, rec.ip);
     // EHOSTUNREACH, ENETUNREACH, an interface gone: expected while a peer is down, so rate-limited.
-    if (err)
+    if (err) {
       this.drops.warn(`send:${node}`, { node, ip: rec.ip, err: errorMessage(err) }, "cannot send heartbeat to peer");
+    }
   }
 
   private receive(msg: Buffer, source: string): void {
