@@ -7,7 +7,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ArpResponder } from "./arp/index.js";
 import { HealthProber } from "./health/index.js";
-import { SpeakerMembership } from "./membership/index.js";
+import { SpeakerMembership, loadHeartbeatKey } from "./membership/index.js";
 import { NftTable } from "./nft/index.js";
 import { Speaker } from "./speaker.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
@@ -23,7 +23,9 @@ export interface SpeakerConfig {
   readonly heartbeatPort: number;
   readonly heartbeatIntervalMs: number;
   readonly peerTimeoutMs: number;
+  /** The shared heartbeat key; undefined only when the user chose --insecure-unsigned-heartbeats. */
   readonly heartbeatSecretFile: string | undefined;
+  readonly heartbeatMaxClockSkewMs: number;
   readonly probeIntervalMs: number;
   readonly probeTimeoutMs: number;
   readonly nftTable: string;
@@ -39,9 +41,12 @@ export interface SpeakerRuntime {
 
 export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime, signal: AbortSignal): Promise<void> {
   const { logger } = runtime;
+  // First: a missing or short key stops the speaker before it binds or announces anything.
+  const secret =
+    config.heartbeatSecretFile === undefined ? undefined : await loadHeartbeatKey(config.heartbeatSecretFile);
+  if (!secret) logger.warn("heartbeats are unsigned (--insecure-unsigned-heartbeats): anyone can forge them");
   const metrics = new SpeakerMetrics();
   await warnIfNotForwarding(config, logger);
-  const secret = config.heartbeatSecretFile ? new Uint8Array(await readFile(config.heartbeatSecretFile)) : undefined;
   const s = buildSpeaker(config, runtime, metrics, secret);
   const server = await startHttpServer({
     host: config.metricsHost,
@@ -85,9 +90,11 @@ function buildSpeaker(
     intervalMs: config.heartbeatIntervalMs,
     timeoutMs: config.peerTimeoutMs,
     secret,
+    maxClockSkewMs: config.heartbeatMaxClockSkewMs,
     clock,
     logger,
     onChange: schedule,
+    onDrop: (reason) => metrics.heartbeatsDroppedTotal.inc({ reason }),
   });
   const prober = new HealthProber({
     intervalMs: config.probeIntervalMs,

@@ -14,6 +14,7 @@ import {
   splitHostPort,
   systemClock,
 } from "../src/runtime/index.js";
+import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_KEY_BYTES } from "./membership/membership-options.js";
 
 interface SpeakerFlags {
   nodeName?: string;
@@ -25,6 +26,8 @@ interface SpeakerFlags {
   heartbeatInterval: number;
   peerTimeout: number;
   heartbeatSecretFile?: string;
+  insecureUnsignedHeartbeats: boolean;
+  heartbeatMaxClockSkew: number;
   probeInterval: number;
   probeTimeout: number;
   announceOnly: boolean;
@@ -54,7 +57,22 @@ export function speakerCommand(name = "speaker"): Command {
       durationOption,
       500,
     )
-    .option("--heartbeat-secret-file <path>", "a shared key: heartbeats are HMAC-signed and unsigned ones dropped")
+    .option(
+      "--heartbeat-secret-file <path>",
+      `shared key (at least ${MIN_KEY_BYTES} bytes): heartbeats are HMAC-signed and others dropped; required unless ` +
+        "--insecure-unsigned-heartbeats",
+    )
+    .option(
+      "--insecure-unsigned-heartbeats",
+      "run without a key: anyone who can reach the heartbeat port can forge heartbeats and move addresses",
+      false,
+    )
+    .option(
+      "--heartbeat-max-clock-skew <duration>",
+      "heartbeats stamped further than this from this node's clock are dropped (node clocks must agree within it)",
+      durationOption,
+      DEFAULT_MAX_CLOCK_SKEW_MS,
+    )
     .option("--probe-interval <duration>", "backend health check interval", durationOption, 1_000)
     .option("--probe-timeout <duration>", "backend health check timeout (below the interval)", durationOption, 500)
     .option(
@@ -76,6 +94,7 @@ async function runSpeakerCommand(flags: SpeakerFlags): Promise<void> {
       `--peer-timeout (${flags.peerTimeout} ms) must exceed --heartbeat-interval (${flags.heartbeatInterval} ms)`,
     );
   }
+  checkHeartbeatFlags(flags);
   if (flags.probeTimeout >= flags.probeInterval) {
     throw new InvalidArgumentError(
       `--probe-timeout (${flags.probeTimeout} ms) must be below --probe-interval (${flags.probeInterval} ms)`,
@@ -96,6 +115,7 @@ async function runSpeakerCommand(flags: SpeakerFlags): Promise<void> {
       heartbeatIntervalMs: flags.heartbeatInterval,
       peerTimeoutMs: flags.peerTimeout,
       heartbeatSecretFile: flags.heartbeatSecretFile,
+      heartbeatMaxClockSkewMs: flags.heartbeatMaxClockSkew,
       probeIntervalMs: flags.probeInterval,
       probeTimeoutMs: flags.probeTimeout,
       nftTable: flags.nftTable,
@@ -105,4 +125,24 @@ async function runSpeakerCommand(flags: SpeakerFlags): Promise<void> {
     { kubeConfig, logger, clock: systemClock },
     abort.signal,
   );
+}
+
+/**
+ * Signed heartbeats by default: without a key anyone on the node network can forge a heartbeat and move addresses
+ * (issue 15), so running unsigned must be asked for by name. The key's length is checked when it is read
+ * (membership/heartbeat-key.ts).
+ */
+function checkHeartbeatFlags(flags: SpeakerFlags): void {
+  if (flags.heartbeatSecretFile !== undefined && flags.insecureUnsignedHeartbeats) {
+    throw new InvalidArgumentError("--heartbeat-secret-file and --insecure-unsigned-heartbeats exclude each other");
+  }
+  if (flags.heartbeatSecretFile === undefined && !flags.insecureUnsignedHeartbeats) {
+    throw new InvalidArgumentError(
+      `--heartbeat-secret-file is required: a file of at least ${MIN_KEY_BYTES} random bytes shared by every ` +
+        "speaker (or pass --insecure-unsigned-heartbeats to accept forged heartbeats)",
+    );
+  }
+  if (!(flags.heartbeatMaxClockSkew > 0)) {
+    throw new InvalidArgumentError("--heartbeat-max-clock-skew must be above zero");
+  }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import { DROP_REASONS } from "./membership/drop-reasons.js";
 import { watchRestartsCounter } from "../src/runtime/index.js";
 
 /**
@@ -40,8 +41,26 @@ export class SpeakerMetrics {
     registers: [this.registry],
   });
   readonly watchRestartsTotal = watchRestartsCounter(this.registry);
+  readonly heartbeatsDroppedTotal = heartbeatsDroppedCounter(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+}
+
+/**
+ * Every reason starts at 0, so a scrape shows the series before the first drop and rate() or an alert on
+ * bad_signature sees the first forgery as an increase.
+ */
+function heartbeatsDroppedCounter(registry: Registry): Counter<"reason"> {
+  const counter = new Counter({
+    name: "lb_operator_speaker_heartbeats_dropped_total",
+    help:
+      "Inbound heartbeat datagrams dropped, by reason (bad_signature: forged or another key; stale_timestamp: " +
+      "replayed late or clocks apart; replayed; wrong_destination; unsigned; unsupported_version; ...).",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  for (const reason of DROP_REASONS) counter.inc({ reason }, 0);
+  return counter;
 }

@@ -3,17 +3,19 @@ import { decodeHeartbeat, encodeHeartbeat, seqAfter, type Heartbeat } from "./da
 
 const hb: Heartbeat = {
   node: "node-a.example",
-  incarnation: "0123456789abcdef",
+  incarnation: 1_790_000_000_123,
   seq: 42,
   leaving: false,
   warming: false,
+  sentAt: 1_790_000_005_000,
+  to: "node-b.example",
 };
-const secret = new TextEncoder().encode("s3cret");
+const secret = new TextEncoder().encode("s3cret-s3cret-s3cret-s3cret-s3cret");
 
 describe("heartbeat datagram", () => {
-  it("round-trips unsigned and signed, with the leaving flag", () => {
+  it("round-trips unsigned and signed, with the leaving flag, the timestamp and the destination", () => {
     expect(decodeHeartbeat(encodeHeartbeat(hb))).toEqual({ ok: true, heartbeat: hb });
-    const leaving = { ...hb, leaving: true, seq: 0xffff_ffff };
+    const leaving = { ...hb, leaving: true, seq: 0xffff_ffff, sentAt: Number.MAX_SAFE_INTEGER };
     expect(decodeHeartbeat(encodeHeartbeat(leaving, secret), secret)).toEqual({ ok: true, heartbeat: leaving });
   });
 
@@ -26,60 +28,69 @@ describe("heartbeat datagram", () => {
     expect(decodeHeartbeat(encodeHeartbeat(hb))).toMatchObject({ heartbeat: { warming: false } });
   });
 
-  it("reads a datagram from a speaker that predates the warming flag as ready, and ignores unknown flags", () => {
-    // Bytes as a v1 encoder without the flag wrote them: magic, version 1, flags 0, incarnation, seq, name.
+  it("ignores flag bits a later release might add", () => {
+    const future = encodeHeartbeat(hb);
+    future[3] = 0xf8;
+    expect(decodeHeartbeat(future)).toMatchObject({ ok: true, heartbeat: { leaving: false, warming: false } });
+  });
+
+  it("drops a version-1 datagram (the replayable layout) as unsupported, signed or not", () => {
+    // Bytes as the version-1 encoder wrote them: magic, version 1, flags, random incarnation, seq, name.
     const name = Buffer.from("old-node");
-    const old = Buffer.concat([
+    const v1 = Buffer.concat([
       Buffer.from([0x4c, 0x42, 1, 0]),
       Buffer.from("00000000000000aa", "hex"),
       Buffer.from([0, 0, 0, 7, name.length]),
       name,
     ]);
-    expect(decodeHeartbeat(old)).toEqual({
-      ok: true,
-      heartbeat: { node: "old-node", incarnation: "00000000000000aa", seq: 7, leaving: false, warming: false },
-    });
-    const future = Buffer.from(old);
-    future[3] = 0xf8; // bits a later version might add
-    expect(decodeHeartbeat(future)).toMatchObject({ ok: true, heartbeat: { leaving: false, warming: false } });
+    expect(decodeHeartbeat(v1)).toMatchObject({ ok: false, reason: "unsupported_version" });
+    expect(decodeHeartbeat(v1, secret)).toMatchObject({ ok: false, reason: "unsupported_version" });
   });
 
   it("is small", () => {
-    expect(encodeHeartbeat(hb).length).toBe(17 + hb.node.length);
-    expect(encodeHeartbeat(hb, secret).length).toBe(17 + hb.node.length + 32);
+    const names = hb.node.length + hb.to.length;
+    expect(encodeHeartbeat(hb).length).toBe(26 + names);
+    expect(encodeHeartbeat(hb, secret).length).toBe(26 + names + 32);
   });
 
-  it("rejects a wrong secret, a missing signature and a tampered body", () => {
-    expect(decodeHeartbeat(encodeHeartbeat(hb, secret), new TextEncoder().encode("other"))).toMatchObject({
-      ok: false,
-      reason: "bad signature",
-    });
-    expect(decodeHeartbeat(encodeHeartbeat(hb), secret)).toMatchObject({ ok: false });
-    const tampered = encodeHeartbeat(hb, secret);
-    tampered[15] = 99;
-    expect(decodeHeartbeat(tampered, secret)).toMatchObject({ ok: false, reason: "bad signature" });
+  it("rejects a wrong key, a missing signature, and a tampered incarnation, timestamp or destination", () => {
+    const other = new TextEncoder().encode("other-other-other-other-other-other");
+    expect(decodeHeartbeat(encodeHeartbeat(hb, secret), other)).toMatchObject({ ok: false, reason: "bad_signature" });
+    expect(decodeHeartbeat(encodeHeartbeat(hb), secret)).toMatchObject({ ok: false, reason: "unsigned" });
+    const signed = encodeHeartbeat(hb, secret);
+    // Incarnation (4..12), timestamp (16..24) and the destination's last byte: each is inside the MAC.
+    for (const offset of [11, 23, signed.length - 33]) {
+      const tampered = Buffer.from(signed);
+      tampered[offset] = (tampered[offset] ?? 0) ^ 0x01;
+      expect(decodeHeartbeat(tampered, secret)).toMatchObject({ ok: false, reason: "bad_signature" });
+    }
   });
 
   it("accepts a signed datagram when no secret is configured", () => {
     expect(decodeHeartbeat(encodeHeartbeat(hb, secret))).toEqual({ ok: true, heartbeat: hb });
   });
 
-  it("rejects garbage, truncation, a bad version and bad UTF-8 without throwing", () => {
+  it("rejects garbage, truncation, out-of-range numbers and bad UTF-8 without throwing", () => {
     const good = encodeHeartbeat(hb);
-    expect(decodeHeartbeat(Buffer.from("hello world, not a heartbeat"))).toMatchObject({ ok: false });
-    expect(decodeHeartbeat(good.subarray(0, good.length - 1))).toMatchObject({ ok: false });
-    expect(decodeHeartbeat(Buffer.alloc(0))).toMatchObject({ ok: false });
-    const v2 = Buffer.from(good);
-    v2[2] = 2;
-    expect(decodeHeartbeat(v2)).toMatchObject({ ok: false, reason: "unsupported version 2" });
+    expect(decodeHeartbeat(Buffer.from("hello world, not a heartbeat"))).toMatchObject({ reason: "malformed" });
+    expect(decodeHeartbeat(good.subarray(0, good.length - 1))).toMatchObject({ ok: false, reason: "malformed" });
+    expect(decodeHeartbeat(Buffer.alloc(0))).toMatchObject({ ok: false, reason: "malformed" });
     const badName = Buffer.from(good);
-    badName[17] = 0xff;
-    expect(decodeHeartbeat(badName)).toMatchObject({ ok: false, reason: "node name is not UTF-8" });
+    badName[25] = 0xff;
+    expect(decodeHeartbeat(badName)).toMatchObject({ ok: false, reason: "malformed" });
+    const badTo = Buffer.from(good);
+    badTo[badTo.length - 1] = 0xff;
+    expect(decodeHeartbeat(badTo)).toMatchObject({ ok: false, detail: "node name is not UTF-8" });
+    const huge = Buffer.from(good);
+    huge.writeBigUInt64BE(2n ** 63n, 4);
+    expect(decodeHeartbeat(huge)).toMatchObject({ ok: false, detail: "incarnation or timestamp out of range" });
   });
 
-  it("refuses to encode a bad incarnation or name", () => {
-    expect(() => encodeHeartbeat({ ...hb, incarnation: "xyz" })).toThrow(RangeError);
+  it("refuses to encode a bad incarnation, timestamp, name or destination", () => {
+    expect(() => encodeHeartbeat({ ...hb, incarnation: -1 })).toThrow(RangeError);
+    expect(() => encodeHeartbeat({ ...hb, sentAt: 1.5 })).toThrow(RangeError);
     expect(() => encodeHeartbeat({ ...hb, node: "" })).toThrow(RangeError);
+    expect(() => encodeHeartbeat({ ...hb, to: "x".repeat(254) })).toThrow(RangeError);
   });
 
   it("compares sequence numbers across the 32-bit wrap", () => {

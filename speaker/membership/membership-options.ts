@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { MAX_NODE_NAME_BYTES } from "./datagram.js";
+import type { DropReason } from "./drop-reasons.js";
 import { MembershipConfigError } from "./membership-errors.js";
 import type { Clock } from "../../src/runtime/index.js";
 
@@ -17,14 +18,34 @@ export interface MembershipOptions {
   readonly intervalMs: number;
   /** A peer not heard from for this long is dead. Must exceed intervalMs; 3-5 intervals tolerates lost datagrams. */
   readonly timeoutMs: number;
-  /** Shared key: every datagram is HMAC-SHA256 signed and unsigned or badly signed ones are dropped. */
+  /**
+   * Shared key, at least MIN_KEY_BYTES: every datagram is HMAC-SHA256 signed and unsigned or badly signed ones are
+   * dropped. Absent: unsigned heartbeats, which anyone on the network can forge (the CLI allows that only with
+   * --insecure-unsigned-heartbeats).
+   */
   readonly secret?: Uint8Array;
+  /**
+   * Datagrams whose timestamp is further than this from our clock are dropped (inbound.ts states the clock-skew
+   * assumption). Default DEFAULT_MAX_CLOCK_SKEW_MS.
+   */
+  readonly maxClockSkewMs?: number;
+  /** Called once per dropped inbound datagram, with why (the heartbeats-dropped counter). */
+  readonly onDrop?: (reason: DropReason) => void;
   readonly clock?: Clock;
   readonly logger: Logger;
   readonly onChange: () => void;
 }
 
 export type PeerState = "alive" | "dead" | "unknown";
+
+/**
+ * The shortest key accepted: the HMAC-SHA256 output length, below which RFC 2104 section 3 says keys are "strongly
+ * discouraged" (memberlist's keyring takes 16, 24 or 32 bytes, hashicorp/memberlist keyring.go ValidateKey).
+ */
+export const MIN_KEY_BYTES = 32;
+
+/** Generous against NTP-synced clocks (milliseconds apart), short against replays. */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
 
 /** Throws MembershipConfigError for options that cannot work. */
 export function validateMembershipOptions(opts: MembershipOptions): void {
@@ -40,4 +61,11 @@ export function validateMembershipOptions(opts: MembershipOptions): void {
   if (nameBytes < 1 || nameBytes > MAX_NODE_NAME_BYTES) {
     throw new MembershipConfigError(`bad node name ${JSON.stringify(opts.nodeName)}`);
   }
+  if (opts.secret !== undefined && opts.secret.length < MIN_KEY_BYTES) {
+    throw new MembershipConfigError(
+      `the heartbeat key has ${opts.secret.length} bytes; at least ${MIN_KEY_BYTES} are required`,
+    );
+  }
+  const skew = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  if (!(skew > 0)) throw new MembershipConfigError(`maxClockSkewMs must be > 0, got ${skew}`);
 }

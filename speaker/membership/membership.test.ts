@@ -1,97 +1,22 @@
-import dgram from "node:dgram";
-import { pino, type Logger } from "pino";
+import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  INTERVAL,
+  MembershipHarness,
+  PEERS,
+  TIMEOUT,
+  captureLog as capture,
+  freeUdpPort,
+  realDelay,
+  waitFor,
+} from "../../test/env/membership-harness.js";
 import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { encodeHeartbeat } from "./datagram.js";
-import { SpeakerMembership, type PeerAddress } from "./membership.js";
-import type { Clock } from "../../src/runtime/index.js";
 
-const INTERVAL = 100;
-const TIMEOUT = 500;
-const PEERS: PeerAddress[] = [
-  { node: "a", ip: "127.0.0.1" },
-  { node: "b", ip: "127.0.0.2" },
-  { node: "c", ip: "127.0.0.3" },
-];
-
-const running: SpeakerMembership[] = [];
-const sockets: dgram.Socket[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((m) => m.stop({ leave: false })));
-  for (const s of sockets.splice(0)) s.close();
-});
-
-const realDelay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-async function waitFor(cond: () => boolean, what: string, ms = 2000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await realDelay(2);
-  }
-}
-
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket("udp4");
-  await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-function capture(): { logger: Logger; lines: Array<{ msg: string; level: number }> } {
-  const lines: Array<{ msg: string; level: number }> = [];
-  const logger = pino(
-    { level: "info" },
-    { write: (s: string) => void lines.push(JSON.parse(s) as { msg: string; level: number }) },
-  );
-  return { logger, lines };
-}
-
-interface Made {
-  m: SpeakerMembership;
-  changes: () => number;
-}
-
-async function make(
-  port: number,
-  node: string,
-  opts: {
-    clock?: Clock;
-    secret?: Uint8Array;
-    logger?: Logger;
-    peers?: PeerAddress[];
-    interval?: number;
-    timeout?: number;
-  } = {},
-): Promise<Made> {
-  let changes = 0;
-  const ip = PEERS.find((p) => p.node === node)!.ip;
-  const m = new SpeakerMembership({
-    nodeName: node,
-    bindAddress: ip,
-    port,
-    intervalMs: opts.interval ?? INTERVAL,
-    timeoutMs: opts.timeout ?? TIMEOUT,
-    secret: opts.secret,
-    clock: opts.clock,
-    logger: opts.logger ?? pino({ level: "silent" }),
-    onChange: () => void changes++,
-  });
-  m.setPeers(opts.peers ?? PEERS);
-  await m.start();
-  running.push(m);
-  return { m, changes: () => changes };
-}
-
-/** A raw socket that can send hand-made datagrams from a chosen loopback address. */
-async function rawFrom(ip: string): Promise<(buf: Buffer, port: number) => Promise<void>> {
-  const s = dgram.createSocket("udp4");
-  sockets.push(s);
-  await new Promise<void>((resolve) => s.bind(0, ip, resolve));
-  return (buf, port) =>
-    new Promise<void>((resolve, reject) => s.send(buf, port, "127.0.0.1", (err) => (err ? reject(err) : resolve())));
-}
+const h = new MembershipHarness();
+afterEach(() => h.stopAll());
+const make = h.make.bind(h);
+const rawFrom = h.rawFrom.bind(h);
 
 describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
   const setup = async () => {
@@ -168,9 +93,9 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
 
   it("drops datagrams signed with a wrong secret", async () => {
     const { clock, port, step } = await setup();
-    const key = new TextEncoder().encode("right");
+    const key = randomBytes(32);
     const a = await make(port, "a", { clock, secret: key });
-    const b = await make(port, "b", { clock, secret: new TextEncoder().encode("wrong") });
+    const b = await make(port, "b", { clock, secret: randomBytes(32) });
     const c = await make(port, "c", { clock, secret: key });
     await step(INTERVAL);
     await step(INTERVAL);
@@ -185,7 +110,7 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const { clock, port, step } = await setup();
     const a = await make(port, "a", { clock });
     const hb = (seq: number) =>
-      encodeHeartbeat({ node: "b", incarnation: "00000000000000bb", seq, leaving: false, warming: false });
+      encodeHeartbeat({ node: "b", incarnation: 7, seq, leaving: false, warming: false, sentAt: clock.now(), to: "a" });
     const spoofer = await rawFrom("127.0.0.9");
     await spoofer(hb(1), port);
     await step(1);
@@ -215,7 +140,15 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
 
     const replay = await rawFrom("127.0.0.2");
     await replay(
-      encodeHeartbeat({ node: "b", incarnation: first!, seq: 1_000_000, leaving: true, warming: false }),
+      encodeHeartbeat({
+        node: "b",
+        incarnation: first!,
+        seq: 1_000_000,
+        leaving: true,
+        warming: false,
+        sentAt: clock.now(),
+        to: "a",
+      }),
       port,
     );
     await step(1);
@@ -271,7 +204,7 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const fromB = await rawFrom("127.0.0.2");
     const fromC = await rawFrom("127.0.0.3");
     const hb = (node: string, seq: number, warming: boolean) =>
-      encodeHeartbeat({ node, incarnation: "00000000000000bb", seq, leaving: false, warming });
+      encodeHeartbeat({ node, incarnation: 7, seq, leaving: false, warming, sentAt: clock.now(), to: "a" });
     await fromB(hb("b", 1, true), port);
     // A speaker that predates the flag never sets it: ready from its first heartbeat.
     await fromC(hb("c", 1, false), port);
@@ -292,7 +225,7 @@ describe("SpeakerMembership (fake clock, real loopback sockets)", () => {
     const junk = await rawFrom("127.0.0.2");
     for (let i = 0; i < 5; i++) await junk(Buffer.from(`garbage ${i}`), port);
     await junk(
-      encodeHeartbeat({ node: "a", incarnation: "00000000000000aa", seq: 1, leaving: false, warming: false }),
+      encodeHeartbeat({ node: "a", incarnation: 7, seq: 1, leaving: false, warming: false, sentAt: 0, to: "a" }),
       port,
     );
     await step(1);

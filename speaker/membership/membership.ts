@@ -5,13 +5,16 @@
  * known (the Node list) and clusters that use L2 announcement are small.
  *
  * Contract:
- * - Only datagrams naming a node in the peer list, sent from that peer's address, and (with a secret) correctly
- *   signed are accepted. Anything else is dropped and logged at a limited rate; nothing on the wire can throw.
+ * - Only datagrams naming a node in the peer list, sent from that peer's address, addressed to us, stamped within
+ *   maxClockSkewMs of our clock and (with a key) correctly signed are accepted (inbound.ts), and of those only a
+ *   peer's current or a higher incarnation with a sequence number not seen yet (peer-record.ts): a replayed datagram
+ *   never retires a live incarnation. Anything else is dropped, counted through onDrop by reason and logged at a
+ *   limited rate; nothing on the wire can throw.
  * - A peer is "alive" from its first accepted heartbeat until `timeoutMs` passes without one (a per-peer deadline
  *   timer, so detection takes ~timeoutMs, not timeoutMs plus a poll period) or it says it is leaving.
- * - Every incarnation (process start) of a peer is told apart; a new one is reported through onChange even when
- *   the peer never looked dead, because a restarted speaker has lost its state (cf. MLB #584: a rejoining leader
- *   that sends no GARP leaves stale ARP caches).
+ * - Every incarnation (process start, numbered by the wall clock so later lives are larger) of a peer is told
+ *   apart; a new one is reported through onChange even when the peer never looked dead, because a restarted
+ *   speaker has lost its state (cf. MLB #584: a rejoining leader that sends no GARP leaves stale ARP caches).
  * - A speaker is "warming" from its start until its owner calls setReady() (it has settled and programmed its data
  *   path once), and says so in every heartbeat. candidates() leaves out a warming peer whose incarnation we first
  *   heard after we had settled ourselves: it restarted, or joined, while we were running, and whoever announces its
@@ -20,12 +23,13 @@
  *   itself. A flip of a peer's warming flag is reported through onChange.
  * - onChange runs in a microtask after the change, never re-entrantly, coalescing bursts.
  */
-import { randomBytes } from "node:crypto";
-import dgram from "node:dgram";
-import { canonicalIP, formatIP, parseIP, unmapIPv4 } from "../../src/toolkit/index.js";
-import { INCARNATION_BYTES, MAX_DATAGRAM_BYTES, decodeHeartbeat, encodeHeartbeat, type Heartbeat } from "./datagram.js";
-import { MembershipBindError } from "./membership-errors.js";
+import type dgram from "node:dgram";
+import { canonicalIP } from "../../src/toolkit/index.js";
+import { encodeHeartbeat, type Heartbeat } from "./datagram.js";
+import type { DropReason } from "./drop-reasons.js";
+import { DROP_MESSAGES, admitDatagram } from "./inbound.js";
 import {
+  DEFAULT_MAX_CLOCK_SKEW_MS,
   validateMembershipOptions,
   type MembershipOptions,
   type PeerAddress,
@@ -33,6 +37,7 @@ import {
 } from "./membership-options.js";
 import { type PeerRecord, isCandidate, newPeerRecord, observeHeartbeat } from "./peer-record.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
+import { bindUdpSocket, sendDatagram } from "./udp-socket.js";
 import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
 import { errorMessage } from "../../src/index.js";
 
@@ -44,8 +49,9 @@ export class SpeakerMembership {
   private readonly clock: Clock;
   private readonly drops: RateLimitedLog;
   private readonly peers = new Map<string, PeerRecord>();
-  /** Random per process start; peers use it to recognise our restart. */
-  readonly incarnation = randomBytes(INCARNATION_BYTES).toString("hex");
+  /** Our wall-clock ms at construction: peers use it to recognise our restart, and to refuse an earlier life's. */
+  readonly incarnation: number;
+  private readonly maxClockSkewMs: number;
   private seq = 0;
   private warming = true;
   private socket: dgram.Socket | undefined;
@@ -58,6 +64,8 @@ export class SpeakerMembership {
   constructor(private readonly opts: MembershipOptions) {
     validateMembershipOptions(opts);
     this.clock = opts.clock ?? systemClock;
+    this.incarnation = this.clock.now();
+    this.maxClockSkewMs = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     this.drops = new RateLimitedLog(opts.logger, this.clock, LOG_PERIOD_MS);
     this.changes = new CoalescedNotifier(opts.onChange, opts.logger, "membership");
   }
@@ -65,22 +73,7 @@ export class SpeakerMembership {
   /** Binds the socket and starts sending at once. Rejects with MembershipBindError when the bind fails. */
   async start(): Promise<void> {
     if (this.socket) return;
-    const socket = dgram.createSocket({ type: this.opts.bindAddress.includes(":") ? "udp6" : "udp4" });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => {
-        socket.close();
-        reject(
-          new MembershipBindError(`cannot bind heartbeat socket ${this.opts.bindAddress}:${this.opts.port}`, {
-            cause: err,
-          }),
-        );
-      };
-      socket.once("error", onError);
-      socket.bind(this.opts.port, this.opts.bindAddress, () => {
-        socket.off("error", onError);
-        resolve();
-      });
-    });
+    const socket = await bindUdpSocket(this.opts.bindAddress, this.opts.port);
     socket.on("error", (err) => this.drops.warn("socket", { err: errorMessage(err) }, "heartbeat socket error"));
     socket.on("message", (msg, rinfo) => this.receive(msg, rinfo.address));
     this.socket = socket;
@@ -132,7 +125,7 @@ export class SpeakerMembership {
   }
 
   /** The current incarnation of a peer (or ours for self), undefined when never heard. */
-  incarnationOf(node: string): string | undefined {
+  incarnationOf(node: string): number | undefined {
     if (node === this.opts.nodeName) return this.incarnation;
     return this.peers.get(node)?.incarnation;
   }
@@ -200,9 +193,9 @@ export class SpeakerMembership {
   }
 
   /** Resolves when the datagram has left (or failed to); never rejects. */
-  private send(node: string, rec: PeerRecord, leaving: boolean): Promise<void> {
+  private async send(node: string, rec: PeerRecord, leaving: boolean): Promise<void> {
     const socket = this.socket;
-    if (!socket) return Promise.resolve();
+    if (!socket) return;
     this.seq = (this.seq + 1) >>> 0;
     const hb: Heartbeat = {
       node: this.opts.nodeName,
@@ -210,69 +203,45 @@ export class SpeakerMembership {
       seq: this.seq,
       leaving,
       warming: this.warming,
+      sentAt: this.clock.now(),
+      to: node,
     };
-    const buf = encodeHeartbeat(hb, this.opts.secret);
-    return new Promise<void>((resolve) => {
-      const done = (err: Error | null): void => {
-        if (err) {
-          // EHOSTUNREACH, ENETUNREACH, an interface gone: expected while a peer is down, so rate-limited.
-          this.drops.warn(
-            `send:${node}`,
-            { node, ip: rec.ip, err: errorMessage(err) },
-            "cannot send heartbeat to peer",
-          );
-        }
-        resolve();
-      };
-      try {
-        socket.send(buf, this.opts.port, rec.ip, done);
-      } catch (err) {
-        done(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
+    const err = await sendDatagram(socket, encodeHeartbeat(hb, this.opts.secret), this.opts.port, rec.ip);
+    // EHOSTUNREACH, ENETUNREACH, an interface gone: expected while a peer is down, so rate-limited.
+    if (err) {
+      this.drops.warn(`send:${node}`, { node, ip: rec.ip, err: errorMessage(err) }, "cannot send heartbeat to peer");
+    }
   }
 
   private receive(msg: Buffer, source: string): void {
     if (this.stopped) return;
-    if (msg.length > MAX_DATAGRAM_BYTES) {
-      this.drops.warn("malformed", { from: source, bytes: msg.length }, "dropped oversized heartbeat datagram");
-      return;
-    }
-    const decoded = decodeHeartbeat(msg, this.opts.secret);
-    if (!decoded.ok) {
-      this.drops.warn("malformed", { from: source, reason: decoded.reason }, "dropped invalid heartbeat datagram");
-      return;
-    }
-    const hb = decoded.heartbeat;
-    if (hb.node === this.opts.nodeName) {
-      if (hb.incarnation !== this.incarnation) {
-        this.drops.warn("self-name", { from: source }, "another speaker sends heartbeats under our node name");
-      }
-      return;
-    }
-    const rec = this.peers.get(hb.node);
-    if (!rec) {
-      this.drops.warn(
-        "unknown-node",
-        { from: source, node: hb.node },
-        "dropped heartbeat from a node not in the peer list",
-      );
-      return;
-    }
-    if (sourceIP(source) !== rec.ip) {
-      this.drops.warn(
-        "wrong-source",
-        { from: source, node: hb.node, expected: rec.ip },
-        "dropped heartbeat from a wrong address",
-      );
-      return;
-    }
-    this.accept(hb, rec);
+    const admitted = admitDatagram(msg, source, {
+      nodeName: this.opts.nodeName,
+      secret: this.opts.secret,
+      now: this.clock.now(),
+      maxClockSkewMs: this.maxClockSkewMs,
+      peers: this.peers,
+    });
+    if (admitted.ok) this.accept(admitted.heartbeat, admitted.peer);
+    else this.dropped(admitted.reason, admitted.fields);
+  }
+
+  private dropped(reason: DropReason, fields: Record<string, unknown>): void {
+    this.opts.onDrop?.(reason);
+    this.drops.warn(reason, { ...fields, reason }, DROP_MESSAGES[reason]);
   }
 
   private accept(hb: Heartbeat, rec: PeerRecord): void {
-    const seen = observeHeartbeat(rec, hb, this.settled());
-    if (!seen.news) return;
+    const seen = observeHeartbeat(rec, hb, {
+      now: this.clock.now(),
+      settled: this.settled(),
+      // Twice the skew: see peer-record.ts on a node whose clock stepped back between two lives.
+      reclaimAfterMs: 2 * this.maxClockSkewMs,
+    });
+    if (!seen.news) {
+      this.dropped("replayed", { node: hb.node, incarnation: hb.incarnation, seq: hb.seq });
+      return;
+    }
     if (seen.restarted) this.opts.logger.info({ node: hb.node, incarnation: hb.incarnation }, "peer speaker restarted");
     if (hb.leaving) {
       if (rec.deadline) this.clock.clearTimeout(rec.deadline);
@@ -280,7 +249,6 @@ export class SpeakerMembership {
       this.transition(hb.node, rec, "dead", "leaving", seen.restarted);
       return;
     }
-    rec.lastHeard = this.clock.now();
     rec.deadline ??= this.armDeadline(hb.node, rec, this.opts.timeoutMs);
     if (seen.flipped) this.opts.logger.info({ node: hb.node, warming: hb.warming }, "peer speaker readiness changed");
     // A flip changes who is a candidate (for a late joiner) even though the peer stays alive.
@@ -318,10 +286,4 @@ export class SpeakerMembership {
     handle.unref?.();
     return handle;
   }
-}
-
-/** The datagram's source in canonical form; IPv4-mapped IPv6 (a dual-stack socket) becomes plain IPv4. */
-function sourceIP(address: string): string | undefined {
-  const ip = parseIP(address);
-  return ip === undefined ? undefined : formatIP(unmapIPv4(ip));
 }

@@ -6,6 +6,7 @@
  * exit/signal handlers if the process ends first.
  */
 import { type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +81,11 @@ export interface Lab {
   readonly kubeProxyMode: KubeProxyMode;
   readonly network: LabNetwork;
   readonly logDir: string;
+  /**
+   * The speakers' shared heartbeat key, random per lab (as MetalLB's memberlist secret is, metallb.ts): every
+   * speaker started here gets `--heartbeat-secret-file` with it; a speaker started another way must too.
+   */
+  readonly heartbeatKeyFile: string;
   readonly client: LabClientHandle;
   readonly outsider: LabClientHandle;
   readonly nodes: readonly LabNodeHandle[];
@@ -121,6 +127,10 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
   // Named lbo<pid>-… so sweepStaleLabs() also finds the directory of a run that was SIGKILLed.
   const logDir = options.logDir ?? mkdtempSync(join(tmpdir(), `lbo${process.pid}-logs-`));
   mkdirSync(logDir, { recursive: true });
+  const heartbeatKeyFile = join(logDir, "heartbeat-key");
+  // 0644 so a container bind-mounting the file reads it whatever its user (the image test); a throwaway key, in
+  // a log directory that mkdtemp makes 0700.
+  writeFileSync(heartbeatKeyFile, randomBytes(48).toString("base64"), { mode: 0o644 });
 
   const kubeProxyMode =
     options.kubeProxyMode ?? parseKubeProxyMode(process.env["LAB_KUBE_PROXY_MODE"], "LAB_KUBE_PROXY_MODE");
@@ -232,6 +242,8 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
           `${node.ip}:${SPEAKER_METRICS_PORT}`,
           "--log-level",
           "debug",
+          "--heartbeat-secret-file",
+          heartbeatKeyFile,
           ...(options.speakerArgs ?? []),
           ...extraArgs,
         ],
@@ -283,6 +295,7 @@ export async function startLab(options: LabOptions = {}): Promise<Lab> {
       kubeProxyMode,
       network: net,
       logDir,
+      heartbeatKeyFile,
       nodes,
       client: clients[0]!,
       outsider: clients[1]!,
