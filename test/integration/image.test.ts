@@ -45,6 +45,8 @@ const PACKAGE_VERSION = (
 /** Uncompressed. About 530 MiB today: the base (Node + headers + npm, ~285) and production node_modules (~265). */
 const IMAGE_SIZE_BUDGET_MIB = 768;
 const KUBECONFIG_IN_CONTAINER = "/etc/lb-operator/kubeconfig";
+/** Where the chart mounts the speaker's heartbeat key (templates/speaker.yaml). */
+const HEARTBEAT_KEY_IN_CONTAINER = "/etc/lb-operator/heartbeat/key";
 const CLASS = "lb-operator.io/baremetal";
 const BUILD_TIMEOUT_MS = 20 * 60_000;
 
@@ -299,6 +301,8 @@ describe("speaker containers in the lab's nodes, with the chart's speaker securi
           `ns:/run/netns/${node.ns}`,
           "--volume",
           `${kubeconfig}:${KUBECONFIG_IN_CONTAINER}:ro`,
+          "--volume",
+          `${started.heartbeatKeyFile}:${HEARTBEAT_KEY_IN_CONTAINER}:ro`,
         ],
         // The lab's speaker arguments (lab.ts startSpeaker).
         args: [
@@ -307,6 +311,8 @@ describe("speaker containers in the lab's nodes, with the chart's speaker securi
           node.name,
           "--kubeconfig",
           KUBECONFIG_IN_CONTAINER,
+          "--heartbeat-secret-file",
+          HEARTBEAT_KEY_IN_CONTAINER,
           "--metrics-bind-address",
           `${node.ip}:${SPEAKER_METRICS_PORT}`,
           "--log-level",
