@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import type { DataPlan, ForwardingRule } from "./data-plan.js";
+import { clearPlan, reportPlan } from "./plan-metrics.js";
+import { SpeakerMetrics } from "./speaker-metrics.js";
+
+function rule(vip: string, port: number, service: string, backends: string[]): ForwardingRule {
+  return {
+    vip,
+    protocol: "TCP",
+    port,
+    destinations: backends.map((ip) => ({ ip, port: 30080 })),
+    clientIPAffinity: false,
+    masquerade: true,
+    sourceRanges: [],
+    service,
+  };
+}
+
+async function values(metrics: SpeakerMetrics, name: string): Promise<Record<string, number>> {
+  const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const out: Record<string, number> = {};
+  for (const v of metric?.values ?? []) out[Object.values(v.labels).join(",")] = v.value;
+  return out;
+}
+
+describe("reportPlan", () => {
+  it("sets one announced series per Service and address on this node, and backend health per Service", async () => {
+    const metrics = new SpeakerMetrics();
+    const plan: DataPlan = {
+      announced: ["192.0.2.10", "192.0.2.11"],
+      rules: [
+        rule("192.0.2.10", 80, "a/web", ["198.51.100.1", "198.51.100.2"]),
+        rule("192.0.2.10", 443, "a/web", ["198.51.100.2"]),
+        rule("192.0.2.11", 53, "b/dns", []),
+      ],
+    };
+    const owners: Record<string, string[]> = { "192.0.2.10": ["a/web"], "192.0.2.11": ["b/dns", "b/dns-tcp"] };
+    reportPlan(metrics, "node-1", plan, (ip) => owners[ip] ?? []);
+    expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({
+      "a/web,192.0.2.10,node-1": 1,
+      "b/dns,192.0.2.11,node-1": 1,
+      "b/dns-tcp,192.0.2.11,node-1": 1,
+    });
+    expect(await values(metrics, "lb_operator_speaker_service_healthy_backends")).toEqual({ "a/web": 2, "b/dns": 0 });
+    expect(await values(metrics, "lb_operator_speaker_service_no_healthy_backend")).toEqual({ "a/web": 0, "b/dns": 1 });
+    expect(await values(metrics, "lb_operator_speaker_announced_addresses")).toEqual({ "": 2 });
+  });
+
+  it("drops the series of addresses and Services the next plan no longer has, and all of them on clear", async () => {
+    const metrics = new SpeakerMetrics();
+    reportPlan(
+      metrics,
+      "node-1",
+      { announced: ["192.0.2.10"], rules: [rule("192.0.2.10", 80, "a/web", ["198.51.100.1"])] },
+      () => ["a/web"],
+    );
+    reportPlan(metrics, "node-1", { announced: [], rules: [] }, () => ["a/web"]);
+    expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({});
+    expect(await values(metrics, "lb_operator_speaker_service_healthy_backends")).toEqual({});
+    reportPlan(
+      metrics,
+      "node-1",
+      { announced: ["192.0.2.10"], rules: [rule("192.0.2.10", 80, "a/web", ["198.51.100.1"])] },
+      () => ["a/web"],
+    );
+    clearPlan(metrics);
+    expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({});
+    expect(await values(metrics, "lb_operator_speaker_service_no_healthy_backend")).toEqual({});
+    expect(await values(metrics, "lb_operator_speaker_forwarding_rules")).toEqual({ "": 0 });
+  });
+});
