@@ -15,21 +15,19 @@ describe("observeCall", () => {
     const now = (): number => (t += 500);
     const result = await observeCall(
       observer,
-      { service: "ec2", operation: "DescribeVpcs" },
+      { api: "ec2", operation: "DescribeVpcs" },
       classify,
       () => Promise.resolve(7),
       now,
     );
     expect(result).toBe(7);
-    expect(seen).toEqual([
-      { service: "ec2", operation: "DescribeVpcs", outcome: "success", errorCode: "", seconds: 0.5 },
-    ]);
+    expect(seen).toEqual([{ api: "ec2", operation: "DescribeVpcs", outcome: "success", errorCode: "", seconds: 0.5 }]);
   });
 
   it("reports a failure as the classifier reads it and rethrows the same error", async () => {
     const { observer, seen } = recorder();
     const err = new Error("slow down");
-    const call = observeCall(observer, { service: "elbv2", operation: "CreateListener" }, classify, () =>
+    const call = observeCall(observer, { api: "elbv2", operation: "CreateListener" }, classify, () =>
       Promise.reject(err),
     );
     await expect(call).rejects.toBe(err);
@@ -38,7 +36,7 @@ describe("observeCall", () => {
 
   it("only runs the call when there is no observer", async () => {
     await expect(
-      observeCall(undefined, { service: "s", operation: "o" }, classify, () => Promise.resolve("x")),
+      observeCall(undefined, { api: "s", operation: "o" }, classify, () => Promise.resolve("x")),
     ).resolves.toBe("x");
   });
 });

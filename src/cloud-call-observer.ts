@@ -1,7 +1,7 @@
 /**
  * The port through which a provider reports each cloud API call it sends, so the controller can count and time
  * them (ControllerMetrics.cloudCallObserver) without providers knowing about Prometheus or holding global state.
- * It mirrors what aws-load-balancer-controller's SDK middleware records (pkg/metrics/aws/collector.go: service,
+ * It mirrors what aws-load-balancer-controller's SDK middleware records (pkg/metrics/aws/collector.go: service (our api),
  * operation, error code, duration per call), with a provider-neutral outcome added.
  */
 
@@ -10,7 +10,7 @@ export type CloudCallOutcome = "success" | "throttled" | "transient" | "error";
 
 export interface CloudCallObservation {
   /** The API family: "elbv2", "elb", "ec2" for AWS, "compute" for GCE. */
-  readonly service: string;
+  readonly api: string;
   /** The API operation as the cloud names it (CreateLoadBalancer, forwardingRules.insert). */
   readonly operation: string;
   readonly outcome: CloudCallOutcome;
@@ -34,7 +34,7 @@ export const ignoreCloudCalls: CloudCallObserver = { observe: () => undefined };
  */
 export async function observeCall<T>(
   observer: CloudCallObserver | undefined,
-  call: { readonly service: string; readonly operation: string },
+  call: { readonly api: string; readonly operation: string },
   classify: (err: unknown) => { outcome: Exclude<CloudCallOutcome, "success">; errorCode: string },
   fn: () => Promise<T>,
   now: () => number = () => performance.now(),

@@ -5,10 +5,10 @@ describe("ControllerMetrics.cloudCallObserver", () => {
   it("counts each reported call under the provider's name and times it by outcome", async () => {
     const metrics = new ControllerMetrics({ processMetrics: false });
     const aws = metrics.cloudCallObserver("aws");
-    aws.observe({ service: "elbv2", operation: "CreateListener", outcome: "success", errorCode: "", seconds: 0.02 });
-    aws.observe({ service: "elbv2", operation: "CreateListener", outcome: "success", errorCode: "", seconds: 0.03 });
+    aws.observe({ api: "elbv2", operation: "CreateListener", outcome: "success", errorCode: "", seconds: 0.02 });
+    aws.observe({ api: "elbv2", operation: "CreateListener", outcome: "success", errorCode: "", seconds: 0.03 });
     aws.observe({
-      service: "elbv2",
+      api: "elbv2",
       operation: "CreateListener",
       outcome: "throttled",
       errorCode: "Throttling",
@@ -16,13 +16,13 @@ describe("ControllerMetrics.cloudCallObserver", () => {
     });
     const text = await metrics.registry.metrics();
     expect(text).toContain(
-      'lb_operator_cloud_api_calls_total{provider="aws",service="elbv2",operation="CreateListener",outcome="success",error_code=""} 2',
+      'lb_operator_cloud_api_calls_total{provider="aws",api="elbv2",operation="CreateListener",outcome="success",error_code=""} 2',
     );
     expect(text).toContain(
-      'lb_operator_cloud_api_calls_total{provider="aws",service="elbv2",operation="CreateListener",outcome="throttled",error_code="Throttling"} 1',
+      'lb_operator_cloud_api_calls_total{provider="aws",api="elbv2",operation="CreateListener",outcome="throttled",error_code="Throttling"} 1',
     );
     expect(text).toMatch(
-      /^lb_operator_cloud_api_call_duration_seconds_sum\{provider="aws",service="elbv2",operation="CreateListener",outcome="success"\} 0\.05\d*$/m,
+      /^lb_operator_cloud_api_call_duration_seconds_sum\{provider="aws",api="elbv2",operation="CreateListener",outcome="success"\} 0\.05\d*$/m,
     );
   });
 });

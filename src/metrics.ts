@@ -30,18 +30,20 @@ export class ControllerMetrics {
    * One per request sent to a cloud API, retries included: aws-load-balancer-controller's aws_api_calls_total
    * (pkg/metrics/aws/instruments.go: service, operation, error_code) made provider-neutral, with the outcome the
    * retry policy read (success, throttled, transient, error). Errors are the calls whose outcome is not success.
+   * Its `service` label is called `api` here: a ServiceMonitor target already has a `service` label (the scraped
+   * Service), which would push ours aside to exported_service.
    */
   readonly cloudApiCallsTotal = new Counter({
     name: "lb_operator_cloud_api_calls_total",
-    help: "Cloud API requests sent, by provider, service, operation, outcome and error code (retries included).",
-    labelNames: ["provider", "service", "operation", "outcome", "error_code"] as const,
+    help: "Cloud API requests sent, by provider, API, operation, outcome and error code (retries included).",
+    labelNames: ["provider", "api", "operation", "outcome", "error_code"] as const,
     registers: [this.registry],
   });
   /** aws-load-balancer-controller's aws_api_call_duration_seconds, provider-neutral and with the outcome. */
   readonly cloudApiCallSeconds = new Histogram({
     name: "lb_operator_cloud_api_call_duration_seconds",
-    help: "Latency of one cloud API request, by provider, service, operation and outcome.",
-    labelNames: ["provider", "service", "operation", "outcome"] as const,
+    help: "Latency of one cloud API request, by provider, API, operation and outcome.",
+    labelNames: ["provider", "api", "operation", "outcome"] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
@@ -76,9 +78,9 @@ export class ControllerMetrics {
   cloudCallObserver(provider: string): CloudCallObserver {
     return {
       observe: (call) => {
-        const { service, operation, outcome } = call;
-        this.cloudApiCallsTotal.inc({ provider, service, operation, outcome, error_code: call.errorCode });
-        this.cloudApiCallSeconds.observe({ provider, service, operation, outcome }, call.seconds);
+        const { api, operation, outcome } = call;
+        this.cloudApiCallsTotal.inc({ provider, api, operation, outcome, error_code: call.errorCode });
+        this.cloudApiCallSeconds.observe({ provider, api, operation, outcome }, call.seconds);
       },
     };
   }

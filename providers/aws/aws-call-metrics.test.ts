@@ -52,7 +52,7 @@ describe("observeAwsClients", () => {
     await c.elbv2.send(new DescribeLoadBalancersCommand({}));
     expect(seen).toEqual([
       {
-        service: "elbv2",
+        api: "elbv2",
         operation: "DescribeLoadBalancers",
         outcome: "success",
         errorCode: "",
@@ -69,7 +69,7 @@ describe("observeAwsClients", () => {
     ] as const) {
       const { c, seen } = observe(status, error(code));
       await expect(c.elbv2.send(new DescribeLoadBalancersCommand({}))).rejects.toMatchObject({ name: code });
-      expect(seen).toMatchObject([{ service: "elbv2", operation: "DescribeLoadBalancers", outcome, errorCode: code }]);
+      expect(seen).toMatchObject([{ api: "elbv2", operation: "DescribeLoadBalancers", outcome, errorCode: code }]);
     }
   });
 

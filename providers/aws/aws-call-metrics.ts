@@ -20,12 +20,12 @@ export function operationOf(commandName: string | undefined): string {
   return name.endsWith("Command") ? name.slice(0, -"Command".length) : name;
 }
 
-function callMetrics(service: string, observer: CloudCallObserver) {
+function callMetrics(api: string, observer: CloudCallObserver) {
   return <A, R>(next: (args: A) => Promise<R>, context: CommandContext) =>
     (args: A): Promise<R> =>
       observeCall(
         observer,
-        { service, operation: operationOf(context.commandName) },
+        { api, operation: operationOf(context.commandName) },
         (err) => ({
           outcome: isThrottling(err) ? "throttled" : isTransient(err) ? "transient" : "error",
           errorCode: errorCode(err),

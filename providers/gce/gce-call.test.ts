@@ -41,7 +41,7 @@ describe("gceCall", () => {
     await gceCall("forwardingRules.get", f.fn, { signal, minRetryDelayMs: 1, observer });
     await gceCall("forwardingRules.get", failing([gaxError(429, 8)]).fn, { signal, observer }).catch(() => undefined);
     await gceCall("firewalls.get", failing([gaxError(404, 5)]).fn, { signal, observer }).catch(() => undefined);
-    expect(seen.map((c) => [c.service, c.operation, c.outcome, c.errorCode])).toEqual([
+    expect(seen.map((c) => [c.api, c.operation, c.outcome, c.errorCode])).toEqual([
       ["compute", "forwardingRules.get", "transient", "503"],
       ["compute", "forwardingRules.get", "transient", "grpc-14"],
       ["compute", "forwardingRules.get", "success", ""],

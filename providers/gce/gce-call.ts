@@ -91,7 +91,7 @@ export interface GceCallOptions {
   readonly attempts?: number;
   /** Delay before the first retry; tests shorten it. Default 200 ms. */
   readonly minRetryDelayMs?: number | undefined;
-  /** Told of every attempt sent (metrics), service "compute"; undefined: not observed. */
+  /** Told of every attempt sent (metrics), api "compute"; undefined: not observed. */
   readonly observer?: CloudCallObserver | undefined;
 }
 
@@ -106,7 +106,7 @@ function errorCodeOf(err: unknown): string {
 function observed<T>(operation: string, fn: () => Promise<T>, observer: CloudCallObserver | undefined): Promise<T> {
   return observeCall(
     observer,
-    { service: "compute", operation },
+    { api: "compute", operation },
     (err) => ({
       outcome: isThrottling(err) ? "throttled" : isTransient(err) ? "transient" : "error",
       errorCode: errorCodeOf(err),
