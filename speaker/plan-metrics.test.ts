@@ -69,3 +69,14 @@ describe("reportPlan", () => {
     expect(await values(metrics, "lb_operator_speaker_forwarding_rules")).toEqual({ "": 0 });
   });
 });
+
+describe("SpeakerMetrics.observeNftApply", () => {
+  it("times every transaction and counts the failed ones", async () => {
+    const metrics = new SpeakerMetrics();
+    metrics.observeNftApply({ ok: true, seconds: 0.02 });
+    metrics.observeNftApply({ ok: false, seconds: 0.5 });
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^lb_operator_speaker_nft_apply_duration_seconds_count 2$/m);
+    expect(text).toMatch(/^lb_operator_speaker_nft_apply_failures_total 1$/m);
+  });
+});

@@ -80,4 +80,10 @@ export class SpeakerMetrics {
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
+
+  /** NftTable's onApply: one nft transaction, timed, and whether it failed. */
+  observeNftApply(result: { readonly ok: boolean; readonly seconds: number }): void {
+    this.nftApplySeconds.observe(result.seconds);
+    if (!result.ok) this.nftApplyFailuresTotal.inc();
+  }
 }

@@ -76,8 +76,11 @@ async function scrape(metric: string): Promise<{ labels: Record<string, string>;
     .split("\n")
     .filter((line) => line.startsWith(`${metric}{`))
     .map((line) => {
-      const [, labelText = "", value = ""] = /^[^{]+\{(.*)\} (\S+)$/.exec(line) ?? [];
-      const labels = Object.fromEntries([...labelText.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+      const match = /^[^{]+\{(.*)\} (\S+)$/.exec(line);
+      const labelText = match?.[1] ?? "";
+      const value = match?.[2] ?? "";
+      const labels: Record<string, string> = {};
+      for (const m of labelText.matchAll(/(\w+)="([^"]*)"/g)) labels[m[1] ?? ""] = m[2] ?? "";
       return { labels, value: Number(value) };
     });
 }
