@@ -31,9 +31,15 @@ cache="${LB_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lb-operator}"
 dir="$cache/promtool-$PROMETHEUS_VERSION"
 bin="$dir/bin/promtool"
 
-# A cached binary counts only if it runs (go build writes the binary last, so an interrupted build leaves none).
+# The release the module version stands for (v0.316.0 -> 3.16.0), stamped into the binary as Prometheus's own
+# Makefile does (-X .../common/version.Version), so `promtool --version` names it.
+mm="${PROMETHEUS_VERSION#v0.}"; mm="${mm%%.*}"
+release="${mm:0:1}.$((10#${mm:1})).${PROMETHEUS_VERSION##*.}"
+
+# A cached binary counts only if it runs and reports the pinned release (go build writes the binary last, and it is
+# moved into place only once built, so an interrupted build leaves none).
 works() {
-  [ -x "$bin" ] && "$bin" --version >/dev/null 2>&1
+  [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "^promtool, version $release "
 }
 
 if works; then
@@ -58,9 +64,9 @@ package tools
 import _ "github.com/prometheus/prometheus/cmd/promtool"
 GO
   GOFLAGS=-mod=mod go get "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION" >&2
-  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin.tmp" github.com/prometheus/prometheus/cmd/promtool >&2
+  CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$release" -o "$bin.tmp" github.com/prometheus/prometheus/cmd/promtool >&2
   mv "$bin.tmp" "$bin"
 )
 log "built in $(( $(date +%s) - start )) s"
-works || { log "built $bin but it does not run"; exit 1; }
+works || { log "built $bin but it does not report version $release"; exit 1; }
 echo "$bin"
