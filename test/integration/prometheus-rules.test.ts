@@ -167,6 +167,22 @@ describe("the chart's PrometheusRule", () => {
     expect(
       kinds(await render("--set", "metrics.prometheusRule.enabled=false", "--set", "metrics.podMonitor.enabled=false")),
     ).toEqual([]);
+    // A cloud provider has no speakers: only the controller's alerts, and none without its ServiceMonitor.
+    const cloud = [
+      "--set",
+      "provider=aws",
+      "--set",
+      "addressPools=null",
+      "--set",
+      "metrics.prometheusRule.enabled=true",
+    ];
+    expect(kinds(await render(...cloud))).toEqual([]);
+    const controllerOnly = (await render(...cloud, "--set", "metrics.serviceMonitor.enabled=true")).find(
+      (m) => m.kind === "PrometheusRule",
+    );
+    expect((controllerOnly?.spec as RuleGroups | undefined)?.groups.map((g) => g.name)).toEqual([
+      "lb-operator-controller",
+    ]);
   });
 });
 
