@@ -12,31 +12,24 @@ import { awsProviderFor } from "../../providers/aws/create-aws-provider.js";
 import { startHttpServer } from "../../src/http-server.js";
 import { ControllerMetrics } from "../../src/metrics.js";
 import { eventually } from "../../testing/eventually.js";
-import { KubeTestClient } from "../../testing/kube-test-client.js";
 import { type CallCounter, countCalls } from "../env/aws-call-counter.js";
 import { createAwsWorld } from "../env/aws-world.js";
-import { type RunningController, startController } from "../env/controller-harness.js";
-import { type ControlPlane, startControlPlane } from "../env/control-plane.js";
+import { type RunningController, startController, useTestCluster } from "../env/controller-harness.js";
 import { type MotoServer, startMoto } from "../env/moto.js";
 import { apiService } from "../fixtures/api-services.js";
 
 const CLASS = "lb-operator.io/aws";
 const CLUSTER = "test-cluster";
-
-let cp: ControlPlane;
-let moto: MotoServer;
-let kube: KubeTestClient;
-let counter: CallCounter;
-let controller: RunningController;
-let server: Server;
+const cluster = useTestCluster();
+/** What beforeAll starts: moto, the controller on call-counted clients, and the metrics server. */
+const parts: { moto?: MotoServer; counter?: CallCounter; controller?: RunningController; server?: Server } = {};
 
 beforeAll(async () => {
-  [cp, moto] = await Promise.all([startControlPlane(), startMoto()]);
+  const moto = (parts.moto = await startMoto());
   const world = await createAwsWorld(moto.clients(), { clusterId: CLUSTER, nodes: 2 });
-  kube = new KubeTestClient(cp.kubeConfig());
   for (const node of world.nodes()) {
-    const created = await kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec } });
-    await kube.core.replaceNodeStatus({
+    const created = await cluster.kube.core.createNode({ body: { metadata: node.metadata, spec: node.spec } });
+    await cluster.kube.core.replaceNodeStatus({
       name: created.metadata?.name ?? "",
       body: { ...created, status: node.status },
     });
@@ -44,16 +37,16 @@ beforeAll(async () => {
   const metrics = new ControllerMetrics({ processMetrics: false });
   const clients = moto.clients();
   observeAwsClients(clients, metrics.cloudCallObserver("aws"));
-  counter = countCalls(clients);
+  const counter = (parts.counter = countCalls(clients));
   const provider = awsProviderFor(counter.clients, pino({ level: "silent" }));
-  controller = await startController(
-    cp.kubeConfig(),
+  const controller = (parts.controller = await startController(
+    cluster.cp.kubeConfig(),
     provider,
     { clusterId: CLUSTER, classOptions: { loadBalancerClass: CLASS, isDefaultClass: false } },
     undefined,
     metrics,
-  );
-  server = await startHttpServer({
+  ));
+  parts.server = await startHttpServer({
     host: "127.0.0.1",
     port: 0,
     registry: metrics.registry,
@@ -62,15 +55,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  server?.close();
-  await controller?.stop();
-  await moto?.stop();
-  await cp?.stop();
+  parts.server?.close();
+  await parts.controller?.stop();
+  await parts.moto?.stop();
 });
 
 /** `name{labels} value` lines of one metric from a scrape, as label maps with values. */
 async function scrape(metric: string): Promise<{ labels: Record<string, string>; value: number }[]> {
-  const { port } = server.address() as AddressInfo;
+  const { port } = parts.server?.address() as AddressInfo;
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   return text
     .split("\n")
@@ -98,6 +90,7 @@ async function scrapedCalls(): Promise<Record<string, number>> {
 
 describe("cloud API metrics on moto", () => {
   it("count every AWS call the provider sends, per API and operation, as the call counter does", async () => {
+    const { kube } = cluster;
     const ns = await kube.createNamespace("metrics");
     const svc = apiService(ns, "web", CLASS, (s) => {
       s.metadata!.annotations = { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" };
@@ -119,7 +112,7 @@ describe("cloud API metrics on moto", () => {
     const expected = await eventually(
       "the scraped calls to equal the counted ones",
       async () => {
-        const counted = counter.byOperation({ qualified: true });
+        const counted = parts.counter?.byOperation({ qualified: true }) ?? {};
         const scraped = await scrapedCalls();
         return JSON.stringify(sorted(scraped)) === JSON.stringify(sorted(counted)) ? counted : undefined;
       },
@@ -132,7 +125,7 @@ describe("cloud API metrics on moto", () => {
     expect(outcomes.has("success")).toBe(true);
     // Each call was timed too, and each reconcile under the provider's name and its verdict.
     const timed = await scrape("lb_operator_cloud_api_call_duration_seconds_count");
-    expect(timed.reduce((sum, s) => sum + s.value, 0)).toBe(counter.count());
+    expect(timed.reduce((sum, s) => sum + s.value, 0)).toBe(parts.counter?.count());
     const reconciles = await scrape("lb_operator_reconcile_duration_seconds_count");
     expect(
       reconciles.find((r) => r.labels.provider === "aws" && r.labels.verdict === "success")?.value,
