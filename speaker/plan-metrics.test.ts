@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DataPlan, ForwardingRule } from "./data-plan.js";
-import { clearPlan, reportPlan } from "./plan-metrics.js";
+import type { V1Service } from "@kubernetes/client-node";
+import { clearPlan, reportPlan, servicesByAddress } from "./plan-metrics.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
 
 function rule(vip: string, port: number, service: string, backends: string[]): ForwardingRule {
@@ -15,6 +16,12 @@ function rule(vip: string, port: number, service: string, backends: string[]): F
     service,
   };
 }
+
+function lbService(namespace: string, name: string, ip: string): V1Service {
+  return { metadata: { namespace, name }, status: { loadBalancer: { ingress: [{ ip }] } } };
+}
+
+const web = new Map([["192.0.2.10", ["a/web"]]]);
 
 async function values(metrics: SpeakerMetrics, name: string): Promise<Record<string, number>> {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
@@ -34,8 +41,13 @@ describe("reportPlan", () => {
         rule("192.0.2.11", 53, "b/dns", []),
       ],
     };
-    const owners: Record<string, string[]> = { "192.0.2.10": ["a/web"], "192.0.2.11": ["b/dns", "b/dns-tcp"] };
-    reportPlan(metrics, "node-1", plan, (ip) => owners[ip] ?? []);
+    const owners = servicesByAddress([
+      lbService("a", "web", "192.0.2.10"),
+      lbService("b", "dns", "192.0.2.11"),
+      lbService("b", "dns-tcp", "192.0.2.11"),
+      lbService("c", "elsewhere", "192.0.2.99"),
+    ]);
+    reportPlan(metrics, "node-1", plan, owners);
     expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({
       "a/web,192.0.2.10,node-1": 1,
       "b/dns,192.0.2.11,node-1": 1,
@@ -52,16 +64,16 @@ describe("reportPlan", () => {
       metrics,
       "node-1",
       { announced: ["192.0.2.10"], rules: [rule("192.0.2.10", 80, "a/web", ["198.51.100.1"])] },
-      () => ["a/web"],
+      web,
     );
-    reportPlan(metrics, "node-1", { announced: [], rules: [] }, () => ["a/web"]);
+    reportPlan(metrics, "node-1", { announced: [], rules: [] }, web);
     expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({});
     expect(await values(metrics, "lb_operator_speaker_service_healthy_backends")).toEqual({});
     reportPlan(
       metrics,
       "node-1",
       { announced: ["192.0.2.10"], rules: [rule("192.0.2.10", 80, "a/web", ["198.51.100.1"])] },
-      () => ["a/web"],
+      web,
     );
     clearPlan(metrics);
     expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({});

@@ -12,7 +12,7 @@ import { internalIPv4 } from "./announcer-election.js";
 import { type DataPlan, EMPTY_PLAN, type ProbeTarget } from "./data-plan.js";
 import { type SpeakerDecision, decideDataPlan, nodePortKeys } from "./desired-data-plan.js";
 import { NodePortSettling } from "./node-port-settling.js";
-import { clearPlan, reportPlan } from "./plan-metrics.js";
+import { clearPlan, reportPlan, servicesByAddress } from "./plan-metrics.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 import type { Cache, CacheFactory, Clock, EventRecorder, TimerHandle } from "../src/runtime/index.js";
 import { errorMessage } from "../src/index.js";
@@ -240,9 +240,7 @@ export class Speaker {
     }
     this.options.announcer.setAnnounced(decision.plan.announced);
     this.applied = decision.plan;
-    reportPlan(this.options.metrics, this.options.nodeName, decision.plan, (ip) =>
-      this.servicesOn(ip).map((s) => `${s.metadata?.namespace ?? ""}/${s.metadata?.name ?? ""}`),
-    );
+    reportPlan(this.options.metrics, this.options.nodeName, decision.plan, servicesByAddress(this.services.list()));
   }
 
   /** Logs and records each problem once while it lasts (it returns after it went away and came back). */
