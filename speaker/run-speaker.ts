@@ -107,7 +107,7 @@ function buildSpeaker(
     interfaces: config.interfaces.length > 0 ? config.interfaces : undefined,
     onStats: (kind, iface) => metrics.arpTotal.inc({ kind, interface: iface }),
   });
-  const dataPath = new NftTable({ table: config.nftTable, logger });
+  const dataPath = new NftTable({ table: config.nftTable, logger, onApply: (r) => metrics.observeNftApply(r) });
   const events = new KubeEventRecorder({
     rest: new KubeRest(kubeConfig),
     clock,

@@ -12,6 +12,7 @@ import { internalIPv4 } from "./announcer-election.js";
 import { type DataPlan, EMPTY_PLAN, type ProbeTarget } from "./data-plan.js";
 import { type SpeakerDecision, decideDataPlan, nodePortKeys } from "./desired-data-plan.js";
 import { NodePortSettling } from "./node-port-settling.js";
+import { clearPlan, reportPlan, servicesByAddress } from "./plan-metrics.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 import type { Cache, CacheFactory, Clock, EventRecorder, TimerHandle } from "../src/runtime/index.js";
 import { errorMessage } from "../src/index.js";
@@ -144,8 +145,7 @@ export class Speaker {
     await this.options.membership.stop();
     this.options.prober.stop();
     await Promise.all([this.services.stop(), this.endpointSlices.stop(), this.nodes.stop()]);
-    this.options.metrics.announcedAddresses.set(0);
-    this.options.metrics.forwardingRules.set(0);
+    clearPlan(this.options.metrics);
   }
 
   /** Coalesces: any number of calls while a sync runs cause exactly one more sync. */
@@ -240,8 +240,7 @@ export class Speaker {
     }
     this.options.announcer.setAnnounced(decision.plan.announced);
     this.applied = decision.plan;
-    this.options.metrics.announcedAddresses.set(decision.plan.announced.length);
-    this.options.metrics.forwardingRules.set(decision.plan.rules.length);
+    reportPlan(this.options.metrics, this.options.nodeName, decision.plan, servicesByAddress(this.services.list()));
   }
 
   /** Logs and records each problem once while it lasts (it returns after it went away and came back). */

@@ -7,6 +7,7 @@
 import type { Command, Option } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { CloudCallObserver } from "./cloud-call-observer.js";
 import type { SkipEntry } from "./conformance/skip-lists.js";
 import type { LoadBalancerProvider } from "./provider.js";
 
@@ -18,6 +19,11 @@ export interface ProviderContext {
   readonly signal: AbortSignal;
   /** Ask the controller to reconcile every Service again (e.g. address pools changed). */
   readonly requestResync: () => void;
+  /**
+   * Where a cloud provider reports every API request it sends (ControllerMetrics.cloudCallObserver, already
+   * labelled with the provider's name). Undefined: the calls are not observed (tests, tools).
+   */
+  readonly cloudCalls?: CloudCallObserver;
 }
 
 /** The `lb-operator run` flag values, keyed by commander's camel-cased attribute name (`--gce-region` -> gceRegion). */

@@ -85,7 +85,10 @@ export interface AwsCallOptions {
    * twice (moto does; AWS answers a same-named CreateLoadBalancer idempotently only if every parameter matches).
    */
   readonly attempts?: number;
-  /** Counts each attempt, for metrics. */
+  /**
+   * Told of each attempt before it is sent. The controller's metrics do not use it: they come from a middleware on
+   * the SDK clients (aws-call-metrics.ts), which sees every request, its outcome and its duration.
+   */
   readonly onAttempt?: (operation: string) => void;
 }
 

@@ -11,7 +11,9 @@ import { ElasticLoadBalancingClient } from "@aws-sdk/client-elastic-load-balanci
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import type { Logger } from "pino";
+import type { CloudCallObserver } from "../../src/cloud-call-observer.js";
 import { systemClock } from "../../src/util/clock.js";
+import { observeAwsClients } from "./aws-call-metrics.js";
 import { AwsEnvironmentResolver } from "./aws-environment.js";
 import { AwsProvider } from "./aws-provider.js";
 import type { AwsClients } from "./aws-types.js";
@@ -71,6 +73,8 @@ export function createAwsProvider(inputs: {
   awsEndpoint: string | undefined;
   awsConnectTimeoutMs?: number | undefined;
   awsRequestTimeoutMs?: number | undefined;
+  /** Reports every request the clients send (metrics); undefined: not observed. */
+  cloudCalls?: CloudCallObserver | undefined;
 }): AwsProvider {
   const clients = createAwsClients({
     region: inputs.awsRegion,
@@ -78,5 +82,6 @@ export function createAwsProvider(inputs: {
     connectTimeoutMs: inputs.awsConnectTimeoutMs,
     requestTimeoutMs: inputs.awsRequestTimeoutMs,
   });
+  if (inputs.cloudCalls !== undefined) observeAwsClients(clients, inputs.cloudCalls);
   return awsProviderFor(clients, inputs.logger);
 }

@@ -36,6 +36,7 @@ export const awsPlugin: ProviderPlugin = {
       awsEndpoint: flags.awsEndpoint,
       awsConnectTimeoutMs: flags.awsConnectTimeout,
       awsRequestTimeoutMs: flags.awsRequestTimeout,
+      cloudCalls: context.cloudCalls,
     });
   },
   conformanceSkips: [

@@ -17,6 +17,7 @@ import {
   ZoneOperationsClient,
 } from "@google-cloud/compute";
 import type { Logger } from "pino";
+import type { CloudCallObserver } from "../../src/cloud-call-observer.js";
 import { systemClock, type Clock } from "../../src/util/clock.js";
 import { GceApi } from "./gce-api.js";
 import { GceDeployer } from "./gce-deployer.js";
@@ -84,6 +85,8 @@ export interface GceProviderOptions {
   readonly minPollIntervalMs?: number;
   /** Delay before the first retry of a transient fault (default 200 ms). */
   readonly minRetryDelayMs?: number;
+  /** Told of every Compute request sent (metrics); undefined: not observed. */
+  readonly cloudCalls?: CloudCallObserver | undefined;
 }
 
 /** The provider over given clients (tests pass the fake's). */
@@ -101,6 +104,7 @@ export function gceProviderFor(
     clock,
     minPollIntervalMs: options.minPollIntervalMs,
     minRetryDelayMs: options.minRetryDelayMs,
+    observer: options.cloudCalls,
   });
   const api = new GceApi({
     clients,
@@ -108,6 +112,7 @@ export function gceProviderFor(
     region: location.region,
     waiter,
     minRetryDelayMs: options.minRetryDelayMs,
+    observer: options.cloudCalls,
   });
   return new GceProvider(new GceDeployer({ api, location, logger: log }), log);
 }
@@ -131,6 +136,8 @@ export interface GceFlagInputs {
   readonly gceHealthCheckRanges: readonly string[];
   /** `--gce-endpoint`: another Compute endpoint, without credentials (emulators, tests). */
   readonly gceEndpoint: string | undefined;
+  /** Told of every Compute request sent (metrics). */
+  readonly cloudCalls?: CloudCallObserver | undefined;
 }
 
 export async function createGceProvider(inputs: GceFlagInputs): Promise<GceProvider> {
@@ -151,5 +158,5 @@ export async function createGceProvider(inputs: GceFlagInputs): Promise<GceProvi
       inputs.gceHealthCheckRanges.length > 0 ? inputs.gceHealthCheckRanges : DEFAULT_HEALTH_CHECK_RANGES,
     defaultSourceRanges: inputs.gceVpcRanges.length > 0 ? inputs.gceVpcRanges : DEFAULT_VPC_RANGES,
   };
-  return gceProviderFor(clients, location, inputs.logger);
+  return gceProviderFor(clients, location, inputs.logger, { cloudCalls: inputs.cloudCalls });
 }

@@ -11,7 +11,8 @@
  */
 import type { protos } from "@google-cloud/compute";
 import type { CallOptions } from "google-gax";
-import { gceCall, httpStatusOf, isNotFound } from "./gce-call.js";
+import type { CloudCallObserver } from "../../src/cloud-call-observer.js";
+import { type GceCallOptions, gceCall, httpStatusOf, isNotFound } from "./gce-call.js";
 import { GceOperationError, OperationWaiter, operationOf } from "./gce-operations.js";
 import type { GceClients } from "./gce-types.js";
 
@@ -32,6 +33,8 @@ export interface GceApiOptions {
   readonly region: string;
   readonly waiter: OperationWaiter;
   readonly minRetryDelayMs?: number;
+  /** Told of every Compute request sent (metrics). */
+  readonly observer?: CloudCallObserver | undefined;
 }
 
 export class GceApi {
@@ -41,13 +44,17 @@ export class GceApi {
     return this.options.clients;
   }
 
+  private callOptions(signal: AbortSignal): GceCallOptions {
+    return { signal, minRetryDelayMs: this.options.minRetryDelayMs, observer: this.options.observer };
+  }
+
   private async read<T>(
     operation: string,
     signal: AbortSignal,
     fn: (o: CallOptions) => Promise<readonly [T, ...unknown[]]>,
   ): Promise<T | undefined> {
     try {
-      const [out] = await gceCall(operation, fn, { signal, minRetryDelayMs: this.options.minRetryDelayMs });
+      const [out] = await gceCall(operation, fn, this.callOptions(signal));
       return out;
     } catch (err) {
       if (isNotFound(err)) return undefined;
@@ -56,7 +63,7 @@ export class GceApi {
   }
 
   private async mutate(operation: string, signal: AbortSignal, fn: (o: CallOptions) => Promise<Lro>): Promise<void> {
-    const [lro] = await gceCall(operation, fn, { signal, minRetryDelayMs: this.options.minRetryDelayMs });
+    const [lro] = await gceCall(operation, fn, this.callOptions(signal));
     await this.options.waiter.wait(operation, operationOf(lro), signal);
   }
 
@@ -214,7 +221,7 @@ export class GceApi {
           },
           o,
         ),
-      { signal, minRetryDelayMs: this.options.minRetryDelayMs },
+      this.callOptions(signal),
     );
     return members.flatMap((m) => (m.instance ? [m.instance] : []));
   }

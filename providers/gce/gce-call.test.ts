@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { CloudCallObservation } from "../../src/cloud-call-observer.js";
 import { RetryAfterError } from "../../src/errors.js";
 import { GceApiError, gceCall, isNotFound } from "./gce-call.js";
 
@@ -31,6 +32,22 @@ describe("gceCall", () => {
     const f = failing([gaxError(503, 14), gaxError(undefined, 14)]);
     await expect(gceCall("forwardingRules.get", f.fn, { signal, minRetryDelayMs: 1 })).resolves.toBe("ok");
     expect(f.calls()).toBe(3);
+  });
+
+  it("tells the observer of every attempt, retries included, with the outcome and the HTTP status", async () => {
+    const seen: CloudCallObservation[] = [];
+    const observer = { observe: (c: CloudCallObservation) => seen.push(c) };
+    const f = failing([gaxError(503, 14), gaxError(undefined, 14)]);
+    await gceCall("forwardingRules.get", f.fn, { signal, minRetryDelayMs: 1, observer });
+    await gceCall("forwardingRules.get", failing([gaxError(429, 8)]).fn, { signal, observer }).catch(() => undefined);
+    await gceCall("firewalls.get", failing([gaxError(404, 5)]).fn, { signal, observer }).catch(() => undefined);
+    expect(seen.map((c) => [c.api, c.operation, c.outcome, c.errorCode])).toEqual([
+      ["compute", "forwardingRules.get", "transient", "503"],
+      ["compute", "forwardingRules.get", "transient", "grpc-14"],
+      ["compute", "forwardingRules.get", "success", ""],
+      ["compute", "forwardingRules.get", "throttled", "429"],
+      ["compute", "firewalls.get", "error", "404"],
+    ]);
   });
 
   it("does not resend an insert whose answer was lost", async () => {

@@ -11,6 +11,7 @@
  * 409; the reconcile fails instead and the next one GETs the resource first.
  */
 import type { CallOptions } from "google-gax";
+import { type CloudCallObserver, observeCall } from "../../src/cloud-call-observer.js";
 import { LbOperatorError, errorMessage } from "../../src/errors.js";
 import { cloudCall } from "../../src/toolkit/index.js";
 import type { CloudErrors } from "../../src/toolkit/index.js";
@@ -89,7 +90,29 @@ export interface GceCallOptions {
   /** Attempts for transient faults, the first included. Default 3; inserts 1 (see the file comment). */
   readonly attempts?: number;
   /** Delay before the first retry; tests shorten it. Default 200 ms. */
-  readonly minRetryDelayMs?: number;
+  readonly minRetryDelayMs?: number | undefined;
+  /** Told of every attempt sent (metrics), api "compute"; undefined: not observed. */
+  readonly observer?: CloudCallObserver | undefined;
+}
+
+/** The error code a metric carries: the HTTP status when Compute answered, else the gRPC code. */
+function errorCodeOf(err: unknown): string {
+  const status = httpStatusOf(err);
+  if (status !== undefined) return String(status);
+  const code = grpcCodeOf(err);
+  return code === undefined ? "Unknown" : `grpc-${code}`;
+}
+
+function observed<T>(operation: string, fn: () => Promise<T>, observer: CloudCallObserver | undefined): Promise<T> {
+  return observeCall(
+    observer,
+    { api: "compute", operation },
+    (err) => ({
+      outcome: isThrottling(err) ? "throttled" : isTransient(err) ? "transient" : "error",
+      errorCode: errorCodeOf(err),
+    }),
+    fn,
+  );
 }
 
 /**
@@ -103,7 +126,8 @@ export async function gceCall<T>(
   options: GceCallOptions,
 ): Promise<T> {
   const callOptions: CallOptions = { retry: null, signal: options.signal, timeout: CALL_TIMEOUT_MS };
-  return cloudCall(operation, () => fn(callOptions), {
+  // Observed inside cloudCall, so each retry counts as the request it is.
+  return cloudCall(operation, () => observed(operation, () => fn(callOptions), options.observer), {
     errors: GCE_ERRORS,
     idempotent: !operation.endsWith(".insert"),
     signal: options.signal,

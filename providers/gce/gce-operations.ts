@@ -11,6 +11,7 @@ import type { protos } from "@google-cloud/compute";
 import { LbOperatorError, RetryAfterError } from "../../src/errors.js";
 import { sleep, type Clock } from "../../src/util/clock.js";
 import { THROTTLE_RETRY_AFTER_MS } from "../../src/toolkit/index.js";
+import type { CloudCallObserver } from "../../src/cloud-call-observer.js";
 import { gceCall } from "./gce-call.js";
 import type { GceClients } from "./gce-types.js";
 
@@ -45,6 +46,8 @@ export interface OperationWaiterOptions {
   /** Minimum time between the starts of two polls that did not return DONE. Default 1000 ms. */
   readonly minPollIntervalMs?: number;
   readonly minRetryDelayMs?: number;
+  /** Told of every poll sent (metrics). */
+  readonly observer?: CloudCallObserver | undefined;
 }
 
 /** The last path segment of a Compute URL or the value itself ("…/zones/us-central1-a" -> "us-central1-a"). */
@@ -76,7 +79,7 @@ export class OperationWaiter {
   async wait(operation: string, first: Operation, signal: AbortSignal): Promise<Operation> {
     const { clients, project, clock } = this.options;
     const minInterval = this.options.minPollIntervalMs ?? 1_000;
-    const call = { signal, minRetryDelayMs: this.options.minRetryDelayMs };
+    const call = { signal, minRetryDelayMs: this.options.minRetryDelayMs, observer: this.options.observer };
     let op = first;
     while (!isDone(op)) {
       const name = op.name ?? "";

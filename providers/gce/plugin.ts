@@ -57,6 +57,7 @@ export const gcePlugin: ProviderPlugin = {
       gceVpcRanges: flags.gceVpcRanges,
       gceHealthCheckRanges: flags.gceHealthCheckRanges,
       gceEndpoint: flags.gceEndpoint,
+      cloudCalls: context.cloudCalls,
     });
   },
   conformanceSkips: [

@@ -91,6 +91,26 @@ describe("NftTable.apply", () => {
     expect((err as NftError).message).toMatch(/Command failed: Operation not permitted/);
   });
 
+  it("reports each nft transaction it runs, timed, and whether it failed; not the unchanged plans it skips", async () => {
+    let fail = false;
+    const { run } = recordingRunner(async () => {
+      if (fail) throw new NftError("nft -f - exited with code 1", { stderr: "", exitCode: 1 });
+      return { stdout: "", stderr: "" };
+    });
+    const results: { ok: boolean; seconds: number }[] = [];
+    let t = 0;
+    const now = (): number => (t += 250);
+    const table = new NftTable({ logger, run, now, onApply: (r) => results.push({ ...r }) });
+    await table.apply(plan());
+    await table.apply(plan());
+    fail = true;
+    await expect(table.apply(plan(81))).rejects.toBeInstanceOf(NftError);
+    expect(results).toEqual([
+      { ok: true, seconds: 0.25 },
+      { ok: false, seconds: 0.25 },
+    ]);
+  });
+
   it("runs nothing for a plan it refuses to render", async () => {
     const { calls, run } = recordingRunner();
     const bad = { announced: [], rules: [{ ...plan().rules[0]!, vip: "not-an-ip" }] };

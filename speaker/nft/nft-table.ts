@@ -17,6 +17,10 @@ export interface NftTableOptions {
   readonly logger: Logger;
   /** How nft is run; default spawns `nft` from PATH. */
   readonly run?: NftRunner;
+  /** Told of each apply transaction nft ran (skipped unchanged plans are not), for metrics. */
+  readonly onApply?: (result: { readonly ok: boolean; readonly seconds: number }) => void;
+  /** Milliseconds, monotonic; default performance.now. */
+  readonly now?: () => number;
 }
 
 export interface ApplyOptions {
@@ -31,6 +35,8 @@ export class NftTable {
   readonly table: string;
   readonly #logger: Logger;
   readonly #run: NftRunner;
+  readonly #onApply: NftTableOptions["onApply"];
+  readonly #now: () => number;
   /** Script of the last successful apply; undefined after remove(), a failure, or before the first apply. */
   #applied: string | undefined;
   /** Calls run one at a time, in call order: two overlapping applies must not race to the kernel. */
@@ -40,6 +46,8 @@ export class NftTable {
     this.table = assertTableName(options.table ?? DEFAULT_TABLE);
     this.#logger = options.logger.child({ nftTable: this.table });
     this.#run = options.run ?? createNftRunner();
+    this.#onApply = options.onApply;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /**
@@ -54,7 +62,14 @@ export class NftTable {
         return;
       }
       this.#applied = undefined;
-      await this.#nft("apply", ["-f", "-"], script);
+      const started = this.#now();
+      try {
+        await this.#nft("apply", ["-f", "-"], script);
+      } catch (err) {
+        this.#onApply?.({ ok: false, seconds: (this.#now() - started) / 1000 });
+        throw err;
+      }
+      this.#onApply?.({ ok: true, seconds: (this.#now() - started) / 1000 });
       this.#applied = script;
       this.#logger.info(
         { rules: plan.rules.length, vips: new Set(plan.rules.map((r) => r.vip)).size },

@@ -111,7 +111,13 @@ async function startController(
   const abort = abortOnSignals(logger);
   const resync = new ResyncHub();
   const provider = await plugin.create(
-    { kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() },
+    {
+      kubeConfig,
+      logger,
+      signal: abort.signal,
+      requestResync: () => resync.request(),
+      cloudCalls: metrics.cloudCallObserver(plugin.name),
+    },
     values,
   );
   const config = controllerConfig(flags);

@@ -282,6 +282,12 @@ describe("ServiceController: Service events", () => {
     await settle();
     expect(h.ensures("default/web")).toBe(2);
     expect(h.services.get("web", "default")?.status?.loadBalancer?.ingress).toHaveLength(1);
+    // Each reconcile is timed under the provider's name and its verdict.
+    const timed = (await h.metrics.reconcileSeconds.get()).values.filter((v) => v.metricName?.endsWith("_count"));
+    expect(Object.fromEntries(timed.map((v) => [`${v.labels.provider}/${v.labels.verdict}`, v.value]))).toEqual({
+      [`${h.provider.name}/retryAfter`]: 1,
+      [`${h.provider.name}/success`]: 1,
+    });
     await h.stop();
   });
 });

@@ -146,11 +146,15 @@ export class ServiceController {
       await this.queue.run(
         this.options.workers,
         async (key, workerSignal) => {
-          const end = this.options.metrics.reconcileSeconds.startTimer();
+          const end = this.options.metrics.reconcileSeconds.startTimer({ provider: this.options.provider.name });
+          // A throw is a backoff to the queue (work-queue.ts), so it is timed as one.
+          let verdict = "backoff";
           try {
-            return await this.reconciler.reconcile(key, workerSignal);
+            const result = await this.reconciler.reconcile(key, workerSignal);
+            verdict = result.kind;
+            return result;
           } finally {
-            end();
+            end({ verdict });
           }
         },
         signal,

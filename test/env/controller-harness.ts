@@ -27,6 +27,8 @@ export async function startController(
   provider: LoadBalancerProvider,
   overrides: Partial<ControllerConfig> = {},
   resync?: ResyncHub,
+  /** The controller's metrics; a test that wires a provider's cloud calls into them passes its own. */
+  metrics = new ControllerMetrics({ processMetrics: false }),
 ): Promise<RunningController> {
   const config: ControllerConfig = {
     clusterId: "test-cluster",
@@ -39,7 +41,6 @@ export async function startController(
     ...overrides,
   };
   const state = new ControllerState();
-  const metrics = new ControllerMetrics({ processMetrics: false });
   const logger = pino({ level: process.env.LB_TEST_LOG_LEVEL ?? "silent" });
   const abort = new AbortController();
   const done = runController(

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { electAnnouncer } from "../../speaker/announcer-election.js";
 import { eventually } from "../../testing/eventually.js";
 import { failoverTrial, percentile } from "../env/lab/failover-trial.js";
-import { type Lab, startLab } from "../env/lab/lab.js";
+import { type Lab, SPEAKER_METRICS_PORT, startLab } from "../env/lab/lab.js";
 import { waitForAddress } from "../env/lab/lab-controller.js";
 import { type LabImplementation, startImplementation } from "../env/lab/lab-implementations.js";
 import { announcerSeenByClient, nftTable, reachable } from "../env/lab/speaker-checks.js";
@@ -34,6 +34,25 @@ beforeAll(async () => {
   await reachable(lab, vip, 80);
 });
 
+/** A speaker's gauge lines for `failover/web` scraped from its /metrics: `metric{labels}` -> value. */
+async function speakerGauges(node: string): Promise<Map<string, number>> {
+  const n = lab.node(node);
+  const res = await n.agent.httpGet(`http://${n.ip}:${SPEAKER_METRICS_PORT}/metrics`, { timeoutMs: 2_000 });
+  expect(res.status).toBe(200);
+  const out = new Map<string, number>();
+  for (const line of res.body.split("\n")) {
+    const m = /^(lb_operator_speaker_(?:announced|service_\w+))\{(.*service="failover\/web".*)\} (\S+)$/.exec(line);
+    if (m) out.set(`${m[1]}{${m[2]}}`, Number(m[3]));
+  }
+  return out;
+}
+
+/** Whether `node`'s speaker reports announcing the VIP for failover/web (lb_operator_speaker_announced = 1). */
+async function announces(node: string): Promise<boolean> {
+  const series = `lb_operator_speaker_announced{service="failover/web",address="${vip}",node="${node}"}`;
+  return (await speakerGauges(node)).get(series) === 1;
+}
+
 afterAll(async () => {
   await ours?.stop();
   await lab?.teardown();
@@ -44,16 +63,25 @@ describe("speaker failover", () => {
     const announcer = electAnnouncer(vip, NODES)!;
     expect(await announcerSeenByClient(lab, vip, 80)).toBe(announcer);
     expect(await nftTable(lab, announcer)).toContain(vip);
-    await ours!.stopSpeaker(announcer);
-    expect(await nftTable(lab, announcer)).toBe("");
     const successor = electAnnouncer(
       vip,
       NODES.filter((n) => n !== announcer),
-    );
+    )!;
+    // The announce gauge is on the announcer only, with its backends healthy.
+    await eventually("the announcer's gauge", () => announces(announcer), { timeoutMs: 10_000 });
+    expect(await announces(successor)).toBe(false);
+    const before = await speakerGauges(announcer);
+    expect(before.get('lb_operator_speaker_service_healthy_backends{service="failover/web"}')).toBeGreaterThan(0);
+    expect(before.get('lb_operator_speaker_service_no_healthy_backend{service="failover/web"}')).toBe(0);
+
+    await ours!.stopSpeaker(announcer);
+    expect(await nftTable(lab, announcer)).toBe("");
     await eventually("the successor to answer", async () => (await announcerSeenByClient(lab, vip, 80)) === successor, {
       timeoutMs: 10_000,
     });
     await reachable(lab, vip, 80);
+    // The gauge moved with the address.
+    expect(await announces(successor)).toBe(true);
 
     await ours!.startSpeaker(announcer);
     await eventually(
@@ -64,9 +92,12 @@ describe("speaker failover", () => {
     expect(await nftTable(lab, announcer)).toContain(vip);
     await eventually(
       "the successor to withdraw its rules",
-      async () => !(await nftTable(lab, successor!)).includes(vip),
+      async () => !(await nftTable(lab, successor)).includes(vip),
       { timeoutMs: 10_000 },
     );
+    // And back: the restarted announcer reports it, the successor no longer does.
+    await eventually("the restarted announcer's gauge", () => announces(announcer), { timeoutMs: 10_000 });
+    expect(await announces(successor)).toBe(false);
   });
 
   it(`the client reaches the VIP through another node after the announcer dies (${TRIALS} trials)`, async () => {
