@@ -151,8 +151,9 @@ async function controllerMetrics(url: string): Promise<ControllerMetrics> {
     for (const line of text.split("\n")) if (re.test(line)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
     return sum;
   };
-  const count = value(/^lb_operator_reconcile_duration_seconds_count /);
-  const seconds = value(/^lb_operator_reconcile_duration_seconds_sum /);
+  // Summed over the provider and verdict labels (and without labels, as older builds export it).
+  const count = value(/^lb_operator_reconcile_duration_seconds_count[{ ]/);
+  const seconds = value(/^lb_operator_reconcile_duration_seconds_sum[{ ]/);
   const verdicts = [...text.matchAll(/^lb_operator_reconcile_total\{verdict="(\w+)"\} (\S+)$/gm)]
     .map((m) => `${m[1]} ${m[2]}`)
     .join(", ");
