@@ -7,6 +7,7 @@
 import type { Command, Option } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { SkipEntry } from "./conformance/skip-lists.js";
 import type { LoadBalancerProvider } from "./provider.js";
 
@@ -18,6 +19,8 @@ export interface ProviderContext {
   readonly signal: AbortSignal;
   /** Ask the controller to reconcile every Service again (e.g. address pools changed). */
   readonly requestResync: () => void;
+  /** The controller's /metrics registry, where a provider may register its own gauges (bare metal's pool usage). */
+  readonly metricsRegistry?: Registry;
 }
 
 /** The `lb-operator run` flag values, keyed by commander's camel-cased attribute name (`--gce-region` -> gceRegion). */

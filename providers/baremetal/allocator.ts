@@ -61,15 +61,7 @@ export class AddressAllocator {
   allocate(key: string, request: AllocationRequest): string[] {
     checkFamilies(request.ipFamilies);
     const families = request.ipFamilies;
-    if (request.pool !== undefined && this.index.pool(request.pool) === undefined) {
-      const message = `unknown address pool ${JSON.stringify(request.pool)} (pools: ${this.index.describe()})`;
-      throw new UnknownPoolError(annotationField(ANNOTATION_ADDRESS_POOL), request.pool, message);
-    }
-    const named = request.pool === undefined ? undefined : this.index.pool(request.pool);
-    const namedRefusal = named === undefined ? undefined : scopeRefusal(named, request.service);
-    if (named !== undefined && namedRefusal !== undefined) {
-      throw new PoolScopeError(annotationField(ANNOTATION_ADDRESS_POOL), named.name, namedRefusal);
-    }
+    this.checkNamedPool(request);
     const previous = this.book.get(key);
     if (previous?.uid !== undefined && request.uid !== undefined && previous.uid !== request.uid) this.unassign(key);
     const current = this.book.get(key);
@@ -178,6 +170,18 @@ export class AddressAllocator {
     const capacity = { IPv4: this.index.capacity(pool, "IPv4"), IPv6: this.index.capacity(pool, "IPv6") };
     const used = { IPv4: this.index.usedCount(pool, "IPv4"), IPv6: this.index.usedCount(pool, "IPv6") };
     return { pool, capacity, used };
+  }
+
+  /** The pool annotation must name a pool that exists and whose serviceAllocation admits the Service. */
+  private checkNamedPool(request: AllocationRequest): void {
+    if (request.pool === undefined) return;
+    const named = this.index.pool(request.pool);
+    if (named === undefined) {
+      const message = `unknown address pool ${JSON.stringify(request.pool)} (pools: ${this.index.describe()})`;
+      throw new UnknownPoolError(annotationField(ANNOTATION_ADDRESS_POOL), request.pool, message);
+    }
+    const refusal = scopeRefusal(named, request.service);
+    if (refusal !== undefined) throw new PoolScopeError(annotationField(ANNOTATION_ADDRESS_POOL), named.name, refusal);
   }
 
   private checkRequested(

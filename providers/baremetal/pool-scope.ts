@@ -8,7 +8,7 @@
  * - Both must hold. Unlike MetalLB, the scope also binds requested addresses and the pool annotation: a scoped
  *   pool is never handed to a Service outside it, whatever the Service asks for.
  */
-import type { AddressPool } from "./address-pool.js";
+import type { AddressPool, ServiceAllocation } from "./address-pool.js";
 import { anySelectorMatches, describeSelector, type Labels } from "./label-selector.js";
 
 /** What the scope looks at. Labels are undefined when the provider could not learn them. */
@@ -23,21 +23,9 @@ export function scopeRefusal(pool: AddressPool, who: ServiceIdentity | undefined
   const scope = pool.serviceAllocation;
   if (scope === undefined) return undefined;
   if (who === undefined) return `pool ${pool.name} is limited by serviceAllocation and the Service is not known`;
-  const { namespaces, namespaceSelectors, serviceSelectors } = scope;
-  if (namespaces.length > 0 || namespaceSelectors.length > 0) {
-    const listed = namespaces.includes(who.namespace);
-    const selected = who.namespaceLabels !== undefined && anySelectorMatches(namespaceSelectors, who.namespaceLabels);
-    if (!listed && !selected) {
-      const allowed = [
-        ...(namespaces.length > 0 ? [`namespaces ${namespaces.join(", ")}`] : []),
-        ...(namespaceSelectors.length > 0
-          ? [`namespaces labelled ${namespaceSelectors.map(describeSelector).join(" or ")}`]
-          : []),
-      ];
-      const unknown = namespaceSelectors.length > 0 && who.namespaceLabels === undefined ? " (labels unknown)" : "";
-      return `pool ${pool.name} serves only ${allowed.join(" and ")}, not namespace ${who.namespace}${unknown}`;
-    }
-  }
+  const { serviceSelectors } = scope;
+  const namespaceRefusal = refuseNamespace(pool.name, scope, who);
+  if (namespaceRefusal !== undefined) return namespaceRefusal;
   if (serviceSelectors.length > 0 && (who.labels === undefined || !anySelectorMatches(serviceSelectors, who.labels))) {
     const unknown = who.labels === undefined ? " (its labels are unknown to the provider)" : "";
     return (
@@ -46,6 +34,21 @@ export function scopeRefusal(pool: AddressPool, who: ServiceIdentity | undefined
     );
   }
   return undefined;
+}
+
+function refuseNamespace(pool: string, scope: ServiceAllocation, who: ServiceIdentity): string | undefined {
+  const { namespaces, namespaceSelectors } = scope;
+  if (namespaces.length === 0 && namespaceSelectors.length === 0) return undefined;
+  if (namespaces.includes(who.namespace)) return undefined;
+  if (who.namespaceLabels !== undefined && anySelectorMatches(namespaceSelectors, who.namespaceLabels)) return undefined;
+  const allowed = [
+    ...(namespaces.length > 0 ? [`namespaces ${namespaces.join(", ")}`] : []),
+    ...(namespaceSelectors.length > 0
+      ? [`namespaces labelled ${namespaceSelectors.map(describeSelector).join(" or ")}`]
+      : []),
+  ];
+  const unknown = namespaceSelectors.length > 0 && who.namespaceLabels === undefined ? " (labels unknown)" : "";
+  return `pool ${pool} serves only ${allowed.join(" and ")}, not namespace ${who.namespace}${unknown}`;
 }
 
 /**

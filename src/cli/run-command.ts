@@ -111,7 +111,13 @@ async function startController(
   const abort = abortOnSignals(logger);
   const resync = new ResyncHub();
   const provider = await plugin.create(
-    { kubeConfig, logger, signal: abort.signal, requestResync: () => resync.request() },
+    {
+      kubeConfig,
+      logger,
+      signal: abort.signal,
+      requestResync: () => resync.request(),
+      metricsRegistry: metrics.registry,
+    },
     values,
   );
   const config = controllerConfig(flags);
