@@ -49,7 +49,7 @@ export class AddressPicker {
               `namespaces or Services by serviceAllocation (pools: ${this.index.describe()}); ` +
               `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`
             : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); ` +
-            `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
+              `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
       throw new NoSuitablePoolError(annotationField(ANNOTATION_ADDRESS_POOL), message);
     }
     const eligible = candidates.filter((n) => families.every((f) => this.index.hasFamily(n, f)));

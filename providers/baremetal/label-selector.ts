@@ -38,13 +38,7 @@ export function selectorMatches(selector: LabelSelector, labels: Labels): boolea
     const value = labels[req.key];
     const listed = value !== undefined && (req.values ?? []).includes(value);
     const ok =
-      req.operator === "In"
-        ? listed
-        : req.operator === "NotIn"
-          ? !listed
-          : req.operator === "Exists"
-            ? has
-            : !has;
+      req.operator === "In" ? listed : req.operator === "NotIn" ? !listed : req.operator === "Exists" ? has : !has;
     if (!ok) return false;
   }
   return true;

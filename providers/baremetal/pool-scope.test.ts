@@ -63,9 +63,7 @@ describe("serviceAllocation scope (MetalLB isPoolCompatibleWithService)", () => 
     const alloc = new AddressAllocator({ pools: [onlyA] });
     expect(thrown(() => alloc.allocate("team-b/x", req(teamB)))).toBeInstanceOf(NoSuitablePoolError);
     // A Service the provider knows nothing about is never admitted to a scoped pool either.
-    expect(thrown(() => alloc.allocate("x/y", req(teamA, { service: undefined })))).toBeInstanceOf(
-      NoSuitablePoolError,
-    );
+    expect(thrown(() => alloc.allocate("x/y", req(teamA, { service: undefined })))).toBeInstanceOf(NoSuitablePoolError);
   });
 
   it("matches namespaces by label selector and Services by label selector; both must hold", () => {
@@ -117,7 +115,11 @@ describe("serviceAllocation scope (MetalLB isPoolCompatibleWithService)", () => 
     expect(parsed.interfaces).toEqual(["eth0"]);
     expect(() =>
       parseAddressPool(
-        { name: "p", addresses: ["192.0.2.0/30"], nodeSelectors: [{ matchExpressions: [{ key: "k", operator: "In" }] }] },
+        {
+          name: "p",
+          addresses: ["192.0.2.0/30"],
+          nodeSelectors: [{ matchExpressions: [{ key: "k", operator: "In" }] }],
+        },
         "test",
       ),
     ).toThrow(/In needs values/);

@@ -40,7 +40,8 @@ function refuseNamespace(pool: string, scope: ServiceAllocation, who: ServiceIde
   const { namespaces, namespaceSelectors } = scope;
   if (namespaces.length === 0 && namespaceSelectors.length === 0) return undefined;
   if (namespaces.includes(who.namespace)) return undefined;
-  if (who.namespaceLabels !== undefined && anySelectorMatches(namespaceSelectors, who.namespaceLabels)) return undefined;
+  if (who.namespaceLabels !== undefined && anySelectorMatches(namespaceSelectors, who.namespaceLabels))
+    return undefined;
   const allowed = [
     ...(namespaces.length > 0 ? [`namespaces ${namespaces.join(", ")}`] : []),
     ...(namespaceSelectors.length > 0

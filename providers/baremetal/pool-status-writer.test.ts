@@ -16,14 +16,19 @@ interface Call {
 function setup(verdicts: Map<string, PoolVerdict>, active = { value: true }) {
   const calls: Call[] = [];
   const objects: KubernetesObject[] = [
-    { apiVersion: "lb-operator.io/v1alpha1", kind: "AddressPool", metadata: { name: "lab", uid: "u1", resourceVersion: "1", generation: 1 } },
+    {
+      apiVersion: "lb-operator.io/v1alpha1",
+      kind: "AddressPool",
+      metadata: { name: "lab", uid: "u1", resourceVersion: "1", generation: 1 },
+    },
   ];
   let rv = 1;
   const rest = {
     patch: async (path: string, body: unknown) => {
       calls.push({ method: "patch", path, body });
       const obj = objects[0];
-      if (obj !== undefined) objects[0] = { ...obj, ...(body as object), metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
+      if (obj !== undefined)
+        objects[0] = { ...obj, ...(body as object), metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
     },
     post: async (path: string, body: unknown) => {
       calls.push({ method: "post", path, body });

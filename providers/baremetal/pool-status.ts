@@ -89,7 +89,9 @@ function fingerprint(status: unknown): string {
   const s = status as Partial<Record<keyof PoolStatus, unknown>>;
   const ready = readyOf(status);
   const generation =
-    ready !== undefined && "observedGeneration" in ready ? (ready as { observedGeneration?: unknown }).observedGeneration : undefined;
+    ready !== undefined && "observedGeneration" in ready
+      ? (ready as { observedGeneration?: unknown }).observedGeneration
+      : undefined;
   return JSON.stringify([
     s.assignedIPv4,
     s.assignedIPv6,
