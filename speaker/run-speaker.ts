@@ -11,6 +11,7 @@ import { SpeakerMembership } from "./membership/index.js";
 import { NftTable } from "./nft/index.js";
 import { Speaker } from "./speaker.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
+import type { PlacementOf, PlacementSource } from "./pool-placement.js";
 import { type Clock, KubeEventRecorder, KubeRest, kubeCacheFactory, startHttpServer } from "../src/runtime/index.js";
 import type { ClassOptions } from "../src/model/index.js";
 
@@ -29,6 +30,11 @@ export interface SpeakerConfig {
   readonly nftTable: string;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Pool sources for placement, as the controller's `--address-pool` and `--address-pool-file`. */
+  readonly addressPools?: readonly string[];
+  readonly addressPoolFile?: string | undefined;
+  /** Reads those sources (the bare-metal plugin's); absent: no placement limits. */
+  readonly placementSource?: PlacementSource | undefined;
 }
 
 export interface SpeakerRuntime {
@@ -42,7 +48,19 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
   const metrics = new SpeakerMetrics();
   await warnIfNotForwarding(config, logger);
   const secret = config.heartbeatSecretFile ? new Uint8Array(await readFile(config.heartbeatSecretFile)) : undefined;
-  const s = buildSpeaker(config, runtime, metrics, secret);
+  // The speaker is built after the pools load, and the pools report changes to it: bind late.
+  const wake = { speaker: undefined as Speaker | undefined };
+  const placement = await config.placementSource?.({
+    flags: config.addressPools ?? [],
+    file: config.addressPoolFile,
+    kubeConfig: runtime.kubeConfig,
+    logger,
+    clock: runtime.clock,
+    signal,
+    onChange: () => wake.speaker?.schedule(),
+  });
+  const s = buildSpeaker(config, runtime, metrics, secret, placement);
+  wake.speaker = s;
   const server = await startHttpServer({
     host: config.metricsHost,
     port: config.metricsPort,
@@ -73,6 +91,7 @@ function buildSpeaker(
   runtime: SpeakerRuntime,
   metrics: SpeakerMetrics,
   secret: Uint8Array | undefined,
+  placement: PlacementOf | undefined,
 ): Speaker {
   const { kubeConfig, logger, clock } = runtime;
   // The parts below report changes to the speaker, which is built from them: bind late.
@@ -122,6 +141,7 @@ function buildSpeaker(
     clock,
     metrics,
     settleMs: config.peerTimeoutMs,
+    placement,
   });
   wake.speaker = s;
   return s;
