@@ -514,6 +514,7 @@ describe("helm chart, offline", () => {
       { apiGroups: [""], resources: ["services", "nodes"], verbs: ["list", "watch"] },
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+      { apiGroups: ["lb-operator.io"], resources: ["addresspools"], verbs: ["list", "watch"] },
     ]);
     expect(
       baremetal
