@@ -24,14 +24,6 @@ function req(service: ServiceIdentity, over: Partial<AllocationRequest> = {}): A
   return { requestedIPs: [], ports: [{ protocol: "TCP", port: 80 }], ipFamilies: ["IPv4"], service, ...over };
 }
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected an error");
-}
 
 describe("serviceAllocation scope (MetalLB isPoolCompatibleWithService)", () => {
   const onlyA = scoped("only-a", ["192.0.2.10-192.0.2.11"], { namespaces: ["team-a"] });
@@ -48,22 +40,21 @@ describe("serviceAllocation scope (MetalLB isPoolCompatibleWithService)", () => 
 
   it("refuses another namespace's request for the pool's address or the pool by name, naming the pool and why", () => {
     const alloc = new AddressAllocator({ pools: [onlyA, shared] });
-    const byAddress = thrown(() => alloc.allocate("team-b/x", req(teamB, { requestedIPs: ["192.0.2.11"] })));
-    expect(byAddress).toBeInstanceOf(PoolScopeError);
-    expect(byAddress).toBeInstanceOf(InvalidSpecError);
-    expect((byAddress as Error).message).toContain("pool only-a serves only namespaces team-a, not namespace team-b");
-    const byName = thrown(() => alloc.allocate("team-b/x", req(teamB, { pool: "only-a" })));
-    expect(byName).toBeInstanceOf(PoolScopeError);
-    expect((byName as PoolScopeError).pool).toBe("only-a");
+    const byAddress = (): unknown => alloc.allocate("team-b/x", req(teamB, { requestedIPs: ["192.0.2.11"] }));
+    expect(byAddress).toThrow(PoolScopeError);
+    expect(byAddress).toThrow(InvalidSpecError);
+    expect(byAddress).toThrow("pool only-a serves only namespaces team-a, not namespace team-b");
+    const byName = (): unknown => alloc.allocate("team-b/x", req(teamB, { pool: "only-a" }));
+    expect(byName).toThrow(expect.objectContaining({ pool: "only-a", name: "PoolScopeError" }));
     expect(alloc.assigned("team-b/x")).toBeUndefined();
     expect(alloc.usage("only-a")?.used.IPv4).toBe(0);
   });
 
   it("without an unscoped pool, a Service outside every scope gets no address, as an invalid spec", () => {
     const alloc = new AddressAllocator({ pools: [onlyA] });
-    expect(thrown(() => alloc.allocate("team-b/x", req(teamB)))).toBeInstanceOf(NoSuitablePoolError);
+    expect(() => alloc.allocate("team-b/x", req(teamB))).toThrow(NoSuitablePoolError);
     // A Service the provider knows nothing about is never admitted to a scoped pool either.
-    expect(thrown(() => alloc.allocate("x/y", req(teamA, { service: undefined })))).toBeInstanceOf(NoSuitablePoolError);
+    expect(() => alloc.allocate("x/y", req(teamA, { service: undefined }))).toThrow(NoSuitablePoolError);
   });
 
   it("matches namespaces by label selector and Services by label selector; both must hold", () => {
@@ -91,7 +82,7 @@ describe("serviceAllocation scope (MetalLB isPoolCompatibleWithService)", () => 
     const alloc = new AddressAllocator({ pools: [onlyA, shared] });
     alloc.allocate("team-a/one", req(teamA));
     alloc.setPools([scoped("only-a", ["192.0.2.10-192.0.2.11"], { namespaces: ["team-c"] }), shared]);
-    expect(thrown(() => alloc.allocate("team-a/one", req(teamA)))).toBeInstanceOf(PoolScopeError);
+    expect(() => alloc.allocate("team-a/one", req(teamA))).toThrow(PoolScopeError);
     expect(alloc.assigned("team-a/one")?.addresses.map((a) => a.ip)).toEqual(["192.0.2.10"]);
   });
 
