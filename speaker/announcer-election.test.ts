@@ -44,7 +44,7 @@ describe("rankCandidates", () => {
 
 describe("toElectionNode", () => {
   it("takes the InternalIP and the upstream eligibility predicates", () => {
-    expect(toElectionNode(node("a"))).toEqual({ name: "a", ip: "192.0.2.11", eligible: true });
+    expect(toElectionNode(node("a"))).toEqual({ name: "a", ip: "192.0.2.11", eligible: true, labels: {} });
     expect(
       toElectionNode(
         node("a", {

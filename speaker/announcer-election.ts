@@ -18,6 +18,8 @@ export interface ElectionNode {
    * ToBeDeletedByClusterAutoscaler taint (the upstream predicates), and not NetworkUnavailable (MetalLB).
    */
   readonly eligible: boolean;
+  /** metadata.labels, for pools limited to some nodes (pool-placement.ts); absent: none. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export function toElectionNode(node: V1Node): ElectionNode | undefined {
@@ -26,7 +28,8 @@ export function toElectionNode(node: V1Node): ElectionNode | undefined {
   const networkUnavailable = (node.status?.conditions ?? []).some(
     (c) => c.type === "NetworkUnavailable" && c.status === "True",
   );
-  return { name, ip: internalIPv4(node), eligible: isNodeEligible(node) && !networkUnavailable };
+  const labels = node.metadata?.labels ?? {};
+  return { name, ip: internalIPv4(node), eligible: isNodeEligible(node) && !networkUnavailable, labels };
 }
 
 /** The first InternalIP that is IPv4, as the kubelet orders them (the preferred one first). */

@@ -19,6 +19,7 @@ import { electAnnouncer } from "./announcer-election.js";
 import type { ProbeTarget } from "./data-plan.js";
 import { type SpeakerInputs, decideDataPlan } from "./desired-data-plan.js";
 import { probeKey } from "./health/probe-target.js";
+import { placementFor } from "../providers/baremetal/speaker-placement.js";
 
 const CLASS = "lb-operator.io/baremetal";
 const VIP = "192.0.2.100";
@@ -402,5 +403,36 @@ describe("decideDataPlan: what the announcer forwards", () => {
     expect(d.skipped).toEqual([
       { service: "default/b", kind: "forwarding", reason: `${VIP}/TCP/80 is already forwarded for default/a` },
     ]);
+  });
+});
+
+describe("pool placement (L2Advertisement nodeSelectors and interfaces on the pool)", () => {
+  const pool = {
+    name: "racked",
+    addresses: ["192.0.2.96/28"],
+    autoAssign: true,
+    avoidBuggyIPs: false,
+    nodeSelectors: [{ matchLabels: { rack: "r1" } }],
+    interfaces: ["eth1"],
+  };
+
+  it("never elects a node outside the pool's node selector, even the one the election would pick", () => {
+    const favourite = electAnnouncer(VIP, NODES)!;
+    const others = NODES.filter((n) => n !== favourite);
+    const nodes = NODES.map((n) => newNode(n, nodeIP(n), ...(n === favourite ? [] : [nodeLabel("rack", "r1")])));
+    const decisions = everyNode({ nodes, placement: placementFor([pool]) });
+    expect(announcersOf(decisions)).toEqual([electAnnouncer(VIP, others)]);
+    expect(decisions.get(favourite)?.announcers.get(VIP)).toBe(electAnnouncer(VIP, others));
+    const [winner] = announcersOf(decisions);
+    expect(decisions.get(winner!)?.interfaces.get(VIP)).toEqual(["eth1"]);
+    // No node matching: nobody announces, rather than a node the admin excluded.
+    const none = everyNode({ nodes: NODES.map((n) => newNode(n, nodeIP(n))), placement: placementFor([pool]) });
+    expect(announcersOf(none)).toEqual([]);
+  });
+
+  it("leaves addresses of pools without a selector, and of no known pool, to every node", () => {
+    const open = { ...pool, nodeSelectors: [], interfaces: [] };
+    expect(announcersOf(everyNode({ placement: placementFor([open]) }))).toEqual([electAnnouncer(VIP, NODES)]);
+    expect(announcersOf(everyNode({ placement: placementFor([]) }))).toEqual([electAnnouncer(VIP, NODES)]);
   });
 });

@@ -36,6 +36,7 @@ import type { DataPlan, Destination, ForwardingRule, L4Protocol, ProbeTarget } f
 import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4 } from "./forwarding-backends.js";
 import { nodePortKey } from "./node-port-settling.js";
 import { probeKey } from "./health/probe-target.js";
+import { type PlacementOf, nodeMayAnnounce } from "./pool-placement.js";
 import { InvalidSpecError, type LoadBalancerSpec, type PodEndpoint, errorMessage } from "../src/index.js";
 import { type ClassOptions, derivePodEndpoints, deriveSpec, isOurs } from "../src/model/index.js";
 
@@ -56,6 +57,8 @@ export interface SpeakerInputs {
   readonly isHealthy: (target: ProbeTarget) => boolean;
   /** NodePorts other nodes' kube-proxies have had time to program (node-port-settling.ts); absent: all of them. */
   readonly settledNodePorts?: ReadonlySet<string>;
+  /** The pool placement of an address (pool-placement.ts); absent, or undefined for an address: no limit. */
+  readonly placement?: PlacementOf;
 }
 
 /** The NodePort keys (node-port-settling.ts) of every Service this speaker may forward, for NodePortSettling. */
@@ -88,6 +91,8 @@ export interface SpeakerDecision {
   readonly probes: readonly ProbeTarget[];
   /** Every IPv4 address of ours -> its announcer (undefined: no candidate). */
   readonly announcers: ReadonlyMap<string, string | undefined>;
+  /** Announced addresses whose pool lists interfaces -> those interfaces (the ARP responder answers there only). */
+  readonly interfaces: ReadonlyMap<string, readonly string[]>;
   readonly skipped: readonly SkippedService[];
 }
 
@@ -106,20 +111,26 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
   const self = nodes.get(inputs.nodeName);
   const announcers = new Map<string, string | undefined>();
   const announced: string[] = [];
+  const interfaces = new Map<string, readonly string[]>();
   const builder: RuleBuilder | undefined =
     self === undefined ? undefined : { inputs, self, nodes, rules: [], probes: new Map(), taken: new Map(), skipped };
   for (const [address, services] of [...byAddress].sort(([a], [b]) => compareIPv4(a, b))) {
     const shared = services.map((s) => s.candidates).reduce((acc, c) => new Set([...acc].filter((n) => c.has(n))));
-    const announcer = electAnnouncer(address, shared);
+    // A pool tied to some nodes: the others are no candidates at all, so they are never elected for it.
+    const placement = inputs.placement?.(address);
+    const allowed = [...shared].filter((n) => nodeMayAnnounce(placement, nodes.get(n)?.labels ?? {}));
+    const announcer = electAnnouncer(address, allowed);
     announcers.set(address, announcer);
     if (announcer !== inputs.nodeName || builder === undefined) continue;
     announced.push(address);
+    if (placement !== undefined && placement.interfaces.length > 0) interfaces.set(address, placement.interfaces);
     if (inputs.announceOnly) continue;
     for (const s of services) addForwardingRules(address, s, builder);
   }
   const rules = builder?.rules ?? [];
   rules.sort((a, b) => compareIPv4(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
-  return { plan: { announced, rules }, probes: [...(builder?.probes.values() ?? [])], announcers, skipped };
+  const probes = [...(builder?.probes.values() ?? [])];
+  return { plan: { announced, rules }, probes, announcers, interfaces, skipped };
 }
 
 /** Our announceable Services' IPv4 addresses -> the Services on each, in Service-key order; the rest go to skipped. */

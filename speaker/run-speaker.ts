@@ -11,6 +11,7 @@ import { SpeakerMembership, loadHeartbeatKey } from "./membership/index.js";
 import { NftTable } from "./nft/index.js";
 import { Speaker } from "./speaker.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
+import type { PlacementOf, PlacementSource } from "./pool-placement.js";
 import { type Clock, KubeEventRecorder, KubeRest, kubeCacheFactory, startHttpServer } from "../src/runtime/index.js";
 import type { ClassOptions } from "../src/model/index.js";
 
@@ -31,6 +32,11 @@ export interface SpeakerConfig {
   readonly nftTable: string;
   readonly metricsHost: string;
   readonly metricsPort: number;
+  /** Pool sources for placement, as the controller's `--address-pool` and `--address-pool-file`. */
+  readonly addressPools?: readonly string[];
+  readonly addressPoolFile?: string | undefined;
+  /** Reads those sources (the bare-metal plugin's); absent: no placement limits. */
+  readonly placementSource?: PlacementSource | undefined;
 }
 
 export interface SpeakerRuntime {
@@ -47,7 +53,19 @@ export async function runSpeaker(config: SpeakerConfig, runtime: SpeakerRuntime,
   if (!secret) logger.warn("heartbeats are unsigned (--insecure-unsigned-heartbeats): anyone can forge them");
   const metrics = new SpeakerMetrics();
   await warnIfNotForwarding(config, logger);
-  const s = buildSpeaker(config, runtime, metrics, secret);
+  // The speaker is built after the pools load, and the pools report changes to it: bind late.
+  const wake = { speaker: undefined as Speaker | undefined };
+  const placement = await config.placementSource?.({
+    flags: config.addressPools ?? [],
+    file: config.addressPoolFile,
+    kubeConfig: runtime.kubeConfig,
+    logger,
+    clock: runtime.clock,
+    signal,
+    onChange: () => wake.speaker?.schedule(),
+  });
+  const s = buildSpeaker(config, runtime, metrics, secret, placement);
+  wake.speaker = s;
   const server = await startHttpServer({
     host: config.metricsHost,
     port: config.metricsPort,
@@ -78,6 +96,7 @@ function buildSpeaker(
   runtime: SpeakerRuntime,
   metrics: SpeakerMetrics,
   secret: Uint8Array | undefined,
+  placement: PlacementOf | undefined,
 ): Speaker {
   const { kubeConfig, logger, clock } = runtime;
   // The parts below report changes to the speaker, which is built from them: bind late.
@@ -108,13 +127,6 @@ function buildSpeaker(
     onStats: (kind, iface) => metrics.arpTotal.inc({ kind, interface: iface }),
   });
   const dataPath = new NftTable({ table: config.nftTable, logger, onApply: (r) => metrics.observeNftApply(r) });
-  const events = new KubeEventRecorder({
-    rest: new KubeRest(kubeConfig),
-    clock,
-    logger,
-    component: "lb-operator-speaker",
-    instance: config.nodeName,
-  });
   const s = new Speaker({
     nodeName: config.nodeName,
     classOptions: config.classOptions,
@@ -124,14 +136,25 @@ function buildSpeaker(
     prober,
     announcer,
     dataPath,
-    events,
+    events: speakerEvents(runtime, config.nodeName),
     logger,
     clock,
     metrics,
     settleMs: config.peerTimeoutMs,
+    placement,
   });
   wake.speaker = s;
   return s;
+}
+
+function speakerEvents({ kubeConfig, clock, logger }: SpeakerRuntime, nodeName: string): KubeEventRecorder {
+  return new KubeEventRecorder({
+    rest: new KubeRest(kubeConfig),
+    clock,
+    logger,
+    component: "lb-operator-speaker",
+    instance: nodeName,
+  });
 }
 
 /** Cluster policy forwards to other nodes; without IPv4 forwarding the kernel drops those packets silently. */

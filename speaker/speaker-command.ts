@@ -15,6 +15,7 @@ import {
   systemClock,
 } from "../src/runtime/index.js";
 import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_KEY_BYTES } from "./membership/membership-options.js";
+import type { PlacementSource } from "./pool-placement.js";
 
 interface SpeakerFlags {
   nodeName?: string;
@@ -34,10 +35,17 @@ interface SpeakerFlags {
   nftTable: string;
   metricsBindAddress: string;
   logLevel: string;
+  addressPool?: string[];
+  addressPoolFile?: string;
 }
 
-export function speakerCommand(name = "speaker"): Command {
-  return new Command(name)
+export interface SpeakerCommandOptions {
+  /** Reads address pools for placement (nodeSelectors, interfaces); the bare-metal plugin passes it. */
+  readonly placement?: PlacementSource;
+}
+
+export function speakerCommand(name = "speaker", options: SpeakerCommandOptions = {}): Command {
+  const command = new Command(name)
     .description("bare metal: answer ARP for Service addresses and forward their traffic (runs on every node)")
     .option("--node-name <name>", "this node's name (default: $NODE_NAME)")
     .option("--kubeconfig <path>", "kubeconfig file (default: in-cluster config, then $KUBECONFIG)")
@@ -83,10 +91,22 @@ export function speakerCommand(name = "speaker"): Command {
     .option("--nft-table <name>", "the nftables table (family ip) the speaker owns", "lb-operator")
     .option("--metrics-bind-address <host:port>", "address for /metrics, /healthz and /readyz", "0.0.0.0:9473")
     .option("--log-level <level>", "log level (trace, debug, info, warn, error)", "info")
-    .action(async (flags: SpeakerFlags) => runSpeakerCommand(flags));
+    .action(async (flags: SpeakerFlags) => runSpeakerCommand(flags, options.placement));
+  if (options.placement !== undefined) {
+    // Only where pools can be read (the bare-metal plugin's `lb-operator speaker`): placement comes from pools.
+    command
+      .option(
+        "--address-pool <name=range>",
+        "an address pool as the controller has it, repeatable (for its nodeSelectors and interfaces)",
+        repeatableOption,
+        [],
+      )
+      .option("--address-pool-file <path>", "a YAML file with address pools, as the controller's (for placement)");
+  }
+  return command;
 }
 
-async function runSpeakerCommand(flags: SpeakerFlags): Promise<void> {
+async function runSpeakerCommand(flags: SpeakerFlags, placementSource: PlacementSource | undefined): Promise<void> {
   const nodeName = flags.nodeName ?? process.env.NODE_NAME;
   if (!nodeName) throw new InvalidArgumentError("--node-name (or $NODE_NAME) is required");
   if (flags.peerTimeout <= flags.heartbeatInterval) {
@@ -121,6 +141,9 @@ async function runSpeakerCommand(flags: SpeakerFlags): Promise<void> {
       nftTable: flags.nftTable,
       metricsHost,
       metricsPort,
+      addressPools: flags.addressPool ?? [],
+      addressPoolFile: flags.addressPoolFile,
+      placementSource,
     },
     { kubeConfig, logger, clock: systemClock },
     abort.signal,

@@ -13,6 +13,7 @@ import { type DataPlan, EMPTY_PLAN, type ProbeTarget } from "./data-plan.js";
 import { type SpeakerDecision, decideDataPlan, nodePortKeys } from "./desired-data-plan.js";
 import { NodePortSettling } from "./node-port-settling.js";
 import { clearPlan, reportPlan, servicesByAddress } from "./plan-metrics.js";
+import type { PlacementOf } from "./pool-placement.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 import type { Cache, CacheFactory, Clock, EventRecorder, TimerHandle } from "../src/runtime/index.js";
 import { errorMessage } from "../src/index.js";
@@ -45,7 +46,8 @@ export interface ProberPort {
 
 export interface AnnouncerPort {
   start(): void;
-  setAnnounced(ips: readonly string[]): void;
+  /** `interfaces`: addresses answered on the listed interfaces only (their pool's `interfaces`). */
+  setAnnounced(ips: readonly string[], interfaces?: ReadonlyMap<string, readonly string[]>): void;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,8 @@ export interface SpeakerOptions {
   readonly metrics: SpeakerMetrics;
   /** How long after start the membership settles (its peer timeout); a sync is scheduled then. */
   readonly settleMs: number;
+  /** The pool placement of an address (pool-placement.ts: node selectors, interfaces); absent: no limits. */
+  readonly placement?: PlacementOf;
   /** Retry delay after a failed apply. Default 1 s. */
   readonly retryMs?: number;
   /** Re-apply the data path unconditionally this often, repairing rules removed behind our back. Default 30 s. */
@@ -193,6 +197,7 @@ export class Speaker {
       announceOnly: this.options.announceOnly,
       isHealthy: (t) => prober.isHealthy(t),
       settledNodePorts: nodePorts.settled,
+      placement: this.options.placement,
     });
     metrics.livePeers.set(membership.alive().size);
     prober.setTargets(decision.probes);
@@ -238,7 +243,7 @@ export class Speaker {
     for (const ip of before) {
       if (!now.has(ip)) this.log.info({ address: ip, announcer: decision.announcers.get(ip) ?? null }, "withdrawn");
     }
-    this.options.announcer.setAnnounced(decision.plan.announced);
+    this.options.announcer.setAnnounced(decision.plan.announced, decision.interfaces);
     this.applied = decision.plan;
     reportPlan(this.options.metrics, this.options.nodeName, decision.plan, servicesByAddress(this.services.list()));
   }

@@ -8,6 +8,7 @@ import type { Command, Option } from "commander";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { CloudCallObserver } from "./cloud-call-observer.js";
+import type { Registry } from "prom-client";
 import type { SkipEntry } from "./conformance/skip-lists.js";
 import type { LoadBalancerProvider } from "./provider.js";
 
@@ -24,6 +25,8 @@ export interface ProviderContext {
    * labelled with the provider's name). Undefined: the calls are not observed (tests, tools).
    */
   readonly cloudCalls?: CloudCallObserver;
+  /** The controller's /metrics registry, where a provider may register its own gauges (bare metal's pool usage). */
+  readonly metricsRegistry?: Registry;
 }
 
 /** The `lb-operator run` flag values, keyed by commander's camel-cased attribute name (`--gce-region` -> gceRegion). */

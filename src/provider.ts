@@ -88,6 +88,8 @@ export interface LoadBalancerSpec {
   readonly annotations: Readonly<Record<string, string>>;
   /** The Service's pod selector ({} when it has none): Services with the same selector have the same backends. */
   readonly selector: Readonly<Record<string, string>>;
+  /** The Service's own labels (metadata.labels), for scoping (bare metal's serviceAllocation.serviceSelectors). */
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export interface PortStatus {

@@ -8,6 +8,7 @@ import { ANNOTATION_ADDRESS_POOL, annotationField } from "./annotations.js";
 import { NoSuitablePoolError, PoolExhaustedError } from "./baremetal-errors.js";
 import { formatIPValue as formatIP, type IPValue as IPAddress } from "../../src/toolkit/index.js";
 import type { PoolIndex } from "./pool-index.js";
+import { autoAssignOrder, type ServiceIdentity } from "./pool-scope.js";
 import { sharingConflict, type SharingParty } from "./sharing.js";
 
 export class AddressPicker {
@@ -29,18 +30,26 @@ export class AddressPicker {
   }
 
   /**
-   * Fresh addresses, one per family, all from one pool: the named pool, else the first autoAssign pool in
-   * name order that has every family and room for all of them.
+   * Fresh addresses, one per family, all from one pool: the named pool (whose scope the caller checked), else
+   * the first autoAssign pool admitting the Service (pool-scope.ts order) that has every family and room for all.
    */
-  pick(families: readonly IPFamily[], pool: string | undefined, party: SharingParty): IPAddress[] {
-    const autoAssign = (name: string): boolean => this.index.pool(name)?.autoAssign === true;
-    const candidates = pool !== undefined ? [pool] : this.index.names.filter(autoAssign);
+  pick(
+    families: readonly IPFamily[],
+    pool: string | undefined,
+    party: SharingParty,
+    service: ServiceIdentity | undefined,
+  ): IPAddress[] {
+    const candidates = pool !== undefined ? [pool] : autoAssignOrder(this.index.pools, service).map((p) => p.name);
     if (candidates.length === 0) {
       const message =
         this.index.names.length === 0
           ? "no address pools are configured"
-          : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); ` +
-            `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
+          : this.index.pools.some((p) => p.autoAssign)
+            ? `no address pool with autoAssign enabled serves this Service: the others are limited to other ` +
+              `namespaces or Services by serviceAllocation (pools: ${this.index.describe()}); ` +
+              `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`
+            : `no address pool has autoAssign enabled (pools: ${this.index.describe()}); ` +
+              `name one with ${ANNOTATION_ADDRESS_POOL} or request an address`;
       throw new NoSuitablePoolError(annotationField(ANNOTATION_ADDRESS_POOL), message);
     }
     const eligible = candidates.filter((n) => families.every((f) => this.index.hasFamily(n, f)));

@@ -17,7 +17,13 @@ import { callOptions } from "../../src/kube/request-options.js";
 import type { Clock } from "../../src/util/clock.js";
 import { type AddressPool, validatePools } from "./address-pool.js";
 import { InvalidPoolError } from "./baremetal-errors.js";
-import { ADDRESS_POOL_GROUP, ADDRESS_POOL_PLURAL, ADDRESS_POOL_VERSION, poolsFromCustomObjects } from "./crd-pool.js";
+import {
+  ADDRESS_POOL_GROUP,
+  ADDRESS_POOL_PLURAL,
+  ADDRESS_POOL_VERSION,
+  type RejectedPool,
+  poolsFromCustomObjects,
+} from "./crd-pool.js";
 
 export interface AddressPoolWatchOptions {
   kubeConfig: KubeConfig;
@@ -28,13 +34,22 @@ export interface AddressPoolWatchOptions {
   staticPools: readonly AddressPool[];
   /** Receives the merged pool set after each change that produced a valid one. */
   onPools: (pools: AddressPool[]) => void;
+  /** Called after every add, update or delete of an object (status writes included), once started. */
+  onObjects?: () => void;
+}
+
+/** The watched objects and the controller's verdict on each, for pool status (pool-status-writer.ts). */
+export interface AddressPoolWatch {
+  readonly objects: () => readonly KubernetesObject[];
+  /** Objects refused (invalid, or clashing with an older pool or a flag/file pool), by name. */
+  readonly rejected: () => ReadonlyMap<string, RejectedPool>;
 }
 
 /**
  * Starts watching AddressPool objects and resolves after the first list has been delivered to `onPools`.
- * Resolves false without watching when the CRD is not installed.
+ * Resolves undefined without watching when the CRD is not installed.
  */
-export async function watchAddressPools(options: AddressPoolWatchOptions): Promise<boolean> {
+export async function watchAddressPools(options: AddressPoolWatchOptions): Promise<AddressPoolWatch | undefined> {
   const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
   const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
     const result: unknown = await api.listClusterCustomObject(
@@ -43,13 +58,13 @@ export async function watchAddressPools(options: AddressPoolWatchOptions): Promi
     );
     return result as KubernetesListObject<KubernetesObject>;
   };
-  if (!(await crdInstalled(list, options))) return false;
+  if (!(await crdInstalled(list, options))) return undefined;
 
   let lastApplied = "";
+  let lastRejected = new Map<string, RejectedPool>();
   const apply = (): void => {
-    const { pools, rejected } = poolsFromCustomObjects(informer.list());
-    for (const r of rejected)
-      options.logger.warn({ pool: r.name, err: r.error }, `AddressPool ${r.name} ignored: ${r.error.message}`);
+    const { pools, rejected } = poolsFromCustomObjects(informer.list(), options.staticPools);
+    lastRejected = logRejections(rejected, lastRejected, options.logger);
     let merged: AddressPool[];
     try {
       merged = validatePools([...options.staticPools, ...pools], "flag/file pools and AddressPool objects");
@@ -75,17 +90,38 @@ export async function watchAddressPools(options: AddressPoolWatchOptions): Promi
     clock: options.clock,
     // Handlers fire for each object of a relist too; applying is idempotent and skips unchanged pool sets.
     handlers: {
-      onAdd: () => started && apply(),
-      onUpdate: () => started && apply(),
-      onDelete: () => started && apply(),
+      onAdd: () => changed(),
+      onUpdate: () => changed(),
+      onDelete: () => changed(),
     },
   });
   let started = false;
+  const changed = (): void => {
+    if (!started) return;
+    apply();
+    options.onObjects?.();
+  };
   await informer.start();
   started = true;
   apply();
   options.signal.addEventListener("abort", () => void informer.stop(), { once: true });
-  return true;
+  return { objects: () => informer.list(), rejected: () => lastRejected };
+}
+
+/**
+ * Logs each refusal when it starts or changes, not on every event (our own status writes are events too);
+ * returns the refusals by name.
+ */
+function logRejections(
+  rejected: readonly RejectedPool[],
+  before: ReadonlyMap<string, RejectedPool>,
+  logger: Logger,
+): Map<string, RejectedPool> {
+  for (const r of rejected) {
+    if (before.get(r.name)?.error.message === r.error.message) continue;
+    logger.warn({ pool: r.name, err: r.error }, `AddressPool ${r.name} ignored: ${r.error.message}`);
+  }
+  return new Map(rejected.map((r) => [r.name, r]));
 }
 
 /** Lists once, with a few retries; false when the CRD is not installed. */

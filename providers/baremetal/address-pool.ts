@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { parseAddressRange, rangesOverlap, type AddressRange } from "./address-range.js";
 import { InvalidPoolError } from "./baremetal-errors.js";
+import { labelSelectorSchema, type LabelSelector } from "./label-selector.js";
 
 export interface AddressPool {
   /** DNS-1123 subdomain: the AddressPool object's name, and what `lb-operator.io/address-pool` refers to. */
@@ -17,6 +18,24 @@ export interface AddressPool {
   readonly autoAssign: boolean;
   /** Skip IPv4 addresses ending in .0 and .255. */
   readonly avoidBuggyIPs: boolean;
+  /** Which Services may hold the pool's addresses (pool-scope.ts); absent: every Service. */
+  readonly serviceAllocation?: ServiceAllocation | undefined;
+  /**
+   * Nodes that may announce the pool's addresses: any selector matching is enough; absent or empty: every node.
+   * MetalLB puts this on L2Advertisement (MLB api/v1beta1/l2advertisement_types.go nodeSelectors).
+   */
+  readonly nodeSelectors?: readonly LabelSelector[] | undefined;
+  /** Interfaces the speaker answers ARP on for the pool's addresses; absent or empty: every eligible one (L2Advertisement interfaces). */
+  readonly interfaces?: readonly string[] | undefined;
+}
+
+/** MetalLB's IPAddressPool `serviceAllocation` (MLB api/v1beta1/ipaddresspool_types.go ServiceAllocation). */
+export interface ServiceAllocation {
+  /** Lower is tried first among the scoped pools; 0 (unset) after every positive priority. */
+  readonly priority: number;
+  readonly namespaces: readonly string[];
+  readonly namespaceSelectors: readonly LabelSelector[];
+  readonly serviceSelectors: readonly LabelSelector[];
 }
 
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -39,6 +58,19 @@ export const poolSettingsShape = {
   addresses: z.array(addressEntrySchema).min(1, "must list at least one CIDR or range"),
   autoAssign: z.boolean().default(true),
   avoidBuggyIPs: z.boolean().default(false),
+  serviceAllocation: z
+    .strictObject({
+      priority: z.number().int().min(0).default(0),
+      namespaces: z.array(z.string().min(1).max(63)).max(1024).default([]),
+      namespaceSelectors: z.array(labelSelectorSchema).max(64).default([]),
+      serviceSelectors: z.array(labelSelectorSchema).max(64).default([]),
+    })
+    .optional(),
+  nodeSelectors: z.array(labelSelectorSchema).max(64).optional(),
+  interfaces: z
+    .array(z.string().regex(/^[^\s/]{1,15}$/, "must be an interface name (1-15 characters, no '/' or space)"))
+    .max(64)
+    .optional(),
 };
 
 export const addressPoolSchema = z.strictObject({ name: poolNameSchema, ...poolSettingsShape });

@@ -1,5 +1,6 @@
 /** The allocator's public data types. */
 import type { IPFamily, Protocol } from "../../src/provider.js";
+import type { ServiceIdentity } from "./pool-scope.js";
 
 /** A (protocol, port) pair a Service uses on its address; Services may share an address only if theirs are disjoint. */
 export interface PortKey {
@@ -27,6 +28,8 @@ export interface AllocationRequest {
   readonly uid?: string | undefined;
   /** Field that `requestedIPs` came from, for error messages. Default "spec.loadBalancerIP". */
   readonly requestedBy?: string | undefined;
+  /** Namespace and labels, for pools limited by serviceAllocation; undefined: only unscoped pools serve it. */
+  readonly service?: ServiceIdentity | undefined;
 }
 
 /** What restore() needs: the rest comes from the addresses themselves. */

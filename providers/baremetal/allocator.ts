@@ -22,11 +22,13 @@ import { ANNOTATION_ADDRESS_POOL, annotationField } from "./annotations.js";
 import {
   ALLOCATION_RETRY_AFTER_MS,
   AddressNotInPoolError,
+  PoolScopeError,
   UnknownPoolError,
   type AddressInUseError,
 } from "./baremetal-errors.js";
 import { formatIPValue, parseIPValue, type IPValue } from "../../src/toolkit/index.js";
 import { PoolIndex } from "./pool-index.js";
+import { scopeRefusal, type ServiceIdentity } from "./pool-scope.js";
 import { checkFamilies, parseRequestedAddresses } from "./requested-addresses.js";
 import { sharingConflict, type SharingParty } from "./sharing.js";
 
@@ -59,10 +61,7 @@ export class AddressAllocator {
   allocate(key: string, request: AllocationRequest): string[] {
     checkFamilies(request.ipFamilies);
     const families = request.ipFamilies;
-    if (request.pool !== undefined && this.index.pool(request.pool) === undefined) {
-      const message = `unknown address pool ${JSON.stringify(request.pool)} (pools: ${this.index.describe()})`;
-      throw new UnknownPoolError(annotationField(ANNOTATION_ADDRESS_POOL), request.pool, message);
-    }
+    this.checkNamedPool(request);
     const previous = this.book.get(key);
     if (previous?.uid !== undefined && request.uid !== undefined && previous.uid !== request.uid) this.unassign(key);
     const current = this.book.get(key);
@@ -78,11 +77,11 @@ export class AddressAllocator {
 
     let addrs: IPValue[];
     if (requested.length > 0) {
-      addrs = this.checkRequested(requested, request.pool, party, field);
+      addrs = this.checkRequested(requested, request, party, field);
     } else if (current !== undefined && this.keepable(current, families, request.pool)) {
-      addrs = this.keep(current, families, party);
+      addrs = this.keep(current, families, party, request.service);
     } else {
-      addrs = this.picker().pick(families, request.pool, party);
+      addrs = this.picker().pick(families, request.pool, party, request.service);
     }
 
     this.assign(key, { uid: request.uid ?? current?.uid, addrs, party });
@@ -173,12 +172,25 @@ export class AddressAllocator {
     return { pool, capacity, used };
   }
 
+  /** The pool annotation must name a pool that exists and whose serviceAllocation admits the Service. */
+  private checkNamedPool(request: AllocationRequest): void {
+    if (request.pool === undefined) return;
+    const named = this.index.pool(request.pool);
+    if (named === undefined) {
+      const message = `unknown address pool ${JSON.stringify(request.pool)} (pools: ${this.index.describe()})`;
+      throw new UnknownPoolError(annotationField(ANNOTATION_ADDRESS_POOL), request.pool, message);
+    }
+    const refusal = scopeRefusal(named, request.service);
+    if (refusal !== undefined) throw new PoolScopeError(annotationField(ANNOTATION_ADDRESS_POOL), named.name, refusal);
+  }
+
   private checkRequested(
     requested: IPValue[],
-    pool: string | undefined,
+    request: AllocationRequest,
     party: SharingParty,
     field: string,
   ): IPValue[] {
+    const pool = request.pool;
     for (const addr of requested) {
       const ip = formatIPValue(addr);
       const loc = this.index.locate(addr);
@@ -191,6 +203,10 @@ export class AddressAllocator {
         problem = `address ${ip} is in pool ${loc.pool.name}, not in pool ${pool} named by ${ANNOTATION_ADDRESS_POOL}`;
       }
       if (problem !== undefined) throw new AddressNotInPoolError(field, ip, problem);
+      const refusal = loc === undefined ? undefined : scopeRefusal(loc.pool, request.service);
+      if (loc !== undefined && refusal !== undefined) {
+        throw new PoolScopeError(field, loc.pool.name, `address ${ip} is in pool ${loc.pool.name}: ${refusal}`);
+      }
       this.throwIfConflict(addr, party);
     }
     return requested;
@@ -203,7 +219,12 @@ export class AddressAllocator {
   }
 
   /** Keeps what is held, drops unwanted families, adds a missing one from the same pool (single -> dual stack). */
-  private keep(current: Holder, families: readonly IPFamily[], party: SharingParty): IPValue[] {
+  private keep(
+    current: Holder,
+    families: readonly IPFamily[],
+    party: SharingParty,
+    service: ServiceIdentity | undefined,
+  ): IPValue[] {
     let poolName = "";
     for (const addr of current.addrs.filter((a) => families.includes(a.family))) {
       const ip = formatIPValue(addr);
@@ -216,6 +237,14 @@ export class AddressAllocator {
         throw new AddressNotInPoolError("status.loadBalancer.ingress", ip, message);
       }
       poolName = loc.pool.name;
+      // Not moved silently either: the pool's scope changed, or the Service left it (namespace labels, its labels).
+      const refusal = scopeRefusal(loc.pool, service);
+      if (refusal !== undefined) {
+        const message =
+          `address ${ip} held by this Service is in pool ${loc.pool.name}: ${refusal}; move the Service by ` +
+          `requesting an address or naming a pool (${ANNOTATION_ADDRESS_POOL}), or widen the pool's serviceAllocation`;
+        throw new PoolScopeError("status.loadBalancer.ingress", loc.pool.name, message);
+      }
       this.throwIfConflict(addr, party);
     }
     const picker = this.picker();

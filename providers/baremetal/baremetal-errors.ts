@@ -85,3 +85,15 @@ export class InvalidPoolError extends LbOperatorError {
     this.problems = problems;
   }
 }
+
+/**
+ * The pool the Service names, or that holds the address it requests or holds, is limited to other namespaces or
+ * Services (`serviceAllocation`). Only a change to the Service, its namespace or the pool fixes it.
+ */
+export class PoolScopeError extends InvalidSpecError {
+  readonly pool: string;
+  constructor(field: string, pool: string, message: string) {
+    super(field, message);
+    this.pool = pool;
+  }
+}

@@ -18,6 +18,8 @@ import type {
 import type { AddressPool } from "./address-pool.js";
 import type { AllocationIssue, PoolUsage, PortKey } from "./allocation-types.js";
 import { AddressAllocator } from "./allocator.js";
+import type { Labels } from "./label-selector.js";
+import type { ServiceIdentity } from "./pool-scope.js";
 import { REQUESTED_IPS_ANNOTATION } from "../../src/model/annotations.js";
 import {
   ANNOTATION_ALLOW_SHARED_IP,
@@ -36,6 +38,10 @@ export interface BaremetalProviderOptions {
   readonly onIssue?: (issue: AllocationIssue) => void;
   /** "Proxy" (default) when the speaker forwards; "VIP" in announce-only mode. Must match the speakers' mode. */
   readonly ipMode?: "Proxy" | "VIP";
+  /** A namespace's labels, for pools with serviceAllocation.namespaceSelectors; undefined: not known. */
+  readonly namespaceLabels?: (namespace: string) => Labels | undefined;
+  /** Called after anything that may change pool usage (restore, ensure, delete, new pools). */
+  readonly onUsageChange?: () => void;
 }
 
 export class BaremetalProvider implements LoadBalancerProvider {
@@ -43,12 +49,25 @@ export class BaremetalProvider implements LoadBalancerProvider {
   private readonly allocator: AddressAllocator;
   private readonly onIssue: (issue: AllocationIssue) => void;
   private readonly ipMode: "Proxy" | "VIP";
+  private readonly namespaceLabels: (namespace: string) => Labels | undefined;
+  private readonly onUsageChange: () => void;
+  private restoredOnce = false;
 
   /** Throws InvalidPoolError for invalid or overlapping pools. */
   constructor(options: BaremetalProviderOptions) {
     this.allocator = new AddressAllocator({ pools: options.pools, retryAfterMs: options.retryAfterMs });
     this.onIssue = options.onIssue ?? (() => undefined);
     this.ipMode = options.ipMode ?? "Proxy";
+    this.namespaceLabels = options.namespaceLabels ?? (() => undefined);
+    this.onUsageChange = options.onUsageChange ?? (() => undefined);
+  }
+
+  /**
+   * True once the controller has restored allocations from Service status: only the leader does, so this is
+   * when pool usage means something (pool status and metrics are written from then on).
+   */
+  get restored(): boolean {
+    return this.restoredOnce;
   }
 
   /**
@@ -60,11 +79,21 @@ export class BaremetalProvider implements LoadBalancerProvider {
   setPools(pools: readonly AddressPool[]): AllocationIssue[] {
     const issues = this.allocator.setPools(pools);
     for (const issue of issues) this.onIssue(issue);
+    this.onUsageChange();
     return issues;
+  }
+
+  get pools(): readonly AddressPool[] {
+    return this.allocator.pools;
   }
 
   usage(pool: string): PoolUsage | undefined {
     return this.allocator.usage(pool);
+  }
+
+  /** Usage of every pool in use, in name order. */
+  usages(): PoolUsage[] {
+    return this.allocator.pools.flatMap((p) => this.allocator.usage(p.name) ?? []);
   }
 
   // The work is synchronous, but async makes every throw a rejection, as the contract expects.
@@ -78,11 +107,20 @@ export class BaremetalProvider implements LoadBalancerProvider {
       const issues = this.allocator.restore(allocationKey(lb.id), ips, request);
       for (const issue of issues) this.onIssue(issue);
     }
+    this.restoredOnce = true;
+    this.onUsageChange();
   }
 
   async ensure(spec: LoadBalancerSpec, signal: AbortSignal): Promise<LoadBalancerStatus> {
     signal.throwIfAborted();
     const { sharingKey, pool } = parseBaremetalAnnotations(spec.annotations);
+    const ips = this.allocate(spec, sharingKey, pool);
+    const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
+    return { ingress: ips.map((ip) => ({ ip, ipMode: this.ipMode, ports })) };
+  }
+
+  private allocate(spec: LoadBalancerSpec, sharingKey: string | undefined, pool: string | undefined): string[] {
+    const before = this.allocator.assigned(allocationKey(spec.id));
     const ips = this.allocator.allocate(allocationKey(spec.id), {
       requestedIPs: spec.requestedIPs,
       pool,
@@ -92,15 +130,23 @@ export class BaremetalProvider implements LoadBalancerProvider {
       backendKey: backendKeyFor(spec),
       uid: spec.id.uid,
       requestedBy: requestedBy(spec.annotations),
+      service: this.identity(spec),
     });
-    const ports = spec.ports.map(({ port, protocol }) => ({ port, protocol }));
-    return { ingress: ips.map((ip) => ({ ip, ipMode: this.ipMode, ports })) };
+    const held = before?.addresses.map((a) => a.ip) ?? [];
+    if (held.length !== ips.length || held.some((ip, i) => ips[i] !== ip)) this.onUsageChange();
+    return ips;
+  }
+
+  /** Namespace, its labels and the Service's labels, for serviceAllocation. */
+  private identity(spec: LoadBalancerSpec): ServiceIdentity {
+    const namespace = spec.id.namespace;
+    return { namespace, namespaceLabels: this.namespaceLabels(namespace), labels: spec.labels };
   }
 
   /** Idempotent. Releases only the allocation of this uid: a recreated namesake keeps its own. */
   async delete(id: LoadBalancerId, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    this.allocator.release(allocationKey(id), id.uid);
+    if (this.allocator.release(allocationKey(id), id.uid)) this.onUsageChange();
   }
 }
 

@@ -65,6 +65,24 @@ describe("poolsFromCustomObjects", () => {
     expect(result.rejected[1]?.error.message).toContain(
       'pools "older" (192.0.2.0/24) and "newer" (192.0.2.64/26) overlap',
     );
+    expect(result.rejected.map((r) => r.reason)).toEqual(["InvalidSpec", "Overlap"]);
+  });
+
+  it("refuses objects clashing with a flag or file pool (addresses or name), and returns only object pools", () => {
+    const flag = { name: "flags", addresses: ["192.0.2.0/28"], autoAssign: true, avoidBuggyIPs: false };
+    const result = poolsFromCustomObjects(
+      [
+        object("inside", { addresses: ["192.0.2.8/29"] }),
+        object("flags", { addresses: ["198.51.100.0/28"] }),
+        object("fine", { addresses: ["203.0.113.0/28"] }),
+      ],
+      [flag],
+    );
+    expect(result.pools.map((p) => p.name)).toEqual(["fine"]);
+    expect(result.rejected.map((r) => [r.name, r.reason])).toEqual([
+      ["flags", "Overlap"],
+      ["inside", "Overlap"],
+    ]);
   });
 });
 
@@ -112,6 +130,12 @@ describe("the AddressPool CRD", () => {
     const [version] = crd.spec.versions;
     expect(version).toMatchObject({ name: ADDRESS_POOL_VERSION, served: true, storage: true });
     expect(version?.additionalPrinterColumns.map((c) => c.jsonPath)).toEqual([
+      '.status.conditions[?(@.type=="Ready")].status',
+      '.status.conditions[?(@.type=="Ready")].reason',
+      ".status.assignedIPv4",
+      ".status.availableIPv4",
+      ".status.assignedIPv6",
+      ".status.availableIPv6",
       ".spec.addresses",
       ".spec.autoAssign",
       ".spec.avoidBuggyIPs",

@@ -30,6 +30,11 @@ export interface RejectedPool {
   /** metadata.name, or "(unnamed)". */
   readonly name: string;
   readonly error: InvalidPoolError;
+  /**
+   * The Ready condition's reason (pool-status.ts): "InvalidSpec" for an object that is wrong on its own,
+   * "Overlap" for one that clashes with an older pool or a flag/file pool (addresses or name).
+   */
+  readonly reason: "InvalidSpec" | "Overlap";
 }
 
 export interface CustomPoolsResult {
@@ -49,7 +54,10 @@ export function poolFromCustomObject(obj: unknown): AddressPool {
  * rejected one by one. Of two overlapping pools the older one (creationTimestamp, then name) is kept:
  * it is the one whose addresses Services may already hold, and a newcomer cannot invalidate it.
  */
-export function poolsFromCustomObjects(objects: readonly unknown[]): CustomPoolsResult {
+export function poolsFromCustomObjects(
+  objects: readonly unknown[],
+  staticPools: readonly AddressPool[] = [],
+): CustomPoolsResult {
   const valid: { pool: AddressPool; created: number }[] = [];
   const rejected: RejectedPool[] = [];
   for (const obj of objects) {
@@ -57,20 +65,22 @@ export function poolsFromCustomObjects(objects: readonly unknown[]): CustomPools
       valid.push(toPool(obj));
     } catch (err) {
       if (!(err instanceof InvalidPoolError)) throw err;
-      rejected.push({ name: objectName(obj), error: err });
+      rejected.push({ name: objectName(obj), error: err, reason: "InvalidSpec" });
     }
   }
   valid.sort((a, b) => a.created - b.created || (a.pool.name < b.pool.name ? -1 : a.pool.name > b.pool.name ? 1 : 0));
-  const accepted: AddressPool[] = [];
+  // Flag and file pools come first: they always apply, so an object clashing with one is the one refused.
+  const accepted: AddressPool[] = [...staticPools];
   for (const { pool } of valid) {
     try {
       validatePools([...accepted, pool], `${ADDRESS_POOL_KIND} ${pool.name}`);
       accepted.push(pool);
     } catch (err) {
       if (!(err instanceof InvalidPoolError)) throw err;
-      rejected.push({ name: pool.name, error: err });
+      rejected.push({ name: pool.name, error: err, reason: "Overlap" });
     }
   }
+  accepted.splice(0, staticPools.length);
   accepted.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { pools: accepted, rejected };
 }

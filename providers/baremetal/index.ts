@@ -46,6 +46,10 @@ export {
   InvalidPoolError,
   NoSuitablePoolError,
   PoolExhaustedError,
+  PoolScopeError,
   PortCollisionError,
   UnknownPoolError,
 } from "./baremetal-errors.js";
+export type { ServiceAllocation } from "./address-pool.js";
+export type { LabelSelector } from "./label-selector.js";
+export type { ServiceIdentity } from "./pool-scope.js";

@@ -44,5 +44,10 @@ export const baremetalPlugin: ProviderPlugin = {
   // from the client's network namespace, test/integration/conformance-cli-providers.test.ts) and are skipped, with
   // that reason, by test/conformance/baremetal.conformance.test.ts, whose control-plane-only target has no dataPath.
   conformanceSkips: [],
-  commands: () => [speakerCommand()],
+  // Placement is read lazily, when the speaker runs: building the command loads nothing.
+  commands: () => [
+    speakerCommand("speaker", {
+      placement: async (options) => (await import("./speaker-placement.js")).speakerPlacement(options),
+    }),
+  ],
 };

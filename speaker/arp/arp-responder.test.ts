@@ -113,6 +113,20 @@ describe("ArpResponder answering requests", () => {
     expect(stats).toEqual(["request:eth1", "response:eth1"]);
   });
 
+  it("answers and spams an address limited to its pool's interfaces on those only (L2Advertisement interfaces)", async () => {
+    const { responder, session } = await setup();
+    responder.setAnnounced([VIP, OTHER_VIP], new Map([[VIP, ["eth1"]]]));
+    const [eth0, eth1] = [session("eth0"), session("eth1")];
+    // The first gratuitous round: VIP on eth1 only, OTHER_VIP (no limit) on both.
+    expect(eth0.sent.map((f) => f.senderIp)).toEqual([OTHER_VIP, OTHER_VIP]);
+    expect(eth1.sent.map((f) => f.senderIp).sort()).toEqual([VIP, VIP, OTHER_VIP, OTHER_VIP].sort());
+    eth0.sent.length = eth1.sent.length = 0;
+    eth0.receive({});
+    eth1.receive({});
+    expect(eth0.sent).toEqual([]);
+    expect(eth1.sent.map((f) => [f.operation, f.senderIp])).toEqual([[ARP_REPLY, VIP]]);
+  });
+
   it("answers a request unicast to the interface's own MAC (a cache refresh)", async () => {
     const { responder, session } = await setup();
     responder.setAnnounced([VIP]);

@@ -61,6 +61,8 @@ export class ArpResponder {
   private readonly closing = new Set<Promise<void>>();
   private readonly garpLoops = new Map<string, GarpLoop>();
   private announcedSet = new Set<string>();
+  /** Address -> the only interfaces it is answered on (its pool's `interfaces`); absent: every session. */
+  private onlyOn = new Map<string, ReadonlySet<string>>();
   private started = false;
   private stopped = false;
   private rescanTimer: TimerHandle | undefined;
@@ -98,11 +100,15 @@ export class ArpResponder {
    * Answer for exactly `ips` from now on. Addresses new to the set get gratuitous ARP at once and then every
    * garpIntervalMs for garpDurationMs on every interface (MetalLB SetBalancer -> spamLoop); withdrawn ones
    * stop their loop and are not answered again. Throws InvalidAnnounceAddressError (changing nothing) when an
-   * entry is not IPv4.
+   * entry is not IPv4. `interfaces` limits an address to the named interfaces (MetalLB's L2Advertisement
+   * `interfaces`, MLB api/v1beta1/l2advertisement_types.go): no answer and no GARP on the others.
    */
-  setAnnounced(ips: readonly string[]): void {
+  setAnnounced(ips: readonly string[], interfaces?: ReadonlyMap<string, readonly string[]>): void {
     const invalid = ips.filter((ip) => !isIPv4(ip));
     if (invalid.length > 0) throw new InvalidAnnounceAddressError(invalid);
+    this.onlyOn = new Map(
+      [...(interfaces ?? [])].filter(([, names]) => names.length > 0).map(([ip, names]) => [ip, new Set(names)]),
+    );
     const next = new Set(ips);
     const added = [...next].filter((ip) => !this.announcedSet.has(ip));
     const removed = [...this.announcedSet].filter((ip) => !next.has(ip));
@@ -230,7 +236,7 @@ export class ArpResponder {
     const mac = open.iface.mac;
     if (arp.ethernetSource === mac || arp.senderMac === mac) return;
     if (arp.ethernetDestination !== BROADCAST_MAC && arp.ethernetDestination !== mac) return;
-    if (!this.announcedSet.has(arp.targetIp)) return;
+    if (!this.announcedSet.has(arp.targetIp) || !this.answersOn(arp.targetIp, open)) return;
     const iface = open.iface.name;
     this.options.onStats?.("request", iface);
     this.log.debug(
@@ -258,6 +264,11 @@ export class ArpResponder {
     }
   }
 
+  private answersOn(ip: string, open: OpenSession): boolean {
+    const only = this.onlyOn.get(ip);
+    return only === undefined || only.has(open.iface.name);
+  }
+
   private stopGarpLoop(ip: string): void {
     const loop = this.garpLoops.get(ip);
     if (loop === undefined) return;
@@ -266,6 +277,7 @@ export class ArpResponder {
   }
 
   private sendGratuitous(open: OpenSession, ip: string): void {
+    if (!this.answersOn(ip, open)) return;
     const [request, reply] = buildGratuitousArp(open.iface.mac, ip);
     if (this.sendOn(open, request) && this.sendOn(open, reply)) this.options.onStats?.("gratuitous", open.iface.name);
   }

@@ -117,6 +117,7 @@ async function startController(
       signal: abort.signal,
       requestResync: () => resync.request(),
       cloudCalls: metrics.cloudCallObserver(plugin.name),
+      metricsRegistry: metrics.registry,
     },
     values,
   );

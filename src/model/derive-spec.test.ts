@@ -73,7 +73,9 @@ function derive(svc: V1Service, s: V1EndpointSlice[] = slices(), n: V1Node[] = n
 
 describe("deriveSpec", () => {
   it("nodePort mode, Cluster policy: the full spec", () => {
-    const svc = newService("web", tweakAnnotation("example.com/b", "2"), tweakAnnotation("example.com/a", "1"));
+    const svc = newService("web", tweakAnnotation("example.com/b", "2"), tweakAnnotation("example.com/a", "1"), (s) => {
+      s.metadata!.labels = { tier: "gold", app: "web" };
+    });
     expect(derive(svc)).toEqual({
       id: loadBalancerId(svc, "lab"),
       ports: [{ name: "http", protocol: "TCP", port: 80, nodePort: 30080, appProtocol: undefined }],
@@ -110,6 +112,7 @@ describe("deriveSpec", () => {
       sessionAffinity: { type: "None" },
       annotations: { "example.com/a": "1", "example.com/b": "2" },
       selector: { app: "web" },
+      labels: { app: "web", tier: "gold" },
     } satisfies LoadBalancerSpec);
   });
 

@@ -15,6 +15,7 @@ import { isPodMode } from "./service-predicates.js";
 import {
   copyAnnotations,
   copySelector,
+  copyLabels,
   deriveExternalTrafficPolicy,
   deriveHealthCheck,
   deriveIPFamilies,
@@ -60,5 +61,6 @@ export function deriveSpec(
     sessionAffinity: deriveSessionAffinity(service),
     annotations: copyAnnotations(service),
     selector: copySelector(service),
+    labels: copyLabels(service),
   });
 }

@@ -84,6 +84,11 @@ export function copyAnnotations(svc: V1Service): Readonly<Record<string, string>
   return sortedFrozenCopy(svc.metadata?.annotations);
 }
 
+/** The Service's labels, as a sorted frozen copy (deterministic for hashing). */
+export function copyLabels(svc: V1Service): Readonly<Record<string, string>> {
+  return sortedFrozenCopy(svc.metadata?.labels);
+}
+
 /** The pod selector, as a sorted frozen copy (deterministic for hashing). */
 export function copySelector(svc: V1Service): Readonly<Record<string, string>> {
   return sortedFrozenCopy(svc.spec?.selector);

@@ -1,17 +1,14 @@
-import { readFileSync } from "node:fs";
-import { ApiextensionsV1Api, CustomObjectsApi, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { createBaremetalProvider } from "../../providers/baremetal/create-baremetal-provider.js";
 import { ResyncHub } from "../../src/controller/resync-hub.js";
+import { createAddressPool, installAddressPoolCrd } from "../env/address-pool-crd.js";
 import { type RunningController, startController, useTestCluster } from "../env/controller-harness.js";
 import { eventually } from "../../testing/eventually.js";
 import { apiService } from "../fixtures/api-services.js";
 import { tweakAnnotation } from "../fixtures/services.js";
 
 const CLASS = "lb-operator.io/baremetal";
-const CRD_FILE = new URL("../../charts/lb-operator/crds/addresspools.lb-operator.io.yaml", import.meta.url);
 
 const cluster = useTestCluster();
 
@@ -60,13 +57,7 @@ describe("address pools from flags and AddressPool objects", () => {
   });
 
   it("with the chart's CRD, an AddressPool created later serves a Service that asked for it", async () => {
-    const crd = parse(readFileSync(CRD_FILE, "utf8")) as V1CustomResourceDefinition;
-    const ext = cluster.cp.kubeConfig().makeApiClient(ApiextensionsV1Api);
-    await ext.createCustomResourceDefinition({ body: crd });
-    await eventually("CRD established", async () => {
-      const got = await ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
-      return got.status?.conditions?.some((c) => c.type === "Established" && c.status === "True");
-    });
+    await installAddressPoolCrd(cluster.cp.kubeConfig());
     const run = await startBaremetal(["flags=192.0.2.16/28"]);
     try {
       const ns = await cluster.kube.createNamespace("crd");
@@ -79,18 +70,7 @@ describe("address pools from flags and AddressPool objects", () => {
       );
       expect(warning.message).toMatch(/blue/);
 
-      const objects = cluster.cp.kubeConfig().makeApiClient(CustomObjectsApi);
-      await objects.createClusterCustomObject({
-        group: "lb-operator.io",
-        version: "v1alpha1",
-        plural: "addresspools",
-        body: {
-          apiVersion: "lb-operator.io/v1alpha1",
-          kind: "AddressPool",
-          metadata: { name: "blue" },
-          spec: { addresses: ["198.51.100.128/28"], autoAssign: false },
-        },
-      });
+      await createAddressPool(cluster.cp.kubeConfig(), "blue", { addresses: ["198.51.100.128/28"], autoAssign: false });
       // "Unknown pool" is not retried on its own: the pool change itself must requeue the Service.
       expect(
         await eventually("an address from the new pool", () => ipOf(ns, "wants-blue"), { timeoutMs: 20_000 }),

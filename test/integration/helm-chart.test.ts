@@ -472,8 +472,12 @@ describe("helm chart, offline", () => {
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
     ];
-    const poolRule: Rule = { apiGroups: ["lb-operator.io"], resources: ["addresspools"], verbs: ["list", "watch"] };
-    expect(rules(baremetal, "ClusterRole", `${RELEASE}-lb-operator`)).toEqual([...controllerRules, poolRule]);
+    const poolRules: Rule[] = [
+      { apiGroups: ["lb-operator.io"], resources: ["addresspools"], verbs: ["list", "watch"] },
+      { apiGroups: ["lb-operator.io"], resources: ["addresspools/status"], verbs: ["patch"] },
+      { apiGroups: [""], resources: ["namespaces"], verbs: ["list", "watch"] },
+    ];
+    expect(rules(baremetal, "ClusterRole", `${RELEASE}-lb-operator`)).toEqual([...controllerRules, ...poolRules]);
     expect(rules(baremetal, "Role", `${RELEASE}-lb-operator-leader-election`)).toEqual([
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
     ]);
@@ -481,6 +485,7 @@ describe("helm chart, offline", () => {
       { apiGroups: [""], resources: ["services", "nodes"], verbs: ["list", "watch"] },
       { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
       { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+      { apiGroups: ["lb-operator.io"], resources: ["addresspools"], verbs: ["list", "watch"] },
     ]);
     expect(
       baremetal
