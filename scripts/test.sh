@@ -16,6 +16,8 @@ echo "== moto"
 bash scripts/install-moto.sh
 echo "== helm"
 bash scripts/install-helm.sh
+echo "== promtool"
+bash scripts/install-promtool.sh
 echo "== metallb"
 bash scripts/install-metallb.sh
 echo "== typecheck"

@@ -34,6 +34,6 @@ export function parseDockerfile(text: string): ProductionRuntime {
   if (!Array.isArray(argv) || argv[0] !== "node" || !argv.every((a) => typeof a === "string")) {
     throw new Error(`Dockerfile: expected an exec-form ENTRYPOINT ["node", ...flags, script], got ${entry?.[1]}`);
   }
-  const flags = (argv).slice(1).filter((a) => a.startsWith("--"));
+  const flags = argv.slice(1).filter((a) => a.startsWith("--"));
   return { env, nodeArgs: flags };
 }

@@ -24,7 +24,6 @@ function req(service: ServiceIdentity, over: Partial<AllocationRequest> = {}): A
   return { requestedIPs: [], ports: [{ protocol: "TCP", port: 80 }], ipFamilies: ["IPv4"], service, ...over };
 }
 
-
 describe("serviceAllocation scope (MetalLB isPoolCompatibleWithService)", () => {
   const onlyA = scoped("only-a", ["192.0.2.10-192.0.2.11"], { namespaces: ["team-a"] });
   const shared = open("shared", ["198.51.100.10-198.51.100.20"]);
