@@ -14,7 +14,8 @@ import {
   splitHostPort,
   systemClock,
 } from "../src/runtime/index.js";
-import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_KEY_BYTES } from "./membership/membership-options.js";
+// Not membership-options.js: that loads the core's index, and this module loads with the CLI (src/plugins.ts).
+import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_KEY_BYTES } from "./membership/heartbeat-defaults.js";
 import type { PlacementSource } from "./pool-placement.js";
 
 interface SpeakerFlags {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import { MAX_NODE_NAME_BYTES } from "./datagram.js";
 import type { DropReason } from "./drop-reasons.js";
+import { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_KEY_BYTES } from "./heartbeat-defaults.js";
 import { MembershipConfigError } from "./membership-errors.js";
 import type { Clock } from "../../src/runtime/index.js";
 
@@ -38,14 +39,9 @@ export interface MembershipOptions {
 
 export type PeerState = "alive" | "dead" | "unknown";
 
-/**
- * The shortest key accepted: the HMAC-SHA256 output length, below which RFC 2104 section 3 says keys are "strongly
- * discouraged" (memberlist's keyring takes 16, 24 or 32 bytes, hashicorp/memberlist keyring.go ValidateKey).
- */
-export const MIN_KEY_BYTES = 32;
-
-/** Generous against NTP-synced clocks (milliseconds apart), short against replays. */
-export const DEFAULT_MAX_CLOCK_SKEW_MS = 30_000;
+// In a module of their own with no imports: the speaker's command line reads them when the CLI loads, and this file's
+// errors import would pull the core's index into that load (an import cycle through src/plugins.ts).
+export { DEFAULT_MAX_CLOCK_SKEW_MS, MIN_KEY_BYTES };
 
 /** Throws MembershipConfigError for options that cannot work. */
 export function validateMembershipOptions(opts: MembershipOptions): void {
