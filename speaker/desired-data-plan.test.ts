@@ -143,6 +143,9 @@ describe("decideDataPlan: who announces", () => {
     const decisions = everyNode({ services, endpointSlices });
     expect(announcersOf(decisions)).toEqual(["node-2"]);
     expect(decisions.get("node-2")!.plan.rules.map((r) => r.port)).toEqual([80, 81]);
+    // Its owners, for the per-Service metrics: both Services, on the announcer only.
+    expect([...decisions.get("node-2")!.owners]).toEqual([[VIP, ["default/a", "default/b"]]]);
+    expect(decisions.get("node-1")!.owners.size).toBe(0);
   });
 });
 

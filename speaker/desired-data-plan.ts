@@ -93,6 +93,8 @@ export interface SpeakerDecision {
   readonly announcers: ReadonlyMap<string, string | undefined>;
   /** Announced addresses whose pool lists interfaces -> those interfaces (the ARP responder answers there only). */
   readonly interfaces: ReadonlyMap<string, readonly string[]>;
+  /** Announced addresses -> the `namespace/name` of each Service on them (for the per-Service metrics). */
+  readonly owners: ReadonlyMap<string, readonly string[]>;
   readonly skipped: readonly SkippedService[];
 }
 
@@ -112,6 +114,7 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
   const announcers = new Map<string, string | undefined>();
   const announced: string[] = [];
   const interfaces = new Map<string, readonly string[]>();
+  const owners = new Map<string, readonly string[]>();
   const builder: RuleBuilder | undefined =
     self === undefined ? undefined : { inputs, self, nodes, rules: [], probes: new Map(), taken: new Map(), skipped };
   for (const [address, services] of [...byAddress].sort(([a], [b]) => compareIPv4(a, b))) {
@@ -123,6 +126,10 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
     announcers.set(address, announcer);
     if (announcer !== inputs.nodeName || builder === undefined) continue;
     announced.push(address);
+    owners.set(
+      address,
+      services.map((x) => x.key),
+    );
     if (placement !== undefined && placement.interfaces.length > 0) interfaces.set(address, placement.interfaces);
     if (inputs.announceOnly) continue;
     for (const s of services) addForwardingRules(address, s, builder);
@@ -130,7 +137,7 @@ export function decideDataPlan(inputs: SpeakerInputs): SpeakerDecision {
   const rules = builder?.rules ?? [];
   rules.sort((a, b) => compareIPv4(a.vip, b.vip) || a.protocol.localeCompare(b.protocol) || a.port - b.port);
   const probes = [...(builder?.probes.values() ?? [])];
-  return { plan: { announced, rules }, probes, announcers, interfaces, skipped };
+  return { plan: { announced, rules }, probes, announcers, interfaces, owners, skipped };
 }
 
 /** Our announceable Services' IPv4 addresses -> the Services on each, in Service-key order; the rest go to skipped. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DataPlan, ForwardingRule } from "./data-plan.js";
-import type { V1Service } from "@kubernetes/client-node";
-import { clearPlan, reportPlan, servicesByAddress } from "./plan-metrics.js";
+import { clearPlan, reportPlan } from "./plan-metrics.js";
 import { SpeakerMetrics } from "./speaker-metrics.js";
 
 function rule(vip: string, port: number, service: string, backends: string[]): ForwardingRule {
@@ -15,10 +14,6 @@ function rule(vip: string, port: number, service: string, backends: string[]): F
     sourceRanges: [],
     service,
   };
-}
-
-function lbService(namespace: string, name: string, ip: string): V1Service {
-  return { metadata: { namespace, name }, status: { loadBalancer: { ingress: [{ ip }] } } };
 }
 
 const web = new Map([["192.0.2.10", ["a/web"]]]);
@@ -41,11 +36,10 @@ describe("reportPlan", () => {
         rule("192.0.2.11", 53, "b/dns", []),
       ],
     };
-    const owners = servicesByAddress([
-      lbService("a", "web", "192.0.2.10"),
-      lbService("b", "dns", "192.0.2.11"),
-      lbService("b", "dns-tcp", "192.0.2.11"),
-      lbService("c", "elsewhere", "192.0.2.99"),
+    // As decideDataPlan gives them: the announced addresses only, a shared one with each of its Services.
+    const owners = new Map([
+      ["192.0.2.10", ["a/web"]],
+      ["192.0.2.11", ["b/dns", "b/dns-tcp"]],
     ]);
     reportPlan(metrics, "node-1", plan, owners);
     expect(await values(metrics, "lb_operator_speaker_announced")).toEqual({

@@ -3,26 +3,10 @@
  * has is dropped (reset), so a scrape shows what this node announces and forwards now, not what it once did.
  * Reset and refill run in one synchronous step, so no scrape sees them half-done.
  */
-import type { V1Service } from "@kubernetes/client-node";
 import type { DataPlan } from "./data-plan.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 
-/** Address -> `namespace/name` of each Service whose status carries it; one pass, however many addresses. */
-export function servicesByAddress(services: readonly V1Service[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const svc of services) {
-    const key = `${svc.metadata?.namespace ?? ""}/${svc.metadata?.name ?? ""}`;
-    for (const ingress of svc.status?.loadBalancer?.ingress ?? []) {
-      if (ingress.ip === undefined) continue;
-      const list = out.get(ingress.ip) ?? [];
-      if (list.length === 0) out.set(ingress.ip, list);
-      list.push(key);
-    }
-  }
-  return out;
-}
-
-/** `owners`: servicesByAddress of the Services this node knows. */
+/** `owners`: the decision's announced address -> `namespace/name` of each Service on it. */
 export function reportPlan(
   metrics: SpeakerMetrics,
   node: string,

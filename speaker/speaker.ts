@@ -12,7 +12,7 @@ import { internalIPv4 } from "./announcer-election.js";
 import { type DataPlan, EMPTY_PLAN, type ProbeTarget } from "./data-plan.js";
 import { type SpeakerDecision, decideDataPlan, nodePortKeys } from "./desired-data-plan.js";
 import { NodePortSettling } from "./node-port-settling.js";
-import { clearPlan, reportPlan, servicesByAddress } from "./plan-metrics.js";
+import { clearPlan, reportPlan } from "./plan-metrics.js";
 import type { PlacementOf } from "./pool-placement.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 import type { Cache, CacheFactory, Clock, EventRecorder, TimerHandle } from "../src/runtime/index.js";
@@ -245,7 +245,7 @@ export class Speaker {
     }
     this.options.announcer.setAnnounced(decision.plan.announced, decision.interfaces);
     this.applied = decision.plan;
-    reportPlan(this.options.metrics, this.options.nodeName, decision.plan, servicesByAddress(this.services.list()));
+    reportPlan(this.options.metrics, this.options.nodeName, decision.plan, decision.owners);
   }
 
   /** Logs and records each problem once while it lasts (it returns after it went away and came back). */

@@ -17,9 +17,9 @@
  * ELB, ELBv2 and EC2 speak the query protocol: a form POST whose `Action` is the operation and whose `Version`
  * tells the API apart (ELB 2012-06-01, ELBv2 2015-12-01, EC2 2016-11-15).
  */
-import { createServer, request, type IncomingMessage } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { classify, readBody } from "../../test/env/aws-fault-proxy.js";
+import { classify, forwardRequest, readBody } from "../../test/env/aws-fault-proxy.js";
 
 export interface CountedRequest {
   /** ec2, elb, elbv2, or the Version when it is none of them. */
@@ -80,26 +80,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       const api = kind.api === "unknown" ? (kind.params.get("Version") ?? "") : kind.api;
       const operation = kind.operation;
       seen.push({ api, operation });
-      const answer = await new Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }>(
-        (resolve, reject) => {
-          const out = request(
-            {
-              host: upstream.hostname,
-              port: upstream.port,
-              method: req.method,
-              path: req.url,
-              headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
-            },
-            (r) =>
-              void readBody(r).then(
-                (b) => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: b }),
-                reject,
-              ),
-          );
-          out.on("error", reject);
-          out.end(body);
-        },
-      );
+      const answer = await forwardRequest(upstream, req, body);
       const text = answer.status === 200 ? mend(api, operation, answer.body) : answer.body;
       const headers = { ...answer.headers, "content-length": String(text.length) };
       delete headers["transfer-encoding"];

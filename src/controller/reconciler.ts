@@ -92,7 +92,10 @@ export class ServiceReconciler {
       throw err;
     }
     const uid = uidOf(svc);
-    const specHash = hashOf(spec);
+    // The shape (everything but the backends) is serialised once: the spec's hash is built on top of it, so a Service
+    // with large annotations costs one pass over them, not two.
+    const shapeHash = hashOf({ ...spec, backends: null });
+    const specHash = hashOf([shapeHash, spec.backends]);
     const previous = this.ensured.get(key);
     const forced = this.forced.delete(key);
     if (!forced && upToDate(previous, uid, specHash) && hasAllFinalizers(svc)) {
@@ -105,8 +108,6 @@ export class ServiceReconciler {
     if (!hasAllFinalizers(svc)) svc = await this.deps.writer.addFinalizers(svc, LOAD_BALANCER_FINALIZERS);
     this.knownIds.set(key, spec.id);
 
-    // Hashed only past the skip above: most reconciles of a steady cluster end there.
-    const shapeHash = hashOf({ ...spec, backends: null });
     const firstOrSpecChange = previous?.uid !== uid || previous.shapeHash !== shapeHash;
     const ensuring = firstOrSpecChange
       ? this.progress(svc, "EnsuringLoadBalancer", "Ensuring load balancer")

@@ -157,28 +157,6 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
     return rule.fault;
   };
 
-  /** Forwards to moto and resolves with its whole answer (so drop-after happens after moto finished). */
-  const forward = (
-    req: IncomingMessage,
-    body: Buffer,
-  ): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> =>
-    new Promise((resolve, reject) => {
-      const out = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
-        },
-        (res) => {
-          readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
-        },
-      );
-      out.on("error", reject);
-      out.end(body);
-    });
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const { api, operation, params } = classify(req, body);
@@ -229,7 +207,7 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
       case undefined:
         break;
     }
-    const answer = await forward(req, body);
+    const answer = await forwardRequest(upstream, req, body);
     record(true);
     if (fault?.kind === "drop-after") {
       req.socket.destroy();
@@ -290,4 +268,33 @@ export async function startAwsFaultProxy(target: string): Promise<AwsFaultProxy>
         server.closeAllConnections();
       })),
   };
+}
+
+export interface ForwardedAnswer {
+  readonly status: number;
+  readonly headers: IncomingMessage["headers"];
+  readonly body: Buffer;
+}
+
+/**
+ * Sends `req` (its already-read `body`) on to `upstream` (moto) and resolves with the whole answer, so a proxy can
+ * look at or change it before replying (and drop-after happens after moto finished).
+ */
+export function forwardRequest(upstream: URL, req: IncomingMessage, body: Buffer): Promise<ForwardedAnswer> {
+  return new Promise((resolve, reject) => {
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: upstream.host, "content-length": String(body.length) },
+      },
+      (res) => {
+        readBody(res).then((b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }), reject);
+      },
+    );
+    out.on("error", reject);
+    out.end(body);
+  });
 }
