@@ -3,9 +3,9 @@
  * (MLB api/v1beta1/l2advertisement_types.go) carried on our AddressPool. The speaker does not read pools itself;
  * the bare-metal plugin hands it a PlacementSource (providers/baremetal/speaker-placement.ts).
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../src/runtime/index.js";
+import type { KubeConfigData } from "../src/runtime/index.js";
 
 export interface AddressPlacement {
   readonly pool: string;
@@ -22,7 +22,7 @@ export interface PlacementSourceOptions {
   /** `--address-pool` values and `--address-pool-file`, as the controller takes them. */
   readonly flags: readonly string[];
   readonly file: string | undefined;
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigData;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly signal: AbortSignal;

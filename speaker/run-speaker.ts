@@ -3,7 +3,6 @@
  * Speaker loop and runs it until the signal aborts. Runs on every node: host network, NET_ADMIN + NET_RAW.
  */
 import { readFile } from "node:fs/promises";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ArpResponder } from "./arp/index.js";
 import { HealthProber } from "./health/index.js";
@@ -14,6 +13,7 @@ import { SpeakerMetrics } from "./speaker-metrics.js";
 import type { PlacementOf, PlacementSource } from "./pool-placement.js";
 import { type Clock, KubeEventRecorder, KubeRest, kubeCacheFactory, startHttpServer } from "../src/runtime/index.js";
 import type { ClassOptions } from "../src/model/index.js";
+import type { KubeConfigData } from "../src/runtime/index.js";
 
 export interface SpeakerConfig {
   readonly nodeName: string;
@@ -40,7 +40,7 @@ export interface SpeakerConfig {
 }
 
 export interface SpeakerRuntime {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigData;
   readonly logger: Logger;
   readonly clock: Clock;
 }

@@ -5,16 +5,17 @@
  * plugins.go, without its global state). docs/providers.md is the guide for writing one.
  */
 import type { Command, Option } from "commander";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { CloudCallObserver } from "./cloud-call-observer.js";
 import type { Registry } from "prom-client";
+import type { KubeConfigData } from "./kube/kube-config-loader.js";
 import type { SkipEntry } from "./conformance/skip-lists.js";
 import type { LoadBalancerProvider } from "./provider.js";
 
 /** What the running controller gives every provider factory, whichever provider it is. */
 export interface ProviderContext {
-  readonly kubeConfig: KubeConfig;
+  /** The controller's cluster; `KubeConnection.from(kubeConfig)` gives its shared connection pool. */
+  readonly kubeConfig: KubeConfigData;
   readonly logger: Logger;
   /** Aborts when the process shuts down; providers stop their own watches with it. */
   readonly signal: AbortSignal;

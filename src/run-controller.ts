@@ -1,4 +1,3 @@
-import { CoordinationV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { withDeadline } from "./controller/provider-deadline.js";
 import type { ResyncHub } from "./controller/resync-hub.js";
@@ -7,7 +6,8 @@ import { KubeEventRecorder } from "./kube/event-recorder.js";
 import { KubeRest } from "./kube/kube-rest.js";
 import { kubeCacheFactory } from "./kube/kube-caches.js";
 import { LeaderElector } from "./kube/leader-election.js";
-import { PooledKubeConfig } from "./kube/pooled-kube-config.js";
+import type { KubeConfigData } from "./kube/kube-config-loader.js";
+import { KubeConnection } from "./kube/kube-connection.js";
 import { KubeServiceWriter } from "./kube/service-writer.js";
 import type { ControllerMetrics } from "./metrics.js";
 import type { ClassOptions } from "./model/service-predicates.js";
@@ -42,7 +42,7 @@ export interface ControllerConfig {
 }
 
 export interface ControllerRuntime {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigData;
   provider: LoadBalancerProvider;
   /** Where the provider asks for every Service to be reconciled again. */
   resync?: ResyncHub;
@@ -73,8 +73,7 @@ export async function runController(
   state = new ControllerState(),
 ): Promise<"stopped" | "lost"> {
   const { logger, clock, metrics } = runtime;
-  const kubeConfig =
-    runtime.kubeConfig instanceof PooledKubeConfig ? runtime.kubeConfig : PooledKubeConfig.from(runtime.kubeConfig);
+  const kubeConfig = KubeConnection.from(runtime.kubeConfig);
   const rest = new KubeRest(kubeConfig);
   const events = new KubeEventRecorder({
     rest,
@@ -95,7 +94,7 @@ export async function runController(
   }
   state.standingBy = true;
   const elector = new LeaderElector({
-    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
+    kubeConfig,
     namespace: le.namespace,
     name: le.name,
     identity: le.identity,
@@ -112,7 +111,7 @@ export async function runController(
 interface Wiring {
   readonly config: ControllerConfig;
   readonly runtime: ControllerRuntime;
-  readonly kubeConfig: PooledKubeConfig;
+  readonly kubeConfig: KubeConnection;
   readonly rest: KubeRest;
   readonly events: KubeEventRecorder;
   readonly state: ControllerState;

@@ -3,17 +3,13 @@
  * with the pools given by flag or file. Optional by design: in the lab there is no CRD, so when the API has
  * no AddressPool resource the watch is not started and the static pools are all there is.
  */
-import {
-  CustomObjectsApi,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import type { KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
 import pRetry from "p-retry";
 import type { Logger } from "pino";
 import { isNotFound, kubeApiError } from "../../src/kube/api-error.js";
 import { ResilientInformer } from "../../src/kube/informer.js";
-import { callOptions } from "../../src/kube/request-options.js";
+import type { KubeConfigData } from "../../src/kube/kube-config-loader.js";
+import { KubeRest } from "../../src/kube/kube-rest.js";
 import type { Clock } from "../../src/util/clock.js";
 import { type AddressPool, validatePools } from "./address-pool.js";
 import { InvalidPoolError } from "./baremetal-errors.js";
@@ -26,7 +22,7 @@ import {
 } from "./crd-pool.js";
 
 export interface AddressPoolWatchOptions {
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigData;
   logger: Logger;
   clock: Clock;
   signal: AbortSignal;
@@ -50,14 +46,9 @@ export interface AddressPoolWatch {
  * Resolves undefined without watching when the CRD is not installed.
  */
 export async function watchAddressPools(options: AddressPoolWatchOptions): Promise<AddressPoolWatch | undefined> {
-  const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
-  const list = async (): Promise<KubernetesListObject<KubernetesObject>> => {
-    const result: unknown = await api.listClusterCustomObject(
-      { group: ADDRESS_POOL_GROUP, version: ADDRESS_POOL_VERSION, plural: ADDRESS_POOL_PLURAL },
-      callOptions(),
-    );
-    return result as KubernetesListObject<KubernetesObject>;
-  };
+  const path = `/apis/${ADDRESS_POOL_GROUP}/${ADDRESS_POOL_VERSION}/${ADDRESS_POOL_PLURAL}`;
+  const rest = new KubeRest(options.kubeConfig, 30_000);
+  const list = (): Promise<KubernetesListObject<KubernetesObject>> => rest.get(path);
   if (!(await crdInstalled(list, options))) return undefined;
 
   let lastApplied = "";
@@ -83,7 +74,7 @@ export async function watchAddressPools(options: AddressPoolWatchOptions): Promi
   };
   const informer = new ResilientInformer<KubernetesObject>({
     resource: "addresspools",
-    path: `/apis/${ADDRESS_POOL_GROUP}/${ADDRESS_POOL_VERSION}/${ADDRESS_POOL_PLURAL}`,
+    path,
     list,
     kubeConfig: options.kubeConfig,
     logger: options.logger,

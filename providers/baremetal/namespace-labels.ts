@@ -4,15 +4,15 @@
  * the background: until the first list (or without RBAC for namespaces) labels are unknown and such pools serve
  * only the namespaces they list by name.
  */
-import { CoreV1Api, type KubeConfig, type KubernetesListObject, type V1Namespace } from "@kubernetes/client-node";
+import type { V1Namespace } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ResilientInformer } from "../../src/kube/informer.js";
-import { callOptions } from "../../src/kube/request-options.js";
+import type { KubeConfigData } from "../../src/kube/kube-config-loader.js";
 import type { Clock } from "../../src/util/clock.js";
 import type { Labels } from "./label-selector.js";
 
 export interface NamespaceLabelsOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kubeConfig: KubeConfigData;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly signal: AbortSignal;
@@ -26,7 +26,6 @@ export interface NamespaceLabels {
 }
 
 export function watchNamespaceLabels(options: NamespaceLabelsOptions): NamespaceLabels {
-  const api = options.kubeConfig.makeApiClient(CoreV1Api);
   const seen = new Map<string, string>();
   let synced = false;
   const changed = (ns: V1Namespace, deleted = false): void => {
@@ -41,7 +40,6 @@ export function watchNamespaceLabels(options: NamespaceLabelsOptions): Namespace
   const informer = new ResilientInformer<V1Namespace>({
     resource: "namespaces",
     path: "/api/v1/namespaces",
-    list: async (): Promise<KubernetesListObject<V1Namespace>> => api.listNamespace({}, callOptions()),
     kubeConfig: options.kubeConfig,
     logger: options.logger,
     clock: options.clock,

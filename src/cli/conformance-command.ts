@@ -7,7 +7,7 @@ import { isIP } from "node:net";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_ECHO_IMAGE } from "../conformance/data-path.js";
 import type { ProviderPlugin } from "../provider-plugin.js";
-import { durationOption, loadKubeConfig } from "../runtime/index.js";
+import { durationOption } from "../runtime/index.js";
 
 interface ConformanceFlags {
   provider?: string;
@@ -123,7 +123,11 @@ async function runConformance(plugins: readonly ProviderPlugin[], flags: Conform
       dataPath,
     }),
   ]);
-  const kubeConfig = loadKubeConfig(flags.kubeconfig);
+  // The suite drives the cluster through client-node's typed APIs, so this command (unlike `run`) loads it.
+  const { KubeConfig } = await import("@kubernetes/client-node");
+  const kubeConfig = new KubeConfig();
+  if (flags.kubeconfig) kubeConfig.loadFromFile(flags.kubeconfig);
+  else kubeConfig.loadFromDefault();
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   const interrupt = conformance.abortOnInterrupt(write);
   try {

@@ -1,22 +1,19 @@
-import {
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  ListWatch,
-  Watch,
-} from "@kubernetes/client-node";
+import type { KubernetesListObject, KubernetesObject } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { CacheHandlers } from "../runtime/cache.js";
-import type { Clock, TimerHandle } from "../util/clock.js";
+import { type Clock, type TimerHandle, sleep } from "../util/clock.js";
+import type { KubeConfigData } from "./kube-config-loader.js";
+import { KubeRest } from "./kube-rest.js";
+import { HttpWatchTransport, WatchExpiredError, type WatchEventType, type WatchTransport } from "./watch-stream.js";
 
 export interface InformerOptions<T extends KubernetesObject> {
   /** For logs and metrics: "services", "endpointslices", "nodes". */
   resource: string;
-  kubeConfig: KubeConfig;
+  kubeConfig: KubeConfigData;
   /** The watch path, e.g. /api/v1/services. */
   path: string;
-  /** The list call; it must carry its own deadline (callOptions), which also frees a hung connection. */
-  list: () => Promise<KubernetesListObject<T>>;
+  /** The list call, with a deadline of its own. Default: GET `path` with a 60 s deadline. */
+  list?: () => Promise<KubernetesListObject<T>>;
   handlers: CacheHandlers<T>;
   logger: Logger;
   clock: Clock;
@@ -25,145 +22,167 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** A watch that sends nothing for this long is aborted and resumed from its resourceVersion. */
   watchInactivityMs?: number;
   onRestart?: (reason: string) => void;
-  /** The watch transport; tests pass a scripted one. Default: client-node's Watch on `kubeConfig`. */
-  watch?: Watch;
+  /** The watch transport; tests pass a scripted one. Default: HttpWatchTransport on `kubeConfig`. */
+  watch?: WatchTransport;
 }
 
+const LIST_TIMEOUT_MS = 60_000;
 const RESTART_BASE_MS = 1_000;
 const RESTART_MAX_MS = 15_000;
 
 /**
- * A cache of one resource kept current by client-node's ListWatch, made resilient the way
- * ../shared/reference/upstream.md section 5 recommends: ListWatch relists on 410 Gone and resumes after its
- * inactivity timeout by itself, but stops for good on any other error, so we restart it with backoff; a
- * watchdog restarts a watch that went silent without an error (kubernetes-client/javascript#364, #596, #958).
- * Relists re-emit adds/updates, so handlers must be idempotent (ours only enqueue keys).
+ * A cache of one resource kept current by list, then watch from the list's resourceVersion, the reflector
+ * loop of client-go (tools/cache/reflector.go) as ../shared/reference/upstream.md section 5 describes it:
+ * a watch the server ends is resumed from the last resourceVersion seen; a failed one is resumed after a
+ * backoff; 410 Gone lists again, and objects missing from the new list are reported deleted; a watchdog
+ * lists again when nothing happened for its period (a watch gone silent without an error,
+ * kubernetes-client/javascript#364, #596, #958). Relists re-emit adds/updates, so handlers must be
+ * idempotent (ours only enqueue keys).
  */
 export class ResilientInformer<T extends KubernetesObject> {
-  private readonly listWatch: ListWatch<T>;
-  /** Our own last-seen copy, because ListWatch's update callback has no old object. */
-  private readonly lastSeen = new Map<string, T>();
+  private readonly transport: WatchTransport;
+  private readonly listAll: () => Promise<KubernetesListObject<T>>;
+  private readonly store = new Map<string, T>();
+  private resourceVersion = "";
   private synced = false;
-  private stopped = true;
+  private stopper = new AbortController();
+  /** Aborts the watch in flight; the watchdog uses it to force a relist. */
+  private current: AbortController | undefined;
+  private needList = true;
   private restartDelayMs = 0;
-  private restartTimer: TimerHandle | undefined;
   private watchdogTimer: TimerHandle | undefined;
   private lastActivity = 0;
-  private starting: Promise<void> | undefined;
-  private firstList: PromiseWithResolvers<void> = Promise.withResolvers<void>();
 
   constructor(private readonly options: InformerOptions<T>) {
-    const watch = options.watch ?? new Watch(options.kubeConfig);
-    if (options.watchInactivityMs !== undefined) {
-      // client-node keeps the inactivity timeout in a private field with a fixed 30 s default
-      // (kubernetes-client/javascript#3022); tests shorten it to exercise the silent-watch path quickly.
-      Object.assign(watch, { requestTimeoutMs: options.watchInactivityMs });
-    }
-    this.listWatch = new ListWatch<T>(options.path, watch, () => this.listed(), false);
-    this.listWatch.on("add", (obj) => this.handleUpsert(obj));
-    this.listWatch.on("update", (obj) => this.handleUpsert(obj));
-    this.listWatch.on("delete", (obj) => this.handleDelete(obj));
-    this.listWatch.on("connect", () => this.touch());
-    this.listWatch.on("error", (err: unknown) => this.handleError(err));
+    this.transport = options.watch ?? new HttpWatchTransport(options.kubeConfig, options.watchInactivityMs);
+    const rest = new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS);
+    this.listAll = options.list ?? (() => rest.get<KubernetesListObject<T>>(options.path));
   }
 
   get hasSynced(): boolean {
     return this.synced;
   }
 
-  /**
-   * Lists, starts watching, and resolves once the cache holds the first list. A failing first list is
-   * retried with backoff (ListWatch swallows it into an `error` event), so this waits for the apiserver.
-   */
+  /** Lists, starts watching, and resolves once the cache holds the first list; a failing list is retried with backoff. */
   async start(): Promise<void> {
-    this.stopped = false;
+    this.stopper = new AbortController();
+    this.needList = true;
     this.restartDelayMs = 0;
-    this.firstList = Promise.withResolvers<void>();
-    await this.startListWatch();
-    await this.firstList.promise;
+    const firstList = Promise.withResolvers<void>();
+    void this.run(firstList);
+    await firstList.promise;
     this.synced = true;
     this.armWatchdog();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.restartTimer) this.options.clock.clearTimeout(this.restartTimer);
+  stop(): Promise<void> {
+    this.stopper.abort(new Error(`informer for ${this.options.resource} stopped`));
+    this.current?.abort(this.stopper.signal.reason);
     if (this.watchdogTimer) this.options.clock.clearTimeout(this.watchdogTimer);
-    this.restartTimer = undefined;
     this.watchdogTimer = undefined;
-    this.firstList.reject(new Error(`informer for ${this.options.resource} stopped before its first list`));
-    this.firstList.promise.catch(() => undefined);
-    await this.listWatch.stop();
+    // A list in flight is not awaited (it has its own deadline): a stopped informer delivers nothing more.
+    return Promise.resolve();
   }
 
   get(name: string, namespace?: string): T | undefined {
-    return this.listWatch.get(name, namespace);
+    return this.store.get(namespace ? `${namespace}/${name}` : name);
   }
 
   list(namespace?: string): readonly T[] {
-    return this.listWatch.list(namespace);
+    const all = [...this.store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
   }
 
-  private async startListWatch(): Promise<void> {
-    // Guard against a second start while one is in flight (kubernetes-client/javascript#1933).
-    this.starting ??= this.listWatch.start().finally(() => {
-      this.starting = undefined;
-    });
-    await this.starting;
-    this.touch();
+  /** The reflector loop: list when needed, watch, and on failure back off; until stopped. */
+  private async run(firstList: PromiseWithResolvers<void>): Promise<void> {
+    const stopped = this.stopper.signal;
+    stopped.addEventListener("abort", () => firstList.reject(stopped.reason), { once: true });
+    firstList.promise.catch(() => undefined);
+    while (!stopped.aborted) {
+      try {
+        if (this.needList) {
+          await this.relist();
+          firstList.resolve();
+        }
+        this.current = new AbortController();
+        this.touch();
+        const openedAt = this.options.clock.now();
+        await this.transport.watch(
+          this.options.path,
+          this.resourceVersion,
+          (type, obj) => this.handleEvent(type, obj as T),
+          this.current.signal,
+        );
+        // The server ended the watch (its timeout): resume at once, unless it ends them as fast as we open them.
+        if (this.options.clock.now() - openedAt < RESTART_BASE_MS) {
+          await sleep(this.options.clock, RESTART_BASE_MS, stopped).catch(() => undefined);
+        }
+      } catch (err) {
+        if (stopped.aborted) return;
+        if (err instanceof WatchExpiredError) {
+          this.needList = true;
+          this.options.onRestart?.("expired");
+          continue;
+        }
+        if (this.current?.signal.aborted && this.needList) continue; // the watchdog's own abort
+        await this.backOff(err);
+      }
+    }
   }
 
-  private async listed(): Promise<KubernetesListObject<T>> {
-    const list = await this.options.list();
+  private async relist(): Promise<void> {
+    const list = await this.listAll();
+    if (this.stopper.signal.aborted) return;
     this.touch();
-    // ListWatch applies the list synchronously after awaiting this; setImmediate runs after that.
-    setImmediate(() => this.firstList.resolve());
-    return list;
-  }
-
-  private handleUpsert(obj: T): void {
-    this.touch();
-    // client-go's informer transform (cache.TransformStripManagedFields): managedFields are a large share of
-    // every cached object and nothing here reads them. The object is the cache's own copy, so this frees it there.
-    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+    this.needList = false;
     this.restartDelayMs = 0;
+    const listed = new Set<string>();
+    for (const obj of list.items) {
+      listed.add(objectKey(obj));
+      this.upsert(obj);
+    }
+    for (const [key, old] of this.store) {
+      if (listed.has(key)) continue;
+      this.store.delete(key);
+      this.options.handlers.onDelete?.(old);
+    }
+    this.resourceVersion = list.metadata?.resourceVersion ?? "";
+  }
+
+  private async backOff(err: unknown): Promise<void> {
+    this.restartDelayMs = Math.min(Math.max(this.restartDelayMs * 2, RESTART_BASE_MS), RESTART_MAX_MS);
+    const { logger, resource, clock, onRestart } = this.options;
+    logger.warn({ err, resource, retryInMs: this.restartDelayMs }, "watch failed; restarting");
+    await sleep(clock, this.restartDelayMs, this.stopper.signal).catch(() => undefined);
+    if (!this.stopper.signal.aborted) onRestart?.(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  private handleEvent(type: WatchEventType, obj: T): void {
+    if (this.stopper.signal.aborted) return;
+    this.touch();
+    this.restartDelayMs = 0;
+    const version = obj.metadata?.resourceVersion;
+    if (version) this.resourceVersion = version;
+    if (type === "ADDED" || type === "MODIFIED") this.upsert(obj);
+    else if (type === "DELETED") this.remove(obj);
+  }
+
+  private upsert(obj: T): void {
+    // client-go's informer transform (cache.TransformStripManagedFields): managedFields are a large share of
+    // every cached object and nothing here reads them.
+    if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
     const key = objectKey(obj);
-    const old = this.lastSeen.get(key);
-    this.lastSeen.set(key, obj);
+    const old = this.store.get(key);
+    this.store.set(key, obj);
     if (old) this.options.handlers.onUpdate?.(old, obj);
     else this.options.handlers.onAdd?.(obj);
   }
 
-  private handleDelete(obj: T): void {
-    this.touch();
+  private remove(obj: T): void {
     const key = objectKey(obj);
-    const old = this.lastSeen.get(key) ?? obj;
-    this.lastSeen.delete(key);
+    const old = this.store.get(key) ?? obj;
+    this.store.delete(key);
     this.options.handlers.onDelete?.(old);
-  }
-
-  private handleError(err: unknown): void {
-    if (this.stopped) return;
-    this.restartDelayMs = Math.min(Math.max(this.restartDelayMs * 2, RESTART_BASE_MS), RESTART_MAX_MS);
-    this.options.logger.warn(
-      { err, resource: this.options.resource, retryInMs: this.restartDelayMs },
-      "watch failed; restarting",
-    );
-    this.scheduleRestart(`error: ${err instanceof Error ? err.message : String(err)}`, this.restartDelayMs);
-  }
-
-  private scheduleRestart(reason: string, delayMs: number): void {
-    if (this.restartTimer || this.stopped) return;
-    this.restartTimer = this.options.clock.setTimeout(() => {
-      this.restartTimer = undefined;
-      if (this.stopped) return;
-      this.options.onRestart?.(reason);
-      void this.listWatch
-        .stop()
-        .then(() => this.startListWatch())
-        .catch((err: unknown) => this.handleError(err));
-    }, delayMs);
-    this.restartTimer.unref?.();
   }
 
   private touch(): void {
@@ -173,11 +192,13 @@ export class ResilientInformer<T extends KubernetesObject> {
   private armWatchdog(): void {
     const periodMs = this.options.watchdogMs ?? 5 * 60_000;
     this.watchdogTimer = this.options.clock.setTimeout(() => {
-      if (this.stopped) return;
+      if (this.stopper.signal.aborted) return;
       const quietMs = this.options.clock.now() - this.lastActivity;
       if (quietMs >= periodMs) {
         this.options.logger.warn({ resource: this.options.resource, quietMs }, "watch silent; restarting");
-        this.scheduleRestart("watchdog", 0);
+        this.options.onRestart?.("watchdog");
+        this.needList = true;
+        this.current?.abort(new Error("watchdog"));
       }
       this.armWatchdog();
     }, periodMs);

@@ -1,47 +1,80 @@
-import { HttpMethod, type KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { request } from "undici";
 import { KubeApiError } from "../errors.js";
-import { PooledKubeConfig, type RequestAuth } from "./pooled-kube-config.js";
+import type { KubeConfigData } from "./kube-config-loader.js";
+import { KubeConnection } from "./kube-connection.js";
 
 /** Writes take milliseconds; one that takes this long is stuck on a dead connection, not slow. */
 const WRITE_TIMEOUT_MS = 10_000;
 
 export type PatchType = "application/merge-patch+json" | "application/strategic-merge-patch+json";
 
+type Method = "GET" | "PATCH" | "POST" | "PUT" | "DELETE";
+
 /**
- * The few writes on the controller's hot path (finalizer, status, events), sent as plain JSON over the
- * kubeconfig's own authentication and (pooled) connections. client-node's generated clients serialise and
- * deserialise every body through model classes, which bench/reconcile measured as most of the controller's
- * CPU per Service; these callers need no response object, so none is built.
+ * Every API call of the controller, the speaker and the bare-metal provider: plain JSON over undici on the
+ * kubeconfig's own authentication and one pooled connection set (KubeConnection). client-node's generated
+ * clients serialise and deserialise every body through model classes, which bench/reconcile measured as most
+ * of the controller's CPU per Service, and their module costs about 50 MB of RSS; results here are plain
+ * parsed JSON, typed by the caller.
  */
 export class KubeRest {
-  constructor(
-    private readonly kubeConfig: KubeConfig,
-    private readonly timeoutMs = WRITE_TIMEOUT_MS,
-  ) {}
+  readonly connection: KubeConnection;
 
-  async patch(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<void> {
-    await this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type);
+  constructor(
+    kubeConfig: KubeConfigData,
+    private readonly timeoutMs = WRITE_TIMEOUT_MS,
+  ) {
+    this.connection = KubeConnection.from(kubeConfig);
   }
 
-  /** A patch whose caller needs the object as the server stored it (plain parsed JSON, no model classes). */
-  async patchForObject(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<unknown> {
-    return JSON.parse(
-      await this.send("PATCH", `${path}?fieldManager=${encodeURIComponent(fieldManager)}`, body, type),
-    ) as unknown;
+  /** A read; `timeoutMs` overrides the default deadline (a large list takes longer than a write). */
+  async get<T>(path: string, timeoutMs = this.timeoutMs): Promise<T> {
+    return JSON.parse(await this.send("GET", path, undefined, undefined, timeoutMs)) as T;
+  }
+
+  async patch(path: string, body: unknown, type: PatchType, fieldManager = "lb-operator"): Promise<void> {
+    await this.send("PATCH", withFieldManager(path, fieldManager), body, type);
+  }
+
+  /** A patch whose caller needs the object as the server stored it. */
+  async patchForObject<T = unknown>(
+    path: string,
+    body: unknown,
+    type: PatchType,
+    fieldManager = "lb-operator",
+  ): Promise<T> {
+    return JSON.parse(await this.send("PATCH", withFieldManager(path, fieldManager), body, type)) as T;
   }
 
   async post(path: string, body: unknown): Promise<void> {
     await this.send("POST", path, body, "application/json");
   }
 
-  /** The response body on success. */
-  private async send(method: "PATCH" | "POST", path: string, body: unknown, contentType: string): Promise<string> {
-    const server = this.kubeConfig.getCurrentCluster()?.server;
-    if (!server) throw new KubeApiError("no current cluster in the kubeconfig", undefined);
-    const url = `${server.replace(/\/$/, "")}${path}`;
-    const auth = await requestAuth(this.kubeConfig, url);
-    const headers = { ...auth.headers, "Content-Type": contentType, Accept: "application/json" };
+  async postForObject<T>(path: string, body: unknown): Promise<T> {
+    return JSON.parse(await this.send("POST", path, body, "application/json")) as T;
+  }
+
+  /** A replace (optimistic concurrency on the body's resourceVersion: 409 when it moved). */
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return JSON.parse(await this.send("PUT", path, body, "application/json")) as T;
+  }
+
+  async delete(path: string): Promise<void> {
+    await this.send("DELETE", path, undefined, undefined);
+  }
+
+  /** The response body on success; a KubeApiError with the HTTP status otherwise. */
+  private async send(
+    method: Method,
+    path: string,
+    body: unknown,
+    contentType: string | undefined,
+    timeoutMs = this.timeoutMs,
+  ): Promise<string> {
+    const url = `${this.connection.server}${path}`;
+    const auth = await this.connection.requestAuth();
+    const headers: Record<string, string> = { ...auth.headers, Accept: "application/json" };
+    if (contentType) headers["Content-Type"] = contentType;
     let res;
     try {
       // undici's request(), not fetch(): no WHATWG streams or Response object per call, which were most of the
@@ -49,14 +82,12 @@ export class KubeRest {
       res = await request(url, {
         method,
         headers,
-        body: JSON.stringify(body),
+        body: body === undefined ? undefined : JSON.stringify(body),
         dispatcher: auth.dispatcher,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      if (err instanceof Error && err.name === "TimeoutError" && this.kubeConfig instanceof PooledKubeConfig) {
-        this.kubeConfig.resetConnections();
-      }
+      if (err instanceof Error && err.name === "TimeoutError") this.connection.resetConnections();
       throw new KubeApiError(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}`, undefined, {
         cause: err,
       });
@@ -67,12 +98,8 @@ export class KubeRest {
   }
 }
 
-/** A PooledKubeConfig's pooled connections without a throwaway Agent; any other KubeConfig's own path. */
-async function requestAuth(kubeConfig: KubeConfig, url: string): Promise<RequestAuth> {
-  if (kubeConfig instanceof PooledKubeConfig) return kubeConfig.requestAuth(url);
-  const ctx = new RequestContext(url, HttpMethod.GET);
-  await kubeConfig.applySecurityAuthentication(ctx);
-  return { headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() };
+function withFieldManager(path: string, fieldManager: string): string {
+  return `${path}${path.includes("?") ? "&" : "?"}fieldManager=${encodeURIComponent(fieldManager)}`;
 }
 
 function statusMessage(text: string): string {

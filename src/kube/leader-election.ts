@@ -1,11 +1,13 @@
-import { type CoordinationV1Api, V1MicroTime, type V1Lease } from "@kubernetes/client-node";
+import type { V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type Clock, sleep } from "../util/clock.js";
 import { isConflict, isNotFound, kubeApiError } from "./api-error.js";
-import { callOptions } from "./request-options.js";
+import type { KubeConfigData } from "./kube-config-loader.js";
+import { KubeRest } from "./kube-rest.js";
 
 export interface LeaderElectionOptions {
-  coordination: CoordinationV1Api;
+  /** Where the Lease lives; a KubeConnection shares its connection pool with the elector. */
+  kubeConfig: KubeConfigData;
   namespace: string;
   name: string;
   identity: string;
@@ -32,6 +34,8 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  /** Every Lease call must finish well inside the renew deadline (client-go bounds it by the deadline too). */
+  private readonly rest: KubeRest;
 
   constructor(private readonly options: LeaderElectionOptions) {
     this.leaseDurationMs = options.leaseDurationMs ?? 15_000;
@@ -40,6 +44,7 @@ export class LeaderElector {
     if (this.renewDeadlineMs >= this.leaseDurationMs) {
       throw new RangeError("renewDeadline must be shorter than leaseDuration");
     }
+    this.rest = new KubeRest(options.kubeConfig, Math.max(1_000, Math.floor(this.renewDeadlineMs / 2)));
   }
 
   /**
@@ -91,21 +96,23 @@ export class LeaderElector {
 
   /** One attempt; true when we hold the Lease afterwards. Errors count as "not now". */
   async tryAcquireOrRenew(): Promise<boolean> {
-    const { coordination, namespace, name, clock, logger } = this.options;
+    const { namespace, name, clock, logger } = this.options;
     const now = clock.now();
     let lease: V1Lease;
     try {
-      lease = await coordination.readNamespacedLease({ name, namespace }, this.callOptions());
+      lease = await this.rest.get<V1Lease>(this.leasePath());
     } catch (err) {
       if (!isNotFound(err)) {
         logger.warn({ err: kubeApiError("reading leader lease", err) }, "leader election attempt failed");
         return false;
       }
       return this.write(() =>
-        coordination.createNamespacedLease(
-          { namespace, body: { metadata: { name, namespace }, spec: this.spec(now, now, 0) } },
-          this.callOptions(),
-        ),
+        this.rest.postForObject<V1Lease>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name, namespace },
+          spec: this.spec(now, now, 0),
+        }),
       );
     }
     this.observe(lease, now);
@@ -131,16 +138,18 @@ export class LeaderElector {
 
   /** Replaces a Lease that is free, expired or ours: a renewal keeps acquireTime and the transition count. */
   private async takeOrRenew(lease: V1Lease, now: number): Promise<boolean> {
-    const { coordination, namespace, name, identity } = this.options;
+    const { namespace, name, identity } = this.options;
     const holder = lease.spec?.holderIdentity ?? "";
     const transitions = lease.spec?.leaseTransitions ?? 0;
     const acquiredAt =
       holder === identity && lease.spec?.acquireTime ? new Date(lease.spec.acquireTime).getTime() : now;
-    const body: V1Lease = {
+    const body = {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
       metadata: { ...lease.metadata, name, namespace },
       spec: this.spec(acquiredAt, now, holder === identity ? transitions : transitions + 1),
     };
-    return this.write(() => coordination.replaceNamespacedLease({ name, namespace, body }, this.callOptions()));
+    return this.write(() => this.rest.put<V1Lease>(this.leasePath(), body));
   }
 
   private async write(call: () => Promise<V1Lease>): Promise<boolean> {
@@ -158,21 +167,17 @@ export class LeaderElector {
   }
 
   private async release(): Promise<void> {
-    const { coordination, namespace, name, identity, logger } = this.options;
+    const { identity, logger } = this.options;
     try {
-      const lease = await coordination.readNamespacedLease({ name, namespace }, this.callOptions());
+      const lease = await this.rest.get<V1Lease>(this.leasePath());
       if (lease.spec?.holderIdentity !== identity) return;
-      await coordination.replaceNamespacedLease({
-        name,
-        namespace,
-        body: {
-          metadata: lease.metadata,
-          spec: {
-            ...lease.spec,
-            holderIdentity: "",
-            leaseDurationSeconds: 1,
-            renewTime: new V1MicroTime(this.options.clock.now()),
-          },
+      await this.rest.put(this.leasePath(), {
+        ...lease,
+        spec: {
+          ...lease.spec,
+          holderIdentity: "",
+          leaseDurationSeconds: 1,
+          renewTime: microTime(this.options.clock.now()),
         },
       });
       logger.info({ identity }, "released leader lease");
@@ -181,22 +186,36 @@ export class LeaderElector {
     }
   }
 
-  private spec(acquiredAt: number, renewedAt: number, transitions: number): V1Lease["spec"] {
+  private spec(acquiredAt: number, renewedAt: number, transitions: number): LeaseSpecBody {
     return {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
-      acquireTime: new V1MicroTime(acquiredAt),
-      renewTime: new V1MicroTime(renewedAt),
+      acquireTime: microTime(acquiredAt),
+      renewTime: microTime(renewedAt),
       leaseTransitions: transitions,
     };
   }
 
-  /** Each attempt must finish well inside the renew deadline (client-go bounds it by the deadline too). */
-  private callOptions(): ReturnType<typeof callOptions> {
-    return callOptions(Math.max(1_000, Math.floor(this.renewDeadlineMs / 2)));
+  private leasePath(): string {
+    const { namespace, name } = this.options;
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases/${encodeURIComponent(name)}`;
   }
 
   private jittered(): number {
     return this.retryPeriodMs * (1 + Math.random() * 0.2);
   }
+}
+
+/** The Lease spec as JSON: times are metav1.MicroTime strings. */
+interface LeaseSpecBody {
+  holderIdentity: string;
+  leaseDurationSeconds: number;
+  acquireTime: string;
+  renewTime: string;
+  leaseTransitions: number;
+}
+
+/** metav1.MicroTime's wire form, RFC 3339 with six fractional digits ("...T10:00:00.123000Z"). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, "000Z");
 }

@@ -4,7 +4,8 @@
  */
 import { InvalidArgumentError } from "commander";
 import type { Logger } from "pino";
-import { PooledKubeConfig } from "../kube/pooled-kube-config.js";
+import { loadKubeConfigData } from "../kube/kube-config-loader.js";
+import { KubeConnection } from "../kube/kube-connection.js";
 import { parseDuration } from "../util/duration.js";
 
 /** "250ms", "10s", "2m" -> milliseconds. */
@@ -51,12 +52,9 @@ export function splitHostPort(address: string): [string, number] {
   return [address.slice(0, i).replace(/^\[|\]$/g, "") || "0.0.0.0", port];
 }
 
-/** `--kubeconfig`, else in-cluster config, then $KUBECONFIG (client-go's order), with pooled keep-alive sockets. */
-export function loadKubeConfig(path: string | undefined): PooledKubeConfig {
-  const kubeConfig = new PooledKubeConfig();
-  if (path) kubeConfig.loadFromFile(path);
-  else kubeConfig.loadFromDefault();
-  return kubeConfig;
+/** `--kubeconfig`, else $KUBECONFIG, ~/.kube/config, in-cluster config; one pool of keep-alive connections. */
+export function loadKubeConfig(path: string | undefined): KubeConnection {
+  return new KubeConnection(loadKubeConfigData(path));
 }
 
 /** SIGINT/SIGTERM abort the returned controller (a graceful stop); a second signal exits at once. */

@@ -7,6 +7,8 @@
 export type { Cache, CacheFactory, CacheHandlers } from "./cache.js";
 export { kubeCacheFactory, type KubeCacheOptions } from "../kube/kube-caches.js";
 export { KubeRest, type PatchType } from "../kube/kube-rest.js";
+export { KubeConnection, type RequestAuth } from "../kube/kube-connection.js";
+export { KubeConfigError, type KubeConfigData, loadKubeConfigData } from "../kube/kube-config-loader.js";
 export {
   type EventRecorder,
   type EventType,
