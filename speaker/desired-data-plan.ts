@@ -37,7 +37,8 @@ import { KUBE_PROXY_HEALTH_PORT, backendsFor, isIPv4 } from "./forwarding-backen
 import { nodePortKey } from "./node-port-settling.js";
 import { probeKey } from "./health/probe-target.js";
 import { type PlacementOf, nodeMayAnnounce } from "./pool-placement.js";
-import { InvalidSpecError, type LoadBalancerSpec, type PodEndpoint, errorMessage } from "../src/index.js";
+import type { LoadBalancerSpec, PodEndpoint } from "../src/index.js";
+import { InvalidSpecError, errorMessage } from "../src/toolkit/index.js";
 import { type ClassOptions, derivePodEndpoints, deriveSpec, isOurs } from "../src/model/index.js";
 
 export { KUBE_PROXY_HEALTH_PORT };

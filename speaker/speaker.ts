@@ -16,7 +16,7 @@ import { clearPlan, reportPlan } from "./plan-metrics.js";
 import type { PlacementOf } from "./pool-placement.js";
 import type { SpeakerMetrics } from "./speaker-metrics.js";
 import type { Cache, CacheFactory, Clock, EventRecorder, TimerHandle } from "../src/runtime/index.js";
-import { errorMessage } from "../src/index.js";
+import { errorMessage } from "../src/toolkit/index.js";
 import type { ClassOptions } from "../src/model/index.js";
 
 export type MemberState = "alive" | "dead" | "unknown";

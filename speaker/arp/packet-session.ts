@@ -1,4 +1,4 @@
-import { LbOperatorError } from "../../src/index.js";
+import { LbOperatorError } from "../../src/toolkit/index.js";
 /**
  * The seam between the ARP responder and the wire: one capture+send session per interface. The default is
  * a libpcap session in a child process (capture-process.ts); unit tests inject a fake that records frames.

@@ -17,7 +17,7 @@ import { HealthProberConfigError } from "./health-errors.js";
 import { probeKey, type ProbeResult, type ProbeTarget } from "./probe-target.js";
 import { networkProbe, type ProbeFn } from "./probes.js";
 import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
-import { errorMessage } from "../../src/index.js";
+import { errorMessage } from "../../src/toolkit/index.js";
 
 export interface ProberOptions {
   readonly intervalMs: number;

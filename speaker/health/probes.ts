@@ -7,7 +7,7 @@
 import http from "node:http";
 import net from "node:net";
 import { hostPort, type ProbeResult, type ProbeTarget } from "./probe-target.js";
-import { errorMessage } from "../../src/index.js";
+import { errorMessage } from "../../src/toolkit/index.js";
 
 export const PROBE_USER_AGENT = "lb-operator-speaker/1";
 

@@ -1,4 +1,4 @@
-import { LbOperatorError } from "../../src/index.js";
+import { LbOperatorError } from "../../src/toolkit/index.js";
 
 /** The options cannot work (e.g. a timeout not longer than the send interval): a configuration bug, not retried. */
 export class MembershipConfigError extends LbOperatorError {}

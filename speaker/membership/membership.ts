@@ -39,7 +39,7 @@ import { type PeerRecord, isCandidate, newPeerRecord, observeHeartbeat } from ".
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { bindUdpSocket, sendDatagram } from "./udp-socket.js";
 import { type Clock, CoalescedNotifier, type TimerHandle, systemClock } from "../../src/runtime/index.js";
-import { errorMessage } from "../../src/index.js";
+import { errorMessage } from "../../src/toolkit/index.js";
 
 export type { MembershipOptions, PeerAddress, PeerState } from "./membership-options.js";
 

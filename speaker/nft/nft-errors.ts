@@ -1,4 +1,4 @@
-import { LbOperatorError } from "../../src/index.js";
+import { LbOperatorError } from "../../src/toolkit/index.js";
 /**
  * Errors of the nftables data path. The speaker's reaction follows the class: NftRenderError is a bug in the plan
  * (retrying the same plan cannot help, the previous ruleset stays in force); NftError is a failed `nft` run, which

@@ -9,7 +9,7 @@ import { NftError } from "./nft-errors.js";
 import { DEFAULT_TABLE, renderDeleteTable, renderRuleset } from "./nft-ruleset.js";
 import { createNftRunner, type NftRunner } from "./nft-runner.js";
 import { assertTableName } from "./nft-syntax.js";
-import { errorMessage } from "../../src/index.js";
+import { errorMessage } from "../../src/toolkit/index.js";
 
 export interface NftTableOptions {
   /** Table name (family ip); default `lb-operator`. */

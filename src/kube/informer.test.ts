@@ -1,26 +1,31 @@
-import { KubeConfig, type KubernetesListObject, Watch, type V1ConfigMap } from "@kubernetes/client-node";
+import type { KubernetesListObject, V1ConfigMap } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../../test/fakes/fake-clock.js";
 import { ResilientInformer } from "./informer.js";
+import { WatchExpiredError, type WatchEventType, type WatchTransport } from "./watch-stream.js";
 
-type Done = (err: unknown) => void;
-type Event = (phase: string, obj: unknown, watchObj?: unknown) => void;
-
-/** A Watch whose connections the test drives: it sees each call's resourceVersion and ends it at will. */
-class ScriptedWatch extends Watch {
-  readonly calls: { resourceVersion: string; send: Event; end: Done }[] = [];
-  constructor() {
-    super(new KubeConfig());
-  }
-  override async watch(
+/** A watch transport whose connections the test drives: it sees each call's resourceVersion and ends it at will. */
+class ScriptedWatch implements WatchTransport {
+  readonly calls: {
+    resourceVersion: string;
+    send: (type: WatchEventType, obj: unknown) => void;
+    end: (err?: unknown) => void;
+  }[] = [];
+  watch(
     _path: string,
-    query: Record<string, string>,
-    callback: Event,
-    done: Done,
-  ): Promise<AbortController> {
-    this.calls.push({ resourceVersion: query.resourceVersion ?? "", send: callback, end: done });
-    return new AbortController();
+    resourceVersion: string,
+    onEvent: (type: WatchEventType, obj: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const ended = Promise.withResolvers<void>();
+    signal.addEventListener("abort", () => ended.reject(signal.reason), { once: true });
+    this.calls.push({
+      resourceVersion,
+      send: onEvent,
+      end: (err) => (err === undefined ? ended.resolve() : ended.reject(err)),
+    });
+    return ended.promise;
   }
   get last() {
     return this.calls.at(-1)!;
@@ -45,7 +50,7 @@ function harness(lists: (() => KubernetesListObject<V1ConfigMap>)[]) {
   const informer = new ResilientInformer<V1ConfigMap>({
     resource: "configmaps",
     path: "/api/v1/configmaps",
-    kubeConfig: new KubeConfig(),
+    kubeConfig: { clusters: [], users: [], contexts: [], currentContext: "" },
     watch,
     clock,
     logger: pino({ level: "silent" }),
@@ -105,7 +110,7 @@ describe("ResilientInformer", () => {
   it("relists on 410 Gone and reports objects that vanished meanwhile as deleted", async () => {
     const h = harness([listOf("10", cm("a", "5"), cm("b", "6")), listOf("30", cm("b", "6"), cm("c", "29"))]);
     await h.informer.start();
-    h.watch.last.end(Object.assign(new Error("Gone"), { statusCode: 410 }));
+    h.watch.last.end(new WatchExpiredError("watch: HTTP 410: too old resource version"));
     await settle();
     expect(h.listCalls()).toBe(2);
     expect(h.seen).toEqual(["add a@5", "add b@6", "delete a", "add c@29"]);

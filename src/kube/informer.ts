@@ -55,8 +55,11 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(private readonly options: InformerOptions<T>) {
     this.transport = options.watch ?? new HttpWatchTransport(options.kubeConfig, options.watchInactivityMs);
-    const rest = new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS);
-    this.listAll = options.list ?? (() => rest.get<KubernetesListObject<T>>(options.path));
+    this.listAll =
+      options.list ??
+      ((rest) => () => rest.get<KubernetesListObject<T>>(options.path))(
+        new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS),
+      );
   }
 
   get hasSynced(): boolean {
@@ -136,16 +139,14 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.touch();
     this.needList = false;
     this.restartDelayMs = 0;
-    const listed = new Set<string>();
-    for (const obj of list.items) {
-      listed.add(objectKey(obj));
-      this.upsert(obj);
-    }
+    // Vanished objects first, as client-node's ListWatch did: a freed name or address is free before its reuse.
+    const listed = new Set(list.items.map(objectKey));
     for (const [key, old] of this.store) {
       if (listed.has(key)) continue;
       this.store.delete(key);
       this.options.handlers.onDelete?.(old);
     }
+    for (const obj of list.items) this.upsert(obj);
     this.resourceVersion = list.metadata?.resourceVersion ?? "";
   }
 
@@ -174,6 +175,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     const key = objectKey(obj);
     const old = this.store.get(key);
     this.store.set(key, obj);
+    // A relist returns unchanged objects too; they are no news (client-node's ListWatch skipped them as well).
+    if (old && old.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
     if (old) this.options.handlers.onUpdate?.(old, obj);
     else this.options.handlers.onAdd?.(obj);
   }

@@ -33,3 +33,11 @@ export {
 } from "./ip.js";
 export type { CIDR, IPAddress, IPValue } from "./ip.js";
 export { QUOTE_MAX_CHARS, capBytes, quote } from "../util/quote.js";
+export {
+  InvalidSpecError,
+  KubeApiError,
+  LbOperatorError,
+  ProviderError,
+  RetryAfterError,
+  errorMessage,
+} from "../errors.js";
