@@ -107,6 +107,37 @@ describe("ResilientInformer", () => {
     await h.informer.stop();
   });
 
+  it("resumes a watch the server ended from the last resourceVersion, without relisting", async () => {
+    const h = harness([listOf("10", cm("a", "5"))]);
+    await h.informer.start();
+    h.watch.last.send("MODIFIED", cm("a", "15"));
+    h.watch.last.end();
+    await settle();
+    // Ended as soon as it opened: the next one waits a second, so a server that ends every watch is not hammered.
+    const watches = h.watch.calls.length;
+    h.clock.advance(1_000);
+    await settle();
+    expect(h.watch.calls.length).toBe(watches + 1);
+    expect(h.watch.last.resourceVersion).toBe("15");
+    expect(h.listCalls()).toBe(1);
+    expect(h.restarts()).toBe(0);
+    await h.informer.stop();
+  });
+
+  it("a bookmark moves the resourceVersion on and reaches no handler", async () => {
+    const h = harness([listOf("10", cm("a", "5"))]);
+    await h.informer.start();
+    h.watch.last.send("BOOKMARK", { metadata: { resourceVersion: "99" } });
+    h.watch.last.end(new Error("read ECONNRESET"));
+    await settle();
+    h.clock.advance(1_000);
+    await settle();
+    expect(h.seen).toEqual(["add a@5"]);
+    expect(h.informer.list()).toHaveLength(1);
+    expect(h.watch.last.resourceVersion).toBe("99");
+    await h.informer.stop();
+  });
+
   it("relists on 410 Gone and reports objects that vanished meanwhile as deleted", async () => {
     const h = harness([listOf("10", cm("a", "5"), cm("b", "6")), listOf("30", cm("b", "6"), cm("c", "29"))]);
     await h.informer.start();

@@ -4,7 +4,13 @@ import type { CacheHandlers } from "../runtime/cache.js";
 import { type Clock, type TimerHandle, sleep } from "../util/clock.js";
 import type { KubeConfigData } from "./kube-config-loader.js";
 import { KubeRest } from "./kube-rest.js";
-import { HttpWatchTransport, WatchExpiredError, type WatchEventType, type WatchTransport } from "./watch-stream.js";
+import {
+  HttpWatchTransport,
+  WatchExpiredError,
+  type WatchEventType,
+  WatchInactiveError,
+  type WatchTransport,
+} from "./watch-stream.js";
 
 export interface InformerOptions<T extends KubernetesObject> {
   /** For logs and metrics: "services", "endpointslices", "nodes". */
@@ -57,9 +63,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.transport = options.watch ?? new HttpWatchTransport(options.kubeConfig, options.watchInactivityMs);
     this.listAll =
       options.list ??
-      ((rest) => () => rest.get<KubernetesListObject<T>>(options.path))(
-        new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS),
-      );
+      (
+        (rest) => () =>
+          rest.get<KubernetesListObject<T>>(options.path)
+      )(new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS));
   }
 
   get hasSynced(): boolean {
@@ -123,11 +130,19 @@ export class ResilientInformer<T extends KubernetesObject> {
       } catch (err) {
         if (stopped.aborted) return;
         if (err instanceof WatchExpiredError) {
+          // client-go's reflector logs the same at info: routine after a long disconnection, a sign of trouble often.
+          this.options.logger.info(
+            { resource: this.options.resource, err: err.message },
+            "watch expired; listing again",
+          );
           this.needList = true;
           this.options.onRestart?.("expired");
           continue;
         }
         if (this.current?.signal.aborted && this.needList) continue; // the watchdog's own abort
+        // A quiet resource (no event, no bookmark) looks like a dead connection to the transport; either way the
+        // next watch resumes from the same resourceVersion, at once (client-node's Watch did the same, silently).
+        if (err instanceof WatchInactiveError) continue;
         await this.backOff(err);
       }
     }

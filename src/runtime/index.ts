@@ -9,6 +9,14 @@ export { kubeCacheFactory, type KubeCacheOptions } from "../kube/kube-caches.js"
 export { KubeRest, type PatchType } from "../kube/kube-rest.js";
 export { KubeConnection, type RequestAuth } from "../kube/kube-connection.js";
 export { KubeConfigError, type KubeConfigData, loadKubeConfigData } from "../kube/kube-config-loader.js";
+export { type InformerOptions, ResilientInformer } from "../kube/informer.js";
+export {
+  HttpWatchTransport,
+  type WatchEventType,
+  WatchExpiredError,
+  WatchInactiveError,
+  type WatchTransport,
+} from "../kube/watch-stream.js";
 export {
   type EventRecorder,
   type EventType,

@@ -87,6 +87,39 @@ describe("the package", () => {
     );
   });
 
+  it("the controller, the bare-metal provider and the speaker load none of client-node's generated APIs", async () => {
+    // The hook sees every module the imports resolve; client-node's index and gen/ are ~50 MB of RSS per process.
+    const probe = (specifiers: string[]): string =>
+      `import { registerHooks } from "node:module";
+       const heavy = new Set();
+       registerHooks({ resolve(s, c, next) { const r = next(s, c);
+         if (/@kubernetes\\/client-node\\/dist\\/(index|gen\\/)/.test(r.url)) heavy.add(r.url.replace(/.*client-node\\//, ""));
+         return r; } });
+       for (const s of ${JSON.stringify(specifiers)}) await import(s);
+       console.log(JSON.stringify([...heavy].sort()));`;
+    const run = async (specifiers: string[]): Promise<string[]> => {
+      const { stdout } = await exec(process.execPath, ["--input-type=module", "-e", probe(specifiers)], {
+        cwd: consumer,
+      });
+      return JSON.parse(stdout) as string[];
+    };
+    const dist = (file: string): string => join(packageDir, "dist", file);
+    expect(
+      await run([
+        `${pkg.name}/runtime`,
+        `${pkg.name}/toolkit`,
+        `${pkg.name}/providers/baremetal`,
+        dist("src/cli/run-command.js"),
+        dist("src/run-controller.js"),
+        dist("providers/baremetal/create-baremetal-provider.js"),
+        dist("speaker/speaker-command.js"),
+        dist("speaker/run-speaker.js"),
+      ]),
+    ).toEqual([]);
+    // The probe sees it where it is meant to be: the main export carries the conformance suite's client.
+    expect(await run([pkg.name])).toContain("dist/index.js");
+  });
+
   it(`"${pkg.name}/toolkit" gives a provider the shared cloud-call policy, annotation reader and IP module`, async () => {
     expect(
       await importInConsumer(
