@@ -54,7 +54,7 @@ function openssl(cn: string, name: string): void {
       "1",
       "-subj",
       `/CN=${cn}`,
-      ...(cn === "127.0.0.1" ? ["-addext", "subjectAltName=IP:127.0.0.1"] : []),
+      ...(cn === "127.0.0.1" ? ["-addext", "subjectAltName=IP:127.0.0.1,DNS:apiserver.test"] : []),
       "-keyout",
       join(dir, `${name}-key.pem`),
       "-out",
@@ -195,6 +195,18 @@ describe("KubeConnection", () => {
     }
   });
 
+  it("trims the newline a token file ends with", async () => {
+    const tokenFile = join(dir, "token-with-newline");
+    writeFileSync(tokenFile, "line-token\n");
+    const rest = new KubeRest(config({ name: "tf", authProvider: { name: "tokenFile", config: { tokenFile } } }));
+    try {
+      const result = await callsThrough(rest, 2);
+      expect(result.seen.map((s) => s.authorization)).toEqual(["Bearer line-token", "Bearer line-token"]);
+    } finally {
+      await rest.connection.close();
+    }
+  });
+
   it("runs an exec credential plugin and sends its token", async () => {
     const script = join(dir, "exec-token.sh");
     writeFileSync(
@@ -287,6 +299,66 @@ describe("KubeConnection", () => {
     } finally {
       await skipping.connection.close();
     }
+  });
+
+  it("builds a new pool when an exec plugin's client certificate changes", async () => {
+    const credential = join(dir, "rotating-credential.json");
+    const writeCredential = (name: string): void =>
+      writeFileSync(
+        credential,
+        JSON.stringify({
+          apiVersion: "client.authentication.k8s.io/v1",
+          kind: "ExecCredential",
+          status: {
+            // Already expired: ExecAuth runs the plugin again for every call.
+            expirationTimestamp: "2000-01-01T00:00:00Z",
+            clientCertificateData: readFileSync(join(dir, `${name}-cert.pem`), "utf8"),
+            clientKeyData: readFileSync(join(dir, `${name}-key.pem`), "utf8"),
+          },
+        }),
+      );
+    writeCredential("exec");
+    const rest = new KubeRest(
+      config({
+        name: "rot",
+        exec: { apiVersion: "client.authentication.k8s.io/v1", command: "cat", args: [credential] },
+      }),
+    );
+    try {
+      const before = await callsThrough(rest, 4);
+      writeCredential("client");
+      const after = await callsThrough(rest, 1);
+      expect(before.seen.map((s) => s.clientCN)).toEqual(Array<string>(4).fill("exec-client"));
+      expect(after.seen[0]?.clientCN).toBe("lb-operator-client");
+      expect(after.opened).toBe(1);
+      // The old pool is closed once its calls are done.
+      await Promise.all([...new Set(before.seen.map((s) => s.connection))].map((id) => connectionClosed.get(id)!));
+    } finally {
+      await rest.connection.close();
+    }
+  });
+
+  it("checks the server certificate against tls-server-name", async () => {
+    const named = new KubeRest(config({ name: "u", token: "t" }, { tlsServerName: "apiserver.test" }));
+    try {
+      expect((await callsThrough(named, 1)).seen).toHaveLength(1);
+    } finally {
+      await named.connection.close();
+    }
+    const misnamed = new KubeRest(config({ name: "u", token: "t" }, { tlsServerName: "other.test" }));
+    try {
+      await expect(misnamed.get("/api/v1/namespaces/x")).rejects.toThrow(/other\.test/);
+    } finally {
+      await misnamed.connection.close();
+    }
+  });
+
+  it("reports a missing certificate file as a KubeConfigError", async () => {
+    const connection = new KubeConnection(
+      config({ name: "u", token: "t" }, { caData: undefined, caFile: join(dir, "no-such-ca.crt") }),
+    );
+    await expect(connection.requestAuth()).rejects.toBeInstanceOf(KubeConfigError);
+    await expect(connection.watchAuth()).rejects.toThrow(/no-such-ca\.crt/);
   });
 
   it("opens a new connection after resetConnections(), dropping the old ones", async () => {
