@@ -105,6 +105,23 @@ describe("HttpWatchTransport", () => {
     expect(new URL(req.url ?? "", "http://x").searchParams.has("resourceVersion")).toBe(false);
   });
 
+  it("keeps a query the path carries, such as a label selector", async () => {
+    const watching = new HttpWatchTransport(data).watch(
+      "/api/v1/services?labelSelector=app%3Dweb",
+      "7",
+      () => undefined,
+      AbortSignal.any([]),
+    );
+    const { req, res } = await next.promise;
+    res.writeHead(200).end();
+    await watching;
+    const url = new URL(req.url ?? "", "http://x");
+    expect(url.pathname).toBe("/api/v1/services");
+    expect(url.searchParams.get("labelSelector")).toBe("app=web");
+    expect(url.searchParams.get("watch")).toBe("true");
+    expect(url.searchParams.get("resourceVersion")).toBe("7");
+  });
+
   it("delivers events split across chunks whole and in order, bookmarks included", async () => {
     const rec = recorder();
     const watching = new HttpWatchTransport(data).watch("/api/v1/services", "1", rec.onEvent, AbortSignal.any([]));
@@ -208,6 +225,29 @@ describe("HttpWatchTransport", () => {
     expect(err).not.toBeInstanceOf(WatchExpiredError);
     expect((err as KubeApiError).statusCode).toBe(403);
     expect((err as Error).message).toContain("forbidden");
+  });
+
+  it("rejects, rather than ends cleanly, when the connection drops mid-stream", async () => {
+    const rec = recorder();
+    const watching = new HttpWatchTransport(data).watch("/api/v1/services", "1", rec.onEvent, AbortSignal.any([]));
+    const { res } = await next.promise;
+    startStream(res);
+    res.write(line("ADDED", service("a", "2")));
+    await rec.count(1, watching);
+    res.socket?.destroy();
+    await expect(watching).rejects.toThrow();
+    expect(rec.events).toHaveLength(1);
+  });
+
+  it("rejects with a KubeApiError, not an expiry, on an ERROR event with another status", async () => {
+    const watching = new HttpWatchTransport(data).watch("/api/v1/services", "1", () => undefined, AbortSignal.any([]));
+    const { res } = await next.promise;
+    startStream(res);
+    res.write(line("ERROR", { kind: "Status", status: "Failure", message: "etcd unavailable", code: 500 }));
+    const err = await watching.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(err).not.toBeInstanceOf(WatchExpiredError);
+    expect((err as KubeApiError).statusCode).toBe(500);
   });
 
   it("rejects with WatchInactiveError when the server goes silent, and drops the connection", async () => {

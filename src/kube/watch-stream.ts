@@ -78,7 +78,9 @@ export class HttpWatchTransport implements WatchTransport {
     };
     try {
       arm();
-      const res = await request(`${this.connection.server}${path}?${query.toString()}`, {
+      // A path may carry a query of its own (a label or field selector): append to it, as KubeRest does.
+      const url = `${this.connection.server}${path}${path.includes("?") ? "&" : "?"}${query.toString()}`;
+      const res = await request(url, {
         headers: { ...headers, Accept: "application/json" },
         dispatcher,
         signal: abort.signal,
