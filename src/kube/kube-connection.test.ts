@@ -1,6 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:https";
+import { createServer as createHttpServer } from "node:http";
+import { connect as netConnect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -359,6 +361,48 @@ describe("KubeConnection", () => {
     );
     await expect(connection.requestAuth()).rejects.toBeInstanceOf(KubeConfigError);
     await expect(connection.watchAuth()).rejects.toThrow(/no-such-ca\.crt/);
+  });
+
+  it("tunnels through an HTTP proxy-url with the cluster's TLS settings and the user's credentials", async () => {
+    const tunnels: string[] = [];
+    const proxy = createHttpServer();
+    proxy.on("connect", (req, client, head) => {
+      tunnels.push(req.url ?? "");
+      const [host, targetPort] = (req.url ?? "").split(":");
+      const upstream = netConnect(Number(targetPort), host, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const rest = new KubeRest(
+      config(
+        {
+          name: "cf",
+          token: "via-proxy",
+          certFile: join(dir, "client-cert.pem"),
+          keyFile: join(dir, "client-key.pem"),
+        },
+        { proxyUrl },
+      ),
+    );
+    try {
+      const result = await callsThrough(rest, 5);
+      expect(result.seen.map((s) => [s.authorization, s.clientCN])).toEqual(
+        Array<[string, string]>(5).fill(["Bearer via-proxy", "lb-operator-client"]),
+      );
+      expect(tunnels.length).toBeGreaterThanOrEqual(1);
+      expect(tunnels.length).toBe(result.opened);
+      expect(new Set(tunnels)).toEqual(new Set([`127.0.0.1:${port}`]));
+    } finally {
+      await rest.connection.close();
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    }
   });
 
   it("opens a new connection after resetConnections(), dropping the old ones", async () => {
