@@ -67,7 +67,10 @@ export function parseKubeConfig(text: string, source = "kubeconfig"): KubeConfig
   } catch (err) {
     throw new KubeConfigError(`${source} is not YAML: ${(err as Error).message}`, { cause: err });
   }
-  if (!doc || typeof doc !== "object") throw new KubeConfigError(`${source} is not a kubeconfig object`);
+  // A YAML list is an object to typeof, but no kubeconfig: it would read as one with no entries at all.
+  if (!doc || typeof doc !== "object" || Array.isArray(doc)) {
+    throw new KubeConfigError(`${source} is not a kubeconfig object`);
+  }
   const obj = doc as Record<string, unknown>;
   try {
     return {

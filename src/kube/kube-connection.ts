@@ -115,6 +115,9 @@ export class KubeConnection implements KubeConfigData {
     const authenticator = await (this.authenticator ??= authenticatorFor(user));
     if (user && authenticator) await authenticator.applyAuthentication(user, opts);
     if (user) applyStaticCredentials(user, opts.headers);
+    // A token read from a file keeps the file's trailing newline (client-node's FileAuth and token-file do not
+    // trim; client-go does), and undici refuses a header value with one: every call would fail.
+    if (opts.headers.Authorization) opts.headers.Authorization = opts.headers.Authorization.trim();
     this.fileTls ??= fileTlsOf(this.cluster, user);
     const tls: TlsMaterial = {
       ...this.fileTls,
@@ -177,8 +180,13 @@ function sameTls(a: TlsMaterial, b: TlsMaterial): boolean {
 }
 
 function fileOrData(file: string | undefined, data: string | undefined): Buffer | undefined {
-  if (file) return readFileSync(file);
-  return data ? Buffer.from(data, "base64") : undefined;
+  if (!file) return data ? Buffer.from(data, "base64") : undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    // A missing or unreadable certificate is a configuration error, not a bare ENOENT out of every call.
+    throw new KubeConfigError(`reading kubeconfig file ${file}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function asPem(value: unknown): string | Buffer | undefined {

@@ -65,6 +65,9 @@ export class HttpWatchTransport implements WatchTransport {
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(signal.reason);
     signal.addEventListener("abort", onAbort, { once: true });
+    // A signal that aborted before the listener was added (before the call, or while watchAuth ran an exec
+    // plugin) fires no event: without this the watch would run on until the server or the inactivity limit ends it.
+    if (signal.aborted) onAbort();
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
       clearTimeout(timer);
@@ -75,7 +78,9 @@ export class HttpWatchTransport implements WatchTransport {
     };
     try {
       arm();
-      const res = await request(`${this.connection.server}${path}?${query.toString()}`, {
+      // A path may carry a query of its own (a label or field selector): append to it, as KubeRest does.
+      const url = `${this.connection.server}${path}${path.includes("?") ? "&" : "?"}${query.toString()}`;
+      const res = await request(url, {
         headers: { ...headers, Accept: "application/json" },
         dispatcher,
         signal: abort.signal,
@@ -85,15 +90,11 @@ export class HttpWatchTransport implements WatchTransport {
       let pending = "";
       for await (const chunk of res.body) {
         arm();
-        pending += decoder.write(chunk as Buffer);
-        let start = 0;
-        for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n", start)) {
-          const line = pending.slice(start, nl);
-          start = nl + 1;
-          if (line.trim()) deliver(path, line, onEvent);
-        }
-        pending = pending.slice(start);
+        pending = deliverLines(path, pending + decoder.write(chunk as Buffer), onEvent);
       }
+      // The server ended the response: a last event without its newline is still whole (readline, which
+      // client-node's Watch used, delivers it too).
+      deliverLines(path, `${pending}${decoder.end()}\n`, onEvent);
     } catch (err) {
       throw abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : err;
     } finally {
@@ -102,6 +103,17 @@ export class HttpWatchTransport implements WatchTransport {
       void dispatcher.destroy().catch(() => undefined);
     }
   }
+}
+
+/** Delivers each complete line of `text`; returns the unterminated rest. */
+function deliverLines(path: string, text: string, onEvent: (type: WatchEventType, object: unknown) => void): string {
+  let start = 0;
+  for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+    const line = text.slice(start, nl);
+    start = nl + 1;
+    if (line.trim()) deliver(path, line, onEvent);
+  }
+  return text.slice(start);
 }
 
 function deliver(path: string, line: string, onEvent: (type: WatchEventType, object: unknown) => void): void {
