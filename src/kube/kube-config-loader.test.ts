@@ -51,6 +51,28 @@ function kubeconfigYaml(opts: {
 }
 
 describe("loadKubeConfigData", () => {
+  it("turns a token-file into the re-read tokenFile provider, relative to the kubeconfig; a literal token wins", () => {
+    const file = writeConfig(
+      "token-file",
+      [
+        "clusters: [{name: c, cluster: {server: https://example.test}}]",
+        "users:",
+        "- {name: rel, user: {token-file: secrets/token}}",
+        "- {name: abs, user: {token-file: /run/token}}",
+        "- {name: both, user: {token: literal, token-file: never-read}}",
+        "contexts: [{name: x, context: {cluster: c, user: rel}}]",
+        "current-context: x",
+      ].join("\n"),
+    );
+    const users = loadKubeConfigData(file, {}).users;
+    const tokenFileOf = (name: string): unknown =>
+      (users.find((u) => u.name === name)?.authProvider as { config?: { tokenFile?: string } } | undefined)?.config
+        ?.tokenFile;
+    expect(tokenFileOf("rel")).toBe(join(dir, "token-file", "secrets/token"));
+    expect(tokenFileOf("abs")).toBe("/run/token");
+    expect(users.find((u) => u.name === "both")).toMatchObject({ token: "literal", authProvider: undefined });
+  });
+
   it("resolves relative certificate-authority, client-certificate and client-key paths beside the file", () => {
     const file = writeConfig(
       "relative",

@@ -57,10 +57,11 @@ export function readKubeConfigFile(path: string): KubeConfigData {
   } catch (err) {
     throw new KubeConfigError(`reading kubeconfig ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return withAbsolutePaths(parseKubeConfig(text, path), dirname(path));
+  return withAbsolutePaths(parseKubeConfig(text, path, dirname(path)), dirname(path));
 }
 
-export function parseKubeConfig(text: string, source = "kubeconfig"): KubeConfigData {
+/** `baseDir`: where relative `token-file` paths point (the kubeconfig's directory; default the working directory). */
+export function parseKubeConfig(text: string, source = "kubeconfig", baseDir?: string): KubeConfigData {
   let doc: unknown;
   try {
     doc = parse(text);
@@ -75,7 +76,7 @@ export function parseKubeConfig(text: string, source = "kubeconfig"): KubeConfig
   try {
     return {
       clusters: newClusters(obj.clusters),
-      users: newUsers(obj.users),
+      users: newUsers(withTokenFilesReread(obj.users, baseDir)),
       contexts: newContexts(obj.contexts),
       currentContext: typeof obj["current-context"] === "string" ? obj["current-context"] : "",
     };
@@ -118,6 +119,24 @@ function mergeFirstWins(configs: readonly KubeConfigData[]): KubeConfigData {
     contexts: byName(configs.map((c) => c.contexts)),
     currentContext: configs.find((c) => c.currentContext !== "")?.currentContext ?? "",
   };
+}
+
+/**
+ * A user's `token-file` becomes the tokenFile auth provider, which re-reads the file every minute as client-go
+ * does (a projected, rotating token); client-node would read it once, relative to the working directory. A
+ * relative path is relative to the kubeconfig's directory, kubectl's rule. A literal `token` still wins.
+ */
+function withTokenFilesReread(users: unknown, baseDir: string | undefined): unknown {
+  if (!Array.isArray(users)) return users;
+  return users.map((entry: unknown) => {
+    const user = (entry as { user?: Record<string, unknown> } | null)?.user;
+    const file = user?.["token-file"];
+    if (!user || typeof file !== "string" || user.token !== undefined) return entry;
+    const rest = { ...user };
+    delete rest["token-file"];
+    const tokenFile = baseDir && !isAbsolute(file) ? join(baseDir, file) : file;
+    return { ...(entry as object), user: { ...rest, "auth-provider": { name: "tokenFile", config: { tokenFile } } } };
+  });
 }
 
 /** Relative certificate, key and CA paths are relative to the kubeconfig's own directory (kubectl's rule). */
