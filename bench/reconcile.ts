@@ -76,7 +76,12 @@ async function benchSize(
   log(`[N=${n}] starting a fresh kube-apiserver + etcd`);
   const cp = await startControlPlane({
     serviceNodePortRange: "30000-49999",
-    extraApiServerArgs: ["--max-requests-inflight=2000", "--max-mutating-requests-inflight=1000"],
+    extraApiServerArgs: [
+      "--max-requests-inflight=2000",
+      "--max-mutating-requests-inflight=1000",
+      // test/env turns profiling off; the last flag wins.
+      ...(opts.apiserverProfileS > 0 ? ["--profiling=true"] : []),
+    ],
   });
   const http = new KubeHttp(loadKubeconfig(cp.kubeconfigPath), { maxSockets: opts.concurrency + 4 });
   try {

@@ -94,15 +94,26 @@ export class KubeHttp {
   }
 
   /** One call; resolves with the body text for 2xx (e.g. /metrics), rejects with KubeHttpError otherwise. */
-  text(
+  async text(
     method: string,
     path: string,
     body?: unknown,
     contentType = "application/json",
     timeoutMs = 30_000,
   ): Promise<string> {
+    return (await this.bytes(method, path, body, contentType, timeoutMs)).toString("utf8");
+  }
+
+  /** One call; resolves with the raw body for 2xx (a pprof profile), rejects with KubeHttpError otherwise. */
+  bytes(
+    method: string,
+    path: string,
+    body?: unknown,
+    contentType = "application/json",
+    timeoutMs = 30_000,
+  ): Promise<Buffer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       const req = request(
         {
           host: this.base.hostname.replace(/^\[|\]$/g, ""),
@@ -124,10 +135,10 @@ export class KubeHttp {
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("error", (err) => reject(new KubeHttpError(method, path, res.statusCode, "", { cause: err })));
           res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
+            const raw = Buffer.concat(chunks);
             const status = res.statusCode ?? 0;
-            if (status < 200 || status >= 300) reject(new KubeHttpError(method, path, status, text));
-            else resolve(text);
+            if (status < 200 || status >= 300) reject(new KubeHttpError(method, path, status, raw.toString("utf8")));
+            else resolve(raw);
           });
         },
       );

@@ -21,6 +21,10 @@ export const RECONCILE_HELP = `usage: tsx bench/reconcile.ts [options]
                        summarize it with: tsx bench/cpuprofile-top.ts <file.cpuprofile>
   --heap-snapshot      write a V8 heap snapshot of our controller once idle after each size, into the log
                        directory (implies --keep-logs); summarize: tsx bench/heapsnapshot-top.ts <file>
+  --apiserver-profile S
+                       take a CPU profile of kube-apiserver over the first S seconds of every phase's creates
+                       (its /debug/pprof/profile) into the log directory (implies --keep-logs); summarize it
+                       with: go tool pprof -top <file.pprof>
   -h, --help`;
 
 export interface ReconcileOptions {
@@ -36,6 +40,8 @@ export interface ReconcileOptions {
   keepLogs: boolean;
   profile: boolean;
   heapSnapshot: boolean;
+  /** Seconds of kube-apiserver CPU profile per phase, from the first create; 0: none. */
+  apiserverProfileS: number;
   controllerNodeArgs: string[];
   /** Run our controller from source through tsx instead of the compiled dist/ that production runs. */
   tsx: boolean;
@@ -52,6 +58,7 @@ const OPTIONS = {
   tsx: { type: "boolean", default: false },
   profile: { type: "boolean", default: false },
   "heap-snapshot": { type: "boolean", default: false },
+  "apiserver-profile": { type: "string" },
   "controller-node-args": { type: "string", default: "" },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -92,9 +99,12 @@ export function parseReconcileOptions(): ReconcileOptions {
     budgetS,
     deadline: performance.now() + budgetS * 1000,
     eventWaitMs: int("event-wait", values["event-wait"], 600) * 1000,
-    keepLogs: values["keep-logs"] || values.profile || values["heap-snapshot"],
+    keepLogs:
+      values["keep-logs"] || values.profile || values["heap-snapshot"] || values["apiserver-profile"] !== undefined,
     profile: values.profile,
     heapSnapshot: values["heap-snapshot"],
+    apiserverProfileS:
+      values["apiserver-profile"] === undefined ? 0 : int("apiserver-profile", values["apiserver-profile"], 600),
     controllerNodeArgs: values["controller-node-args"].split(/\s+/).filter((a) => a !== ""),
     tsx: values.tsx,
   };

@@ -6,6 +6,8 @@
  */
 import type { ControlPlane } from "../../test/env/control-plane.js";
 import { terminateManaged } from "../../test/env/managed-process.js";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { type RequestSnapshot, requestDelta, requestSnapshot } from "./apiserver-metrics.js";
 import { type Child, diedCheck } from "./bench-child.js";
 import type { KubeHttp } from "./kube-http.js";
@@ -125,6 +127,7 @@ export async function runPhase(ctx: PhaseContext, contender: Contender, cleanUp:
     const cpu = cpuReader(cp, child.pid);
     const requestsBefore = await requestSnapshot(http);
     const cpuBefore = cpu();
+    const apiserverProfile = profileApiserver(ctx, contender.column);
     const timings = await runLoad({
       http,
       namespace,
@@ -137,6 +140,8 @@ export async function runPhase(ctx: PhaseContext, contender: Contender, cleanUp:
       check: diedCheck(child),
     });
     const cpuAfterConvergence = cpu();
+    const profilePath = await apiserverProfile;
+    if (profilePath) log(`${label} kube-apiserver CPU profile: ${profilePath}`);
     const events =
       contender.events &&
       (await waitForEvents(http, namespace, contender.events.component, {
@@ -176,4 +181,24 @@ export async function runPhase(ctx: PhaseContext, contender: Contender, cleanUp:
     sampler.stop();
     await terminateManaged(child, 10_000);
   }
+}
+
+/**
+ * A CPU profile of kube-apiserver (its /debug/pprof/profile, on by default) over the first --apiserver-profile
+ * seconds of the creates, written beside the contenders' logs; undefined when not asked for. The apiserver's
+ * share of a phase is most of its CPU, so this says where a contender's requests cost it.
+ */
+async function profileApiserver(ctx: PhaseContext, column: string): Promise<string | undefined> {
+  const seconds = ctx.opts.apiserverProfileS;
+  if (seconds === 0) return undefined;
+  const path = join(ctx.logDir, `apiserver-${column}-${ctx.n}.pprof`);
+  const profile = await ctx.http.bytes(
+    "GET",
+    `/debug/pprof/profile?seconds=${seconds}`,
+    undefined,
+    undefined,
+    (seconds + 30) * 1000,
+  );
+  await writeFile(path, profile);
+  return path;
 }
