@@ -25,3 +25,14 @@ export function kubeApiError(action: string, err: unknown): KubeApiError {
     },
   );
 }
+
+/** The message of a Status body (an API error's response or a watch ERROR event), else the body's start. */
+export function statusMessage(body: string): string {
+  try {
+    const status = JSON.parse(body) as { message?: unknown };
+    if (typeof status.message === "string") return status.message;
+  } catch {
+    // not a Status object
+  }
+  return body.slice(0, 300);
+}

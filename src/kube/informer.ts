@@ -61,12 +61,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(private readonly options: InformerOptions<T>) {
     this.transport = options.watch ?? new HttpWatchTransport(options.kubeConfig, options.watchInactivityMs);
-    this.listAll =
-      options.list ??
-      (
-        (rest) => () =>
-          rest.get<KubernetesListObject<T>>(options.path)
-      )(new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS));
+    this.listAll = options.list ?? listPath<T>(new KubeRest(options.kubeConfig, LIST_TIMEOUT_MS), options.path);
   }
 
   get hasSynced(): boolean {
@@ -222,6 +217,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     }, periodMs);
     this.watchdogTimer.unref?.();
   }
+}
+
+function listPath<T extends KubernetesObject>(rest: KubeRest, path: string): () => Promise<KubernetesListObject<T>> {
+  return () => rest.get<KubernetesListObject<T>>(path);
 }
 
 export function objectKey(obj: KubernetesObject): string {

@@ -1,5 +1,6 @@
 import { request } from "undici";
 import { KubeApiError } from "../errors.js";
+import { statusMessage } from "./api-error.js";
 import type { KubeConfigData } from "./kube-config-loader.js";
 import { KubeConnection } from "./kube-connection.js";
 
@@ -98,16 +99,11 @@ export class KubeRest {
   }
 }
 
-function withFieldManager(path: string, fieldManager: string): string {
-  return `${path}${path.includes("?") ? "&" : "?"}fieldManager=${encodeURIComponent(fieldManager)}`;
+/** `path` with `query` appended, whether or not it carries a query of its own (a label or field selector). */
+export function withQuery(path: string, query: string): string {
+  return `${path}${path.includes("?") ? "&" : "?"}${query}`;
 }
 
-function statusMessage(text: string): string {
-  try {
-    const status = JSON.parse(text) as { message?: unknown };
-    if (typeof status.message === "string") return status.message;
-  } catch {
-    // not a Status object
-  }
-  return text.slice(0, 300);
+function withFieldManager(path: string, fieldManager: string): string {
+  return withQuery(path, `fieldManager=${encodeURIComponent(fieldManager)}`);
 }

@@ -1,8 +1,10 @@
 import { StringDecoder } from "node:string_decoder";
 import { request } from "undici";
 import { KubeApiError } from "../errors.js";
+import { statusMessage } from "./api-error.js";
 import type { KubeConfigData } from "./kube-config-loader.js";
 import { KubeConnection } from "./kube-connection.js";
+import { withQuery } from "./kube-rest.js";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK";
 
@@ -78,14 +80,13 @@ export class HttpWatchTransport implements WatchTransport {
     };
     try {
       arm();
-      // A path may carry a query of its own (a label or field selector): append to it, as KubeRest does.
-      const url = `${this.connection.server}${path}${path.includes("?") ? "&" : "?"}${query.toString()}`;
+      const url = `${this.connection.server}${withQuery(path, query.toString())}`;
       const res = await request(url, {
         headers: { ...headers, Accept: "application/json" },
         dispatcher,
         signal: abort.signal,
       });
-      if (res.statusCode !== 200) throw failure(path, res.statusCode, await res.body.text());
+      if (res.statusCode !== 200) throw failure(path, res.statusCode, statusMessage(await res.body.text()));
       const decoder = new StringDecoder("utf8");
       let pending = "";
       for await (const chunk of res.body) {
@@ -120,21 +121,14 @@ function deliver(path: string, line: string, onEvent: (type: WatchEventType, obj
   const event = JSON.parse(line) as { type?: string; object?: unknown };
   if (event.type === "ERROR") {
     const status = (event.object ?? {}) as { code?: number; message?: string };
-    throw failure(path, status.code ?? 500, JSON.stringify(status));
+    throw failure(path, status.code ?? 500, status.message ?? JSON.stringify(status).slice(0, 300));
   }
   if (event.type === "ADDED" || event.type === "MODIFIED" || event.type === "DELETED" || event.type === "BOOKMARK") {
     onEvent(event.type, event.object);
   }
 }
 
-function failure(path: string, code: number, body: string): KubeApiError {
-  let message = body.slice(0, 300);
-  try {
-    const status = JSON.parse(body) as { message?: unknown };
-    if (typeof status.message === "string") message = status.message;
-  } catch {
-    // not a Status object
-  }
+function failure(path: string, code: number, message: string): KubeApiError {
   const text = `watch ${path}: HTTP ${code}: ${message}`;
   return code === 410 ? new WatchExpiredError(text) : new KubeApiError(text, code);
 }
