@@ -15,7 +15,7 @@ type Method = "GET" | "PATCH" | "POST" | "PUT" | "DELETE";
  * Every API call of the controller, the speaker and the bare-metal provider: plain JSON over undici on the
  * kubeconfig's own authentication and one pooled connection set (KubeConnection). client-node's generated
  * clients serialise and deserialise every body through model classes, which bench/reconcile measured as most
- * of the controller's CPU per Service, and their module costs about 50 MB of RSS; results here are plain
+ * of the controller's CPU per Service, and their module costs tens of MB of RSS (58 MB on import beside our other dependencies); results here are plain
  * parsed JSON, typed by the caller.
  */
 export class KubeRest {
